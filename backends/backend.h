@@ -1,0 +1,61 @@
+/* backend.h - the interface every conversion target implements, and the
+ * registry that lists them.
+ *
+ * A target turns each condition of a (pipeline-processed) rule into one query
+ * string in the requested output format. Queries are collected by the caller;
+ * `finish` may wrap the whole collection (e.g. savedsearches.conf defaults).
+ * A target that cannot express a construct reports SG_D_UNSUPPORTED at the
+ * construct's location and returns SG_ERR_UNSUPPORTED; it never emits a
+ * narrower or broader query silently.
+ */
+#ifndef SG_BACKEND_H
+#define SG_BACKEND_H
+
+#include "../compiler/sigma.h"
+
+typedef struct SgOption {
+  const char *key, *value;
+} SgOption;
+
+typedef struct SgConvCtx {
+  const char *format;     /* output format name, validated against the target */
+  const SgOption *opts;   /* -O key=value, in command-line order */
+  size_t nopts;
+  const struct SgPipelineState *state; /* pipeline state (set_state), may be NULL */
+} SgConvCtx;
+
+/* The last value given for `key`, or `def`. */
+const char *sg_conv_opt(const SgConvCtx *c, const char *key, const char *def);
+
+typedef struct SgQuery {
+  const SgRule *rule;
+  size_t cond; /* index of the condition */
+  char *text;  /* heap; the query in the output format */
+} SgQuery;
+
+typedef struct SgQueries {
+  SgQuery *v;
+  size_t n, cap;
+} SgQueries;
+
+void sg_queries_free(SgQueries *q);
+SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *text, size_t len);
+
+typedef struct SgTarget {
+  const char *name;
+  const char *alias; /* or NULL */
+  const char *description;
+  const char *const *formats;          /* NULL-terminated; formats[0] is the default */
+  const char *const *format_help;      /* one line per format */
+  const char *default_pipeline;        /* built-in pipeline applied by default, or NULL */
+  /* Convert every condition of `r`; append one SgQuery per condition. */
+  SgStatus (*convert)(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d);
+  /* Join the queries into the final output. NULL: queries separated by a
+   * blank line, each ending in a newline. */
+  void (*finish)(const SgConvCtx *c, const SgQueries *q, SgBuf *out);
+} SgTarget;
+
+const SgTarget *sg_target_find(const char *name);
+const SgTarget *const *sg_target_list(size_t *n);
+
+#endif

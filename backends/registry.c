@@ -1,0 +1,82 @@
+/* registry.c - the list of conversion targets, query collections, options.
+ *
+ * Adding a target: define its SgTarget in its own file and list it here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+extern const SgTarget sg_target_ast;
+
+static const SgTarget *const targets[] = {&sg_target_ast};
+
+const SgTarget *const *sg_target_list(size_t *n) {
+  *n = sizeof targets / sizeof *targets;
+  return targets;
+}
+
+const SgTarget *sg_target_find(const char *name) {
+  for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
+    if (!strcmp(targets[i]->name, name) || (targets[i]->alias && !strcmp(targets[i]->alias, name)))
+      return targets[i];
+  return NULL;
+}
+
+const char *sg_conv_opt(const SgConvCtx *c, const char *key, const char *def) {
+  const char *v = def;
+  for (size_t i = 0; i < c->nopts; i++)
+    if (!strcmp(c->opts[i].key, key)) v = c->opts[i].value;
+  return v;
+}
+
+void sg_queries_free(SgQueries *q) {
+  for (size_t i = 0; i < q->n; i++) free(q->v[i].text);
+  free(q->v);
+  memset(q, 0, sizeof *q);
+}
+
+SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *text, size_t len) {
+  if (q->n == q->cap) {
+    size_t cap = q->cap ? q->cap * 2 : 16;
+    SgQuery *v = realloc(q->v, cap * sizeof *v);
+    if (!v) return SG_ERR_NOMEM;
+    q->v = v;
+    q->cap = cap;
+  }
+  char *t = malloc(len + 1);
+  if (!t) return SG_ERR_NOMEM;
+  memcpy(t, text, len);
+  t[len] = '\0';
+  q->v[q->n++] = (SgQuery){r, cond, t};
+  return SG_OK;
+}
+
+/* ---- the `ast` target: the resolved tree, for tests and debugging ----------- */
+
+static SgStatus ast_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
+  (void)c;
+  (void)d;
+  SgBuf b = {0};
+  sg_dump_rule(&b, r);
+  SgStatus st = b.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, 0, b.data ? b.data : "", b.len);
+  sg_buf_free(&b);
+  return st;
+}
+
+static void ast_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
+  (void)c;
+  for (size_t i = 0; i < q->n; i++) sg_buf_cat(out, q->v[i].text);
+}
+
+static const char *const ast_formats[] = {"default", NULL};
+static const char *const ast_format_help[] = {"one node per line, two spaces of indent per level"};
+
+const SgTarget sg_target_ast = {
+    .name = "ast",
+    .description = "the resolved boolean tree of each condition (debugging and tests)",
+    .formats = ast_formats,
+    .format_help = ast_format_help,
+    .convert = ast_convert,
+    .finish = ast_finish,
+};

@@ -1,0 +1,217 @@
+/* cli_convert.c - `sigmacc convert` and the target listings.
+ *
+ * Reads every rule, runs the front end, the pipelines and the target, prints
+ * diagnostics to stderr and the queries to stdout (or -o). A rule that fails
+ * is reported and the batch goes on; with -s such failures do not change the
+ * exit code.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "../backends/backend.h"
+#include "cli.h"
+
+static const char convert_usage[] =
+    "usage: sigmacc convert -t TARGET [-p PIPELINE]... [--without-pipeline] [-f FORMAT]\n"
+    "                       [-O key=value]... [-s] [-o OUT] PATH...\n"
+    "  -t, --target       aql (alias qradar), splunk, ast\n"
+    "  -p, --pipeline     built-in pipeline name, pipeline YAML file or directory (repeatable)\n"
+    "  --without-pipeline do not apply the target's default pipeline\n"
+    "  -f, --format       output format (see 'sigmacc list formats TARGET')\n"
+    "  -O, --option       backend option key=value (repeatable)\n"
+    "  -s, --skip-unsupported  report rules that cannot be converted, convert the rest, exit 0\n"
+    "  -o, --output       write the output to a file instead of stdout\n"
+    "  --json-diagnostics diagnostics as JSON lines on stderr\n";
+
+int sg_cli_list_targets(void) {
+  size_t n;
+  const SgTarget *const *t = sg_target_list(&n);
+  for (size_t i = 0; i < n; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s%s%s", t[i]->name, t[i]->alias ? ", " : "", t[i]->alias ? t[i]->alias : "");
+    printf("%-14s %s\n", name, t[i]->description);
+  }
+  return 0;
+}
+
+int sg_cli_list_formats(const char *target) {
+  size_t n;
+  const SgTarget *const *t = sg_target_list(&n);
+  for (size_t i = 0; i < n; i++) {
+    if (target && strcmp(t[i]->name, target) && !(t[i]->alias && !strcmp(t[i]->alias, target))) continue;
+    for (size_t f = 0; t[i]->formats[f]; f++)
+      printf("%-8s %-14s %s\n", t[i]->name, t[i]->formats[f], t[i]->format_help[f]);
+  }
+  return 0;
+}
+
+int sg_cli_list_pipelines(void) { return 0; }
+
+typedef struct ConvArgs {
+  const char *target, *format, *output;
+  const char **pipelines;
+  size_t npipelines;
+  SgOption *opts;
+  size_t nopts;
+  char **paths;
+  int npaths;
+  bool skip, without_pipeline, json;
+} ConvArgs;
+
+static const char *take(int argc, char **argv, int *i) {
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "sigmacc convert: option '%s' needs a value\n", argv[*i]);
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+static int parse_args(int argc, char **argv, ConvArgs *a) {
+  a->pipelines = calloc((size_t)argc + 1, sizeof *a->pipelines);
+  a->opts = calloc((size_t)argc + 1, sizeof *a->opts);
+  a->paths = calloc((size_t)argc + 1, sizeof *a->paths);
+  if (!a->pipelines || !a->opts || !a->paths) return 2;
+  for (int i = 0; i < argc; i++) {
+    const char *s = argv[i], *v;
+    if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+      fputs(convert_usage, stdout);
+      return 0;
+    } else if (!strcmp(s, "-t") || !strcmp(s, "--target")) {
+      if (!(a->target = take(argc, argv, &i))) return 2;
+    } else if (!strcmp(s, "-f") || !strcmp(s, "--format")) {
+      if (!(a->format = take(argc, argv, &i))) return 2;
+    } else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+      if (!(a->output = take(argc, argv, &i))) return 2;
+    } else if (!strcmp(s, "-p") || !strcmp(s, "--pipeline")) {
+      if (!(v = take(argc, argv, &i))) return 2;
+      a->pipelines[a->npipelines++] = v;
+    } else if (!strcmp(s, "-O") || !strcmp(s, "--option") || !strcmp(s, "--backend-option")) {
+      if (!(v = take(argc, argv, &i))) return 2;
+      const char *eq = strchr(v, '=');
+      if (!eq || eq == v) {
+        fprintf(stderr, "sigmacc convert: option '%s' is not key=value\n", v);
+        return 2;
+      }
+      a->opts[a->nopts].key = strndup(v, (size_t)(eq - v));
+      a->opts[a->nopts++].value = eq + 1;
+    } else if (!strcmp(s, "-s") || !strcmp(s, "--skip-unsupported")) {
+      a->skip = true;
+    } else if (!strcmp(s, "--without-pipeline")) {
+      a->without_pipeline = true;
+    } else if (!strcmp(s, "--json-diagnostics")) {
+      a->json = true;
+    } else if (s[0] == '-' && s[1]) {
+      fprintf(stderr, "sigmacc convert: unknown option '%s'\n%s", s, convert_usage);
+      return 2;
+    } else {
+      a->paths[a->npaths++] = argv[i];
+    }
+  }
+  if (!a->target || !a->npaths) {
+    fputs(convert_usage, stderr);
+    return 2;
+  }
+  return -1; /* go on */
+}
+
+static void free_args(ConvArgs *a) {
+  for (size_t i = 0; i < a->nopts; i++) free((char *)a->opts[i].key);
+  free(a->pipelines);
+  free(a->opts);
+  free(a->paths);
+}
+
+int sg_cli_convert(int argc, char **argv) {
+  ConvArgs args = {0};
+  int rc = parse_args(argc, argv, &args);
+  if (rc >= 0) {
+    free_args(&args);
+    return rc;
+  }
+  const SgTarget *t = sg_target_find(args.target);
+  if (!t) {
+    fprintf(stderr, "sigmacc convert: unknown target '%s' (see 'sigmacc list targets')\n", args.target);
+    free_args(&args);
+    return 2;
+  }
+  const char *format = args.format ? args.format : t->formats[0];
+  bool known = false;
+  for (size_t i = 0; t->formats[i]; i++) known |= !strcmp(t->formats[i], format);
+  if (!known) {
+    fprintf(stderr, "sigmacc convert: target '%s' has no format '%s' (see 'sigmacc list formats %s')\n", t->name,
+            format, t->name);
+    free_args(&args);
+    return 2;
+  }
+  if (args.npipelines) {
+    fprintf(stderr, "sigmacc convert: unknown pipeline '%s' (see 'sigmacc list pipelines')\n", args.pipelines[0]);
+    free_args(&args);
+    return 2;
+  }
+  SgConvCtx ctx = {.format = format, .opts = args.opts, .nopts = args.nopts};
+  SgDiags d = {0};
+  SgPaths paths = {0};
+  bool io_error = !sg_expand_paths(args.npaths, args.paths, &paths, &d);
+  sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
+  SgQueries q = {0};
+  SgUnit *units = calloc(paths.n + 1, sizeof *units);
+  size_t failed = 0, skipped = 0;
+  for (size_t i = 0; units && i < paths.n; i++) {
+    size_t mark = d.n;
+    char *src;
+    size_t len;
+    if (sg_read_file(paths.v[i], &src, &len, &d) != SG_OK) {
+      io_error = true;
+      sg_print_diags(stderr, &d, mark, NULL, 0, args.json);
+      continue;
+    }
+    SgUnit *u = &units[i];
+    sg_compile_source(u, paths.v[i], src, len, &d);
+    for (size_t r = 0; r < u->nrules; r++) {
+      const SgRule *rule = u->rules[r];
+      if (rule->failed) {
+        failed++;
+        continue;
+      }
+      if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
+      size_t errs = d.nerrors;
+      SgStatus st = t->convert(&ctx, rule, &q, &d);
+      if (st == SG_ERR_UNSUPPORTED && args.skip) {
+        skipped++;
+        d.nerrors = errs; /* reported, but not an error with -s */
+      } else if (st != SG_OK) {
+        failed++;
+      }
+    }
+    sg_print_diags(stderr, &d, mark, u->src, u->srclen, args.json);
+  }
+  SgBuf out = {0};
+  if (t->finish) {
+    t->finish(&ctx, &q, &out);
+  } else {
+    for (size_t i = 0; i < q.n; i++) {
+      if (i) sg_buf_catc(&out, '\n');
+      sg_buf_cat(&out, q.v[i].text);
+      sg_buf_catc(&out, '\n');
+    }
+  }
+  FILE *f = args.output ? fopen(args.output, "wb") : stdout;
+  if (!f) {
+    fprintf(stderr, "sigmacc convert: cannot write '%s'\n", args.output);
+    io_error = true;
+  } else {
+    if (out.len && fwrite(out.data, 1, out.len, f) != out.len) io_error = true;
+    if (args.output && fclose(f) != 0) io_error = true;
+  }
+  if (skipped) fprintf(stderr, "sigmacc convert: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
+  rc = io_error ? 2 : (failed || d.nerrors) ? 1 : 0;
+  sg_buf_free(&out);
+  sg_queries_free(&q);
+  for (size_t i = 0; units && i < paths.n; i++) sg_unit_free(&units[i]);
+  free(units);
+  sg_paths_free(&paths);
+  sg_diags_free(&d);
+  free_args(&args);
+  return rc;
+}

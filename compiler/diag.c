@@ -1,0 +1,127 @@
+/* diag.c - diagnostics: collect, render as text (with source line and caret)
+ * or as JSON lines.
+ *
+ * Severity comes from the code's first letter in diag.def (E or W), so a code
+ * can never be reported with two severities.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigma.h"
+
+static const char *const codes[] = {
+#define SG_DIAG(name, code, text) code,
+#include "diag.def"
+#undef SG_DIAG
+};
+
+const char *sg_diag_code_str(SgDiagCode c) { return c < SG_D__COUNT ? codes[c] : "E000"; }
+
+void sg_diags_free(SgDiags *d) {
+  for (size_t i = 0; i < d->n; i++) free(d->items[i].msg);
+  free(d->items);
+  memset(d, 0, sizeof *d);
+}
+
+void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list ap) {
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 16;
+    SgDiag *p = realloc(d->items, cap * sizeof *p);
+    if (!p) return; /* nothing more can be reported; counts stay honest below */
+    d->items = p;
+    d->cap = cap;
+  }
+  SgBuf b = {0};
+  sg_buf_vcatf(&b, fmt, ap);
+  SgDiag *dg = &d->items[d->n++];
+  dg->code = code;
+  dg->sev = sg_diag_code_str(code)[0] == 'W' ? SG_SEV_WARNING : SG_SEV_ERROR;
+  dg->loc = loc;
+  dg->msg = b.data ? b.data : NULL;
+  if (!dg->msg) dg->msg = calloc(1, 1);
+  if (dg->sev == SG_SEV_ERROR)
+    d->nerrors++;
+  else
+    d->nwarnings++;
+}
+
+void sg_diag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sg_vdiag(d, code, loc, fmt, ap);
+  va_end(ap);
+}
+
+static const char *sev_name(SgSeverity s) {
+  return s == SG_SEV_ERROR ? "error" : s == SG_SEV_WARNING ? "warning" : "note";
+}
+
+/* Find line `line` (1-based) in src; returns its start and length. */
+static bool find_line(const char *src, size_t len, uint32_t line, const char **start,
+                      size_t *n) {
+  const char *p = src, *end = src + len;
+  for (uint32_t l = 1; l < line; l++) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl) return false;
+    p = nl + 1;
+  }
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  *start = p;
+  *n = (size_t)((nl ? nl : end) - p);
+  if (*n && p[*n - 1] == '\r') (*n)--;
+  return true;
+}
+
+void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen) {
+  const char *path = dg->loc.path ? dg->loc.path : "<input>";
+  if (dg->loc.line)
+    sg_buf_catf(out, "%s:%u:%u: ", path, dg->loc.line, dg->loc.col);
+  else
+    sg_buf_catf(out, "%s: ", path);
+  sg_buf_catf(out, "%s[%s]: %s\n", sev_name(dg->sev), sg_diag_code_str(dg->code), dg->msg);
+  const char *ls;
+  size_t ln;
+  if (!src || !dg->loc.line || !find_line(src, srclen, dg->loc.line, &ls, &ln)) return;
+  if (ln > 200) ln = 200; /* keep huge lines readable */
+  sg_buf_cat(out, "    ");
+  for (size_t i = 0; i < ln; i++) {
+    unsigned char c = (unsigned char)ls[i];
+    sg_buf_catc(out, c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+  }
+  sg_buf_cat(out, "\n    ");
+  /* caret under the column; count UTF-8 continuation bytes as nothing */
+  for (uint32_t i = 0; i + 1 < dg->loc.col && i < ln; i++)
+    if (((unsigned char)ls[i] & 0xC0) != 0x80) sg_buf_catc(out, ' ');
+  sg_buf_cat(out, "^\n");
+}
+
+void sg_json_str(SgBuf *out, const char *s, size_t n) {
+  sg_buf_catc(out, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    switch (c) {
+    case '"': sg_buf_cat(out, "\\\""); break;
+    case '\\': sg_buf_cat(out, "\\\\"); break;
+    case '\n': sg_buf_cat(out, "\\n"); break;
+    case '\r': sg_buf_cat(out, "\\r"); break;
+    case '\t': sg_buf_cat(out, "\\t"); break;
+    default:
+      if (c < 0x20 || c == 0x7f)
+        sg_buf_catf(out, "\\u%04x", c);
+      else
+        sg_buf_catc(out, (char)c);
+    }
+  }
+  sg_buf_catc(out, '"');
+}
+
+void sg_diag_render_json(SgBuf *out, const SgDiag *dg) {
+  const char *path = dg->loc.path ? dg->loc.path : "";
+  sg_buf_cat(out, "{\"path\":");
+  sg_json_str(out, path, strlen(path));
+  sg_buf_catf(out, ",\"line\":%u,\"col\":%u,\"severity\":\"%s\",\"code\":\"%s\",\"message\":",
+              dg->loc.line, dg->loc.col, sev_name(dg->sev), sg_diag_code_str(dg->code));
+  sg_json_str(out, dg->msg, strlen(dg->msg));
+  sg_buf_cat(out, "}\n");
+}

@@ -1,0 +1,222 @@
+/* main.c - the sigmacc command line: argument parsing, file walking, printing
+ * and exit codes. All compiling is done by the library.
+ *
+ * Exit codes: 0 success, 1 a rule had errors (or a conversion failed),
+ * 2 usage or I/O error.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- Path walking ---------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static bool has_rule_ext(const char *name) {
+  size_t n = strlen(name);
+  return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
+}
+
+static void paths_push(SgPaths *p, char *s) {
+  if (p->n == p->cap) {
+    p->cap = p->cap ? p->cap * 2 : 64;
+    char **v = realloc(p->v, p->cap * sizeof *v);
+    if (!v) {
+      free(s);
+      return;
+    }
+    p->v = v;
+  }
+  p->v[p->n++] = s;
+}
+
+void sg_paths_free(SgPaths *p) {
+  for (size_t i = 0; i < p->n; i++) free(p->v[i]);
+  free(p->v);
+  memset(p, 0, sizeof *p);
+}
+
+static void walk_dir(const char *dir, SgPaths *out, int depth) {
+  if (depth > 32) return;
+  DIR *d = opendir(dir);
+  if (!d) return;
+  SgPaths names = {0};
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (e->d_name[0] != '.') paths_push(&names, strdup(e->d_name));
+  closedir(d);
+  qsort(names.v, names.n, sizeof *names.v, cmp_str);
+  for (size_t i = 0; i < names.n; i++) {
+    size_t n = strlen(dir) + strlen(names.v[i]) + 2;
+    char *full = malloc(n);
+    if (!full) continue;
+    snprintf(full, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names.v[i]);
+    struct stat st;
+    if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+      walk_dir(full, out, depth + 1);
+      free(full);
+    } else if (has_rule_ext(names.v[i])) {
+      paths_push(out, full);
+    } else {
+      free(full);
+    }
+  }
+  sg_paths_free(&names);
+}
+
+/* Expand arguments: files as given, directories recursively (sorted). A
+ * directory without rule files is reported. Returns false on a missing path. */
+bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d) {
+  bool ok = true;
+  for (int i = 0; i < argc; i++) {
+    struct stat st;
+    if (!strcmp(argv[i], "-")) {
+      paths_push(out, strdup("-"));
+    } else if (stat(argv[i], &st) != 0) {
+      sg_diag(d, SG_D_IO, (SgLoc){argv[i], 0, 0}, "cannot open: %s", strerror(errno));
+      ok = false;
+    } else if (S_ISDIR(st.st_mode)) {
+      size_t before = out->n;
+      walk_dir(argv[i], out, 0);
+      if (out->n == before) {
+        sg_diag(d, SG_D_IO, (SgLoc){argv[i], 0, 0}, "is a directory with no .yml or .yaml files");
+        ok = false;
+      }
+    } else {
+      paths_push(out, strdup(argv[i]));
+    }
+  }
+  return ok;
+}
+
+/* ---- Diagnostics output -------------------------------------------------------- */
+
+void sg_print_diags(FILE *f, SgDiags *d, size_t from, const char *src, size_t len, bool json) {
+  SgBuf b = {0};
+  for (size_t i = from; i < d->n; i++) {
+    if (json)
+      sg_diag_render_json(&b, &d->items[i]);
+    else
+      sg_diag_render(&b, &d->items[i], src, len);
+  }
+  if (b.len) fwrite(b.data, 1, b.len, f);
+  sg_buf_free(&b);
+}
+
+/* ---- check ----------------------------------------------------------------------- */
+
+static int cmd_check(int argc, char **argv) {
+  bool json = false;
+  int nfiles = 0;
+  char **files = calloc((size_t)argc + 1, sizeof *files);
+  if (!files) return 2;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--json"))
+      json = true;
+    else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      free(files);
+      printf("usage: sigmacc check [--json] PATH...\n");
+      return 0;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      fprintf(stderr, "sigmacc check: unknown option '%s'\n", argv[i]);
+      free(files);
+      return 2;
+    } else
+      files[nfiles++] = argv[i];
+  }
+  if (!nfiles) {
+    fprintf(stderr, "usage: sigmacc check [--json] PATH...\n");
+    free(files);
+    return 2;
+  }
+  SgDiags d = {0};
+  SgPaths paths = {0};
+  bool io_ok = sg_expand_paths(nfiles, files, &paths, &d);
+  free(files);
+  sg_print_diags(stdout, &d, 0, NULL, 0, json);
+  size_t nrules = 0, bad_files = 0;
+  bool io_error = !io_ok;
+  for (size_t i = 0; i < paths.n; i++) {
+    size_t mark = d.n, errs = d.nerrors;
+    char *src;
+    size_t len;
+    if (sg_read_file(paths.v[i], &src, &len, &d) != SG_OK) {
+      io_error = true;
+      sg_print_diags(stdout, &d, mark, NULL, 0, json);
+      continue;
+    }
+    SgUnit u;
+    SgStatus st = sg_compile_source(&u, paths.v[i], src, len, &d);
+    if (st == SG_ERR_NOMEM) io_error = true;
+    nrules += u.nrules;
+    if (d.nerrors > errs) bad_files++;
+    sg_print_diags(stdout, &d, mark, u.src, u.srclen, json);
+    sg_unit_free(&u);
+  }
+  fprintf(json ? stderr : stdout, "checked %zu file%s, %zu rule%s: %zu error%s, %zu warning%s\n", paths.n,
+          paths.n == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s", d.nerrors, d.nerrors == 1 ? "" : "s",
+          d.nwarnings, d.nwarnings == 1 ? "" : "s");
+  (void)bad_files;
+  int rc = io_error ? 2 : d.nerrors ? 1 : 0;
+  sg_paths_free(&paths);
+  sg_diags_free(&d);
+  return rc;
+}
+
+/* ---- list -------------------------------------------------------------------------- */
+
+static int cmd_list(int argc, char **argv) {
+  const char *what = argc ? argv[0] : "";
+  if (!strcmp(what, "modifiers")) {
+    size_t n;
+    const SgModInfo *m = sg_modifier_list(&n);
+    for (size_t i = 0; i < n; i++) printf("%-14s %s\n", m[i].name, m[i].help);
+    return 0;
+  }
+  if (!strcmp(what, "targets")) return sg_cli_list_targets();
+  if (!strcmp(what, "formats")) return sg_cli_list_formats(argc > 1 ? argv[1] : NULL);
+  if (!strcmp(what, "pipelines")) return sg_cli_list_pipelines();
+  fprintf(stderr, "usage: sigmacc list targets|formats [TARGET]|pipelines|modifiers\n");
+  return 2;
+}
+
+static const char usage[] =
+    "usage: sigmacc <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-O key=value]... [-s] [-o OUT] PATH...\n"
+    "                     convert Sigma rules to queries (targets: aql, splunk, ast)\n"
+    "  check [--json] PATH...\n"
+    "                     validate rules; print located diagnostics\n"
+    "  list targets|formats [TARGET]|pipelines|modifiers\n"
+    "\n"
+    "  --help, --version\n"
+    "Run 'sigmacc <command> --help' for the options of a command.\n";
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    printf("sigmacc %s\n", SIGMACC_VERSION);
+    return 0;
+  }
+  if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
+  if (!strcmp(cmd, "list")) return cmd_list(argc - 2, argv + 2);
+  if (!strcmp(cmd, "convert")) return sg_cli_convert(argc - 2, argv + 2);
+  fprintf(stderr, "sigmacc: unknown command '%s'\n\n%s", cmd, usage);
+  return 2;
+}

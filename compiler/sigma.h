@@ -1,0 +1,397 @@
+/* sigma.h - the sigmacc library: types and entry points shared by the front end,
+ * the pipelines, the backends and the CLI.
+ *
+ * Data flow: bytes -> SgYNode tree (yaml_load.c) -> SgRule (rule.c, detection.c)
+ *   -> condition AST (cond.c) -> one SgNode boolean tree per condition (resolve.c)
+ *   -> pipelines (pipeline.c) -> backends.
+ * Memory: everything a compile unit makes lives in one SgArena and is freed at once.
+ * Output buffers (SgBuf) and diagnostic lists (SgDiags) are owned by the caller.
+ * Library code never prints, exits or aborts: it returns SgStatus and appends SgDiag.
+ */
+#ifndef SIGMA_H
+#define SIGMA_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIGMACC_VERSION "0.1.0"
+
+/* ---- Limits (one place, with reasons) ----------------------------------- */
+#define SG_MAX_FILE_BYTES (8u << 20)    /* largest SigmaHQ rule is ~30 KB */
+#define SG_MAX_SCALAR_BYTES (1u << 20)  /* a 1 MB value is a mistake, not a rule */
+#define SG_MAX_YAML_DEPTH 64            /* real rules nest 4-5 levels */
+#define SG_MAX_COND_DEPTH 200           /* parenthesis / not nesting in conditions */
+#define SG_MAX_EXPANSION 4096           /* windash/base64offset alternatives per value */
+
+typedef enum SgStatus {
+  SG_OK = 0,
+  SG_ERR_PARSE,       /* the input is malformed; diagnostics say where */
+  SG_ERR_UNSUPPORTED, /* valid input the target cannot express */
+  SG_ERR_IO,          /* a file could not be read or written */
+  SG_ERR_NOMEM,       /* allocation failed */
+  SG_ERR_USAGE,       /* bad arguments */
+} SgStatus;
+
+/* ---- Arena ---------------------------------------------------------------- */
+typedef struct SgArenaChunk SgArenaChunk;
+typedef struct SgArena {
+  SgArenaChunk *head; /* newest chunk first */
+  size_t fail_after;  /* test hook: fail the Nth allocation from now (0 = never) */
+  size_t allocs;      /* allocations made so far */
+  bool failed;        /* an allocation has failed; results are incomplete */
+} SgArena;
+
+void sg_arena_init(SgArena *a);
+void sg_arena_free(SgArena *a);
+void *sg_arena_alloc(SgArena *a, size_t n); /* zeroed; NULL on failure */
+char *sg_arena_strndup(SgArena *a, const char *s, size_t n);
+char *sg_arena_strdup(SgArena *a, const char *s);
+char *sg_arena_printf(SgArena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- Growable byte buffer (heap; caller frees with sg_buf_free) ----------- */
+typedef struct SgBuf {
+  char *data; /* always NUL-terminated when len > 0 or after sg_buf_cstr */
+  size_t len;
+  size_t cap;
+  bool oom; /* an append failed; contents are truncated */
+} SgBuf;
+
+void sg_buf_free(SgBuf *b);
+void sg_buf_catn(SgBuf *b, const char *s, size_t n);
+void sg_buf_cat(SgBuf *b, const char *s);
+void sg_buf_catc(SgBuf *b, char c);
+void sg_buf_catf(SgBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sg_buf_vcatf(SgBuf *b, const char *fmt, va_list ap);
+const char *sg_buf_cstr(SgBuf *b);
+void sg_buf_reset(SgBuf *b);
+
+/* ---- Source locations and diagnostics ------------------------------------- */
+typedef struct SgLoc {
+  const char *path; /* file as given by the user; NULL when unknown */
+  uint32_t line;    /* 1-based; 0 = whole file */
+  uint32_t col;     /* 1-based, in bytes */
+} SgLoc;
+
+typedef enum SgDiagCode {
+#define SG_DIAG(name, code, text) SG_D_##name,
+#include "diag.def"
+#undef SG_DIAG
+  SG_D__COUNT
+} SgDiagCode;
+
+typedef enum SgSeverity { SG_SEV_ERROR, SG_SEV_WARNING, SG_SEV_NOTE } SgSeverity;
+
+typedef struct SgDiag {
+  SgSeverity sev;
+  SgDiagCode code;
+  SgLoc loc;
+  char *msg; /* heap, owned by the SgDiags */
+} SgDiag;
+
+typedef struct SgDiags {
+  SgDiag *items;
+  size_t n, cap;
+  size_t nerrors, nwarnings;
+} SgDiags;
+
+const char *sg_diag_code_str(SgDiagCode c); /* "E012" */
+void sg_diags_free(SgDiags *d);
+void sg_diag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list ap);
+/* Render one diagnostic as "path:line:col: error[E012]: msg", then the source
+ * line and a caret when `src` (the file's bytes) is given. */
+void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen);
+void sg_diag_render_json(SgBuf *out, const SgDiag *dg);
+void sg_json_str(SgBuf *out, const char *s, size_t n); /* JSON string literal */
+
+/* ---- YAML tree ------------------------------------------------------------ */
+typedef enum SgYKind { SG_Y_SCALAR, SG_Y_SEQ, SG_Y_MAP } SgYKind;
+typedef enum SgYType { SG_YT_STR, SG_YT_INT, SG_YT_FLOAT, SG_YT_BOOL, SG_YT_NULL } SgYType;
+
+typedef struct SgYNode SgYNode;
+struct SgYNode {
+  SgYKind kind;
+  SgLoc loc;
+  /* SCALAR */
+  const char *text; /* NUL-terminated (embedded NULs impossible: libyaml rejects them) */
+  size_t len;
+  SgYType type;   /* resolved from plain scalars; quoted ones are always STR */
+  bool quoted;    /* single- or double-quoted, literal or folded */
+  bool multiline; /* the source spans lines: token columns are approximate */
+  bool bval;      /* BOOL */
+  /* SEQ: items; MAP: keys[i] -> items[i] (keys are SCALAR STR) */
+  SgYNode **items;
+  SgYNode **keys;
+  size_t n;
+};
+
+typedef struct SgYDoc {
+  SgYNode *root; /* NULL for an empty document */
+  SgLoc loc;
+} SgYDoc;
+
+/* Parse `len` bytes into documents. Diagnostics carry `path`. Returns SG_OK or
+ * SG_ERR_PARSE; documents parsed before an error are kept. */
+SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len,
+                      SgYDoc **docs, size_t *ndocs, SgDiags *d);
+SgYNode *sg_ymap_get(const SgYNode *map, const char *key);
+const char *sg_ytype_name(const SgYNode *n);
+
+/* ---- Values and matches --------------------------------------------------- */
+typedef enum SgPartKind {
+  SG_PART_LIT,   /* literal bytes (may include NUL after UTF-16 encoding) */
+  SG_PART_STAR,  /* wildcard: any sequence */
+  SG_PART_QMARK, /* wildcard: exactly one character */
+  SG_PART_PLACEHOLDER, /* %name% from |expand; text is the name */
+} SgPartKind;
+
+typedef struct SgPart {
+  SgPartKind kind;
+  const char *s;
+  size_t n;
+} SgPart;
+
+typedef struct SgStr {
+  SgPart *parts;
+  uint32_t nparts;
+} SgStr;
+
+typedef enum SgValKind {
+  SG_V_STR,      /* str */
+  SG_V_NUM,      /* num */
+  SG_V_BOOL,     /* b */
+  SG_V_NULL,     /* - */
+  SG_V_RE,       /* re */
+  SG_V_CIDR,     /* cidr */
+  SG_V_FIELD,    /* str: one literal part, the other field's name (fieldref) */
+} SgValKind;
+
+enum { SG_RE_I = 1, SG_RE_M = 2, SG_RE_S = 4 };
+
+typedef struct SgNum {
+  const char *text; /* as written; "1.0" is normalised to "1" as pySigma does */
+  double d;
+  int64_t i;
+  bool is_int;
+} SgNum;
+
+typedef struct SgCidr {
+  const char *text; /* canonical "addr/prefix" as written (validated) */
+  uint8_t addr[16]; /* network bytes, host bits cleared */
+  uint8_t family;   /* 4 or 6 */
+  uint8_t prefix;
+} SgCidr;
+
+typedef struct SgValue {
+  SgValKind kind;
+  SgStr str;
+  SgNum num;
+  bool b;
+  struct {
+    const char *pat; /* the pattern byte for byte */
+    size_t len;
+    unsigned flags; /* SG_RE_* */
+  } re;
+  SgCidr cidr;
+} SgValue;
+
+/* Operators; the X-macro keeps names and the enum in step. */
+#define SG_OP_LIST(X)                                                           \
+  X(EQ, "eq")             /* string pattern, number, bool or null */          \
+  X(RE, "re")             /* regular expression (searches, unanchored) */    \
+  X(CIDR, "cidr")         /* IP address in network */                        \
+  X(LT, "lt") X(LTE, "lte") X(GT, "gt") X(GTE, "gte") /* numeric compare */   \
+  X(EXISTS, "exists")     /* the field is present */                         \
+  X(FIELDREF, "fieldref") /* equals another field */                         \
+  X(FIELDREF_STARTS, "fieldref-startswith")                                  \
+  X(FIELDREF_ENDS, "fieldref-endswith")                                      \
+  X(FIELDREF_CONTAINS, "fieldref-contains")
+
+typedef enum SgOp {
+#define X(name, str) SG_OP_##name,
+  SG_OP_LIST(X)
+#undef X
+} SgOp;
+
+typedef enum SgTsPart {
+  SG_TS_NONE, SG_TS_MINUTE, SG_TS_HOUR, SG_TS_DAY, SG_TS_WEEK, SG_TS_MONTH, SG_TS_YEAR
+} SgTsPart;
+
+typedef struct SgMatch {
+  const char *field; /* NULL: keyword search over the whole event */
+  SgOp op;
+  SgTsPart tspart; /* compare a part of a timestamp field instead of the value */
+  bool cased;      /* case-sensitive string comparison */
+  SgValue v;
+} SgMatch;
+
+/* ---- Boolean AST ---------------------------------------------------------- */
+typedef enum SgNodeKind { SG_N_AND, SG_N_OR, SG_N_NOT, SG_N_MATCH, SG_N_TRUE, SG_N_FALSE } SgNodeKind;
+
+typedef struct SgNode SgNode;
+struct SgNode {
+  SgNodeKind kind;
+  SgLoc loc;     /* where the construct was written */
+  SgNode **kids; /* AND, OR: >= 1 child; NOT: exactly 1 */
+  uint32_t nkids;
+  SgMatch m; /* MATCH */
+};
+
+SgNode *sg_node_new(SgArena *a, SgNodeKind k, SgLoc loc);
+SgStatus sg_node_add(SgArena *a, SgNode *parent, SgNode *kid);
+SgNode *sg_node_clone(SgArena *a, const SgNode *n);
+/* Add kid to parent; an AND kid of an AND (OR of an OR) is spliced in. */
+SgStatus sg_node_join(SgArena *a, SgNode *parent, SgNode *kid);
+
+/* ---- Rules ---------------------------------------------------------------- */
+typedef enum SgDocKind { SG_DOC_RULE, SG_DOC_CORRELATION, SG_DOC_FILTER } SgDocKind;
+
+typedef struct SgStrList {
+  const char **v;
+  SgLoc *locs;
+  size_t n;
+} SgStrList;
+
+typedef struct SgKV {
+  const char *key;
+  const SgYNode *val; /* kept as YAML so backends and pipelines can read it */
+} SgKV;
+
+typedef struct SgLogsource {
+  const char *category, *product, *service, *definition; /* NULL when absent */
+  SgKV *custom;
+  size_t ncustom;
+  SgLoc loc;
+} SgLogsource;
+
+typedef struct SgSearch {
+  const char *name;
+  SgLoc loc;
+  SgNode *node;   /* the search as a boolean tree */
+  bool used;      /* referenced by some condition */
+} SgSearch;
+
+typedef struct SgCondExpr SgCondExpr;
+
+typedef struct SgCondition {
+  const char *text;
+  SgLoc loc;
+  SgCondExpr *expr; /* parsed */
+  SgNode *root;     /* resolved: the rule's boolean tree for this condition */
+} SgCondition;
+
+typedef enum SgCorrType {
+  SG_CORR_EVENT_COUNT, SG_CORR_VALUE_COUNT, SG_CORR_TEMPORAL, SG_CORR_TEMPORAL_ORDERED,
+  SG_CORR_VALUE_SUM, SG_CORR_VALUE_AVG, SG_CORR_VALUE_PERCENTILE, SG_CORR_VALUE_MEDIAN
+} SgCorrType;
+
+typedef struct SgCorrCond {
+  const char *op; /* gt gte lt lte eq neq */
+  SgNum value;
+} SgCorrCond;
+
+typedef struct SgCorrAlias {
+  const char *name;
+  SgKV *map; /* rule name -> field (val is a scalar) */
+  size_t n;
+} SgCorrAlias;
+
+typedef struct SgCorrelation {
+  SgCorrType type;
+  SgStrList rules;
+  SgStrList group_by;
+  const char *timespan;
+  uint64_t timespan_s;
+  SgCorrCond *conds;
+  size_t nconds;
+  SgStrList fields;       /* condition.field for value_* types */
+  const char *expression; /* extended temporal condition, or NULL */
+  SgCorrAlias *aliases;
+  size_t naliases;
+  bool generate;
+} SgCorrelation;
+
+typedef struct SgFilterDef {
+  SgStrList rules; /* empty: any rule with a matching log source */
+  bool any;
+} SgFilterDef;
+
+typedef struct SgRelated {
+  const char *id, *type;
+} SgRelated;
+
+typedef struct SgRule {
+  SgDocKind kind;
+  SgLoc loc;
+  const SgYNode *yaml; /* the document */
+  const char *title, *id, *name, *status, *description, *license, *author;
+  const char *date, *modified, *level, *taxonomy;
+  SgRelated *related;
+  size_t nrelated;
+  SgStrList references, tags, falsepositives, fields, scope;
+  SgKV *custom; /* unknown top-level keys, in file order */
+  size_t ncustom;
+  SgLogsource logsource;
+  SgSearch *searches;
+  size_t nsearches;
+  SgCondition *conds;
+  size_t nconds;
+  SgCorrelation *corr;  /* SG_DOC_CORRELATION */
+  SgFilterDef *filter;  /* SG_DOC_FILTER */
+  bool failed;          /* an error was reported for this rule */
+} SgRule;
+
+/* A file's worth of rules. */
+typedef struct SgUnit {
+  SgArena arena;
+  const char *path;
+  char *src; /* file bytes (owned) */
+  size_t srclen;
+  SgRule **rules;
+  size_t nrules;
+} SgUnit;
+
+/* ---- Entry points --------------------------------------------------------- */
+/* Read a file (path "-" is stdin). On failure appends E001 and returns SG_ERR_IO. */
+SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d);
+
+/* Whole front end over one file's bytes: YAML, rule model, detection,
+ * conditions, resolution. `src` is taken over by the unit. Rules with errors
+ * are kept with failed=true; the unit is always valid to free. A nonzero
+ * u->arena.fail_after set by the caller is kept (allocation-failure tests). */
+SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d);
+void sg_unit_free(SgUnit *u);
+
+/* Stages (called by sg_compile_source; exposed for tests). */
+SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out,
+                           SgDiags *d);
+SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *det, SgDiags *d);
+SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *d);
+SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d);
+
+/* Values (value.c) */
+SgStatus sg_str_parse(SgArena *a, const char *s, size_t n, SgStr *out);
+bool sg_str_is_plain(const SgStr *s); /* no wildcard or placeholder */
+bool sg_str_has_wildcard(const SgStr *s);
+char *sg_str_flat(SgArena *a, const SgStr *s, size_t *len); /* literal bytes only */
+bool sg_cidr_parse(const char *s, SgCidr *out);
+bool sg_num_parse(const char *s, size_t n, SgNum *out);
+
+/* Debug dump of a boolean tree, one node per line, used by `convert -t ast`. */
+void sg_dump_node(SgBuf *out, const SgNode *n, int indent);
+void sg_dump_value(SgBuf *out, const SgValue *v);
+void sg_dump_rule(SgBuf *out, const SgRule *r);
+const char *sg_op_name(SgOp op);
+
+/* Modifiers (modifiers.c): the names for `sigmacc list modifiers`. */
+typedef struct SgModInfo {
+  const char *name;
+  const char *help;
+} SgModInfo;
+const SgModInfo *sg_modifier_list(size_t *n);
+
+#endif

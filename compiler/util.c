@@ -1,0 +1,186 @@
+/* util.c - arena allocator, growable byte buffer, file reading.
+ *
+ * The arena hands out zeroed memory from malloc'd chunks and frees them all at
+ * once; it never frees single objects. SgBuf is a heap buffer for output text.
+ * Invariant: an SgBuf that ran out of memory keeps what it had and sets `oom`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigma.h"
+
+struct SgArenaChunk {
+  SgArenaChunk *next;
+  size_t used, cap;
+  _Alignas(max_align_t) unsigned char mem[];
+};
+
+#define CHUNK_MIN (64u * 1024u)
+#define ALIGN (sizeof(max_align_t))
+
+void sg_arena_init(SgArena *a) { memset(a, 0, sizeof *a); }
+
+void sg_arena_free(SgArena *a) {
+  SgArenaChunk *c = a->head;
+  while (c) {
+    SgArenaChunk *next = c->next;
+    free(c);
+    c = next;
+  }
+  a->head = NULL;
+}
+
+void *sg_arena_alloc(SgArena *a, size_t n) {
+  a->allocs++;
+  if (a->fail_after && --a->fail_after == 0) {
+    a->failed = true;
+    return NULL;
+  }
+  n = (n + ALIGN - 1) & ~(ALIGN - 1);
+  if (n == 0) n = ALIGN;
+  SgArenaChunk *c = a->head;
+  if (!c || c->cap - c->used < n) {
+    size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
+    c = malloc(sizeof *c + cap);
+    if (!c) {
+      a->failed = true;
+      return NULL;
+    }
+    c->used = 0;
+    c->cap = cap;
+    c->next = a->head;
+    a->head = c;
+  }
+  void *p = c->mem + c->used;
+  c->used += n;
+  memset(p, 0, n);
+  return p;
+}
+
+char *sg_arena_strndup(SgArena *a, const char *s, size_t n) {
+  char *p = sg_arena_alloc(a, n + 1);
+  if (p && n) memcpy(p, s, n);
+  return p;
+}
+
+char *sg_arena_strdup(SgArena *a, const char *s) { return sg_arena_strndup(a, s, strlen(s)); }
+
+char *sg_arena_printf(SgArena *a, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return NULL;
+  char *p = sg_arena_alloc(a, (size_t)n + 1);
+  if (!p) return NULL;
+  va_start(ap, fmt);
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return p;
+}
+
+/* ---- SgBuf ----------------------------------------------------------------- */
+
+static bool buf_reserve(SgBuf *b, size_t extra) {
+  if (b->oom) return false;
+  if (b->len + extra + 1 <= b->cap) return true;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < b->len + extra + 1) cap *= 2;
+  char *p = realloc(b->data, cap);
+  if (!p) {
+    b->oom = true;
+    return false;
+  }
+  b->data = p;
+  b->cap = cap;
+  return true;
+}
+
+void sg_buf_free(SgBuf *b) {
+  free(b->data);
+  memset(b, 0, sizeof *b);
+}
+
+void sg_buf_catn(SgBuf *b, const char *s, size_t n) {
+  if (!buf_reserve(b, n)) return;
+  if (n) memcpy(b->data + b->len, s, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
+void sg_buf_cat(SgBuf *b, const char *s) { sg_buf_catn(b, s, strlen(s)); }
+
+void sg_buf_catc(SgBuf *b, char c) { sg_buf_catn(b, &c, 1); }
+
+void sg_buf_vcatf(SgBuf *b, const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0 || !buf_reserve(b, (size_t)n)) return;
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
+}
+
+void sg_buf_catf(SgBuf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sg_buf_vcatf(b, fmt, ap);
+  va_end(ap);
+}
+
+const char *sg_buf_cstr(SgBuf *b) {
+  if (!b->data && buf_reserve(b, 0)) b->data[0] = '\0';
+  return b->data ? b->data : "";
+}
+
+void sg_buf_reset(SgBuf *b) {
+  b->len = 0;
+  if (b->data) b->data[0] = '\0';
+}
+
+/* ---- Files ------------------------------------------------------------------ */
+
+SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d) {
+  SgLoc loc = {path, 0, 0};
+  bool is_stdin = strcmp(path, "-") == 0;
+  FILE *f = is_stdin ? stdin : fopen(path, "rb");
+  if (!f) {
+    sg_diag(d, SG_D_IO, loc, "cannot open: %s", strerror(errno));
+    return SG_ERR_IO;
+  }
+  SgBuf b = {0};
+  char chunk[65536];
+  size_t n;
+  bool too_big = false;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (b.len + n > SG_MAX_FILE_BYTES) {
+      too_big = true;
+      break;
+    }
+    sg_buf_catn(&b, chunk, n);
+  }
+  int err = ferror(f) ? errno : 0;
+  if (!is_stdin) fclose(f);
+  if (too_big) {
+    sg_buf_free(&b);
+    sg_diag(d, SG_D_YAML_TOO_BIG, loc, "file is larger than %u bytes", SG_MAX_FILE_BYTES);
+    return SG_ERR_IO;
+  }
+  if (err) {
+    sg_buf_free(&b);
+    sg_diag(d, SG_D_IO, loc, "cannot read: %s", strerror(err));
+    return SG_ERR_IO;
+  }
+  if (b.oom) {
+    sg_buf_free(&b);
+    sg_diag(d, SG_D_IO, loc, "out of memory reading the file");
+    return SG_ERR_NOMEM;
+  }
+  sg_buf_cstr(&b);
+  *data = b.data;
+  *len = b.len;
+  return SG_OK;
+}
