@@ -575,7 +575,7 @@ static const SgYNode *find_misplaced_condition(const SgYNode *det) {
   return NULL;
 }
 
-SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *det, SgDiags *d) {
+SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgYNode *det, SgDiags *d) {
   size_t cap = 0, ccap = 0;
   bool failed = false;
   const SgYNode *cond = NULL;
@@ -591,13 +591,19 @@ SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *det, SgDiags *
               "search identifier '%s' has characters other than letters, digits, '_', '-' and '.'; "
               "only a pattern can select it%s",
               k->text, strchr(k->text, '|') ? ", and its '|' modifiers have no effect" : "");
-    SgNode *n = build_search(a, v, d, &failed, 0);
+    SgNode *n = NULL;
+    if (v->kind == SG_Y_SCALAR && v->type == SG_YT_NULL) {
+      sg_diag(d, SG_D_BAD_SEARCH, k->loc, "search '%s' is empty", k->text);
+      failed = true;
+    } else {
+      n = build_search(a, v, d, &failed, 0);
+    }
     SgSearch *s = SG_PUSH(a, r->searches, r->nsearches, cap);
     if (!s) return SG_ERR_NOMEM;
     *s = (SgSearch){.name = k->text, .loc = k->loc, .node = n};
   }
   if (r->nsearches == 0) {
-    sg_diag(d, SG_D_NO_SEARCH, det->loc, "detection defines no search identifier");
+    sg_diag(d, SG_D_NO_SEARCH, key->loc, "'%s' defines no search identifier", key->text);
     failed = true;
   }
   if (!cond) {
@@ -607,7 +613,7 @@ SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *det, SgDiags *
               "'condition' is inside search '%s'; it must be directly under 'detection' (check the indentation)",
               where->text);
     else
-      sg_diag(d, SG_D_NO_CONDITION, det->loc, "detection has no 'condition'");
+      sg_diag(d, SG_D_NO_CONDITION, key->loc, "'%s' has no 'condition'", key->text);
     return SG_ERR_PARSE;
   }
   const SgYNode *const *cs = (const SgYNode *const *)&cond;

@@ -48,6 +48,15 @@ static inline int strcasecmp_ascii(const char *a, const char *b) {
   }
 }
 
+static inline int strncasecmp_ascii(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int ca = (a[i] >= 'A' && a[i] <= 'Z') ? a[i] + 32 : (unsigned char)a[i];
+    int cb = (b[i] >= 'A' && b[i] <= 'Z') ? b[i] + 32 : (unsigned char)b[i];
+    if (ca != cb || !ca) return ca - cb;
+  }
+  return 0;
+}
+
 /* Growable arena array helper: ensure room for one more element. */
 void *sg_grow(SgArena *a, void *arr, size_t n, size_t *cap, size_t elem);
 #define SG_PUSH(a, arr, n, cap)                                                   \

@@ -120,7 +120,7 @@ static bool one_of(const char *s, const char *const *set, bool nocase) {
   return false;
 }
 
-static void parse_logsource(RB *b, const SgYNode *v) {
+static void parse_logsource(RB *b, const SgYNode *key, const SgYNode *v) {
   SgLogsource *ls = &b->r->logsource;
   ls->loc = v->loc;
   if (v->kind != SG_Y_MAP) {
@@ -144,7 +144,7 @@ static void parse_logsource(RB *b, const SgYNode *v) {
     if (kv) *kv = (SgKV){k, x};
   }
   if (!ls->category && !ls->product && !ls->service)
-    err(b, SG_D_MISSING, v->loc, "'logsource' needs at least one of category, product or service");
+    err(b, SG_D_MISSING, key->loc, "'logsource' needs at least one of category, product or service");
 }
 
 static void parse_related(RB *b, const SgYNode *v) {
@@ -197,7 +197,7 @@ static bool parse_timespan(const char *s, uint64_t *secs) {
   return true;
 }
 
-static void parse_correlation(RB *b, const SgYNode *v) {
+static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
   SgCorrelation *c = sg_arena_alloc(b->a, sizeof *c);
   if (!c) return;
   b->r->corr = c;
@@ -242,14 +242,14 @@ static void parse_correlation(RB *b, const SgYNode *v) {
     }
   }
   const char *t = type ? want_str(b, type, "type") : NULL;
-  if (!type) err(b, SG_D_MISSING, v->loc, "correlation needs a 'type'");
+  if (!type) err(b, SG_D_MISSING, key->loc, "correlation needs a 'type'");
   else if (t && !one_of(t, corr_types, false))
     err(b, SG_D_CORR, type->loc, "correlation type '%s' is not one of event_count, value_count, temporal, "
         "temporal_ordered, value_sum, value_avg, value_percentile, value_median", t);
   else if (t)
     for (int i = 0; corr_types[i]; i++)
       if (!strcmp(corr_types[i], t)) c->type = (SgCorrType)i;
-  if (!timespan) err(b, SG_D_MISSING, v->loc, "correlation needs a 'timespan'");
+  if (!timespan) err(b, SG_D_MISSING, key->loc, "correlation needs a 'timespan'");
   else if ((c->timespan = want_str(b, timespan, "timespan")) && !parse_timespan(c->timespan, &c->timespan_s))
     err(b, SG_D_CORR, timespan->loc, "timespan '%s' must be a number followed by s, m, h, d, w, M or y", c->timespan);
   bool temporal = t && (c->type == SG_CORR_TEMPORAL || c->type == SG_CORR_TEMPORAL_ORDERED);
@@ -281,14 +281,14 @@ static void parse_correlation(RB *b, const SgYNode *v) {
     err(b, SG_D_CORR, cond->loc, "correlation 'condition' must be a mapping%s",
         temporal ? " or a rule expression" : "");
   } else if (!temporal && t) {
-    err(b, SG_D_MISSING, v->loc, "correlation type '%s' needs a 'condition'", t);
+    err(b, SG_D_MISSING, key->loc, "correlation type '%s' needs a 'condition'", t);
   }
   bool needs_field = t && (c->type == SG_CORR_VALUE_COUNT || c->type >= SG_CORR_VALUE_SUM);
-  if (needs_field && !c->fields.n) err(b, SG_D_CORR, cond ? cond->loc : v->loc, "correlation type '%s' needs 'condition.field'", t);
-  if (!rules && !c->expression) err(b, SG_D_MISSING, v->loc, "correlation needs 'rules'");
+  if (needs_field && !c->fields.n) err(b, SG_D_CORR, cond ? cond->loc : key->loc, "correlation type '%s' needs 'condition.field'", t);
+  if (!rules && !c->expression) err(b, SG_D_MISSING, key->loc, "correlation needs 'rules'");
 }
 
-static void parse_filter(RB *b, const SgYNode *v) {
+static void parse_filter(RB *b, const SgYNode *key, const SgYNode *v) {
   SgFilterDef *f = sg_arena_alloc(b->a, sizeof *f);
   if (!f) return;
   b->r->filter = f;
@@ -298,7 +298,7 @@ static void parse_filter(RB *b, const SgYNode *v) {
   }
   const SgYNode *rules = sg_ymap_get(v, "rules");
   if (!rules) {
-    err(b, SG_D_MISSING, v->loc, "filter needs 'rules' (rule ids or names, or 'any')");
+    err(b, SG_D_MISSING, key->loc, "filter needs 'rules' (rule ids or names, or 'any')");
   } else if (rules->kind == SG_Y_SCALAR && !strcmp(rules->text, "any")) {
     f->any = true;
   } else if (rules->kind == SG_Y_SEQ && rules->n == 0) {
@@ -306,7 +306,7 @@ static void parse_filter(RB *b, const SgYNode *v) {
   } else {
     want_list(b, rules, "rules", &f->rules, true);
   }
-  if (sg_detection_build(b->a, b->r, v, b->d) != SG_OK) b->r->failed = true;
+  if (sg_detection_build(b->a, b->r, key, v, b->d) != SG_OK) b->r->failed = true;
   if (b->r->nconds > 1) err(b, SG_D_FILTER, v->loc, "a filter has exactly one condition");
 }
 
@@ -327,6 +327,7 @@ SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule 
   }
   r->loc = doc->loc;
   const SgYNode *det = NULL, *corr = NULL, *filter = NULL, *logsource = NULL;
+  const SgYNode *det_key = NULL, *corr_key = NULL, *filter_key = NULL, *logsource_key = NULL;
   size_t ccap = 0;
   for (size_t i = 0; i < doc->n; i++) {
     const char *k = doc->keys[i]->text;
@@ -377,12 +378,16 @@ SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule 
       parse_related(&b, v);
     } else if (!strcmp(k, "logsource")) {
       logsource = v;
+      logsource_key = doc->keys[i];
     } else if (!strcmp(k, "detection")) {
       det = v;
+      det_key = doc->keys[i];
     } else if (!strcmp(k, "correlation")) {
       corr = v;
+      corr_key = doc->keys[i];
     } else if (!strcmp(k, "filter")) {
       filter = v;
+      filter_key = doc->keys[i];
     } else if (!strcmp(k, "condition")) {
       err(&b, SG_D_COND_MISPLACED, kl, "'condition' is at the top level; it belongs under 'detection'");
     } else {
@@ -397,7 +402,7 @@ SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule 
   if (!r->title) {
     if (!sg_ymap_get(doc, "title")) err(&b, SG_D_MISSING, doc->loc, "rule has no 'title'");
   }
-  if (logsource) parse_logsource(&b, logsource);
+  if (logsource) parse_logsource(&b, logsource_key, logsource);
   else if (r->kind != SG_DOC_CORRELATION) err(&b, SG_D_MISSING, doc->loc, "rule has no 'logsource'");
   switch (r->kind) {
   case SG_DOC_RULE:
@@ -406,13 +411,13 @@ SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule 
     } else if (det->kind != SG_Y_MAP) {
       err(&b, SG_D_TYPE, det->loc, "'detection' must be a mapping, not %s", sg_ytype_name(det));
     } else {
-      SgStatus st = sg_detection_build(a, r, det, d);
+      SgStatus st = sg_detection_build(a, r, det_key, det, d);
       if (st == SG_ERR_NOMEM) return st;
       if (st) r->failed = true;
     }
     break;
-  case SG_DOC_CORRELATION: parse_correlation(&b, corr); break;
-  case SG_DOC_FILTER: parse_filter(&b, filter); break;
+  case SG_DOC_CORRELATION: parse_correlation(&b, corr_key, corr); break;
+  case SG_DOC_FILTER: parse_filter(&b, filter_key, filter); break;
   }
   if (r->nconds) {
     SgStatus st = sg_resolve(a, r, d);

@@ -19,7 +19,7 @@
 #define SIGMACC_VERSION "0.1.0"
 
 /* ---- Limits (one place, with reasons) ----------------------------------- */
-#define SG_MAX_FILE_BYTES (8u << 20)    /* largest SigmaHQ rule is ~30 KB */
+#define SG_MAX_FILE_BYTES (32u << 20)   /* largest SigmaHQ rule is ~30 KB; room for big collections */
 #define SG_MAX_SCALAR_BYTES (1u << 20)  /* a 1 MB value is a mistake, not a rule */
 #define SG_MAX_YAML_DEPTH 64            /* real rules nest 4-5 levels */
 #define SG_MAX_COND_DEPTH 200           /* parenthesis / not nesting in conditions */
@@ -369,7 +369,9 @@ void sg_unit_free(SgUnit *u);
 /* Stages (called by sg_compile_source; exposed for tests). */
 SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out,
                            SgDiags *d);
-SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *det, SgDiags *d);
+/* `det` is the detection (or filter) mapping; `key` its key, where problems
+ * of the whole section are reported. */
+SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgYNode *det, SgDiags *d);
 SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *d);
 SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d);
 

@@ -274,6 +274,10 @@ static void report_parser_error(Loader *L, yaml_parser_t *p) {
       sg_diag(L->d, SG_D_YAML_SYNTAX, loc, "%s (byte 0x%02X)", problem, p->problem_value & 0xFF);
     else
       sg_diag(L->d, SG_D_YAML_SYNTAX, loc, "%s", problem);
+  } else if (p->context && (p->context_mark.line != p->problem_mark.line ||
+                             p->context_mark.column != p->problem_mark.column)) {
+    SgLoc c = mark_loc(L, p->context_mark);
+    sg_diag(L->d, SG_D_YAML_SYNTAX, loc, "%s %s (which starts at %u:%u)", problem, p->context, c.line, c.col);
   } else if (p->context) {
     sg_diag(L->d, SG_D_YAML_SYNTAX, loc, "%s %s", problem, p->context);
   } else {

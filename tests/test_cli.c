@@ -1,0 +1,164 @@
+/* test_cli.c - the sigmacc executable end to end: the catalogue of bad rules
+ * in golden/errors/ (exact output and exit code of `sigmacc check`), inputs
+ * generated here (huge, deep, binary, empty, unreadable), and exit codes. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char tmpdir[256];
+
+/* Run a shell command in the source tree; capture stdout (and stderr if asked). */
+static char *run(const char *cmd, int *rc) {
+  SgBuf c = {0};
+  sg_buf_catf(&c, "cd '%s' && %s", SIGMACC_SOURCE_DIR, cmd);
+  FILE *p = popen(c.data, "r");
+  assert_non_null(p);
+  SgBuf out = {0};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) sg_buf_catn(&out, buf, n);
+  int st = pclose(p);
+  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  sg_buf_free(&c);
+  sg_buf_cstr(&out);
+  return out.data;
+}
+
+static void test_error_catalogue(void **state) {
+  (void)state;
+  const char *dir = SIGMACC_SOURCE_DIR "/golden/errors";
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  struct dirent *e;
+  int count = 0;
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (l < 5 || strcmp(e->d_name + l - 4, ".yml")) continue;
+    char cmd[1024], want_path[1024];
+    snprintf(cmd, sizeof cmd, "'%s' check golden/errors/%s; echo \"exit $?\"", SIGMACC_BIN, e->d_name);
+    snprintf(want_path, sizeof want_path, "%s/%.*s.out", dir, (int)(l - 4), e->d_name);
+    int rc;
+    char *got = run(cmd, &rc);
+    char *want = tu_slurp(want_path, NULL);
+    if (!want) fail_msg("missing %s", want_path);
+    if (strcmp(got, want)) fail_msg("%s\n--- expected:\n%s--- got:\n%s", e->d_name, want, got);
+    if (!strstr(want, "error[")) fail_msg("%s: the expected output has no error", e->d_name);
+    free(got);
+    free(want);
+    count++;
+  }
+  closedir(d);
+  assert_true(count >= 40);
+}
+
+static void write_file(const char *name, const char *head, size_t headlen, char fill, size_t nfill,
+                       const char *tail) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fwrite(head, 1, headlen, f);
+  for (size_t i = 0; i < nfill; i++) fputc(fill, f);
+  fputs(tail, f);
+  fclose(f);
+}
+
+/* `sigmacc check FILE` must print `want` (a substring) and exit with `rc`. */
+static void check_outputs(const char *file, const char *want, int want_rc) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' check %s 2>&1", SIGMACC_BIN, file);
+  int rc;
+  char *out = run(cmd, &rc);
+  if (!strstr(out, want) || rc != want_rc)
+    fail_msg("check %s: want '%s' and exit %d, got exit %d:\n%s", file, want, want_rc, rc, out);
+  free(out);
+}
+
+static void test_generated_inputs(void **state) {
+  (void)state;
+  char p[512];
+  write_file("huge_scalar.yml", "title: ", 7, 'a', 10u << 20, "\n");
+  snprintf(p, sizeof p, "%s/huge_scalar.yml", tmpdir);
+  check_outputs(p, "huge_scalar.yml:1:8: error[E006]: scalar of 10485760 bytes exceeds the limit", 1);
+
+  write_file("huge_file.yml", "# ", 2, 'x', (size_t)SG_MAX_FILE_BYTES + 1, "\n");
+  snprintf(p, sizeof p, "%s/huge_file.yml", tmpdir);
+  check_outputs(p, "huge_file.yml: error[E006]: file is larger than", 2);
+
+  write_file("deep.yml", "a: ", 3, '[', 10000, "\n");
+  snprintf(p, sizeof p, "%s/deep.yml", tmpdir);
+  check_outputs(p, "deep.yml:1:67: error[E005]: YAML nesting deeper than 64 levels", 1);
+
+  write_file("nul.yml", "title: a\0b\n", 11, ' ', 0, "");
+  snprintf(p, sizeof p, "%s/nul.yml", tmpdir);
+  check_outputs(p, "nul.yml:1:10: error[E002]: control characters are not allowed", 1);
+
+  write_file("utf8.yml", "title: \xff\xfe\n", 10, ' ', 0, "");
+  snprintf(p, sizeof p, "%s/utf8.yml", tmpdir);
+  check_outputs(p, "utf8.yml:1:8: error[E002]: invalid leading UTF-8 octet", 1);
+
+  write_file("empty.yml", "", 0, ' ', 0, "");
+  snprintf(p, sizeof p, "%s/empty.yml", tmpdir);
+  check_outputs(p, "empty.yml:1:1: error[E007]: file contains no Sigma rule", 1);
+
+  snprintf(p, sizeof p, "%s/emptydir", tmpdir);
+  mkdir(p, 0700);
+  check_outputs(p, "emptydir: error[E001]: is a directory with no .yml or .yaml files", 2);
+
+  check_outputs("/proc/self/mem", "/proc/self/mem: error[E001]: cannot read: Input/output error", 2);
+  check_outputs("/nonexistent/rule.yml", "/nonexistent/rule.yml: error[E001]: cannot open: No such file", 2);
+}
+
+static void test_batch_keeps_going(void **state) {
+  (void)state;
+  /* a good rule after bad ones is still checked; the summary counts them all */
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' check golden/errors/bad_uuid.yml golden/errors/several_errors.yml tests/ast/01_map_and.yml",
+           SIGMACC_BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  assert_int_equal(rc, 1);
+  assert_non_null(strstr(out, "checked 3 files, 3 rules: 6 errors, 0 warnings"));
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' check --json golden/errors/bad_uuid.yml 2>/dev/null", SIGMACC_BIN);
+  out = run(cmd, &rc);
+  assert_string_equal(out, "{\"path\":\"golden/errors/bad_uuid.yml\",\"line\":2,\"col\":5,\"severity\":\"error\","
+                           "\"code\":\"E013\",\"message\":\"id '1234-not-a-uuid' is not a UUID\"}\n");
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' check tests/ast", SIGMACC_BIN);
+  out = run(cmd, &rc);
+  assert_int_equal(rc, 0);
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' frobnicate 2>&1", SIGMACC_BIN);
+  out = run(cmd, &rc);
+  assert_int_equal(rc, 2);
+  assert_non_null(strstr(out, "unknown command 'frobnicate'"));
+  free(out);
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/sigmacc-test-XXXXXX");
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_error_catalogue),
+      cmocka_unit_test(test_generated_inputs),
+      cmocka_unit_test(test_batch_keeps_going),
+  };
+  return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}
