@@ -96,7 +96,7 @@ static void test_generated_inputs(void **state) {
 
   write_file("nul.yml", "title: a\0b\n", 11, ' ', 0, "");
   snprintf(p, sizeof p, "%s/nul.yml", tmpdir);
-  check_outputs(p, "nul.yml:1:10: error[E002]: control characters are not allowed", 1);
+  check_outputs(p, "nul.yml:1:9: error[E002]: control characters are not allowed", 1);
 
   write_file("utf8.yml", "title: \xff\xfe\n", 10, ' ', 0, "");
   snprintf(p, sizeof p, "%s/utf8.yml", tmpdir);
