@@ -52,7 +52,7 @@ static void walk_dir(const char *dir, SgPaths *out, int depth) {
   while ((e = readdir(d)))
     if (e->d_name[0] != '.') paths_push(&names, strdup(e->d_name));
   closedir(d);
-  qsort(names.v, names.n, sizeof *names.v, cmp_str);
+  if (names.n) qsort(names.v, names.n, sizeof *names.v, cmp_str);
   for (size_t i = 0; i < names.n; i++) {
     size_t n = strlen(dir) + strlen(names.v[i]) + 2;
     char *full = malloc(n);
