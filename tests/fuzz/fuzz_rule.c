@@ -1,0 +1,25 @@
+/* fuzz_rule.c - fuzz target: arbitrary bytes through the whole front end
+ * (YAML, rule model, detection, conditions, resolution, AST dump). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigma.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char *src = malloc(size + 1);
+  if (!src) return 0;
+  if (size) memcpy(src, data, size);
+  src[size] = '\0';
+  SgUnit u;
+  SgDiags d = {0};
+  sg_compile_source(&u, "fuzz.yml", src, size, &d);
+  SgBuf out = {0};
+  for (size_t i = 0; i < u.nrules; i++) sg_dump_rule(&out, u.rules[i]);
+  for (size_t i = 0; i < d.n; i++) sg_diag_render(&out, &d.items[i], u.src, u.srclen);
+  sg_buf_free(&out);
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+  return 0;
+}
