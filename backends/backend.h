@@ -18,8 +18,8 @@ typedef struct SgOption {
 } SgOption;
 
 typedef struct SgConvCtx {
-  const char *format;     /* output format name, validated against the target */
-  const SgOption *opts;   /* -O key=value, in command-line order */
+  const char *format;   /* output format name, validated against the target */
+  const SgOption *opts; /* -O key=value, in command-line order */
   size_t nopts;
   const struct SgPipelineState *state; /* pipeline state (set_state), may be NULL */
 } SgConvCtx;
@@ -45,9 +45,10 @@ typedef struct SgTarget {
   const char *name;
   const char *alias; /* or NULL */
   const char *description;
-  const char *const *formats;          /* NULL-terminated; formats[0] is the default */
-  const char *const *format_help;      /* one line per format */
-  const char *default_pipeline;        /* built-in pipeline applied by default, or NULL */
+  const char *const *formats;     /* NULL-terminated; formats[0] is the default */
+  const char *const *format_help; /* one line per format */
+  const char *default_pipeline;   /* built-in pipeline applied by default, or NULL */
+  bool any_pipeline;              /* skip the allowed_backends check (debug targets) */
   /* Convert every condition of `r`; append one SgQuery per condition. */
   SgStatus (*convert)(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d);
   /* Join the queries into the final output. NULL: queries separated by a

@@ -31,7 +31,8 @@ const char *sg_conv_opt(const SgConvCtx *c, const char *key, const char *def) {
 }
 
 void sg_queries_free(SgQueries *q) {
-  for (size_t i = 0; i < q->n; i++) free(q->v[i].text);
+  for (size_t i = 0; i < q->n; i++)
+    free(q->v[i].text);
   free(q->v);
   memset(q, 0, sizeof *q);
 }
@@ -66,7 +67,8 @@ static SgStatus ast_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
 
 static void ast_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
   (void)c;
-  for (size_t i = 0; i < q->n; i++) sg_buf_cat(out, q->v[i].text);
+  for (size_t i = 0; i < q->n; i++)
+    sg_buf_cat(out, q->v[i].text);
 }
 
 static const char *const ast_formats[] = {"default", NULL};
@@ -77,6 +79,7 @@ const SgTarget sg_target_ast = {
     .description = "the resolved boolean tree of each condition (debugging and tests)",
     .formats = ast_formats,
     .format_help = ast_format_help,
+    .any_pipeline = true,
     .convert = ast_convert,
     .finish = ast_finish,
 };

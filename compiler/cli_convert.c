@@ -11,6 +11,7 @@
 
 #include "../backends/backend.h"
 #include "cli.h"
+#include "pipeline.h"
 
 static const char convert_usage[] =
     "usage: sigmacc convert -t TARGET [-p PIPELINE]... [--without-pipeline] [-f FORMAT]\n"
@@ -29,7 +30,8 @@ int sg_cli_list_targets(void) {
   const SgTarget *const *t = sg_target_list(&n);
   for (size_t i = 0; i < n; i++) {
     char name[64];
-    snprintf(name, sizeof name, "%s%s%s", t[i]->name, t[i]->alias ? ", " : "", t[i]->alias ? t[i]->alias : "");
+    snprintf(name, sizeof name, "%s%s%s", t[i]->name, t[i]->alias ? ", " : "",
+             t[i]->alias ? t[i]->alias : "");
     printf("%-14s %s\n", name, t[i]->description);
   }
   return 0;
@@ -46,7 +48,36 @@ int sg_cli_list_formats(const char *target) {
   return 0;
 }
 
-int sg_cli_list_pipelines(void) { return 0; }
+int sg_cli_list_pipelines(void) {
+  size_t n;
+  const SgBuiltinPipeline *b = sg_builtin_pipelines(&n);
+  int rc = 0;
+  for (size_t i = 0; i < n; i++) {
+    SgArena a;
+    sg_arena_init(&a);
+    SgDiags d = {0};
+    SgPipelineSet set = {0};
+    if (sg_pipeline_add(&a, &set, b[i].name, &d) == SG_OK && set.n == 1) {
+      SgBuf backends = {0};
+      const SgStrList *l = sg_pipeline_backends(set.v[0]);
+      for (size_t k = 0; k < l->n; k++) sg_buf_catf(&backends, "%s%s", k ? "," : "", l->v[k]);
+      /* the first comment line of the file is its description */
+      const char *desc = b[i].text, *nl = strchr(desc, '\n');
+      if (!strncmp(desc, "# ", 2)) desc += 2;
+      const char *dash = strstr(desc, " - ");
+      if (dash && (!nl || dash < nl)) desc = dash + 3;
+      printf("%-28s %-10s %.*s\n", b[i].name, l->n ? backends.data : "any",
+             nl ? (int)(nl - desc) : (int)strlen(desc), desc);
+      sg_buf_free(&backends);
+    } else {
+      rc = 1; /* a built-in pipeline that does not load is a bug */
+      sg_print_diags(stderr, &d, 0, NULL, 0, false);
+    }
+    sg_diags_free(&d);
+    sg_arena_free(&a);
+  }
+  return rc;
+}
 
 typedef struct ConvArgs {
   const char *target, *format, *output;
@@ -116,10 +147,61 @@ static int parse_args(int argc, char **argv, ConvArgs *a) {
 }
 
 static void free_args(ConvArgs *a) {
-  for (size_t i = 0; i < a->nopts; i++) free((char *)a->opts[i].key);
+  for (size_t i = 0; i < a->nopts; i++)
+    free((char *)a->opts[i].key);
   free(a->pipelines);
   free(a->opts);
   free(a->paths);
+}
+
+/* Pipelines for this run: user ones sorted by (priority, name), then the
+ * target's default ones unless --without-pipeline. */
+static bool load_pipelines(const ConvArgs *args, const SgTarget *t, SgArena *a, SgPipelineSet *set, SgDiags *d) {
+  bool ok = true;
+  for (size_t i = 0; i < args->npipelines; i++)
+    if (sg_pipeline_add(a, set, args->pipelines[i], d) != SG_OK) ok = false;
+  sg_pipeline_sort(set);
+  if (!args->without_pipeline && t->default_pipeline) {
+    SgPipelineSet def = {0};
+    if (sg_pipeline_add(a, &def, t->default_pipeline, d) != SG_OK || sg_pipeline_append(a, set, &def) != SG_OK)
+      ok = false;
+  }
+  for (size_t i = 0; ok && !t->any_pipeline && i < set->n; i++)
+    if (!sg_pipeline_allows(set->v[i], t->name)) {
+      sg_diag(d, SG_D_PIPELINE, (SgLoc){sg_pipeline_name(set->v[i]), 0, 0},
+              "pipeline is not meant for target '%s' (see its allowed_backends)", t->name);
+      ok = false;
+    }
+  return ok;
+}
+
+/* Front end done: pipelines, target, postprocessing for one rule. */
+static SgStatus convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,
+                             const SgRule *rule, SgQueries *q, SgDiags *d) {
+  SgPipelineState state = {0};
+  const SgRule *r = rule;
+  if (set->n) {
+    SgRule *processed;
+    SgStatus st = sg_pipeline_apply(&u->arena, set, rule, &processed, &state, d);
+    if (st) return st;
+    r = processed;
+  }
+  ctx->state = &state;
+  size_t first = q->n;
+  SgStatus st = t->convert(ctx, r, q, d);
+  ctx->state = NULL;
+  for (size_t i = first; st == SG_OK && i < q->n; i++) {
+    SgBuf b = {0};
+    sg_buf_cat(&b, q->v[i].text);
+    st = sg_pipeline_postprocess(set, r, &b, d);
+    if (st == SG_OK && !b.oom) {
+      free(q->v[i].text);
+      q->v[i].text = b.data ? b.data : calloc(1, 1);
+    } else {
+      sg_buf_free(&b);
+    }
+  }
+  return st;
 }
 
 int sg_cli_convert(int argc, char **argv) {
@@ -144,13 +226,18 @@ int sg_cli_convert(int argc, char **argv) {
     free_args(&args);
     return 2;
   }
-  if (args.npipelines) {
-    fprintf(stderr, "sigmacc convert: unknown pipeline '%s' (see 'sigmacc list pipelines')\n", args.pipelines[0]);
-    free_args(&args);
-    return 2;
-  }
   SgConvCtx ctx = {.format = format, .opts = args.opts, .nopts = args.nopts};
   SgDiags d = {0};
+  SgArena parena;
+  sg_arena_init(&parena);
+  SgPipelineSet set = {0};
+  if (!load_pipelines(&args, t, &parena, &set, &d)) {
+    sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
+    sg_diags_free(&d);
+    sg_arena_free(&parena);
+    free_args(&args);
+    return 1;
+  }
   SgPaths paths = {0};
   bool io_error = !sg_expand_paths(args.npaths, args.paths, &paths, &d);
   sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
@@ -176,7 +263,7 @@ int sg_cli_convert(int argc, char **argv) {
       }
       if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
       size_t errs = d.nerrors;
-      SgStatus st = t->convert(&ctx, rule, &q, &d);
+      SgStatus st = convert_rule(t, &ctx, &set, u, rule, &q, &d);
       if (st == SG_ERR_UNSUPPORTED && args.skip) {
         skipped++;
         d.nerrors = errs; /* reported, but not an error with -s */
@@ -187,15 +274,20 @@ int sg_cli_convert(int argc, char **argv) {
     sg_print_diags(stderr, &d, mark, u->src, u->srclen, args.json);
   }
   SgBuf out = {0};
-  if (t->finish) {
-    t->finish(&ctx, &q, &out);
-  } else {
-    for (size_t i = 0; i < q.n; i++) {
-      if (i) sg_buf_catc(&out, '\n');
-      sg_buf_cat(&out, q.v[i].text);
-      sg_buf_catc(&out, '\n');
+  const char **texts = calloc(q.n + 1, sizeof *texts);
+  for (size_t i = 0; texts && i < q.n; i++) texts[i] = q.v[i].text;
+  if (!texts || !sg_pipeline_finalize(&set, texts, q.n, &out)) {
+    if (t->finish) {
+      t->finish(&ctx, &q, &out);
+    } else {
+      for (size_t i = 0; i < q.n; i++) {
+        if (i) sg_buf_catc(&out, '\n');
+        sg_buf_cat(&out, q.v[i].text);
+        sg_buf_catc(&out, '\n');
+      }
     }
   }
+  free(texts);
   FILE *f = args.output ? fopen(args.output, "wb") : stdout;
   if (!f) {
     fprintf(stderr, "sigmacc convert: cannot write '%s'\n", args.output);
@@ -212,6 +304,7 @@ int sg_cli_convert(int argc, char **argv) {
   free(units);
   sg_paths_free(&paths);
   sg_diags_free(&d);
+  sg_arena_free(&parena);
   free_args(&args);
   return rc;
 }

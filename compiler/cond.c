@@ -41,8 +41,8 @@ static bool word_char(char c) {
 }
 
 static void next(Parser *p) {
-  while (p->pos < p->n && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' ||
-                           p->s[p->pos] == '\r'))
+  while (p->pos < p->n &&
+         (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
     p->pos++;
   p->tstart = p->pos;
   p->tlen = 1;
@@ -61,7 +61,8 @@ static void next(Parser *p) {
     p->tok = T_BAD;
     return;
   }
-  while (p->pos < p->n && word_char(p->s[p->pos])) p->pos++;
+  while (p->pos < p->n && word_char(p->s[p->pos]))
+    p->pos++;
   p->tok = T_WORD;
   p->tlen = p->pos - p->tstart;
 }
@@ -86,8 +87,8 @@ static void error_here(Parser *p, const char *what) {
     for (size_t i = 0; i < sizeof kws / sizeof *kws; i++)
       if (strlen(kws[i]) == p->tlen && !strncasecmp_ascii(p->s + p->tstart, kws[i], p->tlen))
         hint = " (condition keywords are lowercase)";
-    sg_diag(p->d, SG_D_COND_SYNTAX, l, "unexpected '%.*s': expected %s%s", (int)p->tlen, p->s + p->tstart, what,
-            hint);
+    sg_diag(p->d, SG_D_COND_SYNTAX, l, "unexpected '%.*s': expected %s%s", (int)p->tlen, p->s + p->tstart,
+            what, hint);
   }
 }
 
@@ -107,7 +108,8 @@ static SgCondExpr *primary(Parser *p) {
   size_t start = p->tstart;
   if (p->tok == T_LP) {
     if (++p->depth > SG_MAX_COND_DEPTH) {
-      sg_diag(p->d, SG_D_COND_DEPTH, loc_at(p, start), "condition nested deeper than %d levels", SG_MAX_COND_DEPTH);
+      sg_diag(p->d, SG_D_COND_DEPTH, loc_at(p, start), "condition nested deeper than %d levels",
+              SG_MAX_COND_DEPTH);
       p->failed = true;
       return NULL;
     }
@@ -160,8 +162,8 @@ static SgCondExpr *primary(Parser *p) {
       p->tstart = ts;
       p->tlen = tl;
       p->tok = t;
-      sg_diag(p->d, SG_D_COND_SYNTAX, loc_at(p, ts), "quantifier '%.*s of' is not Sigma: use '1 of', 'any of' or 'all of'",
-              (int)tl, p->s + ts);
+      sg_diag(p->d, SG_D_COND_SYNTAX, loc_at(p, ts),
+              "quantifier '%.*s of' is not Sigma: use '1 of', 'any of' or 'all of'", (int)tl, p->s + ts);
       p->failed = true;
       return NULL;
     }
@@ -183,8 +185,8 @@ static SgCondExpr *primary(Parser *p) {
   e->name = sg_arena_strndup(p->a, p->s + p->tstart, p->tlen);
   if (!e->name) return NULL;
   if (memchr(e->name, '*', p->tlen)) {
-    sg_diag(p->d, SG_D_COND_SYNTAX, e->loc, "pattern '%s' needs a quantifier: '1 of %s' or 'all of %s'", e->name,
-            e->name, e->name);
+    sg_diag(p->d, SG_D_COND_SYNTAX, e->loc, "pattern '%s' needs a quantifier: '1 of %s' or 'all of %s'",
+            e->name, e->name, e->name);
     p->failed = true;
     return NULL;
   }
@@ -197,7 +199,8 @@ static SgCondExpr *not_expr(Parser *p) {
   if (!is_kw(p, "not")) return primary(p);
   size_t start = p->tstart;
   if (++p->depth > SG_MAX_COND_DEPTH) {
-    sg_diag(p->d, SG_D_COND_DEPTH, loc_at(p, start), "condition nested deeper than %d levels", SG_MAX_COND_DEPTH);
+    sg_diag(p->d, SG_D_COND_DEPTH, loc_at(p, start), "condition nested deeper than %d levels",
+            SG_MAX_COND_DEPTH);
     p->failed = true;
     return NULL;
   }

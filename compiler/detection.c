@@ -87,6 +87,7 @@ static const char *wkind_name(const WVal *w) {
   case SG_V_RE: return "a regular expression";
   case SG_V_CIDR: return "a CIDR network";
   case SG_V_FIELD: return "a field reference";
+  case SG_V_EXPR: return "an expression";
   }
   return "a value";
 }
@@ -247,8 +248,8 @@ static bool want_string(Item *it, const SgYNode *vn, WVal *w, size_t mi) {
     w->v.kind = SG_V_STR;
     return sg_str_parse_ex(it->a, vn->text, vn->len, it->expand, &w->v.str) == SG_OK;
   }
-  item_err(it, SG_D_MOD_TYPE, it->modloc[mi], "modifier '%s' does not apply to %s",
-           mods[it->mods[mi]].name, wkind_name(w));
+  item_err(it, SG_D_MOD_TYPE, it->modloc[mi], "modifier '%s' does not apply to %s", mods[it->mods[mi]].name,
+           wkind_name(w));
   return false;
 }
 
@@ -272,8 +273,15 @@ static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
   for (size_t k = 0; k < al->n; k++) {
     WVal w = al->v[k];
     switch (m) {
-    case M_ALL: case M_NEQ: case M_EXISTS: case M_RE: case M_CIDR: case M_FIELDREF: break;
-    case M_CONTAINS: case M_STARTSWITH: case M_ENDSWITH: {
+    case M_ALL:
+    case M_NEQ:
+    case M_EXISTS:
+    case M_RE:
+    case M_CIDR:
+    case M_FIELDREF: break;
+    case M_CONTAINS:
+    case M_STARTSWITH:
+    case M_ENDSWITH: {
       bool lead = m != M_STARTSWITH, trail = m != M_ENDSWITH;
       if (w.v.kind == SG_V_RE) {
         /* pySigma: pad with .* unless anchored or already padded */
@@ -288,10 +296,13 @@ static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
         w.v.re.len = strlen(np);
       } else if (w.v.kind == SG_V_FIELD) {
         if (w.op != SG_OP_FIELDREF) {
-          item_err(it, SG_D_MOD_COMBO, loc, "only one of contains/startswith/endswith applies to a field reference");
+          item_err(it, SG_D_MOD_COMBO, loc,
+                   "only one of contains/startswith/endswith applies to a field reference");
           return false;
         }
-        w.op = m == M_CONTAINS ? SG_OP_FIELDREF_CONTAINS : m == M_STARTSWITH ? SG_OP_FIELDREF_STARTS : SG_OP_FIELDREF_ENDS;
+        w.op = m == M_CONTAINS     ? SG_OP_FIELDREF_CONTAINS
+               : m == M_STARTSWITH ? SG_OP_FIELDREF_STARTS
+                                   : SG_OP_FIELDREF_ENDS;
       } else {
         if (!want_string(it, vn, &w, mi)) return false;
         if (sg_str_wrap(it->a, &w.v.str, lead, trail, &w.v.str)) return false;
@@ -329,18 +340,27 @@ static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
       }
       continue;
     }
-    case M_RE_I: case M_RE_IGNORECASE: case M_RE_M: case M_RE_MULTILINE: case M_RE_S: case M_RE_DOTALL:
+    case M_RE_I:
+    case M_RE_IGNORECASE:
+    case M_RE_M:
+    case M_RE_MULTILINE:
+    case M_RE_S:
+    case M_RE_DOTALL:
       if (w.v.kind != SG_V_RE) {
         item_err(it, SG_D_MOD_TYPE, loc, "regex flag '%s' needs the 're' modifier first", mods[m].name);
         return false;
       }
-      w.v.re.flags |= (m == M_RE_I || m == M_RE_IGNORECASE) ? SG_RE_I : (m == M_RE_M || m == M_RE_MULTILINE) ? SG_RE_M : SG_RE_S;
+      w.v.re.flags |= (m == M_RE_I || m == M_RE_IGNORECASE)  ? SG_RE_I
+                      : (m == M_RE_M || m == M_RE_MULTILINE) ? SG_RE_M
+                                                             : SG_RE_S;
       break;
-    case M_BASE64: case M_BASE64OFFSET: {
+    case M_BASE64:
+    case M_BASE64OFFSET: {
       if (!want_string(it, vn, &w, mi)) return false;
       if (!sg_str_is_plain(&w.v.str)) {
         item_err(it, SG_D_WILDCARD_ENCODE, loc,
-                 "'%s' cannot encode wildcards or placeholders (put contains/startswith/endswith after it)", mods[m].name);
+                 "'%s' cannot encode wildcards or placeholders (put contains/startswith/endswith after it)",
+                 mods[m].name);
         return false;
       }
       if (m == M_BASE64) {
@@ -356,15 +376,25 @@ static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
       }
       continue;
     }
-    case M_UTF16LE: case M_WIDE: case M_UTF16BE: case M_UTF16:
+    case M_UTF16LE:
+    case M_WIDE:
+    case M_UTF16BE:
+    case M_UTF16:
       if (!want_string(it, vn, &w, mi)) return false;
-      if (sg_str_utf16(it->a, &w.v.str, m == M_UTF16BE ? SG_UTF16BE : m == M_UTF16 ? SG_UTF16BOM : SG_UTF16LE, &w.v.str))
+      if (sg_str_utf16(it->a, &w.v.str,
+                       m == M_UTF16BE ? SG_UTF16BE
+                       : m == M_UTF16 ? SG_UTF16BOM
+                                      : SG_UTF16LE,
+                       &w.v.str))
         return false;
       break;
     case M_EXPAND: /* placeholders were parsed with the value (initial_value) */
       if (!want_string(it, vn, &w, mi)) return false;
       break;
-    case M_GT: case M_GTE: case M_LT: case M_LTE:
+    case M_GT:
+    case M_GTE:
+    case M_LT:
+    case M_LTE:
       if (w.v.kind != SG_V_NUM || (w.op != SG_OP_EQ)) {
         item_err(it, SG_D_MOD_TYPE, loc, "'%s' compares numbers; the value is %s%s", mods[m].name,
                  w.op != SG_OP_EQ ? "already a comparison" : wkind_name(&w),
@@ -373,9 +403,15 @@ static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
       }
       w.op = m == M_GT ? SG_OP_GT : m == M_GTE ? SG_OP_GTE : m == M_LT ? SG_OP_LT : SG_OP_LTE;
       break;
-    case M_MINUTE: case M_HOUR: case M_DAY: case M_WEEK: case M_MONTH: case M_YEAR:
+    case M_MINUTE:
+    case M_HOUR:
+    case M_DAY:
+    case M_WEEK:
+    case M_MONTH:
+    case M_YEAR:
       if (w.v.kind != SG_V_NUM || !w.v.num.is_int || w.ts != SG_TS_NONE || w.op != SG_OP_EQ) {
-        item_err(it, SG_D_MOD_TYPE, loc, "'%s' needs an integer value before any comparison modifier", mods[m].name);
+        item_err(it, SG_D_MOD_TYPE, loc, "'%s' needs an integer value before any comparison modifier",
+                 mods[m].name);
         return false;
       }
       w.ts = (SgTsPart)(SG_TS_MINUTE + (m - M_MINUTE));
@@ -404,7 +440,7 @@ static SgNode *match_node(Item *it, const SgYNode *vn, const WVal *w) {
     n->m.v.b = true;
     SgNode *not = sg_node_new(it->a, SG_N_NOT, vn->loc);
     if (!not || sg_node_add(it->a, not, n)) return NULL;
-    return not;
+    return not ;
   }
   return n;
 }
@@ -415,7 +451,9 @@ static bool add_kid(SgArena *a, SgNode **parent, SgNodeKind k, SgLoc loc, SgNode
   return sg_node_join(a, *parent, kid) == SG_OK;
 }
 
-static SgNode *simplify1(SgNode *n) { return n && n->kind != SG_N_NOT && n->kind != SG_N_MATCH && n->nkids == 1 ? n->kids[0] : n; }
+static SgNode *simplify1(SgNode *n) {
+  return n && n->kind != SG_N_NOT && n->kind != SG_N_MATCH && n->nkids == 1 ? n->kids[0] : n;
+}
 
 static SgNode *build_item(SgArena *a, const SgYNode *key, const SgYNode *val, SgDiags *d, bool *failed) {
   Item it = {.a = a, .d = d, .key = key};
@@ -448,14 +486,16 @@ static SgNode *build_item(SgArena *a, const SgYNode *key, const SgYNode *val, Sg
   for (size_t i = 0; i < nvals; i++) {
     const SgYNode *vn = vals[i];
     if (vn->kind == SG_Y_SCALAR && vn->type == SG_YT_NULL && nvals > 1) {
-      item_err(&it, SG_D_NULL_IN_LIST, vn->loc, "null cannot be one of several values (Sigma spec); use a separate search");
+      item_err(&it, SG_D_NULL_IN_LIST, vn->loc,
+               "null cannot be one of several values (Sigma spec); use a separate search");
       continue;
     }
     Alts al = {0};
     WVal w;
     if (!initial_value(&it, vn, &w) || !alts_push(&it, &al, &w)) continue;
     bool ok = true;
-    for (size_t mi = 0; mi < it.nmods && ok; mi++) ok = apply_mod(&it, vn, &al, mi);
+    for (size_t mi = 0; mi < it.nmods && ok; mi++)
+      ok = apply_mod(&it, vn, &al, mi);
     if (!ok) continue;
     if (al.v[0].op == SG_OP_RE) check_regex(&it, vn, &al.v[0]);
     if ((al.v[0].v.kind == SG_V_NULL || al.v[0].v.kind == SG_V_BOOL) && !it.field) {
@@ -477,7 +517,7 @@ static SgNode *build_item(SgArena *a, const SgYNode *key, const SgYNode *val, Sg
   if (it.neq) {
     SgNode *not = sg_node_new(a, SG_N_NOT, key->loc);
     if (!not || sg_node_add(a, not, group)) return NULL;
-    group = not;
+    group = not ;
   }
   return group;
 }
@@ -530,14 +570,15 @@ static SgNode *build_search(SgArena *a, const SgYNode *def, SgDiags *d, bool *fa
     return NULL;
   }
   /* consecutive scalars form one keyword item (one IN-able OR group) */
-  SgNode *or = NULL;
+  SgNode * or = NULL;
   size_t i = 0;
   while (i < def->n) {
     const SgYNode *x = def->items[i];
     SgNode *kid;
     if (x->kind == SG_Y_SCALAR) {
       size_t j = i;
-      while (j < def->n && def->items[j]->kind == SG_Y_SCALAR) j++;
+      while (j < def->n && def->items[j]->kind == SG_Y_SCALAR)
+        j++;
       SgYNode *run = sg_arena_alloc(a, sizeof *run);
       if (!run) return NULL;
       *run = (SgYNode){.kind = SG_Y_SEQ, .loc = x->loc, .items = def->items + i, .n = j - i};
@@ -547,7 +588,7 @@ static SgNode *build_search(SgArena *a, const SgYNode *def, SgDiags *d, bool *fa
       kid = build_search(a, x, d, failed, depth + 1);
       i++;
     }
-    if (kid && !add_kid(a, &or, SG_N_OR, def->loc, kid)) return NULL;
+    if (kid && !add_kid(a, & or, SG_N_OR, def->loc, kid)) return NULL;
   }
   return simplify1(or);
 }
@@ -609,9 +650,10 @@ SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgY
   if (!cond) {
     const SgYNode *where = find_misplaced_condition(det);
     if (where)
-      sg_diag(d, SG_D_COND_MISPLACED, where->loc,
-              "'condition' is inside search '%s'; it must be directly under 'detection' (check the indentation)",
-              where->text);
+      sg_diag(
+          d, SG_D_COND_MISPLACED, where->loc,
+          "'condition' is inside search '%s'; it must be directly under 'detection' (check the indentation)",
+          where->text);
     else
       sg_diag(d, SG_D_NO_CONDITION, key->loc, "'%s' has no 'condition'", key->text);
     return SG_ERR_PARSE;
@@ -637,4 +679,8 @@ SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgY
     if (sg_cond_parse(a, c, cs[i], d) != SG_OK) failed = true;
   }
   return failed ? SG_ERR_PARSE : SG_OK;
+}
+
+SgNode *sg_search_build(SgArena *a, const SgYNode *def, SgDiags *d, bool *failed) {
+  return build_search(a, def, d, failed, 0);
 }

@@ -19,7 +19,8 @@ static const char *const codes[] = {
 const char *sg_diag_code_str(SgDiagCode c) { return c < SG_D__COUNT ? codes[c] : "E000"; }
 
 void sg_diags_free(SgDiags *d) {
-  for (size_t i = 0; i < d->n; i++) free(d->items[i].msg);
+  for (size_t i = 0; i < d->n; i++)
+    free(d->items[i].msg);
   free(d->items);
   memset(d, 0, sizeof *d);
 }
@@ -58,8 +59,7 @@ static const char *sev_name(SgSeverity s) {
 }
 
 /* Find line `line` (1-based) in src; returns its start and length. */
-static bool find_line(const char *src, size_t len, uint32_t line, const char **start,
-                      size_t *n) {
+static bool find_line(const char *src, size_t len, uint32_t line, const char **start, size_t *n) {
   const char *p = src, *end = src + len;
   for (uint32_t l = 1; l < line; l++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -120,8 +120,8 @@ void sg_diag_render_json(SgBuf *out, const SgDiag *dg) {
   const char *path = dg->loc.path ? dg->loc.path : "";
   sg_buf_cat(out, "{\"path\":");
   sg_json_str(out, path, strlen(path));
-  sg_buf_catf(out, ",\"line\":%u,\"col\":%u,\"severity\":\"%s\",\"code\":\"%s\",\"message\":",
-              dg->loc.line, dg->loc.col, sev_name(dg->sev), sg_diag_code_str(dg->code));
+  sg_buf_catf(out, ",\"line\":%u,\"col\":%u,\"severity\":\"%s\",\"code\":\"%s\",\"message\":", dg->loc.line,
+              dg->loc.col, sev_name(dg->sev), sg_diag_code_str(dg->code));
   sg_json_str(out, dg->msg, strlen(dg->msg));
   sg_buf_cat(out, "}\n");
 }

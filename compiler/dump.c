@@ -38,7 +38,8 @@ static void dump_bytes(SgBuf *out, const char *s, size_t n, bool sigma_escapes) 
 static void dump_field(SgBuf *out, const char *f) {
   bool plain = *f != '\0';
   for (const char *p = f; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("_.-@/:", *p)))
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("_.-@/:", *p)))
       plain = false;
   if (plain) {
     sg_buf_cat(out, f);
@@ -74,17 +75,24 @@ void sg_dump_value(SgBuf *out, const SgValue *v) {
     break;
   case SG_V_CIDR: sg_buf_cat(out, v->cidr.text); break;
   case SG_V_FIELD: dump_field(out, v->str.parts[0].s); break;
+  case SG_V_EXPR:
+    sg_buf_cat(out, "expr \"");
+    dump_bytes(out, v->str.parts[0].s, v->str.parts[0].n, false);
+    sg_buf_catc(out, '"');
+    break;
   }
 }
 
 void sg_dump_node(SgBuf *out, const SgNode *n, int indent) {
-  for (int i = 0; i < indent; i++) sg_buf_cat(out, "  ");
+  for (int i = 0; i < indent; i++)
+    sg_buf_cat(out, "  ");
   switch (n->kind) {
   case SG_N_AND:
   case SG_N_OR:
   case SG_N_NOT:
     sg_buf_cat(out, n->kind == SG_N_AND ? "and\n" : n->kind == SG_N_OR ? "or\n" : "not\n");
-    for (uint32_t i = 0; i < n->nkids; i++) sg_dump_node(out, n->kids[i], indent + 1);
+    for (uint32_t i = 0; i < n->nkids; i++)
+      sg_dump_node(out, n->kids[i], indent + 1);
     return;
   case SG_N_TRUE: sg_buf_cat(out, "true\n"); return;
   case SG_N_FALSE: sg_buf_cat(out, "false\n"); return;

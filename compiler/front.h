@@ -59,7 +59,7 @@ static inline int strncasecmp_ascii(const char *a, const char *b, size_t n) {
 
 /* Growable arena array helper: ensure room for one more element. */
 void *sg_grow(SgArena *a, void *arr, size_t n, size_t *cap, size_t elem);
-#define SG_PUSH(a, arr, n, cap)                                                   \
+#define SG_PUSH(a, arr, n, cap)                                                                              \
   ((arr) = sg_grow((a), (arr), (n), &(cap), sizeof *(arr)), (arr) ? &(arr)[(n)++] : NULL)
 
 #endif

@@ -38,7 +38,8 @@ static void paths_push(SgPaths *p, char *s) {
 }
 
 void sg_paths_free(SgPaths *p) {
-  for (size_t i = 0; i < p->n; i++) free(p->v[i]);
+  for (size_t i = 0; i < p->n; i++)
+    free(p->v[i]);
   free(p->v);
   memset(p, 0, sizeof *p);
 }
@@ -177,7 +178,8 @@ static int cmd_list(int argc, char **argv) {
   if (!strcmp(what, "modifiers")) {
     size_t n;
     const SgModInfo *m = sg_modifier_list(&n);
-    for (size_t i = 0; i < n; i++) printf("%-14s %s\n", m[i].name, m[i].help);
+    for (size_t i = 0; i < n; i++)
+      printf("%-14s %s\n", m[i].name, m[i].help);
     return 0;
   }
   if (!strcmp(what, "targets")) return sg_cli_list_targets();

@@ -55,7 +55,8 @@ typedef struct Resolver {
 static bool glob_match(const char *pat, const char *s) {
   while (*pat) {
     if (*pat == '*') {
-      while (*pat == '*') pat++;
+      while (*pat == '*')
+        pat++;
       if (!*pat) return true;
       for (; *s; s++)
         if (glob_match(pat, s)) return true;
@@ -104,7 +105,8 @@ static SgNode *resolve(Resolver *R, const SgCondExpr *e) {
     const char *hint = "";
     for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++)
       if (!strcasecmp_ascii(e->name, keywords[k])) hint = " (condition keywords are lowercase)";
-    sg_diag(R->d, SG_D_COND_UNKNOWN_ID, e->loc, "search identifier '%s' is not defined in detection%s", e->name, hint);
+    sg_diag(R->d, SG_D_COND_UNKNOWN_ID, e->loc, "search identifier '%s' is not defined in detection%s",
+            e->name, hint);
     R->failed = true;
     return NULL;
   }
@@ -172,7 +174,8 @@ SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d) {
     R.failed = false;
     c->root = resolve(&R, c->expr);
     if (!c->root && !R.failed && !R.oom) {
-      sg_diag(d, SG_D_COND_SYNTAX, c->loc, "condition is empty once patterns that match nothing are left out");
+      sg_diag(d, SG_D_COND_SYNTAX, c->loc,
+              "condition is empty once patterns that match nothing are left out");
       R.failed = true;
     }
     if (R.failed) r->failed = true;

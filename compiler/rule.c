@@ -15,7 +15,8 @@ typedef struct RB {
   SgRule *r;
 } RB;
 
-static void err(RB *b, SgDiagCode code, SgLoc loc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void err(RB *b, SgDiagCode code, SgLoc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void err(RB *b, SgDiagCode code, SgLoc loc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -63,7 +64,9 @@ static void want_list(RB *b, const SgYNode *v, const char *key, SgStrList *out, 
   }
 }
 
-static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 /* Python's UUID(): 32 hex digits, hyphens anywhere, optional {} or urn:uuid:. */
 static bool valid_uuid(const char *s) {
@@ -93,10 +96,12 @@ static bool valid_date(const char *s) {
   char sep = s[i++];
   if (sep != '-' && sep != '/') return false;
   int digits = 0;
-  for (; s[i] >= '0' && s[i] <= '9'; i++, digits++) m = m * 10 + s[i] - '0';
+  for (; s[i] >= '0' && s[i] <= '9'; i++, digits++)
+    m = m * 10 + s[i] - '0';
   if (digits < 1 || digits > 2 || (sep == '-' && digits != 2) || s[i++] != sep) return false;
   digits = 0;
-  for (; s[i] >= '0' && s[i] <= '9'; i++, digits++) d = d * 10 + s[i] - '0';
+  for (; s[i] >= '0' && s[i] <= '9'; i++, digits++)
+    d = d * 10 + s[i] - '0';
   if (digits < 1 || digits > 2 || (sep == '-' && digits != 2) || s[i]) return false;
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
@@ -108,7 +113,8 @@ static bool valid_tag(const char *s) {
   const char *dot = strchr(s, '.');
   if (!dot || dot == s || !dot[1]) return false;
   for (const char *p = s; *p; p++) {
-    bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || (p > dot && *p == '.');
+    bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+              (p > dot && *p == '.');
     if (!ok && p != dot) return false;
   }
   return true;
@@ -131,11 +137,11 @@ static void parse_logsource(RB *b, const SgYNode *key, const SgYNode *v) {
   for (size_t i = 0; i < v->n; i++) {
     const char *k = v->keys[i]->text;
     const SgYNode *x = v->items[i];
-    const char **slot = !strcmp(k, "category")  ? &ls->category
-                        : !strcmp(k, "product") ? &ls->product
-                        : !strcmp(k, "service") ? &ls->service
+    const char **slot = !strcmp(k, "category")     ? &ls->category
+                        : !strcmp(k, "product")    ? &ls->product
+                        : !strcmp(k, "service")    ? &ls->service
                         : !strcmp(k, "definition") ? &ls->definition
-                                                    : NULL;
+                                                   : NULL;
     if (slot) {
       *slot = want_str(b, x, k);
       continue;
@@ -148,7 +154,8 @@ static void parse_logsource(RB *b, const SgYNode *key, const SgYNode *v) {
 }
 
 static void parse_related(RB *b, const SgYNode *v) {
-  static const char *const types[] = {"derived", "obsolete", "merged", "renamed", "similar", "correlation", NULL};
+  static const char *const types[] = {"derived", "obsolete",    "merged", "renamed",
+                                      "similar", "correlation", NULL};
   if (v->kind != SG_Y_SEQ) {
     err(b, SG_D_TYPE, v->loc, "'related' must be a list, not %s", sg_ytype_name(v));
     return;
@@ -169,7 +176,8 @@ static void parse_related(RB *b, const SgYNode *v) {
     SgRelated *rel = &b->r->related[b->r->nrelated++];
     rel->id = want_str(b, id, "id");
     rel->type = want_str(b, type, "type");
-    if (rel->id && !valid_uuid(rel->id)) err(b, SG_D_BAD_UUID, id->loc, "related id '%s' is not a UUID", rel->id);
+    if (rel->id && !valid_uuid(rel->id))
+      err(b, SG_D_BAD_UUID, id->loc, "related id '%s' is not a UUID", rel->id);
     if (rel->type && !one_of(rel->type, types, false))
       err(b, SG_D_BAD_VALUE, type->loc,
           "related type '%s' is not one of derived, obsolete, merged, renamed, similar", rel->type);
@@ -178,8 +186,9 @@ static void parse_related(RB *b, const SgYNode *v) {
 
 /* ---- correlation: ------------------------------------------------------------------ */
 
-static const char *const corr_types[] = {"event_count", "value_count", "temporal", "temporal_ordered",
-                                         "value_sum", "value_avg", "value_percentile", "value_median", NULL};
+static const char *const corr_types[] = {"event_count",      "value_count",  "temporal",
+                                         "temporal_ordered", "value_sum",    "value_avg",
+                                         "value_percentile", "value_median", NULL};
 
 static bool parse_timespan(const char *s, uint64_t *secs) {
   uint64_t n = 0;
@@ -209,14 +218,21 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
   for (size_t i = 0; i < v->n; i++) {
     const char *k = v->keys[i]->text;
     const SgYNode *x = v->items[i];
-    if (!strcmp(k, "type")) type = x;
-    else if (!strcmp(k, "rules")) want_list(b, rules = x, k, &c->rules, true);
-    else if (!strcmp(k, "group-by")) want_list(b, x, k, &c->group_by, true);
-    else if (!strcmp(k, "timespan") || !strcmp(k, "timeframe")) timespan = x;
-    else if (!strcmp(k, "condition")) cond = x;
+    if (!strcmp(k, "type"))
+      type = x;
+    else if (!strcmp(k, "rules"))
+      want_list(b, rules = x, k, &c->rules, true);
+    else if (!strcmp(k, "group-by"))
+      want_list(b, x, k, &c->group_by, true);
+    else if (!strcmp(k, "timespan") || !strcmp(k, "timeframe"))
+      timespan = x;
+    else if (!strcmp(k, "condition"))
+      cond = x;
     else if (!strcmp(k, "generate")) {
-      if (x->kind != SG_Y_SCALAR || x->type != SG_YT_BOOL) err(b, SG_D_TYPE, x->loc, "'generate' must be true or false");
-      else c->generate = x->bval;
+      if (x->kind != SG_Y_SCALAR || x->type != SG_YT_BOOL)
+        err(b, SG_D_TYPE, x->loc, "'generate' must be true or false");
+      else
+        c->generate = x->bval;
     } else if (!strcmp(k, "aliases")) {
       if (x->kind != SG_Y_MAP) {
         err(b, SG_D_TYPE, x->loc, "'aliases' must be a mapping of alias -> {rule: field}");
@@ -235,23 +251,29 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
         al->map = sg_arena_alloc(b->a, (m->n + 1) * sizeof *al->map);
         if (!al->map) return;
         for (size_t q = 0; q < m->n; q++)
-          if (want_str(b, m->items[q], "alias field")) al->map[al->n++] = (SgKV){m->keys[q]->text, m->items[q]};
+          if (want_str(b, m->items[q], "alias field"))
+            al->map[al->n++] = (SgKV){m->keys[q]->text, m->items[q]};
       }
     } else {
       err(b, SG_D_CORR, v->keys[i]->loc, "unknown key '%s' in correlation", k);
     }
   }
   const char *t = type ? want_str(b, type, "type") : NULL;
-  if (!type) err(b, SG_D_MISSING, key->loc, "correlation needs a 'type'");
+  if (!type)
+    err(b, SG_D_MISSING, key->loc, "correlation needs a 'type'");
   else if (t && !one_of(t, corr_types, false))
-    err(b, SG_D_CORR, type->loc, "correlation type '%s' is not one of event_count, value_count, temporal, "
-        "temporal_ordered, value_sum, value_avg, value_percentile, value_median", t);
+    err(b, SG_D_CORR, type->loc,
+        "correlation type '%s' is not one of event_count, value_count, temporal, "
+        "temporal_ordered, value_sum, value_avg, value_percentile, value_median",
+        t);
   else if (t)
     for (int i = 0; corr_types[i]; i++)
       if (!strcmp(corr_types[i], t)) c->type = (SgCorrType)i;
-  if (!timespan) err(b, SG_D_MISSING, key->loc, "correlation needs a 'timespan'");
+  if (!timespan)
+    err(b, SG_D_MISSING, key->loc, "correlation needs a 'timespan'");
   else if ((c->timespan = want_str(b, timespan, "timespan")) && !parse_timespan(c->timespan, &c->timespan_s))
-    err(b, SG_D_CORR, timespan->loc, "timespan '%s' must be a number followed by s, m, h, d, w, M or y", c->timespan);
+    err(b, SG_D_CORR, timespan->loc, "timespan '%s' must be a number followed by s, m, h, d, w, M or y",
+        c->timespan);
   bool temporal = t && (c->type == SG_CORR_TEMPORAL || c->type == SG_CORR_TEMPORAL_ORDERED);
   if (cond && cond->kind == SG_Y_SCALAR && temporal) {
     c->expression = want_str(b, cond, "condition");
@@ -273,10 +295,12 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
         else
           cc->value.text = x->text;
       } else {
-        err(b, SG_D_CORR, cond->keys[i]->loc, "unknown condition operator '%s' (gt, gte, lt, lte, eq, neq, field)", k);
+        err(b, SG_D_CORR, cond->keys[i]->loc,
+            "unknown condition operator '%s' (gt, gte, lt, lte, eq, neq, field)", k);
       }
     }
-    if (!c->nconds) err(b, SG_D_CORR, cond->loc, "correlation condition needs a comparison such as 'gte: 10'");
+    if (!c->nconds)
+      err(b, SG_D_CORR, cond->loc, "correlation condition needs a comparison such as 'gte: 10'");
   } else if (cond) {
     err(b, SG_D_CORR, cond->loc, "correlation 'condition' must be a mapping%s",
         temporal ? " or a rule expression" : "");
@@ -284,7 +308,8 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
     err(b, SG_D_MISSING, key->loc, "correlation type '%s' needs a 'condition'", t);
   }
   bool needs_field = t && (c->type == SG_CORR_VALUE_COUNT || c->type >= SG_CORR_VALUE_SUM);
-  if (needs_field && !c->fields.n) err(b, SG_D_CORR, cond ? cond->loc : key->loc, "correlation type '%s' needs 'condition.field'", t);
+  if (needs_field && !c->fields.n)
+    err(b, SG_D_CORR, cond ? cond->loc : key->loc, "correlation type '%s' needs 'condition.field'", t);
   if (!rules && !c->expression) err(b, SG_D_MISSING, key->loc, "correlation needs 'rules'");
 }
 
@@ -342,7 +367,8 @@ SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule 
     } else if (!strcmp(k, "name")) {
       if ((r->name = want_str(&b, v, k)) && !*r->name) err(&b, SG_D_BAD_VALUE, v->loc, "name is empty");
     } else if (!strcmp(k, "taxonomy")) {
-      if ((r->taxonomy = want_str(&b, v, k)) && !*r->taxonomy) err(&b, SG_D_BAD_VALUE, v->loc, "taxonomy is empty");
+      if ((r->taxonomy = want_str(&b, v, k)) && !*r->taxonomy)
+        err(&b, SG_D_BAD_VALUE, v->loc, "taxonomy is empty");
     } else if (!strcmp(k, "status")) {
       if ((r->status = want_str(&b, v, k)) && !one_of(r->status, statuses, true))
         err(&b, SG_D_BAD_VALUE, v->loc,
@@ -397,13 +423,16 @@ SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule 
     }
   }
   r->kind = corr ? SG_DOC_CORRELATION : filter ? SG_DOC_FILTER : SG_DOC_RULE;
-  if (corr && (filter || det)) err(&b, SG_D_CORR, corr->loc, "a correlation rule has no 'detection' or 'filter'");
+  if (corr && (filter || det))
+    err(&b, SG_D_CORR, corr->loc, "a correlation rule has no 'detection' or 'filter'");
   if (filter && det) err(&b, SG_D_FILTER, filter->loc, "a filter has no 'detection'");
   if (!r->title) {
     if (!sg_ymap_get(doc, "title")) err(&b, SG_D_MISSING, doc->loc, "rule has no 'title'");
   }
-  if (logsource) parse_logsource(&b, logsource_key, logsource);
-  else if (r->kind != SG_DOC_CORRELATION) err(&b, SG_D_MISSING, doc->loc, "rule has no 'logsource'");
+  if (logsource)
+    parse_logsource(&b, logsource_key, logsource);
+  else if (r->kind != SG_DOC_CORRELATION)
+    err(&b, SG_D_MISSING, doc->loc, "rule has no 'logsource'");
   switch (r->kind) {
   case SG_DOC_RULE:
     if (!det) {

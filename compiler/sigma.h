@@ -19,11 +19,11 @@
 #define SIGMACC_VERSION "0.1.0"
 
 /* ---- Limits (one place, with reasons) ----------------------------------- */
-#define SG_MAX_FILE_BYTES (32u << 20)   /* largest SigmaHQ rule is ~30 KB; room for big collections */
-#define SG_MAX_SCALAR_BYTES (1u << 20)  /* a 1 MB value is a mistake, not a rule */
-#define SG_MAX_YAML_DEPTH 64            /* real rules nest 4-5 levels */
-#define SG_MAX_COND_DEPTH 200           /* parenthesis / not nesting in conditions */
-#define SG_MAX_EXPANSION 4096           /* windash/base64offset alternatives per value */
+#define SG_MAX_FILE_BYTES (32u << 20)  /* largest SigmaHQ rule is ~30 KB; room for big collections */
+#define SG_MAX_SCALAR_BYTES (1u << 20) /* a 1 MB value is a mistake, not a rule */
+#define SG_MAX_YAML_DEPTH 64           /* real rules nest 4-5 levels */
+#define SG_MAX_COND_DEPTH 200          /* parenthesis / not nesting in conditions */
+#define SG_MAX_EXPANSION 4096          /* windash/base64offset alternatives per value */
 
 typedef enum SgStatus {
   SG_OK = 0,
@@ -36,11 +36,13 @@ typedef enum SgStatus {
 
 /* ---- Arena ---------------------------------------------------------------- */
 typedef struct SgArenaChunk SgArenaChunk;
+typedef struct SgArenaCleanup SgArenaCleanup;
 typedef struct SgArena {
-  SgArenaChunk *head; /* newest chunk first */
-  size_t fail_after;  /* test hook: fail the Nth allocation from now (0 = never) */
-  size_t allocs;      /* allocations made so far */
-  bool failed;        /* an allocation has failed; results are incomplete */
+  SgArenaChunk *head;       /* newest chunk first */
+  SgArenaCleanup *cleanups; /* run by sg_arena_free, newest first */
+  size_t fail_after;        /* test hook: fail the Nth allocation from now (0 = never) */
+  size_t allocs;            /* allocations made so far */
+  bool failed;              /* an allocation has failed; results are incomplete */
 } SgArena;
 
 void sg_arena_init(SgArena *a);
@@ -48,8 +50,10 @@ void sg_arena_free(SgArena *a);
 void *sg_arena_alloc(SgArena *a, size_t n); /* zeroed; NULL on failure */
 char *sg_arena_strndup(SgArena *a, const char *s, size_t n);
 char *sg_arena_strdup(SgArena *a, const char *s);
-char *sg_arena_printf(SgArena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *sg_arena_printf(SgArena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Call fn(p) when the arena is freed (for objects owned elsewhere, e.g. PCRE2
+ * codes). On allocation failure fn(p) runs at once and false is returned. */
+bool sg_arena_defer(SgArena *a, void (*fn)(void *), void *p);
 
 /* ---- Growable byte buffer (heap; caller frees with sg_buf_free) ----------- */
 typedef struct SgBuf {
@@ -136,16 +140,16 @@ typedef struct SgYDoc {
 
 /* Parse `len` bytes into documents. Diagnostics carry `path`. Returns SG_OK or
  * SG_ERR_PARSE; documents parsed before an error are kept. */
-SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len,
-                      SgYDoc **docs, size_t *ndocs, SgDiags *d);
+SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len, SgYDoc **docs, size_t *ndocs,
+                      SgDiags *d);
 SgYNode *sg_ymap_get(const SgYNode *map, const char *key);
 const char *sg_ytype_name(const SgYNode *n);
 
 /* ---- Values and matches --------------------------------------------------- */
 typedef enum SgPartKind {
-  SG_PART_LIT,   /* literal bytes (may include NUL after UTF-16 encoding) */
-  SG_PART_STAR,  /* wildcard: any sequence */
-  SG_PART_QMARK, /* wildcard: exactly one character */
+  SG_PART_LIT,         /* literal bytes (may include NUL after UTF-16 encoding) */
+  SG_PART_STAR,        /* wildcard: any sequence */
+  SG_PART_QMARK,       /* wildcard: exactly one character */
   SG_PART_PLACEHOLDER, /* %name% from |expand; text is the name */
 } SgPartKind;
 
@@ -161,13 +165,15 @@ typedef struct SgStr {
 } SgStr;
 
 typedef enum SgValKind {
-  SG_V_STR,      /* str */
-  SG_V_NUM,      /* num */
-  SG_V_BOOL,     /* b */
-  SG_V_NULL,     /* - */
-  SG_V_RE,       /* re */
-  SG_V_CIDR,     /* cidr */
-  SG_V_FIELD,    /* str: one literal part, the other field's name (fieldref) */
+  SG_V_STR,   /* str */
+  SG_V_NUM,   /* num */
+  SG_V_BOOL,  /* b */
+  SG_V_NULL,  /* - */
+  SG_V_RE,    /* re */
+  SG_V_CIDR,  /* cidr */
+  SG_V_FIELD, /* str: one literal part, the other field's name (fieldref) */
+  SG_V_EXPR,  /* str: one literal part, a raw target expression with {field}
+                 (from a pipeline's query_expression_placeholders) */
 } SgValKind;
 
 enum { SG_RE_I = 1, SG_RE_M = 2, SG_RE_S = 4 };
@@ -200,16 +206,16 @@ typedef struct SgValue {
 } SgValue;
 
 /* Operators; the X-macro keeps names and the enum in step. */
-#define SG_OP_LIST(X)                                                           \
-  X(EQ, "eq")             /* string pattern, number, bool or null */          \
-  X(RE, "re")             /* regular expression (searches, unanchored) */    \
-  X(CIDR, "cidr")         /* IP address in network */                        \
-  X(LT, "lt") X(LTE, "lte") X(GT, "gt") X(GTE, "gte") /* numeric compare */   \
-  X(EXISTS, "exists")     /* the field is present */                         \
-  X(FIELDREF, "fieldref") /* equals another field */                         \
-  X(FIELDREF_STARTS, "fieldref-startswith")                                  \
-  X(FIELDREF_ENDS, "fieldref-endswith")                                      \
-  X(FIELDREF_CONTAINS, "fieldref-contains")
+#define SG_OP_LIST(X)                                                                                        \
+  X(EQ, "eq")     /* string pattern, number, bool or null */                                                 \
+  X(RE, "re")     /* regular expression (searches, unanchored) */                                            \
+  X(CIDR, "cidr") /* IP address in network */                                                                \
+  X(LT, "lt")                                                                                                \
+  X(LTE, "lte") X(GT, "gt") X(GTE, "gte") /* numeric compare */                                              \
+      X(EXISTS, "exists")                 /* the field is present */                                         \
+      X(FIELDREF, "fieldref")             /* equals another field */                                         \
+      X(FIELDREF_STARTS, "fieldref-startswith") X(FIELDREF_ENDS, "fieldref-endswith")                        \
+          X(FIELDREF_CONTAINS, "fieldref-contains")
 
 typedef enum SgOp {
 #define X(name, str) SG_OP_##name,
@@ -218,7 +224,13 @@ typedef enum SgOp {
 } SgOp;
 
 typedef enum SgTsPart {
-  SG_TS_NONE, SG_TS_MINUTE, SG_TS_HOUR, SG_TS_DAY, SG_TS_WEEK, SG_TS_MONTH, SG_TS_YEAR
+  SG_TS_NONE,
+  SG_TS_MINUTE,
+  SG_TS_HOUR,
+  SG_TS_DAY,
+  SG_TS_WEEK,
+  SG_TS_MONTH,
+  SG_TS_YEAR
 } SgTsPart;
 
 typedef struct SgMatch {
@@ -227,6 +239,9 @@ typedef struct SgMatch {
   SgTsPart tspart; /* compare a part of a timestamp field instead of the value */
   bool cased;      /* case-sensitive string comparison */
   SgValue v;
+  const char **applied; /* ids of pipeline items applied to this match */
+  uint32_t napplied;
+  bool mapped; /* a pipeline field mapping covered the field */
 } SgMatch;
 
 /* ---- Boolean AST ---------------------------------------------------------- */
@@ -271,8 +286,8 @@ typedef struct SgLogsource {
 typedef struct SgSearch {
   const char *name;
   SgLoc loc;
-  SgNode *node;   /* the search as a boolean tree */
-  bool used;      /* referenced by some condition */
+  SgNode *node; /* the search as a boolean tree */
+  bool used;    /* referenced by some condition */
 } SgSearch;
 
 typedef struct SgCondExpr SgCondExpr;
@@ -285,8 +300,14 @@ typedef struct SgCondition {
 } SgCondition;
 
 typedef enum SgCorrType {
-  SG_CORR_EVENT_COUNT, SG_CORR_VALUE_COUNT, SG_CORR_TEMPORAL, SG_CORR_TEMPORAL_ORDERED,
-  SG_CORR_VALUE_SUM, SG_CORR_VALUE_AVG, SG_CORR_VALUE_PERCENTILE, SG_CORR_VALUE_MEDIAN
+  SG_CORR_EVENT_COUNT,
+  SG_CORR_VALUE_COUNT,
+  SG_CORR_TEMPORAL,
+  SG_CORR_TEMPORAL_ORDERED,
+  SG_CORR_VALUE_SUM,
+  SG_CORR_VALUE_AVG,
+  SG_CORR_VALUE_PERCENTILE,
+  SG_CORR_VALUE_MEDIAN
 } SgCorrType;
 
 typedef struct SgCorrCond {
@@ -340,9 +361,9 @@ typedef struct SgRule {
   size_t nsearches;
   SgCondition *conds;
   size_t nconds;
-  SgCorrelation *corr;  /* SG_DOC_CORRELATION */
-  SgFilterDef *filter;  /* SG_DOC_FILTER */
-  bool failed;          /* an error was reported for this rule */
+  SgCorrelation *corr; /* SG_DOC_CORRELATION */
+  SgFilterDef *filter; /* SG_DOC_FILTER */
+  bool failed;         /* an error was reported for this rule */
 } SgRule;
 
 /* A file's worth of rules. */
@@ -367,11 +388,12 @@ SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, S
 void sg_unit_free(SgUnit *u);
 
 /* Stages (called by sg_compile_source; exposed for tests). */
-SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out,
-                           SgDiags *d);
+SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out, SgDiags *d);
 /* `det` is the detection (or filter) mapping; `key` its key, where problems
  * of the whole section are reported. */
 SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgYNode *det, SgDiags *d);
+/* One search definition (map, list or keywords) as a boolean tree. */
+SgNode *sg_search_build(SgArena *a, const SgYNode *def, SgDiags *d, bool *failed);
 SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *d);
 SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d);
 

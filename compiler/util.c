@@ -22,7 +22,27 @@ struct SgArenaChunk {
 
 void sg_arena_init(SgArena *a) { memset(a, 0, sizeof *a); }
 
+struct SgArenaCleanup {
+  SgArenaCleanup *next;
+  void (*fn)(void *);
+  void *p;
+};
+
+bool sg_arena_defer(SgArena *a, void (*fn)(void *), void *p) {
+  SgArenaCleanup *c = sg_arena_alloc(a, sizeof *c);
+  if (!c) {
+    fn(p);
+    return false;
+  }
+  *c = (SgArenaCleanup){a->cleanups, fn, p};
+  a->cleanups = c;
+  return true;
+}
+
 void sg_arena_free(SgArena *a) {
+  for (SgArenaCleanup *k = a->cleanups; k; k = k->next)
+    k->fn(k->p);
+  a->cleanups = NULL;
   SgArenaChunk *c = a->head;
   while (c) {
     SgArenaChunk *next = c->next;
@@ -87,7 +107,8 @@ static bool buf_reserve(SgBuf *b, size_t extra) {
   if (b->oom) return false;
   if (b->len + extra + 1 <= b->cap) return true;
   size_t cap = b->cap ? b->cap : 256;
-  while (cap < b->len + extra + 1) cap *= 2;
+  while (cap < b->len + extra + 1)
+    cap *= 2;
   char *p = realloc(b->data, cap);
   if (!p) {
     b->oom = true;

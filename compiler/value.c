@@ -150,7 +150,8 @@ SgStatus sg_str_wrap(SgArena *a, const SgStr *in, bool lead, bool trail, SgStr *
   if (!p) return SG_ERR_NOMEM;
   size_t k = 0;
   if (lead) p[k++] = (SgPart){SG_PART_STAR, "", 0};
-  for (uint32_t i = 0; i < in->nparts; i++) p[k++] = in->parts[i];
+  for (uint32_t i = 0; i < in->nparts; i++)
+    p[k++] = in->parts[i];
   if (trail) p[k++] = (SgPart){SG_PART_STAR, "", 0};
   out->parts = p;
   out->nparts = (uint32_t)k;
@@ -178,7 +179,8 @@ static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *i) {
     extra = 3;
   }
   (*i)++;
-  for (int k = 0; k < extra && *i < n; k++) cp = (cp << 6) | (s[(*i)++] & 0x3F);
+  for (int k = 0; k < extra && *i < n; k++)
+    cp = (cp << 6) | (s[(*i)++] & 0x3F);
   return cp;
 }
 
@@ -261,7 +263,7 @@ SgStatus sg_str_base64offset(SgArena *a, const SgStr *in, SgStr out[3]) {
     long s = start[i], e = (long)enc.len + end[(n + (size_t)i) % 3];
     if (e < s) e = s;
     SgStatus st = (raw.oom || enc.oom) ? SG_ERR_NOMEM
-                                        : lit_str(a, enc.data ? enc.data + s : "", (size_t)(e - s), &out[i]);
+                                       : lit_str(a, enc.data ? enc.data + s : "", (size_t)(e - s), &out[i]);
     sg_buf_free(&raw);
     sg_buf_free(&enc);
     if (st) return st;
@@ -272,8 +274,7 @@ SgStatus sg_str_base64offset(SgArena *a, const SgStr *in, SgStr out[3]) {
 /* ---- windash --------------------------------------------------------------------- */
 
 static bool is_word(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
-         c >= 0x80;
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c >= 0x80;
 }
 
 static const char *const dashes[5] = {"-", "/", "\xE2\x80\x93", "\xE2\x80\x94", "\xE2\x80\x95"};
@@ -291,7 +292,8 @@ SgStatus sg_str_windash(SgArena *a, const SgStr *in, SgStr *out, size_t max, siz
   size_t sites = 0;
   for (uint32_t i = 0; i < in->nparts; i++)
     if (in->parts[i].kind == SG_PART_LIT)
-      for (size_t j = 0; j < in->parts[i].n; j++) sites += windash_at(&in->parts[i], j);
+      for (size_t j = 0; j < in->parts[i].n; j++)
+        sites += windash_at(&in->parts[i], j);
   size_t total = 1;
   for (size_t k = 0; k < sites; k++) {
     total *= 5;
@@ -416,6 +418,7 @@ bool sg_cidr_parse(const char *s, SgCidr *out) {
     if (prefix > maxp) return false;
   }
   out->prefix = (uint8_t)prefix;
-  for (int bit = (int)prefix; bit < maxp; bit++) out->addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
+  for (int bit = (int)prefix; bit < maxp; bit++)
+    out->addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
   return true;
 }

@@ -49,16 +49,17 @@ static bool all_digits(const char *s, size_t n, const char *set) {
 static bool is_float_text(const char *s, size_t n) {
   size_t i = 0, digits = 0;
   if (i < n && (s[i] == '-' || s[i] == '+')) i++;
-  if (n - i == 4 && (!strncmp(s + i, ".inf", 4) || !strncmp(s + i, ".Inf", 4) ||
-                     !strncmp(s + i, ".INF", 4)))
+  if (n - i == 4 && (!strncmp(s + i, ".inf", 4) || !strncmp(s + i, ".Inf", 4) || !strncmp(s + i, ".INF", 4)))
     return true;
   if (n == 4 && (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))) return true;
-  while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+  while (i < n && s[i] >= '0' && s[i] <= '9')
+    i++, digits++;
   bool dot = false;
   if (i < n && s[i] == '.') {
     dot = true;
     i++;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+      i++, digits++;
   }
   if (!digits) return false;
   bool exp = false;
@@ -76,8 +77,7 @@ static void type_plain(SgYNode *n) {
   const char *s = n->text;
   size_t len = n->len;
   n->type = SG_YT_STR;
-  if (len == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-      !strcmp(s, "NULL")) {
+  if (len == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")) {
     n->type = SG_YT_NULL;
   } else if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
     n->type = SG_YT_BOOL;
@@ -139,13 +139,13 @@ static void check_duplicates(Loader *L, SgYNode *map) {
   if (map->n < 2) return;
   KeyRef *refs = malloc(map->n * sizeof *refs);
   if (!refs) return;
-  for (size_t i = 0; i < map->n; i++) refs[i] = (KeyRef){map->keys[i], i};
+  for (size_t i = 0; i < map->n; i++)
+    refs[i] = (KeyRef){map->keys[i], i};
   qsort(refs, map->n, sizeof *refs, keyref_cmp);
   for (size_t i = 1; i < map->n; i++)
     if (refs[i].key->len == refs[i - 1].key->len &&
         !memcmp(refs[i].key->text, refs[i - 1].key->text, refs[i].key->len))
-      fail(L, SG_D_YAML_DUPKEY, refs[i].key->loc, "duplicate key '%s' in mapping",
-           refs[i].key->text);
+      fail(L, SG_D_YAML_DUPKEY, refs[i].key->loc, "duplicate key '%s' in mapping", refs[i].key->text);
   free(refs);
 }
 
@@ -218,8 +218,8 @@ static bool on_scalar(Loader *L, yaml_event_t *ev) {
   SgLoc loc = mark_loc(L, ev->start_mark);
   size_t len = ev->data.scalar.length;
   if (len > SG_MAX_SCALAR_BYTES) {
-    sg_diag(L->d, SG_D_YAML_TOO_BIG, loc, "scalar of %zu bytes exceeds the limit of %u bytes",
-            len, SG_MAX_SCALAR_BYTES);
+    sg_diag(L->d, SG_D_YAML_TOO_BIG, loc, "scalar of %zu bytes exceeds the limit of %u bytes", len,
+            SG_MAX_SCALAR_BYTES);
     L->failed = true;
     return false;
   }
@@ -275,7 +275,7 @@ static void report_parser_error(Loader *L, yaml_parser_t *p) {
     else
       sg_diag(L->d, SG_D_YAML_SYNTAX, loc, "%s", problem);
   } else if (p->context && (p->context_mark.line != p->problem_mark.line ||
-                             p->context_mark.column != p->problem_mark.column)) {
+                            p->context_mark.column != p->problem_mark.column)) {
     SgLoc c = mark_loc(L, p->context_mark);
     sg_diag(L->d, SG_D_YAML_SYNTAX, loc, "%s %s (which starts at %u:%u)", problem, p->context, c.line, c.col);
   } else if (p->context) {
@@ -286,8 +286,8 @@ static void report_parser_error(Loader *L, yaml_parser_t *p) {
   L->failed = true;
 }
 
-SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len,
-                      SgYDoc **docs, size_t *ndocs, SgDiags *d) {
+SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len, SgYDoc **docs, size_t *ndocs,
+                      SgDiags *d) {
   Loader L = {.a = a, .d = d, .path = path, .src = src, .srclen = len};
   yaml_parser_t p;
   *docs = NULL;
@@ -314,9 +314,8 @@ SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len,
       break;
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
-      const yaml_char_t *anchor = ev.type == YAML_SEQUENCE_START_EVENT
-                                      ? ev.data.sequence_start.anchor
-                                      : ev.data.mapping_start.anchor;
+      const yaml_char_t *anchor =
+          ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor : ev.data.mapping_start.anchor;
       if (anchor)
         fail(&L, SG_D_YAML_ALIAS, loc, "anchor '&%s' is not allowed", (const char *)anchor);
       else

@@ -102,7 +102,8 @@ int main(void) {
     tests[n + i].test_func = check_alloc_failures;
   }
   int rc = _cmocka_run_group_tests("ast", tests, 2 * n, NULL, NULL);
-  for (size_t i = 0; i < n; i++) free(paths[i]);
+  for (size_t i = 0; i < n; i++)
+    free(paths[i]);
   free(paths);
   free(tests);
   return rc;

@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
 #include "testrun.h"
+#include "testutil.h"
 
 static char tmpdir[256];
 
@@ -47,7 +47,8 @@ static void write_file(const char *name, const char *head, size_t headlen, char 
   FILE *f = fopen(path, "wb");
   assert_non_null(f);
   fwrite(head, 1, headlen, f);
-  for (size_t i = 0; i < nfill; i++) fputc(fill, f);
+  for (size_t i = 0; i < nfill; i++)
+    fputc(fill, f);
   fputs(tail, f);
   fclose(f);
 }
@@ -102,7 +103,8 @@ static void test_batch_keeps_going(void **state) {
   (void)state;
   /* a good rule after bad ones is still checked; the summary counts them all */
   char cmd[1024];
-  snprintf(cmd, sizeof cmd, "'%s' check golden/errors/bad_uuid.yml golden/errors/several_errors.yml tests/ast/01_map_and.yml",
+  snprintf(cmd, sizeof cmd,
+           "'%s' check golden/errors/bad_uuid.yml golden/errors/several_errors.yml tests/ast/01_map_and.yml",
            SIGMACC_BIN);
   int rc;
   char *out = run(cmd, &rc);
@@ -111,8 +113,9 @@ static void test_batch_keeps_going(void **state) {
   free(out);
   snprintf(cmd, sizeof cmd, "'%s' check --json golden/errors/bad_uuid.yml 2>/dev/null", SIGMACC_BIN);
   out = run(cmd, &rc);
-  assert_string_equal(out, "{\"path\":\"golden/errors/bad_uuid.yml\",\"line\":2,\"col\":5,\"severity\":\"error\","
-                           "\"code\":\"E013\",\"message\":\"id '1234-not-a-uuid' is not a UUID\"}\n");
+  assert_string_equal(out,
+                      "{\"path\":\"golden/errors/bad_uuid.yml\",\"line\":2,\"col\":5,\"severity\":\"error\","
+                      "\"code\":\"E013\",\"message\":\"id '1234-not-a-uuid' is not a UUID\"}\n");
   free(out);
   snprintf(cmd, sizeof cmd, "'%s' check tests/ast", SIGMACC_BIN);
   out = run(cmd, &rc);

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "testutil.h"
 #include "testrun.h"
+#include "testutil.h"
 
 static char corpus[1024];
 
@@ -20,7 +20,8 @@ static void test_rules_load_without_error(void **state) {
   (void)state;
   if (!corpus[0]) skip();
   int rc;
-  char *out = check("rules rules-emerging-threats rules-threat-hunting rules-compliance rules-placeholder", &rc);
+  char *out =
+      check("rules rules-emerging-threats rules-threat-hunting rules-compliance rules-placeholder", &rc);
   const char *summary = strstr(out, "checked ");
   assert_non_null(summary);
   unsigned files = 0, rules = 0, errors = 1;

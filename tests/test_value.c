@@ -1,6 +1,6 @@
 /* test_value.c - Sigma string escaping, encodings, numbers and CIDR. */
-#include "testutil.h"
 #include "front.h"
+#include "testutil.h"
 
 /* Render parts compactly: literal text, W = `*`, Q = `?`, {name} = placeholder. */
 static const char *show(SgArena *a, const SgStr *s) {
@@ -8,7 +8,11 @@ static const char *show(SgArena *a, const SgStr *s) {
   for (uint32_t i = 0; i < s->nparts; i++) {
     const SgPart *p = &s->parts[i];
     switch (p->kind) {
-    case SG_PART_LIT: sg_buf_catc(&b, '['); sg_buf_catn(&b, p->s, p->n); sg_buf_catc(&b, ']'); break;
+    case SG_PART_LIT:
+      sg_buf_catc(&b, '[');
+      sg_buf_catn(&b, p->s, p->n);
+      sg_buf_catc(&b, ']');
+      break;
     case SG_PART_STAR: sg_buf_cat(&b, "W"); break;
     case SG_PART_QMARK: sg_buf_cat(&b, "Q"); break;
     case SG_PART_PLACEHOLDER: sg_buf_catf(&b, "{%.*s}", (int)p->n, p->s); break;
@@ -75,7 +79,10 @@ static void test_utf16(void **state) {
   assert_int_equal(o.parts[0].n, 6);
   assert_memory_equal(o.parts[0].s, "c\0m\0d\0", 6);
   sg_str_utf16(&a, &s, SG_UTF16BOM, &o);
-  assert_memory_equal(o.parts[0].s, "\xFF\xFE" "c\0m\0d\0", 8);
+  assert_memory_equal(o.parts[0].s,
+                      "\xFF\xFE"
+                      "c\0m\0d\0",
+                      8);
   sg_str_base64(&a, &o, &o);
   assert_string_equal(show(&a, &o), "[//5jAG0AZAA=]");
   /* non-ASCII and a surrogate pair: real UTF-16 */
@@ -122,7 +129,9 @@ static void test_windash(void **state) {
   assert_string_equal(show(&a, &out[0]), "[ -enc -c a-b]");
   assert_string_equal(show(&a, &out[1]), "[ -enc /c a-b]");
   assert_string_equal(show(&a, &out[5]), "[ /enc -c a-b]");
-  assert_string_equal(show(&a, &out[24]), "[ \xE2\x80\x95" "enc \xE2\x80\x95" "c a-b]");
+  assert_string_equal(show(&a, &out[24]), "[ \xE2\x80\x95"
+                                          "enc \xE2\x80\x95"
+                                          "c a-b]");
   assert_int_equal(sg_str_windash(&a, &s, out, 24, &n), SG_ERR_UNSUPPORTED);
   sg_arena_free(&a);
 }

@@ -24,16 +24,18 @@ static void unload(Loaded *l) {
 static void test_scalar_types(void **state) {
   (void)state;
   Loaded l;
-  load(&l, "a: 12\nb: '12'\nc: 1.5\nd: true\ne: null\nf: ~\ng:\nh: hello\ni: -3\nj: 0x1F\nk: 1e3\nl: \"true\"\n"
-           "m: False\nn: 1.2.3\no: .inf\n");
+  load(&l,
+       "a: 12\nb: '12'\nc: 1.5\nd: true\ne: null\nf: ~\ng:\nh: hello\ni: -3\nj: 0x1F\nk: 1e3\nl: \"true\"\n"
+       "m: False\nn: 1.2.3\no: .inf\n");
   assert_int_equal(l.st, SG_OK);
   const SgYNode *m = l.docs[0].root;
   struct {
     const char *k;
     SgYType t;
-  } want[] = {{"a", SG_YT_INT},   {"b", SG_YT_STR},  {"c", SG_YT_FLOAT}, {"d", SG_YT_BOOL}, {"e", SG_YT_NULL},
-              {"f", SG_YT_NULL},  {"g", SG_YT_NULL}, {"h", SG_YT_STR},   {"i", SG_YT_INT},  {"j", SG_YT_INT},
-              {"k", SG_YT_FLOAT}, {"l", SG_YT_STR},  {"m", SG_YT_BOOL},  {"n", SG_YT_STR},  {"o", SG_YT_FLOAT}};
+  } want[] = {{"a", SG_YT_INT},  {"b", SG_YT_STR},  {"c", SG_YT_FLOAT}, {"d", SG_YT_BOOL},
+              {"e", SG_YT_NULL}, {"f", SG_YT_NULL}, {"g", SG_YT_NULL},  {"h", SG_YT_STR},
+              {"i", SG_YT_INT},  {"j", SG_YT_INT},  {"k", SG_YT_FLOAT}, {"l", SG_YT_STR},
+              {"m", SG_YT_BOOL}, {"n", SG_YT_STR},  {"o", SG_YT_FLOAT}};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
     const SgYNode *v = sg_ymap_get(m, want[i].k);
     assert_non_null(v);
@@ -85,8 +87,10 @@ static void test_anchor_alias_rejected(void **state) {
 static void test_depth_limit(void **state) {
   (void)state;
   SgBuf b = {0};
-  for (int i = 0; i < 100; i++) sg_buf_cat(&b, "[");
-  for (int i = 0; i < 100; i++) sg_buf_cat(&b, "]");
+  for (int i = 0; i < 100; i++)
+    sg_buf_cat(&b, "[");
+  for (int i = 0; i < 100; i++)
+    sg_buf_cat(&b, "]");
   Loaded l;
   load(&l, sg_buf_cstr(&b));
   assert_int_equal(l.st, SG_ERR_PARSE);
@@ -134,7 +138,8 @@ static void test_invalid_utf8(void **state) {
 static void test_arena_failure_is_reported(void **state) {
   (void)state;
   /* every allocation failure point must end in SG_ERR_NOMEM, never a crash */
-  const char *src = "title: t\nlogsource: {product: windows}\ndetection:\n  sel: {A|contains: x}\n  condition: sel\n";
+  const char *src =
+      "title: t\nlogsource: {product: windows}\ndetection:\n  sel: {A|contains: x}\n  condition: sel\n";
   for (size_t fail = 1; fail < 200; fail++) {
     SgArena a;
     sg_arena_init(&a);
@@ -155,10 +160,14 @@ static void test_arena_failure_is_reported(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_scalar_types),   cmocka_unit_test(test_locations),
-      cmocka_unit_test(test_duplicate_keys), cmocka_unit_test(test_anchor_alias_rejected),
-      cmocka_unit_test(test_depth_limit),    cmocka_unit_test(test_multi_document),
-      cmocka_unit_test(test_tab_indentation), cmocka_unit_test(test_invalid_utf8),
+      cmocka_unit_test(test_scalar_types),
+      cmocka_unit_test(test_locations),
+      cmocka_unit_test(test_duplicate_keys),
+      cmocka_unit_test(test_anchor_alias_rejected),
+      cmocka_unit_test(test_depth_limit),
+      cmocka_unit_test(test_multi_document),
+      cmocka_unit_test(test_tab_indentation),
+      cmocka_unit_test(test_invalid_utf8),
       cmocka_unit_test(test_arena_failure_is_reported),
   };
   return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

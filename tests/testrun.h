@@ -5,6 +5,8 @@
 
 #include <sys/wait.h>
 
+#include "testutil.h"
+
 /* Run a shell command in the source tree; capture stdout (and stderr if asked). */
 static inline char *run(const char *cmd, int *rc) {
   SgBuf c = {0};
@@ -14,7 +16,8 @@ static inline char *run(const char *cmd, int *rc) {
   SgBuf out = {0};
   char buf[4096];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) sg_buf_catn(&out, buf, n);
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    sg_buf_catn(&out, buf, n);
   int st = pclose(p);
   *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   sg_buf_free(&c);

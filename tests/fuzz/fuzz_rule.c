@@ -16,8 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   SgDiags d = {0};
   sg_compile_source(&u, "fuzz.yml", src, size, &d);
   SgBuf out = {0};
-  for (size_t i = 0; i < u.nrules; i++) sg_dump_rule(&out, u.rules[i]);
-  for (size_t i = 0; i < d.n; i++) sg_diag_render(&out, &d.items[i], u.src, u.srclen);
+  for (size_t i = 0; i < u.nrules; i++)
+    sg_dump_rule(&out, u.rules[i]);
+  for (size_t i = 0; i < d.n; i++)
+    sg_diag_render(&out, &d.items[i], u.src, u.srclen);
   sg_buf_free(&out);
   sg_unit_free(&u);
   sg_diags_free(&d);
