@@ -166,6 +166,7 @@ static bool load_pipelines(const ConvArgs *args, const SgTarget *t, SgArena *a, 
     if (sg_pipeline_add(a, &def, t->default_pipeline, d) != SG_OK || sg_pipeline_append(a, set, &def) != SG_OK)
       ok = false;
   }
+  if (ok && sg_pipeline_validate(a, set, d) != SG_OK) ok = false;
   for (size_t i = 0; ok && !t->any_pipeline && i < set->n; i++)
     if (!sg_pipeline_allows(set->v[i], t->name)) {
       sg_diag(d, SG_D_PIPELINE, (SgLoc){sg_pipeline_name(set->v[i]), 0, 0},

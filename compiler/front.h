@@ -39,6 +39,9 @@ struct SgCondExpr {
   bool them;
 };
 
+/* `*` matches any run of characters (condition patterns). */
+bool sg_glob_match(const char *pat, const char *s);
+
 /* ASCII case-insensitive comparison (locale-independent). */
 static inline int strcasecmp_ascii(const char *a, const char *b) {
   for (;; a++, b++) {

@@ -633,6 +633,12 @@ SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t 
   return SG_OK;
 }
 
+static bool has_id_list(const char *const *ids, size_t n, const char *id) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(ids[i], id)) return true;
+  return false;
+}
+
 /* ==== Resolution of -p arguments ================================================== */
 
 static SgStatus add_source(SgArena *a, SgPipelineSet *set, const char *path, const char *src, size_t len,
@@ -709,6 +715,46 @@ SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDia
   return st;
 }
 
+static void collect_ids(const PItem *items, size_t n, const char ***ids, size_t *nids, size_t *cap, SgArena *a) {
+  for (size_t i = 0; i < n; i++) {
+    if (items[i].id) {
+      const char **slot = SG_PUSH(a, *ids, *nids, *cap);
+      if (slot) *slot = items[i].id;
+    }
+    collect_ids(items[i].kids, items[i].nkids, ids, nids, cap, a);
+  }
+}
+
+static void check_applied(const CondSet *cs, const char **ids, size_t nids, SgDiags *d, bool *ok) {
+  for (size_t i = 0; i < cs->n; i++)
+    if (cs->v[i].t == PC_APPLIED && cs->v[i].id && !has_id_list(ids, nids, cs->v[i].id)) {
+      sg_diag(d, SG_D_PIPELINE, cs->v[i].loc, "processing_item_applied names '%s', which no processing item defines",
+              cs->v[i].id);
+      *ok = false;
+    }
+}
+
+static void check_items(const PItem *items, size_t n, const char **ids, size_t nids, SgDiags *d, bool *ok) {
+  for (size_t i = 0; i < n; i++) {
+    check_applied(&items[i].rule_c, ids, nids, d, ok);
+    check_applied(&items[i].item_c, ids, nids, d, ok);
+    check_applied(&items[i].field_c, ids, nids, d, ok);
+    check_items(items[i].kids, items[i].nkids, ids, nids, d, ok);
+  }
+}
+
+SgStatus sg_pipeline_validate(SgArena *a, const SgPipelineSet *set, SgDiags *d) {
+  const char **ids = NULL;
+  size_t nids = 0, cap = 0;
+  for (size_t p = 0; p < set->n; p++) collect_ids(set->v[p]->items, set->v[p]->nitems, &ids, &nids, &cap, a);
+  bool ok = true;
+  for (size_t p = 0; p < set->n; p++) {
+    check_items(set->v[p]->items, set->v[p]->nitems, ids, nids, d, &ok);
+    check_items(set->v[p]->post, set->v[p]->npost, ids, nids, d, &ok);
+  }
+  return ok ? SG_OK : SG_ERR_PARSE;
+}
+
 static int cmp_pipeline(const void *x, const void *y) {
   const SgPipeline *a = *(SgPipeline *const *)x, *b = *(SgPipeline *const *)y;
   if (a->priority != b->priority) return a->priority < b->priority ? -1 : 1;
@@ -738,16 +784,12 @@ typedef struct Ctx {
   const SgPipeline *p;
   const PItem *outer[8]; /* enclosing nest items, whose node conditions also apply */
   size_t nouter;
+  bool touched; /* the current node transformation changed the node */
   const char **applied; /* rule-level applied item ids */
   size_t napplied, capplied;
   bool failed, unsupported, oom;
 } Ctx;
 
-static bool has_id(const char *const *ids, size_t n, const char *id) {
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(ids[i], id)) return true;
-  return false;
-}
 
 static bool value_text_eq(const SgValue *v, const SgYNode *want) {
   if (!want || want->kind != SG_Y_SCALAR) return false;
@@ -842,8 +884,8 @@ static bool eval_cond(Ctx *c, const PCond *pc, const SgNode *n) {
       if (!strcasecmp_ascii(r->tags.v[i], pc->tag)) return true;
     return false;
   case PC_APPLIED:
-    return n && n->kind == SG_N_MATCH ? has_id(n->m.applied, n->m.napplied, pc->id)
-                                      : has_id(c->applied, c->napplied, pc->id);
+    return n && n->kind == SG_N_MATCH ? has_id_list(n->m.applied, n->m.napplied, pc->id)
+                                      : has_id_list(c->applied, c->napplied, pc->id);
   case PC_STATE: {
     const SgYNode *v = sg_state_get(c->state, pc->key);
     return compare(pc->key, v && v->kind == SG_Y_SCALAR ? v->text : NULL, pc->op, pc->value);
@@ -893,6 +935,7 @@ static bool eval_expr(Ctx *c, const CondSet *cs, const SgCondExpr *e, const SgNo
   case SG_C_ALL_OF: {
     bool all = e->kind == SG_C_ALL_OF;
     for (size_t i = 0; i < cs->n; i++) {
+      if (!e->them && !(cs->v[i].name && sg_glob_match(e->name, cs->v[i].name))) continue;
       bool r = eval_cond(c, &cs->v[i], n);
       if (all && !r) return false;
       if (!all && r) return true;
@@ -935,7 +978,7 @@ static void mark(Ctx *c, SgNode *n, const char *id) {
       mark(c, n->kids[i], id);
     return;
   }
-  if (has_id(n->m.applied, n->m.napplied, id)) return;
+  if (has_id_list(n->m.applied, n->m.napplied, id)) return;
   const char **ids = sg_arena_alloc(c->a, (n->m.napplied + 1) * sizeof *ids);
   if (!ids) {
     c->oom = true;
@@ -1001,6 +1044,7 @@ static SgNode *t_field_map(Ctx *c, const PItem *it, SgNode *n) {
               n->m.v.str.parts[0].s);
       c->failed = true;
     } else if (to) {
+      c->touched = true;
       const char *name = to->kind == SG_Y_SEQ ? to->items[0]->text : to->text;
       SgPart *p = sg_arena_alloc(c->a, sizeof *p);
       if (!p) return c->oom = true, n;
@@ -1010,6 +1054,7 @@ static SgNode *t_field_map(Ctx *c, const PItem *it, SgNode *n) {
   }
   const SgYNode *to = map_lookup(it->mapping, n->m.field);
   if (!to) return n;
+  c->touched = true;
   if (to->kind == SG_Y_MAP || (to->kind == SG_Y_SEQ && to->n == 0)) {
     sg_diag(c->d, SG_D_PIPELINE, to->loc, "a field maps to a name or a list of names");
     c->failed = true;
@@ -1042,12 +1087,14 @@ static SgNode *t_prefix_map(Ctx *c, const PItem *it, SgNode *n) {
   const SgYNode *to = NULL;
   const char *rest = prefix_mapped(c, it, n->m.field, &to);
   if (!rest) return n;
+  c->touched = true;
   const void *arg[2] = {to, rest};
   return or_of(c, n, to->kind == SG_Y_SEQ ? to->n : 1, make_prefixed, arg);
 }
 
 static SgNode *t_affix(Ctx *c, const PItem *it, SgNode *n) {
   if (!n->m.field) return n;
+  c->touched = true;
   n->m.field = it->t == T_FIELD_PREFIX ? sg_arena_printf(c->a, "%s%s", it->s1, n->m.field)
                                        : sg_arena_printf(c->a, "%s%s", n->m.field, it->s1);
   if (!n->m.field) c->oom = true;
@@ -1103,7 +1150,9 @@ static char *substitute(Ctx *c, pcre2_code *re, const char *repl, const char *s,
   return NULL;
 }
 
-/* Sigma-escaped text of a string value (wildcards bare, literal * ? \ escaped). */
+/* Text of a string value as pySigma's str() gives it (wildcards as * and ?),
+ * escaped only where sg_str_parse needs it to read it back: literal * and ?,
+ * and a literal backslash that comes before a special character. */
 static char *escaped_text(SgArena *a, const SgStr *s, size_t *len) {
   SgBuf b = {0};
   for (uint32_t i = 0; i < s->nparts; i++) {
@@ -1116,8 +1165,11 @@ static char *escaped_text(SgArena *a, const SgStr *s, size_t *len) {
       sg_buf_catf(&b, "%%%.*s%%", (int)p->n, p->s);
     else
       for (size_t j = 0; j < p->n; j++) {
-        if (p->s[j] == '*' || p->s[j] == '?' || p->s[j] == '\\') sg_buf_catc(&b, '\\');
-        sg_buf_catc(&b, p->s[j]);
+        char ch = p->s[j];
+        bool before_special = j + 1 < p->n ? strchr("*?\\", p->s[j + 1]) != NULL
+                                           : i + 1 < s->nparts && s->parts[i + 1].kind != SG_PART_PLACEHOLDER;
+        if (ch == '*' || ch == '?' || (ch == '\\' && before_special)) sg_buf_catc(&b, '\\');
+        sg_buf_catc(&b, ch);
       }
   }
   char *r = sg_arena_strndup(a, b.data ? b.data : "", b.len);
@@ -1128,6 +1180,7 @@ static char *escaped_text(SgArena *a, const SgStr *s, size_t *len) {
 
 static SgNode *t_replace(Ctx *c, const PItem *it, SgNode *n) {
   if (n->m.v.kind != SG_V_STR) return n;
+  c->touched = true;
   SgStr *s = &n->m.v.str;
   if (it->flag) { /* skip_special: literal parts only */
     for (uint32_t i = 0; i < s->nparts; i++) {
@@ -1168,6 +1221,7 @@ static SgNode *t_map_string(Ctx *c, const PItem *it, SgNode *n) {
   if (!flat) return c->oom = true, n;
   const SgYNode *to = sg_ymap_get(it->mapping, flat);
   if (!to) return n;
+  c->touched = true;
   return or_of(c, n, to->kind == SG_Y_SEQ ? to->n : 1, make_mapped_string, to);
 }
 
@@ -1194,6 +1248,7 @@ static bool set_from_yaml(Ctx *c, SgValue *v, const SgYNode *y, const char *forc
 }
 
 static SgNode *t_set_value(Ctx *c, const PItem *it, SgNode *n) {
+  c->touched = true;
   if (!set_from_yaml(c, &n->m.v, it->value, it->s1)) {
     sg_diag(c->d, SG_D_PIPELINE_FAIL, it->value->loc, "'%s' is not a number", it->value->text);
     c->failed = true;
@@ -1205,6 +1260,7 @@ static SgNode *t_set_value(Ctx *c, const PItem *it, SgNode *n) {
 static SgNode *t_convert(Ctx *c, const PItem *it, SgNode *n) {
   SgValue *v = &n->m.v;
   if (!strcmp(it->s1, "str") && v->kind == SG_V_NUM) {
+    c->touched = true;
     v->kind = SG_V_STR;
     if (sg_str_parse(c->a, v->num.text, strlen(v->num.text), &v->str)) c->oom = true;
   } else if (!strcmp(it->s1, "num") && v->kind == SG_V_STR) {
@@ -1217,6 +1273,7 @@ static SgNode *t_convert(Ctx *c, const PItem *it, SgNode *n) {
       c->failed = true;
       return n;
     }
+    c->touched = true;
     v->kind = SG_V_NUM;
     v->num = num;
     v->num.text = sg_num_text(c->a, &num);
@@ -1226,6 +1283,7 @@ static SgNode *t_convert(Ctx *c, const PItem *it, SgNode *n) {
 
 static SgNode *t_case(Ctx *c, const PItem *it, SgNode *n) {
   if (n->m.v.kind != SG_V_STR) return n;
+  c->touched = true;
   SgStr *s = &n->m.v.str;
   SgPart *np = sg_arena_alloc(c->a, (s->nparts + 1) * sizeof *np);
   if (!np) return c->oom = true, n;
@@ -1255,6 +1313,7 @@ static SgNode *t_case(Ctx *c, const PItem *it, SgNode *n) {
 
 static SgNode *t_regex(Ctx *c, const PItem *it, SgNode *n) {
   if (n->m.v.kind != SG_V_STR || n->m.op != SG_OP_EQ) return n;
+  c->touched = true;
   SgBuf b = {0};
   bool brackets = !strcmp(it->s1, "ignore_case_brackets");
   sg_buf_catc(&b, '^');
@@ -1300,6 +1359,7 @@ static SgNode *t_hashes(Ctx *c, const PItem *it, SgNode *n) {
   for (size_t i = 0; i < (it->list2.n ? it->list2.n : 2); i++)
     if (n->m.field && !strcmp(n->m.field, it->list2.n ? it->list2.v[i] : def_fields[i])) target = true;
   if (!target || n->m.v.kind != SG_V_STR) return n;
+  c->touched = true;
   size_t len;
   char *flat = sg_str_flat(c->a, &n->m.v.str, &len);
   if (!flat) return c->oom = true, n;
@@ -1389,6 +1449,7 @@ static SgNode *make_ph_value(Ctx *c, const SgNode *n, size_t i, const void *arg)
 static SgNode *t_placeholders(Ctx *c, const PItem *it, SgNode *n) {
   int pi;
   while ((pi = first_placeholder(n, it)) >= 0) {
+    c->touched = true;
     const SgPart *p = &n->m.v.str.parts[pi];
     char *name = sg_arena_strndup(c->a, p->s, p->n);
     if (!name) return c->oom = true, n;
@@ -1449,6 +1510,7 @@ static SgNode *t_placeholders(Ctx *c, const PItem *it, SgNode *n) {
 }
 
 static SgNode *t_item_fail(Ctx *c, const PItem *it, SgNode *n) {
+  c->touched = true;
   sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "%s", it->s1);
   c->failed = true;
   return n;
@@ -1480,8 +1542,9 @@ static SgNode *apply_node(Ctx *c, const PItem *it, SgNode *n) {
 static SgNode *walk(Ctx *c, const PItem *it, SgNode *n) {
   if (n->kind == SG_N_MATCH) {
     if (!node_conds(c, it, n)) return n;
+    c->touched = false;
     SgNode *r = apply_node(c, it, n);
-    if (r) mark(c, r, it->id);
+    if (r && c->touched) mark(c, r, it->id);
     return r;
   }
   if (n->kind == SG_N_TRUE || n->kind == SG_N_FALSE) return n;
@@ -1697,7 +1760,7 @@ static void corr_map(Ctx *c, const PItem *it) {
 static void apply_item(Ctx *c, const PItem *it);
 
 static void mark_rule(Ctx *c, const char *id) {
-  if (!id || has_id(c->applied, c->napplied, id)) return;
+  if (!id || has_id_list(c->applied, c->napplied, id)) return;
   const char **slot = SG_PUSH(c->a, c->applied, c->napplied, c->capplied);
   if (!slot) {
     c->oom = true;

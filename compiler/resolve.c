@@ -52,14 +52,14 @@ typedef struct Resolver {
   bool failed, oom;
 } Resolver;
 
-static bool glob_match(const char *pat, const char *s) {
+bool sg_glob_match(const char *pat, const char *s) {
   while (*pat) {
     if (*pat == '*') {
       while (*pat == '*')
         pat++;
       if (!*pat) return true;
       for (; *s; s++)
-        if (glob_match(pat, s)) return true;
+        if (sg_glob_match(pat, s)) return true;
       return false;
     }
     if (*pat != *s) return false;
@@ -121,7 +121,7 @@ static SgNode *resolve(Resolver *R, const SgCondExpr *e) {
     for (size_t i = 0; i < R->r->nsearches; i++) {
       SgSearch *s = &R->r->searches[i];
       if (s->name[0] == '_' && !under) continue;
-      if (!e->them && !glob_match(e->name, s->name)) continue;
+      if (!e->them && !sg_glob_match(e->name, s->name)) continue;
       SgNode *k = use_search(R, s);
       if (k)
         join(R, n, k);
