@@ -47,6 +47,8 @@ typedef struct SgTarget {
   const char *description;
   const char *const *formats;     /* NULL-terminated; formats[0] is the default */
   const char *const *format_help; /* one line per format */
+  const char *const *format_options; /* per format: the -O keys it takes (space-separated;
+                                        "prefix." takes any key with that prefix) */
   const char *default_pipeline;   /* built-in pipeline applied by default, or NULL */
   bool any_pipeline;              /* skip the allowed_backends check (debug targets) */
   /* Convert every condition of `r`; append one SgQuery per condition. */
@@ -55,6 +57,9 @@ typedef struct SgTarget {
    * blank line, each ending in a newline. */
   void (*finish)(const SgConvCtx *c, const SgQueries *q, SgBuf *out);
 } SgTarget;
+
+/* Reject -O keys the format does not know (an unknown option is never ignored). */
+SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *known, SgDiags *d);
 
 const SgTarget *sg_target_find(const char *name);
 const SgTarget *const *sg_target_list(size_t *n);

@@ -7,9 +7,9 @@
 
 #include "backend.h"
 
-extern const SgTarget sg_target_ast;
+extern const SgTarget sg_target_ast, sg_target_splunk;
 
-static const SgTarget *const targets[] = {&sg_target_ast};
+static const SgTarget *const targets[] = {&sg_target_splunk, &sg_target_ast};
 
 const SgTarget *const *sg_target_list(size_t *n) {
   *n = sizeof targets / sizeof *targets;
@@ -73,12 +73,14 @@ static void ast_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 
 static const char *const ast_formats[] = {"default", NULL};
 static const char *const ast_format_help[] = {"one node per line, two spaces of indent per level"};
+static const char *const ast_format_options[] = {""};
 
 const SgTarget sg_target_ast = {
     .name = "ast",
     .description = "the resolved boolean tree of each condition (debugging and tests)",
     .formats = ast_formats,
     .format_help = ast_format_help,
+    .format_options = ast_format_options,
     .any_pipeline = true,
     .convert = ast_convert,
     .finish = ast_finish,

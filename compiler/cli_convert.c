@@ -219,9 +219,9 @@ int sg_cli_convert(int argc, char **argv) {
     return 2;
   }
   const char *format = args.format ? args.format : t->formats[0];
-  bool known = false;
-  for (size_t i = 0; t->formats[i]; i++) known |= !strcmp(t->formats[i], format);
-  if (!known) {
+  size_t fi = 0;
+  while (t->formats[fi] && strcmp(t->formats[fi], format)) fi++;
+  if (!t->formats[fi]) {
     fprintf(stderr, "sigmacc convert: target '%s' has no format '%s' (see 'sigmacc list formats %s')\n", t->name,
             format, t->name);
     free_args(&args);
@@ -229,6 +229,12 @@ int sg_cli_convert(int argc, char **argv) {
   }
   SgConvCtx ctx = {.format = format, .opts = args.opts, .nopts = args.nopts};
   SgDiags d = {0};
+  if (sg_check_options(&ctx, t->name, t->format_options[fi], &d) != SG_OK) {
+    sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
+    sg_diags_free(&d);
+    free_args(&args);
+    return 2;
+  }
   SgArena parena;
   sg_arena_init(&parena);
   SgPipelineSet set = {0};

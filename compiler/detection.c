@@ -502,18 +502,21 @@ static SgNode *build_item(SgArena *a, const SgYNode *key, const SgYNode *val, Sg
       item_err(&it, SG_D_BAD_SEARCH, vn->loc, "a keyword cannot be %s", wkind_name(&al.v[0]));
       continue;
     }
-    SgNode *vg = NULL;
+    SgNode *vg = NULL; /* this value's alternatives */
     for (size_t k = 0; k < al.n; k++) {
       SgNode *mn = match_node(&it, vn, &al.v[k]);
-      if (!mn || !add_kid(a, it.all ? &vg : &group, SG_N_OR, vn->loc, mn)) return NULL;
+      if (!mn || !add_kid(a, &vg, SG_N_OR, vn->loc, mn)) return NULL;
     }
-    if (it.all && !add_kid(a, &group, SG_N_AND, key->loc, simplify1(vg))) return NULL;
+    vg = simplify1(vg);
+    if (vg->kind == SG_N_OR) vg->flags |= SG_NF_EXPANSION;
+    if (!add_kid(a, &group, it.all ? SG_N_AND : SG_N_OR, key->loc, vg)) return NULL;
   }
   if (it.failed || !group) {
     *failed = true;
     return NULL;
   }
   group = simplify1(group);
+  if (group->kind == SG_N_OR && !it.all && !group->flags) group->flags |= SG_NF_VALUES;
   if (it.neq) {
     SgNode *not = sg_node_new(a, SG_N_NOT, key->loc);
     if (!not || sg_node_add(a, not, group)) return NULL;

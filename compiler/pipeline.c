@@ -1550,6 +1550,7 @@ static SgNode *walk(Ctx *c, const PItem *it, SgNode *n) {
   if (n->kind == SG_N_TRUE || n->kind == SG_N_FALSE) return n;
   SgNode *copy = sg_node_new(c->a, n->kind, n->loc);
   if (!copy) return c->oom = true, n;
+  copy->flags = n->flags;
   for (uint32_t i = 0; i < n->nkids; i++) {
     SgNode *k = walk(c, it, n->kids[i]);
     if (k && sg_node_join(c->a, copy, k)) return c->oom = true, n;

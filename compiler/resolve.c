@@ -37,6 +37,7 @@ SgStatus sg_node_add(SgArena *a, SgNode *parent, SgNode *kid) {
 SgNode *sg_node_clone(SgArena *a, const SgNode *n) {
   SgNode *c = sg_node_new(a, n->kind, n->loc);
   if (!c) return NULL;
+  c->flags = n->flags;
   c->m = n->m;
   for (uint32_t i = 0; i < n->nkids; i++) {
     SgNode *k = sg_node_clone(a, n->kids[i]);
@@ -70,7 +71,7 @@ bool sg_glob_match(const char *pat, const char *s) {
 }
 
 SgStatus sg_node_join(SgArena *a, SgNode *parent, SgNode *kid) {
-  if (kid->kind == parent->kind && (kid->kind == SG_N_AND || kid->kind == SG_N_OR)) {
+  if (kid->kind == parent->kind && (kid->kind == SG_N_AND || kid->kind == SG_N_OR) && !kid->flags) {
     for (uint32_t i = 0; i < kid->nkids; i++)
       if (sg_node_add(a, parent, kid->kids[i])) return SG_ERR_NOMEM;
     return SG_OK;

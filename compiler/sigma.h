@@ -248,8 +248,15 @@ typedef struct SgMatch {
 typedef enum SgNodeKind { SG_N_AND, SG_N_OR, SG_N_NOT, SG_N_MATCH, SG_N_TRUE, SG_N_FALSE } SgNodeKind;
 
 typedef struct SgNode SgNode;
+/* Node flags: an OR built by the front end for one detection item keeps its
+ * shape (targets render a value list as one IN list, as the reference does;
+ * an expansion's alternatives are never an IN list). Such nodes are not
+ * spliced into a parent of the same kind. */
+enum { SG_NF_VALUES = 1, SG_NF_EXPANSION = 2 };
+
 struct SgNode {
   SgNodeKind kind;
+  uint8_t flags; /* SG_NF_* */
   SgLoc loc;     /* where the construct was written */
   SgNode **kids; /* AND, OR: >= 1 child; NOT: exactly 1 */
   uint32_t nkids;
@@ -259,7 +266,8 @@ struct SgNode {
 SgNode *sg_node_new(SgArena *a, SgNodeKind k, SgLoc loc);
 SgStatus sg_node_add(SgArena *a, SgNode *parent, SgNode *kid);
 SgNode *sg_node_clone(SgArena *a, const SgNode *n);
-/* Add kid to parent; an AND kid of an AND (OR of an OR) is spliced in. */
+/* Add kid to parent; an AND kid of an AND (OR of an OR) is spliced in,
+ * unless it carries SG_NF_* flags. */
 SgStatus sg_node_join(SgArena *a, SgNode *parent, SgNode *kid);
 
 /* ---- Rules ---------------------------------------------------------------- */

@@ -1,0 +1,592 @@
+/* splunk.c - Splunk SPL target: resolved boolean tree -> SPL search.
+ *
+ * Top-level conjuncts that the `search` command can express exactly go into
+ * the base search (as the reference renders them, but with OR-in-AND and
+ * AND-in-OR always parenthesised). A conjunct it cannot express exactly -
+ * a regex, a field reference, a `?` wildcard, a literal `*`, a wildcard under
+ * `cased` - becomes `| regex` (a lone top-level regex, as the reference does)
+ * or one `| where` holding the whole conjunct in eval syntax, so its meaning
+ * is kept under NOT and inside OR. Deviations from the reference are listed
+ * in docs/splunk.md.
+ */
+#include <string.h>
+
+#include "pipeline.h"
+#include "text_query.h"
+
+typedef struct Spl {
+  const SgConvCtx *c;
+  const SgRule *r;
+  SgDiags *d;
+  SgStatus st;
+} Spl;
+
+/* ---- Names and literals --------------------------------------------------------- */
+
+static bool plain_name(const char *f) {
+  if (!*f) return false;
+  for (const char *p = f; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+          *p == '.'))
+      return false;
+  return true;
+}
+
+/* Characters `esc` get a backslash; so does the backslash itself. */
+static void escaped(SgBuf *b, const char *s, size_t n, const char *esc) {
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '\\' || strchr(esc, s[i])) sg_buf_catc(b, '\\');
+    sg_buf_catc(b, s[i]);
+  }
+}
+
+/* A field in `search`: bare when [A-Za-z0-9_.]+, else double-quoted and escaped. */
+static void search_field(SgBuf *b, const char *f) {
+  if (plain_name(f)) {
+    sg_buf_cat(b, f);
+    return;
+  }
+  sg_buf_catc(b, '"');
+  escaped(b, f, strlen(f), "\"");
+  sg_buf_catc(b, '"');
+}
+
+/* A field in eval/where: single-quoted. */
+static void eval_field(SgBuf *b, const char *f) {
+  sg_buf_catc(b, '\'');
+  escaped(b, f, strlen(f), "'");
+  sg_buf_catc(b, '\'');
+}
+
+/* A Sigma string in `search`: "..." with * as the wildcard. */
+static void search_string(SgBuf *b, const SgStr *s) {
+  sg_buf_catc(b, '"');
+  for (uint32_t i = 0; i < s->nparts; i++) {
+    if (s->parts[i].kind == SG_PART_STAR)
+      sg_buf_catc(b, '*');
+    else if (s->parts[i].kind == SG_PART_LIT)
+      escaped(b, s->parts[i].s, s->parts[i].n, "\"");
+  }
+  sg_buf_catc(b, '"');
+}
+
+static void quoted(SgBuf *b, const char *s, size_t n) {
+  sg_buf_catc(b, '"');
+  escaped(b, s, n, "\"");
+  sg_buf_catc(b, '"');
+}
+
+static const char *cmp_op(SgOp op) {
+  return op == SG_OP_LT ? "<" : op == SG_OP_LTE ? "<=" : op == SG_OP_GT ? ">" : ">=";
+}
+
+/* ---- What `search` can express exactly ------------------------------------------- */
+
+static bool str_searchable(const SgMatch *m) {
+  const SgStr *s = &m->v.str;
+  if (sg_tq_str_has_kind(s, SG_PART_QMARK) || sg_tq_str_has_literal(s, '*')) return false;
+  if (m->cased && sg_tq_str_has_kind(s, SG_PART_STAR)) return false; /* CASE() takes no wildcards */
+  return true;
+}
+
+static bool match_searchable(const SgMatch *m) {
+  switch (m->op) {
+  case SG_OP_EQ:
+    if (m->v.kind == SG_V_STR) return str_searchable(m);
+    return m->v.kind != SG_V_EXPR || m->field;
+  case SG_OP_EXISTS:
+  case SG_OP_CIDR:
+  case SG_OP_LT:
+  case SG_OP_LTE:
+  case SG_OP_GT:
+  case SG_OP_GTE: return m->field != NULL;
+  default: return false;
+  }
+}
+
+static bool searchable(const SgNode *n) {
+  if (n->kind == SG_N_MATCH) return !n->m.tspart && match_searchable(&n->m);
+  for (uint32_t i = 0; i < n->nkids; i++)
+    if (!searchable(n->kids[i])) return false;
+  return true;
+}
+
+static bool in_ok(const SgNode *k, void *arg) {
+  (void)arg;
+  return !k->m.cased && (k->m.v.kind == SG_V_NUM || str_searchable(&k->m));
+}
+
+/* ---- search syntax ---------------------------------------------------------------------- */
+
+static void search_expr(Spl *s, SgBuf *b, const SgNode *n);
+
+static void search_match(SgBuf *b, const SgMatch *m) {
+  const SgValue *v = &m->v;
+  if (v->kind == SG_V_EXPR) {
+    for (const char *p = v->str.parts[0].s; *p; p++) {
+      if (!strncmp(p, "{field}", 7)) {
+        search_field(b, m->field);
+        p += 6;
+      } else {
+        sg_buf_catc(b, *p);
+      }
+    }
+    return;
+  }
+  if (!m->field) { /* keyword: a term or phrase in _raw */
+    if (v->kind == SG_V_NUM) {
+      sg_buf_cat(b, v->num.text);
+    } else if (m->cased) {
+      sg_buf_cat(b, "CASE(");
+      search_string(b, &v->str);
+      sg_buf_catc(b, ')');
+    } else {
+      search_string(b, &v->str);
+    }
+    return;
+  }
+  if (m->op == SG_OP_EQ && v->kind == SG_V_NULL) sg_buf_cat(b, "NOT ");
+  search_field(b, m->field);
+  switch (m->op) {
+  case SG_OP_EXISTS: sg_buf_cat(b, "=*"); return;
+  case SG_OP_CIDR:
+    sg_buf_catc(b, '=');
+    quoted(b, v->cidr.text, strlen(v->cidr.text));
+    return;
+  case SG_OP_LT:
+  case SG_OP_LTE:
+  case SG_OP_GT:
+  case SG_OP_GTE:
+    sg_buf_cat(b, cmp_op(m->op));
+    sg_buf_cat(b, v->num.text);
+    return;
+  default: break;
+  }
+  sg_buf_catc(b, '=');
+  switch (v->kind) {
+  case SG_V_NULL: sg_buf_catc(b, '*'); break;
+  case SG_V_NUM: sg_buf_cat(b, v->num.text); break;
+  case SG_V_BOOL: sg_buf_cat(b, v->b ? "true" : "false"); break;
+  default:
+    if (m->cased) sg_buf_cat(b, "CASE(");
+    search_string(b, &v->str);
+    if (m->cased) sg_buf_catc(b, ')');
+  }
+}
+
+static void search_kid(Spl *s, SgBuf *b, const SgNode *kid, SgNodeKind parent) {
+  /* an IN list is one term, except under NOT, where the reference groups it */
+  bool paren = (kid->kind == SG_N_AND || kid->kind == SG_N_OR) && kid->kind != parent &&
+               (parent == SG_N_NOT || !sg_tq_is_in_list(kid, in_ok, NULL));
+  if (paren) sg_buf_catc(b, '(');
+  search_expr(s, b, kid);
+  if (paren) sg_buf_catc(b, ')');
+}
+
+static void search_expr(Spl *s, SgBuf *b, const SgNode *n) {
+  switch (n->kind) {
+  case SG_N_MATCH: search_match(b, &n->m); return;
+  case SG_N_TRUE: sg_buf_catc(b, '*'); return;
+  case SG_N_FALSE: sg_buf_cat(b, "NOT *"); return;
+  case SG_N_NOT:
+    sg_buf_cat(b, "NOT ");
+    search_kid(s, b, n->kids[0], SG_N_NOT);
+    return;
+  case SG_N_OR:
+    if (sg_tq_is_in_list(n, in_ok, NULL)) {
+      search_field(b, n->kids[0]->m.field);
+      sg_buf_cat(b, " IN (");
+      for (uint32_t i = 0; i < n->nkids; i++) {
+        if (i) sg_buf_cat(b, ", ");
+        const SgValue *v = &n->kids[i]->m.v;
+        if (v->kind == SG_V_NUM)
+          sg_buf_cat(b, v->num.text);
+        else
+          search_string(b, &v->str);
+      }
+      sg_buf_catc(b, ')');
+      return;
+    }
+    /* fall through */
+  case SG_N_AND:
+    for (uint32_t i = 0; i < n->nkids; i++) {
+      if (i) sg_buf_cat(b, n->kind == SG_N_AND ? " " : " OR ");
+      search_kid(s, b, n->kids[i], n->kind);
+    }
+    return;
+  }
+}
+
+/* ---- eval syntax (| where) ---------------------------------------------------------------- */
+
+static void regex_literal(SgBuf *b, const char *flags, const char *pat, size_t n) {
+  SgBuf re = {0};
+  if (flags && *flags) sg_buf_catf(&re, "(?%s)", flags);
+  sg_buf_catn(&re, pat, n);
+  quoted(b, sg_buf_cstr(&re), re.len);
+  sg_buf_free(&re);
+}
+
+static const char *re_flags(unsigned f, char buf[4]) {
+  size_t k = 0;
+  if (f & SG_RE_I) buf[k++] = 'i';
+  if (f & SG_RE_M) buf[k++] = 'm';
+  if (f & SG_RE_S) buf[k++] = 's';
+  buf[k] = '\0';
+  return buf;
+}
+
+/* One predicate in eval syntax; `negated` when under a NOT, where a missing
+ * field must make the predicate false rather than null. */
+static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
+  const SgMatch *m = &n->m;
+  const SgValue *v = &m->v;
+  if (m->tspart || v->kind == SG_V_EXPR || m->op == SG_OP_FIELDREF_CONTAINS) {
+    s->st = sg_tq_unsupported(s->d, n, "Splunk",
+                              m->tspart                       ? "a timestamp part comparison"
+                              : m->op == SG_OP_FIELDREF_CONTAINS ? "'fieldref|contains' (no substring test between fields in eval)"
+                                                                 : "a query expression placeholder inside OR, NOT or a regex");
+    return;
+  }
+  if (!m->field) { /* keyword: substring of the raw event */
+    SgBuf re = {0};
+    if (v->kind == SG_V_NUM)
+      sg_tq_str_regex(&re, &(SgStr){&(SgPart){SG_PART_LIT, v->num.text, strlen(v->num.text)}, 1}, false);
+    else
+      sg_tq_str_regex(&re, &v->str, false);
+    sg_buf_cat(b, "match(_raw, ");
+    regex_literal(b, m->cased ? "s" : "is", re.data ? re.data : "", re.len);
+    sg_buf_catc(b, ')');
+    sg_buf_free(&re);
+    return;
+  }
+  bool guard = negated && m->op != SG_OP_EXISTS && !(m->op == SG_OP_EQ && v->kind == SG_V_NULL);
+  if (guard) {
+    sg_buf_cat(b, "(isnotnull(");
+    eval_field(b, m->field);
+    sg_buf_cat(b, ") AND ");
+  }
+  char fl[4];
+  switch (m->op) {
+  case SG_OP_EXISTS:
+    sg_buf_cat(b, "isnotnull(");
+    eval_field(b, m->field);
+    sg_buf_catc(b, ')');
+    break;
+  case SG_OP_RE:
+    sg_buf_cat(b, "match(");
+    eval_field(b, m->field);
+    sg_buf_cat(b, ", ");
+    regex_literal(b, re_flags(v->re.flags, fl), v->re.pat, v->re.len);
+    sg_buf_catc(b, ')');
+    break;
+  case SG_OP_CIDR:
+    sg_buf_cat(b, "cidrmatch(");
+    quoted(b, v->cidr.text, strlen(v->cidr.text));
+    sg_buf_cat(b, ", ");
+    eval_field(b, m->field);
+    sg_buf_catc(b, ')');
+    break;
+  case SG_OP_LT:
+  case SG_OP_LTE:
+  case SG_OP_GT:
+  case SG_OP_GTE:
+    eval_field(b, m->field);
+    sg_buf_cat(b, cmp_op(m->op));
+    sg_buf_cat(b, v->num.text);
+    break;
+  case SG_OP_FIELDREF:
+  case SG_OP_FIELDREF_STARTS:
+  case SG_OP_FIELDREF_ENDS: {
+    const char *other = v->str.parts[0].s;
+    const char *wrap = m->cased ? "" : "lower(";
+    const char *close = m->cased ? "" : ")";
+    if (m->op == SG_OP_FIELDREF) {
+      sg_buf_cat(b, wrap);
+      eval_field(b, m->field);
+      sg_buf_cat(b, close);
+    } else {
+      sg_buf_catf(b, "substr(%s", wrap);
+      eval_field(b, m->field);
+      sg_buf_catf(b, "%s, %s", close, m->op == SG_OP_FIELDREF_STARTS ? "1, len(" : "-len(");
+      eval_field(b, other);
+      sg_buf_catc(b, ')');
+      sg_buf_catc(b, ')');
+    }
+    sg_buf_catc(b, '=');
+    sg_buf_cat(b, wrap);
+    eval_field(b, other);
+    sg_buf_cat(b, close);
+    break;
+  }
+  case SG_OP_EQ:
+    if (v->kind == SG_V_NULL) {
+      sg_buf_cat(b, "isnull(");
+      eval_field(b, m->field);
+      sg_buf_catc(b, ')');
+    } else if (v->kind == SG_V_NUM) {
+      eval_field(b, m->field);
+      sg_buf_catc(b, '=');
+      sg_buf_cat(b, v->num.text);
+    } else {
+      SgBuf re = {0};
+      if (v->kind == SG_V_BOOL)
+        sg_buf_cat(&re, v->b ? "^true$" : "^false$");
+      else
+        sg_tq_str_regex(&re, &v->str, true);
+      sg_buf_cat(b, "match(");
+      eval_field(b, m->field);
+      sg_buf_cat(b, ", ");
+      regex_literal(b, m->cased ? "s" : "is", re.data ? re.data : "", re.len);
+      sg_buf_catc(b, ')');
+      sg_buf_free(&re);
+    }
+    break;
+  default: break;
+  }
+  if (guard) sg_buf_catc(b, ')');
+}
+
+static void eval_expr(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
+  switch (n->kind) {
+  case SG_N_MATCH: eval_match(s, b, n, negated); return;
+  case SG_N_TRUE: sg_buf_cat(b, "true()"); return;
+  case SG_N_FALSE: sg_buf_cat(b, "false()"); return;
+  case SG_N_NOT:
+    sg_buf_cat(b, "NOT (");
+    eval_expr(s, b, n->kids[0], !negated);
+    sg_buf_catc(b, ')');
+    return;
+  case SG_N_AND:
+  case SG_N_OR:
+    for (uint32_t i = 0; i < n->nkids; i++) {
+      const SgNode *k = n->kids[i];
+      if (i) sg_buf_cat(b, n->kind == SG_N_AND ? " AND " : " OR ");
+      bool paren = (k->kind == SG_N_AND || k->kind == SG_N_OR) && k->kind != n->kind;
+      if (paren) sg_buf_catc(b, '(');
+      eval_expr(s, b, k, negated);
+      if (paren) sg_buf_catc(b, ')');
+    }
+    return;
+  }
+}
+
+/* ---- One query ---------------------------------------------------------------------------- */
+
+/* Field names the regex command takes bare (the reference also passes `-`). */
+static bool regex_field(const char *f) {
+  for (const char *p = f; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("_.-", *p)))
+      return false;
+  return *f != '\0';
+}
+
+/* A lone regex conjunct (optionally negated) on a plain field: `| regex`. */
+static const SgNode *lone_regex(const SgNode *n, bool *neg) {
+  *neg = n->kind == SG_N_NOT;
+  if (*neg) n = n->kids[0];
+  return n->kind == SG_N_MATCH && n->m.op == SG_OP_RE && n->m.field && regex_field(n->m.field) ? n : NULL;
+}
+
+static const char *table_fields(SgBuf *b, const SgRule *r) {
+  for (size_t i = 0; i < r->fields.n; i++) {
+    if (i) sg_buf_catc(b, ',');
+    search_field(b, r->fields.v[i]);
+  }
+  return sg_buf_cstr(b);
+}
+
+/* base search + deferred pipes for one condition tree */
+static void render_query(Spl *s, const SgNode *root, SgBuf *base, SgBuf *deferred) {
+  const SgNode *one, *const *conj;
+  size_t n = sg_tq_conjuncts(root, &one, &conj);
+  for (size_t i = 0; i < n; i++) {
+    const SgNode *k = conj[i];
+    bool neg;
+    const SgNode *re;
+    if (searchable(k)) {
+      if (base->len) sg_buf_catc(base, ' ');
+      search_kid(s, base, k, n == 1 ? k->kind : SG_N_AND);
+    } else if ((re = lone_regex(k, &neg))) {
+      char fl[4];
+      sg_buf_catf(deferred, "\n| regex %s%s=", re->m.field, neg ? "!" : "");
+      regex_literal(deferred, re_flags(re->m.v.re.flags, fl), re->m.v.re.pat, re->m.v.re.len);
+    } else {
+      sg_buf_cat(deferred, "\n| where ");
+      eval_expr(s, deferred, k, false);
+    }
+  }
+}
+
+static SgStatus check_placeholders(Spl *s, const SgNode *n) {
+  if (n->kind == SG_N_MATCH) {
+    const SgPart *p = sg_tq_placeholder(&n->m.v);
+    if (p) {
+      sg_diag(s->d, SG_D_UNSUPPORTED, n->loc,
+              "placeholder %%%.*s%% is not resolved (add a value_placeholders, wildcard_placeholders or "
+              "query_expression_placeholders pipeline)",
+              (int)p->n, p->s);
+      return SG_ERR_UNSUPPORTED;
+    }
+    return SG_OK;
+  }
+  for (uint32_t i = 0; i < n->nkids; i++)
+    if (check_placeholders(s, n->kids[i])) return SG_ERR_UNSUPPORTED;
+  return SG_OK;
+}
+
+/* ---- Output formats ---------------------------------------------------------------------------- */
+
+static const SgYNode *state(const SgConvCtx *c, const char *key) { return c->state ? sg_state_get(c->state, key) : NULL; }
+
+static SgStatus data_model(Spl *s, const SgBuf *base, const SgBuf *deferred, SgBuf *out) {
+  const SgYNode *dm = state(s->c, "data_model_set"), *fields = state(s->c, "fields");
+  if (!dm || dm->kind != SG_Y_SCALAR) {
+    sg_diag(s->d, SG_D_UNSUPPORTED, s->r->loc,
+            "the data_model format needs the splunk_cim pipeline (-p splunk_cim), which names the data model");
+    return SG_ERR_UNSUPPORTED;
+  }
+  sg_buf_cat(out, "| tstats summariesonly=false allow_old_summaries=true fillnull_value=\"null\" count "
+                  "min(_time) as firstTime max(_time) as lastTime from datamodel=");
+  sg_buf_cat(out, dm->text);
+  sg_buf_cat(out, " where ");
+  sg_buf_cat(out, base->len ? base->data : "*");
+  sg_buf_cat(out, " by");
+  const char *object = NULL;
+  for (size_t i = 0; fields && i < (fields->kind == SG_Y_SEQ ? fields->n : 1); i++) {
+    const SgYNode *f = fields->kind == SG_Y_SEQ ? fields->items[i] : fields;
+    sg_buf_catc(out, ' ');
+    search_field(out, f->text);
+    if (!object) object = f->text;
+  }
+  /* the macro strips the prefix the fields really have (Web.url -> Web) */
+  size_t olen = object && strchr(object, '.') ? (size_t)(strchr(object, '.') - object) : 0;
+  if (!olen) {
+    object = strchr(dm->text, '.') ? strchr(dm->text, '.') + 1 : dm->text;
+    olen = strlen(object);
+  }
+  for (const char *p = deferred->data; p && *p; p++) sg_buf_catc(out, *p == '\n' ? ' ' : *p);
+  sg_buf_catf(out, " | `drop_dm_object_name(%.*s)`", (int)olen, object);
+  sg_buf_cat(out, " | convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(firstTime)"
+                  " | convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(lastTime)");
+  return SG_OK;
+}
+
+static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
+  Spl s = {c, r, d, SG_OK};
+  if (r->kind == SG_DOC_CORRELATION) {
+    sg_diag(d, SG_D_UNSUPPORTED, r->loc, "Splunk target: correlation rules are not supported yet");
+    return SG_ERR_UNSUPPORTED;
+  }
+  bool dm = !strcmp(c->format, "data_model");
+  for (size_t i = 0; i < r->nconds; i++) {
+    const SgNode *root = r->conds[i].root;
+    if (!root || check_placeholders(&s, root)) return SG_ERR_UNSUPPORTED;
+    SgBuf base = {0}, deferred = {0}, q = {0};
+    render_query(&s, root, &base, &deferred);
+    if (s.st == SG_OK && dm) {
+      s.st = data_model(&s, &base, &deferred, &q);
+    } else if (s.st == SG_OK) {
+      sg_buf_cat(&q, base.len ? base.data : "*");
+      if (deferred.len) sg_buf_cat(&q, deferred.data);
+      if (r->fields.n) {
+        SgBuf t = {0};
+        sg_buf_cat(&q, " | table ");
+        sg_buf_cat(&q, table_fields(&t, r));
+        sg_buf_free(&t);
+      }
+    }
+    if (s.st == SG_OK) s.st = q.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, i, sg_buf_cstr(&q), q.len);
+    sg_buf_free(&base);
+    sg_buf_free(&deferred);
+    sg_buf_free(&q);
+    if (s.st) return s.st;
+  }
+  return SG_OK;
+}
+
+/* savedsearches.conf: a conf value continues on the next line after a
+ * trailing backslash, so every newline becomes " \" + newline and a value
+ * that ends in a backslash gets a space after it. */
+static void conf_value(SgBuf *b, const char *v) {
+  size_t n = strlen(v);
+  while (n && (v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
+  for (size_t i = 0; i < n; i++) {
+    if (v[i] == '\n')
+      sg_buf_cat(b, " \\\n");
+    else if (v[i] != '\r')
+      sg_buf_catc(b, v[i]);
+  }
+  if (n && v[n - 1] == '\\') sg_buf_catc(b, ' ');
+}
+
+static void conf_options(SgBuf *out, const SgConvCtx *c, const char *prefix) {
+  size_t pl = strlen(prefix);
+  for (size_t i = 0; i < c->nopts; i++)
+    if (!strncmp(c->opts[i].key, prefix, pl)) {
+      sg_buf_catf(out, "%s = ", c->opts[i].key + pl);
+      conf_value(out, c->opts[i].value);
+      sg_buf_catc(out, '\n');
+    }
+}
+
+static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
+  if (!strcmp(c->format, "json")) {
+    sg_tq_finish_json(q, out);
+    return;
+  }
+  if (strcmp(c->format, "savedsearches")) {
+    for (size_t i = 0; i < q->n; i++) {
+      if (i) sg_buf_catc(out, '\n');
+      sg_buf_cat(out, q->v[i].text);
+      sg_buf_catc(out, '\n');
+    }
+    return;
+  }
+  sg_buf_cat(out, "[default]\n");
+  sg_buf_cat(out, "dispatch.earliest_time = ");
+  conf_value(out, sg_conv_opt(c, "min_time", "-30d"));
+  sg_buf_cat(out, "\ndispatch.latest_time = ");
+  conf_value(out, sg_conv_opt(c, "max_time", "now"));
+  sg_buf_catc(out, '\n');
+  conf_options(out, c, "default.");
+  for (size_t i = 0; i < q->n; i++) {
+    const SgRule *r = q->v[i].rule;
+    SgBuf name = {0};
+    for (const char *p = r->title ? r->title : "untitled"; *p; p++)
+      if (*p != '[' && *p != ']') sg_buf_catc(&name, *p == '\n' ? ' ' : *p);
+    if (r->nconds > 1) sg_buf_catf(&name, " (condition %zu)", q->v[i].cond + 1);
+    /* stanza names must be unique: the same title twice gets a counter */
+    size_t dup = 1;
+    for (size_t k = 0; k < i; k++)
+      if (q->v[k].rule != r && q->v[k].rule->title && r->title && !strcmp(q->v[k].rule->title, r->title)) dup++;
+    if (dup > 1) sg_buf_catf(&name, " (%zu)", dup);
+    sg_buf_catf(out, "\n[%s]\n", sg_buf_cstr(&name));
+    sg_buf_free(&name);
+    conf_options(out, c, "stanza.");
+    sg_buf_cat(out, "description = ");
+    conf_value(out, r->description ? r->description : "");
+    sg_buf_cat(out, "\nsearch = ");
+    conf_value(out, q->v[i].text);
+    sg_buf_catc(out, '\n');
+  }
+}
+
+static const char *const formats[] = {"default", "savedsearches", "data_model", "json", NULL};
+static const char *const format_help[] = {
+    "plain SPL, one query per condition",
+    "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY)",
+    "tstats over a CIM data model (needs -p splunk_cim)",
+    "one JSON object per query: id, title, level, condition, query",
+};
+static const char *const format_options[] = {"", "min_time max_time default. stanza.", "", ""};
+
+const SgTarget sg_target_splunk = {
+    .name = "splunk",
+    .description = "Splunk SPL (search, | regex, | where, tstats)",
+    .formats = formats,
+    .format_help = format_help,
+    .format_options = format_options,
+    .convert = spl_convert,
+    .finish = spl_finish,
+};

@@ -1,0 +1,121 @@
+/* text_query.c - helpers shared by the SPL and AQL targets. */
+#include "text_query.h"
+
+#include <string.h>
+
+bool sg_tq_is_in_list(const SgNode *n, bool (*ok)(const SgNode *kid, void *arg), void *arg) {
+  if (n->kind != SG_N_OR || n->nkids < 2 || (n->flags & SG_NF_EXPANSION)) return false;
+  const char *field = NULL;
+  for (uint32_t i = 0; i < n->nkids; i++) {
+    const SgNode *k = n->kids[i];
+    if (k->kind != SG_N_MATCH || k->m.op != SG_OP_EQ || !k->m.field || k->m.tspart) return false;
+    if (k->m.v.kind != SG_V_STR && k->m.v.kind != SG_V_NUM) return false;
+    if (field && strcmp(field, k->m.field)) return false;
+    field = k->m.field;
+    if (ok && !ok(k, arg)) return false;
+  }
+  return true;
+}
+
+void sg_tq_str_regex(SgBuf *out, const SgStr *s, bool anchored) {
+  if (anchored) sg_buf_catc(out, '^');
+  for (uint32_t i = 0; i < s->nparts; i++) {
+    const SgPart *p = &s->parts[i];
+    switch (p->kind) {
+    case SG_PART_STAR: sg_buf_cat(out, ".*"); break;
+    case SG_PART_QMARK: sg_buf_catc(out, '.'); break;
+    case SG_PART_PLACEHOLDER: break;
+    case SG_PART_LIT:
+      for (size_t j = 0; j < p->n; j++) {
+        unsigned char c = (unsigned char)p->s[j];
+        if (strchr("\\^$.|?*+()[]{}", c) && c) {
+          sg_buf_catc(out, '\\');
+          sg_buf_catc(out, (char)c);
+        } else if (c < 0x20 || c == 0x7f) {
+          sg_buf_catf(out, "\\x%02X", c);
+        } else {
+          sg_buf_catc(out, (char)c);
+        }
+      }
+      break;
+    }
+  }
+  if (anchored) sg_buf_catc(out, '$');
+}
+
+bool sg_tq_str_has_literal(const SgStr *s, char c) {
+  for (uint32_t i = 0; i < s->nparts; i++)
+    if (s->parts[i].kind == SG_PART_LIT && memchr(s->parts[i].s, c, s->parts[i].n)) return true;
+  return false;
+}
+
+bool sg_tq_str_has_kind(const SgStr *s, SgPartKind k) {
+  for (uint32_t i = 0; i < s->nparts; i++)
+    if (s->parts[i].kind == k) return true;
+  return false;
+}
+
+size_t sg_tq_conjuncts(const SgNode *root, const SgNode **one, const SgNode *const **v) {
+  if (root->kind == SG_N_AND) {
+    *v = (const SgNode *const *)root->kids;
+    return root->nkids;
+  }
+  *one = root;
+  *v = one;
+  return 1;
+}
+
+static void json_field(SgBuf *out, const char *key, const char *val, bool comma) {
+  sg_buf_catf(out, "%s\"%s\":", comma ? "," : "", key);
+  if (val)
+    sg_json_str(out, val, strlen(val));
+  else
+    sg_buf_cat(out, "null");
+}
+
+void sg_tq_finish_json(const SgQueries *q, SgBuf *out) {
+  for (size_t i = 0; i < q->n; i++) {
+    const SgRule *r = q->v[i].rule;
+    sg_buf_catc(out, '{');
+    json_field(out, "id", r->id, false);
+    json_field(out, "title", r->title, true);
+    json_field(out, "level", r->level, true);
+    sg_buf_catf(out, ",\"condition\":%zu", q->v[i].cond);
+    json_field(out, "query", q->v[i].text, true);
+    sg_buf_cat(out, "}\n");
+  }
+}
+
+SgStatus sg_tq_unsupported(SgDiags *d, const SgNode *n, const char *target, const char *what) {
+  sg_diag(d, SG_D_UNSUPPORTED, n->loc, "%s cannot express %s", target, what);
+  return SG_ERR_UNSUPPORTED;
+}
+
+const SgPart *sg_tq_placeholder(const SgValue *v) {
+  if (v->kind != SG_V_STR) return NULL;
+  for (uint32_t i = 0; i < v->str.nparts; i++)
+    if (v->str.parts[i].kind == SG_PART_PLACEHOLDER) return &v->str.parts[i];
+  return NULL;
+}
+
+SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *known, SgDiags *d) {
+  SgStatus st = SG_OK;
+  for (size_t i = 0; i < c->nopts; i++) {
+    const char *k = c->opts[i].key;
+    size_t kl = strlen(k);
+    bool ok = false;
+    for (const char *p = known; *p && !ok;) {
+      const char *e = strchr(p, ' ');
+      size_t n = e ? (size_t)(e - p) : strlen(p);
+      /* "prefix." in `known` accepts any key with that prefix */
+      ok = (n == kl && !strncmp(p, k, n)) || (n && p[n - 1] == '.' && kl > n && !strncmp(p, k, n));
+      p = e ? e + 1 : p + n;
+    }
+    if (!ok) {
+      sg_diag(d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "target %s (format %s) has no option '%s'; known: %s", target,
+              c->format, k, *known ? known : "none");
+      st = SG_ERR_USAGE;
+    }
+  }
+  return st;
+}

@@ -1,0 +1,36 @@
+/* text_query.h - helpers shared by the text query targets (SPL, AQL):
+ * IN-list detection, Sigma strings as regular expressions, conjunct lists,
+ * and the common output formats (json lines).
+ */
+#ifndef SG_TEXT_QUERY_H
+#define SG_TEXT_QUERY_H
+
+#include "backend.h"
+
+/* An OR of >= 2 MATCH kids, all EQ on one (non-keyword) field with string or
+ * number values, each accepted by `ok` (the dialect's own limits). */
+bool sg_tq_is_in_list(const SgNode *n, bool (*ok)(const SgNode *kid, void *arg), void *arg);
+
+/* A Sigma string as a PCRE pattern: literal text escaped, `*` -> `.*`, `?` -> `.`;
+ * wrapped in ^...$ when `anchored`. Placeholders must be resolved before. */
+void sg_tq_str_regex(SgBuf *out, const SgStr *s, bool anchored);
+
+/* True when a literal (not wildcard) part contains byte c. */
+bool sg_tq_str_has_literal(const SgStr *s, char c);
+bool sg_tq_str_has_kind(const SgStr *s, SgPartKind k);
+
+/* The top-level conjuncts of a tree: an AND's kids, or just `root` (kept in
+ * *one). Returns their count. */
+size_t sg_tq_conjuncts(const SgNode *root, const SgNode **one, const SgNode *const **v);
+
+/* One JSON object per query: {"id", "title", "level", "query"}, one per line. */
+void sg_tq_finish_json(const SgQueries *q, SgBuf *out);
+
+/* Report an unsupported construct at the node and return SG_ERR_UNSUPPORTED. */
+SgStatus sg_tq_unsupported(SgDiags *d, const SgNode *n, const char *target, const char *what);
+
+/* The first unresolved placeholder of a string value, or NULL. */
+const SgPart *sg_tq_placeholder(const SgValue *v);
+
+
+#endif
