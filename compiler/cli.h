@@ -16,6 +16,7 @@ void sg_paths_free(SgPaths *p);
 void sg_print_diags(FILE *f, SgDiags *d, size_t from, const char *src, size_t len, bool json);
 
 int sg_cli_convert(int argc, char **argv);
+int sg_cli_eval(int argc, char **argv);
 int sg_cli_list_targets(void);
 int sg_cli_list_formats(const char *target);
 int sg_cli_list_pipelines(void);

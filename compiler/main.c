@@ -197,6 +197,8 @@ static const char usage[] =
     "                     convert Sigma rules to queries (targets: aql, splunk, ast)\n"
     "  check [--json] PATH...\n"
     "                     validate rules; print located diagnostics\n"
+    "  eval -r RULES... [-p PIPELINE]... [--fields F,...] [--stats] [EVENTS...]\n"
+    "                     match rules against JSON events (evtx_dump shape or flat)\n"
     "  list targets|formats [TARGET]|pipelines|modifiers\n"
     "\n"
     "  --help, --version\n"
@@ -219,6 +221,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
   if (!strcmp(cmd, "list")) return cmd_list(argc - 2, argv + 2);
   if (!strcmp(cmd, "convert")) return sg_cli_convert(argc - 2, argv + 2);
+  if (!strcmp(cmd, "eval")) return sg_cli_eval(argc - 2, argv + 2);
   fprintf(stderr, "sigmacc: unknown command '%s'\n\n%s", cmd, usage);
   return 2;
 }

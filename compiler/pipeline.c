@@ -481,8 +481,12 @@ static void load_item(Loader *L, const SgYNode *n, unsigned kind, PItem *it) {
   it->mapping = sg_ymap_get(n, "mapping");
   it->conditions = sg_ymap_get(n, "conditions");
   if (it->mapping && it->mapping->kind != SG_Y_MAP) lerr(L, it->mapping->loc, "'mapping' must be a mapping");
-  if (it->conditions && it->conditions->kind != SG_Y_MAP)
-    lerr(L, it->conditions->loc, "'conditions' must be a mapping of field: value");
+  if (it->conditions) { /* a mapping (pySigma), or a list of mappings: an OR of them */
+    bool ok = it->conditions->kind == SG_Y_MAP || (it->conditions->kind == SG_Y_SEQ && it->conditions->n);
+    for (size_t i = 0; ok && it->conditions->kind == SG_Y_SEQ && i < it->conditions->n; i++)
+      ok = it->conditions->items[i]->kind == SG_Y_MAP;
+    if (!ok) lerr(L, it->conditions->loc, "'conditions' must be a mapping of field: value, or a list of them");
+  }
   switch (it->t) {
   case T_FIELD_PREFIX: it->s1 = lstr(L, n, "prefix"); break;
   case T_FIELD_SUFFIX: it->s1 = lstr(L, n, "suffix"); break;
