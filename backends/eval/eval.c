@@ -44,6 +44,18 @@ static uint32_t fold_cp(uint32_t c) {
 
 void sg_fold(char *out, const char *s, size_t n) {
   for (size_t i = 0; i < n;) {
+    if (i + 8 <= n) { /* eight ASCII bytes at once */
+      uint64_t x;
+      memcpy(&x, s + i, 8);
+      if (!(x & 0x8080808080808080ull)) {
+        uint64_t ge_a = x + 0x0101010101010101ull * (0x80 - 'A');
+        uint64_t gt_z = x + 0x0101010101010101ull * (0x80 - 'Z' - 1);
+        x |= ((ge_a ^ gt_z) & 0x8080808080808080ull) >> 2;
+        memcpy(out + i, &x, 8);
+        i += 8;
+        continue;
+      }
+    }
     unsigned char c = (unsigned char)s[i];
     if (c < 0x80) {
       out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -61,7 +73,7 @@ void sg_fold(char *out, const char *s, size_t n) {
   }
 }
 
-static size_t dbg_runs; /* TEMP */
+
 /* ==== Compiled rules ================================================================ */
 
 typedef enum PatKind { P_EXACT, P_PREFIX, P_SUFFIX, P_CONTAINS, P_ANY, P_GLOB } PatKind;
@@ -98,6 +110,7 @@ struct CNode {
 
 typedef struct CRule {
   const SgRule *rule;
+  bool not_windows; /* the rule's product is another than windows */
   CNode **conds;
   size_t nconds;
   uint64_t stamp; /* last event that evaluated this rule */
@@ -121,7 +134,9 @@ typedef struct Val {
   const char *s; /* the value in the document text */
   uint32_t off;  /* its offset there (and in the folded copy) */
   uint32_t n;
-  uint8_t type; /* SgJType */
+  uint8_t type;  /* SgJType */
+  uint8_t numst; /* 0: not parsed yet, 1: num holds it, 2: not a number */
+  double num;
 } Val;
 
 /* Literal prefilter: case-folded literals of 4+ bytes that some pattern needs
@@ -129,6 +144,7 @@ typedef struct Val {
  * per event. A rule whose every condition needs one of a set of literals is
  * only evaluated when one of them occurs. */
 #define KW_BITS 18
+#define POPULAR_LITERAL 16 /* rules sharing a literal before it counts as unselective */
 #define LIT_ANY UINT32_MAX
 /* (field, first K bytes) -> chain of literals, behind a bloom filter */
 typedef struct LitTable {
@@ -137,19 +153,22 @@ typedef struct LitTable {
   uint32_t *fields;
   size_t nslots;
   uint64_t *bloom;
-  size_t width; /* K: 4 or 8 */
+  uint64_t bigram[1024]; /* first two bytes of every anchor window */
+  size_t width;          /* K: 4 */
+  int which;             /* index into Lit.next */
 } LitTable;
 
 typedef struct Lit {
   const char *s; /* folded */
   size_t n;
   uint32_t field; /* field id, or LIT_ANY */
-  int32_t next;   /* next literal with the same (field, anchor window) */
+  int32_t next[2]; /* next literal with the same (field, anchor window), per table */
   uint32_t anchor; /* offset of the window it is found by (its rarest) */
   IdList rules;   /* rules indexed by this literal */
   uint32_t popularity; /* how many rules could use it (selectivity estimate) */
   uint32_t last_rule;  /* for counting each rule once */
   bool keyword;        /* a keyword node reads its result */
+  bool windows;        /* a rule that applies to Windows events uses it */
 } Lit;
 
 struct SgEvaluator {
@@ -158,6 +177,8 @@ struct SgEvaluator {
   CRule *rules;
   size_t nrules, caprules;
   uint32_t f_eventid, f_channel;
+  Intern roots; /* first components of dotted field names: only leaves under
+                   one of them are looked up by their full path */
   /* index */
   Intern keys;           /* EventID / Channel values ("e:4688", "c:security") */
   IdList *by_key;        /* per key id: rule indexes */
@@ -167,6 +188,7 @@ struct SgEvaluator {
   pcre2_match_data *md;
   /* per event */
   uint64_t event;
+  bool windows_event; /* evtx shape (Event.System.Channel): only rules for windows or no product apply */
   uint64_t *field_gen;   /* per field: event that filled it */
   uint32_t *field_first; /* per field: first value index */
   size_t nfield_alloc;
@@ -182,13 +204,16 @@ struct SgEvaluator {
   Lit *lits;
   size_t nlits, caplits;
   Intern lit_keys;     /* "field id + literal" -> literal id */
-  LitTable t4, t8; /* literals of 4-7 bytes by their 4-byte prefix, longer by 8 */
+  LitTable tab[2]; /* all literals; those Windows-applicable rules use */
   uint64_t *lit_gen; /* per literal: last event it occurred in */
   uint64_t lit_event;
   bool *field_lits; /* per field: some literal is searched in it */
-  bool any_lits;
-  uint64_t bigram[1024]; /* first two bytes of every anchor window */
+  bool any_lits, any_lits_windows; /* keyword literals; some a Windows-applicable rule reads */
+  bool compiling_windows;          /* sg_eval_add: the rule applies to Windows events */
   IdList seen;           /* literals found in this event */
+  char *hay;             /* folded string values of the event, NUL-separated */
+  size_t hlen, hcap;
+  uint64_t hay_event;
   uint32_t *leaf_field;  /* per leaf of the event: its two field ids (name, path) */
   size_t nleaf_field;
   SgEvalHit *hits;
@@ -283,22 +308,9 @@ static void free_code(void *p) { pcre2_code_free(p); }
 
 void sg_eval_free(SgEvaluator *e) {
   if (!e) return;
-  if (getenv("SIGMACC_EVAL_DEBUG")) {
-    fprintf(stderr, "rule runs: %zu over %llu events\n", dbg_runs, (unsigned long long)e->event);
-    size_t hist[8] = {0}, maxc = 0;
-    const LitTable *tabs[2] = {&e->t4, &e->t8};
-    for (int t = 0; t < 2; t++)
-      for (size_t i = 0; i < tabs[t]->nslots; i++) {
-        if (!tabs[t]->slots[i]) continue;
-        size_t c = 0;
-        for (int32_t k = (int32_t)tabs[t]->slots[i] - 1; k >= 0; k = e->lits[k].next) c++;
-        if (c > maxc) maxc = c;
-        hist[c >= 64 ? 7 : c >= 16 ? 6 : c >= 8 ? 5 : c >= 4 ? 4 : c]++;
-      }
-    fprintf(stderr, "chains: 1:%zu 2:%zu 3:%zu 4-7:%zu 8-15:%zu 16-63:%zu 64+:%zu max %zu\n", hist[1], hist[2], hist[3], hist[4], hist[5], hist[6], hist[7], maxc);
-  }
   intern_free(&e->fields);
   intern_free(&e->keys);
+  intern_free(&e->roots);
   for (size_t i = 0; i < e->nby_key; i++) free(e->by_key[i].v);
   free(e->by_key);
   for (size_t i = 0; i < e->fields.n && e->by_field; i++) free(e->by_field[i].v);
@@ -314,17 +326,17 @@ void sg_eval_free(SgEvaluator *e) {
   for (size_t i = 0; i < e->nlits; i++) free(e->lits[i].rules.v);
   free(e->lits);
   intern_free(&e->lit_keys);
-  LitTable *tabs[2] = {&e->t4, &e->t8};
   for (int t = 0; t < 2; t++) {
-    free(tabs[t]->slots);
-    free(tabs[t]->keys);
-    free(tabs[t]->fields);
-    free(tabs[t]->bloom);
+    free(e->tab[t].slots);
+    free(e->tab[t].keys);
+    free(e->tab[t].fields);
+    free(e->tab[t].bloom);
   }
   free(e->lit_gen);
   free(e->field_lits);
   free(e->seen.v);
   free(e->leaf_field);
+  free(e->hay);
   free(e->hits);
   free(e->rules);
   sg_arena_free(&e->arena);
@@ -412,8 +424,9 @@ static bool pattern_match(const Pattern *p, const char *s, size_t n) {
 /* The case-folded document text, made once per event on first use; folding
  * keeps lengths, so a value's folded form sits at the same offset. */
 static const char *folded_text(SgEvaluator *e) {
-  if (e->ftext_event != e->event) {
-    sg_fold(e->ftext, e->doc->text, e->doc->tlen);
+  if (e->ftext_event != e->event) { /* values only: paths and names are never compared */
+    const SgJDoc *d = e->doc;
+    for (size_t i = 0; i < d->n; i++) sg_fold(e->ftext + d->leaves[i].val, d->text + d->leaves[i].val, d->leaves[i].vallen);
     e->ftext_event = e->event;
   }
   return e->ftext;
@@ -444,7 +457,7 @@ static int32_t lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, 
     }
     if (e->nlits < e->caplits) {
       /* interned keys may contain NUL bytes; the literal is the tail of the stored key */
-      e->lits[e->nlits] = (Lit){e->lit_keys.names[found] + 4, n, field, -1, 0, {0}, 0, UINT32_MAX, false};
+      e->lits[e->nlits] = (Lit){e->lit_keys.names[found] + 4, n, field, {-1, -1}, 0, {0}, 0, UINT32_MAX, false, false};
       id = (int32_t)e->nlits++;
     }
   }
@@ -466,6 +479,7 @@ static bool add_keyword(SgEvaluator *e, CNode *c) {
   if (c->pat.kind != P_CONTAINS || c->pat.litlen < 4 || (c->cased && c->vkind == SG_V_STR)) return true;
   c->kw = lit_add(e, LIT_ANY, c->pat.lit, c->pat.litlen, false);
   if (c->kw >= 0) e->lits[c->kw].keyword = true;
+  if (c->kw >= 0 && e->compiling_windows) e->lits[c->kw].windows = true;
   return c->kw >= 0;
 }
 
@@ -480,7 +494,8 @@ static uint64_t load_key(const char *s, size_t width) {
   return w;
 }
 
-static bool table_init(LitTable *t, size_t width, size_t n) {
+static bool table_init(LitTable *t, size_t width, size_t n, int which) {
+  t->which = which;
   size_t ns = 64;
   while (ns < n * 2) ns *= 2;
   t->width = width;
@@ -499,10 +514,12 @@ static void table_add(SgEvaluator *e, LitTable *t, uint32_t id) {
   t->bloom[h >> 6] |= 1ull << (h & 63);
   size_t slot = h & (t->nslots - 1);
   while (t->slots[slot] && (t->keys[slot] != w || t->fields[slot] != l->field)) slot = (slot + 1) & (t->nslots - 1);
-  if (t->slots[slot]) l->next = (int32_t)t->slots[slot] - 1;
+  if (t->slots[slot]) l->next[t->which] = (int32_t)t->slots[slot] - 1;
   t->keys[slot] = w;
   t->fields[slot] = l->field;
   t->slots[slot] = id + 1;
+  unsigned bg = (unsigned char)l->s[l->anchor] | (unsigned)(unsigned char)l->s[l->anchor + 1] << 8;
+  t->bigram[bg >> 6] |= 1ull << (bg & 63);
 }
 
 /* Anchor each literal at its rarest window (fewest literals share it), so
@@ -562,31 +579,31 @@ static bool build_prefilter(SgEvaluator *e) {
       else
         n4++;
     }
-  if (!table_init(&e->t4, 4, n4 + n8) || !table_init(&e->t8, 8, 1)) return false;
+  if (!table_init(&e->tab[0], 4, n4 + n8, 0) || !table_init(&e->tab[1], 4, n4 + n8, 1)) return false;
   if (!choose_anchors(e)) return false;
   for (size_t i = 0; i < e->nlits; i++) {
     Lit *l = &e->lits[i];
     if (!l->rules.n && !l->keyword) continue; /* a candidate no rule was indexed by */
-    table_add(e, &e->t4, (uint32_t)i);
-    unsigned bg = (unsigned char)l->s[l->anchor] | (unsigned)(unsigned char)l->s[l->anchor + 1] << 8;
-    e->bigram[bg >> 6] |= 1ull << (bg & 63);
-    if (l->field == LIT_ANY)
+    table_add(e, &e->tab[0], (uint32_t)i);
+    if (l->windows) table_add(e, &e->tab[1], (uint32_t)i);
+    if (l->field == LIT_ANY) {
       e->any_lits = true;
-    else
+      e->any_lits_windows |= l->windows;
+    } else
       e->field_lits[l->field] = true;
   }
   return true;
 }
 
 /* Literals anchored at h[i..i+4) for `field`. */
-static void probe(SgEvaluator *e, const char *h, size_t n, size_t i, uint64_t w, uint32_t field) {
-  const LitTable *t = &e->t4;
+static void probe(SgEvaluator *e, const LitTable *t, const char *h, size_t n, size_t i, uint64_t w,
+                  uint32_t field) {
   uint32_t hh = lit_hash(w, field);
   if (!(t->bloom[hh >> 6] & (1ull << (hh & 63)))) return;
   size_t slot = hh & (t->nslots - 1);
   while (t->slots[slot] && (t->keys[slot] != w || t->fields[slot] != field)) slot = (slot + 1) & (t->nslots - 1);
   if (!t->slots[slot]) return;
-  for (int32_t k = (int32_t)t->slots[slot] - 1; k >= 0; k = e->lits[k].next) {
+  for (int32_t k = (int32_t)t->slots[slot] - 1; k >= 0; k = e->lits[k].next[t->which]) {
     const Lit *l = &e->lits[k];
     if (e->lit_gen[k] == e->event || i < l->anchor) continue;
     size_t start = i - l->anchor;
@@ -599,12 +616,13 @@ static void probe(SgEvaluator *e, const char *h, size_t n, size_t i, uint64_t w,
 
 /* One pass over a value for all the keys (fields, ANY) it is searched under;
  * a bigram bitmap in L1 rejects most positions before any hashing. */
-static void scan_value(SgEvaluator *e, const char *h, size_t n, const uint32_t *keys, size_t nkeys) {
+static void scan_value(SgEvaluator *e, const LitTable *t, const char *h, size_t n, const uint32_t *keys,
+                       size_t nkeys) {
   for (size_t i = 0; i + 4 <= n; i++) {
     unsigned b = (unsigned char)h[i] | (unsigned)(unsigned char)h[i + 1] << 8;
-    if (!(e->bigram[b >> 6] & (1ull << (b & 63)))) continue;
+    if (!(t->bigram[b >> 6] & (1ull << (b & 63)))) continue;
     uint64_t w = load_key(h + i, 4);
-    for (size_t k = 0; k < nkeys; k++) probe(e, h, n, i, w, keys[k]);
+    for (size_t k = 0; k < nkeys; k++) probe(e, t, h, n, i, w, keys[k]);
   }
 }
 
@@ -614,14 +632,17 @@ static void lit_scan(SgEvaluator *e) {
   e->seen.n = 0;
   if (!e->nlits) return;
   const char *f = folded_text(e);
+  /* rules for other products never run on a Windows event: skip their keywords */
+  bool any = e->windows_event ? e->any_lits_windows : e->any_lits;
+  const LitTable *t = &e->tab[e->windows_event];
   for (size_t i = 0; i < e->doc->n; i++) {
     const SgJLeaf *l = &e->doc->leaves[i];
     if (l->type == SG_J_NULL) continue;
     uint32_t keys[3], nk = 0, a = e->leaf_field[2 * i], b = e->leaf_field[2 * i + 1];
     if (a != UINT32_MAX && e->field_lits[a]) keys[nk++] = a;
     if (b != UINT32_MAX && b != a && e->field_lits[b]) keys[nk++] = b;
-    if (e->any_lits && (l->type == SG_J_STR || l->type == SG_J_NUM)) keys[nk++] = LIT_ANY;
-    if (nk) scan_value(e, f + l->val, l->vallen, keys, nk);
+    if (any && (l->type == SG_J_STR || l->type == SG_J_NUM)) keys[nk++] = LIT_ANY;
+    if (nk) scan_value(e, t, f + l->val, l->vallen, keys, nk);
   }
 }
 
@@ -661,6 +682,8 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
   c->cased = m->cased;
   c->field = m->field ? intern_add(&e->fields, m->field, strlen(m->field)) : UINT32_MAX;
   if (m->field && c->field == UINT32_MAX) return SG_ERR_NOMEM;
+  const char *dot = m->field ? strchr(m->field, '.') : NULL;
+  if (dot && intern_add(&e->roots, m->field, (size_t)(dot - m->field)) == UINT32_MAX) return SG_ERR_NOMEM;
   const SgPart *ph = NULL;
   for (uint32_t i = 0; m->v.kind == SG_V_STR && i < m->v.str.nparts; i++)
     if (m->v.str.parts[i].kind == SG_PART_PLACEHOLDER) ph = &m->v.str.parts[i];
@@ -687,6 +710,7 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
       if (lit && id < 0) return SG_ERR_NOMEM;
       if (id >= 0) {
         e->lits[id].keyword = true;
+        e->lits[id].windows |= e->compiling_windows;
         c->need = id;
         if (!m->cased && c->pat.kind == P_CONTAINS) c->kw = id;
       }
@@ -723,14 +747,42 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
   return SG_OK;
 }
 
+/* Static cost of evaluating a node, for ordering AND kids: a match gated by
+ * the literal scan is answered in O(1), a plain comparison is cheap, a
+ * regex, glob or keyword scan is dear. */
+static int node_cost(const CNode *c) {
+  if (c->kind != C_MATCH) return c->kind == C_TRUE || c->kind == C_FALSE ? 0 : 2;
+  if (c->need >= 0) return 0;
+  if (c->field == UINT32_MAX || c->op == SG_OP_RE || c->pat.kind == P_GLOB) return 3;
+  return 1;
+}
+
+static void order_ands(CNode *c) {
+  for (uint32_t i = 0; i < c->nkids; i++) order_ands(c->kids[i]);
+  if (c->kind != C_AND) return;
+  for (uint32_t i = 1; i < c->nkids; i++) { /* stable insertion sort: keeps the rule's order among equals */
+    CNode *k = c->kids[i];
+    int cost = node_cost(k);
+    uint32_t j = i;
+    while (j > 0 && node_cost(c->kids[j - 1]) > cost) {
+      c->kids[j] = c->kids[j - 1];
+      j--;
+    }
+    c->kids[j] = k;
+  }
+}
+
 SgStatus sg_eval_add(SgEvaluator *e, const SgRule *r, SgDiags *d) {
   CRule cr = {.rule = r};
+  cr.not_windows = r->logsource.product && strcasecmp_ascii(r->logsource.product, "windows");
+  e->compiling_windows = !cr.not_windows;
   cr.conds = sg_arena_alloc(&e->arena, (r->nconds + 1) * sizeof *cr.conds);
   if (!cr.conds) return SG_ERR_NOMEM;
   for (size_t i = 0; i < r->nconds; i++) {
     if (!r->conds[i].root) continue;
     SgStatus st = compile(e, r->conds[i].root, &cr.conds[cr.nconds], d);
     if (st) return st;
+    order_ands(cr.conds[cr.nconds]); /* AND has no side effects: cheap kids first */
     cr.nconds++;
   }
   if (!cr.nconds) return SG_OK;
@@ -874,9 +926,22 @@ static bool index_rule(SgEvaluator *e, uint32_t ri) {
   IdList need = {0};
   bool covered = true;
   for (size_t c = 0; c < r->nconds && covered; c++) covered = needs(e, r->conds[c], &need);
+  /* a literal many rules share (a Channel name, say) selects less than an
+   * EventID: then the EventID index is used instead */
+  uint32_t popular = 0;
+  for (size_t i = 0; covered && i < need.n; i++)
+    if (e->lits[need.v[i]].popularity > popular) popular = e->lits[need.v[i]].popularity;
+  if (covered && popular > POPULAR_LITERAL) {
+    Keys k = {0};
+    bool by_id = true;
+    for (size_t c = 0; c < r->nconds && by_id; c++) by_id = key_values(r->conds[c], e->f_eventid, 'e', &k);
+    if (by_id && !k.overflow) covered = false;
+  }
   if (covered && need.n) {
-    for (size_t i = 0; i < need.n; i++)
+    for (size_t i = 0; i < need.n; i++) {
       if (!idlist_add(&e->lits[need.v[i]].rules, ri)) return free(need.v), false;
+      if (!r->not_windows) e->lits[need.v[i]].windows = true;
+    }
     free(need.v);
     return true;
   }
@@ -927,19 +992,6 @@ SgStatus sg_eval_prepare(SgEvaluator *e) {
   for (uint32_t i = 0; i < e->nrules; i++)
     if (!index_rule(e, i)) return SG_ERR_NOMEM;
   if (!build_prefilter(e)) return SG_ERR_NOMEM;
-  if (getenv("SIGMACC_EVAL_DEBUG")) {
-    size_t bf = 0;
-    for (size_t i = 0; i < e->fields.n; i++) bf += e->by_field[i].n;
-    size_t bl = 0;
-    for (size_t i = 0; i < e->nlits; i++) bl += e->lits[i].rules.n;
-    size_t any = 0, anyr = 0;
-    for (size_t i = 0; i < e->nlits; i++)
-      if (e->lits[i].field == LIT_ANY && (e->lits[i].rules.n || e->lits[i].keyword)) any++, anyr += e->lits[i].rules.n;
-    fprintf(stderr, "any literals %zu (index entries %zu)\n", any, anyr);
-    fprintf(stderr, "eval index: %zu rules, %zu literals (%zu entries), %zu keys, %zu by field, %zu always\n", e->nrules,
-            e->nlits, bl, e->keys.n, bf, e->always.n);
-    for (size_t i = 0; i < e->always.n; i++) fprintf(stderr, "  always: %s\n", e->rules[e->always.v[i]].rule->title);
-  }
   return SG_OK;
 }
 
@@ -959,7 +1011,7 @@ static void attach(SgEvaluator *e, uint32_t f, const SgJLeaf *l) {
     e->capvals = cap;
   }
   uint32_t vi = (uint32_t)e->nvals++;
-  e->vals[vi] = (Val){e->doc->text + l->val, l->val, l->vallen, (uint8_t)l->type};
+  e->vals[vi] = (Val){e->doc->text + l->val, l->val, l->vallen, (uint8_t)l->type, 0, 0};
   e->next[vi] = UINT32_MAX;
   if (e->field_gen[f] != e->event) {
     e->field_gen[f] = e->event;
@@ -974,7 +1026,17 @@ static void attach(SgEvaluator *e, uint32_t f, const SgJLeaf *l) {
 
 static const char *vfolded(SgEvaluator *e, const Val *v) { return folded_text(e) + v->off; }
 
-static bool to_num(const Val *v, double *d) {
+static bool parse_num(const Val *v, double *d);
+
+/* A value as a number, parsed at most once per event. */
+static bool to_num(const Val *cv, double *d) {
+  Val *v = (Val *)cv;
+  if (!v->numst) v->numst = parse_num(v, &v->num) ? 1 : 2;
+  *d = v->num;
+  return v->numst == 1;
+}
+
+static bool parse_num(const Val *v, double *d) {
   if (v->type != SG_J_NUM && v->type != SG_J_STR) return false;
   if (!v->n || v->n > 63) return false;
   char tmp[64];
@@ -1119,10 +1181,40 @@ static bool fieldref_match(SgEvaluator *e, const CNode *c) {
   return false;
 }
 
+/* All folded string and number values of the event, NUL-separated: one
+ * memmem finds a short keyword in any of them (no match spans two values). */
+static const char *haystack(SgEvaluator *e, size_t *n) {
+  if (e->hay_event != e->event) {
+    e->hay_event = e->event;
+    e->hlen = 0;
+    if (e->hcap < e->doc->tlen + 1) {
+      char *h = realloc(e->hay, e->doc->tlen + 1);
+      if (!h) return *n = 0, "";
+      e->hay = h;
+      e->hcap = e->doc->tlen + 1;
+    }
+    const char *f = folded_text(e);
+    for (size_t i = 0; i < e->doc->n; i++) {
+      const SgJLeaf *l = &e->doc->leaves[i];
+      if (l->type != SG_J_STR && l->type != SG_J_NUM) continue;
+      memcpy(e->hay + e->hlen, f + l->val, l->vallen);
+      e->hlen += l->vallen;
+      e->hay[e->hlen++] = '\0';
+    }
+  }
+  *n = e->hlen;
+  return e->hay;
+}
+
 static bool keyword_match(SgEvaluator *e, const CNode *c) {
   if (c->kw >= 0) {
     if (e->lit_event != e->event) lit_scan(e);
     return e->lit_gen[c->kw] == e->event;
+  }
+  if (c->op == SG_OP_EQ && c->pat.kind == P_CONTAINS && !c->cased && !memchr(c->pat.lit, '\0', c->pat.litlen)) {
+    size_t n;
+    const char *h = haystack(e, &n);
+    return c->pat.litlen == 0 || memmem(h, n, c->pat.lit, c->pat.litlen) != NULL;
   }
   const SgJDoc *d = e->doc;
   const char *ft = c->cased ? NULL : folded_text(e);
@@ -1170,7 +1262,7 @@ static void run_rule(SgEvaluator *e, uint32_t ri) {
   CRule *r = &e->rules[ri];
   if (r->stamp == e->event) return;
   r->stamp = e->event;
-  dbg_runs++;
+  if (r->not_windows && e->windows_event) return; /* a log source this event is not */
   for (size_t c = 0; c < r->nconds; c++)
     if (eval_node(e, r->conds[c])) {
       if (e->nhits == e->caphits) {
@@ -1221,6 +1313,7 @@ size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits) 
   e->event++;
   e->doc = doc;
   e->nvals = 0;
+  e->windows_event = false;
   e->nhits = 0;
   e->present.n = 0;
   if (doc->n * 2 > e->nleaf_field) {
@@ -1232,12 +1325,26 @@ size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits) 
     e->leaf_field = lf;
     e->nleaf_field = doc->n * 2;
   }
+  const char *last_root = NULL; /* leaves come grouped by root: cache the lookup */
+  size_t last_rlen = 0;
+  bool last_known = false;
   for (size_t i = 0; i < doc->n; i++) {
     const SgJLeaf *l = &doc->leaves[i];
     uint32_t f = intern_find(&e->fields, doc->text + l->name, l->namelen), g = UINT32_MAX;
     if (f >= e->nfield_alloc) f = UINT32_MAX;
+    if (f == e->f_channel && l->pathlen == 20 && !memcmp(doc->text + l->path, "Event.System.Channel", 20))
+      e->windows_event = true;
     if (f != UINT32_MAX) attach(e, f, l);
-    if (l->pathlen != l->namelen || memcmp(doc->text + l->path, doc->text + l->name, l->namelen)) {
+    const char *path = doc->text + l->path, *dot = memchr(path, '.', l->pathlen);
+    if (dot) {
+      size_t rl = (size_t)(dot - path);
+      if (!last_root || rl != last_rlen || memcmp(last_root, path, rl)) {
+        last_root = path;
+        last_rlen = rl;
+        last_known = intern_find(&e->roots, path, rl) != UINT32_MAX;
+      }
+    }
+    if (dot && last_known) {
       g = intern_find(&e->fields, doc->text + l->path, l->pathlen);
       if (g >= e->nfield_alloc || g == f) g = UINT32_MAX;
       if (g != UINT32_MAX) attach(e, g, l);
@@ -1248,6 +1355,7 @@ size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits) 
   lit_scan(e);
   for (size_t i = 0; i < e->seen.n; i++) {
     const IdList *l = &e->lits[e->seen.v[i]].rules;
+
     for (size_t k = 0; k < l->n; k++) run_rule(e, l->v[k]);
   }
   if (e->field_gen[e->f_eventid] == e->event)

@@ -87,6 +87,27 @@ SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *lin
       *len = skip_line(r);
       return SG_J_BAD;
     }
+    if (r->mode == 1 && !r->in_array) { /* JSON lines: the document is the line */
+      size_t off = 0;
+      const char *nl;
+      while (!(nl = memchr(r->buf + r->pos + off, '\n', r->len - r->pos - off))) {
+        off = r->len - r->pos;
+        if (off > SG_JSON_MAX_DOC) {
+          *msg = "event is larger than the limit and was skipped";
+          *len = skip_line(r);
+          return SG_J_BAD;
+        }
+        if (!fill(r, r->len)) break;
+      }
+      size_t end = nl ? (size_t)(nl - r->buf) : r->len;
+      size_t start = r->pos;
+      r->pos = nl ? end + 1 : end;
+      if (nl) r->line++;
+      while (end > start && (r->buf[end - 1] == '\r' || r->buf[end - 1] == ' ' || r->buf[end - 1] == '\t')) end--;
+      *doc = r->buf + start;
+      *len = end - start;
+      return SG_J_DOC;
+    }
     /* scan to the matching brace; offsets are relative to r->pos because
      * fill() may move the buffer */
     size_t off = 0, depth = 0, newlines = 0, skipped = 0;
@@ -229,6 +250,16 @@ static int hex4(const char *s) {
 static bool string(P *p, uint32_t *off, uint32_t *len) {
   size_t start = p->i, end = start;
   bool has_esc = false;
+  /* skip eight plain bytes at a time: no quote, backslash or control byte */
+  while (end + 8 <= p->n) {
+    uint64_t x;
+    memcpy(&x, p->s + end, 8);
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t special = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x);
+    if (special & highs) break;
+    end += 8;
+  }
   while (end < p->n && p->s[end] != '"') {
     if (p->s[end] == '\\') {
       has_esc = true;
