@@ -18,10 +18,11 @@
 
 static const char eval_usage[] =
     "usage: sigmacc eval -r RULES [-r RULES]... [-p PIPELINE]... [--without-pipeline]\n"
-    "                    [--fields F1,F2,...] [--stats] [EVENTS...]\n"
+    "                    [-s] [--fields F1,F2,...] [--stats] [EVENTS...]\n"
     "  -r, --rules        rule file or directory (repeatable)\n"
     "  -p, --pipeline     extra pipeline (built-in name, file or directory)\n"
     "  --without-pipeline do not apply the evtx pipeline to Windows rules\n"
+    "  -s, --skip-unsupported  report rules that cannot be evaluated, run the rest, exit 0\n"
     "  --fields           print these event fields instead of the whole event\n"
     "  --stats            print events read, bytes, matches, skipped and events/s to stderr\n"
     "EVENTS are JSON lines, a JSON array or concatenated objects; none or '-' reads stdin.\n";
@@ -70,7 +71,7 @@ typedef struct EvalArgs {
   char **rules, **events, **pipelines;
   int nrules, nevents, npipelines;
   const char *fields;
-  bool stats, without_pipeline;
+  bool stats, without_pipeline, skip;
 } EvalArgs;
 
 static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
@@ -90,6 +91,8 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
       a->pipelines[a->npipelines++] = argv[++i];
     } else if (!strcmp(s, "--fields") && has_val) {
       a->fields = argv[++i];
+    } else if (!strcmp(s, "-s") || !strcmp(s, "--skip-unsupported")) {
+      a->skip = true;
     } else if (!strcmp(s, "--stats")) {
       a->stats = true;
     } else if (!strcmp(s, "--without-pipeline")) {
@@ -149,23 +152,23 @@ int sg_cli_eval(int argc, char **argv) {
   SgArena pa;
   sg_arena_init(&pa);
   SgPipelineSet user = {0}, set = {0};
-  bool rule_errors = false, io_error = false;
+  bool rule_errors = false, io_error = false, setup_failed = false;
   for (int i = 0; i < args.npipelines; i++)
-    if (sg_pipeline_add(&pa, &user, args.pipelines[i], &d) != SG_OK) rule_errors = true;
-  sg_pipeline_sort(&user);
-  if (!args.without_pipeline && sg_pipeline_add(&pa, &user, "evtx", &d) != SG_OK) rule_errors = true;
+    if (sg_pipeline_add(&pa, &user, args.pipelines[i], &d) != SG_OK) setup_failed = true;
+  if (!args.without_pipeline && sg_pipeline_add(&pa, &user, "evtx", &d) != SG_OK) setup_failed = true;
   sg_pipeline_sort(&user);
   sg_pipeline_append(&pa, &set, &user);
-  if (!rule_errors && sg_pipeline_validate(&pa, &set, &d) != SG_OK) rule_errors = true;
+  if (!setup_failed && sg_pipeline_validate(&pa, &set, &d) != SG_OK) setup_failed = true;
   sg_print_diags(stderr, &d, 0, NULL, 0, false);
   SgPaths paths = {0};
   size_t mark = d.n;
-  if (!rule_errors && !sg_expand_paths(args.nrules, args.rules, &paths, &d)) io_error = true;
+  if (!setup_failed && !sg_expand_paths(args.nrules, args.rules, &paths, &d)) io_error = true;
   sg_print_diags(stderr, &d, mark, NULL, 0, false);
   SgUnit *units = calloc(paths.n + 1, sizeof *units);
   SgEvaluator *ev = sg_eval_new();
-  if (!units || !ev) rule_errors = true;
-  for (size_t i = 0; !rule_errors && i < paths.n; i++) {
+  size_t skipped = 0;
+  if (!units || !ev) setup_failed = true;
+  for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     mark = d.n;
     char *src;
     size_t len;
@@ -184,13 +187,21 @@ int sg_cli_eval(int argc, char **argv) {
       }
       SgPipelineState st = {0};
       SgRule *processed;
-      if (sg_pipeline_apply(&u->arena, &set, rule, &processed, &st, &d) != SG_OK ||
-          sg_eval_add(ev, processed, &d) != SG_OK)
+      SgStatus rs = sg_pipeline_apply(&u->arena, &set, rule, &processed, &st, &d);
+      if (rs == SG_OK) rs = sg_eval_add(ev, processed, &d);
+      if (rs == SG_ERR_UNSUPPORTED && args.skip)
+        skipped++;
+      else if (rs != SG_OK)
         rule_errors = true;
     }
     sg_print_diags(stderr, &d, mark, u->src, u->srclen, false);
   }
-  if (ev && sg_eval_prepare(ev) != SG_OK) rule_errors = true;
+  if (ev && !setup_failed && sg_eval_prepare(ev) != SG_OK) setup_failed = true;
+  if (skipped) fprintf(stderr, "sigmacc eval: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
+  if (setup_failed) {
+    sg_eval_free(ev);
+    ev = NULL; /* no events are read: the rules were not all loaded */
+  }
 
   /* stream the events */
   size_t nevents = 0, nmatches = 0, nskipped = 0, nbytes = 0;
@@ -285,5 +296,5 @@ int sg_cli_eval(int argc, char **argv) {
   free(args.rules);
   free(args.events);
   free(args.pipelines);
-  return io_error ? 2 : rule_errors ? 1 : 0;
+  return io_error ? 2 : (rule_errors || setup_failed) ? 1 : 0;
 }

@@ -1331,6 +1331,14 @@ size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits) 
   for (size_t i = 0; i < doc->n; i++) {
     const SgJLeaf *l = &doc->leaves[i];
     uint32_t f = intern_find(&e->fields, doc->text + l->name, l->namelen), g = UINT32_MAX;
+    if (f == UINT32_MAX && memchr(doc->text + l->name, ' ', l->namelen) && l->namelen < 128) {
+      /* "Threat Name" is ThreatName to Sigma rules (evtx converters drop the spaces) */
+      char tight[128];
+      size_t k = 0;
+      for (size_t q = 0; q < l->namelen; q++)
+        if (doc->text[l->name + q] != ' ') tight[k++] = doc->text[l->name + q];
+      f = intern_find(&e->fields, tight, k);
+    }
     if (f >= e->nfield_alloc) f = UINT32_MAX;
     if (f == e->f_channel && l->pathlen == 20 && !memcmp(doc->text + l->path, "Event.System.Channel", 20))
       e->windows_event = true;
