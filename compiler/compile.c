@@ -66,7 +66,11 @@ static SgStatus add_rule(SgUnit *u, const SgYNode *doc, SgLoc loc, size_t *cap, 
 }
 
 SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d) {
-  size_t fail_after = u->arena.fail_after;
+  return sg_compile_source_failing(u, path, src, len, d, 0);
+}
+
+SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
+                                   size_t fail_after) {
   memset(u, 0, sizeof *u);
   sg_arena_init(&u->arena);
   u->arena.fail_after = fail_after;

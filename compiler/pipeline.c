@@ -1039,23 +1039,8 @@ static const SgYNode *map_lookup(const SgYNode *mapping, const char *field) {
   return sg_ymap_get(mapping, field ? field : "~");
 }
 
-static SgNode *t_field_map(Ctx *c, const PItem *it, SgNode *n) {
-  /* the referenced field of a fieldref is a field name too */
-  if (n->m.v.kind == SG_V_FIELD) {
-    const SgYNode *to = map_lookup(it->mapping, n->m.v.str.parts[0].s);
-    if (to && to->kind == SG_Y_SEQ && to->n != 1) {
-      sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "field reference '%s' maps to several fields",
-              n->m.v.str.parts[0].s);
-      c->failed = true;
-    } else if (to) {
-      c->touched = true;
-      const char *name = to->kind == SG_Y_SEQ ? to->items[0]->text : to->text;
-      SgPart *p = sg_arena_alloc(c->a, sizeof *p);
-      if (!p) return c->oom = true, n;
-      *p = (SgPart){SG_PART_LIT, name, strlen(name)};
-      n->m.v.str = (SgStr){p, 1};
-    }
-  }
+/* The field of a match through the mapping (one-to-many: an OR). */
+static SgNode *map_field_only(Ctx *c, const PItem *it, SgNode *n) {
   const SgYNode *to = map_lookup(it->mapping, n->m.field);
   if (!to) return n;
   c->touched = true;
@@ -1066,6 +1051,45 @@ static SgNode *t_field_map(Ctx *c, const PItem *it, SgNode *n) {
   }
   if (!n->m.field) keyword_to_field(c, n);
   return or_of(c, n, to->kind == SG_Y_SEQ ? to->n : 1, make_mapped, to);
+}
+
+static SgNode *make_mapped_ref(Ctx *c, const SgNode *n, size_t i, const void *arg) {
+  const SgYNode *to = arg;
+  const char *name = to->kind == SG_Y_SEQ ? to->items[i]->text : to->text;
+  SgNode *k = sg_node_clone(c->a, n);
+  SgPart *p = sg_arena_alloc(c->a, sizeof *p);
+  if (!k || !p) return c->oom = true, NULL;
+  *p = (SgPart){SG_PART_LIT, name, strlen(name)};
+  k->m.v.str = (SgStr){p, 1};
+  return k;
+}
+
+static SgNode *t_field_map(Ctx *c, const PItem *it, SgNode *n) {
+  /* the referenced field of a fieldref is a field name too; mapped to several
+   * names, the reference compares with any of them (an OR) */
+  if (n->m.v.kind == SG_V_FIELD) {
+    const SgYNode *ref = map_lookup(it->mapping, n->m.v.str.parts[0].s);
+    if (ref && (ref->kind == SG_Y_MAP || (ref->kind == SG_Y_SEQ && ref->n == 0))) {
+      sg_diag(c->d, SG_D_PIPELINE, ref->loc, "a field maps to a name or a list of names");
+      c->failed = true;
+      return n;
+    }
+    if (ref) {
+      c->touched = true;
+      SgNode *r = or_of(c, n, ref->kind == SG_Y_SEQ ? ref->n : 1, make_mapped_ref, ref);
+      if (!r) return n;
+      if (r->kind == SG_N_OR) { /* map each alternative's own field */
+        for (uint32_t i = 0; i < r->nkids; i++) {
+          SgNode *k = map_field_only(c, it, r->kids[i]);
+          if (!k) return n;
+          r->kids[i] = k;
+        }
+        return r;
+      }
+      n = r;
+    }
+  }
+  return map_field_only(c, it, n);
 }
 
 static const char *prefix_mapped(Ctx *c, const PItem *it, const char *f, const SgYNode **to_out) {

@@ -390,9 +390,11 @@ SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d);
 
 /* Whole front end over one file's bytes: YAML, rule model, detection,
  * conditions, resolution. `src` is taken over by the unit. Rules with errors
- * are kept with failed=true; the unit is always valid to free. A nonzero
- * u->arena.fail_after set by the caller is kept (allocation-failure tests). */
+ * are kept with failed=true; the unit is always valid to free. */
 SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d);
+/* The same, with the arena failing its `fail_after`-th allocation (tests). */
+SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
+                                   size_t fail_after);
 void sg_unit_free(SgUnit *u);
 
 /* Stages (called by sg_compile_source; exposed for tests). */

@@ -43,8 +43,7 @@ static void check_alloc_failures(void **state) {
     char *copy = malloc(len + 1);
     assert_non_null(copy);
     memcpy(copy, src, len + 1);
-    u.arena.fail_after = k;
-    SgStatus st = sg_compile_source(&u, path, copy, len, &d);
+    SgStatus st = sg_compile_source_failing(&u, path, copy, len, &d, k);
     if (u.arena.failed && st == SG_OK) fail_msg("%s: allocation %zu failed but the result is SG_OK", path, k);
     sg_unit_free(&u);
     sg_diags_free(&d);

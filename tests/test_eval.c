@@ -1,0 +1,362 @@
+/* test_eval.c - the native evaluator: every operator, input shapes (JSON
+ * lines, arrays, concatenated and pretty-printed objects, malformed input),
+ * case folding, the evtx shape, and the SigmaHQ regression events when the
+ * corpus is present. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eval.h"
+#include "pipeline.h"
+#include "testrun.h"
+
+/* Compile `rule` (optionally through the evtx pipeline) and match `event`. */
+static int matches(const char *rule, const char *event, bool evtx) {
+  SgUnit u;
+  SgDiags d = {0};
+  size_t n = strlen(rule);
+  char *src = malloc(n + 1);
+  memcpy(src, rule, n + 1);
+  sg_compile_source(&u, "r.yml", src, n, &d);
+  if (d.nerrors || u.nrules != 1) {
+    SgBuf b = {0};
+    for (size_t i = 0; i < d.n; i++) sg_diag_render(&b, &d.items[i], NULL, 0);
+    fail_msg("rule does not compile: %s", sg_buf_cstr(&b));
+  }
+  SgArena pa;
+  sg_arena_init(&pa);
+  SgPipelineSet set = {0};
+  const SgRule *r = u.rules[0];
+  if (evtx) {
+    assert_int_equal(sg_pipeline_add(&pa, &set, "evtx", &d), SG_OK);
+    SgPipelineState st = {0};
+    SgRule *p;
+    assert_int_equal(sg_pipeline_apply(&u.arena, &set, r, &p, &st, &d), SG_OK);
+    r = p;
+  }
+  SgEvaluator *e = sg_eval_new();
+  int result = -1;
+  if (sg_eval_add(e, r, &d) == SG_OK && sg_eval_prepare(e) == SG_OK) {
+    SgJDoc doc = {0};
+    size_t off;
+    const char *err;
+    if (sg_json_parse(&doc, event, strlen(event), &off, &err)) {
+      const SgEvalHit *h;
+      result = sg_eval_event(e, &doc, &h) == 1;
+    }
+    sg_jdoc_free(&doc);
+  }
+  sg_eval_free(e);
+  sg_arena_free(&pa);
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+  return result;
+}
+
+#define RULE(det) "title: t\nlogsource: {product: test}\ndetection:\n" det
+#define YES(rule, ev) assert_int_equal(matches(rule, ev, false), 1)
+#define NO(rule, ev) assert_int_equal(matches(rule, ev, false), 0)
+
+static void test_strings(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {Image|endswith: '\\cmd.exe'}\n  condition: s\n");
+  YES(r, "{\"Image\": \"C:\\\\Windows\\\\System32\\\\CMD.EXE\"}");
+  NO(r, "{\"Image\": \"C:\\\\cmd.exe.bak\"}");
+  NO(r, "{\"Other\": \"C:\\\\cmd.exe\"}");
+  r = RULE("  s: {A: 'a?c', B|startswith: 'Pre', C|contains: 'mid', D: 'x*y*z'}\n  condition: s\n");
+  YES(r, "{\"A\": \"abc\", \"B\": \"prefix\", \"C\": \"a MID b\", \"D\": \"x1y2z\"}");
+  NO(r, "{\"A\": \"ac\", \"B\": \"prefix\", \"C\": \"a MID b\", \"D\": \"x1y2z\"}");
+  NO(r, "{\"A\": \"abc\", \"B\": \"prefix\", \"C\": \"a MID b\", \"D\": \"x1y2\"}");
+  /* ? is one character, also a multi-byte one */
+  YES(RULE("  s: {A: 'a?c'}\n  condition: s\n"), "{\"A\": \"a\xc3\xa9" "c\"}");
+  /* a literal * must be a star */
+  r = RULE("  s: {A: 'a\\*c'}\n  condition: s\n");
+  YES(r, "{\"A\": \"a*c\"}");
+  NO(r, "{\"A\": \"abc\"}");
+  /* empty string is not a missing field */
+  r = RULE("  s: {A: ''}\n  condition: s\n");
+  YES(r, "{\"A\": \"\"}");
+  NO(r, "{\"B\": \"\"}");
+}
+
+static void test_case_folding_unicode(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {A|contains: 'ÄÖÜ', B: 'ΑΒΓ', C: 'ПРИВЕТ'}\n  condition: s\n");
+  YES(r, "{\"A\": \"x äöü y\", \"B\": \"αβγ\", \"C\": \"привет\"}");
+  NO(r, "{\"A\": \"x aou y\", \"B\": \"αβγ\", \"C\": \"привет\"}");
+  char out[64];
+  sg_fold(out, "ABCDEFGHijklMNOP\xc3\x84Z", 19);
+  assert_memory_equal(out, "abcdefghijklmnop\xc3\xa4z", 19);
+}
+
+static void test_cased(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {A|cased: Mimikatz}\n  condition: s\n");
+  YES(r, "{\"A\": \"Mimikatz\"}");
+  NO(r, "{\"A\": \"mimikatz\"}");
+  r = RULE("  s: {A|contains|cased: 'Evil Tool'}\n  condition: s\n");
+  YES(r, "{\"A\": \"run Evil Tool now\"}");
+  NO(r, "{\"A\": \"run evil tool now\"}");
+}
+
+static void test_numbers(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {EventID: 4688}\n  condition: s\n");
+  YES(r, "{\"EventID\": 4688}");
+  YES(r, "{\"EventID\": \"4688\"}");
+  NO(r, "{\"EventID\": 4689}");
+  r = RULE("  s: {EventID: '4688'}\n  condition: s\n");
+  YES(r, "{\"EventID\": 4688}");
+  r = RULE("  s: {A|gt: 10, B|lte: 2.5, C|lt: -1, D|gte: 0}\n  condition: s\n");
+  YES(r, "{\"A\": \"11\", \"B\": 2.5, \"C\": -3, \"D\": 0}");
+  NO(r, "{\"A\": 10, \"B\": 2.5, \"C\": -3, \"D\": 0}");
+  NO(r, "{\"A\": \"abc\", \"B\": 2.5, \"C\": -3, \"D\": 0}");
+}
+
+static void test_null_exists_bool(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {A: null}\n  condition: s\n");
+  YES(r, "{\"B\": 1}");
+  YES(r, "{\"A\": null}");
+  NO(r, "{\"A\": \"\"}");
+  r = RULE("  s: {A|exists: true}\n  t: {B|exists: false}\n  condition: s and t\n");
+  YES(r, "{\"A\": null}");
+  NO(r, "{\"A\": 1, \"B\": 2}");
+  r = RULE("  s: {A: true}\n  condition: s\n");
+  YES(r, "{\"A\": true}");
+  YES(r, "{\"A\": \"True\"}");
+  NO(r, "{\"A\": false}");
+}
+
+static void test_regex(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {A|re: 'ev[il]+\\d'}\n  condition: s\n");
+  YES(r, "{\"A\": \"xx evil1 yy\"}");
+  NO(r, "{\"A\": \"xx EVIL1 yy\"}");
+  r = RULE("  s: {A|re|i: '^ev[il]+$'}\n  condition: s\n");
+  YES(r, "{\"A\": \"EVIL\"}");
+  r = RULE("  s: {A|re|s: 'a.b'}\n  condition: s\n");
+  YES(r, "{\"A\": \"a\\nb\"}");
+  NO(RULE("  s: {A|re: 'a.b'}\n  condition: s\n"), "{\"A\": \"a\\nb\"}");
+}
+
+static void test_cidr(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {Ip|cidr: [10.0.0.0/8, 'fe80::/10']}\n  condition: s\n");
+  YES(r, "{\"Ip\": \"10.1.2.3\"}");
+  YES(r, "{\"Ip\": \"fe80::1\"}");
+  YES(r, "{\"Ip\": \"::ffff:10.9.9.9\"}");
+  NO(r, "{\"Ip\": \"11.0.0.1\"}");
+  NO(r, "{\"Ip\": \"not an ip\"}");
+}
+
+static void test_fieldref(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {A|fieldref: B}\n  condition: s\n");
+  YES(r, "{\"A\": \"Admin\", \"B\": \"admin\"}");
+  NO(r, "{\"A\": \"Admin\", \"B\": \"root\"}");
+  NO(r, "{\"A\": \"Admin\"}");
+  YES(RULE("  s: {A|fieldref|endswith: B}\n  condition: s\n"), "{\"A\": \"C:\\\\x\\\\app.exe\", \"B\": \"APP.EXE\"}");
+  YES(RULE("  s: {A|fieldref|contains: B}\n  condition: s\n"), "{\"A\": \"abcdef\", \"B\": \"cde\"}");
+}
+
+static void test_keywords(void **state) {
+  (void)state;
+  const char *r = RULE("  kw: ['mimikatz', 'sekurlsa::']\n  condition: kw\n");
+  YES(r, "{\"a\": {\"b\": \"run Mimikatz.exe\"}}");
+  YES(r, "{\"x\": [1, \"SEKURLSA::logonpasswords\"]}");
+  NO(r, "{\"mimikatz\": \"field names are not searched\"}");
+  YES(RULE("  kw: [dir]\n  condition: kw\n"), "{\"cmd\": \"DIR c:\"}");
+  YES(RULE("  kw: {'|all': [abc, def]}\n  condition: kw\n"), "{\"a\": \"abc\", \"b\": \"xdefx\"}");
+  NO(RULE("  kw: {'|all': [abc, def]}\n  condition: kw\n"), "{\"a\": \"abc\"}");
+}
+
+static void test_timestamp_parts(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {ts|hour|gte: 22, ts|month: 12}\n  condition: s\n");
+  YES(r, "{\"ts\": \"2023-12-01T23:10:00Z\"}");
+  NO(r, "{\"ts\": \"2023-12-01T21:10:00Z\"}");
+  NO(r, "{\"ts\": \"not a time\"}");
+}
+
+static void test_encodings_and_all(void **state) {
+  (void)state;
+  const char *r = RULE("  s: {CommandLine|base64offset|contains: 'powershell'}\n  condition: s\n");
+  YES(r, "{\"CommandLine\": \"x cG93ZXJzaGVsbA== y\"}");
+  YES(r, "{\"CommandLine\": \"x IHBvd2Vyc2hlbGw= y\"}");
+  r = RULE("  s: {CommandLine|windash|contains: ' -enc '}\n  condition: s\n");
+  YES(r, "{\"CommandLine\": \"powershell /enc AAAA\"}");
+  YES(r, "{\"CommandLine\": \"powershell \xe2\x80\x93" "enc AAAA\"}");
+  r = RULE("  s: {A|contains|all: [x1, y2]}\n  condition: s\n");
+  YES(r, "{\"A\": \"..y2..x1..\"}");
+  NO(r, "{\"A\": \"..y2..\"}");
+  r = RULE("  s: {A|neq: [1, 2]}\n  condition: s\n");
+  YES(r, "{\"A\": 3}");
+  NO(r, "{\"A\": 2}");
+}
+
+static void test_evtx_shape(void **state) {
+  (void)state;
+  const char *ev = "{\"Event\":{\"System\":{\"Provider\":{\"#attributes\":{\"Name\":\"Microsoft-Windows-Sysmon\"}},"
+                   "\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"},"
+                   "\"EventData\":{\"Image\":\"C:\\\\Windows\\\\System32\\\\whoami.exe\",\"Data\":{\"#text\":[\"a\",\"b\"]},"
+                   "\"Threat Name\":\"Tool:EICAR\"}}}";
+  const char *r = "title: t\nlogsource: {category: process_creation, product: windows}\ndetection:\n"
+                  "  s: {Image|endswith: '\\whoami.exe', Provider_Name: Microsoft-Windows-Sysmon}\n  condition: s\n";
+  assert_int_equal(matches(r, ev, true), 1);
+  /* the evtx pipeline restricts a process_creation rule to Sysmon 1 / Security 4688 */
+  const char *ev11 = "{\"Event\":{\"System\":{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"},"
+                     "\"EventData\":{\"Image\":\"C:\\\\whoami.exe\"}}}";
+  assert_int_equal(matches(r, ev11, true), 0);
+  /* full paths, #text, names without spaces (a rule with no product applies) */
+  YES("title: t\nlogsource: {category: test}\ndetection:\n"
+      "  s: {Event.System.EventID: 1, Data: b, ThreatName|endswith: EICAR}\n  condition: s\n",
+      ev);
+  /* a rule for another product never fires on a Windows event */
+  NO("title: t\nlogsource: {product: linux}\ndetection:\n  s: {Image|endswith: whoami.exe}\n  condition: s\n", ev);
+}
+
+static void test_json_parsing(void **state) {
+  (void)state;
+  SgJDoc d = {0};
+  size_t off;
+  const char *err;
+  const char *good = "{\"a\":\"x\\u00e9\\ud83d\\ude00\",\"b\":[1,2],\"c\":{\"#attributes\":{\"N\":\"v\"}}}";
+  assert_true(sg_json_parse(&d, good, strlen(good), &off, &err));
+  assert_int_equal(d.n, 4);
+  assert_string_equal(d.text + d.leaves[0].val, "x\xc3\xa9\xf0\x9f\x98\x80");
+  assert_string_equal(d.text + d.leaves[3].name, "c_N");
+  assert_string_equal(d.text + d.leaves[3].path, "c.#attributes.N");
+  static const char *const bad[] = {"{\"a\":}", "{\"a\":1", "{\"a\":\"x}", "{\"a\":tru}", "{\"a\":01x}", "{\"a\":1}}", "{a:1}"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    if (sg_json_parse(&d, bad[i], strlen(bad[i]), &off, &err)) fail_msg("accepted %s", bad[i]);
+  /* nesting limit */
+  SgBuf deep = {0};
+  for (int i = 0; i < 500; i++) sg_buf_cat(&deep, "{\"a\":");
+  sg_buf_cat(&deep, "1");
+  for (int i = 0; i < 500; i++) sg_buf_catc(&deep, '}');
+  assert_false(sg_json_parse(&d, deep.data, deep.len, &off, &err));
+  assert_string_equal(err, "nesting too deep");
+  sg_buf_free(&deep);
+  /* duplicate keys: both values are kept and both can match */
+  const char *dup = "{\"A\":\"one\",\"A\":\"two\"}";
+  assert_true(sg_json_parse(&d, dup, strlen(dup), &off, &err));
+  assert_int_equal(d.n, 2);
+  YES(RULE("  s: {A: two}\n  condition: s\n"), dup);
+  /* invalid UTF-8 and huge strings do not break matching */
+  YES(RULE("  s: {A|contains: abc}\n  condition: s\n"), "{\"A\": \"\xff\xfe abc \xc3\"}");
+  SgBuf huge = {0};
+  sg_buf_cat(&huge, "{\"A\": \"");
+  for (int i = 0; i < 200000; i++) sg_buf_cat(&huge, "xxxxx");
+  sg_buf_cat(&huge, "needle\"}");
+  YES(RULE("  s: {A|endswith: needle}\n  condition: s\n"), huge.data);
+  sg_buf_free(&huge);
+  sg_jdoc_free(&d);
+}
+
+/* The reader over a stream: shapes, line numbers, malformed documents. */
+static void test_stream_shapes(void **state) {
+  (void)state;
+  static const struct {
+    const char *input;
+    const char *want; /* D = document at line N, B = bad at line N */
+  } cases[] = {
+      {"{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n", "D1 D2 D4"},
+      {"[{\"a\":1},\n {\"a\":2}]", "D1 D2"},
+      {"{\n \"a\": 1\n}\n{\n \"a\": 2\n}", "D1 D4"},
+      {"{\"a\":1}{\"a\":2}", "D1 D1"},
+      /* JSON lines: an unclosed object is still that line's document (the parser rejects it) */
+      {"{\"a\":1}\nnot json\n{\"a\":2\n{\"a\":3}\n", "D1 B2 D3 D4"},
+      /* multi-line objects: an unclosed one is reported at the end */
+      {"{\n\"a\":1\n}\n{\n\"a\":2\n", "D1 B4"},
+      {"{\"a\":1}\n{\"a\":\"unterminated", "D1 D2"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    FILE *f = fmemopen((void *)cases[i].input, strlen(cases[i].input), "r");
+    SgJReader r;
+    sg_jreader_init(&r, f);
+    SgBuf got = {0};
+    const char *doc, *msg;
+    size_t len, line;
+    SgJNext k;
+    while ((k = sg_jreader_next(&r, &doc, &len, &line, &msg)) != SG_J_END)
+      sg_buf_catf(&got, "%s%c%zu", got.len ? " " : "", k == SG_J_DOC ? 'D' : 'B', line);
+    if (strcmp(sg_buf_cstr(&got), cases[i].want)) fail_msg("case %zu: got '%s', want '%s'", i, got.data, cases[i].want);
+    sg_buf_free(&got);
+    sg_jreader_free(&r);
+    fclose(f);
+  }
+}
+
+/* The CLI on a file with malformed lines: reported with file:line, skipped. */
+static void test_cli_bad_lines(void **state) {
+  (void)state;
+  char path[] = "/tmp/sigmacc-events-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  const char *text = "{\"A\":\"hit\"}\n{broken\n{\"A\":\"miss\"}\n{\"A\":\"HIT\"}\n";
+  assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+  close(fd);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' eval -r tests/ast/06_keyword_scalar.yml --fields A '%s' 2>&1 >/dev/null; "
+           "printf 'title: t\\nlogsource: {product: x}\\ndetection:\\n  s: {A: hit}\\n  condition: s\\n' > '%s.yml'; "
+           "'%s' eval --stats -r '%s.yml' --fields A '%s'",
+           SIGMACC_BIN, path, path, SIGMACC_BIN, path, path);
+  int rc;
+  char *out = run(cmd, &rc);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(out, ":2: error: malformed JSON event"));
+  assert_non_null(strstr(out, "\"line\":1,\"fields\":{\"A\":\"hit\"}"));
+  assert_non_null(strstr(out, "\"line\":4,\"fields\":{\"A\":\"HIT\"}"));
+  assert_null(strstr(out, "miss\"}}"));
+  free(out);
+  remove(path);
+  snprintf(cmd, sizeof cmd, "%s.yml", path);
+  remove(cmd);
+}
+
+/* Every SigmaHQ regression event fires the rule its info.yml names. */
+static void test_regression_events(void **state) {
+  (void)state;
+  const char *env = getenv("SIGMACC_CORPUS");
+  char corpus[1024], ref[1100];
+  snprintf(corpus, sizeof corpus, "%s", env ? env : SIGMACC_SOURCE_DIR "/../shared/sigmahq");
+  snprintf(ref, sizeof ref, "%s/../reference/regression", corpus);
+  struct stat st;
+  if (stat(ref, &st) != 0) skip();
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s/..' && fail=0; n=0; "
+           "find reference/regression -name '*.json' | sort | xargs cat > /tmp/sigmacc-reg-$$.json; "
+           "'%s' eval -s -r sigmahq/rules -r sigmahq/rules-emerging-threats -r sigmahq/rules-threat-hunting "
+           "-r sigmahq/rules-compliance -r sigmahq/rules-placeholder --fields EventID /tmp/sigmacc-reg-$$.json "
+           "> /tmp/sigmacc-reg-$$.out 2>/dev/null; "
+           "for info in $(find reference/regression -name info.yml | sort); do n=$((n+1)); "
+           "id=$(sed -n 's/^ *- id: //p' $info | head -1); "
+           "grep -q \"\\\"id\\\":\\\"$id\\\"\" /tmp/sigmacc-reg-$$.out || { echo MISSING $id; fail=$((fail+1)); }; done; "
+           "echo \"events $n missing $fail other $(grep -c . /tmp/sigmacc-reg-$$.out)\"; rm -f /tmp/sigmacc-reg-$$.*",
+           corpus, SIGMACC_BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  unsigned n = 0, missing = 1, hits = 0;
+  const char *line = strstr(out, "events ");
+  if (!line || sscanf(line, "events %u missing %u other %u", &n, &missing, &hits) != 3) fail_msg("%s", out);
+  printf("regression: %u event folders, %u missing, %u matches in total\n", n, missing, hits);
+  if (missing || n < 90) fail_msg("%s", out);
+  free(out);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_strings),        cmocka_unit_test(test_case_folding_unicode),
+      cmocka_unit_test(test_cased),          cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_null_exists_bool), cmocka_unit_test(test_regex),
+      cmocka_unit_test(test_cidr),           cmocka_unit_test(test_fieldref),
+      cmocka_unit_test(test_keywords),       cmocka_unit_test(test_timestamp_parts),
+      cmocka_unit_test(test_encodings_and_all), cmocka_unit_test(test_evtx_shape),
+      cmocka_unit_test(test_json_parsing),   cmocka_unit_test(test_stream_shapes),
+      cmocka_unit_test(test_cli_bad_lines),  cmocka_unit_test(test_regression_events),
+  };
+  return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
+}
