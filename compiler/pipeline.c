@@ -1611,7 +1611,8 @@ static void list_map(Ctx *c, SgStrList *l, const PItem *it) {
   SgStrList out = {0};
   out.v = sg_arena_alloc(c->a, (total + 1) * sizeof *out.v);
   out.locs = sg_arena_alloc(c->a, (total + 1) * sizeof *out.locs);
-  if (!out.v || !out.locs) {
+  out.from = sg_arena_alloc(c->a, (total + 1) * sizeof *out.from);
+  if (!out.v || !out.locs || !out.from) {
     c->oom = true;
     return;
   }
@@ -1634,6 +1635,7 @@ static void list_map(Ctx *c, SgStrList *l, const PItem *it) {
         return;
       }
       out.locs[out.n] = l->locs ? l->locs[i] : (SgLoc){0};
+      out.from[out.n] = l->from && l->from[i] ? l->from[i] : name != f ? f : NULL;
       out.v[out.n++] = name;
     }
   }
@@ -1649,7 +1651,8 @@ static void fields_edit(Ctx *c, const PItem *it) {
   SgStrList out = {0};
   out.v = sg_arena_alloc(c->a, (f->n + it->list.n + 1) * sizeof *out.v);
   out.locs = sg_arena_alloc(c->a, (f->n + it->list.n + 1) * sizeof *out.locs);
-  if (!out.v || !out.locs) {
+  out.from = sg_arena_alloc(c->a, (f->n + it->list.n + 1) * sizeof *out.from);
+  if (!out.v || !out.locs || !out.from) {
     c->oom = true;
     return;
   }
@@ -1659,6 +1662,7 @@ static void fields_edit(Ctx *c, const PItem *it) {
       removed |= !strcmp(it->list.v[k], f->v[i]);
     if (removed) continue;
     out.locs[out.n] = f->locs ? f->locs[i] : (SgLoc){0};
+    out.from[out.n] = f->from ? f->from[i] : NULL;
     out.v[out.n++] = f->v[i];
   }
   for (size_t k = 0; it->t == T_ADD_FIELD && k < it->list.n; k++) {

@@ -276,6 +276,7 @@ typedef enum SgDocKind { SG_DOC_RULE, SG_DOC_CORRELATION, SG_DOC_FILTER } SgDocK
 typedef struct SgStrList {
   const char **v;
   SgLoc *locs;
+  const char **from; /* names before a pipeline mapping (NULL: unchanged) */
   size_t n;
 } SgStrList;
 
@@ -413,6 +414,10 @@ bool sg_str_is_plain(const SgStr *s); /* no wildcard or placeholder */
 bool sg_str_has_wildcard(const SgStr *s);
 char *sg_str_flat(SgArena *a, const SgStr *s, size_t *len); /* literal bytes only */
 bool sg_cidr_parse(const char *s, SgCidr *out);
+/* Unicode-aware case folding: ASCII, Latin-1, Latin Extended-A, Greek and
+ * Cyrillic letters to lower case; `out` holds `n` bytes (folding never
+ * changes the length; out may be s). */
+void sg_fold(char *out, const char *s, size_t n);
 bool sg_num_parse(const char *s, size_t n, SgNum *out);
 
 /* Debug dump of a boolean tree, one node per line, used by `convert -t ast`. */

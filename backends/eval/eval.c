@@ -19,61 +19,6 @@
 
 #include "front.h"
 
-/* ==== Case folding ================================================================= */
-
-static uint32_t fold_cp(uint32_t c) {
-  if (c >= 'A' && c <= 'Z') return c + 32;
-  if (c < 0xC0) return c;
-  if (c <= 0xDE) return c == 0xD7 ? c : c + 32;
-  if (c >= 0x100 && c <= 0x17F) {
-    if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
-    if (c == 0x178) return 0xFF;
-    bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-    return odd_upper ? (c % 2 ? c + 1 : c) : (c % 2 ? c : c + 1);
-  }
-  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;
-  if (c == 0x386) return 0x3AC;
-  if (c >= 0x388 && c <= 0x38A) return c + 37;
-  if (c == 0x38C) return 0x3CC;
-  if (c == 0x38E || c == 0x38F) return c + 63;
-  if (c >= 0x410 && c <= 0x42F) return c + 32;
-  if (c >= 0x400 && c <= 0x40F) return c + 80;
-  if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF)) return c % 2 ? c : c + 1;
-  return c;
-}
-
-void sg_fold(char *out, const char *s, size_t n) {
-  for (size_t i = 0; i < n;) {
-    if (i + 8 <= n) { /* eight ASCII bytes at once */
-      uint64_t x;
-      memcpy(&x, s + i, 8);
-      if (!(x & 0x8080808080808080ull)) {
-        uint64_t ge_a = x + 0x0101010101010101ull * (0x80 - 'A');
-        uint64_t gt_z = x + 0x0101010101010101ull * (0x80 - 'Z' - 1);
-        x |= ((ge_a ^ gt_z) & 0x8080808080808080ull) >> 2;
-        memcpy(out + i, &x, 8);
-        i += 8;
-        continue;
-      }
-    }
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x80) {
-      out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-      i++;
-    } else if ((c & 0xE0) == 0xC0 && i + 1 < n && ((unsigned char)s[i + 1] & 0xC0) == 0x80) {
-      uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | ((unsigned char)s[i + 1] & 0x3F);
-      uint32_t f = fold_cp(cp); /* stays in the 2-byte range */
-      out[i] = (char)(0xC0 | (f >> 6));
-      out[i + 1] = (char)(0x80 | (f & 0x3F));
-      i += 2;
-    } else {
-      out[i] = (char)c;
-      i++;
-    }
-  }
-}
-
-
 /* ==== Compiled rules ================================================================ */
 
 typedef enum PatKind { P_EXACT, P_PREFIX, P_SUFFIX, P_CONTAINS, P_ANY, P_GLOB } PatKind;

@@ -30,9 +30,4 @@ SgStatus sg_eval_prepare(SgEvaluator *e);
 size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits);
 size_t sg_eval_rule_count(const SgEvaluator *e);
 
-/* Unicode-aware case folding used by the evaluator (exposed for tests):
- * folds ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic letters to lower
- * case; `out` must hold `n` bytes (folding never changes the length). */
-void sg_fold(char *out, const char *s, size_t n);
-
 #endif

@@ -1,0 +1,553 @@
+/* aql.c - IBM QRadar AQL target: resolved boolean tree -> AQL WHERE clause,
+ * wrapped by the output format (default SELECT, bare where, the detection
+ * layout of the QRadar target query, json).
+ *
+ * Built-in Ariel columns and expressions are bare, every other property is
+ * double-quoted. Sigma's case-insensitive default becomes ILIKE/IMATCHES
+ * (LIKE/IN when a value has no letters, or is `cased`). NOT goes into single
+ * predicates (NOT LIKE, NOT IN, IS NOT NULL); because SQL's NOT drops rows
+ * where the property is NULL while Sigma's `not` keeps events without the
+ * field, a negated predicate is guarded with `IS NULL OR` unless an AND
+ * around it already requires the field.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "front.h"
+#include "pipeline.h"
+#include "text_query.h"
+
+typedef struct Aql {
+  const SgConvCtx *c;
+  const SgRule *r;
+  SgDiags *d;
+  SgStatus st;
+} Aql;
+
+/* Fields guaranteed non-NULL by the AND conjuncts around a node. */
+typedef struct Guards {
+  const char *v[64];
+  size_t n;
+} Guards;
+
+/* ---- Names and literals --------------------------------------------------------- */
+
+static const char *const builtin_columns[] = {
+    "sourceip",       "destinationip", "sourceport",        "destinationport", "username",     "starttime",
+    "endtime",        "devicetime",    "devicetype",        "logsourceid",     "qid",          "category",
+    "highlevelcategory", "magnitude",  "severity",          "credibility",     "relevance",    "eventcount",
+    "protocolid",     "payload",       "identityip",        "identityhostname", "sourcemac",   "destinationmac",
+    "sourcev6",       "destinationv6", "domainid",          "eventdirection",  "hasidentity",  "hasoffense",
+    "processorid",    "postnatdestinationip", "postnatsourceip", "isCREevent", "creEventlist", "sourcebytes",
+    "destinationbytes", "sourcepackets", "destinationpackets", "flowtype",     "applicationid", NULL};
+
+static bool is_builtin(const Aql *a, const char *f) {
+  if (strchr(f, '(')) return true; /* an expression, e.g. QIDNAME(qid) */
+  for (int i = 0; builtin_columns[i]; i++)
+    if (!strcasecmp_ascii(builtin_columns[i], f)) return true;
+  /* a site pipeline may declare more bare columns: set_state aql_columns */
+  const SgYNode *cols = a->c->state ? sg_state_get(a->c->state, "aql_columns") : NULL;
+  for (size_t i = 0; cols && i < (cols->kind == SG_Y_SEQ ? cols->n : 1); i++) {
+    const SgYNode *x = cols->kind == SG_Y_SEQ ? cols->items[i] : cols;
+    if (x->kind == SG_Y_SCALAR && !strcasecmp_ascii(x->text, f)) return true;
+  }
+  return false;
+}
+
+static void field(const Aql *a, SgBuf *b, const char *f) {
+  if (is_builtin(a, f)) {
+    sg_buf_cat(b, f);
+    return;
+  }
+  sg_buf_catc(b, '"');
+  for (const char *p = f; *p; p++) {
+    if (*p == '"') sg_buf_catc(b, '"');
+    sg_buf_catc(b, *p);
+  }
+  sg_buf_catc(b, '"');
+}
+
+static void quoted(SgBuf *b, const char *s, size_t n) {
+  sg_buf_catc(b, '\'');
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '\'') sg_buf_catc(b, '\'');
+    sg_buf_catc(b, s[i]);
+  }
+  sg_buf_catc(b, '\'');
+}
+
+static bool has_letters(const SgStr *s) {
+  for (uint32_t i = 0; i < s->nparts; i++)
+    for (size_t j = 0; s->parts[i].kind == SG_PART_LIT && j < s->parts[i].n; j++) {
+      unsigned char c = (unsigned char)s->parts[i].s[j];
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) return true;
+    }
+  return false;
+}
+
+/* LIKE pattern of a Sigma string: * -> %, ? -> _. */
+static void like_pattern(SgBuf *b, const SgStr *s, bool fold) {
+  SgBuf raw = {0};
+  for (uint32_t i = 0; i < s->nparts; i++) {
+    const SgPart *p = &s->parts[i];
+    if (p->kind == SG_PART_STAR) {
+      sg_buf_catc(&raw, '%');
+    } else if (p->kind == SG_PART_QMARK) {
+      sg_buf_catc(&raw, '_');
+    } else if (p->kind == SG_PART_LIT) {
+      size_t at = raw.len;
+      sg_buf_catn(&raw, p->s, p->n);
+      if (fold && raw.data) sg_fold(raw.data + at, raw.data + at, p->n);
+    }
+  }
+  quoted(b, raw.data ? raw.data : "", raw.len);
+  sg_buf_free(&raw);
+}
+
+/* A Sigma regex searches; AQL MATCHES must match the whole value. */
+static void search_regex(SgBuf *b, const char *pat, size_t n, unsigned flags) {
+  SgBuf re = {0};
+  sg_buf_cat(&re, "[\\s\\S]*(?");
+  if (flags & SG_RE_M) sg_buf_catc(&re, 'm');
+  if (flags & SG_RE_S) sg_buf_catc(&re, 's');
+  sg_buf_catc(&re, ':');
+  sg_buf_catn(&re, pat, n);
+  sg_buf_cat(&re, ")[\\s\\S]*");
+  quoted(b, re.data, re.len);
+  sg_buf_free(&re);
+}
+
+/* ---- Predicates ---------------------------------------------------------------------- */
+
+static bool guarded(const Guards *g, const char *f) {
+  for (size_t i = 0; f && i < g->n; i++)
+    if (!strcmp(g->v[i], f)) return true;
+  return false;
+}
+
+static void lhs(const Aql *a, SgBuf *b, const SgMatch *m) {
+  if (m->field)
+    field(a, b, m->field);
+  else
+    sg_buf_cat(b, "UTF8(payload)");
+}
+
+/* `neg` renders the predicate's negation (NOT pushed in). */
+static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards *g) {
+  const SgMatch *m = &n->m;
+  const SgValue *v = &m->v;
+  if (m->tspart) {
+    a->st = sg_tq_unsupported(a->d, n, "QRadar AQL", "a timestamp part comparison");
+    return;
+  }
+  const SgPart *ph = sg_tq_placeholder(v);
+  if (ph) {
+    sg_diag(a->d, SG_D_UNSUPPORTED, n->loc,
+            "placeholder %%%.*s%% is not resolved (add a value_placeholders or query_expression_placeholders pipeline)",
+            (int)ph->n, ph->s);
+    a->st = SG_ERR_UNSUPPORTED;
+    return;
+  }
+  if (v->kind == SG_V_EXPR) {
+    if (neg) sg_buf_cat(b, "NOT (");
+    for (const char *p = v->str.parts[0].s; *p; p++) {
+      if (!strncmp(p, "{field}", 7)) {
+        lhs(a, b, m);
+        p += 6;
+      } else {
+        sg_buf_catc(b, *p);
+      }
+    }
+    if (neg) sg_buf_catc(b, ')');
+    return;
+  }
+  /* null-ness tests need no guard */
+  if ((m->op == SG_OP_EQ && v->kind == SG_V_NULL) || m->op == SG_OP_EXISTS) {
+    bool is_null = (m->op == SG_OP_EQ) != neg;
+    lhs(a, b, m);
+    sg_buf_cat(b, is_null ? " IS NULL" : " IS NOT NULL");
+    return;
+  }
+  bool guard = neg && m->field && !guarded(g, m->field);
+  if (guard) {
+    sg_buf_catc(b, '(');
+    field(a, b, m->field);
+    sg_buf_cat(b, " IS NULL OR ");
+  }
+  switch (m->op) {
+  case SG_OP_EQ:
+    if (v->kind == SG_V_NUM || v->kind == SG_V_BOOL) {
+      lhs(a, b, m);
+      sg_buf_cat(b, neg ? " <> " : " = ");
+      sg_buf_cat(b, v->kind == SG_V_NUM ? v->num.text : v->b ? "true" : "false");
+    } else if (m->field) {
+      bool ci = !m->cased && has_letters(&v->str);
+      lhs(a, b, m);
+      if (sg_tq_str_has_literal(&v->str, '%') || sg_tq_str_has_literal(&v->str, '_')) {
+        /* LIKE has no escape for literal % and _: an exact regex instead */
+        sg_buf_cat(b, neg ? " NOT " : " ");
+        sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
+        SgBuf re = {0};
+        sg_tq_str_regex(&re, &v->str, true);
+        quoted(b, re.data ? re.data : "", re.len);
+        sg_buf_free(&re);
+      } else {
+        sg_buf_cat(b, neg ? " NOT " : " ");
+        sg_buf_cat(b, ci ? "ILIKE " : "LIKE ");
+        like_pattern(b, &v->str, false);
+      }
+    } else { /* keyword: anywhere in the payload */
+      SgStr w;
+      SgArena tmp;
+      sg_arena_init(&tmp);
+      bool ci = !m->cased && has_letters(&v->str);
+      if (sg_str_wrap(&tmp, &v->str, true, true, &w) == SG_OK) {
+        lhs(a, b, m);
+        if (sg_tq_str_has_literal(&w, '%') || sg_tq_str_has_literal(&w, '_')) {
+          sg_buf_cat(b, neg ? " NOT " : " ");
+          sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
+          SgBuf re = {0};
+          sg_tq_str_regex(&re, &w, true);
+          quoted(b, re.data ? re.data : "", re.len);
+          sg_buf_free(&re);
+        } else {
+          sg_buf_cat(b, neg ? " NOT " : " ");
+          sg_buf_cat(b, ci ? "ILIKE " : "LIKE ");
+          like_pattern(b, &w, false);
+        }
+      }
+      sg_arena_free(&tmp);
+    }
+    break;
+  case SG_OP_RE:
+    lhs(a, b, m);
+    sg_buf_cat(b, neg ? " NOT " : " ");
+    sg_buf_cat(b, (v->re.flags & SG_RE_I) ? "IMATCHES " : "MATCHES ");
+    search_regex(b, v->re.pat, v->re.len, v->re.flags);
+    break;
+  case SG_OP_CIDR:
+    if (neg) sg_buf_cat(b, "NOT ");
+    sg_buf_cat(b, "INCIDR(");
+    quoted(b, v->cidr.text, strlen(v->cidr.text));
+    sg_buf_cat(b, ", ");
+    field(a, b, m->field);
+    sg_buf_catc(b, ')');
+    break;
+  case SG_OP_LT:
+  case SG_OP_LTE:
+  case SG_OP_GT:
+  case SG_OP_GTE: {
+    static const char *const ops[] = {" < ", " <= ", " > ", " >= "}, *const nops[] = {" >= ", " > ", " <= ", " < "};
+    int i = m->op - SG_OP_LT;
+    field(a, b, m->field);
+    sg_buf_cat(b, neg ? nops[i] : ops[i]);
+    sg_buf_cat(b, v->num.text);
+    break;
+  }
+  case SG_OP_FIELDREF: {
+    const char *other = v->str.parts[0].s;
+    if (!m->cased) sg_buf_cat(b, "LOWER(");
+    field(a, b, m->field);
+    if (!m->cased) sg_buf_catc(b, ')');
+    sg_buf_cat(b, neg ? " <> " : " = ");
+    if (!m->cased) sg_buf_cat(b, "LOWER(");
+    field(a, b, other);
+    if (!m->cased) sg_buf_catc(b, ')');
+    break;
+  }
+  default:
+    a->st = sg_tq_unsupported(a->d, n, "QRadar AQL",
+                              "'fieldref' with contains, startswith or endswith (AQL has no substring test between "
+                              "two properties)");
+    break;
+  }
+  if (guard) sg_buf_catc(b, ')');
+}
+
+/* IN list: exact values; case-insensitive strings compare LOWER(field). */
+static bool in_ok(const SgNode *k, void *arg) {
+  (void)arg;
+  if (k->m.v.kind == SG_V_NUM) return true;
+  const SgStr *s = &k->m.v.str;
+  return sg_str_is_plain(s);
+}
+
+static void in_list(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards *g) {
+  bool ci = false;
+  for (uint32_t i = 0; i < n->nkids; i++) {
+    const SgMatch *m = &n->kids[i]->m;
+    if (m->v.kind == SG_V_STR && !m->cased && has_letters(&m->v.str)) ci = true;
+  }
+  const char *f = n->kids[0]->m.field;
+  bool guard = neg && !guarded(g, f);
+  if (guard) {
+    sg_buf_catc(b, '(');
+    field(a, b, f);
+    sg_buf_cat(b, " IS NULL OR ");
+  }
+  if (ci) sg_buf_cat(b, "LOWER(");
+  field(a, b, f);
+  if (ci) sg_buf_catc(b, ')');
+  sg_buf_cat(b, neg ? " NOT IN (" : " IN (");
+  for (uint32_t i = 0; i < n->nkids; i++) {
+    const SgValue *v = &n->kids[i]->m.v;
+    if (i) sg_buf_cat(b, ", ");
+    if (v->kind == SG_V_NUM && ci)
+      quoted(b, v->num.text, strlen(v->num.text)); /* compared with LOWER(...): a string */
+    else if (v->kind == SG_V_NUM)
+      sg_buf_cat(b, v->num.text);
+    else
+      like_pattern(b, &v->str, ci);
+  }
+  sg_buf_catc(b, ')');
+  if (guard) sg_buf_catc(b, ')');
+}
+
+/* ---- Boolean structure --------------------------------------------------------------- */
+
+static void expr(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards *g);
+
+/* Fields the kids of a conjunction (rendered with polarity `neg`) require to
+ * be non-NULL: a positive predicate, or a negated null test. */
+static void add_guards(const SgNode *and, bool neg, Guards *g) {
+  for (uint32_t i = 0; i < and->nkids && g->n < 64; i++) {
+    const SgNode *k = and->kids[i];
+    bool kneg = neg;
+    while (k->kind == SG_N_NOT) {
+      kneg = !kneg;
+      k = k->kids[0];
+    }
+    if (k->kind != SG_N_MATCH || !k->m.field || k->m.v.kind == SG_V_EXPR) continue;
+    bool null_test = (k->m.op == SG_OP_EQ && k->m.v.kind == SG_V_NULL);
+    bool exists = k->m.op == SG_OP_EXISTS;
+    if ((null_test && kneg) || (exists && !kneg) || (!null_test && !exists && !kneg)) g->v[g->n++] = k->m.field;
+  }
+}
+
+static bool in_list_node(const SgNode *n) { return sg_tq_is_in_list(n, in_ok, NULL); }
+
+/* A kid of a `parent` conjunction/disjunction, parenthesised when it renders
+ * as the other connective. */
+static void group(Aql *a, SgBuf *b, const SgNode *kid, bool neg, const Guards *g, SgNodeKind parent) {
+  const SgNode *k = kid;
+  bool kneg = neg;
+  while (k->kind == SG_N_NOT) {
+    kneg = !kneg;
+    k = k->kids[0];
+  }
+  SgNodeKind as = k->kind == SG_N_AND || k->kind == SG_N_OR ? ((k->kind == SG_N_AND) != kneg ? SG_N_AND : SG_N_OR) : k->kind;
+  bool paren = (as == SG_N_AND || as == SG_N_OR) && !in_list_node(k) && as != parent;
+  if (paren) sg_buf_catc(b, '(');
+  expr(a, b, kid, neg, g);
+  if (paren) sg_buf_catc(b, ')');
+}
+
+static void expr(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards *g) {
+  switch (n->kind) {
+  case SG_N_MATCH: predicate(a, b, n, neg, g); return;
+  case SG_N_TRUE: sg_buf_cat(b, neg ? "1 = 0" : "1 = 1"); return;
+  case SG_N_FALSE: sg_buf_cat(b, neg ? "1 = 1" : "1 = 0"); return;
+  case SG_N_NOT: expr(a, b, n->kids[0], !neg, g); return;
+  case SG_N_OR:
+    if (in_list_node(n)) {
+      in_list(a, b, n, neg, g);
+      return;
+    }
+    /* fall through */
+  case SG_N_AND: {
+    /* NOT goes down to the predicates (De Morgan), where each one is guarded
+     * against NULL: a NOT over a group would turn a missing field into NULL */
+    SgNodeKind k = (n->kind == SG_N_AND) != neg ? SG_N_AND : SG_N_OR;
+    Guards inner = *g;
+    if (k == SG_N_AND) add_guards(n, neg, &inner);
+    for (uint32_t i = 0; i < n->nkids; i++) {
+      if (i) sg_buf_cat(b, k == SG_N_AND ? " AND " : " OR ");
+      group(a, b, n->kids[i], neg, &inner, k);
+    }
+    return;
+  }
+  }
+}
+
+typedef struct NodeList {
+  SgNode **v;
+  size_t n, cap;
+  bool oom;
+} NodeList;
+
+static void flatten(const SgNode *x, NodeList *l) {
+  if (x->kind == SG_N_AND) {
+    for (uint32_t i = 0; i < x->nkids; i++) flatten(x->kids[i], l);
+    return;
+  }
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    SgNode **v = realloc(l->v, cap * sizeof *v);
+    if (!v) {
+      l->oom = true;
+      return;
+    }
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = (SgNode *)x;
+}
+
+/* The top-level conjuncts (nested ANDs flattened), each rendered. */
+static SgStatus conjuncts(Aql *a, const SgNode *root, char ***out, size_t *n) {
+  NodeList l = {0};
+  flatten(root, &l);
+  *out = calloc(l.n + 1, sizeof **out);
+  *n = 0;
+  if (l.oom || !*out) {
+    free(l.v);
+    return SG_ERR_NOMEM;
+  }
+  SgNode all = {.kind = SG_N_AND, .kids = l.v, .nkids = (uint32_t)l.n};
+  Guards g = {.n = 0};
+  add_guards(&all, false, &g);
+  for (size_t i = 0; i < l.n; i++) {
+    SgBuf b = {0};
+    group(a, &b, l.v[i], false, &g, SG_N_AND);
+    (*out)[(*n)++] = b.data ? b.data : calloc(1, 1);
+  }
+  free(l.v);
+  return SG_OK;
+}
+
+static void free_list(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+/* ---- Output formats ------------------------------------------------------------------- */
+
+static const char *table(const Aql *a) {
+  const char *t = sg_conv_opt(a->c, "table", NULL);
+  if (t) return t;
+  const SgLogsource *ls = &a->r->logsource;
+  bool flows = (ls->product && (!strcmp(ls->product, "qflow") || !strcmp(ls->product, "ipfix"))) ||
+               (ls->service && !strcmp(ls->service, "netflow")) || (ls->category && !strcmp(ls->category, "flow"));
+  return flows ? "flows" : "events";
+}
+
+/* "24h" -> milliseconds; plain digits are milliseconds. 0 = invalid. */
+static unsigned long long window_ms(const char *w) {
+  char *end;
+  unsigned long long v = strtoull(w, &end, 10);
+  if (end == w) return 0;
+  switch (*end) {
+  case '\0': return v;
+  case 's': v *= 1000ull; break;
+  case 'm': v *= 60000ull; break;
+  case 'h': v *= 3600000ull; break;
+  case 'd': v *= 86400000ull; break;
+  default: return 0;
+  }
+  return end[1] ? 0 : v;
+}
+
+static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
+  const char *time_col = sg_conv_opt(a->c, "time_column", "DATEFORMAT(starttime, 'YYYY-MM-dd HH:mm:ss') AS EventTime");
+  const char *window = sg_conv_opt(a->c, "window", "24h");
+  const char *order = sg_conv_opt(a->c, "order_by", "starttime DESC");
+  const char *limit = sg_conv_opt(a->c, "limit", "500");
+  const SgStrList *fl = &a->r->fields;
+  sg_buf_cat(q, "SELECT ");
+  size_t cols = 0;
+  if (*time_col) {
+    sg_buf_cat(q, time_col);
+    cols++;
+  }
+  if (!fl->n) {
+    sg_buf_cat(q, cols ? ",\n       *" : "*");
+    cols++;
+  }
+  for (size_t i = 0; i < fl->n; i++) {
+    if (cols++) sg_buf_cat(q, ",\n       ");
+    const char *f = fl->v[i], *orig = fl->from ? fl->from[i] : NULL;
+    field(a, q, f);
+    if (strchr(f, '(')) { /* an expression gets the rule's name for it */
+      const char *alias = orig ? orig : f;
+      bool ident = (*alias >= 'A' && *alias <= 'Z') || (*alias >= 'a' && *alias <= 'z') || *alias == '_';
+      for (const char *p = alias; *p && ident; p++)
+        ident = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+      sg_buf_cat(q, " AS ");
+      if (ident)
+        sg_buf_cat(q, alias); /* an alias is bare, or single-quoted when it is not an identifier */
+      else
+        quoted(q, alias, strlen(alias));
+    }
+  }
+  sg_buf_catf(q, "\nFROM %s", table(a));
+  for (size_t i = 0; i < n; i++) sg_buf_catf(q, "%s%s", i ? "\n  AND " : "\nWHERE ", conj[i]);
+  if (*window && strcmp(window, "none")) {
+    unsigned long long ms = window_ms(window);
+    if (!ms) {
+      sg_diag(a->d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "window '%s' is not a duration such as 24h, 30m or 7d", window);
+      a->st = SG_ERR_USAGE;
+      return;
+    }
+    sg_buf_catf(q, "%sstarttime > (NOW() - %llu)", n ? "\n  AND " : "\nWHERE ", ms);
+  }
+  if (*order && strcmp(order, "none")) sg_buf_catf(q, "\nORDER BY %s", order);
+  if (*limit && strcmp(limit, "none")) sg_buf_catf(q, "\nLIMIT %s", limit);
+}
+
+static SgStatus aql_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
+  Aql a = {c, r, d, SG_OK};
+  if (r->kind == SG_DOC_CORRELATION) {
+    sg_diag(d, SG_D_UNSUPPORTED, r->loc, "QRadar AQL target: correlation rules are not supported yet");
+    return SG_ERR_UNSUPPORTED;
+  }
+  for (size_t i = 0; i < r->nconds && a.st == SG_OK; i++) {
+    if (!r->conds[i].root) continue;
+    char **conj;
+    size_t n;
+    if (conjuncts(&a, r->conds[i].root, &conj, &n)) return SG_ERR_NOMEM;
+    SgBuf q = {0};
+    if (!strcmp(c->format, "detection")) {
+      detection(&a, conj, n, &q);
+    } else {
+      bool where = !strcmp(c->format, "where");
+      if (!where) sg_buf_catf(&q, "SELECT * FROM %s WHERE ", table(&a));
+      for (size_t k = 0; k < n; k++) sg_buf_catf(&q, "%s%s", k ? " AND " : "", conj[k]);
+    }
+    free_list(conj, n);
+    if (a.st == SG_OK) a.st = q.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, i, sg_buf_cstr(&q), q.len);
+    sg_buf_free(&q);
+  }
+  return a.st;
+}
+
+static void aql_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
+  if (!strcmp(c->format, "json")) {
+    sg_tq_finish_json(q, out);
+    return;
+  }
+  for (size_t i = 0; i < q->n; i++) {
+    if (i) sg_buf_catc(out, '\n');
+    sg_buf_cat(out, q->v[i].text);
+    sg_buf_catc(out, '\n');
+  }
+}
+
+static const char *const formats[] = {"default", "where", "detection", "json", NULL};
+static const char *const format_help[] = {
+    "SELECT * FROM events|flows WHERE ...",
+    "the WHERE condition only (QRadar rule tests, building blocks)",
+    "the detection layout: time column, fields, time window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
+    "one JSON object per query: id, title, level, condition, query",
+};
+static const char *const format_options[] = {"table", "", "table time_column window order_by limit", "table"};
+
+const SgTarget sg_target_aql = {
+    .name = "aql",
+    .alias = "qradar",
+    .description = "IBM QRadar AQL (Ariel Query Language)",
+    .formats = formats,
+    .format_help = format_help,
+    .format_options = format_options,
+    .convert = aql_convert,
+    .finish = aql_finish,
+};
