@@ -539,6 +539,7 @@ static const char *const format_help[] = {
     "the detection layout: time column, fields, time window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
     "one JSON object per query: id, title, level, condition, query",
 };
+static const char *const format_ext[] = {".aql", ".aql", ".aql", ".jsonl"};
 static const char *const format_options[] = {"table", "", "table time_column window order_by limit", "table"};
 
 const SgTarget sg_target_aql = {
@@ -548,6 +549,7 @@ const SgTarget sg_target_aql = {
     .formats = formats,
     .format_help = format_help,
     .format_options = format_options,
+    .format_ext = format_ext,
     .convert = aql_convert,
     .finish = aql_finish,
 };

@@ -49,6 +49,7 @@ typedef struct SgTarget {
   const char *const *format_help; /* one line per format */
   const char *const *format_options; /* per format: the -O keys it takes (space-separated;
                                         "prefix." takes any key with that prefix) */
+  const char *const *format_ext;  /* per format: file extension for --check/--update */
   const char *default_pipeline;   /* built-in pipeline applied by default, or NULL */
   bool any_pipeline;              /* skip the allowed_backends check (debug targets) */
   /* Convert every condition of `r`; append one SgQuery per condition. */

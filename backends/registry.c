@@ -74,6 +74,7 @@ static void ast_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 static const char *const ast_formats[] = {"default", NULL};
 static const char *const ast_format_help[] = {"one node per line, two spaces of indent per level"};
 static const char *const ast_format_options[] = {""};
+static const char *const ast_format_ext[] = {".ast"};
 
 const SgTarget sg_target_ast = {
     .name = "ast",
@@ -81,6 +82,7 @@ const SgTarget sg_target_ast = {
     .formats = ast_formats,
     .format_help = ast_format_help,
     .format_options = ast_format_options,
+    .format_ext = ast_format_ext,
     .any_pipeline = true,
     .convert = ast_convert,
     .finish = ast_finish,

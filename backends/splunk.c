@@ -579,6 +579,7 @@ static const char *const format_help[] = {
     "tstats over a CIM data model (needs -p splunk_cim)",
     "one JSON object per query: id, title, level, condition, query",
 };
+static const char *const format_ext[] = {".spl", ".conf", ".spl", ".jsonl"};
 static const char *const format_options[] = {"", "min_time max_time default. stanza.", "", ""};
 
 const SgTarget sg_target_splunk = {
@@ -587,6 +588,7 @@ const SgTarget sg_target_splunk = {
     .formats = formats,
     .format_help = format_help,
     .format_options = format_options,
+    .format_ext = format_ext,
     .convert = spl_convert,
     .finish = spl_finish,
 };

@@ -8,6 +8,7 @@
 
 typedef struct SgPaths {
   char **v;
+  size_t *rel; /* offset of the path relative to its argument (a directory, or the file's folder) */
   size_t n, cap;
 } SgPaths;
 

@@ -11,6 +11,7 @@
 
 #include "../backends/backend.h"
 #include "cli.h"
+#include "cli_golden.h"
 #include "pipeline.h"
 
 static const char convert_usage[] =
@@ -23,6 +24,9 @@ static const char convert_usage[] =
     "  -O, --option       backend option key=value (repeatable)\n"
     "  -s, --skip-unsupported  report rules that cannot be converted, convert the rest, exit 0\n"
     "  -o, --output       write the output to a file instead of stdout\n"
+    "  --check DIR        compare each rule file's output with DIR/<relative path>.<ext>;\n"
+    "                     print a diff for each difference, list missing and extra files, exit 1\n"
+    "  --update DIR       write those files instead (the explicit golden update)\n"
     "  --json-diagnostics diagnostics as JSON lines on stderr\n";
 
 int sg_cli_list_targets(void) {
@@ -80,7 +84,8 @@ int sg_cli_list_pipelines(void) {
 }
 
 typedef struct ConvArgs {
-  const char *target, *format, *output;
+  const char *target, *format, *output, *golden;
+  bool update;
   const char **pipelines;
   size_t npipelines;
   SgOption *opts;
@@ -126,6 +131,13 @@ static int parse_args(int argc, char **argv, ConvArgs *a) {
       }
       a->opts[a->nopts].key = strndup(v, (size_t)(eq - v));
       a->opts[a->nopts++].value = eq + 1;
+    } else if (!strcmp(s, "--check") || !strcmp(s, "--update")) {
+      if (a->golden) {
+        fprintf(stderr, "sigmacc convert: give one --check or --update\n");
+        return 2;
+      }
+      a->update = !strcmp(s, "--update");
+      if (!(a->golden = take(argc, argv, &i))) return 2;
     } else if (!strcmp(s, "-s") || !strcmp(s, "--skip-unsupported")) {
       a->skip = true;
     } else if (!strcmp(s, "--without-pipeline")) {
@@ -205,6 +217,24 @@ static SgStatus convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipeline
   return st;
 }
 
+/* Queries as the output format and the pipelines' finalizers join them. */
+static void render(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet *set, const SgQueries *q, SgBuf *out) {
+  const char **texts = calloc(q->n + 1, sizeof *texts);
+  for (size_t i = 0; texts && i < q->n; i++) texts[i] = q->v[i].text;
+  if (!texts || !sg_pipeline_finalize(set, texts, q->n, out)) {
+    if (t->finish) {
+      t->finish(ctx, q, out);
+    } else {
+      for (size_t i = 0; i < q->n; i++) {
+        if (i) sg_buf_catc(out, '\n');
+        sg_buf_cat(out, q->v[i].text);
+        sg_buf_catc(out, '\n');
+      }
+    }
+  }
+  free(texts);
+}
+
 int sg_cli_convert(int argc, char **argv) {
   ConvArgs args = {0};
   int rc = parse_args(argc, argv, &args);
@@ -251,6 +281,8 @@ int sg_cli_convert(int argc, char **argv) {
   SgQueries q = {0};
   SgUnit *units = calloc(paths.n + 1, sizeof *units);
   size_t failed = 0, skipped = 0;
+  SgGolden golden;
+  if (args.golden) sg_golden_init(&golden, args.golden, t->format_ext[fi], args.update);
   for (size_t i = 0; units && i < paths.n; i++) {
     size_t mark = d.n;
     char *src;
@@ -261,6 +293,7 @@ int sg_cli_convert(int argc, char **argv) {
       continue;
     }
     SgUnit *u = &units[i];
+    size_t first = q.n;
     sg_compile_source(u, paths.v[i], src, len, &d);
     for (size_t r = 0; r < u->nrules; r++) {
       const SgRule *rule = u->rules[r];
@@ -279,22 +312,30 @@ int sg_cli_convert(int argc, char **argv) {
       }
     }
     sg_print_diags(stderr, &d, mark, u->src, u->srclen, args.json);
-  }
-  SgBuf out = {0};
-  const char **texts = calloc(q.n + 1, sizeof *texts);
-  for (size_t i = 0; texts && i < q.n; i++) texts[i] = q.v[i].text;
-  if (!texts || !sg_pipeline_finalize(&set, texts, q.n, &out)) {
-    if (t->finish) {
-      t->finish(&ctx, &q, &out);
-    } else {
-      for (size_t i = 0; i < q.n; i++) {
-        if (i) sg_buf_catc(&out, '\n');
-        sg_buf_cat(&out, q.v[i].text);
-        sg_buf_catc(&out, '\n');
-      }
+    if (args.golden && !u->pipeline) { /* this file's queries, compared with (or written to) its golden file */
+      SgQueries mine = {q.v + first, q.n - first, 0};
+      SgBuf file = {0};
+      render(t, &ctx, &set, &mine, &file);
+      if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], file.data ? file.data : "", file.len) < 0) io_error = true;
+      sg_buf_free(&file);
     }
   }
-  free(texts);
+  SgBuf out = {0};
+  int golden_rc = 0;
+  if (args.golden) {
+    golden_rc = sg_golden_finish(&golden);
+    sg_buf_cat(&out, sg_buf_cstr(&golden.report));
+    size_t n = golden.nseen;
+    if (args.update)
+      sg_buf_catf(&out, "golden: %zu file%s, %zu written, %zu removed\n", n, n == 1 ? "" : "s", golden.written,
+                  golden.extra);
+    else
+      sg_buf_catf(&out, "golden: %zu file%s, %zu differ, %zu missing, %zu extra\n", n, n == 1 ? "" : "s",
+                  golden.mismatches, golden.missing, golden.extra);
+    sg_golden_free(&golden);
+  } else {
+    render(t, &ctx, &set, &q, &out);
+  }
   FILE *f = args.output ? fopen(args.output, "wb") : stdout;
   if (!f) {
     fprintf(stderr, "sigmacc convert: cannot write '%s'\n", args.output);
@@ -304,7 +345,7 @@ int sg_cli_convert(int argc, char **argv) {
     if (args.output && fclose(f) != 0) io_error = true;
   }
   if (skipped) fprintf(stderr, "sigmacc convert: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
-  rc = io_error ? 2 : (failed || d.nerrors) ? 1 : 0;
+  rc = io_error || golden_rc == 2 ? 2 : (failed || d.nerrors || golden_rc) ? 1 : 0;
   sg_buf_free(&out);
   sg_queries_free(&q);
   for (size_t i = 0; units && i < paths.n; i++) sg_unit_free(&units[i]);

@@ -88,6 +88,13 @@ SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_
     const SgYNode *doc = docs[i].root;
     if (!doc || (doc->kind == SG_Y_SCALAR && doc->type == SG_YT_NULL)) continue;
     nonempty++;
+    /* a pipeline file kept beside the rules (sigma-rules/pipelines/...) */
+    if (ndocs == 1 && !sg_ymap_get(doc, "detection") && !sg_ymap_get(doc, "correlation") &&
+        !sg_ymap_get(doc, "filter") &&
+        (sg_ymap_get(doc, "transformations") || sg_ymap_get(doc, "postprocessing") || sg_ymap_get(doc, "finalizers"))) {
+      u->pipeline = doc;
+      return SG_OK;
+    }
     const SgYNode *action = sg_ymap_get(doc, "action");
     const SgYNode *body = doc;
     if (action) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pipeline.h"
 
 /* ---- Path walking ---------------------------------------------------------- */
 
@@ -24,16 +25,21 @@ static bool has_rule_ext(const char *name) {
   return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
 }
 
-static void paths_push(SgPaths *p, char *s) {
+static void paths_push(SgPaths *p, char *s, size_t rel) {
+  if (!s) return;
   if (p->n == p->cap) {
-    p->cap = p->cap ? p->cap * 2 : 64;
-    char **v = realloc(p->v, p->cap * sizeof *v);
-    if (!v) {
+    size_t cap = p->cap ? p->cap * 2 : 64;
+    char **v = realloc(p->v, cap * sizeof *v);
+    if (v) p->v = v;
+    size_t *r = realloc(p->rel, cap * sizeof *r);
+    if (r) p->rel = r;
+    if (!v || !r) {
       free(s);
       return;
     }
-    p->v = v;
+    p->cap = cap;
   }
+  p->rel[p->n] = rel;
   p->v[p->n++] = s;
 }
 
@@ -44,14 +50,14 @@ void sg_paths_free(SgPaths *p) {
   memset(p, 0, sizeof *p);
 }
 
-static void walk_dir(const char *dir, SgPaths *out, int depth) {
+static void walk_dir(const char *dir, SgPaths *out, size_t rel, int depth) {
   if (depth > 32) return;
   DIR *d = opendir(dir);
   if (!d) return;
   SgPaths names = {0};
   struct dirent *e;
   while ((e = readdir(d)))
-    if (e->d_name[0] != '.') paths_push(&names, strdup(e->d_name));
+    if (e->d_name[0] != '.') paths_push(&names, strdup(e->d_name), 0);
   closedir(d);
   if (names.n) qsort(names.v, names.n, sizeof *names.v, cmp_str);
   for (size_t i = 0; i < names.n; i++) {
@@ -61,10 +67,10 @@ static void walk_dir(const char *dir, SgPaths *out, int depth) {
     snprintf(full, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names.v[i]);
     struct stat st;
     if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-      walk_dir(full, out, depth + 1);
+      walk_dir(full, out, rel, depth + 1);
       free(full);
     } else if (has_rule_ext(names.v[i])) {
-      paths_push(out, full);
+      paths_push(out, full, rel);
     } else {
       free(full);
     }
@@ -79,19 +85,21 @@ bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d) {
   for (int i = 0; i < argc; i++) {
     struct stat st;
     if (!strcmp(argv[i], "-")) {
-      paths_push(out, strdup("-"));
+      paths_push(out, strdup("-"), 0);
     } else if (stat(argv[i], &st) != 0) {
       sg_diag(d, SG_D_IO, (SgLoc){argv[i], 0, 0}, "cannot open: %s", strerror(errno));
       ok = false;
     } else if (S_ISDIR(st.st_mode)) {
       size_t before = out->n;
-      walk_dir(argv[i], out, 0);
+      size_t len = strlen(argv[i]);
+      walk_dir(argv[i], out, len + (argv[i][len - 1] != '/'), 0);
       if (out->n == before) {
         sg_diag(d, SG_D_IO, (SgLoc){argv[i], 0, 0}, "is a directory with no .yml or .yaml files");
         ok = false;
       }
     } else {
-      paths_push(out, strdup(argv[i]));
+      const char *slash = strrchr(argv[i], '/');
+      paths_push(out, strdup(argv[i]), slash ? (size_t)(slash - argv[i]) + 1 : 0);
     }
   }
   return ok;
@@ -142,7 +150,7 @@ static int cmd_check(int argc, char **argv) {
   bool io_ok = sg_expand_paths(nfiles, files, &paths, &d);
   free(files);
   sg_print_diags(stdout, &d, 0, NULL, 0, json);
-  size_t nrules = 0, bad_files = 0;
+  size_t nrules = 0, bad_files = 0, npipelines = 0;
   bool io_error = !io_ok;
   for (size_t i = 0; i < paths.n; i++) {
     size_t mark = d.n, errs = d.nerrors;
@@ -155,14 +163,22 @@ static int cmd_check(int argc, char **argv) {
     }
     SgUnit u;
     SgStatus st = sg_compile_source(&u, paths.v[i], src, len, &d);
+    if (u.pipeline) { /* a pipeline file beside the rules: validate it as one */
+      SgPipeline *p;
+      char *copy = sg_arena_strndup(&u.arena, u.src, u.srclen);
+      if (copy) sg_pipeline_load(&u.arena, paths.v[i], copy, u.srclen, &p, &d);
+      npipelines++;
+    }
     if (st == SG_ERR_NOMEM) io_error = true;
     nrules += u.nrules;
     if (d.nerrors > errs) bad_files++;
     sg_print_diags(stdout, &d, mark, u.src, u.srclen, json);
     sg_unit_free(&u);
   }
-  fprintf(json ? stderr : stdout, "checked %zu file%s, %zu rule%s: %zu error%s, %zu warning%s\n", paths.n,
-          paths.n == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s", d.nerrors, d.nerrors == 1 ? "" : "s",
+  char piped[64] = "";
+  if (npipelines) snprintf(piped, sizeof piped, ", %zu pipeline%s", npipelines, npipelines == 1 ? "" : "s");
+  fprintf(json ? stderr : stdout, "checked %zu file%s, %zu rule%s%s: %zu error%s, %zu warning%s\n", paths.n,
+          paths.n == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s", piped, d.nerrors, d.nerrors == 1 ? "" : "s",
           d.nwarnings, d.nwarnings == 1 ? "" : "s");
   (void)bad_files;
   int rc = io_error ? 2 : d.nerrors ? 1 : 0;

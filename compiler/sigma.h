@@ -383,6 +383,7 @@ typedef struct SgUnit {
   size_t srclen;
   SgRule **rules;
   size_t nrules;
+  const SgYNode *pipeline; /* the file is a processing pipeline, not rules */
 } SgUnit;
 
 /* ---- Entry points --------------------------------------------------------- */

@@ -1,0 +1,283 @@
+/* cli_golden.c - compare generated output with committed files (--check DIR)
+ * or rewrite them (--update DIR), one file per rule file:
+ * DIR/<rule path relative to its input root, extension replaced by EXT>.
+ *
+ * A mismatch prints a unified diff naming both files; files that should
+ * exist but do not, and files in DIR that no rule produced, are listed.
+ * Everything is sorted, so the report is byte-identical run to run.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli_golden.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void sg_golden_init(SgGolden *g, const char *dir, const char *ext, bool update) {
+  memset(g, 0, sizeof *g);
+  g->dir = dir;
+  g->ext = ext;
+  g->update = update;
+}
+
+void sg_golden_free(SgGolden *g) {
+  for (size_t i = 0; i < g->nseen; i++) free(g->seen[i]);
+  free(g->seen);
+  sg_buf_free(&g->report);
+}
+
+/* ---- unified diff ------------------------------------------------------------------ */
+
+typedef struct Lines {
+  const char **s;
+  size_t *n;
+  size_t count;
+} Lines;
+
+static Lines split(const char *t, size_t len) {
+  Lines l = {0};
+  size_t cap = 0;
+  for (size_t i = 0; i < len;) {
+    const char *nl = memchr(t + i, '\n', len - i);
+    size_t n = nl ? (size_t)(nl - t - i) : len - i;
+    if (l.count == cap) {
+      cap = cap ? cap * 2 : 64;
+      l.s = realloc(l.s, cap * sizeof *l.s);
+      l.n = realloc(l.n, cap * sizeof *l.n);
+      if (!l.s || !l.n) return (Lines){0};
+    }
+    l.s[l.count] = t + i;
+    l.n[l.count++] = n;
+    i += n + 1;
+  }
+  return l;
+}
+
+static bool line_eq(const Lines *a, size_t i, const Lines *b, size_t j) {
+  return a->n[i] == b->n[j] && !memcmp(a->s[i], b->s[j], a->n[i]);
+}
+
+static void emit(SgBuf *out, char tag, const Lines *l, size_t i) {
+  sg_buf_catc(out, tag);
+  sg_buf_catn(out, l->s[i], l->n[i]);
+  sg_buf_catc(out, '\n');
+}
+
+/* LCS table diff with 3 lines of context; files too large for the table are
+ * shown as all removed, then all added. */
+static void unified_diff(SgBuf *out, const char *want_name, const char *want, size_t wl, const char *got_name,
+                         const char *got, size_t gl) {
+  Lines a = split(want, wl), b = split(got, gl);
+  sg_buf_catf(out, "--- %s\n+++ %s\n", want_name, got_name);
+  size_t n = a.count, m = b.count;
+  /* ops: 0 keep, 1 delete a[i], 2 insert b[j] */
+  unsigned char *ops = malloc(n + m + 1);
+  size_t nops = 0;
+  uint32_t *t = (n + 1) * (m + 1) <= 16u * 1024 * 1024 ? calloc((n + 1) * (m + 1), sizeof *t) : NULL;
+  if (t && ops) {
+    for (size_t i = n; i-- > 0;)
+      for (size_t j = m; j-- > 0;)
+        t[i * (m + 1) + j] = line_eq(&a, i, &b, j) ? t[(i + 1) * (m + 1) + j + 1] + 1
+                             : t[(i + 1) * (m + 1) + j] > t[i * (m + 1) + j + 1] ? t[(i + 1) * (m + 1) + j]
+                                                                                : t[i * (m + 1) + j + 1];
+    size_t i = 0, j = 0;
+    while (i < n || j < m) {
+      if (i < n && j < m && line_eq(&a, i, &b, j)) {
+        ops[nops++] = 0;
+        i++, j++;
+      } else if (i < n && (j == m || t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) {
+        ops[nops++] = 1; /* removals before additions, as diff prints them */
+        i++;
+      } else {
+        ops[nops++] = 2;
+        j++;
+      }
+    }
+  } else if (ops) {
+    for (size_t i = 0; i < n; i++) ops[nops++] = 1;
+    for (size_t j = 0; j < m; j++) ops[nops++] = 2;
+  }
+  /* hunks */
+  size_t k = 0, ai = 0, bj = 0;
+  while (ops && k < nops) {
+    if (ops[k] == 0) {
+      k++, ai++, bj++;
+      continue;
+    }
+    size_t start = k, ctx = 0;
+    while (start > 0 && ops[start - 1] == 0 && ctx < 3) start--, ctx++;
+    size_t end = k;
+    for (;;) {
+      while (end < nops && ops[end] != 0) end++;
+      size_t run = 0;
+      while (end + run < nops && ops[end + run] == 0) run++;
+      if (end + run < nops && run <= 6) {
+        end += run;
+        continue;
+      }
+      end += run < 3 ? run : 3;
+      break;
+    }
+    size_t a0 = ai - ctx, b0 = bj - ctx, alen = 0, blen = 0;
+    for (size_t q = start; q < end; q++) {
+      if (ops[q] != 2) alen++;
+      if (ops[q] != 1) blen++;
+    }
+    sg_buf_catf(out, "@@ -%zu,%zu +%zu,%zu @@\n", a0 + (alen > 0), alen, b0 + (blen > 0), blen);
+    size_t x = a0, y = b0;
+    for (size_t q = start; q < end; q++) {
+      if (ops[q] == 0) {
+        emit(out, ' ', &a, x++);
+        y++;
+      } else if (ops[q] == 1) {
+        emit(out, '-', &a, x++);
+      } else {
+        emit(out, '+', &b, y++);
+      }
+    }
+    ai = x;
+    bj = y;
+    k = end;
+  }
+  if (wl && want[wl - 1] != '\n') sg_buf_cat(out, "\\ No newline at end of expected file\n");
+  free(t);
+  free(ops);
+  free(a.s);
+  free(a.n);
+  free(b.s);
+  free(b.n);
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+static char *out_path(const SgGolden *g, const char *rel) {
+  size_t rl = strlen(rel);
+  if (rl > 4 && !strcmp(rel + rl - 4, ".yml"))
+    rl -= 4;
+  else if (rl > 5 && !strcmp(rel + rl - 5, ".yaml"))
+    rl -= 5;
+  size_t n = strlen(g->dir) + rl + strlen(g->ext) + 3;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%.*s%s", g->dir, (int)rl, rel, g->ext);
+  return p;
+}
+
+static bool mkdirs(const char *path) {
+  char *tmp = strdup(path);
+  if (!tmp) return false;
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+        free(tmp);
+        return false;
+      }
+      *p = '/';
+    }
+  free(tmp);
+  return true;
+}
+
+int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len) {
+  char *path = out_path(g, rel);
+  if (!path) return -1;
+  if (g->nseen == g->capseen) {
+    g->capseen = g->capseen ? g->capseen * 2 : 64;
+    g->seen = realloc(g->seen, g->capseen * sizeof *g->seen);
+    if (!g->seen) return free(path), -1;
+  }
+  g->seen[g->nseen++] = path;
+  char *want;
+  size_t wl;
+  SgDiags d = {0};
+  bool exists = sg_read_file(path, &want, &wl, &d) == SG_OK;
+  sg_diags_free(&d);
+  if (exists && wl == len && !memcmp(want, got, len)) {
+    free(want);
+    return 0;
+  }
+  if (g->update) {
+    FILE *f = mkdirs(path) ? fopen(path, "wb") : NULL;
+    bool ok = f && fwrite(got, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = false;
+    if (ok) {
+      g->written++;
+      sg_buf_catf(&g->report, "%s %s\n", exists ? "updated" : "created", path);
+    } else {
+      sg_buf_catf(&g->report, "cannot write %s\n", path);
+      g->errors++;
+    }
+    free(exists ? want : NULL);
+    return ok ? 0 : -1;
+  }
+  if (!exists) {
+    g->missing++;
+    sg_buf_catf(&g->report, "missing: %s (run with --update to create it)\n", path);
+    return 1;
+  }
+  g->mismatches++;
+  char label[4096];
+  snprintf(label, sizeof label, "%s (generated)", path);
+  unified_diff(&g->report, path, want, wl, label, got, len);
+  free(want);
+  return 1;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void find_extra(SgGolden *g, const char *dir, int depth) {
+  if (depth > 32) return;
+  DIR *dd = opendir(dir);
+  if (!dd) return;
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(dd))) {
+    if (e->d_name[0] == '.') continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 32;
+      char **v = realloc(names, cap * sizeof *v);
+      if (!v) break;
+      names = v;
+    }
+    size_t l = strlen(dir) + strlen(e->d_name) + 2;
+    names[n] = malloc(l);
+    if (names[n]) snprintf(names[n++], l, "%s/%s", dir, e->d_name);
+  }
+  closedir(dd);
+  if (n) qsort(names, n, sizeof *names, cmp_str);
+  size_t el = strlen(g->ext);
+  for (size_t i = 0; i < n; i++) {
+    struct stat st;
+    if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+      find_extra(g, names[i], depth + 1);
+    } else {
+      size_t l = strlen(names[i]);
+      bool ours = l > el && !strcmp(names[i] + l - el, g->ext);
+      bool seen = false;
+      for (size_t k = 0; ours && k < g->nseen && !seen; k++) seen = !strcmp(g->seen[k], names[i]);
+      if (ours && !seen) {
+        g->extra++;
+        if (g->update) {
+          if (remove(names[i]) == 0)
+            sg_buf_catf(&g->report, "removed %s (no rule produces it)\n", names[i]);
+          else
+            g->errors++;
+        } else {
+          sg_buf_catf(&g->report, "extra: %s (no rule produces it)\n", names[i]);
+        }
+      }
+    }
+    free(names[i]);
+  }
+  free(names);
+}
+
+int sg_golden_finish(SgGolden *g) {
+  find_extra(g, g->dir, 0);
+  if (g->update) return g->errors ? 2 : 0;
+  return g->mismatches || g->missing || g->extra ? 1 : 0;
+}
