@@ -14,6 +14,7 @@
 
 #include "../backends/eval/eval.h"
 #include "cli.h"
+#include "cli_golden.h"
 #include "pipeline.h"
 
 static const char eval_usage[] =
@@ -25,7 +26,26 @@ static const char eval_usage[] =
     "  -s, --skip-unsupported  report rules that cannot be evaluated, run the rest, exit 0\n"
     "  --fields           print these event fields instead of the whole event\n"
     "  --stats            print events read, bytes, matches, skipped and events/s to stderr\n"
+    "  --check DIR        for each rule file R.yml with sample events R.events.jsonl beside it,\n"
+    "                     compare the matches with DIR/<relative path>.jsonl (--update DIR writes them)\n"
     "EVENTS are JSON lines, a JSON array or concatenated objects; none or '-' reads stdin.\n";
+
+/* R.yml -> R.events.jsonl, when that file exists. */
+static char *sample_events(const char *rule) {
+  size_t n = strlen(rule);
+  if (n > 4 && !strcmp(rule + n - 4, ".yml")) n -= 4;
+  else if (n > 5 && !strcmp(rule + n - 5, ".yaml")) n -= 5;
+  char *p = malloc(n + 14);
+  if (!p) return NULL;
+  snprintf(p, n + 14, "%.*s.events.jsonl", (int)n, rule);
+  FILE *f = fopen(p, "rb");
+  if (!f) {
+    free(p);
+    return NULL;
+  }
+  fclose(f);
+  return p;
+}
 
 static double now_s(void) {
   struct timespec ts;
@@ -70,8 +90,8 @@ static void json_opt(SgBuf *b, const char *key, const char *v, bool comma) {
 typedef struct EvalArgs {
   char **rules, **events, **pipelines;
   int nrules, nevents, npipelines;
-  const char *fields;
-  bool stats, without_pipeline, skip;
+  const char *fields, *golden;
+  bool stats, without_pipeline, skip, update;
 } EvalArgs;
 
 static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
@@ -93,6 +113,9 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
       a->fields = argv[++i];
     } else if (!strcmp(s, "-s") || !strcmp(s, "--skip-unsupported")) {
       a->skip = true;
+    } else if ((!strcmp(s, "--check") || !strcmp(s, "--update")) && has_val && !a->golden) {
+      a->update = !strcmp(s, "--update");
+      a->golden = argv[++i];
     } else if (!strcmp(s, "--stats")) {
       a->stats = true;
     } else if (!strcmp(s, "--without-pipeline")) {
@@ -139,6 +162,84 @@ static void print_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
   sg_buf_catc(out, '}');
 }
 
+typedef struct Counts {
+  size_t events, matches, skipped, bytes;
+} Counts;
+
+typedef struct Stream {
+  SgEvaluator *ev;
+  const char *fields;
+  bool progress;
+  double last_progress;
+  Counts *n;
+  SgJDoc doc;
+  SgBuf out;
+} Stream;
+
+/* Match every event of `f`; one JSON line per hit to `sink` (file or, when
+ * `buf` mode, appended to sm->out). `shown` is the path printed. */
+static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FILE *sink) {
+  SgJReader rd;
+  sg_jreader_init(&rd, f);
+  const char *text, *msg;
+  size_t len, line;
+  SgJNext k;
+  while ((k = sg_jreader_next(&rd, &text, &len, &line, &msg)) != SG_J_END) {
+    if (k == SG_J_BAD) {
+      fprintf(stderr, "%s:%zu: error: %s; skipped\n", name, line, msg);
+      sm->n->skipped++;
+      continue;
+    }
+    size_t eoff;
+    const char *err;
+    if (!sg_json_parse(&sm->doc, text, len, &eoff, &err)) {
+      size_t l = line;
+      for (size_t q = 0; q < eoff && q < len; q++) l += text[q] == '\n';
+      fprintf(stderr, "%s:%zu: error: malformed JSON event: %s; skipped\n", name, l, err);
+      sm->n->skipped++;
+      continue;
+    }
+    sm->n->events++;
+    const SgEvalHit *hits;
+    size_t nh = sg_eval_event(sm->ev, &sm->doc, &hits);
+    SgBuf *out = &sm->out;
+    for (size_t h = 0; h < nh; h++) {
+      const SgRule *r = hits[h].rule;
+      if (sink) sg_buf_reset(out);
+      sg_buf_cat(out, "{\"rule\":{");
+      json_opt(out, "id", r->id, false);
+      json_opt(out, "title", r->title, true);
+      json_opt(out, "level", r->level, true);
+      sg_buf_cat(out, ",\"tags\":[");
+      for (size_t t = 0; t < r->tags.n; t++) {
+        if (t) sg_buf_catc(out, ',');
+        sg_json_str(out, r->tags.v[t], strlen(r->tags.v[t]));
+      }
+      sg_buf_catf(out, "],\"condition\":%zu},", hits[h].cond);
+      json_opt(out, "path", shown, false);
+      sg_buf_catf(out, ",\"line\":%zu", line);
+      if (sm->fields) {
+        print_fields(out, &sm->doc, sm->fields);
+      } else {
+        sg_buf_cat(out, ",\"event\":");
+        minify(out, text, len);
+      }
+      sg_buf_cat(out, "}\n");
+      if (sink) fwrite(out->data, 1, out->len, sink);
+    }
+    sm->n->matches += nh;
+    if (sm->progress && (sm->n->events & 0x3fff) == 0) {
+      double t = now_s();
+      if (t - sm->last_progress > 1.0) {
+        fprintf(stderr, "\r%zu events, %zu matches", sm->n->events, sm->n->matches);
+        sm->last_progress = t;
+      }
+    }
+  }
+  sm->n->bytes += rd.bytes;
+  sg_jreader_free(&rd);
+}
+
 int sg_cli_eval(int argc, char **argv) {
   EvalArgs args = {0};
   int rc = parse_eval_args(argc, argv, &args);
@@ -165,9 +266,11 @@ int sg_cli_eval(int argc, char **argv) {
   if (!setup_failed && !sg_expand_paths(args.nrules, args.rules, &paths, &d)) io_error = true;
   sg_print_diags(stderr, &d, mark, NULL, 0, false);
   SgUnit *units = calloc(paths.n + 1, sizeof *units);
-  SgEvaluator *ev = sg_eval_new();
+  SgEvaluator *ev = args.golden ? NULL : sg_eval_new();
   size_t skipped = 0;
-  if (!units || !ev) setup_failed = true;
+  SgGolden golden;
+  if (args.golden) sg_golden_init(&golden, args.golden, ".jsonl", args.update);
+  if (!units || (!ev && !args.golden)) setup_failed = true;
   for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     mark = d.n;
     char *src;
@@ -179,6 +282,37 @@ int sg_cli_eval(int argc, char **argv) {
     }
     SgUnit *u = &units[i];
     sg_compile_source(u, paths.v[i], src, len, &d);
+    SgEvaluator *target = ev;
+    if (args.golden) { /* each rule file with its own sample events */
+      target = NULL;
+      char *events = sample_events(paths.v[i]);
+      FILE *ef = events ? fopen(events, "rb") : NULL;
+      if (ef) target = sg_eval_new();
+      for (size_t r = 0; target && r < u->nrules; r++) {
+        const SgRule *rule = u->rules[r];
+        SgPipelineState st = {0};
+        SgRule *processed;
+        if (rule->failed || rule->kind != SG_DOC_RULE ||
+            sg_pipeline_apply(&u->arena, &set, rule, &processed, &st, &d) != SG_OK ||
+            sg_eval_add(target, processed, &d) != SG_OK)
+          rule_errors = true;
+      }
+      if (target && sg_eval_prepare(target) == SG_OK) {
+        Counts gn = {0};
+        Stream gs = {.ev = target, .fields = args.fields, .n = &gn};
+        const char *shown = events + paths.rel[i];
+        stream(&gs, ef, events, shown, NULL);
+        if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], gs.out.data ? gs.out.data : "", gs.out.len) < 0)
+          io_error = true;
+        sg_buf_free(&gs.out);
+        sg_jdoc_free(&gs.doc);
+      }
+      if (ef) fclose(ef);
+      sg_eval_free(target);
+      free(events);
+      sg_print_diags(stderr, &d, mark, u->src, u->srclen, false);
+      continue;
+    }
     for (size_t r = 0; r < u->nrules; r++) {
       const SgRule *rule = u->rules[r];
       if (rule->failed || rule->kind != SG_DOC_RULE) {
@@ -204,11 +338,9 @@ int sg_cli_eval(int argc, char **argv) {
   }
 
   /* stream the events */
-  size_t nevents = 0, nmatches = 0, nskipped = 0, nbytes = 0;
-  double t0 = now_s(), last_progress = t0;
-  bool progress = isatty(2);
-  SgJDoc doc = {0};
-  SgBuf out = {0};
+  Counts n = {0};
+  double t0 = now_s();
+  Stream sm = {.ev = ev, .fields = args.fields, .progress = isatty(2), .last_progress = t0, .n = &n};
   char *stdin_name = "-";
   char **inputs = args.nevents ? args.events : &stdin_name;
   int ninputs = args.nevents ? args.nevents : 1;
@@ -220,73 +352,27 @@ int sg_cli_eval(int argc, char **argv) {
       io_error = true;
       continue;
     }
-    SgJReader rd;
-    sg_jreader_init(&rd, f);
-    const char *text, *msg;
-    size_t len, line;
-    SgJNext k;
-    while ((k = sg_jreader_next(&rd, &text, &len, &line, &msg)) != SG_J_END) {
-      if (k == SG_J_BAD) {
-        fprintf(stderr, "%s:%zu: error: %s; skipped\n", inputs[i], line, msg);
-        nskipped++;
-        continue;
-      }
-      size_t eoff;
-      const char *err;
-      if (!sg_json_parse(&doc, text, len, &eoff, &err)) {
-        size_t l = line;
-        for (size_t q = 0; q < eoff && q < len; q++) l += text[q] == '\n';
-        fprintf(stderr, "%s:%zu: error: malformed JSON event: %s; skipped\n", inputs[i], l, err);
-        nskipped++;
-        continue;
-      }
-      nevents++;
-      const SgEvalHit *hits;
-      size_t nh = sg_eval_event(ev, &doc, &hits);
-      for (size_t h = 0; h < nh; h++) {
-        const SgRule *r = hits[h].rule;
-        sg_buf_reset(&out);
-        sg_buf_cat(&out, "{\"rule\":{");
-        json_opt(&out, "id", r->id, false);
-        json_opt(&out, "title", r->title, true);
-        json_opt(&out, "level", r->level, true);
-        sg_buf_cat(&out, ",\"tags\":[");
-        for (size_t t = 0; t < r->tags.n; t++) {
-          if (t) sg_buf_catc(&out, ',');
-          sg_json_str(&out, r->tags.v[t], strlen(r->tags.v[t]));
-        }
-        sg_buf_catf(&out, "],\"condition\":%zu},", hits[h].cond);
-        json_opt(&out, "path", inputs[i], false);
-        sg_buf_catf(&out, ",\"line\":%zu", line);
-        if (args.fields) {
-          print_fields(&out, &doc, args.fields);
-        } else {
-          sg_buf_cat(&out, ",\"event\":");
-          minify(&out, text, len);
-        }
-        sg_buf_cat(&out, "}\n");
-        fwrite(out.data, 1, out.len, stdout);
-      }
-      nmatches += nh;
-      if (progress && (nevents & 0x3fff) == 0) {
-        double t = now_s();
-        if (t - last_progress > 1.0) {
-          fprintf(stderr, "\r%zu events, %zu matches", nevents, nmatches);
-          last_progress = t;
-        }
-      }
-    }
-    nbytes += rd.bytes;
+    stream(&sm, f, inputs[i], inputs[i], stdout);
     if (!is_stdin) fclose(f);
-    sg_jreader_free(&rd);
   }
-  if (progress && last_progress != t0) fputc('\n', stderr);
+  int golden_rc = 0;
+  if (args.golden) {
+    golden_rc = sg_golden_finish(&golden);
+    fputs(sg_buf_cstr(&golden.report), stdout);
+    if (args.update)
+      printf("golden: %zu files, %zu written, %zu removed\n", golden.nseen, golden.written, golden.extra);
+    else
+      printf("golden: %zu files, %zu differ, %zu missing, %zu extra\n", golden.nseen, golden.mismatches, golden.missing,
+             golden.extra);
+    sg_golden_free(&golden);
+  }
+  if (sm.progress && sm.last_progress != t0) fputc('\n', stderr);
   double el = now_s() - t0;
   if (args.stats)
-    fprintf(stderr, "events %zu, bytes %zu, matches %zu, skipped %zu, rules %zu, %.3f s, %.0f events/s\n", nevents,
-            nbytes, nmatches, nskipped, ev ? sg_eval_rule_count(ev) : 0, el, el > 0 ? nevents / el : 0.0);
-  sg_buf_free(&out);
-  sg_jdoc_free(&doc);
+    fprintf(stderr, "events %zu, bytes %zu, matches %zu, skipped %zu, rules %zu, %.3f s, %.0f events/s\n", n.events,
+            n.bytes, n.matches, n.skipped, ev ? sg_eval_rule_count(ev) : 0, el, el > 0 ? n.events / el : 0.0);
+  sg_buf_free(&sm.out);
+  sg_jdoc_free(&sm.doc);
   sg_eval_free(ev);
   for (size_t i = 0; units && i < paths.n; i++) sg_unit_free(&units[i]);
   free(units);
@@ -296,5 +382,5 @@ int sg_cli_eval(int argc, char **argv) {
   free(args.rules);
   free(args.events);
   free(args.pipelines);
-  return io_error ? 2 : (rule_errors || setup_failed) ? 1 : 0;
+  return io_error || golden_rc == 2 ? 2 : (rule_errors || setup_failed || golden_rc) ? 1 : 0;
 }
