@@ -176,7 +176,14 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
   }
   switch (m->op) {
   case SG_OP_EQ:
-    if (v->kind == SG_V_NUM || v->kind == SG_V_BOOL) {
+    if (!m->field && v->kind == SG_V_NUM) { /* a number keyword: its digits anywhere in the payload */
+      SgBuf pat = {0};
+      sg_buf_catf(&pat, "%%%s%%", v->num.text);
+      lhs(a, b, m);
+      sg_buf_cat(b, neg ? " NOT LIKE " : " LIKE ");
+      quoted(b, pat.data, pat.len);
+      sg_buf_free(&pat);
+    } else if (v->kind == SG_V_NUM || v->kind == SG_V_BOOL) {
       lhs(a, b, m);
       sg_buf_cat(b, neg ? " <> " : " = ");
       sg_buf_cat(b, v->kind == SG_V_NUM ? v->num.text : v->b ? "true" : "false");

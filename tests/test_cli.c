@@ -128,6 +128,33 @@ static void test_batch_keeps_going(void **state) {
   free(out);
 }
 
+/* Golden check: a one-character change in any rule fails it with a diff that
+ * names the file; the report is byte-identical run to run and across
+ * working directories. */
+static void test_golden_mutations(void **state) {
+  (void)state;
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd,
+           "set -e; for d in a b; do mkdir -p '%s'/$d/tests; cp -r sigma-rules golden '%s'/$d/; "
+           "cp tests/golden.sh '%s'/$d/tests/; done; "
+           "bash '%s'/a/tests/golden.sh '%s' --check '%s'/a >/dev/null 2>&1 || { echo CLEAN-FAILED; exit 0; }; "
+           "n=0; bad=0; for f in $(cd '%s'/a && find sigma-rules -name '*.yml' ! -path '*/pipelines/*' | sort); do "
+           "n=$((n+1)); for d in a b; do sed -i '0,/^title: /s//title: X/' '%s'/$d/$f; done; "
+           "( cd '%s'/a && bash tests/golden.sh '%s' --check . ) > '%s'/out.a 2>/dev/null && bad=$((bad+1)); "
+           "( cd '%s'/b && bash tests/golden.sh '%s' --check . ) > '%s'/out.b 2>/dev/null || true; "
+           "cmp -s '%s'/out.a '%s'/out.b || { echo NONDETERMINISTIC $f; bad=$((bad+1)); }; "
+           "base=$(basename $f .yml); grep -q \"^--- golden/.*$base\" '%s'/out.a || { echo NODIFF $f; bad=$((bad+1)); }; "
+           "for d in a b; do sed -i '0,/^title: X/s//title: /' '%s'/$d/$f; done; done; echo \"rules $n bad $bad\"",
+           tmpdir, tmpdir, tmpdir, tmpdir, SIGMACC_BIN, tmpdir, tmpdir, tmpdir, tmpdir, SIGMACC_BIN, tmpdir, tmpdir,
+           SIGMACC_BIN, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+  int rc;
+  char *out = run(cmd, &rc);
+  unsigned n = 0, bad = 1;
+  const char *line = strstr(out, "rules ");
+  if (!line || sscanf(line, "rules %u bad %u", &n, &bad) != 2 || bad || n < 30) fail_msg("%s", out);
+  free(out);
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(tmpdir, sizeof tmpdir, "/tmp/sigmacc-test-XXXXXX");
@@ -146,6 +173,7 @@ int main(void) {
       cmocka_unit_test(test_error_catalogue),
       cmocka_unit_test(test_generated_inputs),
       cmocka_unit_test(test_batch_keeps_going),
+      cmocka_unit_test(test_golden_mutations),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
