@@ -47,6 +47,7 @@ void sg_paths_free(SgPaths *p) {
   for (size_t i = 0; i < p->n; i++)
     free(p->v[i]);
   free(p->v);
+  free(p->rel);
   memset(p, 0, sizeof *p);
 }
 
