@@ -9,6 +9,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "front.h"
@@ -253,23 +254,30 @@ static bool want_string(Item *it, const SgYNode *vn, WVal *w, size_t mi) {
   return false;
 }
 
+/* A value's alternatives while modifiers apply: heap scratch, freed once
+ * the value's matches are built (only the strings live in the arena). */
 typedef struct Alts {
   WVal *v;
   size_t n, cap;
 } Alts;
 
 static bool alts_push(Item *it, Alts *al, const WVal *w) {
-  WVal *slot = SG_PUSH(it->a, al->v, al->n, al->cap);
-  if (!slot) return false;
-  *slot = *w;
+  (void)it;
+  if (al->n == al->cap) {
+    size_t cap = al->cap ? al->cap * 2 : 2;
+    WVal *v = realloc(al->v, cap * sizeof *v);
+    if (!v) return false;
+    al->v = v;
+    al->cap = cap;
+  }
+  al->v[al->n++] = *w;
   return true;
 }
 
-/* Apply modifier `mi` to every alternative in `al`. */
-static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
+/* Apply modifier `mi` to every alternative in `al`, into `outp`. */
+static bool apply_mod_into(Item *it, const SgYNode *vn, const Alts *al, size_t mi, Alts *outp) {
   Mod m = it->mods[mi];
   SgLoc loc = it->modloc[mi];
-  Alts out = {0};
   for (size_t k = 0; k < al->n; k++) {
     WVal w = al->v[k];
     switch (m) {
@@ -323,21 +331,20 @@ static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
       break;
     case M_WINDASH: {
       if (!want_string(it, vn, &w, mi)) return false;
-      SgStr *vars = sg_arena_alloc(it->a, SG_MAX_EXPANSION * sizeof *vars);
+      SgStr *vars = malloc(SG_MAX_EXPANSION * sizeof *vars); /* scratch: the parts live in the arena */
       size_t nv = 0;
       if (!vars) return false;
       SgStatus st = sg_str_windash(it->a, &w.v.str, vars, SG_MAX_EXPANSION, &nv);
-      if (st == SG_ERR_UNSUPPORTED) {
+      if (st == SG_ERR_UNSUPPORTED)
         item_err(it, SG_D_EXPANSION, loc, "'windash' would expand this value into more than %d alternatives",
                  SG_MAX_EXPANSION);
-        return false;
-      }
-      if (st) return false;
-      for (size_t j = 0; j < nv; j++) {
+      for (size_t j = 0; st == SG_OK && j < nv; j++) {
         WVal x = w;
         x.v.str = vars[j];
-        if (!alts_push(it, &out, &x)) return false;
+        if (!alts_push(it, outp, &x)) st = SG_ERR_NOMEM;
       }
+      free(vars);
+      if (st) return false;
       continue;
     }
     case M_RE_I:
@@ -372,7 +379,7 @@ static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
       for (int j = 0; j < 3; j++) {
         WVal x = w;
         x.v.str = three[j];
-        if (!alts_push(it, &out, &x)) return false;
+        if (!alts_push(it, outp, &x)) return false;
       }
       continue;
     }
@@ -418,14 +425,21 @@ static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
       break;
     case M__COUNT: break;
     }
-    if (!alts_push(it, &out, &w)) return false;
-    if (out.n > SG_MAX_EXPANSION) {
+    if (!alts_push(it, outp, &w)) return false;
+    if (outp->n > SG_MAX_EXPANSION) {
       item_err(it, SG_D_EXPANSION, loc, "value expands into more than %d alternatives", SG_MAX_EXPANSION);
       return false;
     }
   }
-  *al = out;
   return true;
+}
+
+static bool apply_mod(Item *it, const SgYNode *vn, Alts *al, size_t mi) {
+  Alts out = {0};
+  bool ok = apply_mod_into(it, vn, al, mi, &out);
+  free(ok ? al->v : out.v);
+  if (ok) *al = out;
+  return ok;
 }
 
 static SgNode *match_node(Item *it, const SgYNode *vn, const WVal *w) {
@@ -492,21 +506,21 @@ static SgNode *build_item(SgArena *a, const SgYNode *key, const SgYNode *val, Sg
     }
     Alts al = {0};
     WVal w;
-    if (!initial_value(&it, vn, &w) || !alts_push(&it, &al, &w)) continue;
-    bool ok = true;
+    bool ok = initial_value(&it, vn, &w) && alts_push(&it, &al, &w);
     for (size_t mi = 0; mi < it.nmods && ok; mi++)
       ok = apply_mod(&it, vn, &al, mi);
-    if (!ok) continue;
-    if (al.v[0].op == SG_OP_RE) check_regex(&it, vn, &al.v[0]);
-    if ((al.v[0].v.kind == SG_V_NULL || al.v[0].v.kind == SG_V_BOOL) && !it.field) {
+    if (ok && al.v[0].op == SG_OP_RE) check_regex(&it, vn, &al.v[0]);
+    if (ok && (al.v[0].v.kind == SG_V_NULL || al.v[0].v.kind == SG_V_BOOL) && !it.field) {
       item_err(&it, SG_D_BAD_SEARCH, vn->loc, "a keyword cannot be %s", wkind_name(&al.v[0]));
-      continue;
+      ok = false;
     }
     SgNode *vg = NULL; /* this value's alternatives */
-    for (size_t k = 0; k < al.n; k++) {
+    for (size_t k = 0; ok && k < al.n; k++) {
       SgNode *mn = match_node(&it, vn, &al.v[k]);
-      if (!mn || !add_kid(a, &vg, SG_N_OR, vn->loc, mn)) return NULL;
+      if (!mn || !add_kid(a, &vg, SG_N_OR, vn->loc, mn)) ok = false, it.failed = true;
     }
+    free(al.v);
+    if (!ok) continue;
     vg = simplify1(vg);
     if (vg->kind == SG_N_OR) vg->flags |= SG_NF_EXPANSION;
     if (!add_kid(a, &group, it.all ? SG_N_AND : SG_N_OR, key->loc, vg)) return NULL;

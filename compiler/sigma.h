@@ -194,15 +194,17 @@ typedef struct SgCidr {
 
 typedef struct SgValue {
   SgValKind kind;
-  SgStr str;
-  SgNum num;
-  bool b;
-  struct {
-    const char *pat; /* the pattern byte for byte */
-    size_t len;
-    unsigned flags; /* SG_RE_* */
-  } re;
-  SgCidr cidr;
+  union { /* by kind */
+    SgStr str; /* STR, FIELD, EXPR */
+    SgNum num; /* NUM */
+    bool b;    /* BOOL */
+    struct {
+      const char *pat; /* the pattern byte for byte */
+      size_t len;
+      unsigned flags; /* SG_RE_* */
+    } re;            /* RE */
+    SgCidr cidr;     /* CIDR */
+  };
 } SgValue;
 
 /* Operators; the X-macro keeps names and the enum in step. */

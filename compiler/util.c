@@ -17,7 +17,8 @@ struct SgArenaChunk {
   _Alignas(max_align_t) unsigned char mem[];
 };
 
-#define CHUNK_MIN (64u * 1024u)
+#define CHUNK_MIN (8u * 1024u)
+#define CHUNK_MAX (1024u * 1024u)
 #define ALIGN (sizeof(max_align_t))
 
 void sg_arena_init(SgArena *a) { memset(a, 0, sizeof *a); }
@@ -62,7 +63,9 @@ void *sg_arena_alloc(SgArena *a, size_t n) {
   if (n == 0) n = ALIGN;
   SgArenaChunk *c = a->head;
   if (!c || c->cap - c->used < n) {
-    size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
+    /* chunks double from CHUNK_MIN up to CHUNK_MAX: small units stay small */
+    size_t cap = c ? (c->cap * 2 > CHUNK_MAX ? CHUNK_MAX : c->cap * 2) : CHUNK_MIN;
+    if (cap < n) cap = n;
     c = malloc(sizeof *c + cap);
     if (!c) {
       a->failed = true;
