@@ -27,15 +27,20 @@ typedef struct SgConvCtx {
 /* The last value given for `key`, or `def`. */
 const char *sg_conv_opt(const SgConvCtx *c, const char *key, const char *def);
 
+/* One query, with the rule metadata output formats need (copied, so the
+ * rule's unit can be freed once its file is converted). */
 typedef struct SgQuery {
-  const SgRule *rule;
-  size_t cond; /* index of the condition */
-  char *text;  /* heap; the query in the output format */
+  size_t rule;  /* serial of the rule in this run */
+  size_t cond;  /* index of the condition */
+  size_t nconds;
+  char *text;   /* the query in the output format */
+  char *id, *title, *level, *description; /* NULL when the rule has none */
 } SgQuery;
 
 typedef struct SgQueries {
   SgQuery *v;
   size_t n, cap;
+  size_t rules; /* rule serials handed out */
 } SgQueries;
 
 void sg_queries_free(SgQueries *q);

@@ -2,6 +2,7 @@
  *
  * Adding a target: define its SgTarget in its own file and list it here.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +31,17 @@ const char *sg_conv_opt(const SgConvCtx *c, const char *key, const char *def) {
   return v;
 }
 
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
 void sg_queries_free(SgQueries *q) {
-  for (size_t i = 0; i < q->n; i++)
-    free(q->v[i].text);
+  for (size_t i = 0; i < q->n; i++) {
+    SgQuery *x = &q->v[i];
+    free(x->text);
+    free(x->id);
+    free(x->title);
+    free(x->level);
+    free(x->description);
+  }
   free(q->v);
   memset(q, 0, sizeof *q);
 }
@@ -45,11 +54,22 @@ SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *
     q->v = v;
     q->cap = cap;
   }
-  char *t = malloc(len + 1);
-  if (!t) return SG_ERR_NOMEM;
-  memcpy(t, text, len);
-  t[len] = '\0';
-  q->v[q->n++] = (SgQuery){r, cond, t};
+  /* a new rule gets a new serial; its further conditions share it */
+  if (!q->n || cond == 0) q->rules++;
+  SgQuery x = {q->rules, cond, r->nconds, malloc(len + 1), dup_or_null(r->id), dup_or_null(r->title),
+               dup_or_null(r->level), dup_or_null(r->description)};
+  if (!x.text || (r->id && !x.id) || (r->title && !x.title) || (r->level && !x.level) ||
+      (r->description && !x.description)) {
+    free(x.text);
+    free(x.id);
+    free(x.title);
+    free(x.level);
+    free(x.description);
+    return SG_ERR_NOMEM;
+  }
+  memcpy(x.text, text, len);
+  x.text[len] = '\0';
+  q->v[q->n++] = x;
   return SG_OK;
 }
 

@@ -551,15 +551,17 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
   sg_buf_catc(out, '\n');
   conf_options(out, c, "default.");
   for (size_t i = 0; i < q->n; i++) {
-    const SgRule *r = q->v[i].rule;
+    const SgQuery *r = &q->v[i];
     SgBuf name = {0};
     for (const char *p = r->title ? r->title : "untitled"; *p; p++)
       if (*p != '[' && *p != ']') sg_buf_catc(&name, *p == '\n' ? ' ' : *p);
-    if (r->nconds > 1) sg_buf_catf(&name, " (condition %zu)", q->v[i].cond + 1);
-    /* stanza names must be unique: the same title twice gets a counter */
+    if (r->nconds > 1) sg_buf_catf(&name, " (condition %zu)", r->cond + 1);
+    /* stanza names must be unique: the same title in another rule gets a counter */
     size_t dup = 1;
     for (size_t k = 0; k < i; k++)
-      if (q->v[k].rule != r && q->v[k].rule->title && r->title && !strcmp(q->v[k].rule->title, r->title)) dup++;
+      if (q->v[k].rule != r->rule && q->v[k].cond == 0 && q->v[k].title && r->title &&
+          !strcmp(q->v[k].title, r->title))
+        dup++;
     if (dup > 1) sg_buf_catf(&name, " (%zu)", dup);
     sg_buf_catf(out, "\n[%s]\n", sg_buf_cstr(&name));
     sg_buf_free(&name);

@@ -75,7 +75,7 @@ static void json_field(SgBuf *out, const char *key, const char *val, bool comma)
 
 void sg_tq_finish_json(const SgQueries *q, SgBuf *out) {
   for (size_t i = 0; i < q->n; i++) {
-    const SgRule *r = q->v[i].rule;
+    const SgQuery *r = &q->v[i];
     sg_buf_catc(out, '{');
     json_field(out, "id", r->id, false);
     json_field(out, "title", r->title, true);

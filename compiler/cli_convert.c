@@ -279,11 +279,11 @@ int sg_cli_convert(int argc, char **argv) {
   bool io_error = !sg_expand_paths(args.npaths, args.paths, &paths, &d);
   sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
   SgQueries q = {0};
-  SgUnit *units = calloc(paths.n + 1, sizeof *units);
+  SgUnit unit; /* one file at a time: queries keep what they need */
   size_t failed = 0, skipped = 0;
   SgGolden golden;
   if (args.golden) sg_golden_init(&golden, args.golden, t->format_ext[fi], args.update);
-  for (size_t i = 0; units && i < paths.n; i++) {
+  for (size_t i = 0; i < paths.n; i++) {
     size_t mark = d.n;
     char *src;
     size_t len;
@@ -292,7 +292,7 @@ int sg_cli_convert(int argc, char **argv) {
       sg_print_diags(stderr, &d, mark, NULL, 0, args.json);
       continue;
     }
-    SgUnit *u = &units[i];
+    SgUnit *u = &unit;
     size_t first = q.n, errors_before = d.nerrors, failed_before = failed;
     sg_compile_source(u, paths.v[i], src, len, &d);
     for (size_t r = 0; r < u->nrules; r++) {
@@ -313,7 +313,7 @@ int sg_cli_convert(int argc, char **argv) {
     }
     sg_print_diags(stderr, &d, mark, u->src, u->srclen, args.json);
     if (args.golden && !u->pipeline) { /* this file's queries, compared with (or written to) its golden file */
-      SgQueries mine = {q.v + first, q.n - first, 0};
+      SgQueries mine = {q.v + first, q.n - first, 0, 0};
       SgBuf file = {0};
       render(t, &ctx, &set, &mine, &file);
       /* what could not be converted is recorded in the file too, located by
@@ -328,6 +328,7 @@ int sg_cli_convert(int argc, char **argv) {
       if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], file.data ? file.data : "", file.len) < 0) io_error = true;
       sg_buf_free(&file);
     }
+    sg_unit_free(u);
   }
   SgBuf out = {0};
   int golden_rc = 0;
@@ -357,8 +358,6 @@ int sg_cli_convert(int argc, char **argv) {
   rc = io_error || golden_rc == 2 ? 2 : (failed || d.nerrors || golden_rc) ? 1 : 0;
   sg_buf_free(&out);
   sg_queries_free(&q);
-  for (size_t i = 0; units && i < paths.n; i++) sg_unit_free(&units[i]);
-  free(units);
   sg_paths_free(&paths);
   sg_diags_free(&d);
   sg_arena_free(&parena);
