@@ -4,7 +4,7 @@
  * Exit codes: 0 success, 1 a rule had errors (or a conversion failed),
  * 2 usage or I/O error.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* DT_DIR */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 
 /* ---- Path walking ---------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
 
 static bool has_rule_ext(const char *name) {
   size_t n = strlen(name);
@@ -51,32 +51,56 @@ void sg_paths_free(SgPaths *p) {
   memset(p, 0, sizeof *p);
 }
 
+typedef struct Entry {
+  char *name;
+  unsigned char type; /* DT_DIR, DT_REG or DT_UNKNOWN (then stat decides) */
+} Entry;
+
+static int cmp_entry(const void *a, const void *b) {
+  return strcmp(((const Entry *)a)->name, ((const Entry *)b)->name);
+}
+
 static void walk_dir(const char *dir, SgPaths *out, size_t rel, int depth) {
   if (depth > 32) return;
   DIR *d = opendir(dir);
   if (!d) return;
-  SgPaths names = {0};
+  Entry *ents = NULL;
+  size_t n = 0, cap = 0;
   struct dirent *e;
-  while ((e = readdir(d)))
-    if (e->d_name[0] != '.') paths_push(&names, strdup(e->d_name), 0);
-  closedir(d);
-  if (names.n) qsort(names.v, names.n, sizeof *names.v, cmp_str);
-  for (size_t i = 0; i < names.n; i++) {
-    size_t n = strlen(dir) + strlen(names.v[i]) + 2;
-    char *full = malloc(n);
-    if (!full) continue;
-    snprintf(full, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names.v[i]);
-    struct stat st;
-    if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-      walk_dir(full, out, rel, depth + 1);
-      free(full);
-    } else if (has_rule_ext(names.v[i])) {
-      paths_push(out, full, rel);
-    } else {
-      free(full);
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 32;
+      Entry *v = realloc(ents, cap * sizeof *v);
+      if (!v) break;
+      ents = v;
     }
+    ents[n].name = strdup(e->d_name);
+    ents[n].type = e->d_type;
+    if (ents[n].name) n++;
   }
-  sg_paths_free(&names);
+  closedir(d);
+  if (n) qsort(ents, n, sizeof *ents, cmp_entry); /* sorted: output order never depends on the file system */
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(dir) + strlen(ents[i].name) + 2;
+    char *full = malloc(len);
+    if (full) {
+      snprintf(full, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", ents[i].name);
+      struct stat st;
+      bool is_dir = ents[i].type == DT_DIR ||
+                    (ents[i].type == DT_UNKNOWN && stat(full, &st) == 0 && S_ISDIR(st.st_mode));
+      if (is_dir) {
+        walk_dir(full, out, rel, depth + 1);
+        free(full);
+      } else if (has_rule_ext(ents[i].name)) {
+        paths_push(out, full, rel);
+      } else {
+        free(full);
+      }
+    }
+    free(ents[i].name);
+  }
+  free(ents);
 }
 
 /* Expand arguments: files as given, directories recursively (sorted). A

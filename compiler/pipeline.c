@@ -865,14 +865,19 @@ static const char *rule_attr(const SgRule *r, const char *attr) {
   return NULL;
 }
 
+/* A condition attribute that is unset, or equal (first byte first: most
+ * logsource conditions of a pipeline do not apply). */
+static bool same_or_unset(const char *want, const char *have) {
+  return !want || (have && want[0] == have[0] && !strcmp(want, have));
+}
+
 static bool eval_cond(Ctx *c, const PCond *pc, const SgNode *n) {
   const SgRule *r = c->r;
   switch (pc->t) {
   case PC_LOGSOURCE:
     if (r->kind == SG_DOC_CORRELATION) return false;
-    return (!pc->category || (r->logsource.category && !strcmp(pc->category, r->logsource.category))) &&
-           (!pc->product || (r->logsource.product && !strcmp(pc->product, r->logsource.product))) &&
-           (!pc->service || (r->logsource.service && !strcmp(pc->service, r->logsource.service)));
+    return same_or_unset(pc->category, r->logsource.category) && same_or_unset(pc->product, r->logsource.product) &&
+           same_or_unset(pc->service, r->logsource.service);
   case PC_CONTAINS_ITEM:
   case PC_CONTAINS_FIELD:
     for (size_t i = 0; i < r->nconds; i++)

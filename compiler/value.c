@@ -80,32 +80,79 @@ static size_t placeholder_end(const char *s, size_t n, size_t i) {
   return 0;
 }
 
-SgStatus sg_str_parse_ex(SgArena *a, const char *s, size_t n, bool placeholders, SgStr *out) {
-  PartBuf pb = {.a = a};
+/* Parsing writes into exact-size arena arrays: a first pass counts, the
+ * second fills (`parts` NULL on the first). */
+typedef struct Scan {
+  SgPart *parts;
+  char *lit; /* all literal bytes, parts point into it */
+  size_t nparts, nlit;
+  bool open; /* the last part is a literal being extended */
+} Scan;
+
+static void scan_lit(Scan *sc, const char *c, size_t k) {
+  if (!sc->open) {
+    if (sc->parts) sc->parts[sc->nparts] = (SgPart){SG_PART_LIT, sc->lit + sc->nlit, 0};
+    sc->nparts++;
+    sc->open = true;
+  }
+  if (sc->parts) {
+    memcpy(sc->lit + sc->nlit, c, k);
+    sc->parts[sc->nparts - 1].n += k;
+  }
+  sc->nlit += k;
+}
+
+static void scan_special(Scan *sc, SgPartKind kind, const char *name, size_t k) {
+  if (sc->parts) sc->parts[sc->nparts] = (SgPart){kind, kind == SG_PART_PLACEHOLDER ? sc->lit + sc->nlit : "", 0};
+  if (kind == SG_PART_PLACEHOLDER) { /* the name is stored with the literals */
+    if (sc->parts) {
+      memcpy(sc->lit + sc->nlit, name, k);
+      sc->parts[sc->nparts].n = k;
+    }
+    sc->nlit += k;
+  }
+  sc->nparts++;
+  sc->open = false;
+}
+
+static void scan(Scan *sc, const char *s, size_t n, bool placeholders) {
   bool esc = false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     size_t end;
     if (esc) {
       bool special = c == '*' || c == '?' || c == '\\' || (placeholders && c == '%');
-      if (!special) pb_add(&pb, SG_PART_LIT, "\\", 1);
-      pb_add(&pb, SG_PART_LIT, &c, 1);
+      if (!special) scan_lit(sc, "\\", 1);
+      scan_lit(sc, &c, 1);
       esc = false;
     } else if (placeholders && c == '%' && (end = placeholder_end(s, n, i))) {
-      pb_add(&pb, SG_PART_PLACEHOLDER, s + i + 1, end - i - 1);
+      scan_special(sc, SG_PART_PLACEHOLDER, s + i + 1, end - i - 1);
       i = end;
     } else if (c == '\\') {
       esc = true;
-    } else if (c == '*') {
-      pb_add(&pb, SG_PART_STAR, NULL, 0);
-    } else if (c == '?') {
-      pb_add(&pb, SG_PART_QMARK, NULL, 0);
-    } else {
-      pb_add(&pb, SG_PART_LIT, &c, 1);
+    } else if (c == '*' || c == '?') {
+      scan_special(sc, c == '*' ? SG_PART_STAR : SG_PART_QMARK, NULL, 0);
+    } else { /* a run of ordinary bytes at once */
+      size_t j = i + 1;
+      while (j < n && s[j] != '\\' && s[j] != '*' && s[j] != '?' && !(placeholders && s[j] == '%')) j++;
+      scan_lit(sc, s + i, j - i);
+      i = j - 1;
     }
   }
-  if (esc) pb_add(&pb, SG_PART_LIT, "\\", 1);
-  return pb_finish(&pb, out);
+  if (esc) scan_lit(sc, "\\", 1);
+}
+
+SgStatus sg_str_parse_ex(SgArena *a, const char *s, size_t n, bool placeholders, SgStr *out) {
+  Scan count = {0};
+  scan(&count, s, n, placeholders);
+  Scan fill = {0};
+  fill.parts = sg_arena_alloc(a, (count.nparts ? count.nparts : 1) * sizeof *fill.parts);
+  fill.lit = sg_arena_alloc(a, count.nlit + 1);
+  if (!fill.parts || !fill.lit) return SG_ERR_NOMEM;
+  scan(&fill, s, n, placeholders);
+  out->parts = fill.parts;
+  out->nparts = (uint32_t)fill.nparts;
+  return SG_OK;
 }
 
 SgStatus sg_str_parse(SgArena *a, const char *s, size_t n, SgStr *out) {
