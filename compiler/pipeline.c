@@ -1544,7 +1544,10 @@ static SgNode *t_placeholders(Ctx *c, const PItem *it, SgNode *n) {
 
 static SgNode *t_item_fail(Ctx *c, const PItem *it, SgNode *n) {
   c->touched = true;
-  sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "%s", it->s1);
+  if (n->m.field)
+    sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "%s (field '%s')", it->s1, n->m.field);
+  else
+    sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "%s (keyword)", it->s1);
   c->failed = true;
   return n;
 }

@@ -162,7 +162,7 @@ static bool attach(Loader *L, SgYNode *node) {
       fail(L, SG_D_YAML_KEY, node->loc, "mapping key is %s, not a string", sg_ytype_name(node));
       return false;
     }
-    node->type = SG_YT_STR;
+    if (node->type != SG_YT_NULL) node->type = SG_YT_STR; /* a null key (`~:`) stays null */
     f->pending_key = node;
     return true;
   }

@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh build
 mkdir -p out
-./build/sigmacc convert -t aql -p qradar -s -o out/aql.txt sigma-rules
-./build/sigmacc convert -t splunk -p sysmon -p splunk_windows -s -o out/splunk.txt sigma-rules
+./build/sigmacc convert -t aql -p qradar -p sigma-rules/pipelines/placeholders.yml -s -o out/aql.txt sigma-rules
+./build/sigmacc convert -t splunk -p sysmon -p splunk_windows -p sigma-rules/pipelines/placeholders.yml -s -o out/splunk.txt sigma-rules
 echo "run: wrote out/aql.txt ($(wc -l <out/aql.txt) lines) and out/splunk.txt ($(wc -l <out/splunk.txt) lines)"
