@@ -1,0 +1,138 @@
+/* test_backend.c - the AQL and SPL backends through the CLI users run.
+ *
+ * Table-driven: each tests/backend/NAME.yml is a rule whose leading comments say
+ *   # args: -t splunk -p sysmon         (convert arguments before the file)
+ *   # expect:                           (the exact stdout, each line after "# ")
+ *   # diag: error[E070]                 (each must occur in stderr; then exit 1)
+ * A case without diag lines must exit 0 with nothing on stderr.
+ *
+ * Corpus checks (skipped without ../shared/sigmahq or $SIGMACC_CORPUS): every AQL query of
+ * `-p qradar` has balanced quotes and parentheses and at least 99% of the
+ * rules convert. */
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+#include "testrun.h"
+
+static char *args_of(const char *text) {
+  const char *p = strstr(text, "# args: ");
+  assert_non_null(p);
+  p += 8;
+  size_t n = strcspn(p, "\n");
+  char *s = malloc(n + 1);
+  memcpy(s, p, n);
+  s[n] = '\0';
+  return s;
+}
+
+static void backend_case(void **state) {
+  const char *path = *state;
+  char *text = tu_slurp(path, NULL);
+  assert_non_null(text);
+  SgBuf want = {0}, diags = {0}, cmd = {0};
+  tu_expectations(text, &want, &diags);
+  char *args = args_of(text);
+  int rc_out, rc_err;
+  sg_buf_catf(&cmd, "'%s' convert %s '%s' 2>/dev/null", SIGMACC_BIN, args, path);
+  char *out = run(sg_buf_cstr(&cmd), &rc_out);
+  cmd.len = 0;
+  sg_buf_catf(&cmd, "'%s' convert %s '%s' 2>&1 >/dev/null", SIGMACC_BIN, args, path);
+  char *err = run(sg_buf_cstr(&cmd), &rc_err);
+  assert_string_equal(out, want.data);
+  if (diags.len) {
+    for (char *line = diags.data, *nl; *line; line = nl + 1) {
+      nl = strchr(line, '\n');
+      *nl = '\0';
+      if (!strstr(err, line)) fail_msg("stderr lacks \"%s\":\n%s", line, err);
+    }
+    assert_int_equal(rc_out, 1);
+  } else {
+    assert_string_equal(err, "");
+    assert_int_equal(rc_out, 0);
+  }
+  free(out);
+  free(err);
+  free(args);
+  free(text);
+  sg_buf_free(&want);
+  sg_buf_free(&diags);
+  sg_buf_free(&cmd);
+}
+
+/* Quotes ('' is an escaped quote; "" delimits identifiers) and parentheses
+ * outside them balance, in one AQL query line. */
+static bool aql_balanced(const char *q) {
+  int depth = 0;
+  char quote = 0;
+  for (const char *p = q; *p; p++) {
+    if (quote) {
+      if (*p == quote && p[1] == quote) p++;
+      else if (*p == quote) quote = 0;
+    } else if (*p == '\'' || *p == '"') {
+      quote = *p;
+    } else if (*p == '(') {
+      depth++;
+    } else if (*p == ')' && --depth < 0) {
+      return false;
+    }
+  }
+  return !quote && depth == 0;
+}
+
+static void test_aql_balance_checker(void **state) {
+  (void)state;
+  assert_true(aql_balanced("SELECT * FROM events WHERE \"a\" = 'it''s (' AND (x)"));
+  assert_false(aql_balanced("WHERE \"a\" = 'unterminated"));
+  assert_false(aql_balanced("WHERE (\"a\" = 'x'"));
+  assert_false(aql_balanced("WHERE \"a\" = 'x')"));
+}
+
+static void test_corpus_aql(void **state) {
+  (void)state;
+  const char *corpus = getenv("SIGMACC_CORPUS") ? getenv("SIGMACC_CORPUS") : SIGMACC_SOURCE_DIR "/../shared/sigmahq";
+  SgBuf cmd = {0};
+  sg_buf_catf(&cmd, "test -d '%s/rules'", corpus);
+  int rc;
+  free(run(sg_buf_cstr(&cmd), &rc));
+  if (rc != 0) {
+    sg_buf_free(&cmd);
+    skip();
+  }
+  cmd.len = 0;
+  sg_buf_catf(&cmd,
+              "cd '%s' && '%s' convert -t aql -p qradar -s rules rules-emerging-threats rules-threat-hunting "
+              "rules-compliance rules-placeholder 2>/dev/null",
+              corpus, SIGMACC_BIN);
+  char *out = run(sg_buf_cstr(&cmd), &rc);
+  assert_int_equal(rc, 0);
+  size_t queries = 0;
+  for (char *line = out, *nl; *line; line = nl + 1) {
+    nl = strchr(line, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    if (!*line) continue;
+    if (strncmp(line, "SELECT ", 7) || !aql_balanced(line)) fail_msg("bad AQL query: %s", line);
+    queries++;
+  }
+  cmd.len = 0;
+  sg_buf_catf(&cmd,
+              "cd '%s' && '%s' convert -t aql -p qradar -s rules rules-emerging-threats rules-threat-hunting "
+              "rules-compliance rules-placeholder 2>&1 >/dev/null | grep -c '^[^ ].*: error\\['",
+              corpus, SIGMACC_BIN);
+  char *errs = run(sg_buf_cstr(&cmd), &rc);
+  long failed = strtol(errs, NULL, 10);
+  /* 3,780 rules; at least 99% convert (the rest are located diagnostics) */
+  assert_true(queries >= 3700);
+  assert_true(failed <= 37);
+  free(errs);
+  free(out);
+  sg_buf_free(&cmd);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_aql_balance_checker),
+      cmocka_unit_test(test_corpus_aql),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  return rc | tu_run_dir("backend", SIGMACC_TEST_DIR "/backend", backend_case, NULL);
+}
