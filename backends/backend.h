@@ -68,6 +68,12 @@ typedef struct SgTarget {
 SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *known, SgDiags *d);
 
 const SgTarget *sg_target_find(const char *name);
+
+/* Convert one rule of `u`: apply the pipelines (the processed rule lives in
+ * u's arena), render every condition with `t`, postprocess each query. */
+struct SgPipelineSet;
+SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const struct SgPipelineSet *set, SgUnit *u,
+                         const SgRule *rule, SgQueries *q, SgDiags *d);
 const SgTarget *const *sg_target_list(size_t *n);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "pipeline.h"
 
 extern const SgTarget sg_target_ast, sg_target_splunk, sg_target_aql;
 
@@ -107,3 +108,31 @@ const SgTarget sg_target_ast = {
     .convert = ast_convert,
     .finish = ast_finish,
 };
+
+SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u, const SgRule *rule,
+                         SgQueries *q, SgDiags *d) {
+  SgPipelineState state = {0};
+  const SgRule *r = rule;
+  if (set->n) {
+    SgRule *processed;
+    SgStatus st = sg_pipeline_apply(&u->arena, set, rule, &processed, &state, d);
+    if (st) return st;
+    r = processed;
+  }
+  ctx->state = &state;
+  size_t first = q->n;
+  SgStatus st = t->convert(ctx, r, q, d);
+  ctx->state = NULL;
+  for (size_t i = first; st == SG_OK && i < q->n; i++) {
+    SgBuf b = {0};
+    sg_buf_cat(&b, q->v[i].text);
+    st = sg_pipeline_postprocess(set, r, &b, d);
+    if (st == SG_OK && !b.oom) {
+      free(q->v[i].text);
+      q->v[i].text = b.data ? b.data : calloc(1, 1);
+    } else {
+      sg_buf_free(&b);
+    }
+  }
+  return st;
+}

@@ -188,35 +188,6 @@ static bool load_pipelines(const ConvArgs *args, const SgTarget *t, SgArena *a, 
   return ok;
 }
 
-/* Front end done: pipelines, target, postprocessing for one rule. */
-static SgStatus convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,
-                             const SgRule *rule, SgQueries *q, SgDiags *d) {
-  SgPipelineState state = {0};
-  const SgRule *r = rule;
-  if (set->n) {
-    SgRule *processed;
-    SgStatus st = sg_pipeline_apply(&u->arena, set, rule, &processed, &state, d);
-    if (st) return st;
-    r = processed;
-  }
-  ctx->state = &state;
-  size_t first = q->n;
-  SgStatus st = t->convert(ctx, r, q, d);
-  ctx->state = NULL;
-  for (size_t i = first; st == SG_OK && i < q->n; i++) {
-    SgBuf b = {0};
-    sg_buf_cat(&b, q->v[i].text);
-    st = sg_pipeline_postprocess(set, r, &b, d);
-    if (st == SG_OK && !b.oom) {
-      free(q->v[i].text);
-      q->v[i].text = b.data ? b.data : calloc(1, 1);
-    } else {
-      sg_buf_free(&b);
-    }
-  }
-  return st;
-}
-
 /* Queries as the output format and the pipelines' finalizers join them. */
 static void render(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet *set, const SgQueries *q, SgBuf *out) {
   const char **texts = calloc(q->n + 1, sizeof *texts);
@@ -303,7 +274,7 @@ int sg_cli_convert(int argc, char **argv) {
       }
       if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
       size_t errs = d.nerrors;
-      SgStatus st = convert_rule(t, &ctx, &set, u, rule, &q, &d);
+      SgStatus st = sg_convert_rule(t, &ctx, &set, u, rule, &q, &d);
       if (st == SG_ERR_UNSUPPORTED && args.skip) {
         skipped++;
         d.nerrors = errs; /* reported, but not an error with -s */

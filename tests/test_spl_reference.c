@@ -1,0 +1,425 @@
+/* test_spl_reference.c - sigmacc's SPL against the reference converter's
+ * (sigma-cli + pySigma-backend-splunk, ../shared/reference/splunk/ (both files)) on
+ * the SigmaHQ rules it covers, with no pipeline and with
+ * `-p sysmon -p splunk_windows`.
+ *
+ * Each rule falls in one category:
+ *   identical    the same text;
+ *   equivalent   the same boolean tree once both are parsed with the
+ *                reference's precedence (NOT, then OR, then AND; `f IN (a, b)`
+ *                is `f=a OR f=b`): only redundant parentheses differ;
+ *   deviation    a documented deviation (README, "Splunk: where sigmacc
+ *                deliberately differs"): a `| where` fallback for regexes,
+ *                field references and exact wildcards; NOT over a whole OR
+ *                group where the reference negates only its first term; a
+ *                query where the reference gives none;
+ *   ref-failed   the reference fails; sigmacc converts or gives a located error;
+ *   different    anything else: the test fails and lists the rule.
+ * Skipped when the reference data or the corpus is absent. */
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+
+#include "backend.h"
+#include "pipeline.h"
+
+/* ---- The reference file: one JSON object per line ----------------------------------------- */
+
+/* A JSON string at *p (which points at its opening quote) into `out`. */
+static const char *json_string(const char *p, SgBuf *out) {
+  assert_int_equal(*p, '"');
+  for (p++; *p && *p != '"'; p++) {
+    if (*p != '\\') {
+      sg_buf_catc(out, *p);
+      continue;
+    }
+    p++;
+    switch (*p) {
+    case 'n': sg_buf_catc(out, '\n'); break;
+    case 't': sg_buf_catc(out, '\t'); break;
+    case 'r': sg_buf_catc(out, '\r'); break;
+    case 'b': sg_buf_catc(out, '\b'); break;
+    case 'f': sg_buf_catc(out, '\f'); break;
+    case 'u': {
+      unsigned long c = strtoul((char[5]){p[1], p[2], p[3], p[4], 0}, NULL, 16);
+      p += 4;
+      if (c >= 0xd800 && c < 0xdc00 && p[1] == '\\' && p[2] == 'u') {
+        unsigned long lo = strtoul((char[5]){p[3], p[4], p[5], p[6], 0}, NULL, 16);
+        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+        p += 6;
+      }
+      if (c < 0x80) {
+        sg_buf_catc(out, (char)c);
+      } else if (c < 0x800) {
+        sg_buf_catc(out, (char)(0xc0 | c >> 6));
+        sg_buf_catc(out, (char)(0x80 | (c & 0x3f)));
+      } else if (c < 0x10000) {
+        sg_buf_catc(out, (char)(0xe0 | c >> 12));
+        sg_buf_catc(out, (char)(0x80 | (c >> 6 & 0x3f)));
+        sg_buf_catc(out, (char)(0x80 | (c & 0x3f)));
+      } else {
+        sg_buf_catc(out, (char)(0xf0 | c >> 18));
+        sg_buf_catc(out, (char)(0x80 | (c >> 12 & 0x3f)));
+        sg_buf_catc(out, (char)(0x80 | (c >> 6 & 0x3f)));
+        sg_buf_catc(out, (char)(0x80 | (c & 0x3f)));
+      }
+      break;
+    }
+    default: sg_buf_catc(out, *p); /* \" \\ \/ */
+    }
+  }
+  assert_int_equal(*p, '"');
+  sg_buf_cstr(out);
+  return p + 1;
+}
+
+typedef struct Ref {
+  char *rule;    /* path relative to the shared folder */
+  bool ok;       /* status "ok" */
+  char **q;      /* its queries */
+  size_t nq;
+} Ref;
+
+static void ref_parse(const char *line, Ref *r) {
+  memset(r, 0, sizeof *r);
+  SgBuf b = {0};
+  const char *p = strstr(line, "\"rule\": ");
+  assert_non_null(p);
+  json_string(p + 8, &b);
+  r->rule = b.data;
+  p = strstr(line, "\"status\": \"");
+  assert_non_null(p);
+  r->ok = !strncmp(p + 11, "ok\"", 3);
+  p = strstr(line, "\"queries\": [");
+  if (!r->ok || !p) return;
+  for (p += 12; *p == '"';) {
+    SgBuf q = {0};
+    p = json_string(p, &q);
+    r->q = realloc(r->q, (r->nq + 1) * sizeof *r->q);
+    r->q[r->nq++] = q.data ? q.data : calloc(1, 1);
+    while (*p == ',' || *p == ' ')
+      p++;
+  }
+}
+
+/* ---- SPL search expressions as canonical trees -------------------------------------------- */
+
+typedef struct Tok {
+  const char *s;
+  size_t n;
+} Tok;
+
+typedef struct Parser {
+  Tok *t;
+  size_t n, i;
+  bool not_over_or; /* read `NOT a OR b` as NOT (a OR b) */
+  SgBuf *out;
+} Parser;
+
+/* The search part of a query (before its first `|` command) and the rest. */
+static size_t search_len(const char *q) {
+  bool quote = false;
+  for (size_t i = 0; q[i]; i++) {
+    if (quote && q[i] == '\\' && q[i + 1]) i++;
+    else if (q[i] == '"') quote = !quote;
+    else if (!quote && q[i] == '|' && (i == 0 || q[i - 1] == ' ' || q[i - 1] == '\n')) return i;
+  }
+  return strlen(q);
+}
+
+static size_t tokenize(const char *s, size_t len, Tok **out) {
+  size_t n = 0, cap = 0;
+  Tok *t = NULL;
+  for (size_t i = 0; i < len;) {
+    if (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == ',') {
+      i++;
+      continue;
+    }
+    size_t j = i + 1;
+    if (s[i] != '(' && s[i] != ')') {
+      bool quote = s[i] == '"';
+      for (j = i + (quote ? 1 : 0); j < len; j++) {
+        if (quote && s[j] == '\\' && j + 1 < len) j++;
+        else if (s[j] == '"') quote = !quote;
+        else if (!quote && strchr(" \n\t(),", s[j])) break;
+      }
+    }
+    if (n == cap) t = realloc(t, (cap = cap ? 2 * cap : 64) * sizeof *t);
+    t[n++] = (Tok){s + i, j - i};
+    i = j;
+  }
+  *out = t;
+  return n;
+}
+
+static bool tok_is(const Parser *p, const char *w) {
+  return p->i < p->n && p->t[p->i].n == strlen(w) && !memcmp(p->t[p->i].s, w, p->t[p->i].n);
+}
+
+/* Each parse function appends its canonical form: a term as itself, an
+ * operator as OP[kid;kid;...] with nested same operators flattened. It
+ * returns the operator it produced ('T' for a term). */
+static char parse_and(Parser *p);
+static void strip(SgBuf *out, size_t start);
+
+static char parse_primary(Parser *p) {
+  if (p->i >= p->n) fail_msg("SPL ends where a term was expected");
+  if (tok_is(p, "(")) {
+    p->i++;
+    char op = parse_and(p);
+    if (!tok_is(p, ")")) fail_msg("SPL: unbalanced parentheses");
+    p->i++;
+    return op;
+  }
+  Tok f = p->t[p->i++];
+  if (tok_is(p, "IN")) { /* f IN (a, b) -> OR[f=a;f=b] */
+    p->i += 2;
+    size_t start = p->out->len, k = 0;
+    sg_buf_cat(p->out, "OR[");
+    for (; p->i < p->n && !tok_is(p, ")"); p->i++, k++)
+      sg_buf_catf(p->out, "%s%.*s=%.*s", k ? ";" : "", (int)f.n, f.s, (int)p->t[p->i].n, p->t[p->i].s);
+    p->i++;
+    sg_buf_catc(p->out, ']');
+    if (k != 1) return 'O';
+    strip(p->out, start); /* a one-value list is the term itself */
+    return 'T';
+  }
+  sg_buf_catn(p->out, f.s, f.n);
+  return 'T';
+}
+
+static char parse_or(Parser *p);
+
+static char parse_not(Parser *p) {
+  if (!tok_is(p, "NOT")) return parse_primary(p);
+  p->i++;
+  sg_buf_cat(p->out, "NT[");
+  if (p->not_over_or) parse_or(p);
+  else parse_not(p);
+  sg_buf_catc(p->out, ']');
+  return 'N';
+}
+
+/* Drop the brackets of the operator written last, at `start` ("XX[...]"). */
+static void strip(SgBuf *out, size_t start) {
+  char *s = out->data + start;
+  memmove(s, s + 3, out->len - start - 4);
+  out->len -= 4;
+  out->data[out->len] = '\0';
+}
+
+static bool more(const Parser *p, char op) {
+  return op == 'O' ? tok_is(p, "OR") : p->i < p->n && !tok_is(p, ")");
+}
+
+/* An n-ary operator over `next`: OR[a;b] with a nested OR flattened into it,
+ * or just the operand when there is only one. */
+static char nary(Parser *p, char op, char (*next)(Parser *)) {
+  size_t start = p->out->len;
+  sg_buf_cat(p->out, op == 'O' ? "OR[" : "AN[");
+  size_t first = p->out->len;
+  char k = next(p);
+  if (!more(p, op)) {
+    memmove(p->out->data + start, p->out->data + first, p->out->len - first);
+    p->out->len -= 3;
+    p->out->data[p->out->len] = '\0';
+    return k;
+  }
+  if (k == op) strip(p->out, first);
+  while (more(p, op)) {
+    if (tok_is(p, op == 'O' ? "OR" : "AND")) p->i++;
+    sg_buf_catc(p->out, ';');
+    size_t ks = p->out->len;
+    if (next(p) == op) strip(p->out, ks);
+  }
+  sg_buf_catc(p->out, ']');
+  return op;
+}
+
+static char parse_or(Parser *p) { return nary(p, 'O', parse_not); }
+static char parse_and(Parser *p) { return nary(p, 'A', parse_or); }
+
+/* Canonical form of a query: its search tree, then its `|` commands as text
+ * (a newline or a space before `|` is the same). */
+static char *canonical(const char *q, bool not_over_or) {
+  size_t sl = search_len(q);
+  Tok *t;
+  size_t n = tokenize(q, sl, &t);
+  SgBuf out = {0};
+  Parser p = {t, n, 0, not_over_or, &out};
+  parse_and(&p);
+  if (p.i != p.n) fail_msg("SPL: unexpected ')' in %s", q);
+  for (const char *c = q + sl; *c; c++)
+    sg_buf_catc(&out, *c == '\n' ? ' ' : *c);
+  free(t);
+  return sg_buf_cstr(&out) ? out.data : calloc(1, 1);
+}
+
+static void test_canonical(void **state) {
+  (void)state;
+  struct {
+    const char *a, *b;
+    bool same;
+  } cases[] = {
+      {"A=1 B=2 OR C=3", "A=1 (B=2 OR C=3)", true},       /* OR binds tighter */
+      {"A=1 B=2 OR C=3", "(A=1 B=2) OR C=3", false},
+      {"x IN (\"a\", \"b\")", "x=\"a\" OR x=\"b\"", true},
+      {"x IN (\"a\")", "x=\"a\"", true},
+      {"NOT A=1 OR B=2", "NOT (A=1 OR B=2)", false},    /* NOT binds tightest */
+      {"((A=1) (B=2))", "A=1 AND B=2", true},
+      {"A=1\n| regex B=\"x\"", "A=1 | regex B=\"x\"", true},
+      {"A=\"a b\" C=\"(\"", "A=\"a b\" C=\"(\"", true},
+      {"A=1 | where x", "A=1 | where y", false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *a = canonical(cases[i].a, false), *b = canonical(cases[i].b, false);
+    if ((strcmp(a, b) == 0) != cases[i].same) fail_msg("%s <-> %s: %s vs %s", cases[i].a, cases[i].b, a, b);
+    free(a);
+    free(b);
+  }
+  char *a = canonical("NOT A=1 OR B=2", true), *b = canonical("NOT (A=1 OR B=2)", false);
+  assert_string_equal(a, b);
+  free(a);
+  free(b);
+}
+
+/* ---- The comparison ----------------------------------------------------------------------- */
+
+enum { IDENTICAL, EQUIVALENT, DEV_WHERE, DEV_NOT_GROUP, DEV_NOT_EMPTY, REF_FAILED, DIFFERENT, NCAT };
+static const char *const cat_names[] = {"identical",          "equivalent",          "deviation (| where fallback)",
+                                        "deviation (NOT over an OR group)", "deviation (reference gives no query)",
+                                        "reference failed (sigmacc converts or diagnoses)", "different"};
+
+static bool all_canonical_equal(char **mine, char **ref, size_t n, bool not_over_or) {
+  for (size_t i = 0; i < n; i++) {
+    char *a = canonical(mine[i], false), *b = canonical(ref[i], not_over_or);
+    bool eq = !strcmp(a, b);
+    free(a);
+    free(b);
+    if (!eq) return false;
+  }
+  return true;
+}
+
+static int classify(const Ref *r, const char *src, char **mine, size_t nmine, bool converted, bool diagnosed) {
+  if (!r->ok) return converted || diagnosed ? REF_FAILED : DIFFERENT;
+  if (!converted) return DIFFERENT;
+  if (r->nq == 0) return nmine ? DEV_NOT_EMPTY : DIFFERENT;
+  if (nmine != r->nq) return DIFFERENT;
+  bool same = true;
+  for (size_t i = 0; i < nmine; i++)
+    same = same && !strcmp(mine[i], r->q[i]);
+  if (same) return IDENTICAL;
+  /* the | where fallback, for a construct the rule really has */
+  static const char *const needs_where[] = {"|re", "|fieldref", "|cased", "\\*", "?", NULL};
+  for (size_t i = 0; i < nmine; i++)
+    for (size_t k = 0; strstr(mine[i], "\n| where ") && needs_where[k]; k++)
+      if (strstr(src, needs_where[k])) return DEV_WHERE;
+  if (all_canonical_equal(mine, r->q, nmine, false)) return EQUIVALENT;
+  if (all_canonical_equal(mine, r->q, nmine, true)) return DEV_NOT_GROUP;
+  return DIFFERENT;
+}
+
+static void compare(const char *jsonl, const char *const *pipelines) {
+  const char *shared = getenv("SIGMACC_SHARED") ? getenv("SIGMACC_SHARED") : SIGMACC_SOURCE_DIR "/../shared";
+  char path[4096];
+  snprintf(path, sizeof path, "%s/reference/splunk/%s", shared, jsonl);
+  char *data = tu_slurp(path, NULL);
+  snprintf(path, sizeof path, "%s/sigmahq/rules", shared);
+  DIR *corpus = opendir(path);
+  if (corpus) closedir(corpus);
+  if (!data || !corpus) {
+    free(data);
+    skip();
+  }
+  SgArena pa;
+  sg_arena_init(&pa);
+  SgPipelineSet set = {0};
+  SgDiags pd = {0};
+  for (size_t i = 0; pipelines[i]; i++)
+    assert_int_equal(sg_pipeline_add(&pa, &set, pipelines[i], &pd), SG_OK);
+  sg_pipeline_sort(&set);
+  assert_int_equal(sg_pipeline_validate(&pa, &set, &pd), SG_OK);
+  const SgTarget *t = sg_target_find("splunk");
+  assert_non_null(t);
+  size_t count[NCAT] = {0};
+  SgBuf report = {0};
+  for (char *line = data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+    nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    Ref r;
+    ref_parse(line, &r);
+    snprintf(path, sizeof path, "%s/%s", shared, r.rule);
+    SgDiags d = {0};
+    SgUnit u = {0};
+    char *src;
+    size_t len;
+    bool converted = false;
+    SgQueries q = {0};
+    char *text = tu_slurp(path, NULL); /* the rule's source, for the deviation check */
+    if (sg_read_file(path, &src, &len, &d) == SG_OK && sg_compile_source(&u, path, src, len, &d) == SG_OK) {
+      converted = true;
+      SgConvCtx ctx = {.format = "default"};
+      for (size_t i = 0; i < u.nrules; i++)
+        if (sg_convert_rule(t, &ctx, &set, &u, u.rules[i], &q, &d) != SG_OK) converted = false;
+    }
+    bool diagnosed = false;
+    for (size_t i = 0; i < d.n; i++)
+      diagnosed = diagnosed || (d.items[i].sev == SG_SEV_ERROR && d.items[i].loc.line > 0);
+    char **mine = calloc(q.n + 1, sizeof *mine);
+    for (size_t i = 0; i < q.n; i++)
+      mine[i] = q.v[i].text;
+    int c = classify(&r, text ? text : "", mine, q.n, converted, diagnosed);
+    free(text);
+    count[c]++;
+    if (c == DIFFERENT) {
+      sg_buf_catf(&report, "%s\n", r.rule);
+      for (size_t i = 0; i < r.nq; i++)
+        sg_buf_catf(&report, "  reference: %s\n", r.q[i]);
+      for (size_t i = 0; i < q.n; i++)
+        sg_buf_catf(&report, "  sigmacc:   %s\n", mine[i]);
+    }
+    free(mine);
+    sg_queries_free(&q);
+    sg_unit_free(&u);
+    sg_diags_free(&d);
+    for (size_t i = 0; i < r.nq; i++)
+      free(r.q[i]);
+    free(r.q);
+    free(r.rule);
+  }
+  printf("%s:\n", jsonl);
+  for (int c = 0; c < NCAT; c++)
+    printf("  %-50s %zu\n", cat_names[c], count[c]);
+  if (count[DIFFERENT]) {
+    printf("unexplained differences:\n%s", report.data);
+    fail_msg("%zu unexplained differences (listed above)", count[DIFFERENT]);
+  }
+  /* the common case is identical text */
+  size_t total = 0;
+  for (int c = 0; c < NCAT; c++)
+    total += count[c];
+  assert_true(count[IDENTICAL] * 2 > total);
+  sg_buf_free(&report);
+  sg_diags_free(&pd);
+  sg_arena_free(&pa);
+  free(data);
+}
+
+static void test_no_pipeline(void **state) {
+  (void)state;
+  compare("splunk-no-pipeline.jsonl", (const char *const[]){NULL});
+}
+
+static void test_sysmon_splunk_windows(void **state) {
+  (void)state;
+  compare("splunk-sysmon-windows.jsonl", (const char *const[]){"sysmon", "splunk_windows", NULL});
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_canonical),
+      cmocka_unit_test(test_no_pipeline),
+      cmocka_unit_test(test_sysmon_splunk_windows),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
