@@ -6,8 +6,11 @@
  * exit code.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../backends/backend.h"
 #include "cli.h"
@@ -206,6 +209,135 @@ static void render(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet 
   free(texts);
 }
 
+/* ---- One file, and the files in parallel ------------------------------------------------ */
+
+/* What converting one file produced; merged in path order, so the output is
+ * the same whatever the number of threads. */
+typedef struct FileResult {
+  SgQueries q;   /* its queries, rule serials from 1 */
+  SgBuf diags;   /* its diagnostics, rendered */
+  SgBuf file;    /* --check/--update: its golden file */
+  bool golden;   /* `file` is meant for the golden directory (not a pipeline file) */
+  bool io_error;
+  size_t failed, skipped, errors;
+} FileResult;
+
+typedef struct Work {
+  const ConvArgs *args;
+  const SgTarget *t;
+  const SgConvCtx *ctx;
+  const SgPipelineSet *set;
+  const SgPaths *paths;
+  FileResult *res;
+  atomic_size_t next; /* the next path to take */
+} Work;
+
+static void render_diags(SgBuf *out, SgDiags *d, const char *src, size_t len, bool json) {
+  char *text = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&text, &n);
+  if (!f) return;
+  sg_print_diags(f, d, 0, src, len, json);
+  fclose(f);
+  sg_buf_catn(out, text, n);
+  free(text);
+}
+
+static void convert_file(const Work *w, size_t i, FileResult *r) {
+  const ConvArgs *args = w->args;
+  SgConvCtx ctx = *w->ctx; /* sg_convert_rule sets ctx.state */
+  SgDiags d = {0};
+  char *src;
+  size_t len;
+  if (sg_read_file(w->paths->v[i], &src, &len, &d) != SG_OK) {
+    r->io_error = true;
+    render_diags(&r->diags, &d, NULL, 0, args->json);
+    sg_diags_free(&d);
+    return;
+  }
+  SgUnit unit, *u = &unit;
+  sg_compile_source(u, w->paths->v[i], src, len, &d);
+  for (size_t k = 0; k < u->nrules; k++) {
+    const SgRule *rule = u->rules[k];
+    if (rule->failed) {
+      r->failed++;
+      continue;
+    }
+    if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
+    size_t errs = d.nerrors;
+    SgStatus st = sg_convert_rule(w->t, &ctx, w->set, u, rule, &r->q, &d);
+    if (st == SG_ERR_UNSUPPORTED && args->skip) {
+      r->skipped++;
+      d.nerrors = errs; /* reported, but not an error with -s */
+    } else if (st != SG_OK) {
+      r->failed++;
+    }
+  }
+  r->errors = d.nerrors;
+  render_diags(&r->diags, &d, u->src, u->srclen, args->json);
+  if (args->golden && !u->pipeline) { /* this file's queries, compared with (or written to) its golden file */
+    r->golden = true;
+    render(w->t, &ctx, w->set, &r->q, &r->file);
+    /* what could not be converted is recorded in the file too, located by
+     * line and column only, so the file is the same from any directory */
+    const char *title = u->nrules && u->rules[0]->title ? u->rules[0]->title : "";
+    for (size_t k = 0; k < d.n; k++)
+      if (d.items[k].sev == SG_SEV_ERROR)
+        sg_buf_catf(&r->file, "# error[%s] %u:%u: %s (in \"%s\")\n", sg_diag_code_str(d.items[k].code),
+                    d.items[k].loc.line, d.items[k].loc.col, d.items[k].msg, title);
+    r->errors = 0; /* recorded and reviewed, not a failure of the check */
+    r->failed = 0;
+  }
+  sg_unit_free(u);
+  sg_diags_free(&d);
+}
+
+static void *worker(void *arg) {
+  Work *w = arg;
+  for (size_t i; (i = atomic_fetch_add(&w->next, 1)) < w->paths->n;)
+    convert_file(w, i, &w->res[i]);
+  return NULL;
+}
+
+/* Files are independent: convert them on every core (the library keeps no
+ * global state), falling back to this thread alone. */
+static void run_parallel(Work *w) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t n = cores < 1 ? 1 : cores > 8 ? 8 : (size_t)cores;
+  if (w->paths->n < 16) n = 1;
+  pthread_t th[8];
+  size_t started = 0;
+  for (; started + 1 < n; started++)
+    if (pthread_create(&th[started], NULL, worker, w)) break;
+  worker(w);
+  for (size_t k = 0; k < started; k++)
+    pthread_join(th[k], NULL);
+}
+
+/* Move a file's queries to the end of `all`, continuing the rule serials. */
+static bool append_queries(SgQueries *all, SgQueries *file) {
+  if (all->n + file->n > all->cap) {
+    size_t cap = all->cap ? all->cap : 64;
+    while (cap < all->n + file->n)
+      cap *= 2;
+    SgQuery *v = realloc(all->v, cap * sizeof *v);
+    if (!v) {
+      sg_queries_free(file);
+      return false;
+    }
+    all->v = v;
+    all->cap = cap;
+  }
+  for (size_t k = 0; k < file->n; k++) {
+    file->v[k].rule += all->rules;
+    all->v[all->n++] = file->v[k];
+  }
+  all->rules += file->rules;
+  free(file->v);
+  *file = (SgQueries){0};
+  return true;
+}
+
 int sg_cli_convert(int argc, char **argv) {
   ConvArgs args = {0};
   int rc = parse_args(argc, argv, &args);
@@ -249,58 +381,32 @@ int sg_cli_convert(int argc, char **argv) {
   SgPaths paths = {0};
   bool io_error = !sg_expand_paths(args.npaths, args.paths, &paths, &d);
   sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
+  Work w = {&args, t, &ctx, &set, &paths, calloc(paths.n + 1, sizeof *w.res), 0};
+  if (!w.res) {
+    fprintf(stderr, "sigmacc convert: out of memory\n");
+    return 2;
+  }
+  run_parallel(&w);
+  /* in path order: diagnostics, queries (rule serials continue), golden files */
   SgQueries q = {0};
-  SgUnit unit; /* one file at a time: queries keep what they need */
-  size_t failed = 0, skipped = 0;
+  size_t failed = 0, skipped = 0, errors = 0;
   SgGolden golden;
   if (args.golden) sg_golden_init(&golden, args.golden, t->format_ext[fi], args.update);
   for (size_t i = 0; i < paths.n; i++) {
-    size_t mark = d.n;
-    char *src;
-    size_t len;
-    if (sg_read_file(paths.v[i], &src, &len, &d) != SG_OK) {
+    FileResult *r = &w.res[i];
+    if (r->diags.len) fwrite(r->diags.data, 1, r->diags.len, stderr);
+    io_error |= r->io_error;
+    failed += r->failed;
+    skipped += r->skipped;
+    errors += r->errors;
+    if (args.golden && r->golden &&
+        sg_golden_file(&golden, paths.v[i] + paths.rel[i], r->file.data ? r->file.data : "", r->file.len) < 0)
       io_error = true;
-      sg_print_diags(stderr, &d, mark, NULL, 0, args.json);
-      continue;
-    }
-    SgUnit *u = &unit;
-    size_t first = q.n, errors_before = d.nerrors, failed_before = failed;
-    sg_compile_source(u, paths.v[i], src, len, &d);
-    for (size_t r = 0; r < u->nrules; r++) {
-      const SgRule *rule = u->rules[r];
-      if (rule->failed) {
-        failed++;
-        continue;
-      }
-      if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
-      size_t errs = d.nerrors;
-      SgStatus st = sg_convert_rule(t, &ctx, &set, u, rule, &q, &d);
-      if (st == SG_ERR_UNSUPPORTED && args.skip) {
-        skipped++;
-        d.nerrors = errs; /* reported, but not an error with -s */
-      } else if (st != SG_OK) {
-        failed++;
-      }
-    }
-    sg_print_diags(stderr, &d, mark, u->src, u->srclen, args.json);
-    if (args.golden && !u->pipeline) { /* this file's queries, compared with (or written to) its golden file */
-      SgQueries mine = {q.v + first, q.n - first, 0, 0};
-      SgBuf file = {0};
-      render(t, &ctx, &set, &mine, &file);
-      /* what could not be converted is recorded in the file too, located by
-       * line and column only, so the file is the same from any directory */
-      const char *title = u->nrules && u->rules[0]->title ? u->rules[0]->title : "";
-      for (size_t k = mark; k < d.n; k++)
-        if (d.items[k].sev == SG_SEV_ERROR)
-          sg_buf_catf(&file, "# error[%s] %u:%u: %s (in \"%s\")\n", sg_diag_code_str(d.items[k].code),
-                      d.items[k].loc.line, d.items[k].loc.col, d.items[k].msg, title);
-      d.nerrors = errors_before; /* recorded and reviewed, not a failure of the check */
-      failed = failed_before;
-      if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], file.data ? file.data : "", file.len) < 0) io_error = true;
-      sg_buf_free(&file);
-    }
-    sg_unit_free(u);
+    if (!append_queries(&q, &r->q)) io_error = true;
+    sg_buf_free(&r->diags);
+    sg_buf_free(&r->file);
   }
+  free(w.res);
   SgBuf out = {0};
   int golden_rc = 0;
   if (args.golden) {
@@ -326,7 +432,7 @@ int sg_cli_convert(int argc, char **argv) {
     if (args.output && fclose(f) != 0) io_error = true;
   }
   if (skipped) fprintf(stderr, "sigmacc convert: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
-  rc = io_error || golden_rc == 2 ? 2 : (failed || d.nerrors || golden_rc) ? 1 : 0;
+  rc = io_error || golden_rc == 2 ? 2 : (failed || errors || d.nerrors || golden_rc) ? 1 : 0;
   sg_buf_free(&out);
   sg_queries_free(&q);
   sg_paths_free(&paths);
