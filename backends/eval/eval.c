@@ -34,23 +34,23 @@ typedef struct Pattern {
 enum { C_AND, C_OR, C_NOT, C_MATCH, C_TRUE, C_FALSE };
 
 typedef struct CNode CNode;
-struct CNode {
+struct CNode { /* what eval_node reads first is in the first 32 bytes */
   uint8_t kind;
-  uint8_t op; /* SgOp */
+  uint8_t op;    /* SgOp */
   uint8_t vkind; /* SgValKind */
   uint8_t tspart;
   bool cased;
-  uint32_t field; /* interned id; UINT32_MAX = keyword */
+  int32_t need;    /* a literal any matching value must contain (-1: none) */
+  int32_t kw;      /* `*literal*` answered by the event's literal scan (-1: none) */
+  uint32_t field;  /* interned id; UINT32_MAX = keyword */
   uint32_t field2; /* fieldref target */
-  CNode **kids;
   uint32_t nkids;
+  CNode **kids;
   Pattern pat;
   pcre2_code *re;
   double num;
   bool b;
   SgCidr cidr;
-  int32_t kw;   /* `*literal*` answered by the event's literal scan (-1: none) */
-  int32_t need; /* a literal any matching value must contain (-1: none) */
 };
 
 typedef struct CRule {
@@ -59,6 +59,8 @@ typedef struct CRule {
   CNode **conds;
   size_t nconds;
   uint64_t stamp; /* last event that evaluated this rule */
+  uint32_t *need; /* indexed by another key: literals one of which must occur */
+  size_t nneed;
 } CRule;
 
 /* string -> id hash table */
@@ -283,6 +285,7 @@ void sg_eval_free(SgEvaluator *e) {
   free(e->leaf_field);
   free(e->hay);
   free(e->hits);
+  for (size_t i = 0; i < e->nrules; i++) free(e->rules[i].need);
   free(e->rules);
   sg_arena_free(&e->arena);
   free(e);
@@ -327,6 +330,21 @@ static bool compile_pattern(SgEvaluator *e, const SgStr *s, bool cased, Pattern 
   return true;
 }
 
+/* A number as an index key: "%.17g", with integers (event ids) written
+ * directly, since snprintf would dominate a per-event lookup. */
+static void num_key(char *out, size_t cap, double x) {
+  if (x >= 0 && x < 1e15 && x == (double)(uint64_t)x) {
+    char tmp[24];
+    size_t n = 0;
+    uint64_t v = (uint64_t)x;
+    do tmp[n++] = (char)('0' + v % 10); while ((v /= 10));
+    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return;
+  }
+  snprintf(out, cap, "%.17g", x);
+}
+
 static size_t utf8_len(unsigned char c) { return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4; }
 
 static bool glob(const SgPart *p, uint32_t np, const char *s, size_t n) {
@@ -354,12 +372,24 @@ static bool glob(const SgPart *p, uint32_t np, const char *s, size_t n) {
   return n == 0;
 }
 
+/* memmem, with short needles (those the literal index cannot take, 1-3
+ * bytes) found by memchr on their first byte: no call setup per value. */
+static inline bool contains(const char *s, size_t n, const char *lit, size_t m) {
+  if (m == 0) return true;
+  if (n < m) return false;
+  if (m > 3) return memmem(s, n, lit, m) != NULL;
+  const char *end = s + n - m + 1;
+  for (const char *q = s; q < end && (q = memchr(q, lit[0], (size_t)(end - q))); q++)
+    if (m == 1 || (q[1] == lit[1] && (m == 2 || q[2] == lit[2]))) return true;
+  return false;
+}
+
 static bool pattern_match(const Pattern *p, const char *s, size_t n) {
   switch (p->kind) {
   case P_EXACT: return n == p->litlen && !memcmp(s, p->lit, n);
   case P_PREFIX: return n >= p->litlen && !memcmp(s, p->lit, p->litlen);
   case P_SUFFIX: return n >= p->litlen && !memcmp(s + n - p->litlen, p->lit, p->litlen);
-  case P_CONTAINS: return p->litlen == 0 || (n >= p->litlen && memmem(s, n, p->lit, p->litlen));
+  case P_CONTAINS: return contains(s, n, p->lit, p->litlen);
   case P_ANY: return true;
   case P_GLOB: return glob(p->parts, p->nparts, s, n);
   }
@@ -600,6 +630,7 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
   CNode *c = sg_arena_alloc(&e->arena, sizeof *c);
   if (!c) return SG_ERR_NOMEM;
   *out = c;
+  c->need = c->kw = -1;
   switch (n->kind) {
   case SG_N_TRUE: c->kind = C_TRUE; return SG_OK;
   case SG_N_FALSE: c->kind = C_FALSE; return SG_OK;
@@ -762,7 +793,7 @@ static bool key_values(const CNode *c, uint32_t field, char tag, Keys *k) {
     out[0] = tag;
     out[1] = ':';
     if (c->vkind == SG_V_NUM && !isnan(c->num))
-      snprintf(out + 2, 46, "%.17g", c->num);
+      num_key(out + 2, 46, c->num);
     else
       memcpy(out + 2, p->lit, p->litlen), out[2 + p->litlen] = '\0';
     return true;
@@ -880,7 +911,12 @@ static bool index_rule(SgEvaluator *e, uint32_t ri) {
     Keys k = {0};
     bool by_id = true;
     for (size_t c = 0; c < r->nconds && by_id; c++) by_id = key_values(r->conds[c], e->f_eventid, 'e', &k);
-    if (by_id && !k.overflow) covered = false;
+    if (by_id && !k.overflow) {
+      covered = false;
+      e->rules[ri].need = need.v; /* still a cheap test before the tree */
+      e->rules[ri].nneed = need.n;
+      need.v = NULL;
+    }
   }
   if (covered && need.n) {
     for (size_t i = 0; i < need.n; i++) {
@@ -1176,6 +1212,12 @@ static bool keyword_match(SgEvaluator *e, const CNode *c) {
   return false;
 }
 
+/* A match whose required literal is not in this event is false: most leaves
+ * are decided by that one load, without a call. */
+static inline bool lacks_literal(const SgEvaluator *e, const CNode *c) {
+  return c->need >= 0 && e->lit_gen[c->need] != e->event;
+}
+
 static bool eval_node(SgEvaluator *e, const CNode *c) {
   switch (c->kind) {
   case C_TRUE: return true;
@@ -1183,19 +1225,19 @@ static bool eval_node(SgEvaluator *e, const CNode *c) {
   case C_NOT: return !eval_node(e, c->kids[0]);
   case C_AND:
     for (uint32_t i = 0; i < c->nkids; i++)
-      if (!eval_node(e, c->kids[i])) return false;
+      if (lacks_literal(e, c->kids[i]) || !eval_node(e, c->kids[i])) return false;
     return true;
   case C_OR:
     for (uint32_t i = 0; i < c->nkids; i++)
-      if (eval_node(e, c->kids[i])) return true;
+      if (!lacks_literal(e, c->kids[i]) && eval_node(e, c->kids[i])) return true;
     return false;
   default: break;
   }
   if (c->field == UINT32_MAX) return keyword_match(e, c);
   if (c->op >= SG_OP_FIELDREF) return fieldref_match(e, c);
+  if (lacks_literal(e, c)) return false; /* no value has the literal */
   bool present = e->field_gen[c->field] == e->event;
   if (c->op == SG_OP_EXISTS) return present;
-  if (c->need >= 0 && e->lit_gen[c->need] != e->event) return false; /* no value has the literal */
   if (c->kw >= 0) return true;                                          /* `*literal*`: it is there */
   if (!present) return c->op == SG_OP_EQ && c->vkind == SG_V_NULL; /* missing is null */
   for (uint32_t vi = e->field_first[c->field]; vi != UINT32_MAX; vi = e->next[vi])
@@ -1208,6 +1250,11 @@ static void run_rule(SgEvaluator *e, uint32_t ri) {
   if (r->stamp == e->event) return;
   r->stamp = e->event;
   if (r->not_windows && e->windows_event) return; /* a log source this event is not */
+  if (r->nneed) {
+    size_t i = 0;
+    while (i < r->nneed && e->lit_gen[r->need[i]] != e->event) i++;
+    if (i == r->nneed) return;
+  }
   for (size_t c = 0; c < r->nconds; c++)
     if (eval_node(e, r->conds[c])) {
       if (e->nhits == e->caphits) {
@@ -1229,7 +1276,7 @@ static void run_key(SgEvaluator *e, char tag, const Val *v) {
   if (tag == 'e') {
     double x;
     if (!to_num(v, &x)) return;
-    snprintf(key + 2, sizeof key - 2, "%.17g", x);
+    num_key(key + 2, sizeof key - 2, x);
   } else {
     if (v->n > 40 || v->type != SG_J_STR) return;
     sg_fold(key + 2, v->s, v->n);
