@@ -69,11 +69,12 @@ SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *kn
 
 const SgTarget *sg_target_find(const char *name);
 
+const SgTarget *const *sg_target_list(size_t *n);
+
 /* Convert one rule of `u`: apply the pipelines (the processed rule lives in
  * u's arena), render every condition with `t`, postprocess each query. */
 struct SgPipelineSet;
 SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const struct SgPipelineSet *set, SgUnit *u,
                          const SgRule *rule, SgQueries *q, SgDiags *d);
-const SgTarget *const *sg_target_list(size_t *n);
 
 #endif

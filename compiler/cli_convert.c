@@ -228,7 +228,8 @@ typedef struct Work {
   const SgConvCtx *ctx;
   const SgPipelineSet *set;
   const SgPaths *paths;
-  FileResult *res;
+  FileResult *res; /* one per path */
+  size_t n;        /* paths to convert */
   atomic_size_t next; /* the next path to take */
 } Work;
 
@@ -294,7 +295,7 @@ static void convert_file(const Work *w, size_t i, FileResult *r) {
 
 static void *worker(void *arg) {
   Work *w = arg;
-  for (size_t i; (i = atomic_fetch_add(&w->next, 1)) < w->paths->n;)
+  for (size_t i; (i = atomic_fetch_add(&w->next, 1)) < w->n;)
     convert_file(w, i, &w->res[i]);
   return NULL;
 }
@@ -304,7 +305,7 @@ static void *worker(void *arg) {
 static void run_parallel(Work *w) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   size_t n = cores < 1 ? 1 : cores > 8 ? 8 : (size_t)cores;
-  if (w->paths->n < 16) n = 1;
+  if (w->n < 16) n = 1;
   pthread_t th[8];
   size_t started = 0;
   for (; started + 1 < n; started++)
@@ -381,10 +382,11 @@ int sg_cli_convert(int argc, char **argv) {
   SgPaths paths = {0};
   bool io_error = !sg_expand_paths(args.npaths, args.paths, &paths, &d);
   sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
-  Work w = {&args, t, &ctx, &set, &paths, calloc(paths.n + 1, sizeof *w.res), 0};
+  Work w = {&args, t, &ctx, &set, &paths, calloc(paths.n + 1, sizeof *w.res), paths.n, 0};
   if (!w.res) {
     fprintf(stderr, "sigmacc convert: out of memory\n");
-    return 2;
+    io_error = true;
+    w.n = 0;
   }
   run_parallel(&w);
   /* in path order: diagnostics, queries (rule serials continue), golden files */
@@ -392,7 +394,7 @@ int sg_cli_convert(int argc, char **argv) {
   size_t failed = 0, skipped = 0, errors = 0;
   SgGolden golden;
   if (args.golden) sg_golden_init(&golden, args.golden, t->format_ext[fi], args.update);
-  for (size_t i = 0; i < paths.n; i++) {
+  for (size_t i = 0; i < w.n; i++) {
     FileResult *r = &w.res[i];
     if (r->diags.len) fwrite(r->diags.data, 1, r->diags.len, stderr);
     io_error |= r->io_error;
