@@ -22,6 +22,10 @@ typedef struct SgConvCtx {
   const SgOption *opts; /* -O key=value, in command-line order */
   size_t nopts;
   const struct SgPipelineState *state; /* pipeline state (set_state), may be NULL */
+  /* A correlation's referenced rules, processed by the pipelines, in the
+   * order of its `rules` (set by sg_convert_rule; NULL when not found). */
+  const SgRule *const *refs;
+  size_t nrefs;
 } SgConvCtx;
 
 /* The last value given for `key`, or `def`. */
@@ -72,7 +76,8 @@ const SgTarget *sg_target_find(const char *name);
 const SgTarget *const *sg_target_list(size_t *n);
 
 /* Convert one rule of `u`: apply the pipelines (the processed rule lives in
- * u's arena), render every condition with `t`, postprocess each query. */
+ * u's arena), render every condition with `t`, postprocess each query. A
+ * correlation's referenced rules are looked up in `u` (by id, then name). */
 struct SgPipelineSet;
 SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const struct SgPipelineSet *set, SgUnit *u,
                          const SgRule *rule, SgQueries *q, SgDiags *d);

@@ -109,20 +109,62 @@ const SgTarget sg_target_ast = {
     .finish = ast_finish,
 };
 
+/* A rule of `u` by id, then by name. */
+static const SgRule *find_rule(const SgUnit *u, const char *ref) {
+  for (size_t i = 0; i < u->nrules; i++)
+    if (u->rules[i]->id && !strcmp(u->rules[i]->id, ref)) return u->rules[i];
+  for (size_t i = 0; i < u->nrules; i++)
+    if (u->rules[i]->name && !strcmp(u->rules[i]->name, ref)) return u->rules[i];
+  return NULL;
+}
+
+static SgStatus process(const SgPipelineSet *set, SgUnit *u, const SgRule *rule, const SgRule **out,
+                        SgPipelineState *state, SgDiags *d) {
+  *out = rule;
+  if (!set->n) return SG_OK;
+  SgRule *processed;
+  SgStatus st = sg_pipeline_apply(&u->arena, set, rule, &processed, state, d);
+  if (st == SG_OK) *out = processed;
+  return st;
+}
+
+/* The referenced rules of a correlation, each processed as it would be alone. */
+static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *corr, SgConvCtx *ctx, SgDiags *d) {
+  const SgStrList *names = &corr->corr->rules;
+  const SgRule **refs = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *refs);
+  if (!refs) return SG_ERR_NOMEM;
+  for (size_t i = 0; i < names->n; i++) {
+    const SgRule *ref = find_rule(u, names->v[i]);
+    if (!ref) {
+      sg_diag(d, SG_D_UNSUPPORTED, names->locs ? names->locs[i] : corr->loc,
+              "rule '%s' is not in this file: convert a correlation together with the rules it references "
+              "(one multi-document file)",
+              names->v[i]);
+      return SG_ERR_UNSUPPORTED;
+    }
+    if (ref->failed) return SG_ERR_UNSUPPORTED; /* its errors are reported with it */
+    SgPipelineState state = {0};
+    SgStatus st = process(set, u, ref, &refs[i], &state, d);
+    if (st) return st;
+  }
+  ctx->refs = refs;
+  ctx->nrefs = names->n;
+  return SG_OK;
+}
+
 SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u, const SgRule *rule,
                          SgQueries *q, SgDiags *d) {
   SgPipelineState state = {0};
-  const SgRule *r = rule;
-  if (set->n) {
-    SgRule *processed;
-    SgStatus st = sg_pipeline_apply(&u->arena, set, rule, &processed, &state, d);
-    if (st) return st;
-    r = processed;
-  }
+  const SgRule *r;
+  SgStatus st = process(set, u, rule, &r, &state, d);
+  if (st == SG_OK && rule->kind == SG_DOC_CORRELATION && rule->corr) st = correlated(set, u, rule, ctx, d);
+  if (st) return st;
   ctx->state = &state;
   size_t first = q->n;
-  SgStatus st = t->convert(ctx, r, q, d);
+  st = t->convert(ctx, r, q, d);
   ctx->state = NULL;
+  ctx->refs = NULL;
+  ctx->nrefs = 0;
   for (size_t i = first; st == SG_OK && i < q->n; i++) {
     SgBuf b = {0};
     sg_buf_cat(&b, q->v[i].text);

@@ -7,10 +7,15 @@
  * `cased` - becomes `| regex` (a lone top-level regex, as the reference does)
  * or one `| where` holding the whole conjunct in eval syntax, so its meaning
  * is kept under NOT and inside OR. Deviations from the reference are listed
- * in docs/splunk.md.
+ * in the README ("Splunk: where sigmacc deliberately differs").
+ *
+ * Correlation rules become the referenced rules' searches (one, or a
+ * `| multisearch` tagging each with its event_type), `| bin _time` and
+ * `| stats ... by _time GROUP-BY`, and a `| search` on the aggregate.
  */
 #include <string.h>
 
+#include "front.h"
 #include "pipeline.h"
 #include "text_query.h"
 
@@ -472,12 +477,154 @@ static SgStatus data_model(Spl *s, const SgBuf *base, const SgBuf *deferred, SgB
   return SG_OK;
 }
 
+/* ---- Correlation rules ------------------------------------------------------------------ */
+
+static SgStatus corr_unsupported(SgDiags *d, const SgRule *r, const char *what) {
+  sg_diag(d, SG_D_UNSUPPORTED, r->loc, "Splunk target: %s", what);
+  return SG_ERR_UNSUPPORTED;
+}
+
+/* `| rename FIELD as ALIAS` for each alias the rule named `name` takes part in. */
+static void renames(SgBuf *b, const SgCorrelation *k, const char *name) {
+  for (size_t i = 0; i < k->naliases; i++)
+    for (size_t j = 0; j < k->aliases[i].n; j++)
+      if (!strcmp(k->aliases[i].map[j].key, name)) {
+        sg_buf_cat(b, " | rename ");
+        search_field(b, k->aliases[i].map[j].val->text);
+        sg_buf_cat(b, " as ");
+        search_field(b, k->aliases[i].name);
+      }
+}
+
+/* The searches of the referenced rules: one query as it is, else a
+ * multisearch in which each query tags its events with the rule's name. */
+static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out) {
+  SgBuf one = {0};
+  size_t nq = 0;
+  SgStatus st = SG_OK;
+  for (size_t i = 0; i < s->c->nrefs && st == SG_OK; i++) {
+    const SgRule *ref = s->c->refs[i];
+    if (ref->kind != SG_DOC_RULE) {
+      st = corr_unsupported(s->d, s->r, "a correlation of correlations");
+      break;
+    }
+    Spl rs = {s->c, ref, s->d, SG_OK};
+    for (size_t c = 0; c < ref->nconds && st == SG_OK; c++) {
+      if (!ref->conds[c].root || check_placeholders(&rs, ref->conds[c].root)) {
+        st = SG_ERR_UNSUPPORTED;
+        break;
+      }
+      SgBuf base = {0}, deferred = {0};
+      render_query(&rs, ref->conds[c].root, &base, &deferred);
+      st = rs.st;
+      sg_buf_cat(out, nq++ ? "\n[ search " : "| multisearch\n[ search ");
+      one.len = 0;
+      sg_buf_cat(&one, base.len ? base.data : "*");
+      for (const char *p = deferred.data; p && *p; p++) sg_buf_catc(&one, *p == '\n' ? ' ' : *p);
+      sg_buf_cat(out, sg_buf_cstr(&one));
+      sg_buf_catf(out, " | eval event_type=\"%s\"", k->rules.v[i]);
+      renames(out, k, k->rules.v[i]);
+      sg_buf_cat(out, " ]");
+      sg_buf_free(&base);
+      sg_buf_free(&deferred);
+    }
+  }
+  if (st == SG_OK && nq == 1) { /* a single search needs no multisearch */
+    out->len = 0;
+    sg_buf_cat(out, sg_buf_cstr(&one));
+    if (tag) sg_buf_catf(out, " | eval event_type=\"%s\"", k->rules.v[0]);
+    renames(out, k, k->rules.v[0]);
+  }
+  sg_buf_free(&one);
+  return st;
+}
+
+/* An extended temporal condition over the `event_types` values, with the
+ * parentheses `search` needs (it binds NOT, then OR, then AND). */
+static void corr_expr(SgBuf *b, const SgCondExpr *e, int parent) {
+  if (e->kind == SG_C_ID) {
+    sg_buf_cat(b, "event_types=\"");
+    escaped(b, e->name, strlen(e->name), "\"");
+    sg_buf_catc(b, '"');
+    return;
+  }
+  if (e->kind == SG_C_NOT) {
+    sg_buf_cat(b, "NOT ");
+    corr_expr(b, e->l, SG_C_NOT);
+    return;
+  }
+  bool paren = parent >= 0 && parent != (int)e->kind;
+  if (paren) sg_buf_catc(b, '(');
+  corr_expr(b, e->l, (int)e->kind);
+  sg_buf_cat(b, e->kind == SG_C_OR ? " OR " : " ");
+  corr_expr(b, e->r, (int)e->kind);
+  if (paren) sg_buf_catc(b, ')');
+}
+
+static SgStatus spl_correlation(Spl *s, SgQueries *out) {
+  const SgRule *r = s->r;
+  const SgCorrelation *k = r->corr;
+  if (!strcmp(s->c->format, "data_model")) return corr_unsupported(s->d, r, "no data_model form for correlation rules");
+  static const char *const aggs[] = {"count", "dc(%s)", "dc(event_type)", NULL, "sum(%s)", "avg(%s)", NULL, "median(%s)"};
+  static const char *const names[] = {"event_count", "value_count", "event_type_count", NULL,
+                                      "value_sum",   "value_avg",   NULL,               "value_median"};
+  if (k->type == SG_CORR_TEMPORAL_ORDERED)
+    return corr_unsupported(s->d, r, "temporal_ordered correlations (stats cannot check the order of events)");
+  if (k->type == SG_CORR_VALUE_PERCENTILE)
+    return corr_unsupported(s->d, r, "value_percentile correlations (the rule cannot say which percentile)");
+  if (k->fields.n > 1) return corr_unsupported(s->d, r, "a correlation over several condition fields");
+  SgBuf q = {0}, f = {0};
+  bool temporal = k->type == SG_CORR_TEMPORAL;
+  SgStatus st = corr_search(s, k, temporal, &q);
+  if (st) {
+    sg_buf_free(&q);
+    return st;
+  }
+  SgBuf span = {0};
+  size_t tl = strlen(k->timespan);
+  if (tl && k->timespan[tl - 1] == 'M') /* Splunk's month is "mon"; "M" is not a unit */
+    sg_buf_catf(&span, "%.*smon", (int)(tl - 1), k->timespan);
+  else
+    sg_buf_cat(&span, k->timespan);
+  sg_buf_catf(&q, "\n| bin _time span=%s\n| stats ", sg_buf_cstr(&span));
+  if (k->fields.n) search_field(&f, k->fields.v[0]);
+  if (temporal && k->expr)
+    sg_buf_cat(&q, "values(event_type) as event_types");
+  else
+    sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f)), sg_buf_catf(&q, " as %s", names[k->type]);
+  sg_buf_cat(&q, " by _time");
+  for (size_t i = 0; i < k->group_by.n; i++) {
+    sg_buf_catc(&q, ' ');
+    search_field(&q, k->group_by.v[i]);
+  }
+  sg_buf_cat(&q, "\n| search ");
+  if (temporal && k->expr) {
+    corr_expr(&q, k->expr->expr, -1);
+  } else if (!k->nconds) { /* temporal: every rule */
+    sg_buf_catf(&q, "%s >= %zu", names[k->type], k->rules.n);
+  } else {
+    static const char *const ops[][2] = {{"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}, {"eq", "="}, {"neq", "!="}};
+    for (size_t i = 0; i < k->nconds; i++) {
+      const char *op = "=";
+      for (size_t j = 0; j < 6; j++)
+        if (!strcmp(ops[j][0], k->conds[i].op)) op = ops[j][1];
+      sg_buf_catf(&q, "%s%s %s %s", i ? " " : "", names[k->type], op, k->conds[i].value.text);
+    }
+  }
+  sg_diag(s->d, SG_D_LOSSY, r->loc,
+          "Splunk target: `| bin _time span=%s` counts in fixed time buckets, not a sliding window: events "
+          "that straddle a bucket boundary are not correlated",
+          span.data);
+  sg_buf_free(&span);
+  st = q.oom || f.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, 0, sg_buf_cstr(&q), q.len);
+  sg_buf_free(&q);
+  sg_buf_free(&f);
+  return st;
+}
+
 static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
   Spl s = {c, r, d, SG_OK};
-  if (r->kind == SG_DOC_CORRELATION) {
-    sg_diag(d, SG_D_UNSUPPORTED, r->loc, "Splunk target: correlation rules are not supported yet");
-    return SG_ERR_UNSUPPORTED;
-  }
+  if (r->kind == SG_DOC_CORRELATION) return spl_correlation(&s, out);
   bool dm = !strcmp(c->format, "data_model");
   for (size_t i = 0; i < r->nconds; i++) {
     const SgNode *root = r->conds[i].root;

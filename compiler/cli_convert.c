@@ -264,7 +264,8 @@ static void convert_file(const Work *w, size_t i, FileResult *r) {
       r->failed++;
       continue;
     }
-    if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
+    if (rule->kind == SG_DOC_FILTER) continue;      /* applied to other rules, not converted */
+    if (sg_rule_correlated(u, rule)) continue;      /* converted as part of its correlation */
     size_t errs = d.nerrors;
     SgStatus st = sg_convert_rule(w->t, &ctx, w->set, u, rule, &r->q, &d);
     if (st == SG_ERR_UNSUPPORTED && args->skip) {

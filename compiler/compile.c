@@ -141,6 +141,15 @@ SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_
   return worst;
 }
 
+bool sg_rule_correlated(const SgUnit *u, const SgRule *r) {
+  for (size_t i = 0; i < u->nrules; i++) {
+    const SgCorrelation *k = u->rules[i]->corr;
+    for (size_t j = 0; k && !k->generate && j < k->rules.n; j++)
+      if ((r->id && !strcmp(k->rules.v[j], r->id)) || (r->name && !strcmp(k->rules.v[j], r->name))) return true;
+  }
+  return false;
+}
+
 void sg_unit_free(SgUnit *u) {
   sg_arena_free(&u->arena);
   free(u->src);

@@ -206,6 +206,67 @@ static bool parse_timespan(const char *s, uint64_t *secs) {
   return true;
 }
 
+/* The rule names of an extended temporal condition, once each, in order. */
+static bool expr_names(RB *b, const SgCondExpr *e, SgStrList *out, size_t *cap) {
+  switch (e->kind) {
+  case SG_C_AND:
+  case SG_C_OR: return expr_names(b, e->l, out, cap) && expr_names(b, e->r, out, cap);
+  case SG_C_NOT: return expr_names(b, e->l, out, cap);
+  case SG_C_ID:
+    for (size_t i = 0; i < out->n; i++)
+      if (!strcmp(out->v[i], e->name)) return true;
+    if (out->n == *cap) {
+      *cap = *cap ? 2 * *cap : 8;
+      const char **v = sg_arena_alloc(b->a, *cap * sizeof *v);
+      SgLoc *l = sg_arena_alloc(b->a, *cap * sizeof *l);
+      if (!v || !l) return false;
+      if (out->n) memcpy(v, out->v, out->n * sizeof *v), memcpy(l, out->locs, out->n * sizeof *l);
+      out->v = v;
+      out->locs = l;
+    }
+    out->locs[out->n] = e->loc;
+    out->v[out->n++] = e->name;
+    return true;
+  default:
+    err(b, SG_D_CORR, e->loc, "a temporal condition names rules with and, or, not and parentheses; "
+                              "'1 of' and 'all of' are not allowed");
+    return false;
+  }
+}
+
+/* An extended temporal condition (`rule_a and not rule_b`) is parsed like a
+ * detection condition; its identifiers are the referenced rules, so `rules`
+ * may be omitted, and when given must name the same rules. */
+static void corr_expression(RB *b, const SgYNode *cond, SgCorrelation *c) {
+  SgCondition *e = sg_arena_alloc(b->a, sizeof *e);
+  if (!e) return;
+  if (sg_cond_parse(b->a, e, cond, b->d) != SG_OK) {
+    b->r->failed = true;
+    return;
+  }
+  SgStrList names = {0};
+  size_t cap = 0;
+  if (!expr_names(b, e->expr, &names, &cap)) return;
+  c->expr = e;
+  if (!c->rules.n) {
+    c->rules = names;
+    return;
+  }
+  for (size_t i = 0; i < c->rules.n; i++) {
+    size_t j = 0;
+    while (j < names.n && strcmp(names.v[j], c->rules.v[i])) j++;
+    if (j == names.n)
+      err(b, SG_D_CORR, c->rules.locs[i], "rule '%s' is listed in 'rules' but not used in the condition",
+          c->rules.v[i]);
+  }
+  for (size_t j = 0; j < names.n; j++) {
+    size_t i = 0;
+    while (i < c->rules.n && strcmp(names.v[j], c->rules.v[i])) i++;
+    if (i == c->rules.n)
+      err(b, SG_D_CORR, names.locs[j], "the condition uses rule '%s', which 'rules' does not list", names.v[j]);
+  }
+}
+
 static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
   SgCorrelation *c = sg_arena_alloc(b->a, sizeof *c);
   if (!c) return;
@@ -311,6 +372,7 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
   if (needs_field && !c->fields.n)
     err(b, SG_D_CORR, cond ? cond->loc : key->loc, "correlation type '%s' needs 'condition.field'", t);
   if (!rules && !c->expression) err(b, SG_D_MISSING, key->loc, "correlation needs 'rules'");
+  if (c->expression) corr_expression(b, cond, c);
 }
 
 static void parse_filter(RB *b, const SgYNode *key, const SgYNode *v) {

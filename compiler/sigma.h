@@ -342,6 +342,7 @@ typedef struct SgCorrelation {
   size_t nconds;
   SgStrList fields;       /* condition.field for value_* types */
   const char *expression; /* extended temporal condition, or NULL */
+  SgCondition *expr;      /* ... parsed; its identifiers are `rules` */
   SgCorrAlias *aliases;
   size_t naliases;
   bool generate;
@@ -400,6 +401,9 @@ SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, S
 SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
                                    size_t fail_after);
 void sg_unit_free(SgUnit *u);
+/* True when a correlation of `u` uses `r` and does not ask to `generate` it:
+ * such a rule is part of the correlation's query, not a query of its own. */
+bool sg_rule_correlated(const SgUnit *u, const SgRule *r);
 
 /* Stages (called by sg_compile_source; exposed for tests). */
 SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out, SgDiags *d);

@@ -4,7 +4,8 @@
  *   # args: -t splunk -p sysmon         (convert arguments before the file)
  *   # expect:                           (the exact stdout, each line after "# ")
  *   # diag: error[E070]                 (each must occur in stderr; then exit 1)
- * A case without diag lines must exit 0 with nothing on stderr.
+ *   # warn: warning[W071]               (each must occur in stderr; exit 0)
+ * A case without diag or warn lines must exit 0 with nothing on stderr.
  *
  * Corpus checks (skipped without ../shared/sigmahq or $SIGMACC_CORPUS): every AQL query of
  * `-p qradar` has balanced quotes and parentheses and at least 99% of the
@@ -38,6 +39,14 @@ static void backend_case(void **state) {
   sg_buf_catf(&cmd, "'%s' convert %s '%s' 2>&1 >/dev/null", SIGMACC_BIN, args, path);
   char *err = run(sg_buf_cstr(&cmd), &rc_err);
   assert_string_equal(out, want.data);
+  size_t warns = 0;
+  for (const char *w = strstr(text, "\n# warn: "); w; w = strstr(w + 1, "\n# warn: ")) {
+    size_t n = strcspn(w + 10, "\n");
+    char *line = strndup(w + 10, n);
+    if (!strstr(err, line)) fail_msg("stderr lacks \"%s\":\n%s", line, err);
+    free(line);
+    warns++;
+  }
   if (diags.len) {
     for (char *line = diags.data, *nl; *line; line = nl + 1) {
       nl = strchr(line, '\n');
@@ -46,7 +55,7 @@ static void backend_case(void **state) {
     }
     assert_int_equal(rc_out, 1);
   } else {
-    assert_string_equal(err, "");
+    if (!warns) assert_string_equal(err, "");
     assert_int_equal(rc_out, 0);
   }
   free(out);

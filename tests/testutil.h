@@ -69,9 +69,10 @@ static inline void tu_expectations(const char *text, SgBuf *want, SgBuf *diags) 
     const char *nl = strchr(line, '\n');
     size_t n = nl ? (size_t)(nl - line) : strlen(line);
     bool is_diag = n >= 8 && !strncmp(line, "# diag: ", 8);
+    bool is_warn = n >= 8 && !strncmp(line, "# warn: ", 8); /* test_backend reads those itself */
     if (n >= 9 && !strncmp(line, "# expect:", 9)) {
       in_expect = true;
-    } else if (in_expect && n >= 2 && !strncmp(line, "# ", 2) && !is_diag) {
+    } else if (in_expect && n >= 2 && !strncmp(line, "# ", 2) && !is_diag && !is_warn) {
       sg_buf_catn(want, line + 2, n - 2);
       sg_buf_catc(want, '\n');
     } else {
