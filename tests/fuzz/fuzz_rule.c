@@ -1,9 +1,12 @@
 /* fuzz_rule.c - fuzz target: arbitrary bytes through the whole front end
- * (YAML, rule model, detection, conditions, resolution, AST dump). */
+ * (YAML, rule model, detection, conditions, resolution, AST dump) and every
+ * target's default format (no pipeline). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
+#include "pipeline.h"
 #include "sigma.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,6 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   SgBuf out = {0};
   for (size_t i = 0; i < u.nrules; i++)
     sg_dump_rule(&out, u.rules[i]);
+  size_t nt;
+  const SgTarget *const *targets = sg_target_list(&nt);
+  SgPipelineSet none = {0};
+  for (size_t t = 0; t < nt; t++) {
+    SgConvCtx ctx = {.format = targets[t]->formats[0]};
+    SgQueries q = {0};
+    for (size_t i = 0; i < u.nrules; i++)
+      if (!u.rules[i]->failed) sg_convert_rule(targets[t], &ctx, &none, &u, u.rules[i], &q, &d);
+    sg_queries_free(&q);
+  }
   for (size_t i = 0; i < d.n; i++)
     sg_diag_render(&out, &d.items[i], u.src, u.srclen);
   sg_buf_free(&out);
