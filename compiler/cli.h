@@ -16,6 +16,26 @@ bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d);
 void sg_paths_free(SgPaths *p);
 void sg_print_diags(FILE *f, SgDiags *d, size_t from, const char *src, size_t len, bool json);
 
+/* The Sigma filters of a run: those in --filter files and the filter
+ * documents among the input files; as in pySigma, each applies to the whole
+ * batch. */
+typedef struct SgFilters {
+  SgUnit **units; /* the files they came from */
+  size_t nunits;
+  const SgRule **v;
+  size_t n;
+} SgFilters;
+
+/* The filters of --filter `files` and of the input `paths` (may be NULL).
+ * False when a --filter file fails to load or holds no filter (reported in d). */
+bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *paths, SgFilters *out, SgDiags *d);
+/* The filter documents of one file's text. `quiet`: an input file, compiled
+ * only when it has a top-level `filter:` key, its problems not reported. */
+bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d);
+/* Apply every filter that applies to a rule of u (see sg_filter_applies). */
+SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u);
+void sg_filters_free(SgFilters *f);
+
 int sg_cli_convert(int argc, char **argv);
 int sg_cli_eval(int argc, char **argv);
 int sg_cli_list_targets(void);

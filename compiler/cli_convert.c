@@ -25,6 +25,8 @@ static const char convert_usage[] =
     "  --without-pipeline do not apply the target's default pipeline\n"
     "  -f, --format       output format (see 'sigmacc list formats TARGET')\n"
     "  -O, --option       backend option key=value (repeatable)\n"
+    "  --filter FILE      apply the Sigma filters in FILE (repeatable); filter documents among\n"
+    "                     the PATHs apply to the whole batch too\n"
     "  -s, --skip-unsupported  report rules that cannot be converted, convert the rest, exit 0\n"
     "  -o, --output       write the output to a file instead of stdout\n"
     "  --check DIR        compare each rule file's output with DIR/<relative path>.<ext>;\n"
@@ -89,8 +91,8 @@ int sg_cli_list_pipelines(void) {
 typedef struct ConvArgs {
   const char *target, *format, *output, *golden;
   bool update;
-  const char **pipelines;
-  size_t npipelines;
+  const char **pipelines, **filters;
+  size_t npipelines, nfilters;
   SgOption *opts;
   size_t nopts;
   char **paths;
@@ -108,9 +110,10 @@ static const char *take(int argc, char **argv, int *i) {
 
 static int parse_args(int argc, char **argv, ConvArgs *a) {
   a->pipelines = calloc((size_t)argc + 1, sizeof *a->pipelines);
+  a->filters = calloc((size_t)argc + 1, sizeof *a->filters);
   a->opts = calloc((size_t)argc + 1, sizeof *a->opts);
   a->paths = calloc((size_t)argc + 1, sizeof *a->paths);
-  if (!a->pipelines || !a->opts || !a->paths) return 2;
+  if (!a->pipelines || !a->filters || !a->opts || !a->paths) return 2;
   for (int i = 0; i < argc; i++) {
     const char *s = argv[i], *v;
     if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
@@ -125,6 +128,9 @@ static int parse_args(int argc, char **argv, ConvArgs *a) {
     } else if (!strcmp(s, "-p") || !strcmp(s, "--pipeline")) {
       if (!(v = take(argc, argv, &i))) return 2;
       a->pipelines[a->npipelines++] = v;
+    } else if (!strcmp(s, "--filter")) {
+      if (!(v = take(argc, argv, &i))) return 2;
+      a->filters[a->nfilters++] = v;
     } else if (!strcmp(s, "-O") || !strcmp(s, "--option") || !strcmp(s, "--backend-option")) {
       if (!(v = take(argc, argv, &i))) return 2;
       const char *eq = strchr(v, '=');
@@ -165,6 +171,7 @@ static void free_args(ConvArgs *a) {
   for (size_t i = 0; i < a->nopts; i++)
     free((char *)a->opts[i].key);
   free(a->pipelines);
+  free(a->filters);
   free(a->opts);
   free(a->paths);
 }
@@ -214,6 +221,8 @@ static void render(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet 
 /* What converting one file produced; merged in path order, so the output is
  * the same whatever the number of threads. */
 typedef struct FileResult {
+  char *src;     /* the file's text, read in the first pass (then owned by its unit) */
+  size_t len;
   SgQueries q;   /* its queries, rule serials from 1 */
   SgBuf diags;   /* its diagnostics, rendered */
   SgBuf file;    /* --check/--update: its golden file */
@@ -228,9 +237,11 @@ typedef struct Work {
   const SgConvCtx *ctx;
   const SgPipelineSet *set;
   const SgPaths *paths;
+  const SgFilters *filters;
   FileResult *res; /* one per path */
   size_t n;        /* paths to convert */
   atomic_size_t next; /* the next path to take */
+  bool reading;       /* the first pass: read the files (filters need them all first) */
 } Work;
 
 static void render_diags(SgBuf *out, SgDiags *d, const char *src, size_t len, bool json) {
@@ -244,20 +255,25 @@ static void render_diags(SgBuf *out, SgDiags *d, const char *src, size_t len, bo
   free(text);
 }
 
+static void read_file(const Work *w, size_t i, FileResult *r) {
+  SgDiags d = {0};
+  if (sg_read_file(w->paths->v[i], &r->src, &r->len, &d) != SG_OK) {
+    r->io_error = true;
+    r->src = NULL;
+    render_diags(&r->diags, &d, NULL, 0, w->args->json);
+  }
+  sg_diags_free(&d);
+}
+
 static void convert_file(const Work *w, size_t i, FileResult *r) {
   const ConvArgs *args = w->args;
   SgConvCtx ctx = *w->ctx; /* sg_convert_rule sets ctx.state */
   SgDiags d = {0};
-  char *src;
-  size_t len;
-  if (sg_read_file(w->paths->v[i], &src, &len, &d) != SG_OK) {
-    r->io_error = true;
-    render_diags(&r->diags, &d, NULL, 0, args->json);
-    sg_diags_free(&d);
-    return;
-  }
+  if (!r->src) return; /* not read: reported */
   SgUnit unit, *u = &unit;
-  sg_compile_source(u, w->paths->v[i], src, len, &d);
+  sg_compile_source(u, w->paths->v[i], r->src, r->len, &d);
+  r->src = NULL;
+  if (sg_filters_apply(w->filters, u) != SG_OK) r->io_error = true;
   for (size_t k = 0; k < u->nrules; k++) {
     const SgRule *rule = u->rules[k];
     if (rule->failed) {
@@ -297,7 +313,7 @@ static void convert_file(const Work *w, size_t i, FileResult *r) {
 static void *worker(void *arg) {
   Work *w = arg;
   for (size_t i; (i = atomic_fetch_add(&w->next, 1)) < w->n;)
-    convert_file(w, i, &w->res[i]);
+    (w->reading ? read_file : convert_file)(w, i, &w->res[i]);
   return NULL;
 }
 
@@ -382,14 +398,24 @@ int sg_cli_convert(int argc, char **argv) {
   }
   SgPaths paths = {0};
   bool io_error = !sg_expand_paths(args.npaths, args.paths, &paths, &d);
-  sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
-  Work w = {&args, t, &ctx, &set, &paths, calloc(paths.n + 1, sizeof *w.res), paths.n, 0};
+  SgFilters filters = {0};
+  Work w = {&args, t, &ctx, &set, &paths, &filters, calloc(paths.n + 1, sizeof *w.res), paths.n, 0, true};
   if (!w.res) {
     fprintf(stderr, "sigmacc convert: out of memory\n");
     io_error = true;
     w.n = 0;
   }
-  run_parallel(&w);
+  run_parallel(&w); /* read every file, then take the filter documents among them */
+  bool filters_ok = sg_filters_load(args.filters, args.nfilters, NULL, &filters, &d);
+  for (size_t i = 0; i < w.n; i++)
+    if (w.res[i].src && !sg_filters_add(&filters, paths.v[i], w.res[i].src, w.res[i].len, true, &d))
+      filters_ok = false;
+  sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
+  if (filters_ok) { /* a --filter that does not load: convert nothing */
+    w.reading = false;
+    atomic_store(&w.next, 0);
+    run_parallel(&w);
+  }
   /* in path order: diagnostics, queries (rule serials continue), golden files */
   SgQueries q = {0};
   size_t failed = 0, skipped = 0, errors = 0;
@@ -408,6 +434,7 @@ int sg_cli_convert(int argc, char **argv) {
     if (!append_queries(&q, &r->q)) io_error = true;
     sg_buf_free(&r->diags);
     sg_buf_free(&r->file);
+    free(r->src); /* not converted */
   }
   free(w.res);
   SgBuf out = {0};
@@ -439,6 +466,7 @@ int sg_cli_convert(int argc, char **argv) {
   sg_buf_free(&out);
   sg_queries_free(&q);
   sg_paths_free(&paths);
+  sg_filters_free(&filters);
   sg_diags_free(&d);
   sg_arena_free(&parena);
   free_args(&args);

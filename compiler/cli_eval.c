@@ -23,6 +23,8 @@ static const char eval_usage[] =
     "  -r, --rules        rule file or directory (repeatable)\n"
     "  -p, --pipeline     extra pipeline (built-in name, file or directory)\n"
     "  --without-pipeline do not apply the evtx pipeline to Windows rules\n"
+    "  --filter FILE      apply the Sigma filters in FILE (repeatable); filter documents among\n"
+    "                     the RULES apply to all of them too\n"
     "  -s, --skip-unsupported  report rules that cannot be evaluated, run the rest, exit 0\n"
     "  --fields           print these event fields instead of the whole event\n"
     "  --stats            print events read, bytes, matches, skipped and events/s to stderr\n"
@@ -89,7 +91,9 @@ static void json_opt(SgBuf *b, const char *key, const char *v, bool comma) {
 
 typedef struct EvalArgs {
   char **rules, **events, **pipelines;
+  const char **filters;
   int nrules, nevents, npipelines;
+  size_t nfilters;
   const char *fields, *golden;
   bool stats, without_pipeline, skip, update;
 } EvalArgs;
@@ -98,7 +102,8 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
   a->rules = calloc((size_t)argc + 1, sizeof *a->rules);
   a->events = calloc((size_t)argc + 1, sizeof *a->events);
   a->pipelines = calloc((size_t)argc + 1, sizeof *a->pipelines);
-  if (!a->rules || !a->events || !a->pipelines) return 2;
+  a->filters = calloc((size_t)argc + 1, sizeof *a->filters);
+  if (!a->rules || !a->events || !a->pipelines || !a->filters) return 2;
   for (int i = 0; i < argc; i++) {
     const char *s = argv[i];
     bool has_val = i + 1 < argc;
@@ -109,6 +114,8 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
       a->rules[a->nrules++] = argv[++i];
     } else if ((!strcmp(s, "-p") || !strcmp(s, "--pipeline")) && has_val) {
       a->pipelines[a->npipelines++] = argv[++i];
+    } else if (!strcmp(s, "--filter") && has_val) {
+      a->filters[a->nfilters++] = argv[++i];
     } else if (!strcmp(s, "--fields") && has_val) {
       a->fields = argv[++i];
     } else if (!strcmp(s, "-s") || !strcmp(s, "--skip-unsupported")) {
@@ -240,6 +247,13 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
   sg_jreader_free(&rd);
 }
 
+/* A correlation is never silently left out: the evaluator matches single
+ * events, so it says so (the correlation's rules are evaluated). */
+static void report_correlation(const SgRule *r, SgDiags *d) {
+  sg_diag(d, SG_D_UNSUPPORTED, r->loc,
+          "the evaluator matches single events: correlation rules are not evaluated (their rules are)");
+}
+
 int sg_cli_eval(int argc, char **argv) {
   EvalArgs args = {0};
   int rc = parse_eval_args(argc, argv, &args);
@@ -247,6 +261,7 @@ int sg_cli_eval(int argc, char **argv) {
     free(args.rules);
     free(args.events);
     free(args.pipelines);
+    free(args.filters);
     return rc;
   }
   SgDiags d = {0};
@@ -264,6 +279,8 @@ int sg_cli_eval(int argc, char **argv) {
   SgPaths paths = {0};
   size_t mark = d.n;
   if (!setup_failed && !sg_expand_paths(args.nrules, args.rules, &paths, &d)) io_error = true;
+  SgFilters filters = {0};
+  if (!setup_failed && !sg_filters_load(args.filters, args.nfilters, &paths, &filters, &d)) setup_failed = true;
   sg_print_diags(stderr, &d, mark, NULL, 0, false);
   SgUnit *units = calloc(paths.n + 1, sizeof *units);
   SgEvaluator *ev = args.golden ? NULL : sg_eval_new();
@@ -282,6 +299,7 @@ int sg_cli_eval(int argc, char **argv) {
     }
     SgUnit *u = &units[i];
     sg_compile_source(u, paths.v[i], src, len, &d);
+    if (sg_filters_apply(&filters, u) != SG_OK) setup_failed = true;
     SgEvaluator *target = ev;
     if (args.golden) { /* each rule file with its own sample events */
       target = NULL;
@@ -292,6 +310,8 @@ int sg_cli_eval(int argc, char **argv) {
         const SgRule *rule = u->rules[r];
         SgPipelineState st = {0};
         SgRule *processed;
+        if (rule->kind == SG_DOC_FILTER) continue; /* applied to the rules */
+        if (rule->kind == SG_DOC_CORRELATION && !rule->failed) report_correlation(rule, &d);
         if (rule->failed || rule->kind != SG_DOC_RULE ||
             sg_pipeline_apply(&u->arena, &set, rule, &processed, &st, &d) != SG_OK ||
             sg_eval_add(target, processed, &d) != SG_OK)
@@ -315,6 +335,16 @@ int sg_cli_eval(int argc, char **argv) {
     }
     for (size_t r = 0; r < u->nrules; r++) {
       const SgRule *rule = u->rules[r];
+      if (rule->kind == SG_DOC_CORRELATION && !rule->failed) {
+        report_correlation(rule, &d);
+        if (args.skip) {
+          skipped++;
+          d.nerrors--; /* reported, but not an error with -s */
+        } else {
+          rule_errors = true;
+        }
+        continue;
+      }
       if (rule->failed || rule->kind != SG_DOC_RULE) {
         if (rule->failed) rule_errors = true;
         continue;
@@ -377,10 +407,12 @@ int sg_cli_eval(int argc, char **argv) {
   for (size_t i = 0; units && i < paths.n; i++) sg_unit_free(&units[i]);
   free(units);
   sg_paths_free(&paths);
+  sg_filters_free(&filters);
   sg_diags_free(&d);
   sg_arena_free(&pa);
   free(args.rules);
   free(args.events);
   free(args.pipelines);
+  free(args.filters);
   return io_error || golden_rc == 2 ? 2 : (rule_errors || setup_failed || golden_rc) ? 1 : 0;
 }

@@ -51,6 +51,81 @@ void sg_paths_free(SgPaths *p) {
   memset(p, 0, sizeof *p);
 }
 
+/* ---- Sigma filters -------------------------------------------------------------------------- */
+
+/* A top-level `filter:` key: only such files are compiled ahead of the run. */
+static bool has_filter_key(const char *src, size_t len) {
+  if (len >= 7 && !memcmp(src, "filter:", 7)) return true;
+  for (const char *p = src; (p = memchr(p, '\n', len - (size_t)(p - src))) && p + 8 <= src + len; p++)
+    if (!memcmp(p + 1, "filter:", 7)) return true;
+  return false;
+}
+
+bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d) {
+  if (quiet && !has_filter_key(text, len)) return true;
+  SgDiags mine = {0};
+  char *src = malloc(len + 1); /* the unit owns its copy */
+  SgUnit **units = realloc(out->units, (out->nunits + 1) * sizeof *units);
+  SgUnit *u = malloc(sizeof *u);
+  if (units) out->units = units;
+  if (!src || !units || !u) return free(src), free(u), false;
+  memcpy(src, text, len);
+  src[len] = '\0';
+  out->units[out->nunits++] = u;
+  size_t before = out->n;
+  sg_compile_source(u, path, src, len, quiet ? &mine : d);
+  for (size_t i = 0; i < u->nrules; i++)
+    if (u->rules[i]->kind == SG_DOC_FILTER && !u->rules[i]->failed) {
+      const SgRule **v = realloc(out->v, (out->n + 1) * sizeof *v);
+      if (!v) return sg_diags_free(&mine), false;
+      out->v = v;
+      out->v[out->n++] = u->rules[i];
+    }
+  sg_diags_free(&mine);
+  if (!quiet && out->n == before) {
+    sg_diag(d, SG_D_MISSING, (SgLoc){path, 0, 0}, "--filter: the file holds no valid filter document");
+    return false;
+  }
+  return true;
+}
+
+bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *paths, SgFilters *out, SgDiags *d) {
+  bool ok = true;
+  for (size_t i = 0; i < nfiles + (paths ? paths->n : 0); i++) {
+    bool quiet = i >= nfiles; /* an input file: its problems are reported when it is used */
+    const char *path = quiet ? paths->v[i - nfiles] : files[i];
+    SgDiags mine = {0};
+    char *src;
+    size_t len;
+    if (sg_read_file(path, &src, &len, quiet ? &mine : d) != SG_OK) {
+      ok = ok && quiet;
+    } else {
+      ok = sg_filters_add(out, path, src, len, quiet, d) && ok;
+      free(src);
+    }
+    sg_diags_free(&mine);
+  }
+  return ok;
+}
+
+SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u) {
+  for (size_t i = 0; i < u->nrules; i++)
+    for (size_t k = 0; k < f->n; k++)
+      if (sg_filter_applies(f->v[k], u->rules[i]) && sg_filter_apply(&u->arena, u->rules[i], f->v[k]) != SG_OK)
+        return SG_ERR_NOMEM;
+  return SG_OK;
+}
+
+void sg_filters_free(SgFilters *f) {
+  for (size_t i = 0; i < f->nunits; i++) {
+    sg_unit_free(f->units[i]);
+    free(f->units[i]);
+  }
+  free(f->units);
+  free(f->v);
+  memset(f, 0, sizeof *f);
+}
+
 typedef struct Entry {
   char *name;
   unsigned char type; /* DT_DIR, DT_REG or DT_UNKNOWN (then stat decides) */

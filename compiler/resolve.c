@@ -192,3 +192,37 @@ SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d) {
   }
   return r->failed ? SG_ERR_PARSE : SG_OK;
 }
+
+/* ---- Sigma filters ------------------------------------------------------------------------ */
+
+static bool same_attr(const char *want, const char *have) {
+  return !want || (have && !strcasecmp_ascii(want, have));
+}
+
+bool sg_filter_applies(const SgRule *filter, const SgRule *rule) {
+  if (filter->kind != SG_DOC_FILTER || !filter->filter || rule->kind != SG_DOC_RULE || rule->failed) return false;
+  const SgLogsource *f = &filter->logsource, *r = &rule->logsource;
+  if (!same_attr(f->category, r->category) || !same_attr(f->product, r->product) ||
+      !same_attr(f->service, r->service))
+    return false;
+  if (filter->filter->any) return true;
+  const SgStrList *l = &filter->filter->rules;
+  for (size_t i = 0; i < l->n; i++)
+    if ((rule->id && !strcmp(l->v[i], rule->id)) || (rule->name && !strcmp(l->v[i], rule->name))) return true;
+  return false;
+}
+
+SgStatus sg_filter_apply(SgArena *a, SgRule *rule, const SgRule *filter) {
+  for (size_t i = 0; i < rule->nconds; i++) {
+    SgCondition *c = &rule->conds[i];
+    if (!c->root) continue;
+    SgNode *and = sg_node_new(a, SG_N_AND, c->root->loc);
+    if (!and || sg_node_join(a, and, c->root)) return SG_ERR_NOMEM;
+    for (size_t k = 0; k < filter->nconds; k++) {
+      SgNode *keep = filter->conds[k].root ? sg_node_clone(a, filter->conds[k].root) : NULL;
+      if (filter->conds[k].root && (!keep || sg_node_join(a, and, keep))) return SG_ERR_NOMEM;
+    }
+    c->root = and;
+  }
+  return SG_OK;
+}

@@ -404,6 +404,12 @@ void sg_unit_free(SgUnit *u);
 /* True when a correlation of `u` uses `r` and does not ask to `generate` it:
  * such a rule is part of the correlation's query, not a query of its own. */
 bool sg_rule_correlated(const SgUnit *u, const SgRule *r);
+/* Sigma filters: `filter` applies to `rule` when the rule is a detection rule
+ * with every log source attribute the filter names, and the filter lists it
+ * (by id or name) or says `rules: any`. Applying it makes each condition
+ * `(condition) and (filter condition)`, built in `a` (the rule's arena). */
+bool sg_filter_applies(const SgRule *filter, const SgRule *rule);
+SgStatus sg_filter_apply(SgArena *a, SgRule *rule, const SgRule *filter);
 
 /* Stages (called by sg_compile_source; exposed for tests). */
 SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out, SgDiags *d);
