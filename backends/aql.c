@@ -501,12 +501,94 @@ static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
   if (*limit && strcmp(limit, "none")) sg_buf_catf(q, "\nLIMIT %s", limit);
 }
 
-static SgStatus aql_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
-  Aql a = {c, r, d, SG_OK};
-  if (r->kind == SG_DOC_CORRELATION) {
-    sg_diag(d, SG_D_UNSUPPORTED, r->loc, "QRadar AQL target: correlation rules are not supported yet");
+/* ---- Correlation rules: GROUP BY + HAVING over the last timespan --------------------------- */
+
+static SgStatus corr_unsupported(Aql *a, const char *what) {
+  sg_diag(a->d, SG_D_UNSUPPORTED, a->r->loc, "QRadar AQL target: %s", what);
+  return SG_ERR_UNSUPPORTED;
+}
+
+/* The WHERE of every condition of every referenced rule, ORed. */
+static SgStatus corr_where(Aql *a, SgBuf *w) {
+  size_t nq = 0;
+  SgBuf all = {0};
+  for (size_t i = 0; i < a->c->nrefs; i++) {
+    const SgRule *ref = a->c->refs[i];
+    if (ref->kind != SG_DOC_RULE) return sg_buf_free(&all), corr_unsupported(a, "a correlation of correlations");
+    Aql ra = {a->c, ref, a->d, SG_OK};
+    for (size_t c = 0; c < ref->nconds; c++) {
+      if (!ref->conds[c].root) continue;
+      char **conj;
+      size_t n;
+      if (conjuncts(&ra, ref->conds[c].root, &conj, &n)) return sg_buf_free(&all), SG_ERR_NOMEM;
+      sg_buf_cat(&all, nq++ ? ") OR (" : "(");
+      for (size_t k = 0; k < n; k++) sg_buf_catf(&all, "%s%s", k ? " AND " : "", conj[k]);
+      free_list(conj, n);
+    }
+    if (ra.st) return sg_buf_free(&all), ra.st;
+  }
+  sg_buf_catc(&all, ')');
+  /* one condition needs no parentheses of its own */
+  if (nq == 0)
+    sg_buf_cat(w, "1 = 1");
+  else if (nq == 1) sg_buf_catn(w, all.data + 1, all.len - 2);
+  else sg_buf_cat(w, sg_buf_cstr(&all));
+  sg_buf_free(&all);
+  return SG_OK;
+}
+
+static SgStatus aql_correlation(Aql *a, SgQueries *out) {
+  const SgRule *r = a->r;
+  const SgCorrelation *k = r->corr;
+  if (strcmp(a->c->format, "default") && strcmp(a->c->format, "json"))
+    return corr_unsupported(a, "correlation rules have the default and json formats only");
+  static const char *const aggs[] = {"COUNT(*)", "UNIQUECOUNT(%s)", NULL, NULL, "SUM(%s)", "AVG(%s)", NULL, NULL};
+  static const char *const names[] = {"event_count", "value_count", NULL, NULL, "value_sum", "value_avg", NULL, NULL};
+  if (!aggs[k->type])
+    return corr_unsupported(a, "temporal, value_percentile and value_median correlations (an AQL aggregate "
+                               "cannot tell which rule an event matched, or compute them)");
+  if (k->naliases) return corr_unsupported(a, "correlation aliases (AQL groups all events by the same columns)");
+  if (!k->group_by.n) return corr_unsupported(a, "a correlation without group-by (HAVING needs GROUP BY)");
+  if (k->fields.n > 1) return corr_unsupported(a, "a correlation over several condition fields");
+  /* LAST takes whole minutes, hours or days */
+  uint64_t s = k->timespan_s;
+  const char *unit = s % 86400 == 0 ? "DAYS" : s % 3600 == 0 ? "HOURS" : s % 60 == 0 ? "MINUTES" : NULL;
+  if (!unit || !s) {
+    sg_diag(a->d, SG_D_UNSUPPORTED, a->r->loc,
+            "QRadar AQL target: timespan %s is not a whole number of minutes (LAST counts minutes, hours or days)",
+            k->timespan);
     return SG_ERR_UNSUPPORTED;
   }
+  uint64_t n = s / (!strcmp(unit, "DAYS") ? 86400 : !strcmp(unit, "HOURS") ? 3600 : 60);
+  SgBuf q = {0}, g = {0}, f = {0};
+  for (size_t i = 0; i < k->group_by.n; i++) {
+    if (i) sg_buf_cat(&g, ", ");
+    field(a, &g, k->group_by.v[i]);
+  }
+  if (k->fields.n) field(a, &f, k->fields.v[0]);
+  sg_buf_catf(&q, "SELECT %s, ", sg_buf_cstr(&g));
+  sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
+  sg_buf_catf(&q, " AS %s FROM %s WHERE ", names[k->type], table(a));
+  SgStatus st = corr_where(a, &q);
+  sg_buf_catf(&q, " GROUP BY %s HAVING ", sg_buf_cstr(&g));
+  static const char *const ops[][2] = {{"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}, {"eq", "="}, {"neq", "<>"}};
+  for (size_t i = 0; i < k->nconds; i++) {
+    const char *op = "=";
+    for (size_t j = 0; j < 6; j++)
+      if (!strcmp(ops[j][0], k->conds[i].op)) op = ops[j][1];
+    sg_buf_catf(&q, "%s%s %s %s", i ? " AND " : "", names[k->type], op, k->conds[i].value.text);
+  }
+  sg_buf_catf(&q, " LAST %llu %s", (unsigned long long)n, unit);
+  if (st == SG_OK) st = q.oom || g.oom || f.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, 0, sg_buf_cstr(&q), q.len);
+  sg_buf_free(&q);
+  sg_buf_free(&g);
+  sg_buf_free(&f);
+  return st;
+}
+
+static SgStatus aql_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
+  Aql a = {c, r, d, SG_OK};
+  if (r->kind == SG_DOC_CORRELATION) return aql_correlation(&a, out);
   for (size_t i = 0; i < r->nconds && a.st == SG_OK; i++) {
     if (!r->conds[i].root) continue;
     char **conj;
