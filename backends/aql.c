@@ -543,7 +543,6 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
   if (strcmp(a->c->format, "default") && strcmp(a->c->format, "json"))
     return corr_unsupported(a, "correlation rules have the default and json formats only");
   static const char *const aggs[] = {"COUNT(*)", "UNIQUECOUNT(%s)", NULL, NULL, "SUM(%s)", "AVG(%s)", NULL, NULL};
-  static const char *const names[] = {"event_count", "value_count", NULL, NULL, "value_sum", "value_avg", NULL, NULL};
   if (!aggs[k->type])
     return corr_unsupported(a, "temporal, value_percentile and value_median correlations (an AQL aggregate "
                                "cannot tell which rule an event matched, or compute them)");
@@ -568,16 +567,10 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
   if (k->fields.n) field(a, &f, k->fields.v[0]);
   sg_buf_catf(&q, "SELECT %s, ", sg_buf_cstr(&g));
   sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
-  sg_buf_catf(&q, " AS %s FROM %s WHERE ", names[k->type], table(a));
+  sg_buf_catf(&q, " AS %s FROM %s WHERE ", sg_tq_corr_name(k->type), table(a));
   SgStatus st = corr_where(a, &q);
   sg_buf_catf(&q, " GROUP BY %s HAVING ", sg_buf_cstr(&g));
-  static const char *const ops[][2] = {{"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}, {"eq", "="}, {"neq", "<>"}};
-  for (size_t i = 0; i < k->nconds; i++) {
-    const char *op = "=";
-    for (size_t j = 0; j < 6; j++)
-      if (!strcmp(ops[j][0], k->conds[i].op)) op = ops[j][1];
-    sg_buf_catf(&q, "%s%s %s %s", i ? " AND " : "", names[k->type], op, k->conds[i].value.text);
-  }
+  sg_tq_corr_conds(&q, k, "<>", " AND ");
   sg_buf_catf(&q, " LAST %llu %s", (unsigned long long)n, unit);
   if (st == SG_OK) st = q.oom || g.oom || f.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, 0, sg_buf_cstr(&q), q.len);
   sg_buf_free(&q);

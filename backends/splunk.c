@@ -566,8 +566,6 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   const SgCorrelation *k = r->corr;
   if (!strcmp(s->c->format, "data_model")) return corr_unsupported(s->d, r, "no data_model form for correlation rules");
   static const char *const aggs[] = {"count", "dc(%s)", "dc(event_type)", NULL, "sum(%s)", "avg(%s)", NULL, "median(%s)"};
-  static const char *const names[] = {"event_count", "value_count", "event_type_count", NULL,
-                                      "value_sum",   "value_avg",   NULL,               "value_median"};
   if (k->type == SG_CORR_TEMPORAL_ORDERED)
     return corr_unsupported(s->d, r, "temporal_ordered correlations (stats cannot check the order of events)");
   if (k->type == SG_CORR_VALUE_PERCENTILE)
@@ -591,7 +589,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   if (temporal && k->expr)
     sg_buf_cat(&q, "values(event_type) as event_types");
   else
-    sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f)), sg_buf_catf(&q, " as %s", names[k->type]);
+    sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f)), sg_buf_catf(&q, " as %s", sg_tq_corr_name(k->type));
   sg_buf_cat(&q, " by _time");
   for (size_t i = 0; i < k->group_by.n; i++) {
     sg_buf_catc(&q, ' ');
@@ -601,15 +599,9 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   if (temporal && k->expr) {
     corr_expr(&q, k->expr->expr, -1);
   } else if (!k->nconds) { /* temporal: every rule */
-    sg_buf_catf(&q, "%s >= %zu", names[k->type], k->rules.n);
+    sg_buf_catf(&q, "%s >= %zu", sg_tq_corr_name(k->type), k->rules.n);
   } else {
-    static const char *const ops[][2] = {{"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}, {"eq", "="}, {"neq", "!="}};
-    for (size_t i = 0; i < k->nconds; i++) {
-      const char *op = "=";
-      for (size_t j = 0; j < 6; j++)
-        if (!strcmp(ops[j][0], k->conds[i].op)) op = ops[j][1];
-      sg_buf_catf(&q, "%s%s %s %s", i ? " " : "", names[k->type], op, k->conds[i].value.text);
-    }
+    sg_tq_corr_conds(&q, k, "!=", " ");
   }
   sg_diag(s->d, SG_D_LOSSY, r->loc,
           "Splunk target: `| bin _time span=%s` counts in fixed time buckets, not a sliding window: events "

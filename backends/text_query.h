@@ -32,5 +32,12 @@ SgStatus sg_tq_unsupported(SgDiags *d, const SgNode *n, const char *target, cons
 /* The first unresolved placeholder of a string value, or NULL. */
 const SgPart *sg_tq_placeholder(const SgValue *v);
 
+/* Correlations: the name of the aggregate a type compares (event_count,
+ * value_count, event_type_count for temporal, value_sum, ...), and its
+ * conditions as `NAME OP VALUE` joined by `sep`, `neq` being the target's
+ * not-equal operator. */
+const char *sg_tq_corr_name(SgCorrType t);
+void sg_tq_corr_conds(SgBuf *b, const SgCorrelation *k, const char *neq, const char *sep);
+
 
 #endif

@@ -107,32 +107,28 @@ static void test_corpus_aql(void **state) {
     skip();
   }
   cmd.len = 0;
+  /* queries on stdout (written once, at the end), located diagnostics on stderr */
   sg_buf_catf(&cmd,
               "cd '%s' && '%s' convert -t aql -p qradar -s rules rules-emerging-threats rules-threat-hunting "
-              "rules-compliance rules-placeholder 2>/dev/null",
+              "rules-compliance rules-placeholder 2>&1",
               corpus, SIGMACC_BIN);
   char *out = run(sg_buf_cstr(&cmd), &rc);
   assert_int_equal(rc, 0);
-  size_t queries = 0;
+  size_t queries = 0, failed = 0;
   for (char *line = out, *nl; *line; line = nl + 1) {
     nl = strchr(line, '\n');
     assert_non_null(nl);
     *nl = '\0';
-    if (!*line) continue;
-    if (strncmp(line, "SELECT ", 7) || !aql_balanced(line)) fail_msg("bad AQL query: %s", line);
-    queries++;
+    if (!strncmp(line, "SELECT ", 7)) {
+      if (!aql_balanced(line)) fail_msg("unbalanced AQL query: %s", line);
+      queries++;
+    } else if (line[0] != ' ' && strstr(line, ": error[")) {
+      failed++;
+    }
   }
-  cmd.len = 0;
-  sg_buf_catf(&cmd,
-              "cd '%s' && '%s' convert -t aql -p qradar -s rules rules-emerging-threats rules-threat-hunting "
-              "rules-compliance rules-placeholder 2>&1 >/dev/null | grep -c '^[^ ].*: error\\['",
-              corpus, SIGMACC_BIN);
-  char *errs = run(sg_buf_cstr(&cmd), &rc);
-  long failed = strtol(errs, NULL, 10);
   /* 3,780 rules; at least 99% convert (the rest are located diagnostics) */
   assert_true(queries >= 3700);
   assert_true(failed <= 37);
-  free(errs);
   free(out);
   sg_buf_free(&cmd);
 }

@@ -316,44 +316,44 @@ static void test_cli_bad_lines(void **state) {
   remove(cmd);
 }
 
+/* `sigmacc eval ARGS` (stdout and stderr) on three process events. */
+static char *eval_three(const char *args, int *rc) {
+  static const char events[] =
+      "printf '%s\\n' '{\"Image\":\"C:\\\\x\\\\whoami.exe\",\"User\":\"adm_bob\",\"Computer\":\"PC1\"}' "
+      "'{\"Image\":\"C:\\\\x\\\\whoami.exe\",\"User\":\"alice\",\"Computer\":\"BUILD-7\"}' "
+      "'{\"Image\":\"C:\\\\x\\\\whoami.exe\",\"User\":\"carol\",\"Computer\":\"PC2\"}'";
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "%s | '%s' eval --without-pipeline %s 2>&1", events, SIGMACC_BIN, args);
+  return run(cmd, rc);
+}
+
 /* Sigma filters in eval, from --filter and from a filter document among the
  * rules; a correlation is reported, never silently skipped. */
 static void test_cli_filters_correlations(void **state) {
   (void)state;
-  char cmd[2048];
-  const char *events = "printf '%s\\n' '{\"Image\":\"C:\\\\x\\\\whoami.exe\",\"User\":\"adm_bob\",\"Computer\":\"PC1\"}' "
-                       "'{\"Image\":\"C:\\\\x\\\\whoami.exe\",\"User\":\"alice\",\"Computer\":\"BUILD-7\"}' "
-                       "'{\"Image\":\"C:\\\\x\\\\whoami.exe\",\"User\":\"carol\",\"Computer\":\"PC2\"}'";
   int rc;
   /* the in-file filter drops BUILD-*; --filter drops adm_* */
-  snprintf(cmd, sizeof cmd, "%s | '%s' eval --without-pipeline -r tests/backend/s43_filter_in_file.yml "
-           "--filter tests/backend/filters/not_admins.yml --fields User 2>&1",
-           events, SIGMACC_BIN);
-  char *out = run(cmd, &rc);
+  char *out = eval_three("-r tests/backend/s43_filter_in_file.yml --filter tests/backend/filters/not_admins.yml "
+                         "--fields User",
+                         &rc);
   assert_int_equal(rc, 0);
   assert_null(strstr(out, "adm_bob"));
   assert_null(strstr(out, "alice"));
   assert_non_null(strstr(out, "\"line\":3,\"fields\":{\"User\":\"carol\"}"));
   free(out);
   /* without the filters all three match */
-  snprintf(cmd, sizeof cmd, "%s | '%s' eval --without-pipeline -r tests/backend/s44_filter_option.yml --fields User 2>&1",
-           events, SIGMACC_BIN);
-  out = run(cmd, &rc);
+  out = eval_three("-r tests/backend/s44_filter_option.yml --fields User", &rc);
   assert_int_equal(rc, 0);
   assert_non_null(strstr(out, "adm_bob"));
   assert_non_null(strstr(out, "alice"));
   assert_non_null(strstr(out, "carol"));
   free(out);
-  /* a correlation: located error (exit 1), or skipped with -s (exit 0); its rules still run */
-  snprintf(cmd, sizeof cmd, "%s | '%s' eval --without-pipeline -r tests/backend/s36_corr_event_count.yml 2>&1",
-           events, SIGMACC_BIN);
-  out = run(cmd, &rc);
+  /* a correlation: located error (exit 1), or skipped with -s (exit 0) */
+  out = eval_three("-r tests/backend/s36_corr_event_count.yml", &rc);
   assert_int_equal(rc, 1);
   assert_non_null(strstr(out, "s36_corr_event_count.yml:17:1: error[E070]: the evaluator matches single events"));
   free(out);
-  snprintf(cmd, sizeof cmd, "%s | '%s' eval -s --without-pipeline -r tests/backend/s36_corr_event_count.yml 2>&1",
-           events, SIGMACC_BIN);
-  out = run(cmd, &rc);
+  out = eval_three("-s -r tests/backend/s36_corr_event_count.yml", &rc);
   assert_int_equal(rc, 0);
   assert_non_null(strstr(out, "1 rule skipped as unsupported"));
   free(out);
