@@ -15,7 +15,8 @@
  *                query where the reference gives none;
  *   ref-failed   the reference fails; sigmacc converts or gives a located error;
  *   different    anything else: the test fails and lists the rule.
- * Skipped when the reference data or the corpus is absent. */
+ * Skipped when the reference data or the corpus is absent (../shared, or
+ * $SIGMACC_CORPUS/.. holding sigmahq/ and reference/). */
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
@@ -320,8 +321,10 @@ static int classify(const Ref *r, const char *src, char **mine, size_t nmine, bo
 }
 
 static void compare(const char *jsonl, const char *const *pipelines) {
-  const char *shared = getenv("SIGMACC_SHARED") ? getenv("SIGMACC_SHARED") : SIGMACC_SOURCE_DIR "/../shared";
-  char path[4096];
+  /* the reference names rules sigmahq/rules/...: relative to the corpus's parent */
+  const char *corpus_env = getenv("SIGMACC_CORPUS");
+  char shared[4096], path[4096];
+  snprintf(shared, sizeof shared, "%s/..", corpus_env ? corpus_env : SIGMACC_SOURCE_DIR "/../shared/sigmahq");
   snprintf(path, sizeof path, "%s/reference/splunk/%s", shared, jsonl);
   char *data = tu_slurp(path, NULL);
   snprintf(path, sizeof path, "%s/sigmahq/rules", shared);
