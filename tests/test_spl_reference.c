@@ -323,7 +323,7 @@ static int classify(const Ref *r, const char *src, char **mine, size_t nmine, bo
 static void compare(const char *jsonl, const char *const *pipelines) {
   /* the reference names rules sigmahq/rules/...: relative to the corpus's parent */
   const char *corpus_env = getenv("SIGMACC_CORPUS");
-  char shared[4096], path[4096];
+  char shared[2048], path[4096];
   snprintf(shared, sizeof shared, "%s/..", corpus_env ? corpus_env : SIGMACC_SOURCE_DIR "/../shared/sigmahq");
   snprintf(path, sizeof path, "%s/reference/splunk/%s", shared, jsonl);
   char *data = tu_slurp(path, NULL);
