@@ -484,6 +484,13 @@ static SgStatus corr_unsupported(SgDiags *d, const SgRule *r, const char *what) 
   return SG_ERR_UNSUPPORTED;
 }
 
+/* ` | eval event_type="NAME"`: which rule an event came from. */
+static void tag_event(SgBuf *b, const char *name) {
+  sg_buf_cat(b, " | eval event_type=\"");
+  escaped(b, name, strlen(name), "\"");
+  sg_buf_catc(b, '"');
+}
+
 /* `| rename FIELD as ALIAS` for each alias the rule named `name` takes part in. */
 static void renames(SgBuf *b, const SgCorrelation *k, const char *name) {
   for (size_t i = 0; i < k->naliases; i++)
@@ -522,7 +529,7 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
       sg_buf_cat(&one, base.len ? base.data : "*");
       for (const char *p = deferred.data; p && *p; p++) sg_buf_catc(&one, *p == '\n' ? ' ' : *p);
       sg_buf_cat(out, sg_buf_cstr(&one));
-      sg_buf_catf(out, " | eval event_type=\"%s\"", k->rules.v[i]);
+      tag_event(out, k->rules.v[i]);
       renames(out, k, k->rules.v[i]);
       sg_buf_cat(out, " ]");
       sg_buf_free(&base);
@@ -532,7 +539,7 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
   if (st == SG_OK && nq == 1) { /* a single search needs no multisearch */
     out->len = 0;
     sg_buf_cat(out, sg_buf_cstr(&one));
-    if (tag) sg_buf_catf(out, " | eval event_type=\"%s\"", k->rules.v[0]);
+    if (tag) tag_event(out, k->rules.v[0]);
     renames(out, k, k->rules.v[0]);
   }
   sg_buf_free(&one);
@@ -586,10 +593,12 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
     sg_buf_cat(&span, k->timespan);
   sg_buf_catf(&q, "\n| bin _time span=%s\n| stats ", sg_buf_cstr(&span));
   if (k->fields.n) search_field(&f, k->fields.v[0]);
-  if (temporal && k->expr)
+  if (temporal && k->expr) {
     sg_buf_cat(&q, "values(event_type) as event_types");
-  else
-    sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f)), sg_buf_catf(&q, " as %s", sg_tq_corr_name(k->type));
+  } else {
+    sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
+    sg_buf_catf(&q, " as %s", sg_tq_corr_name(k->type));
+  }
   sg_buf_cat(&q, " by _time");
   for (size_t i = 0; i < k->group_by.n; i++) {
     sg_buf_catc(&q, ' ');
