@@ -15,6 +15,12 @@ typedef struct SgPaths {
 bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d);
 void sg_paths_free(SgPaths *p);
 void sg_print_diags(FILE *f, SgDiags *d, size_t from, const char *src, size_t len, bool json);
+/* The same, appended to a buffer (for output merged in order later). */
+void sg_render_diags(SgBuf *out, SgDiags *d, const char *src, size_t len, bool json);
+
+/* fn(arg, i) for every i < n, on every core (at most 8; one thread for few
+ * items). The calls must be independent; the library keeps no global state. */
+void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg);
 
 /* The Sigma filters of a run: those in --filter files and the filter
  * documents among the input files; as in pySigma, each applies to the whole

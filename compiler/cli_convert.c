@@ -6,11 +6,8 @@
  * exit code.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../backends/backend.h"
 #include "cli.h"
@@ -240,32 +237,23 @@ typedef struct Work {
   const SgFilters *filters;
   FileResult *res; /* one per path */
   size_t n;        /* paths to convert */
-  atomic_size_t next; /* the next path to take */
-  bool reading;       /* the first pass: read the files (filters need them all first) */
 } Work;
 
-static void render_diags(SgBuf *out, SgDiags *d, const char *src, size_t len, bool json) {
-  char *text = NULL;
-  size_t n = 0;
-  FILE *f = open_memstream(&text, &n);
-  if (!f) return;
-  sg_print_diags(f, d, 0, src, len, json);
-  fclose(f);
-  sg_buf_catn(out, text, n);
-  free(text);
-}
-
-static void read_file(const Work *w, size_t i, FileResult *r) {
+static void read_file(void *arg, size_t i) {
+  const Work *w = arg;
+  FileResult *r = &w->res[i];
   SgDiags d = {0};
   if (sg_read_file(w->paths->v[i], &r->src, &r->len, &d) != SG_OK) {
     r->io_error = true;
     r->src = NULL;
-    render_diags(&r->diags, &d, NULL, 0, w->args->json);
+    sg_render_diags(&r->diags, &d, NULL, 0, w->args->json);
   }
   sg_diags_free(&d);
 }
 
-static void convert_file(const Work *w, size_t i, FileResult *r) {
+static void convert_file(void *arg, size_t i) {
+  const Work *w = arg;
+  FileResult *r = &w->res[i];
   const ConvArgs *args = w->args;
   SgConvCtx ctx = *w->ctx; /* sg_convert_rule sets ctx.state */
   SgDiags d = {0};
@@ -292,7 +280,7 @@ static void convert_file(const Work *w, size_t i, FileResult *r) {
     }
   }
   r->errors = d.nerrors;
-  render_diags(&r->diags, &d, u->src, u->srclen, args->json);
+  sg_render_diags(&r->diags, &d, u->src, u->srclen, args->json);
   if (args->golden && !u->pipeline) { /* this file's queries, compared with (or written to) its golden file */
     r->golden = true;
     render(w->t, &ctx, w->set, &r->q, &r->file);
@@ -308,28 +296,6 @@ static void convert_file(const Work *w, size_t i, FileResult *r) {
   }
   sg_unit_free(u);
   sg_diags_free(&d);
-}
-
-static void *worker(void *arg) {
-  Work *w = arg;
-  for (size_t i; (i = atomic_fetch_add(&w->next, 1)) < w->n;)
-    (w->reading ? read_file : convert_file)(w, i, &w->res[i]);
-  return NULL;
-}
-
-/* Files are independent: convert them on every core (the library keeps no
- * global state), falling back to this thread alone. */
-static void run_parallel(Work *w) {
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  size_t n = cores < 1 ? 1 : cores > 8 ? 8 : (size_t)cores;
-  if (w->n < 16) n = 1;
-  pthread_t th[8];
-  size_t started = 0;
-  for (; started + 1 < n; started++)
-    if (pthread_create(&th[started], NULL, worker, w)) break;
-  worker(w);
-  for (size_t k = 0; k < started; k++)
-    pthread_join(th[k], NULL);
 }
 
 /* Move a file's queries to the end of `all`, continuing the rule serials. */
@@ -399,23 +365,19 @@ int sg_cli_convert(int argc, char **argv) {
   SgPaths paths = {0};
   bool io_error = !sg_expand_paths(args.npaths, args.paths, &paths, &d);
   SgFilters filters = {0};
-  Work w = {&args, t, &ctx, &set, &paths, &filters, calloc(paths.n + 1, sizeof *w.res), paths.n, 0, true};
+  Work w = {&args, t, &ctx, &set, &paths, &filters, calloc(paths.n + 1, sizeof *w.res), paths.n};
   if (!w.res) {
     fprintf(stderr, "sigmacc convert: out of memory\n");
     io_error = true;
     w.n = 0;
   }
-  run_parallel(&w); /* read every file, then take the filter documents among them */
+  sg_parallel_for(w.n, read_file, &w); /* read every file, then take the filter documents among them */
   bool filters_ok = sg_filters_load(args.filters, args.nfilters, NULL, &filters, &d);
   for (size_t i = 0; i < w.n; i++)
     if (w.res[i].src && !sg_filters_add(&filters, paths.v[i], w.res[i].src, w.res[i].len, true, &d))
       filters_ok = false;
   sg_print_diags(stderr, &d, 0, NULL, 0, args.json);
-  if (filters_ok) { /* a --filter that does not load: convert nothing */
-    w.reading = false;
-    atomic_store(&w.next, 0);
-    run_parallel(&w);
-  }
+  if (filters_ok) sg_parallel_for(w.n, convert_file, &w); /* a --filter that does not load: convert nothing */
   /* in path order: diagnostics, queries (rule serials continue), golden files */
   SgQueries q = {0};
   size_t failed = 0, skipped = 0, errors = 0;

@@ -7,6 +7,8 @@
 #define _DEFAULT_SOURCE /* DT_DIR */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,7 +221,88 @@ void sg_print_diags(FILE *f, SgDiags *d, size_t from, const char *src, size_t le
   sg_buf_free(&b);
 }
 
+/* ---- Parallel work ------------------------------------------------------------------- */
+
+typedef struct ParJob {
+  size_t n;
+  atomic_size_t next; /* the next item to take */
+  void (*fn)(void *arg, size_t i);
+  void *arg;
+} ParJob;
+
+static void *par_worker(void *p) {
+  ParJob *j = p;
+  for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) j->fn(j->arg, i);
+  return NULL;
+}
+
+void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg) {
+  ParJob j = {n, 0, fn, arg};
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t threads = cores < 1 ? 1 : cores > 8 ? 8 : (size_t)cores, started = 0;
+  if (n < 16) threads = 1;
+  pthread_t th[8];
+  for (; started + 1 < threads; started++)
+    if (pthread_create(&th[started], NULL, par_worker, &j)) break; /* fewer threads, same result */
+  par_worker(&j);
+  for (size_t k = 0; k < started; k++) pthread_join(th[k], NULL);
+}
+
+void sg_render_diags(SgBuf *out, SgDiags *d, const char *src, size_t len, bool json) {
+  char *text = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&text, &n);
+  if (!f) return;
+  sg_print_diags(f, d, 0, src, len, json);
+  fclose(f);
+  sg_buf_catn(out, text, n);
+  free(text);
+}
+
 /* ---- check ----------------------------------------------------------------------- */
+
+typedef struct CheckResult {
+  SgBuf out; /* its diagnostics, rendered */
+  size_t rules, errors, warnings;
+  bool pipeline, io_error;
+} CheckResult;
+
+typedef struct Check {
+  const SgPaths *paths;
+  bool json;
+  CheckResult *res;
+} Check;
+
+static void check_file(void *arg, size_t i) {
+  Check *c = arg;
+  CheckResult *r = &c->res[i];
+  SgDiags d = {0};
+  char *src;
+  size_t len;
+  if (sg_read_file(c->paths->v[i], &src, &len, &d) != SG_OK) {
+    r->io_error = true;
+    r->errors = d.nerrors;
+    sg_render_diags(&r->out, &d, NULL, 0, c->json);
+    sg_diags_free(&d);
+    return;
+  }
+  SgUnit u;
+  SgStatus st = sg_compile_source(&u, c->paths->v[i], src, len, &d);
+  if (u.pipeline) { /* a pipeline file beside the rules: validate it as one */
+    SgPipeline *p;
+    char *copy = sg_arena_strndup(&u.arena, u.src, u.srclen);
+    if (copy) sg_pipeline_load(&u.arena, c->paths->v[i], copy, u.srclen, &p, &d);
+    r->pipeline = true;
+  }
+  r->io_error = st == SG_ERR_NOMEM;
+  r->rules = u.nrules;
+  r->errors = d.nerrors;
+  r->warnings = d.nwarnings;
+  sg_render_diags(&r->out, &d, u.src, u.srclen, c->json);
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+}
+
 
 static int cmd_check(int argc, char **argv) {
   bool json = false;
@@ -250,38 +333,28 @@ static int cmd_check(int argc, char **argv) {
   bool io_ok = sg_expand_paths(nfiles, files, &paths, &d);
   free(files);
   sg_print_diags(stdout, &d, 0, NULL, 0, json);
-  size_t nrules = 0, bad_files = 0, npipelines = 0;
+  Check c = {&paths, json, calloc(paths.n + 1, sizeof *c.res)};
+  if (!c.res) return sg_paths_free(&paths), sg_diags_free(&d), 2;
+  sg_parallel_for(paths.n, check_file, &c);
+  size_t nrules = 0, npipelines = 0, nerrors = d.nerrors, nwarnings = d.nwarnings;
   bool io_error = !io_ok;
-  for (size_t i = 0; i < paths.n; i++) {
-    size_t mark = d.n, errs = d.nerrors;
-    char *src;
-    size_t len;
-    if (sg_read_file(paths.v[i], &src, &len, &d) != SG_OK) {
-      io_error = true;
-      sg_print_diags(stdout, &d, mark, NULL, 0, json);
-      continue;
-    }
-    SgUnit u;
-    SgStatus st = sg_compile_source(&u, paths.v[i], src, len, &d);
-    if (u.pipeline) { /* a pipeline file beside the rules: validate it as one */
-      SgPipeline *p;
-      char *copy = sg_arena_strndup(&u.arena, u.src, u.srclen);
-      if (copy) sg_pipeline_load(&u.arena, paths.v[i], copy, u.srclen, &p, &d);
-      npipelines++;
-    }
-    if (st == SG_ERR_NOMEM) io_error = true;
-    nrules += u.nrules;
-    if (d.nerrors > errs) bad_files++;
-    sg_print_diags(stdout, &d, mark, u.src, u.srclen, json);
-    sg_unit_free(&u);
+  for (size_t i = 0; i < paths.n; i++) { /* in path order */
+    CheckResult *r = &c.res[i];
+    if (r->out.len) fwrite(r->out.data, 1, r->out.len, stdout);
+    nrules += r->rules;
+    npipelines += r->pipeline;
+    nerrors += r->errors;
+    nwarnings += r->warnings;
+    io_error |= r->io_error;
+    sg_buf_free(&r->out);
   }
+  free(c.res);
   char piped[64] = "";
   if (npipelines) snprintf(piped, sizeof piped, ", %zu pipeline%s", npipelines, npipelines == 1 ? "" : "s");
   fprintf(json ? stderr : stdout, "checked %zu file%s, %zu rule%s%s: %zu error%s, %zu warning%s\n", paths.n,
-          paths.n == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s", piped, d.nerrors, d.nerrors == 1 ? "" : "s",
-          d.nwarnings, d.nwarnings == 1 ? "" : "s");
-  (void)bad_files;
-  int rc = io_error ? 2 : d.nerrors ? 1 : 0;
+          paths.n == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s", piped, nerrors, nerrors == 1 ? "" : "s",
+          nwarnings, nwarnings == 1 ? "" : "s");
+  int rc = io_error ? 2 : nerrors ? 1 : 0;
   sg_paths_free(&paths);
   sg_diags_free(&d);
   return rc;
