@@ -30,6 +30,7 @@ typedef struct SgFilters {
   size_t nunits;
   const SgRule **v;
   size_t n;
+  _Atomic size_t *used; /* per filter: rules it was applied to */
 } SgFilters;
 
 /* The filters of --filter `files` and of the input `paths` (may be NULL).
@@ -40,6 +41,8 @@ bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *pat
 bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d);
 /* Apply every filter that applies to a rule of u (see sg_filter_applies). */
 SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u);
+/* W072 for each filter that was applied to no rule of the run. */
+void sg_filters_report_unused(const SgFilters *f, SgDiags *d);
 void sg_filters_free(SgFilters *f);
 
 int sg_cli_convert(int argc, char **argv);

@@ -399,6 +399,11 @@ int sg_cli_convert(int argc, char **argv) {
     free(r->src); /* not converted */
   }
   free(w.res);
+  if (filters_ok) {
+    size_t mark = d.n;
+    sg_filters_report_unused(&filters, &d);
+    sg_print_diags(stderr, &d, mark, NULL, 0, args.json);
+  }
   SgBuf out = {0};
   int golden_rc = 0;
   if (args.golden) {

@@ -361,6 +361,11 @@ int sg_cli_eval(int argc, char **argv) {
     sg_print_diags(stderr, &d, mark, u->src, u->srclen, false);
   }
   if (ev && !setup_failed && sg_eval_prepare(ev) != SG_OK) setup_failed = true;
+  if (!setup_failed) {
+    mark = d.n;
+    sg_filters_report_unused(&filters, &d);
+    sg_print_diags(stderr, &d, mark, NULL, 0, false);
+  }
   if (skipped) fprintf(stderr, "sigmacc eval: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
   if (setup_failed) {
     sg_eval_free(ev);

@@ -79,8 +79,11 @@ bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t l
   for (size_t i = 0; i < u->nrules; i++)
     if (u->rules[i]->kind == SG_DOC_FILTER && !u->rules[i]->failed) {
       const SgRule **v = realloc(out->v, (out->n + 1) * sizeof *v);
-      if (!v) return sg_diags_free(&mine), false;
-      out->v = v;
+      if (v) out->v = v;
+      _Atomic size_t *used = realloc(out->used, (out->n + 1) * sizeof *used);
+      if (used) out->used = used;
+      if (!v || !used) return sg_diags_free(&mine), false;
+      atomic_init(&out->used[out->n], 0);
       out->v[out->n++] = u->rules[i];
     }
   sg_diags_free(&mine);
@@ -113,9 +116,19 @@ bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *pat
 SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u) {
   for (size_t i = 0; i < u->nrules; i++)
     for (size_t k = 0; k < f->n; k++)
-      if (sg_filter_applies(f->v[k], u->rules[i]) && sg_filter_apply(&u->arena, u->rules[i], f->v[k]) != SG_OK)
-        return SG_ERR_NOMEM;
+      if (sg_filter_applies(f->v[k], u->rules[i])) {
+        if (sg_filter_apply(&u->arena, u->rules[i], f->v[k]) != SG_OK) return SG_ERR_NOMEM;
+        atomic_fetch_add(&f->used[k], 1);
+      }
   return SG_OK;
+}
+
+void sg_filters_report_unused(const SgFilters *f, SgDiags *d) {
+  for (size_t k = 0; k < f->n; k++)
+    if (!atomic_load(&f->used[k]))
+      sg_diag(d, SG_D_FILTER_UNUSED, f->v[k]->loc,
+              "filter '%s' was applied to no rule: none of the inputs is a rule it names with its log source",
+              f->v[k]->title ? f->v[k]->title : "");
 }
 
 void sg_filters_free(SgFilters *f) {
@@ -125,6 +138,7 @@ void sg_filters_free(SgFilters *f) {
   }
   free(f->units);
   free(f->v);
+  free(f->used);
   memset(f, 0, sizeof *f);
 }
 
