@@ -32,14 +32,48 @@ typedef struct Guards {
 
 /* ---- Names and literals --------------------------------------------------------- */
 
-static const char *const builtin_columns[] = {
-    "sourceip",       "destinationip", "sourceport",        "destinationport", "username",     "starttime",
-    "endtime",        "devicetime",    "devicetype",        "logsourceid",     "qid",          "category",
-    "highlevelcategory", "magnitude",  "severity",          "credibility",     "relevance",    "eventcount",
-    "protocolid",     "payload",       "identityip",        "identityhostname", "sourcemac",   "destinationmac",
-    "sourcev6",       "destinationv6", "domainid",          "eventdirection",  "hasidentity",  "hasoffense",
-    "processorid",    "postnatdestinationip", "postnatsourceip", "isCREevent", "creEventlist", "sourcebytes",
-    "destinationbytes", "sourcepackets", "destinationpackets", "flowtype",     "applicationid", NULL};
+static const char *const builtin_columns[] = {"sourceip",
+                                              "destinationip",
+                                              "sourceport",
+                                              "destinationport",
+                                              "username",
+                                              "starttime",
+                                              "endtime",
+                                              "devicetime",
+                                              "devicetype",
+                                              "logsourceid",
+                                              "qid",
+                                              "category",
+                                              "highlevelcategory",
+                                              "magnitude",
+                                              "severity",
+                                              "credibility",
+                                              "relevance",
+                                              "eventcount",
+                                              "protocolid",
+                                              "payload",
+                                              "identityip",
+                                              "identityhostname",
+                                              "sourcemac",
+                                              "destinationmac",
+                                              "sourcev6",
+                                              "destinationv6",
+                                              "domainid",
+                                              "eventdirection",
+                                              "hasidentity",
+                                              "hasoffense",
+                                              "processorid",
+                                              "postnatdestinationip",
+                                              "postnatsourceip",
+                                              "isCREevent",
+                                              "creEventlist",
+                                              "sourcebytes",
+                                              "destinationbytes",
+                                              "sourcepackets",
+                                              "destinationpackets",
+                                              "flowtype",
+                                              "applicationid",
+                                              NULL};
 
 static bool is_builtin(const Aql *a, const char *f) {
   if (strchr(f, '(')) return true; /* an expression, e.g. QIDNAME(qid) */
@@ -143,7 +177,8 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
   const SgPart *ph = sg_tq_placeholder(v);
   if (ph) {
     sg_diag(a->d, SG_D_UNSUPPORTED, n->loc,
-            "placeholder %%%.*s%% is not resolved (add a value_placeholders or query_expression_placeholders pipeline)",
+            "placeholder %%%.*s%% is not resolved (add a value_placeholders or query_expression_placeholders "
+            "pipeline)",
             (int)ph->n, ph->s);
     a->st = SG_ERR_UNSUPPORTED;
     return;
@@ -244,7 +279,8 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
   case SG_OP_LTE:
   case SG_OP_GT:
   case SG_OP_GTE: {
-    static const char *const ops[] = {" < ", " <= ", " > ", " >= "}, *const nops[] = {" >= ", " > ", " <= ", " < "};
+    static const char *const ops[] = {" < ", " <= ", " > ", " >= "}, *const nops[] = {" >= ", " > ",
+                                                                                      " <= ", " < "};
     int i = m->op - SG_OP_LT;
     field(a, b, m->field);
     sg_buf_cat(b, neg ? nops[i] : ops[i]);
@@ -263,9 +299,10 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
     break;
   }
   default:
-    a->st = sg_tq_unsupported(a->d, n, "QRadar AQL",
-                              "'fieldref' with contains, startswith or endswith (AQL has no substring test between "
-                              "two properties)");
+    a->st = sg_tq_unsupported(
+        a->d, n, "QRadar AQL",
+        "'fieldref' with contains, startswith or endswith (AQL has no substring test between "
+        "two properties)");
     break;
   }
   if (guard) sg_buf_catc(b, ')');
@@ -327,7 +364,8 @@ static void add_guards(const SgNode *and, bool neg, Guards *g) {
     if (k->kind != SG_N_MATCH || !k->m.field || k->m.v.kind == SG_V_EXPR) continue;
     bool null_test = (k->m.op == SG_OP_EQ && k->m.v.kind == SG_V_NULL);
     bool exists = k->m.op == SG_OP_EXISTS;
-    if ((null_test && kneg) || (exists && !kneg) || (!null_test && !exists && !kneg)) g->v[g->n++] = k->m.field;
+    if ((null_test && kneg) || (exists && !kneg) || (!null_test && !exists && !kneg))
+      g->v[g->n++] = k->m.field;
   }
 }
 
@@ -342,7 +380,9 @@ static void group(Aql *a, SgBuf *b, const SgNode *kid, bool neg, const Guards *g
     kneg = !kneg;
     k = k->kids[0];
   }
-  SgNodeKind as = k->kind == SG_N_AND || k->kind == SG_N_OR ? ((k->kind == SG_N_AND) != kneg ? SG_N_AND : SG_N_OR) : k->kind;
+  SgNodeKind as = k->kind == SG_N_AND || k->kind == SG_N_OR
+                      ? ((k->kind == SG_N_AND) != kneg ? SG_N_AND : SG_N_OR)
+                      : k->kind;
   bool paren = (as == SG_N_AND || as == SG_N_OR) && !in_list_node(k) && as != parent;
   if (paren) sg_buf_catc(b, '(');
   expr(a, b, kid, neg, g);
@@ -384,7 +424,8 @@ typedef struct NodeList {
 
 static void flatten(const SgNode *x, NodeList *l) {
   if (x->kind == SG_N_AND) {
-    for (uint32_t i = 0; i < x->nkids; i++) flatten(x->kids[i], l);
+    for (uint32_t i = 0; i < x->nkids; i++)
+      flatten(x->kids[i], l);
     return;
   }
   if (l->n == l->cap) {
@@ -423,7 +464,8 @@ static SgStatus conjuncts(Aql *a, const SgNode *root, char ***out, size_t *n) {
 }
 
 static void free_list(char **v, size_t n) {
-  for (size_t i = 0; i < n; i++) free(v[i]);
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
   free(v);
 }
 
@@ -434,7 +476,8 @@ static const char *table(const Aql *a) {
   if (t) return t;
   const SgLogsource *ls = &a->r->logsource;
   bool flows = (ls->product && (!strcmp(ls->product, "qflow") || !strcmp(ls->product, "ipfix"))) ||
-               (ls->service && !strcmp(ls->service, "netflow")) || (ls->category && !strcmp(ls->category, "flow"));
+               (ls->service && !strcmp(ls->service, "netflow")) ||
+               (ls->category && !strcmp(ls->category, "flow"));
   return flows ? "flows" : "events";
 }
 
@@ -455,7 +498,8 @@ static unsigned long long window_ms(const char *w) {
 }
 
 static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
-  const char *time_col = sg_conv_opt(a->c, "time_column", "DATEFORMAT(starttime, 'YYYY-MM-dd HH:mm:ss') AS EventTime");
+  const char *time_col =
+      sg_conv_opt(a->c, "time_column", "DATEFORMAT(starttime, 'YYYY-MM-dd HH:mm:ss') AS EventTime");
   const char *window = sg_conv_opt(a->c, "window", "24h");
   const char *order = sg_conv_opt(a->c, "order_by", "starttime DESC");
   const char *limit = sg_conv_opt(a->c, "limit", "500");
@@ -487,11 +531,13 @@ static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
     }
   }
   sg_buf_catf(q, "\nFROM %s", table(a));
-  for (size_t i = 0; i < n; i++) sg_buf_catf(q, "%s%s", i ? "\n  AND " : "\nWHERE ", conj[i]);
+  for (size_t i = 0; i < n; i++)
+    sg_buf_catf(q, "%s%s", i ? "\n  AND " : "\nWHERE ", conj[i]);
   if (*window && strcmp(window, "none")) {
     unsigned long long ms = window_ms(window);
     if (!ms) {
-      sg_diag(a->d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "window '%s' is not a duration such as 24h, 30m or 7d", window);
+      sg_diag(a->d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "window '%s' is not a duration such as 24h, 30m or 7d",
+              window);
       a->st = SG_ERR_USAGE;
       return;
     }
@@ -514,7 +560,8 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
   SgBuf all = {0};
   for (size_t i = 0; i < a->c->nrefs; i++) {
     const SgRule *ref = a->c->refs[i];
-    if (ref->kind != SG_DOC_RULE) return sg_buf_free(&all), corr_unsupported(a, "a correlation of correlations");
+    if (ref->kind != SG_DOC_RULE)
+      return sg_buf_free(&all), corr_unsupported(a, "a correlation of correlations");
     Aql ra = {a->c, ref, a->d, SG_OK};
     for (size_t c = 0; c < ref->nconds; c++) {
       if (!ref->conds[c].root) continue;
@@ -522,7 +569,8 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
       size_t n;
       if (conjuncts(&ra, ref->conds[c].root, &conj, &n)) return sg_buf_free(&all), SG_ERR_NOMEM;
       sg_buf_cat(&all, nq++ ? ") OR (" : "(");
-      for (size_t k = 0; k < n; k++) sg_buf_catf(&all, "%s%s", k ? " AND " : "", conj[k]);
+      for (size_t k = 0; k < n; k++)
+        sg_buf_catf(&all, "%s%s", k ? " AND " : "", conj[k]);
       free_list(conj, n);
     }
     if (ra.st) return sg_buf_free(&all), ra.st;
@@ -531,8 +579,10 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
   /* one condition needs no parentheses of its own */
   if (nq == 0)
     sg_buf_cat(w, "1 = 1");
-  else if (nq == 1) sg_buf_catn(w, all.data + 1, all.len - 2);
-  else sg_buf_cat(w, sg_buf_cstr(&all));
+  else if (nq == 1)
+    sg_buf_catn(w, all.data + 1, all.len - 2);
+  else
+    sg_buf_cat(w, sg_buf_cstr(&all));
   sg_buf_free(&all);
   return SG_OK;
 }
@@ -542,11 +592,13 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
   const SgCorrelation *k = r->corr;
   if (strcmp(a->c->format, "default") && strcmp(a->c->format, "json"))
     return corr_unsupported(a, "correlation rules have the default and json formats only");
-  static const char *const aggs[] = {"COUNT(*)", "UNIQUECOUNT(%s)", NULL, NULL, "SUM(%s)", "AVG(%s)", NULL, NULL};
+  static const char *const aggs[] = {"COUNT(*)", "UNIQUECOUNT(%s)", NULL, NULL,
+                                     "SUM(%s)",  "AVG(%s)",         NULL, NULL};
   if (!aggs[k->type])
     return corr_unsupported(a, "temporal, value_percentile and value_median correlations (an AQL aggregate "
                                "cannot tell which rule an event matched, or compute them)");
-  if (k->naliases) return corr_unsupported(a, "correlation aliases (AQL groups all events by the same columns)");
+  if (k->naliases)
+    return corr_unsupported(a, "correlation aliases (AQL groups all events by the same columns)");
   if (!k->group_by.n) return corr_unsupported(a, "a correlation without group-by (HAVING needs GROUP BY)");
   if (k->fields.n > 1) return corr_unsupported(a, "a correlation over several condition fields");
   /* LAST takes whole minutes, hours or days */
@@ -554,7 +606,8 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
   const char *unit = s % 86400 == 0 ? "DAYS" : s % 3600 == 0 ? "HOURS" : s % 60 == 0 ? "MINUTES" : NULL;
   if (!unit || !s) {
     sg_diag(a->d, SG_D_UNSUPPORTED, a->r->loc,
-            "QRadar AQL target: timespan %s is not a whole number of minutes (LAST counts minutes, hours or days)",
+            "QRadar AQL target: timespan %s is not a whole number of minutes (LAST counts minutes, hours or "
+            "days)",
             k->timespan);
     return SG_ERR_UNSUPPORTED;
   }
@@ -572,7 +625,8 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
   sg_buf_catf(&q, " GROUP BY %s HAVING ", sg_buf_cstr(&g));
   sg_tq_corr_conds(&q, k, "<>", " AND ");
   sg_buf_catf(&q, " LAST %llu %s", (unsigned long long)n, unit);
-  if (st == SG_OK) st = q.oom || g.oom || f.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, 0, sg_buf_cstr(&q), q.len);
+  if (st == SG_OK)
+    st = q.oom || g.oom || f.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, 0, sg_buf_cstr(&q), q.len);
   sg_buf_free(&q);
   sg_buf_free(&g);
   sg_buf_free(&f);
@@ -593,7 +647,8 @@ static SgStatus aql_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
     } else {
       bool where = !strcmp(c->format, "where");
       if (!where) sg_buf_catf(&q, "SELECT * FROM %s WHERE ", table(&a));
-      for (size_t k = 0; k < n; k++) sg_buf_catf(&q, "%s%s", k ? " AND " : "", conj[k]);
+      for (size_t k = 0; k < n; k++)
+        sg_buf_catf(&q, "%s%s", k ? " AND " : "", conj[k]);
     }
     free_list(conj, n);
     if (a.st == SG_OK) a.st = q.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, i, sg_buf_cstr(&q), q.len);
@@ -618,7 +673,7 @@ static const char *const formats[] = {"default", "where", "detection", "json", N
 static const char *const format_help[] = {
     "SELECT * FROM events|flows WHERE ...",
     "the WHERE condition only (QRadar rule tests, building blocks)",
-    "the detection layout: time column, fields, time window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
+    "columns, time window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
     "one JSON object per query: id, title, level, condition, query",
 };
 static const char *const format_ext[] = {".aql", ".aql", ".aql", ".jsonl"};

@@ -34,10 +34,10 @@ const char *sg_conv_opt(const SgConvCtx *c, const char *key, const char *def);
 /* One query, with the rule metadata output formats need (copied, so the
  * rule's unit can be freed once its file is converted). */
 typedef struct SgQuery {
-  size_t rule;  /* serial of the rule in this run */
-  size_t cond;  /* index of the condition */
+  size_t rule; /* serial of the rule in this run */
+  size_t cond; /* index of the condition */
   size_t nconds;
-  char *text;   /* the query in the output format */
+  char *text;                             /* the query in the output format */
   char *id, *title, *level, *description; /* NULL when the rule has none */
 } SgQuery;
 
@@ -54,13 +54,13 @@ typedef struct SgTarget {
   const char *name;
   const char *alias; /* or NULL */
   const char *description;
-  const char *const *formats;     /* NULL-terminated; formats[0] is the default */
-  const char *const *format_help; /* one line per format */
+  const char *const *formats;        /* NULL-terminated; formats[0] is the default */
+  const char *const *format_help;    /* one line per format */
   const char *const *format_options; /* per format: the -O keys it takes (space-separated;
                                         "prefix." takes any key with that prefix) */
-  const char *const *format_ext;  /* per format: file extension for --check/--update */
-  const char *default_pipeline;   /* built-in pipeline applied by default, or NULL */
-  bool any_pipeline;              /* skip the allowed_backends check (debug targets) */
+  const char *const *format_ext;     /* per format: file extension for --check/--update */
+  const char *default_pipeline;      /* built-in pipeline applied by default, or NULL */
+  bool any_pipeline;                 /* skip the allowed_backends check (debug targets) */
   /* Convert every condition of `r`; append one SgQuery per condition. */
   SgStatus (*convert)(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d);
   /* Join the queries into the final output. NULL: queries separated by a

@@ -57,8 +57,14 @@ SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *
   }
   /* a new rule gets a new serial; its further conditions share it */
   if (!q->n || cond == 0) q->rules++;
-  SgQuery x = {q->rules, cond, r->nconds, malloc(len + 1), dup_or_null(r->id), dup_or_null(r->title),
-               dup_or_null(r->level), dup_or_null(r->description)};
+  SgQuery x = {q->rules,
+               cond,
+               r->nconds,
+               malloc(len + 1),
+               dup_or_null(r->id),
+               dup_or_null(r->title),
+               dup_or_null(r->level),
+               dup_or_null(r->description)};
   if (!x.text || (r->id && !x.id) || (r->title && !x.title) || (r->level && !x.level) ||
       (r->description && !x.description)) {
     free(x.text);
@@ -129,7 +135,8 @@ static SgStatus process(const SgPipelineSet *set, SgUnit *u, const SgRule *rule,
 }
 
 /* The referenced rules of a correlation, each processed as it would be alone. */
-static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *corr, SgConvCtx *ctx, SgDiags *d) {
+static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *corr, SgConvCtx *ctx,
+                           SgDiags *d) {
   const SgStrList *names = &corr->corr->rules;
   const SgRule **refs = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *refs);
   if (!refs) return SG_ERR_NOMEM;
@@ -152,8 +159,8 @@ static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *co
   return SG_OK;
 }
 
-SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u, const SgRule *rule,
-                         SgQueries *q, SgDiags *d) {
+SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,
+                         const SgRule *rule, SgQueries *q, SgDiags *d) {
   SgPipelineState state = {0};
   const SgRule *r;
   SgStatus st = process(set, u, rule, &r, &state, d);

@@ -248,9 +248,10 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
   const SgValue *v = &m->v;
   if (m->tspart || v->kind == SG_V_EXPR || m->op == SG_OP_FIELDREF_CONTAINS) {
     s->st = sg_tq_unsupported(s->d, n, "Splunk",
-                              m->tspart                       ? "a timestamp part comparison"
-                              : m->op == SG_OP_FIELDREF_CONTAINS ? "'fieldref|contains' (no substring test between fields in eval)"
-                                                                 : "a query expression placeholder inside OR, NOT or a regex");
+                              m->tspart ? "a timestamp part comparison"
+                              : m->op == SG_OP_FIELDREF_CONTAINS
+                                  ? "'fieldref|contains' (no substring test between fields in eval)"
+                                  : "a query expression placeholder inside OR, NOT or a regex");
     return;
   }
   if (!m->field) { /* keyword: substring of the raw event */
@@ -381,7 +382,8 @@ static void eval_expr(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
 /* Field names the regex command takes bare (the reference also passes `-`). */
 static bool regex_field(const char *f) {
   for (const char *p = f; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("_.-", *p)))
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("_.-", *p)))
       return false;
   return *f != '\0';
 }
@@ -442,13 +444,16 @@ static SgStatus check_placeholders(Spl *s, const SgNode *n) {
 
 /* ---- Output formats ---------------------------------------------------------------------------- */
 
-static const SgYNode *state(const SgConvCtx *c, const char *key) { return c->state ? sg_state_get(c->state, key) : NULL; }
+static const SgYNode *state(const SgConvCtx *c, const char *key) {
+  return c->state ? sg_state_get(c->state, key) : NULL;
+}
 
 static SgStatus data_model(Spl *s, const SgBuf *base, const SgBuf *deferred, SgBuf *out) {
   const SgYNode *dm = state(s->c, "data_model_set"), *fields = state(s->c, "fields");
   if (!dm || dm->kind != SG_Y_SCALAR) {
-    sg_diag(s->d, SG_D_UNSUPPORTED, s->r->loc,
-            "the data_model format needs the splunk_cim pipeline (-p splunk_cim), which names the data model");
+    sg_diag(
+        s->d, SG_D_UNSUPPORTED, s->r->loc,
+        "the data_model format needs the splunk_cim pipeline (-p splunk_cim), which names the data model");
     return SG_ERR_UNSUPPORTED;
   }
   sg_buf_cat(out, "| tstats summariesonly=false allow_old_summaries=true fillnull_value=\"null\" count "
@@ -470,7 +475,8 @@ static SgStatus data_model(Spl *s, const SgBuf *base, const SgBuf *deferred, SgB
     object = strchr(dm->text, '.') ? strchr(dm->text, '.') + 1 : dm->text;
     olen = strlen(object);
   }
-  for (const char *p = deferred->data; p && *p; p++) sg_buf_catc(out, *p == '\n' ? ' ' : *p);
+  for (const char *p = deferred->data; p && *p; p++)
+    sg_buf_catc(out, *p == '\n' ? ' ' : *p);
   sg_buf_catf(out, " | `drop_dm_object_name(%.*s)`", (int)olen, object);
   sg_buf_cat(out, " | convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(firstTime)"
                   " | convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(lastTime)");
@@ -527,7 +533,8 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
       sg_buf_cat(out, nq++ ? "\n[ search " : "| multisearch\n[ search ");
       one.len = 0;
       sg_buf_cat(&one, base.len ? base.data : "*");
-      for (const char *p = deferred.data; p && *p; p++) sg_buf_catc(&one, *p == '\n' ? ' ' : *p);
+      for (const char *p = deferred.data; p && *p; p++)
+        sg_buf_catc(&one, *p == '\n' ? ' ' : *p);
       sg_buf_cat(out, sg_buf_cstr(&one));
       tag_event(out, k->rules.v[i]);
       renames(out, k, k->rules.v[i]);
@@ -571,10 +578,13 @@ static void corr_expr(SgBuf *b, const SgCondExpr *e, int parent) {
 static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   const SgRule *r = s->r;
   const SgCorrelation *k = r->corr;
-  if (!strcmp(s->c->format, "data_model")) return corr_unsupported(s->d, r, "no data_model form for correlation rules");
-  static const char *const aggs[] = {"count", "dc(%s)", "dc(event_type)", NULL, "sum(%s)", "avg(%s)", NULL, "median(%s)"};
+  if (!strcmp(s->c->format, "data_model"))
+    return corr_unsupported(s->d, r, "no data_model form for correlation rules");
+  static const char *const aggs[] = {"count",   "dc(%s)", "dc(event_type)", NULL, "sum(%s)",
+                                     "avg(%s)", NULL,     "median(%s)"};
   if (k->type == SG_CORR_TEMPORAL_ORDERED)
-    return corr_unsupported(s->d, r, "temporal_ordered correlations (stats cannot check the order of events)");
+    return corr_unsupported(s->d, r,
+                            "temporal_ordered correlations (stats cannot check the order of events)");
   if (k->type == SG_CORR_VALUE_PERCENTILE)
     return corr_unsupported(s->d, r, "value_percentile correlations (the rule cannot say which percentile)");
   if (k->fields.n > 1) return corr_unsupported(s->d, r, "a correlation over several condition fields");
@@ -658,7 +668,8 @@ static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
  * that ends in a backslash gets a space after it. */
 static void conf_value(SgBuf *b, const char *v) {
   size_t n = strlen(v);
-  while (n && (v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
+  while (n && (v[n - 1] == '\n' || v[n - 1] == ' '))
+    n--;
   for (size_t i = 0; i < n; i++) {
     if (v[i] == '\n')
       sg_buf_cat(b, " \\\n");

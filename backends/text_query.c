@@ -112,8 +112,8 @@ SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *kn
       p = e ? e + 1 : p + n;
     }
     if (!ok) {
-      sg_diag(d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "target %s (format %s) has no option '%s'; known: %s", target,
-              c->format, k, *known ? known : "none");
+      sg_diag(d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "target %s (format %s) has no option '%s'; known: %s",
+              target, c->format, k, *known ? known : "none");
       st = SG_ERR_USAGE;
     }
   }
@@ -121,8 +121,8 @@ SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *kn
 }
 
 const char *sg_tq_corr_name(SgCorrType t) {
-  static const char *const names[] = {"event_count", "value_count",       "event_type_count", "event_type_count",
-                                      "value_sum",   "value_avg", "value_percentile", "value_median"};
+  static const char *const names[] = {"event_count", "value_count", "event_type_count", "event_type_count",
+                                      "value_sum",   "value_avg",   "value_percentile", "value_median"};
   return (size_t)t < sizeof names / sizeof *names ? names[t] : "value";
 }
 

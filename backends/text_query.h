@@ -39,5 +39,4 @@ const SgPart *sg_tq_placeholder(const SgValue *v);
 const char *sg_tq_corr_name(SgCorrType t);
 void sg_tq_corr_conds(SgBuf *b, const SgCorrelation *k, const char *neq, const char *sep);
 
-
 #endif

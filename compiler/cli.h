@@ -35,7 +35,8 @@ typedef struct SgFilters {
 
 /* The filters of --filter `files` and of the input `paths` (may be NULL).
  * False when a --filter file fails to load or holds no filter (reported in d). */
-bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *paths, SgFilters *out, SgDiags *d);
+bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *paths, SgFilters *out,
+                     SgDiags *d);
 /* The filter documents of one file's text. `quiet`: an input file, compiled
  * only when it has a top-level `filter:` key, its problems not reported. */
 bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d);

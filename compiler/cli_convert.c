@@ -66,7 +66,8 @@ int sg_cli_list_pipelines(void) {
     if (sg_pipeline_add(&a, &set, b[i].name, &d) == SG_OK && set.n == 1) {
       SgBuf backends = {0};
       const SgStrList *l = sg_pipeline_backends(set.v[0]);
-      for (size_t k = 0; k < l->n; k++) sg_buf_catf(&backends, "%s%s", k ? "," : "", l->v[k]);
+      for (size_t k = 0; k < l->n; k++)
+        sg_buf_catf(&backends, "%s%s", k ? "," : "", l->v[k]);
       /* the first comment line of the file is its description */
       const char *desc = b[i].text, *nl = strchr(desc, '\n');
       if (!strncmp(desc, "# ", 2)) desc += 2;
@@ -175,14 +176,16 @@ static void free_args(ConvArgs *a) {
 
 /* Pipelines for this run: user ones sorted by (priority, name), then the
  * target's default ones unless --without-pipeline. */
-static bool load_pipelines(const ConvArgs *args, const SgTarget *t, SgArena *a, SgPipelineSet *set, SgDiags *d) {
+static bool load_pipelines(const ConvArgs *args, const SgTarget *t, SgArena *a, SgPipelineSet *set,
+                           SgDiags *d) {
   bool ok = true;
   for (size_t i = 0; i < args->npipelines; i++)
     if (sg_pipeline_add(a, set, args->pipelines[i], d) != SG_OK) ok = false;
   sg_pipeline_sort(set);
   if (!args->without_pipeline && t->default_pipeline) {
     SgPipelineSet def = {0};
-    if (sg_pipeline_add(a, &def, t->default_pipeline, d) != SG_OK || sg_pipeline_append(a, set, &def) != SG_OK)
+    if (sg_pipeline_add(a, &def, t->default_pipeline, d) != SG_OK ||
+        sg_pipeline_append(a, set, &def) != SG_OK)
       ok = false;
   }
   if (ok && sg_pipeline_validate(a, set, d) != SG_OK) ok = false;
@@ -196,9 +199,11 @@ static bool load_pipelines(const ConvArgs *args, const SgTarget *t, SgArena *a, 
 }
 
 /* Queries as the output format and the pipelines' finalizers join them. */
-static void render(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet *set, const SgQueries *q, SgBuf *out) {
+static void render(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet *set, const SgQueries *q,
+                   SgBuf *out) {
   const char **texts = calloc(q->n + 1, sizeof *texts);
-  for (size_t i = 0; texts && i < q->n; i++) texts[i] = q->v[i].text;
+  for (size_t i = 0; texts && i < q->n; i++)
+    texts[i] = q->v[i].text;
   if (!texts || !sg_pipeline_finalize(set, texts, q->n, out)) {
     if (t->finish) {
       t->finish(ctx, q, out);
@@ -218,12 +223,12 @@ static void render(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet 
 /* What converting one file produced; merged in path order, so the output is
  * the same whatever the number of threads. */
 typedef struct FileResult {
-  char *src;     /* the file's text, read in the first pass (then owned by its unit) */
+  char *src; /* the file's text, read in the first pass (then owned by its unit) */
   size_t len;
-  SgQueries q;   /* its queries, rule serials from 1 */
-  SgBuf diags;   /* its diagnostics, rendered */
-  SgBuf file;    /* --check/--update: its golden file */
-  bool golden;   /* `file` is meant for the golden directory (not a pipeline file) */
+  SgQueries q; /* its queries, rule serials from 1 */
+  SgBuf diags; /* its diagnostics, rendered */
+  SgBuf file;  /* --check/--update: its golden file */
+  bool golden; /* `file` is meant for the golden directory (not a pipeline file) */
   bool io_error;
   size_t failed, skipped, errors;
 } FileResult;
@@ -268,8 +273,8 @@ static void convert_file(void *arg, size_t i) {
       r->failed++;
       continue;
     }
-    if (rule->kind == SG_DOC_FILTER) continue;      /* applied to other rules, not converted */
-    if (sg_rule_correlated(u, rule)) continue;      /* converted as part of its correlation */
+    if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
+    if (sg_rule_correlated(u, rule)) continue; /* converted as part of its correlation */
     size_t errs = d.nerrors;
     SgStatus st = sg_convert_rule(w->t, &ctx, w->set, u, rule, &r->q, &d);
     if (st == SG_ERR_UNSUPPORTED && args->skip) {
@@ -337,10 +342,11 @@ int sg_cli_convert(int argc, char **argv) {
   }
   const char *format = args.format ? args.format : t->formats[0];
   size_t fi = 0;
-  while (t->formats[fi] && strcmp(t->formats[fi], format)) fi++;
+  while (t->formats[fi] && strcmp(t->formats[fi], format))
+    fi++;
   if (!t->formats[fi]) {
-    fprintf(stderr, "sigmacc convert: target '%s' has no format '%s' (see 'sigmacc list formats %s')\n", t->name,
-            format, t->name);
+    fprintf(stderr, "sigmacc convert: target '%s' has no format '%s' (see 'sigmacc list formats %s')\n",
+            t->name, format, t->name);
     free_args(&args);
     return 2;
   }
@@ -411,8 +417,8 @@ int sg_cli_convert(int argc, char **argv) {
     sg_buf_cat(&out, sg_buf_cstr(&golden.report));
     size_t n = golden.nseen;
     if (args.update)
-      sg_buf_catf(&out, "golden: %zu file%s, %zu written, %zu removed\n", n, n == 1 ? "" : "s", golden.written,
-                  golden.extra);
+      sg_buf_catf(&out, "golden: %zu file%s, %zu written, %zu removed\n", n, n == 1 ? "" : "s",
+                  golden.written, golden.extra);
     else
       sg_buf_catf(&out, "golden: %zu file%s, %zu differ, %zu missing, %zu extra\n", n, n == 1 ? "" : "s",
                   golden.mismatches, golden.missing, golden.extra);
@@ -428,7 +434,8 @@ int sg_cli_convert(int argc, char **argv) {
     if (out.len && fwrite(out.data, 1, out.len, f) != out.len) io_error = true;
     if (args.output && fclose(f) != 0) io_error = true;
   }
-  if (skipped) fprintf(stderr, "sigmacc convert: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
+  if (skipped)
+    fprintf(stderr, "sigmacc convert: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
   rc = io_error || golden_rc == 2 ? 2 : (failed || errors || d.nerrors || golden_rc) ? 1 : 0;
   sg_buf_free(&out);
   sg_queries_free(&q);

@@ -35,8 +35,10 @@ static const char eval_usage[] =
 /* R.yml -> R.events.jsonl, when that file exists. */
 static char *sample_events(const char *rule) {
   size_t n = strlen(rule);
-  if (n > 4 && !strcmp(rule + n - 4, ".yml")) n -= 4;
-  else if (n > 5 && !strcmp(rule + n - 5, ".yaml")) n -= 5;
+  if (n > 4 && !strcmp(rule + n - 4, ".yml"))
+    n -= 4;
+  else if (n > 5 && !strcmp(rule + n - 5, ".yaml"))
+    n -= 5;
   char *p = malloc(n + 14);
   if (!p) return NULL;
   snprintf(p, n + 14, "%.*s.events.jsonl", (int)n, rule);
@@ -63,9 +65,12 @@ static void minify(SgBuf *out, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (str) {
-      if (esc) esc = false;
-      else if (c == '\\') esc = true;
-      else if (c == '"') str = false;
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        str = false;
       else if (c == '\n') {
         sg_buf_catn(out, s + run, i - run);
         sg_buf_cat(out, "\\n");
@@ -201,7 +206,8 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
     const char *err;
     if (!sg_json_parse(&sm->doc, text, len, &eoff, &err)) {
       size_t l = line;
-      for (size_t q = 0; q < eoff && q < len; q++) l += text[q] == '\n';
+      for (size_t q = 0; q < eoff && q < len; q++)
+        l += text[q] == '\n';
       fprintf(stderr, "%s:%zu: error: malformed JSON event: %s; skipped\n", name, l, err);
       sm->n->skipped++;
       continue;
@@ -280,7 +286,8 @@ int sg_cli_eval(int argc, char **argv) {
   size_t mark = d.n;
   if (!setup_failed && !sg_expand_paths(args.nrules, args.rules, &paths, &d)) io_error = true;
   SgFilters filters = {0};
-  if (!setup_failed && !sg_filters_load(args.filters, args.nfilters, &paths, &filters, &d)) setup_failed = true;
+  if (!setup_failed && !sg_filters_load(args.filters, args.nfilters, &paths, &filters, &d))
+    setup_failed = true;
   sg_print_diags(stderr, &d, mark, NULL, 0, false);
   SgUnit *units = calloc(paths.n + 1, sizeof *units);
   SgEvaluator *ev = args.golden ? NULL : sg_eval_new();
@@ -322,7 +329,8 @@ int sg_cli_eval(int argc, char **argv) {
         Stream gs = {.ev = target, .fields = args.fields, .n = &gn};
         const char *shown = events + paths.rel[i];
         stream(&gs, ef, events, shown, NULL);
-        if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], gs.out.data ? gs.out.data : "", gs.out.len) < 0)
+        if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], gs.out.data ? gs.out.data : "", gs.out.len) <
+            0)
           io_error = true;
         sg_buf_free(&gs.out);
         sg_jdoc_free(&gs.doc);
@@ -366,7 +374,8 @@ int sg_cli_eval(int argc, char **argv) {
     sg_filters_report_unused(&filters, &d);
     sg_print_diags(stderr, &d, mark, NULL, 0, false);
   }
-  if (skipped) fprintf(stderr, "sigmacc eval: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
+  if (skipped)
+    fprintf(stderr, "sigmacc eval: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
   if (setup_failed) {
     sg_eval_free(ev);
     ev = NULL; /* no events are read: the rules were not all loaded */
@@ -397,19 +406,21 @@ int sg_cli_eval(int argc, char **argv) {
     if (args.update)
       printf("golden: %zu files, %zu written, %zu removed\n", golden.nseen, golden.written, golden.extra);
     else
-      printf("golden: %zu files, %zu differ, %zu missing, %zu extra\n", golden.nseen, golden.mismatches, golden.missing,
-             golden.extra);
+      printf("golden: %zu files, %zu differ, %zu missing, %zu extra\n", golden.nseen, golden.mismatches,
+             golden.missing, golden.extra);
     sg_golden_free(&golden);
   }
   if (sm.progress && sm.last_progress != t0) fputc('\n', stderr);
   double el = now_s() - t0;
   if (args.stats)
-    fprintf(stderr, "events %zu, bytes %zu, matches %zu, skipped %zu, rules %zu, %.3f s, %.0f events/s\n", n.events,
-            n.bytes, n.matches, n.skipped, ev ? sg_eval_rule_count(ev) : 0, el, el > 0 ? n.events / el : 0.0);
+    fprintf(stderr, "events %zu, bytes %zu, matches %zu, skipped %zu, rules %zu, %.3f s, %.0f events/s\n",
+            n.events, n.bytes, n.matches, n.skipped, ev ? sg_eval_rule_count(ev) : 0, el,
+            el > 0 ? n.events / el : 0.0);
   sg_buf_free(&sm.out);
   sg_jdoc_free(&sm.doc);
   sg_eval_free(ev);
-  for (size_t i = 0; units && i < paths.n; i++) sg_unit_free(&units[i]);
+  for (size_t i = 0; units && i < paths.n; i++)
+    sg_unit_free(&units[i]);
   free(units);
   sg_paths_free(&paths);
   sg_filters_free(&filters);

@@ -24,7 +24,8 @@ void sg_golden_init(SgGolden *g, const char *dir, const char *ext, bool update) 
 }
 
 void sg_golden_free(SgGolden *g) {
-  for (size_t i = 0; i < g->nseen; i++) free(g->seen[i]);
+  for (size_t i = 0; i < g->nseen; i++)
+    free(g->seen[i]);
   free(g->seen);
   sg_buf_free(&g->report);
 }
@@ -82,7 +83,7 @@ static void unified_diff(SgBuf *out, const char *want_name, const char *want, si
       for (size_t j = m; j-- > 0;)
         t[i * (m + 1) + j] = line_eq(&a, i, &b, j) ? t[(i + 1) * (m + 1) + j + 1] + 1
                              : t[(i + 1) * (m + 1) + j] > t[i * (m + 1) + j + 1] ? t[(i + 1) * (m + 1) + j]
-                                                                                : t[i * (m + 1) + j + 1];
+                                                                                 : t[i * (m + 1) + j + 1];
     size_t i = 0, j = 0;
     while (i < n || j < m) {
       if (i < n && j < m && line_eq(&a, i, &b, j)) {
@@ -97,8 +98,10 @@ static void unified_diff(SgBuf *out, const char *want_name, const char *want, si
       }
     }
   } else if (ops) {
-    for (size_t i = 0; i < n; i++) ops[nops++] = 1;
-    for (size_t j = 0; j < m; j++) ops[nops++] = 2;
+    for (size_t i = 0; i < n; i++)
+      ops[nops++] = 1;
+    for (size_t j = 0; j < m; j++)
+      ops[nops++] = 2;
   }
   /* hunks */
   size_t k = 0, ai = 0, bj = 0;
@@ -108,12 +111,15 @@ static void unified_diff(SgBuf *out, const char *want_name, const char *want, si
       continue;
     }
     size_t start = k, ctx = 0;
-    while (start > 0 && ops[start - 1] == 0 && ctx < 3) start--, ctx++;
+    while (start > 0 && ops[start - 1] == 0 && ctx < 3)
+      start--, ctx++;
     size_t end = k;
     for (;;) {
-      while (end < nops && ops[end] != 0) end++;
+      while (end < nops && ops[end] != 0)
+        end++;
       size_t run = 0;
-      while (end + run < nops && ops[end + run] == 0) run++;
+      while (end + run < nops && ops[end + run] == 0)
+        run++;
       if (end + run < nops && run <= 6) {
         end += run;
         continue;
@@ -258,7 +264,8 @@ static void find_extra(SgGolden *g, const char *dir, int depth) {
       size_t l = strlen(names[i]);
       bool ours = l > el && !strcmp(names[i] + l - el, g->ext);
       bool seen = false;
-      for (size_t k = 0; ours && k < g->nseen && !seen; k++) seen = !strcmp(g->seen[k], names[i]);
+      for (size_t k = 0; ours && k < g->nseen && !seen; k++)
+        seen = !strcmp(g->seen[k], names[i]);
       if (ours && !seen) {
         g->extra++;
         if (g->update) {

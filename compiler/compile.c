@@ -91,7 +91,8 @@ SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_
     /* a pipeline file kept beside the rules (sigma-rules/pipelines/...) */
     if (ndocs == 1 && !sg_ymap_get(doc, "detection") && !sg_ymap_get(doc, "correlation") &&
         !sg_ymap_get(doc, "filter") &&
-        (sg_ymap_get(doc, "transformations") || sg_ymap_get(doc, "postprocessing") || sg_ymap_get(doc, "finalizers"))) {
+        (sg_ymap_get(doc, "transformations") || sg_ymap_get(doc, "postprocessing") ||
+         sg_ymap_get(doc, "finalizers"))) {
       u->pipeline = doc;
       return SG_OK;
     }
@@ -145,7 +146,8 @@ bool sg_rule_correlated(const SgUnit *u, const SgRule *r) {
   for (size_t i = 0; i < u->nrules; i++) {
     const SgCorrelation *k = u->rules[i]->corr;
     for (size_t j = 0; k && !k->generate && j < k->rules.n; j++)
-      if ((r->id && !strcmp(k->rules.v[j], r->id)) || (r->name && !strcmp(k->rules.v[j], r->name))) return true;
+      if ((r->id && !strcmp(k->rules.v[j], r->id)) || (r->name && !strcmp(k->rules.v[j], r->name)))
+        return true;
   }
   return false;
 }

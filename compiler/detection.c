@@ -561,7 +561,7 @@ static SgNode *build_map(SgArena *a, const SgYNode *def, SgDiags *d, bool *faile
     /* a null key (`~: value`, pySigma's None field) is a keyword item */
     const SgYNode *k = def->keys[i];
     SgNode *kid = k->type == SG_YT_NULL ? build_keyword(a, def->items[i], d, failed)
-                                         : build_item(a, k, def->items[i], d, failed);
+                                        : build_item(a, k, def->items[i], d, failed);
     if (kid && !add_kid(a, &and, SG_N_AND, def->loc, kid)) return NULL;
   }
   return simplify1(and);

@@ -20,8 +20,6 @@
 
 /* ---- Path walking ---------------------------------------------------------- */
 
-
-
 static bool has_rule_ext(const char *name) {
   size_t n = strlen(name);
   return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
@@ -94,7 +92,8 @@ bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t l
   return true;
 }
 
-bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *paths, SgFilters *out, SgDiags *d) {
+bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *paths, SgFilters *out,
+                     SgDiags *d) {
   bool ok = true;
   for (size_t i = 0; i < nfiles + (paths ? paths->n : 0); i++) {
     bool quiet = i >= nfiles; /* an input file: its problems are reported when it is used */
@@ -246,7 +245,8 @@ typedef struct ParJob {
 
 static void *par_worker(void *p) {
   ParJob *j = p;
-  for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) j->fn(j->arg, i);
+  for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;)
+    j->fn(j->arg, i);
   return NULL;
 }
 
@@ -259,7 +259,8 @@ void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg) {
   for (; started + 1 < threads; started++)
     if (pthread_create(&th[started], NULL, par_worker, &j)) break; /* fewer threads, same result */
   par_worker(&j);
-  for (size_t k = 0; k < started; k++) pthread_join(th[k], NULL);
+  for (size_t k = 0; k < started; k++)
+    pthread_join(th[k], NULL);
 }
 
 void sg_render_diags(SgBuf *out, SgDiags *d, const char *src, size_t len, bool json) {
@@ -316,7 +317,6 @@ static void check_file(void *arg, size_t i) {
   sg_unit_free(&u);
   sg_diags_free(&d);
 }
-
 
 static int cmd_check(int argc, char **argv) {
   bool json = false;

@@ -485,7 +485,8 @@ static void load_item(Loader *L, const SgYNode *n, unsigned kind, PItem *it) {
     bool ok = it->conditions->kind == SG_Y_MAP || (it->conditions->kind == SG_Y_SEQ && it->conditions->n);
     for (size_t i = 0; ok && it->conditions->kind == SG_Y_SEQ && i < it->conditions->n; i++)
       ok = it->conditions->items[i]->kind == SG_Y_MAP;
-    if (!ok) lerr(L, it->conditions->loc, "'conditions' must be a mapping of field: value, or a list of them");
+    if (!ok)
+      lerr(L, it->conditions->loc, "'conditions' must be a mapping of field: value, or a list of them");
   }
   switch (it->t) {
   case T_FIELD_PREFIX: it->s1 = lstr(L, n, "prefix"); break;
@@ -719,7 +720,8 @@ SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDia
   return st;
 }
 
-static void collect_ids(const PItem *items, size_t n, const char ***ids, size_t *nids, size_t *cap, SgArena *a) {
+static void collect_ids(const PItem *items, size_t n, const char ***ids, size_t *nids, size_t *cap,
+                        SgArena *a) {
   for (size_t i = 0; i < n; i++) {
     if (items[i].id) {
       const char **slot = SG_PUSH(a, *ids, *nids, *cap);
@@ -732,8 +734,8 @@ static void collect_ids(const PItem *items, size_t n, const char ***ids, size_t 
 static void check_applied(const CondSet *cs, const char **ids, size_t nids, SgDiags *d, bool *ok) {
   for (size_t i = 0; i < cs->n; i++)
     if (cs->v[i].t == PC_APPLIED && cs->v[i].id && !has_id_list(ids, nids, cs->v[i].id)) {
-      sg_diag(d, SG_D_PIPELINE, cs->v[i].loc, "processing_item_applied names '%s', which no processing item defines",
-              cs->v[i].id);
+      sg_diag(d, SG_D_PIPELINE, cs->v[i].loc,
+              "processing_item_applied names '%s', which no processing item defines", cs->v[i].id);
       *ok = false;
     }
 }
@@ -750,7 +752,8 @@ static void check_items(const PItem *items, size_t n, const char **ids, size_t n
 SgStatus sg_pipeline_validate(SgArena *a, const SgPipelineSet *set, SgDiags *d) {
   const char **ids = NULL;
   size_t nids = 0, cap = 0;
-  for (size_t p = 0; p < set->n; p++) collect_ids(set->v[p]->items, set->v[p]->nitems, &ids, &nids, &cap, a);
+  for (size_t p = 0; p < set->n; p++)
+    collect_ids(set->v[p]->items, set->v[p]->nitems, &ids, &nids, &cap, a);
   bool ok = true;
   for (size_t p = 0; p < set->n; p++) {
     check_items(set->v[p]->items, set->v[p]->nitems, ids, nids, d, &ok);
@@ -788,12 +791,11 @@ typedef struct Ctx {
   const SgPipeline *p;
   const PItem *outer[8]; /* enclosing nest items, whose node conditions also apply */
   size_t nouter;
-  bool touched; /* the current node transformation changed the node */
+  bool touched;         /* the current node transformation changed the node */
   const char **applied; /* rule-level applied item ids */
   size_t napplied, capplied;
   bool failed, unsupported, oom;
 } Ctx;
-
 
 static bool value_text_eq(const SgValue *v, const SgYNode *want) {
   if (!want || want->kind != SG_Y_SCALAR) return false;
@@ -876,7 +878,8 @@ static bool eval_cond(Ctx *c, const PCond *pc, const SgNode *n) {
   switch (pc->t) {
   case PC_LOGSOURCE:
     if (r->kind == SG_DOC_CORRELATION) return false;
-    return same_or_unset(pc->category, r->logsource.category) && same_or_unset(pc->product, r->logsource.product) &&
+    return same_or_unset(pc->category, r->logsource.category) &&
+           same_or_unset(pc->product, r->logsource.product) &&
            same_or_unset(pc->service, r->logsource.service);
   case PC_CONTAINS_ITEM:
   case PC_CONTAINS_FIELD:

@@ -200,7 +200,8 @@ static bool same_attr(const char *want, const char *have) {
 }
 
 bool sg_filter_applies(const SgRule *filter, const SgRule *rule) {
-  if (filter->kind != SG_DOC_FILTER || !filter->filter || rule->kind != SG_DOC_RULE || rule->failed) return false;
+  if (filter->kind != SG_DOC_FILTER || !filter->filter || rule->kind != SG_DOC_RULE || rule->failed)
+    return false;
   const SgLogsource *f = &filter->logsource, *r = &rule->logsource;
   if (!same_attr(f->category, r->category) || !same_attr(f->product, r->product) ||
       !same_attr(f->service, r->service))

@@ -228,8 +228,9 @@ static bool expr_names(RB *b, const SgCondExpr *e, SgStrList *out, size_t *cap) 
     out->v[out->n++] = e->name;
     return true;
   default:
-    err(b, SG_D_CORR, e->loc, "a temporal condition names rules with and, or, not and parentheses; "
-                              "'1 of' and 'all of' are not allowed");
+    err(b, SG_D_CORR, e->loc,
+        "a temporal condition names rules with and, or, not and parentheses; "
+        "'1 of' and 'all of' are not allowed");
     return false;
   }
 }
@@ -254,16 +255,19 @@ static void corr_expression(RB *b, const SgYNode *cond, SgCorrelation *c) {
   }
   for (size_t i = 0; i < c->rules.n; i++) {
     size_t j = 0;
-    while (j < names.n && strcmp(names.v[j], c->rules.v[i])) j++;
+    while (j < names.n && strcmp(names.v[j], c->rules.v[i]))
+      j++;
     if (j == names.n)
       err(b, SG_D_CORR, c->rules.locs[i], "rule '%s' is listed in 'rules' but not used in the condition",
           c->rules.v[i]);
   }
   for (size_t j = 0; j < names.n; j++) {
     size_t i = 0;
-    while (i < c->rules.n && strcmp(names.v[j], c->rules.v[i])) i++;
+    while (i < c->rules.n && strcmp(names.v[j], c->rules.v[i]))
+      i++;
     if (i == c->rules.n)
-      err(b, SG_D_CORR, names.locs[j], "the condition uses rule '%s', which 'rules' does not list", names.v[j]);
+      err(b, SG_D_CORR, names.locs[j], "the condition uses rule '%s', which 'rules' does not list",
+          names.v[j]);
   }
 }
 

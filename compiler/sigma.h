@@ -194,7 +194,7 @@ typedef struct SgCidr {
 
 typedef struct SgValue {
   SgValKind kind;
-  union { /* by kind */
+  union {      /* by kind */
     SgStr str; /* STR, FIELD, EXPR */
     SgNum num; /* NUM */
     bool b;    /* BOOL */
@@ -202,8 +202,8 @@ typedef struct SgValue {
       const char *pat; /* the pattern byte for byte */
       size_t len;
       unsigned flags; /* SG_RE_* */
-    } re;            /* RE */
-    SgCidr cidr;     /* CIDR */
+    } re;             /* RE */
+    SgCidr cidr;      /* CIDR */
   };
 } SgValue;
 
@@ -213,9 +213,10 @@ typedef struct SgValue {
   X(RE, "re")     /* regular expression (searches, unanchored) */                                            \
   X(CIDR, "cidr") /* IP address in network */                                                                \
   X(LT, "lt")                                                                                                \
-  X(LTE, "lte") X(GT, "gt") X(GTE, "gte") /* numeric compare */                                              \
-      X(EXISTS, "exists")                 /* the field is present */                                         \
-      X(FIELDREF, "fieldref")             /* equals another field */                                         \
+  X(LTE, "lte")                                                                                              \
+  X(GT, "gt") X(GTE, "gte")   /* numeric compare */                                                          \
+      X(EXISTS, "exists")     /* the field is present */                                                     \
+      X(FIELDREF, "fieldref") /* equals another field */                                                     \
       X(FIELDREF_STARTS, "fieldref-startswith") X(FIELDREF_ENDS, "fieldref-endswith")                        \
           X(FIELDREF_CONTAINS, "fieldref-contains")
 

@@ -103,7 +103,8 @@ static void scan_lit(Scan *sc, const char *c, size_t k) {
 }
 
 static void scan_special(Scan *sc, SgPartKind kind, const char *name, size_t k) {
-  if (sc->parts) sc->parts[sc->nparts] = (SgPart){kind, kind == SG_PART_PLACEHOLDER ? sc->lit + sc->nlit : "", 0};
+  if (sc->parts)
+    sc->parts[sc->nparts] = (SgPart){kind, kind == SG_PART_PLACEHOLDER ? sc->lit + sc->nlit : "", 0};
   if (kind == SG_PART_PLACEHOLDER) { /* the name is stored with the literals */
     if (sc->parts) {
       memcpy(sc->lit + sc->nlit, name, k);
@@ -134,7 +135,8 @@ static void scan(Scan *sc, const char *s, size_t n, bool placeholders) {
       scan_special(sc, c == '*' ? SG_PART_STAR : SG_PART_QMARK, NULL, 0);
     } else { /* a run of ordinary bytes at once */
       size_t j = i + 1;
-      while (j < n && s[j] != '\\' && s[j] != '*' && s[j] != '?' && !(placeholders && s[j] == '%')) j++;
+      while (j < n && s[j] != '\\' && s[j] != '*' && s[j] != '?' && !(placeholders && s[j] == '%'))
+        j++;
       scan_lit(sc, s + i, j - i);
       i = j - 1;
     }
@@ -427,7 +429,6 @@ void sg_fold(char *out, const char *s, size_t n) {
     }
   }
 }
-
 
 /* ---- Numbers ------------------------------------------------------------------------ */
 

@@ -74,8 +74,10 @@ static bool aql_balanced(const char *q) {
   char quote = 0;
   for (const char *p = q; *p; p++) {
     if (quote) {
-      if (*p == quote && p[1] == quote) p++;
-      else if (*p == quote) quote = 0;
+      if (*p == quote && p[1] == quote)
+        p++;
+      else if (*p == quote)
+        quote = 0;
     } else if (*p == '\'' || *p == '"') {
       quote = *p;
     } else if (*p == '(') {
@@ -97,7 +99,8 @@ static void test_aql_balance_checker(void **state) {
 
 static void test_corpus_aql(void **state) {
   (void)state;
-  const char *corpus = getenv("SIGMACC_CORPUS") ? getenv("SIGMACC_CORPUS") : SIGMACC_SOURCE_DIR "/../shared/sigmahq";
+  const char *corpus =
+      getenv("SIGMACC_CORPUS") ? getenv("SIGMACC_CORPUS") : SIGMACC_SOURCE_DIR "/../shared/sigmahq";
   SgBuf cmd = {0};
   sg_buf_catf(&cmd, "test -d '%s/rules'", corpus);
   int rc;

@@ -134,19 +134,22 @@ static void test_batch_keeps_going(void **state) {
 static void test_golden_mutations(void **state) {
   (void)state;
   char cmd[8192];
-  snprintf(cmd, sizeof cmd,
-           "set -e; for d in a b; do mkdir -p '%s'/$d/tests; cp -r sigma-rules golden '%s'/$d/; "
-           "cp tests/golden.sh '%s'/$d/tests/; done; "
-           "bash '%s'/a/tests/golden.sh '%s' --check '%s'/a >/dev/null 2>&1 || { echo CLEAN-FAILED; exit 0; }; "
-           "n=0; bad=0; for f in $(cd '%s'/a && find sigma-rules -name '*.yml' ! -path '*/pipelines/*' | sort); do "
-           "n=$((n+1)); for d in a b; do sed -i '0,/^title: /s//title: X/' '%s'/$d/$f; done; "
-           "( cd '%s'/a && bash tests/golden.sh '%s' --check . ) > '%s'/out.a 2>/dev/null && bad=$((bad+1)); "
-           "( cd '%s'/b && bash tests/golden.sh '%s' --check . ) > '%s'/out.b 2>/dev/null || true; "
-           "cmp -s '%s'/out.a '%s'/out.b || { echo NONDETERMINISTIC $f; bad=$((bad+1)); }; "
-           "base=$(basename $f .yml); grep -q \"^--- golden/.*$base\" '%s'/out.a || { echo NODIFF $f; bad=$((bad+1)); }; "
-           "for d in a b; do sed -i '0,/^title: X/s//title: /' '%s'/$d/$f; done; done; echo \"rules $n bad $bad\"",
-           tmpdir, tmpdir, tmpdir, tmpdir, SIGMACC_BIN, tmpdir, tmpdir, tmpdir, tmpdir, SIGMACC_BIN, tmpdir, tmpdir,
-           SIGMACC_BIN, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+  snprintf(
+      cmd, sizeof cmd,
+      "set -e; for d in a b; do mkdir -p '%s'/$d/tests; cp -r sigma-rules golden '%s'/$d/; "
+      "cp tests/golden.sh '%s'/$d/tests/; done; "
+      "bash '%s'/a/tests/golden.sh '%s' --check '%s'/a >/dev/null 2>&1 || { echo CLEAN-FAILED; exit 0; }; "
+      "n=0; bad=0; for f in $(cd '%s'/a && find sigma-rules -name '*.yml' ! -path '*/pipelines/*' | sort); "
+      "do "
+      "n=$((n+1)); for d in a b; do sed -i '0,/^title: /s//title: X/' '%s'/$d/$f; done; "
+      "( cd '%s'/a && bash tests/golden.sh '%s' --check . ) > '%s'/out.a 2>/dev/null && bad=$((bad+1)); "
+      "( cd '%s'/b && bash tests/golden.sh '%s' --check . ) > '%s'/out.b 2>/dev/null || true; "
+      "cmp -s '%s'/out.a '%s'/out.b || { echo NONDETERMINISTIC $f; bad=$((bad+1)); }; "
+      "base=$(basename $f .yml); grep -q \"^--- golden/.*$base\" '%s'/out.a || { echo NODIFF $f; "
+      "bad=$((bad+1)); }; "
+      "for d in a b; do sed -i '0,/^title: X/s//title: /' '%s'/$d/$f; done; done; echo \"rules $n bad $bad\"",
+      tmpdir, tmpdir, tmpdir, tmpdir, SIGMACC_BIN, tmpdir, tmpdir, tmpdir, tmpdir, SIGMACC_BIN, tmpdir,
+      tmpdir, SIGMACC_BIN, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
   int rc;
   char *out = run(cmd, &rc);
   unsigned n = 0, bad = 1;

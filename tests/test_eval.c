@@ -21,7 +21,8 @@ static int matches(const char *rule, const char *event, bool evtx) {
   sg_compile_source(&u, "r.yml", src, n, &d);
   if (d.nerrors || u.nrules != 1) {
     SgBuf b = {0};
-    for (size_t i = 0; i < d.n; i++) sg_diag_render(&b, &d.items[i], NULL, 0);
+    for (size_t i = 0; i < d.n; i++)
+      sg_diag_render(&b, &d.items[i], NULL, 0);
     fail_msg("rule does not compile: %s", sg_buf_cstr(&b));
   }
   SgArena pa;
@@ -69,7 +70,8 @@ static void test_strings(void **state) {
   NO(r, "{\"A\": \"ac\", \"B\": \"prefix\", \"C\": \"a MID b\", \"D\": \"x1y2z\"}");
   NO(r, "{\"A\": \"abc\", \"B\": \"prefix\", \"C\": \"a MID b\", \"D\": \"x1y2\"}");
   /* ? is one character, also a multi-byte one */
-  YES(RULE("  s: {A: 'a?c'}\n  condition: s\n"), "{\"A\": \"a\xc3\xa9" "c\"}");
+  YES(RULE("  s: {A: 'a?c'}\n  condition: s\n"), "{\"A\": \"a\xc3\xa9"
+                                                 "c\"}");
   /* a literal * must be a star */
   r = RULE("  s: {A: 'a\\*c'}\n  condition: s\n");
   YES(r, "{\"A\": \"a*c\"}");
@@ -157,7 +159,8 @@ static void test_fieldref(void **state) {
   YES(r, "{\"A\": \"Admin\", \"B\": \"admin\"}");
   NO(r, "{\"A\": \"Admin\", \"B\": \"root\"}");
   NO(r, "{\"A\": \"Admin\"}");
-  YES(RULE("  s: {A|fieldref|endswith: B}\n  condition: s\n"), "{\"A\": \"C:\\\\x\\\\app.exe\", \"B\": \"APP.EXE\"}");
+  YES(RULE("  s: {A|fieldref|endswith: B}\n  condition: s\n"),
+      "{\"A\": \"C:\\\\x\\\\app.exe\", \"B\": \"APP.EXE\"}");
   YES(RULE("  s: {A|fieldref|contains: B}\n  condition: s\n"), "{\"A\": \"abcdef\", \"B\": \"cde\"}");
 }
 
@@ -187,7 +190,8 @@ static void test_encodings_and_all(void **state) {
   YES(r, "{\"CommandLine\": \"x IHBvd2Vyc2hlbGw= y\"}");
   r = RULE("  s: {CommandLine|windash|contains: ' -enc '}\n  condition: s\n");
   YES(r, "{\"CommandLine\": \"powershell /enc AAAA\"}");
-  YES(r, "{\"CommandLine\": \"powershell \xe2\x80\x93" "enc AAAA\"}");
+  YES(r, "{\"CommandLine\": \"powershell \xe2\x80\x93"
+         "enc AAAA\"}");
   r = RULE("  s: {A|contains|all: [x1, y2]}\n  condition: s\n");
   YES(r, "{\"A\": \"..y2..x1..\"}");
   NO(r, "{\"A\": \"..y2..\"}");
@@ -198,23 +202,28 @@ static void test_encodings_and_all(void **state) {
 
 static void test_evtx_shape(void **state) {
   (void)state;
-  const char *ev = "{\"Event\":{\"System\":{\"Provider\":{\"#attributes\":{\"Name\":\"Microsoft-Windows-Sysmon\"}},"
-                   "\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"},"
-                   "\"EventData\":{\"Image\":\"C:\\\\Windows\\\\System32\\\\whoami.exe\",\"Data\":{\"#text\":[\"a\",\"b\"]},"
-                   "\"Threat Name\":\"Tool:EICAR\"}}}";
-  const char *r = "title: t\nlogsource: {category: process_creation, product: windows}\ndetection:\n"
-                  "  s: {Image|endswith: '\\whoami.exe', Provider_Name: Microsoft-Windows-Sysmon}\n  condition: s\n";
+  const char *ev =
+      "{\"Event\":{\"System\":{\"Provider\":{\"#attributes\":{\"Name\":\"Microsoft-Windows-Sysmon\"}},"
+      "\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"},"
+      "\"EventData\":{\"Image\":\"C:\\\\Windows\\\\System32\\\\whoami.exe\",\"Data\":{\"#text\":[\"a\",\"b\"]"
+      "},"
+      "\"Threat Name\":\"Tool:EICAR\"}}}";
+  const char *r =
+      "title: t\nlogsource: {category: process_creation, product: windows}\ndetection:\n"
+      "  s: {Image|endswith: '\\whoami.exe', Provider_Name: Microsoft-Windows-Sysmon}\n  condition: s\n";
   assert_int_equal(matches(r, ev, true), 1);
   /* the evtx pipeline restricts a process_creation rule to Sysmon 1 / Security 4688 */
-  const char *ev11 = "{\"Event\":{\"System\":{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"},"
-                     "\"EventData\":{\"Image\":\"C:\\\\whoami.exe\"}}}";
+  const char *ev11 =
+      "{\"Event\":{\"System\":{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"},"
+      "\"EventData\":{\"Image\":\"C:\\\\whoami.exe\"}}}";
   assert_int_equal(matches(r, ev11, true), 0);
   /* full paths, #text, names without spaces (a rule with no product applies) */
   YES("title: t\nlogsource: {category: test}\ndetection:\n"
       "  s: {Event.System.EventID: 1, Data: b, ThreatName|endswith: EICAR}\n  condition: s\n",
       ev);
   /* a rule for another product never fires on a Windows event */
-  NO("title: t\nlogsource: {product: linux}\ndetection:\n  s: {Image|endswith: whoami.exe}\n  condition: s\n", ev);
+  NO("title: t\nlogsource: {product: linux}\ndetection:\n  s: {Image|endswith: whoami.exe}\n  condition: s\n",
+     ev);
 }
 
 static void test_json_parsing(void **state) {
@@ -228,14 +237,17 @@ static void test_json_parsing(void **state) {
   assert_string_equal(d.text + d.leaves[0].val, "x\xc3\xa9\xf0\x9f\x98\x80");
   assert_string_equal(d.text + d.leaves[3].name, "c_N");
   assert_string_equal(d.text + d.leaves[3].path, "c.#attributes.N");
-  static const char *const bad[] = {"{\"a\":}", "{\"a\":1", "{\"a\":\"x}", "{\"a\":tru}", "{\"a\":01x}", "{\"a\":1}}", "{a:1}"};
+  static const char *const bad[] = {"{\"a\":}",    "{\"a\":1",   "{\"a\":\"x}", "{\"a\":tru}",
+                                    "{\"a\":01x}", "{\"a\":1}}", "{a:1}"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     if (sg_json_parse(&d, bad[i], strlen(bad[i]), &off, &err)) fail_msg("accepted %s", bad[i]);
   /* nesting limit */
   SgBuf deep = {0};
-  for (int i = 0; i < 500; i++) sg_buf_cat(&deep, "{\"a\":");
+  for (int i = 0; i < 500; i++)
+    sg_buf_cat(&deep, "{\"a\":");
   sg_buf_cat(&deep, "1");
-  for (int i = 0; i < 500; i++) sg_buf_catc(&deep, '}');
+  for (int i = 0; i < 500; i++)
+    sg_buf_catc(&deep, '}');
   assert_false(sg_json_parse(&d, deep.data, deep.len, &off, &err));
   assert_string_equal(err, "nesting too deep");
   sg_buf_free(&deep);
@@ -248,7 +260,8 @@ static void test_json_parsing(void **state) {
   YES(RULE("  s: {A|contains: abc}\n  condition: s\n"), "{\"A\": \"\xff\xfe abc \xc3\"}");
   SgBuf huge = {0};
   sg_buf_cat(&huge, "{\"A\": \"");
-  for (int i = 0; i < 200000; i++) sg_buf_cat(&huge, "xxxxx");
+  for (int i = 0; i < 200000; i++)
+    sg_buf_cat(&huge, "xxxxx");
   sg_buf_cat(&huge, "needle\"}");
   YES(RULE("  s: {A|endswith: needle}\n  condition: s\n"), huge.data);
   sg_buf_free(&huge);
@@ -282,7 +295,8 @@ static void test_stream_shapes(void **state) {
     SgJNext k;
     while ((k = sg_jreader_next(&r, &doc, &len, &line, &msg)) != SG_J_END)
       sg_buf_catf(&got, "%s%c%zu", got.len ? " " : "", k == SG_J_DOC ? 'D' : 'B', line);
-    if (strcmp(sg_buf_cstr(&got), cases[i].want)) fail_msg("case %zu: got '%s', want '%s'", i, got.data, cases[i].want);
+    if (strcmp(sg_buf_cstr(&got), cases[i].want))
+      fail_msg("case %zu: got '%s', want '%s'", i, got.data, cases[i].want);
     sg_buf_free(&got);
     sg_jreader_free(&r);
     fclose(f);
@@ -299,8 +313,10 @@ static void test_cli_bad_lines(void **state) {
   assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
   close(fd);
   char cmd[1024];
-  snprintf(cmd, sizeof cmd, "'%s' eval -r tests/ast/06_keyword_scalar.yml --fields A '%s' 2>&1 >/dev/null; "
-           "printf 'title: t\\nlogsource: {product: x}\\ndetection:\\n  s: {A: hit}\\n  condition: s\\n' > '%s.yml'; "
+  snprintf(cmd, sizeof cmd,
+           "'%s' eval -r tests/ast/06_keyword_scalar.yml --fields A '%s' 2>&1 >/dev/null; "
+           "printf 'title: t\\nlogsource: {product: x}\\ndetection:\\n  s: {A: hit}\\n  condition: s\\n' > "
+           "'%s.yml'; "
            "'%s' eval --stats -r '%s.yml' --fields A '%s'",
            SIGMACC_BIN, path, path, SIGMACC_BIN, path, path);
   int rc;
@@ -333,9 +349,10 @@ static void test_cli_filters_correlations(void **state) {
   (void)state;
   int rc;
   /* the in-file filter drops BUILD-*; --filter drops adm_* */
-  char *out = eval_three("-r tests/backend/s43_filter_in_file.yml --filter tests/backend/filters/not_admins.yml "
-                         "--fields User",
-                         &rc);
+  char *out =
+      eval_three("-r tests/backend/s43_filter_in_file.yml --filter tests/backend/filters/not_admins.yml "
+                 "--fields User",
+                 &rc);
   assert_int_equal(rc, 0);
   assert_null(strstr(out, "adm_bob"));
   assert_null(strstr(out, "alice"));
@@ -351,7 +368,8 @@ static void test_cli_filters_correlations(void **state) {
   /* a correlation: located error (exit 1), or skipped with -s (exit 0) */
   out = eval_three("-r tests/backend/s36_corr_event_count.yml", &rc);
   assert_int_equal(rc, 1);
-  assert_non_null(strstr(out, "s36_corr_event_count.yml:17:1: error[E070]: the evaluator matches single events"));
+  assert_non_null(
+      strstr(out, "s36_corr_event_count.yml:17:1: error[E070]: the evaluator matches single events"));
   free(out);
   out = eval_three("-s -r tests/backend/s36_corr_event_count.yml", &rc);
   assert_int_equal(rc, 0);
@@ -369,17 +387,20 @@ static void test_regression_events(void **state) {
   struct stat st;
   if (stat(ref, &st) != 0) skip();
   char cmd[8192];
-  snprintf(cmd, sizeof cmd,
-           "cd '%s/..' && fail=0; n=0; "
-           "find reference/regression -name '*.json' | sort | xargs cat > /tmp/sigmacc-reg-$$.json; "
-           "'%s' eval -s -r sigmahq/rules -r sigmahq/rules-emerging-threats -r sigmahq/rules-threat-hunting "
-           "-r sigmahq/rules-compliance -r sigmahq/rules-placeholder --fields EventID /tmp/sigmacc-reg-$$.json "
-           "> /tmp/sigmacc-reg-$$.out 2>/dev/null; "
-           "for info in $(find reference/regression -name info.yml | sort); do n=$((n+1)); "
-           "id=$(sed -n 's/^ *- id: //p' $info | head -1); "
-           "grep -q \"\\\"id\\\":\\\"$id\\\"\" /tmp/sigmacc-reg-$$.out || { echo MISSING $id; fail=$((fail+1)); }; done; "
-           "echo \"events $n missing $fail other $(grep -c . /tmp/sigmacc-reg-$$.out)\"; rm -f /tmp/sigmacc-reg-$$.*",
-           corpus, SIGMACC_BIN);
+  snprintf(
+      cmd, sizeof cmd,
+      "cd '%s/..' && fail=0; n=0; "
+      "find reference/regression -name '*.json' | sort | xargs cat > /tmp/sigmacc-reg-$$.json; "
+      "'%s' eval -s -r sigmahq/rules -r sigmahq/rules-emerging-threats -r sigmahq/rules-threat-hunting "
+      "-r sigmahq/rules-compliance -r sigmahq/rules-placeholder --fields EventID /tmp/sigmacc-reg-$$.json "
+      "> /tmp/sigmacc-reg-$$.out 2>/dev/null; "
+      "for info in $(find reference/regression -name info.yml | sort); do n=$((n+1)); "
+      "id=$(sed -n 's/^ *- id: //p' $info | head -1); "
+      "grep -q \"\\\"id\\\":\\\"$id\\\"\" /tmp/sigmacc-reg-$$.out || { echo MISSING $id; fail=$((fail+1)); "
+      "}; done; "
+      "echo \"events $n missing $fail other $(grep -c . /tmp/sigmacc-reg-$$.out)\"; rm -f "
+      "/tmp/sigmacc-reg-$$.*",
+      corpus, SIGMACC_BIN);
   int rc;
   char *out = run(cmd, &rc);
   unsigned n = 0, missing = 1, hits = 0;
@@ -392,14 +413,22 @@ static void test_regression_events(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_strings),        cmocka_unit_test(test_case_folding_unicode),
-      cmocka_unit_test(test_cased),          cmocka_unit_test(test_numbers),
-      cmocka_unit_test(test_null_exists_bool), cmocka_unit_test(test_regex),
-      cmocka_unit_test(test_cidr),           cmocka_unit_test(test_fieldref),
-      cmocka_unit_test(test_keywords),       cmocka_unit_test(test_timestamp_parts),
-      cmocka_unit_test(test_encodings_and_all), cmocka_unit_test(test_evtx_shape),
-      cmocka_unit_test(test_json_parsing),   cmocka_unit_test(test_stream_shapes),
-      cmocka_unit_test(test_cli_bad_lines),  cmocka_unit_test(test_cli_filters_correlations),
+      cmocka_unit_test(test_strings),
+      cmocka_unit_test(test_case_folding_unicode),
+      cmocka_unit_test(test_cased),
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_null_exists_bool),
+      cmocka_unit_test(test_regex),
+      cmocka_unit_test(test_cidr),
+      cmocka_unit_test(test_fieldref),
+      cmocka_unit_test(test_keywords),
+      cmocka_unit_test(test_timestamp_parts),
+      cmocka_unit_test(test_encodings_and_all),
+      cmocka_unit_test(test_evtx_shape),
+      cmocka_unit_test(test_json_parsing),
+      cmocka_unit_test(test_stream_shapes),
+      cmocka_unit_test(test_cli_bad_lines),
+      cmocka_unit_test(test_cli_filters_correlations),
       cmocka_unit_test(test_regression_events),
   };
   return cmocka_run_group_tests_name("eval", tests, NULL, NULL);

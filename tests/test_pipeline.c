@@ -9,16 +9,19 @@
 static void dump_processed(SgBuf *out, const SgRule *r, const SgPipelineState *st) {
   sg_dump_rule(out, r);
   sg_buf_catf(out, "logsource %s/%s/%s\n", r->logsource.category ? r->logsource.category : "-",
-              r->logsource.product ? r->logsource.product : "-", r->logsource.service ? r->logsource.service : "-");
+              r->logsource.product ? r->logsource.product : "-",
+              r->logsource.service ? r->logsource.service : "-");
   if (r->fields.n) {
     sg_buf_cat(out, "fields");
-    for (size_t i = 0; i < r->fields.n; i++) sg_buf_catf(out, " %s", r->fields.v[i]);
+    for (size_t i = 0; i < r->fields.n; i++)
+      sg_buf_catf(out, " %s", r->fields.v[i]);
     sg_buf_catc(out, '\n');
   }
   for (size_t i = 0; i < st->n; i++) {
     const SgYNode *v = st->kv[i].val;
     sg_buf_catf(out, "state %s =", st->kv[i].key);
-    for (size_t k = 0; v->kind == SG_Y_SEQ && k < v->n; k++) sg_buf_catf(out, " %s", v->items[k]->text);
+    for (size_t k = 0; v->kind == SG_Y_SEQ && k < v->n; k++)
+      sg_buf_catf(out, " %s", v->items[k]->text);
     if (v->kind == SG_Y_SCALAR) sg_buf_catf(out, " %s", v->text);
     sg_buf_catc(out, '\n');
   }
@@ -62,13 +65,16 @@ static void check_file(void **state) {
     dump_processed(&got, out, &st);
   }
   for (size_t i = 0; i < d.n; i++)
-    sg_buf_catf(&got_diags, "%s %s:%u:%u\n", sg_diag_code_str(d.items[i].code), d.items[i].loc.path, d.items[i].loc.line,
-                d.items[i].loc.col);
+    sg_buf_catf(&got_diags, "%s %s:%u:%u\n", sg_diag_code_str(d.items[i].code), d.items[i].loc.path,
+                d.items[i].loc.line, d.items[i].loc.col);
   SgBuf msgs = {0};
-  for (size_t i = 0; i < d.n; i++) sg_diag_render(&msgs, &d.items[i], NULL, 0);
-  if (strcmp(sg_buf_cstr(&want), sg_buf_cstr(&got)) || strcmp(sg_buf_cstr(&want_diags), sg_buf_cstr(&got_diags)))
-    fail_msg("%s\n--- expected:\n%s--- got:\n%s--- expected diagnostics:\n%s--- got:\n%s%s", path, want.data ? want.data : "",
-             sg_buf_cstr(&got), sg_buf_cstr(&want_diags), sg_buf_cstr(&got_diags), sg_buf_cstr(&msgs));
+  for (size_t i = 0; i < d.n; i++)
+    sg_diag_render(&msgs, &d.items[i], NULL, 0);
+  if (strcmp(sg_buf_cstr(&want), sg_buf_cstr(&got)) ||
+      strcmp(sg_buf_cstr(&want_diags), sg_buf_cstr(&got_diags)))
+    fail_msg("%s\n--- expected:\n%s--- got:\n%s--- expected diagnostics:\n%s--- got:\n%s%s", path,
+             want.data ? want.data : "", sg_buf_cstr(&got), sg_buf_cstr(&want_diags), sg_buf_cstr(&got_diags),
+             sg_buf_cstr(&msgs));
   sg_buf_free(&want);
   sg_buf_free(&want_diags);
   sg_buf_free(&got);

@@ -74,9 +74,9 @@ static const char *json_string(const char *p, SgBuf *out) {
 }
 
 typedef struct Ref {
-  char *rule;    /* path relative to the shared folder */
-  bool ok;       /* status "ok" */
-  char **q;      /* its queries */
+  char *rule; /* path relative to the shared folder */
+  bool ok;    /* status "ok" */
+  char **q;   /* its queries */
   size_t nq;
 } Ref;
 
@@ -120,9 +120,12 @@ typedef struct Parser {
 static size_t search_len(const char *q) {
   bool quote = false;
   for (size_t i = 0; q[i]; i++) {
-    if (quote && q[i] == '\\' && q[i + 1]) i++;
-    else if (q[i] == '"') quote = !quote;
-    else if (!quote && q[i] == '|' && (i == 0 || q[i - 1] == ' ' || q[i - 1] == '\n')) return i;
+    if (quote && q[i] == '\\' && q[i + 1])
+      i++;
+    else if (q[i] == '"')
+      quote = !quote;
+    else if (!quote && q[i] == '|' && (i == 0 || q[i - 1] == ' ' || q[i - 1] == '\n'))
+      return i;
   }
   return strlen(q);
 }
@@ -139,9 +142,12 @@ static size_t tokenize(const char *s, size_t len, Tok **out) {
     if (s[i] != '(' && s[i] != ')') {
       bool quote = s[i] == '"';
       for (j = i + (quote ? 1 : 0); j < len; j++) {
-        if (quote && s[j] == '\\' && j + 1 < len) j++;
-        else if (s[j] == '"') quote = !quote;
-        else if (!quote && strchr(" \n\t(),", s[j])) break;
+        if (quote && s[j] == '\\' && j + 1 < len)
+          j++;
+        else if (s[j] == '"')
+          quote = !quote;
+        else if (!quote && strchr(" \n\t(),", s[j]))
+          break;
       }
     }
     if (n == cap) t = realloc(t, (cap = cap ? 2 * cap : 64) * sizeof *t);
@@ -194,8 +200,10 @@ static char parse_not(Parser *p) {
   if (!tok_is(p, "NOT")) return parse_primary(p);
   p->i++;
   sg_buf_cat(p->out, "NT[");
-  if (p->not_over_or) parse_or(p);
-  else parse_not(p);
+  if (p->not_over_or)
+    parse_or(p);
+  else
+    parse_not(p);
   sg_buf_catc(p->out, ']');
   return 'N';
 }
@@ -261,11 +269,11 @@ static void test_canonical(void **state) {
     const char *a, *b;
     bool same;
   } cases[] = {
-      {"A=1 B=2 OR C=3", "A=1 (B=2 OR C=3)", true},       /* OR binds tighter */
+      {"A=1 B=2 OR C=3", "A=1 (B=2 OR C=3)", true}, /* OR binds tighter */
       {"A=1 B=2 OR C=3", "(A=1 B=2) OR C=3", false},
       {"x IN (\"a\", \"b\")", "x=\"a\" OR x=\"b\"", true},
       {"x IN (\"a\")", "x=\"a\"", true},
-      {"NOT A=1 OR B=2", "NOT (A=1 OR B=2)", false},    /* NOT binds tightest */
+      {"NOT A=1 OR B=2", "NOT (A=1 OR B=2)", false}, /* NOT binds tightest */
       {"((A=1) (B=2))", "A=1 AND B=2", true},
       {"A=1\n| regex B=\"x\"", "A=1 | regex B=\"x\"", true},
       {"A=\"a b\" C=\"(\"", "A=\"a b\" C=\"(\"", true},
@@ -286,9 +294,13 @@ static void test_canonical(void **state) {
 /* ---- The comparison ----------------------------------------------------------------------- */
 
 enum { IDENTICAL, EQUIVALENT, DEV_WHERE, DEV_NOT_GROUP, DEV_NOT_EMPTY, REF_FAILED, DIFFERENT, NCAT };
-static const char *const cat_names[] = {"identical",          "equivalent",          "deviation (| where fallback)",
-                                        "deviation (NOT over an OR group)", "deviation (reference gives no query)",
-                                        "reference failed (sigmacc converts or diagnoses)", "different"};
+static const char *const cat_names[] = {"identical",
+                                        "equivalent",
+                                        "deviation (| where fallback)",
+                                        "deviation (NOT over an OR group)",
+                                        "deviation (reference gives no query)",
+                                        "reference failed (sigmacc converts or diagnoses)",
+                                        "different"};
 
 static bool all_canonical_equal(char **mine, char **ref, size_t n, bool not_over_or) {
   for (size_t i = 0; i < n; i++) {
@@ -301,7 +313,8 @@ static bool all_canonical_equal(char **mine, char **ref, size_t n, bool not_over
   return true;
 }
 
-static int classify(const Ref *r, const char *src, char **mine, size_t nmine, bool converted, bool diagnosed) {
+static int classify(const Ref *r, const char *src, char **mine, size_t nmine, bool converted,
+                    bool diagnosed) {
   if (!r->ok) return converted || diagnosed ? REF_FAILED : DIFFERENT;
   if (!converted) return DIFFERENT;
   if (r->nq == 0) return nmine ? DEV_NOT_EMPTY : DIFFERENT;

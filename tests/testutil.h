@@ -92,7 +92,8 @@ static int tu_cmp_str(const void *a, const void *b) { return strcmp(*(char *cons
 
 /* Run `fn` once per DIR/ *.yml file (sorted), each as its own cmocka test;
  * with `fn2`, a second pass runs fn2 over the same files. */
-static inline int tu_run_dir(const char *group, const char *dir, CMUnitTestFunction fn, CMUnitTestFunction fn2) {
+static inline int tu_run_dir(const char *group, const char *dir, CMUnitTestFunction fn,
+                             CMUnitTestFunction fn2) {
   DIR *d = opendir(dir);
   if (!d) {
     fprintf(stderr, "cannot open %s\n", dir);
@@ -116,7 +117,8 @@ static inline int tu_run_dir(const char *group, const char *dir, CMUnitTestFunct
     for (size_t p = 0; p < passes; p++)
       tests[p * n + i] = (struct CMUnitTest){strrchr(paths[i], '/') + 1, p ? fn2 : fn, NULL, NULL, paths[i]};
   int rc = _cmocka_run_group_tests(group, tests, passes * n, NULL, NULL);
-  for (size_t i = 0; i < n; i++) free(paths[i]);
+  for (size_t i = 0; i < n; i++)
+    free(paths[i]);
   free(paths);
   free(tests);
   return rc;

@@ -108,10 +108,10 @@ typedef struct LitTable {
 typedef struct Lit {
   const char *s; /* folded */
   size_t n;
-  uint32_t field; /* field id, or LIT_ANY */
-  int32_t next[2]; /* next literal with the same (field, anchor window), per table */
-  uint32_t anchor; /* offset of the window it is found by (its rarest) */
-  IdList rules;   /* rules indexed by this literal */
+  uint32_t field;      /* field id, or LIT_ANY */
+  int32_t next[2];     /* next literal with the same (field, anchor window), per table */
+  uint32_t anchor;     /* offset of the window it is found by (its rarest) */
+  IdList rules;        /* rules indexed by this literal */
   uint32_t popularity; /* how many rules could use it (selectivity estimate) */
   uint32_t last_rule;  /* for counting each rule once */
   bool keyword;        /* a keyword node reads its result */
@@ -127,15 +127,15 @@ struct SgEvaluator {
   Intern roots; /* first components of dotted field names: only leaves under
                    one of them are looked up by their full path */
   /* index */
-  Intern keys;           /* EventID / Channel values ("e:4688", "c:security") */
-  IdList *by_key;        /* per key id: rule indexes */
+  Intern keys;    /* EventID / Channel values ("e:4688", "c:security") */
+  IdList *by_key; /* per key id: rule indexes */
   size_t nby_key;
-  IdList *by_field;      /* per field id: rule indexes (presence) */
+  IdList *by_field; /* per field id: rule indexes (presence) */
   IdList always;
   pcre2_match_data *md;
   /* per event */
   uint64_t event;
-  bool windows_event; /* evtx shape (Event.System.Channel): only rules for windows or no product apply */
+  bool windows_event;    /* evtx shape (Event.System.Channel): only rules for windows or no product apply */
   uint64_t *field_gen;   /* per field: event that filled it */
   uint32_t *field_first; /* per field: first value index */
   size_t nfield_alloc;
@@ -150,18 +150,18 @@ struct SgEvaluator {
   /* literal prefilter */
   Lit *lits;
   size_t nlits, caplits;
-  Intern lit_keys;     /* "field id + literal" -> literal id */
-  LitTable tab[2]; /* all literals; those Windows-applicable rules use */
+  Intern lit_keys;   /* "field id + literal" -> literal id */
+  LitTable tab[2];   /* all literals; those Windows-applicable rules use */
   uint64_t *lit_gen; /* per literal: last event it occurred in */
   uint64_t lit_event;
-  bool *field_lits; /* per field: some literal is searched in it */
+  bool *field_lits;                /* per field: some literal is searched in it */
   bool any_lits, any_lits_windows; /* keyword literals; some a Windows-applicable rule reads */
   bool compiling_windows;          /* sg_eval_add: the rule applies to Windows events */
-  IdList seen;           /* literals found in this event */
-  char *hay;             /* folded string values of the event, NUL-separated */
+  IdList seen;                     /* literals found in this event */
+  char *hay;                       /* folded string values of the event, NUL-separated */
   size_t hlen, hcap;
   uint64_t hay_event;
-  uint32_t *leaf_field;  /* per leaf of the event: its two field ids (name, path) */
+  uint32_t *leaf_field; /* per leaf of the event: its two field ids (name, path) */
   size_t nleaf_field;
   SgEvalHit *hits;
   size_t nhits, caphits;
@@ -170,7 +170,8 @@ struct SgEvaluator {
 
 static uint64_t hash(const char *s, size_t n) {
   uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
   return h;
 }
 
@@ -189,7 +190,8 @@ static bool intern_grow(Intern *t) {
   if (!slots) return false;
   for (size_t id = 0; id < t->n; id++) {
     size_t i = hash(t->names[id], t->lens[id]) & (ns - 1);
-    while (slots[i]) i = (i + 1) & (ns - 1);
+    while (slots[i])
+      i = (i + 1) & (ns - 1);
     slots[i] = (uint32_t)id + 1;
   }
   free(t->slots);
@@ -218,13 +220,15 @@ static uint32_t intern_add(Intern *t, const char *s, size_t n) {
   t->names[t->n] = copy;
   t->lens[t->n] = n;
   size_t i = hash(s, n) & (t->nslots - 1);
-  while (t->slots[i]) i = (i + 1) & (t->nslots - 1);
+  while (t->slots[i])
+    i = (i + 1) & (t->nslots - 1);
   t->slots[i] = (uint32_t)t->n + 1;
   return (uint32_t)t->n++;
 }
 
 static void intern_free(Intern *t) {
-  for (size_t i = 0; i < t->n; i++) free(t->names[i]);
+  for (size_t i = 0; i < t->n; i++)
+    free(t->names[i]);
   free(t->names);
   free(t->lens);
   free(t->slots);
@@ -258,9 +262,11 @@ void sg_eval_free(SgEvaluator *e) {
   intern_free(&e->fields);
   intern_free(&e->keys);
   intern_free(&e->roots);
-  for (size_t i = 0; i < e->nby_key; i++) free(e->by_key[i].v);
+  for (size_t i = 0; i < e->nby_key; i++)
+    free(e->by_key[i].v);
   free(e->by_key);
-  for (size_t i = 0; i < e->fields.n && e->by_field; i++) free(e->by_field[i].v);
+  for (size_t i = 0; i < e->fields.n && e->by_field; i++)
+    free(e->by_field[i].v);
   free(e->by_field);
   free(e->always.v);
   free(e->present.v);
@@ -270,7 +276,8 @@ void sg_eval_free(SgEvaluator *e) {
   free(e->vals);
   free(e->next);
   free(e->ftext);
-  for (size_t i = 0; i < e->nlits; i++) free(e->lits[i].rules.v);
+  for (size_t i = 0; i < e->nlits; i++)
+    free(e->lits[i].rules.v);
   free(e->lits);
   intern_free(&e->lit_keys);
   for (int t = 0; t < 2; t++) {
@@ -285,7 +292,8 @@ void sg_eval_free(SgEvaluator *e) {
   free(e->leaf_field);
   free(e->hay);
   free(e->hits);
-  for (size_t i = 0; i < e->nrules; i++) free(e->rules[i].need);
+  for (size_t i = 0; i < e->nrules; i++)
+    free(e->rules[i].need);
   free(e->rules);
   sg_arena_free(&e->arena);
   free(e);
@@ -337,15 +345,20 @@ static void num_key(char *out, size_t cap, double x) {
     char tmp[24];
     size_t n = 0;
     uint64_t v = (uint64_t)x;
-    do tmp[n++] = (char)('0' + v % 10); while ((v /= 10));
-    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    do
+      tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    for (size_t i = 0; i < n; i++)
+      out[i] = tmp[n - 1 - i];
     out[n] = '\0';
     return;
   }
   snprintf(out, cap, "%.17g", x);
 }
 
-static size_t utf8_len(unsigned char c) { return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4; }
+static size_t utf8_len(unsigned char c) {
+  return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+}
 
 static bool glob(const SgPart *p, uint32_t np, const char *s, size_t n) {
   while (np) {
@@ -401,7 +414,8 @@ static bool pattern_match(const Pattern *p, const char *s, size_t n) {
 static const char *folded_text(SgEvaluator *e) {
   if (e->ftext_event != e->event) { /* values only: paths and names are never compared */
     const SgJDoc *d = e->doc;
-    for (size_t i = 0; i < d->n; i++) sg_fold(e->ftext + d->leaves[i].val, d->text + d->leaves[i].val, d->leaves[i].vallen);
+    for (size_t i = 0; i < d->n; i++)
+      sg_fold(e->ftext + d->leaves[i].val, d->text + d->leaves[i].val, d->leaves[i].vallen);
     e->ftext_event = e->event;
   }
   return e->ftext;
@@ -432,7 +446,8 @@ static int32_t lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, 
     }
     if (e->nlits < e->caplits) {
       /* interned keys may contain NUL bytes; the literal is the tail of the stored key */
-      e->lits[e->nlits] = (Lit){e->lit_keys.names[found] + 4, n, field, {-1, -1}, 0, {0}, 0, UINT32_MAX, false, false};
+      e->lits[e->nlits] =
+          (Lit){e->lit_keys.names[found] + 4, n, field, {-1, -1}, 0, {0}, 0, UINT32_MAX, false, false};
       id = (int32_t)e->nlits++;
     }
   }
@@ -472,7 +487,8 @@ static uint64_t load_key(const char *s, size_t width) {
 static bool table_init(LitTable *t, size_t width, size_t n, int which) {
   t->which = which;
   size_t ns = 64;
-  while (ns < n * 2) ns *= 2;
+  while (ns < n * 2)
+    ns *= 2;
   t->width = width;
   t->nslots = ns;
   t->slots = calloc(ns, sizeof *t->slots);
@@ -488,7 +504,8 @@ static void table_add(SgEvaluator *e, LitTable *t, uint32_t id) {
   uint32_t h = lit_hash(w, l->field);
   t->bloom[h >> 6] |= 1ull << (h & 63);
   size_t slot = h & (t->nslots - 1);
-  while (t->slots[slot] && (t->keys[slot] != w || t->fields[slot] != l->field)) slot = (slot + 1) & (t->nslots - 1);
+  while (t->slots[slot] && (t->keys[slot] != w || t->fields[slot] != l->field))
+    slot = (slot + 1) & (t->nslots - 1);
   if (t->slots[slot]) l->next[t->which] = (int32_t)t->slots[slot] - 1;
   t->keys[slot] = w;
   t->fields[slot] = l->field;
@@ -507,7 +524,8 @@ static bool choose_anchors(SgEvaluator *e) {
     if (l->rules.n || l->keyword) total += l->n - 4 + 1;
   }
   size_t ns = 64;
-  while (ns < total * 2) ns *= 2;
+  while (ns < total * 2)
+    ns *= 2;
   uint64_t *keys = calloc(ns, sizeof *keys);
   uint32_t *fields = calloc(ns, sizeof *fields), *counts = calloc(ns, sizeof *counts);
   if (!keys || !fields || !counts) {
@@ -525,7 +543,8 @@ static bool choose_anchors(SgEvaluator *e) {
       for (size_t o = 0; o + width <= l->n; o++) {
         uint64_t w = load_key(l->s + o, width) ^ width; /* 4- and 8-byte windows apart */
         size_t slot = lit_hash(w, l->field) & (ns - 1);
-        while (counts[slot] && (keys[slot] != w || fields[slot] != l->field)) slot = (slot + 1) & (ns - 1);
+        while (counts[slot] && (keys[slot] != w || fields[slot] != l->field))
+          slot = (slot + 1) & (ns - 1);
         if (pass == 0) {
           keys[slot] = w;
           fields[slot] = l->field;
@@ -576,7 +595,8 @@ static void probe(SgEvaluator *e, const LitTable *t, const char *h, size_t n, si
   uint32_t hh = lit_hash(w, field);
   if (!(t->bloom[hh >> 6] & (1ull << (hh & 63)))) return;
   size_t slot = hh & (t->nslots - 1);
-  while (t->slots[slot] && (t->keys[slot] != w || t->fields[slot] != field)) slot = (slot + 1) & (t->nslots - 1);
+  while (t->slots[slot] && (t->keys[slot] != w || t->fields[slot] != field))
+    slot = (slot + 1) & (t->nslots - 1);
   if (!t->slots[slot]) return;
   for (int32_t k = (int32_t)t->slots[slot] - 1; k >= 0; k = e->lits[k].next[t->which]) {
     const Lit *l = &e->lits[k];
@@ -597,7 +617,8 @@ static void scan_value(SgEvaluator *e, const LitTable *t, const char *h, size_t 
     unsigned b = (unsigned char)h[i] | (unsigned)(unsigned char)h[i + 1] << 8;
     if (!(t->bigram[b >> 6] & (1ull << (b & 63)))) continue;
     uint64_t w = load_key(h + i, 4);
-    for (size_t k = 0; k < nkeys; k++) probe(e, t, h, n, i, w, keys[k]);
+    for (size_t k = 0; k < nkeys; k++)
+      probe(e, t, h, n, i, w, keys[k]);
   }
 }
 
@@ -664,8 +685,8 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
   for (uint32_t i = 0; m->v.kind == SG_V_STR && i < m->v.str.nparts; i++)
     if (m->v.str.parts[i].kind == SG_PART_PLACEHOLDER) ph = &m->v.str.parts[i];
   if (ph) {
-    sg_diag(d, SG_D_UNSUPPORTED, n->loc, "placeholder %%%.*s%% is not resolved (use a value_placeholders pipeline)",
-            (int)ph->n, ph->s);
+    sg_diag(d, SG_D_UNSUPPORTED, n->loc,
+            "placeholder %%%.*s%% is not resolved (use a value_placeholders pipeline)", (int)ph->n, ph->s);
     return SG_ERR_UNSUPPORTED;
   }
   switch (m->v.kind) {
@@ -734,7 +755,8 @@ static int node_cost(const CNode *c) {
 }
 
 static void order_ands(CNode *c) {
-  for (uint32_t i = 0; i < c->nkids; i++) order_ands(c->kids[i]);
+  for (uint32_t i = 0; i < c->nkids; i++)
+    order_ands(c->kids[i]);
   if (c->kind != C_AND) return;
   for (uint32_t i = 1; i < c->nkids; i++) { /* stable insertion sort: keeps the rule's order among equals */
     CNode *k = c->kids[i];
@@ -787,7 +809,8 @@ static bool key_values(const CNode *c, uint32_t field, char tag, Keys *k) {
   case C_MATCH: {
     if (c->field != field || c->op != SG_OP_EQ || c->tspart) return false;
     const Pattern *p = &c->pat;
-    if ((c->vkind != SG_V_STR && c->vkind != SG_V_NUM) || p->kind != P_EXACT || (tag == 'c' && c->cased)) return false;
+    if ((c->vkind != SG_V_STR && c->vkind != SG_V_NUM) || p->kind != P_EXACT || (tag == 'c' && c->cased))
+      return false;
     if (k->n == 64 || p->litlen > 40) return k->overflow = true, false;
     char *out = k->buf[k->n++];
     out[0] = tag;
@@ -856,7 +879,8 @@ static void count_popularity(SgEvaluator *e, const CNode *c, uint32_t ri) {
     }
     return;
   }
-  for (uint32_t i = 0; i < c->nkids; i++) count_popularity(e, c->kids[i], ri);
+  for (uint32_t i = 0; i < c->nkids; i++)
+    count_popularity(e, c->kids[i], ri);
 }
 
 /* Literals one of which must occur for `c` to be true (false: no such set).
@@ -878,7 +902,8 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
       IdList k = {0};
       if (needs(e, c->kids[i], &k) && k.n) {
         size_t cost = 0;
-        for (size_t j = 0; j < k.n; j++) cost += e->lits[k.v[j]].popularity;
+        for (size_t j = 0; j < k.n; j++)
+          cost += e->lits[k.v[j]].popularity;
         if (!best.v || cost < best_cost) {
           free(best.v);
           best = k;
@@ -889,7 +914,8 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
       free(k.v);
     }
     if (!best.v) return false;
-    for (size_t j = 0; j < best.n; j++) idlist_add(out, best.v[j]);
+    for (size_t j = 0; j < best.n; j++)
+      idlist_add(out, best.v[j]);
     free(best.v);
     return true;
   }
@@ -901,7 +927,8 @@ static bool index_rule(SgEvaluator *e, uint32_t ri) {
   const CRule *r = &e->rules[ri];
   IdList need = {0};
   bool covered = true;
-  for (size_t c = 0; c < r->nconds && covered; c++) covered = needs(e, r->conds[c], &need);
+  for (size_t c = 0; c < r->nconds && covered; c++)
+    covered = needs(e, r->conds[c], &need);
   /* a literal many rules share (a Channel name, say) selects less than an
    * EventID: then the EventID index is used instead */
   uint32_t popular = 0;
@@ -910,7 +937,8 @@ static bool index_rule(SgEvaluator *e, uint32_t ri) {
   if (covered && popular > POPULAR_LITERAL) {
     Keys k = {0};
     bool by_id = true;
-    for (size_t c = 0; c < r->nconds && by_id; c++) by_id = key_values(r->conds[c], e->f_eventid, 'e', &k);
+    for (size_t c = 0; c < r->nconds && by_id; c++)
+      by_id = key_values(r->conds[c], e->f_eventid, 'e', &k);
     if (by_id && !k.overflow) {
       covered = false;
       e->rules[ri].need = need.v; /* still a cheap test before the tree */
@@ -969,7 +997,8 @@ SgStatus sg_eval_prepare(SgEvaluator *e) {
   if (!e->by_field || !e->field_gen || !e->field_first || !e->md) return SG_ERR_NOMEM;
   e->nfield_alloc = e->fields.n;
   for (uint32_t i = 0; i < e->nrules; i++)
-    for (size_t c = 0; c < e->rules[i].nconds; c++) count_popularity(e, e->rules[i].conds[c], i);
+    for (size_t c = 0; c < e->rules[i].nconds; c++)
+      count_popularity(e, e->rules[i].conds[c], i);
   for (uint32_t i = 0; i < e->nrules; i++)
     if (!index_rule(e, i)) return SG_ERR_NOMEM;
   if (!build_prefilter(e)) return SG_ERR_NOMEM;
@@ -1001,7 +1030,8 @@ static void attach(SgEvaluator *e, uint32_t f, const SgJLeaf *l) {
     return;
   }
   uint32_t *p = &e->field_first[f];
-  while (*p != UINT32_MAX) p = &e->next[*p]; /* keep document order */
+  while (*p != UINT32_MAX)
+    p = &e->next[*p]; /* keep document order */
   *p = vi;
 }
 
@@ -1025,7 +1055,8 @@ static bool parse_num(const Val *v, double *d) {
   tmp[v->n] = '\0';
   char *end;
   const char *start = tmp;
-  while (*start == ' ') start++;
+  while (*start == ' ')
+    start++;
   if (!*start) return false;
   if (start[0] == '0' && (start[1] == 'x' || start[1] == 'X')) {
     *d = (double)strtoull(start + 2, &end, 16);
@@ -1192,7 +1223,8 @@ static bool keyword_match(SgEvaluator *e, const CNode *c) {
     if (e->lit_event != e->event) lit_scan(e);
     return e->lit_gen[c->kw] == e->event;
   }
-  if (c->op == SG_OP_EQ && c->pat.kind == P_CONTAINS && !c->cased && !memchr(c->pat.lit, '\0', c->pat.litlen)) {
+  if (c->op == SG_OP_EQ && c->pat.kind == P_CONTAINS && !c->cased &&
+      !memchr(c->pat.lit, '\0', c->pat.litlen)) {
     size_t n;
     const char *h = haystack(e, &n);
     return c->pat.litlen == 0 || memmem(h, n, c->pat.lit, c->pat.litlen) != NULL;
@@ -1238,7 +1270,7 @@ static bool eval_node(SgEvaluator *e, const CNode *c) {
   if (lacks_literal(e, c)) return false; /* no value has the literal */
   bool present = e->field_gen[c->field] == e->event;
   if (c->op == SG_OP_EXISTS) return present;
-  if (c->kw >= 0) return true;                                          /* `*literal*`: it is there */
+  if (c->kw >= 0) return true;                                     /* `*literal*`: it is there */
   if (!present) return c->op == SG_OP_EQ && c->vkind == SG_V_NULL; /* missing is null */
   for (uint32_t vi = e->field_first[c->field]; vi != UINT32_MAX; vi = e->next[vi])
     if (value_match(e, c, &e->vals[vi])) return true;
@@ -1252,7 +1284,8 @@ static void run_rule(SgEvaluator *e, uint32_t ri) {
   if (r->not_windows && e->windows_event) return; /* a log source this event is not */
   if (r->nneed) {
     size_t i = 0;
-    while (i < r->nneed && e->lit_gen[r->need[i]] != e->event) i++;
+    while (i < r->nneed && e->lit_gen[r->need[i]] != e->event)
+      i++;
     if (i == r->nneed) return;
   }
   for (size_t c = 0; c < r->nconds; c++)
@@ -1284,7 +1317,8 @@ static void run_key(SgEvaluator *e, char tag, const Val *v) {
   }
   uint32_t id = intern_find(&e->keys, key, strlen(key));
   if (id == UINT32_MAX || id >= e->nby_key) return;
-  for (size_t i = 0; i < e->by_key[id].n; i++) run_rule(e, e->by_key[id].v[i]);
+  for (size_t i = 0; i < e->by_key[id].n; i++)
+    run_rule(e, e->by_key[id].v[i]);
 }
 
 static int cmp_hit(const void *a, const void *b) {
@@ -1356,17 +1390,22 @@ size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits) 
   for (size_t i = 0; i < e->seen.n; i++) {
     const IdList *l = &e->lits[e->seen.v[i]].rules;
 
-    for (size_t k = 0; k < l->n; k++) run_rule(e, l->v[k]);
+    for (size_t k = 0; k < l->n; k++)
+      run_rule(e, l->v[k]);
   }
   if (e->field_gen[e->f_eventid] == e->event)
-    for (uint32_t vi = e->field_first[e->f_eventid]; vi != UINT32_MAX; vi = e->next[vi]) run_key(e, 'e', &e->vals[vi]);
+    for (uint32_t vi = e->field_first[e->f_eventid]; vi != UINT32_MAX; vi = e->next[vi])
+      run_key(e, 'e', &e->vals[vi]);
   if (e->field_gen[e->f_channel] == e->event)
-    for (uint32_t vi = e->field_first[e->f_channel]; vi != UINT32_MAX; vi = e->next[vi]) run_key(e, 'c', &e->vals[vi]);
+    for (uint32_t vi = e->field_first[e->f_channel]; vi != UINT32_MAX; vi = e->next[vi])
+      run_key(e, 'c', &e->vals[vi]);
   for (size_t i = 0; i < e->present.n; i++) {
     const IdList *l = &e->by_field[e->present.v[i]];
-    for (size_t k = 0; k < l->n; k++) run_rule(e, l->v[k]);
+    for (size_t k = 0; k < l->n; k++)
+      run_rule(e, l->v[k]);
   }
-  for (size_t i = 0; i < e->always.n; i++) run_rule(e, e->always.v[i]);
+  for (size_t i = 0; i < e->always.n; i++)
+    run_rule(e, e->always.v[i]);
   /* report in load order, whatever index found them */
   if (e->nhits > 1) qsort(e->hits, e->nhits, sizeof *e->hits, cmp_hit);
   *hits = e->hits;

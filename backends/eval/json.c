@@ -103,7 +103,8 @@ SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *lin
       size_t start = r->pos;
       r->pos = nl ? end + 1 : end;
       if (nl) r->line++;
-      while (end > start && (r->buf[end - 1] == '\r' || r->buf[end - 1] == ' ' || r->buf[end - 1] == '\t')) end--;
+      while (end > start && (r->buf[end - 1] == '\r' || r->buf[end - 1] == ' ' || r->buf[end - 1] == '\t'))
+        end--;
       *doc = r->buf + start;
       *len = end - start;
       return SG_J_DOC;
@@ -194,7 +195,8 @@ typedef struct P {
 static bool text_reserve(SgJDoc *d, size_t extra) {
   if (d->tlen + extra <= d->tcap) return true;
   size_t cap = d->tcap ? d->tcap : 4096;
-  while (cap < d->tlen + extra) cap *= 2;
+  while (cap < d->tlen + extra)
+    cap *= 2;
   char *t = realloc(d->text, cap);
   if (!t) return false;
   d->text = t;
@@ -212,7 +214,8 @@ static uint32_t text_add(SgJDoc *d, const char *s, size_t n) {
 }
 
 static void ws(P *p) {
-  while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r')) p->i++;
+  while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r'))
+    p->i++;
 }
 
 static void put_utf8(char *o, size_t *k, uint32_t cp) {
@@ -238,10 +241,14 @@ static int hex4(const char *s) {
   for (int i = 0; i < 4; i++) {
     char c = s[i];
     v <<= 4;
-    if (c >= '0' && c <= '9') v |= c - '0';
-    else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-    else return -1;
+    if (c >= '0' && c <= '9')
+      v |= c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v |= c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v |= c - 'A' + 10;
+    else
+      return -1;
   }
   return v;
 }
@@ -295,7 +302,9 @@ static bool string(P *p, uint32_t *off, uint32_t *len) {
       case 'r': o[k++] = '\r'; break;
       case 'b': o[k++] = '\b'; break;
       case 'f': o[k++] = '\f'; break;
-      case '"': case '\\': case '/': o[k++] = c; break;
+      case '"':
+      case '\\':
+      case '/': o[k++] = c; break;
       case 'u': {
         int v = i + 4 < end + 1 ? hex4(p->s + i + 1) : -1;
         if (v < 0) {
@@ -367,7 +376,8 @@ static bool leaf(P *p, SgJType t, uint32_t val, uint32_t vallen) {
   }
   /* dotted path: keys joined by '.', skipping array levels (no key) */
   size_t plen = 0;
-  for (int i = 1; i <= p->depth; i++) plen += p->kl[i] + 1;
+  for (int i = 1; i <= p->depth; i++)
+    plen += p->kl[i] + 1;
   if (!text_reserve(d, plen + 1)) return p->err = "out of memory", false;
   uint32_t path = (uint32_t)d->tlen;
   char *o = d->text + d->tlen;
@@ -395,7 +405,8 @@ static bool push_key(P *p, const char *k, size_t n) {
   if (p->depth >= SG_JSON_MAX_DEPTH) return p->err = "nesting too deep", false;
   if (p->klen + n + 1 > p->kcap) {
     size_t cap = p->kcap ? p->kcap * 2 : 1024;
-    while (cap < p->klen + n + 1) cap *= 2;
+    while (cap < p->klen + n + 1)
+      cap *= 2;
     char *kk = realloc(p->keys, cap);
     if (!kk) return p->err = "out of memory", false;
     p->keys = kk;
@@ -476,18 +487,21 @@ static bool number(P *p) {
   size_t i = p->i;
   if (i < p->n && p->s[i] == '-') i++;
   size_t digits = i;
-  while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9') i++;
+  while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9')
+    i++;
   if (i == digits) return p->err = "bad number", false;
   if (i < p->n && p->s[i] == '.') {
     size_t f = ++i;
-    while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9') i++;
+    while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9')
+      i++;
     if (i == f) return p->err = "bad number", false;
   }
   if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
     i++;
     if (i < p->n && (p->s[i] == '+' || p->s[i] == '-')) i++;
     size_t e = i;
-    while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9') i++;
+    while (i < p->n && p->s[i] >= '0' && p->s[i] <= '9')
+      i++;
     if (i == e) return p->err = "bad number", false;
   }
   uint32_t off = text_add(p->d, p->s + p->i, i - p->i);

@@ -21,11 +21,11 @@ typedef struct SgJReader {
   FILE *f;
   char *buf;
   size_t len, cap, pos;
-  size_t line;      /* 1-based line of pos */
-  int mode;         /* 0 unknown, 1 lines, 2 multi-line objects */
-  bool in_array;    /* inside a top-level [ ... ] */
+  size_t line;   /* 1-based line of pos */
+  int mode;      /* 0 unknown, 1 lines, 2 multi-line objects */
+  bool in_array; /* inside a top-level [ ... ] */
   bool eof;
-  size_t bytes;     /* total bytes consumed */
+  size_t bytes; /* total bytes consumed */
 } SgJReader;
 
 typedef enum SgJNext { SG_J_DOC, SG_J_END, SG_J_BAD } SgJNext;
