@@ -673,7 +673,7 @@ static const char *const formats[] = {"default", "where", "detection", "json", N
 static const char *const format_help[] = {
     "SELECT * FROM events|flows WHERE ...",
     "the WHERE condition only (QRadar rule tests, building blocks)",
-    "columns, time window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
+    "target-query layout: columns, window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
     "one JSON object per query: id, title, level, condition, query",
 };
 static const char *const format_ext[] = {".aql", ".aql", ".aql", ".jsonl"};
