@@ -115,15 +115,6 @@ const SgTarget sg_target_ast = {
     .finish = ast_finish,
 };
 
-/* A rule of `u` by id, then by name. */
-static const SgRule *find_rule(const SgUnit *u, const char *ref) {
-  for (size_t i = 0; i < u->nrules; i++)
-    if (u->rules[i]->id && !strcmp(u->rules[i]->id, ref)) return u->rules[i];
-  for (size_t i = 0; i < u->nrules; i++)
-    if (u->rules[i]->name && !strcmp(u->rules[i]->name, ref)) return u->rules[i];
-  return NULL;
-}
-
 static SgStatus process(const SgPipelineSet *set, SgUnit *u, const SgRule *rule, const SgRule **out,
                         SgPipelineState *state, SgDiags *d) {
   *out = rule;
@@ -141,7 +132,8 @@ static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *co
   const SgRule **refs = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *refs);
   if (!refs) return SG_ERR_NOMEM;
   for (size_t i = 0; i < names->n; i++) {
-    const SgRule *ref = find_rule(u, names->v[i]);
+    size_t at = sg_unit_rule_index(u, names->v[i]);
+    const SgRule *ref = at < u->nrules ? u->rules[at] : NULL;
     if (!ref) {
       sg_diag(d, SG_D_UNSUPPORTED, names->locs ? names->locs[i] : corr->loc,
               "rule '%s' is not in this file: convert a correlation together with the rules it references "

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../backends/eval/correlate.h"
 #include "../backends/eval/eval.h"
 #include "cli.h"
 #include "cli_golden.h"
@@ -180,6 +181,7 @@ typedef struct Counts {
 
 typedef struct Stream {
   SgEvaluator *ev;
+  SgCorrelator *corr;
   const char *fields;
   bool progress;
   double last_progress;
@@ -187,6 +189,38 @@ typedef struct Stream {
   SgJDoc doc;
   SgBuf out;
 } Stream;
+
+/* An event time as ISO 8601 UTC with milliseconds. */
+static void iso_time(SgBuf *out, double t) {
+  time_t s = (time_t)t;
+  if ((double)s > t) s--; /* floor */
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  int ms = (int)((t - (double)s) * 1000 + 0.5);
+  if (ms > 999) ms = 999;
+  sg_buf_catf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+              tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+/* A correlation that fired on the event at `shown`:`line` (the last of its window). */
+static void print_correlation(SgBuf *out, const SgCorrHit *h, const char *shown, size_t line) {
+  static const char *const types[] = {"event_count", "value_count", "temporal",         "temporal_ordered",
+                                      "value_sum",   "value_avg",   "value_percentile", "value_median"};
+  const SgRule *r = h->rule;
+  sg_buf_cat(out, "{\"correlation\":{");
+  json_opt(out, "id", r->id, false);
+  json_opt(out, "title", r->title, true);
+  json_opt(out, "level", r->level, true);
+  json_opt(out, "type", types[r->corr->type], true);
+  sg_buf_catf(out, "},\"group\":%s,\"value\":%.17g,\"matches\":%zu,\"first\":", h->group, h->value,
+              h->matches);
+  iso_time(out, h->first);
+  sg_buf_cat(out, ",\"last\":");
+  iso_time(out, h->last);
+  sg_buf_catc(out, ',');
+  json_opt(out, "path", shown, false);
+  sg_buf_catf(out, ",\"line\":%zu}\n", line);
+}
 
 /* Match every event of `f`; one JSON line per hit to `sink` (file or, when
  * `buf` mode, appended to sm->out). `shown` is the path printed. */
@@ -216,8 +250,11 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
     const SgEvalHit *hits;
     size_t nh = sg_eval_event(sm->ev, &sm->doc, &hits);
     SgBuf *out = &sm->out;
+    size_t shown_hits = 0;
     for (size_t h = 0; h < nh; h++) {
       const SgRule *r = hits[h].rule;
+      if (sg_corr_hides(sm->corr, r)) continue; /* part of a correlation's result */
+      shown_hits++;
       if (sink) sg_buf_reset(out);
       sg_buf_cat(out, "{\"rule\":{");
       json_opt(out, "id", r->id, false);
@@ -240,7 +277,14 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
       sg_buf_cat(out, "}\n");
       if (sink) fwrite(out->data, 1, out->len, sink);
     }
-    sm->n->matches += nh;
+    const SgCorrHit *ch;
+    size_t nc = sg_corr_event(sm->corr, &sm->doc, hits, nh, &ch);
+    for (size_t h = 0; h < nc; h++) {
+      if (sink) sg_buf_reset(out);
+      print_correlation(out, &ch[h], shown, line);
+      if (sink) fwrite(out->data, 1, out->len, sink);
+    }
+    sm->n->matches += shown_hits + nc;
     if (sm->progress && (sm->n->events & 0x3fff) == 0) {
       double t = now_s();
       if (t - sm->last_progress > 1.0) {
@@ -253,11 +297,59 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
   sg_jreader_free(&rd);
 }
 
-/* A correlation is never silently left out: the evaluator matches single
- * events, so it says so (the correlation's rules are evaluated). */
-static void report_correlation(const SgRule *r, SgDiags *d) {
-  sg_diag(d, SG_D_UNSUPPORTED, r->loc,
-          "the evaluator matches single events: correlation rules are not evaluated (their rules are)");
+/* A correlation of `u`, over the rules of `u` it names as `added` them
+ * (their processed forms, NULL for a rule that was not added). */
+static SgStatus add_correlation(SgCorrelator *co, SgUnit *u, const SgRule *corr, const SgRule **added,
+                                SgDiags *d) {
+  const SgStrList *names = &corr->corr->rules;
+  const SgRule **refs = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *refs);
+  if (!refs) return SG_ERR_NOMEM;
+  for (size_t i = 0; i < names->n; i++) {
+    size_t at = sg_unit_rule_index(u, names->v[i]);
+    if (at == u->nrules || !added[at]) {
+      sg_diag(
+          d, SG_D_UNSUPPORTED, names->locs ? names->locs[i] : corr->loc,
+          "rule '%s' is %s: a correlation is evaluated together with the rules it references, in one file",
+          names->v[i], at == u->nrules ? "not in this file" : "not evaluated");
+      return SG_ERR_UNSUPPORTED;
+    }
+    refs[i] = added[at];
+  }
+  return sg_corr_add(co, corr, refs, d);
+}
+
+/* Add the rules of `u` to `ev` through the pipelines, then its correlations
+ * to `co`. True when a rule had an error; with `skip`, what cannot be
+ * evaluated is only counted in *skipped. */
+static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipelineSet *set, bool skip,
+                      size_t *skipped, SgDiags *d) {
+  bool errors = false;
+  const SgRule **added = sg_arena_alloc(&u->arena, (u->nrules + 1) * sizeof *added);
+  if (!added) return true;
+  for (int pass = 0; pass < 2; pass++) /* rules, then the correlations over them */
+    for (size_t i = 0; i < u->nrules; i++) {
+      const SgRule *rule = u->rules[i];
+      if (rule->kind == SG_DOC_FILTER || (rule->kind == SG_DOC_CORRELATION) != (pass == 1)) continue;
+      if (rule->failed) {
+        errors = true;
+        continue;
+      }
+      SgStatus st;
+      if (pass == 0) {
+        SgPipelineState ps = {0};
+        SgRule *processed;
+        st = sg_pipeline_apply(&u->arena, set, rule, &processed, &ps, d);
+        if (st == SG_OK) st = sg_eval_add(ev, processed, d);
+        if (st == SG_OK) added[i] = processed;
+      } else {
+        st = add_correlation(co, u, rule, added, d);
+      }
+      if (st == SG_ERR_UNSUPPORTED && skip)
+        (*skipped)++;
+      else if (st != SG_OK)
+        errors = true;
+    }
+  return errors;
 }
 
 int sg_cli_eval(int argc, char **argv) {
@@ -291,10 +383,11 @@ int sg_cli_eval(int argc, char **argv) {
   sg_print_diags(stderr, &d, mark, NULL, 0, false);
   SgUnit *units = calloc(paths.n + 1, sizeof *units);
   SgEvaluator *ev = args.golden ? NULL : sg_eval_new();
+  SgCorrelator *co = args.golden ? NULL : sg_corr_new();
   size_t skipped = 0;
   SgGolden golden;
   if (args.golden) sg_golden_init(&golden, args.golden, ".jsonl", args.update);
-  if (!units || (!ev && !args.golden)) setup_failed = true;
+  if (!units || (!args.golden && (!ev || !co))) setup_failed = true;
   for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     mark = d.n;
     char *src;
@@ -312,21 +405,12 @@ int sg_cli_eval(int argc, char **argv) {
       target = NULL;
       char *events = sample_events(paths.v[i]);
       FILE *ef = events ? fopen(events, "rb") : NULL;
-      if (ef) target = sg_eval_new();
-      for (size_t r = 0; target && r < u->nrules; r++) {
-        const SgRule *rule = u->rules[r];
-        SgPipelineState st = {0};
-        SgRule *processed;
-        if (rule->kind == SG_DOC_FILTER) continue; /* applied to the rules */
-        if (rule->kind == SG_DOC_CORRELATION && !rule->failed) report_correlation(rule, &d);
-        if (rule->failed || rule->kind != SG_DOC_RULE ||
-            sg_pipeline_apply(&u->arena, &set, rule, &processed, &st, &d) != SG_OK ||
-            sg_eval_add(target, processed, &d) != SG_OK)
-          rule_errors = true;
-      }
-      if (target && sg_eval_prepare(target) == SG_OK) {
+      SgCorrelator *tco = NULL;
+      if (ef && (!(target = sg_eval_new()) || !(tco = sg_corr_new()))) setup_failed = true;
+      if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
+      if (target && tco && sg_eval_prepare(target) == SG_OK) {
         Counts gn = {0};
-        Stream gs = {.ev = target, .fields = args.fields, .n = &gn};
+        Stream gs = {.ev = target, .corr = tco, .fields = args.fields, .n = &gn};
         const char *shown = events + paths.rel[i];
         stream(&gs, ef, events, shown, NULL);
         if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], gs.out.data ? gs.out.data : "", gs.out.len) <
@@ -337,35 +421,12 @@ int sg_cli_eval(int argc, char **argv) {
       }
       if (ef) fclose(ef);
       sg_eval_free(target);
+      sg_corr_free(tco);
       free(events);
       sg_print_diags(stderr, &d, mark, u->src, u->srclen, false);
       continue;
     }
-    for (size_t r = 0; r < u->nrules; r++) {
-      const SgRule *rule = u->rules[r];
-      if (rule->kind == SG_DOC_CORRELATION && !rule->failed) {
-        report_correlation(rule, &d);
-        if (args.skip) {
-          skipped++;
-          d.nerrors--; /* reported, but not an error with -s */
-        } else {
-          rule_errors = true;
-        }
-        continue;
-      }
-      if (rule->failed || rule->kind != SG_DOC_RULE) {
-        if (rule->failed) rule_errors = true;
-        continue;
-      }
-      SgPipelineState st = {0};
-      SgRule *processed;
-      SgStatus rs = sg_pipeline_apply(&u->arena, &set, rule, &processed, &st, &d);
-      if (rs == SG_OK) rs = sg_eval_add(ev, processed, &d);
-      if (rs == SG_ERR_UNSUPPORTED && args.skip)
-        skipped++;
-      else if (rs != SG_OK)
-        rule_errors = true;
-    }
+    if (load_unit(ev, co, u, &set, args.skip, &skipped, &d)) rule_errors = true;
     sg_print_diags(stderr, &d, mark, u->src, u->srclen, false);
   }
   if (ev && !setup_failed && sg_eval_prepare(ev) != SG_OK) setup_failed = true;
@@ -384,7 +445,8 @@ int sg_cli_eval(int argc, char **argv) {
   /* stream the events */
   Counts n = {0};
   double t0 = now_s();
-  Stream sm = {.ev = ev, .fields = args.fields, .progress = isatty(2), .last_progress = t0, .n = &n};
+  Stream sm = {
+      .ev = ev, .corr = co, .fields = args.fields, .progress = isatty(2), .last_progress = t0, .n = &n};
   char *stdin_name = "-";
   char **inputs = args.nevents ? args.events : &stdin_name;
   int ninputs = args.nevents ? args.nevents : 1;
@@ -410,6 +472,11 @@ int sg_cli_eval(int argc, char **argv) {
              golden.missing, golden.extra);
     sg_golden_free(&golden);
   }
+  if (co && sg_corr_untimed(co))
+    fprintf(
+        stderr,
+        "sigmacc eval: warning: %zu match%s of correlated rules had no event time and were not correlated\n",
+        sg_corr_untimed(co), sg_corr_untimed(co) == 1 ? "" : "es");
   if (sm.progress && sm.last_progress != t0) fputc('\n', stderr);
   double el = now_s() - t0;
   if (args.stats)
@@ -419,6 +486,7 @@ int sg_cli_eval(int argc, char **argv) {
   sg_buf_free(&sm.out);
   sg_jdoc_free(&sm.doc);
   sg_eval_free(ev);
+  sg_corr_free(co);
   for (size_t i = 0; units && i < paths.n; i++)
     sg_unit_free(&units[i]);
   free(units);

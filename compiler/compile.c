@@ -142,6 +142,14 @@ SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_
   return worst;
 }
 
+size_t sg_unit_rule_index(const SgUnit *u, const char *ref) {
+  for (size_t i = 0; i < u->nrules; i++)
+    if (u->rules[i]->id && !strcmp(u->rules[i]->id, ref)) return i;
+  for (size_t i = 0; i < u->nrules; i++)
+    if (u->rules[i]->name && !strcmp(u->rules[i]->name, ref)) return i;
+  return u->nrules;
+}
+
 bool sg_rule_correlated(const SgUnit *u, const SgRule *r) {
   for (size_t i = 0; i < u->nrules; i++) {
     const SgCorrelation *k = u->rules[i]->corr;

@@ -405,6 +405,9 @@ void sg_unit_free(SgUnit *u);
 /* True when a correlation of `u` uses `r` and does not ask to `generate` it:
  * such a rule is part of the correlation's query, not a query of its own. */
 bool sg_rule_correlated(const SgUnit *u, const SgRule *r);
+/* The index in u->rules of the rule a correlation names by `ref` (its id,
+ * else its name); u->nrules when there is none. */
+size_t sg_unit_rule_index(const SgUnit *u, const char *ref);
 /* Sigma filters: `filter` applies to `rule` when the rule is a detection rule
  * with every log source attribute the filter names, and the filter lists it
  * (by id or name) or says `rules: any`. Applying it makes each condition

@@ -343,9 +343,8 @@ static char *eval_three(const char *args, int *rc) {
   return run(cmd, rc);
 }
 
-/* Sigma filters in eval, from --filter and from a filter document among the
- * rules; a correlation is reported, never silently skipped. */
-static void test_cli_filters_correlations(void **state) {
+/* Sigma filters in eval, from --filter and from a filter document among the rules. */
+static void test_cli_filters(void **state) {
   (void)state;
   int rc;
   /* the in-file filter drops BUILD-*; --filter drops adm_* */
@@ -365,16 +364,88 @@ static void test_cli_filters_correlations(void **state) {
   assert_non_null(strstr(out, "alice"));
   assert_non_null(strstr(out, "carol"));
   free(out);
-  /* a correlation: located error (exit 1), or skipped with -s (exit 0) */
-  out = eval_three("-r tests/backend/s36_corr_event_count.yml", &rc);
-  assert_int_equal(rc, 1);
-  assert_non_null(
-      strstr(out, "s36_corr_event_count.yml:17:1: error[E070]: the evaluator matches single events"));
-  free(out);
-  out = eval_three("-s -r tests/backend/s36_corr_event_count.yml", &rc);
+}
+
+/* Correlation rules over timestamped events (tests/backend rule files). */
+static void test_cli_correlations(void **state) {
+  (void)state;
+  char path[] = "/tmp/sigmacc-corr-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  assert_non_null(f);
+  /* lines 1-10: bob fails every minute from 10.0.0.5; 11-19: eve every 2 minutes, 20: eve
+   * 14 minutes later; 21: bob logs on; 22: a failure without a time */
+  for (int i = 0; i < 10; i++)
+    fprintf(f,
+            "{\"EventID\":4625,\"IpAddress\":\"10.0.0.5\",\"TargetUserName\":\"bob\","
+            "\"@timestamp\":\"2026-11-28T10:%02d:00.250Z\"}\n",
+            i);
+  for (int i = 0; i < 9; i++)
+    fprintf(f,
+            "{\"EventID\":4625,\"IpAddress\":\"10.0.0.6\",\"TargetUserName\":\"eve\","
+            "\"@timestamp\":\"2026-11-28T11:%02d:00Z\"}\n",
+            2 * i);
+  fputs("{\"EventID\":4625,\"IpAddress\":\"10.0.0.6\",\"TargetUserName\":\"eve\",\"@timestamp\":\"2026-11-"
+        "28T11:30:00Z\"}\n"
+        "{\"EventID\":4624,\"SubjectUserName\":\"bob\",\"@timestamp\":\"2026-11-28T12:12:00+02:00\"}\n"
+        "{\"EventID\":4625,\"IpAddress\":\"10.0.0.7\",\"TargetUserName\":\"tim\"}\n",
+        f);
+  fclose(f);
+  char cmd[1024];
+  int rc;
+  /* event_count >= 10 in 15m by IpAddress, TargetUserName: bob's tenth failure, once; eve's
+   * failures never reach ten within 15 minutes; the referenced rule's matches are not shown */
+  snprintf(cmd, sizeof cmd,
+           "'%s' eval --without-pipeline -r tests/backend/s36_corr_event_count.yml '%s' 2>/dev/null",
+           SIGMACC_BIN, path);
+  char *out = run(cmd, &rc);
+  char want[2048];
+  snprintf(want, sizeof want,
+           "{\"correlation\":{\"id\":null,\"title\":\"Many failed logons\",\"level\":\"medium\",\"type\":"
+           "\"event_count\"},\"group\":{\"IpAddress\":\"10.0.0.5\",\"TargetUserName\":\"bob\"},\"value\":10,"
+           "\"matches\":10,\"first\":\"2026-11-28T10:00:00.250Z\",\"last\":\"2026-11-28T10:09:00.250Z\","
+           "\"path\":\"%s\",\"line\":10}\n",
+           path);
   assert_int_equal(rc, 0);
-  assert_non_null(strstr(out, "1 rule skipped as unsupported"));
+  assert_string_equal(out, want);
   free(out);
+  /* tim's failure has no time: said, not silently dropped */
+  snprintf(cmd, sizeof cmd,
+           "'%s' eval --without-pipeline -r tests/backend/s36_corr_event_count.yml '%s' 2>&1 >/dev/null",
+           SIGMACC_BIN, path);
+  out = run(cmd, &rc);
+  assert_string_equal(out,
+                      "sigmacc eval: warning: 1 match of correlated rules had no event time and were not "
+                      "correlated\n");
+  free(out);
+  /* temporal over two rules, the alias `user` naming TargetUserName in one and
+   * SubjectUserName in the other: bob's logon (10:12Z, written in +02:00) comes
+   * within 10 minutes of his failures since 10:02 */
+  snprintf(cmd, sizeof cmd,
+           "'%s' eval --without-pipeline -r tests/backend/s38_corr_temporal.yml '%s' 2>/dev/null",
+           SIGMACC_BIN, path);
+  out = run(cmd, &rc);
+  snprintf(
+      want, sizeof want,
+      "{\"correlation\":{\"id\":null,\"title\":\"Failure then success\",\"level\":null,\"type\":"
+      "\"temporal\"},\"group\":{\"user\":\"bob\"},\"value\":2,\"matches\":9,\"first\":"
+      "\"2026-11-28T10:02:00.250Z\",\"last\":\"2026-11-28T10:12:00.000Z\",\"path\":\"%s\",\"line\":21}\n",
+      path);
+  assert_int_equal(rc, 0);
+  assert_string_equal(out, want);
+  free(out);
+  /* a "fewer than" threshold cannot be decided as matches arrive: located error */
+  snprintf(cmd, sizeof cmd,
+           "'%s' eval --without-pipeline -r tests/backend/s37_corr_value_count.yml '%s' 2>&1 >/dev/null",
+           SIGMACC_BIN, path);
+  out = run(cmd, &rc);
+  assert_int_equal(rc, 1);
+  assert_non_null(strstr(out,
+                         "s37_corr_value_count.yml:17:1: error[E070]: the evaluator decides a correlation as "
+                         "matches arrive: only 'gt' and 'gte' thresholds, not 'lte'"));
+  free(out);
+  remove(path);
 }
 
 /* Every SigmaHQ regression event fires the rule its info.yml names. */
@@ -428,7 +499,8 @@ int main(void) {
       cmocka_unit_test(test_json_parsing),
       cmocka_unit_test(test_stream_shapes),
       cmocka_unit_test(test_cli_bad_lines),
-      cmocka_unit_test(test_cli_filters_correlations),
+      cmocka_unit_test(test_cli_filters),
+      cmocka_unit_test(test_cli_correlations),
       cmocka_unit_test(test_regression_events),
   };
   return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
