@@ -128,27 +128,18 @@ static SgStatus process(const SgPipelineSet *set, SgUnit *u, const SgRule *rule,
 /* The referenced rules of a correlation, each processed as it would be alone. */
 static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *corr, SgConvCtx *ctx,
                            SgDiags *d) {
-  const SgStrList *names = &corr->corr->rules;
-  const SgRule **refs = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *refs);
+  size_t n = corr->corr->rules.n, *idx;
+  const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
   if (!refs) return SG_ERR_NOMEM;
-  for (size_t i = 0; i < names->n; i++) {
-    size_t at = sg_unit_rule_index(u, names->v[i]);
-    const SgRule *ref = at < u->nrules ? u->rules[at] : NULL;
-    if (!ref) {
-      sg_diag(d, SG_D_UNSUPPORTED, names->locs ? names->locs[i] : corr->loc,
-              "rule '%s' is not in this file: convert a correlation together with the rules it references "
-              "(one multi-document file)",
-              names->v[i]);
-      return SG_ERR_UNSUPPORTED;
-    }
-    if (ref->failed) return SG_ERR_UNSUPPORTED; /* its errors are reported with it */
+  SgStatus st = sg_corr_resolve(u, corr, &idx, d);
+  for (size_t i = 0; st == SG_OK && i < n; i++) {
+    if (u->rules[idx[i]]->failed) return SG_ERR_UNSUPPORTED; /* its errors are reported with it */
     SgPipelineState state = {0};
-    SgStatus st = process(set, u, ref, &refs[i], &state, d);
-    if (st) return st;
+    st = process(set, u, u->rules[idx[i]], &refs[i], &state, d);
   }
   ctx->refs = refs;
-  ctx->nrefs = names->n;
-  return SG_OK;
+  ctx->nrefs = n;
+  return st;
 }
 
 SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,

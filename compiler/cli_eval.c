@@ -301,21 +301,17 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
  * (their processed forms, NULL for a rule that was not added). */
 static SgStatus add_correlation(SgCorrelator *co, SgUnit *u, const SgRule *corr, const SgRule **added,
                                 SgDiags *d) {
-  const SgStrList *names = &corr->corr->rules;
-  const SgRule **refs = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *refs);
+  size_t n = corr->corr->rules.n, *idx;
+  const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
   if (!refs) return SG_ERR_NOMEM;
-  for (size_t i = 0; i < names->n; i++) {
-    size_t at = sg_unit_rule_index(u, names->v[i]);
-    if (at == u->nrules || !added[at]) {
-      sg_diag(
-          d, SG_D_UNSUPPORTED, names->locs ? names->locs[i] : corr->loc,
-          "rule '%s' is %s: a correlation is evaluated together with the rules it references, in one file",
-          names->v[i], at == u->nrules ? "not in this file" : "not evaluated");
-      return SG_ERR_UNSUPPORTED;
+  SgStatus st = sg_corr_resolve(u, corr, &idx, d);
+  for (size_t i = 0; st == SG_OK && i < n; i++)
+    if (!(refs[i] = added[idx[i]])) {
+      sg_diag(d, SG_D_UNSUPPORTED, corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc,
+              "rule '%s' is not evaluated, so neither is the correlation", corr->corr->rules.v[i]);
+      st = SG_ERR_UNSUPPORTED;
     }
-    refs[i] = added[at];
-  }
-  return sg_corr_add(co, corr, refs, d);
+  return st == SG_OK ? sg_corr_add(co, corr, refs, d) : st;
 }
 
 /* Add the rules of `u` to `ev` through the pipelines, then its correlations

@@ -142,12 +142,29 @@ SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_
   return worst;
 }
 
-size_t sg_unit_rule_index(const SgUnit *u, const char *ref) {
-  for (size_t i = 0; i < u->nrules; i++)
-    if (u->rules[i]->id && !strcmp(u->rules[i]->id, ref)) return i;
-  for (size_t i = 0; i < u->nrules; i++)
-    if (u->rules[i]->name && !strcmp(u->rules[i]->name, ref)) return i;
-  return u->nrules;
+SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, size_t **idx, SgDiags *d) {
+  const SgStrList *names = &corr->corr->rules;
+  size_t *v = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *v);
+  if (!v) return SG_ERR_NOMEM;
+  for (size_t i = 0; i < names->n; i++) {
+    size_t at = 0;
+    while (at < u->nrules && !(u->rules[at]->id && !strcmp(u->rules[at]->id, names->v[i])))
+      at++;
+    if (at == u->nrules)
+      for (at = 0; at < u->nrules && !(u->rules[at]->name && !strcmp(u->rules[at]->name, names->v[i]));)
+        at++;
+    if (at == u->nrules) {
+      sg_diag(
+          d, SG_D_UNSUPPORTED, names->locs ? names->locs[i] : corr->loc,
+          "rule '%s' is not in this file: a correlation is converted or evaluated together with the rules "
+          "it references (one multi-document file)",
+          names->v[i]);
+      return SG_ERR_UNSUPPORTED;
+    }
+    v[i] = at;
+  }
+  *idx = v;
+  return SG_OK;
 }
 
 bool sg_rule_correlated(const SgUnit *u, const SgRule *r) {

@@ -405,9 +405,11 @@ void sg_unit_free(SgUnit *u);
 /* True when a correlation of `u` uses `r` and does not ask to `generate` it:
  * such a rule is part of the correlation's query, not a query of its own. */
 bool sg_rule_correlated(const SgUnit *u, const SgRule *r);
-/* The index in u->rules of the rule a correlation names by `ref` (its id,
- * else its name); u->nrules when there is none. */
-size_t sg_unit_rule_index(const SgUnit *u, const char *ref);
+/* The rules correlation `corr` of `u` names (by id, else by name), as
+ * indexes into u->rules in the order of its `rules` (in u's arena).
+ * SG_ERR_UNSUPPORTED with a located error for a name no rule of `u` has:
+ * a correlation is used together with its rules, in one file. */
+SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, size_t **idx, SgDiags *d);
 /* Sigma filters: `filter` applies to `rule` when the rule is a detection rule
  * with every log source attribute the filter names, and the filter lists it
  * (by id or name) or says `rules: any`. Applying it makes each condition
