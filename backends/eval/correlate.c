@@ -231,7 +231,7 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Is rule `i` among the window's matches? (for temporal conditions) */
+/* Is the rule named `name` among the window's matches? (temporal conditions) */
 static bool has_ref(const Group *g, const Corr *k, const char *name) {
   for (size_t i = 0; i < g->n; i++)
     if (!strcmp(k->rule->corr->rules.v[g->e[i].ref], name)) return true;
