@@ -17,7 +17,7 @@
  *   different    anything else: the test fails and lists the rule.
  * Skipped when the reference data or the corpus is absent (../shared, or
  * $SIGMACC_CORPUS/.. holding sigmahq/ and reference/). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
 #include "backend.h"
@@ -323,11 +323,15 @@ static int classify(const Ref *r, const char *src, char **mine, size_t nmine, bo
   for (size_t i = 0; i < nmine; i++)
     same = same && !strcmp(mine[i], r->q[i]);
   if (same) return IDENTICAL;
-  /* the | where fallback, for a construct the rule really has */
+  /* the | where fallback, for a construct the rule's detection really has */
   static const char *const needs_where[] = {"|re", "|fieldref", "|cased", "\\*", "?", NULL};
+  const char *det = strstr(src, "\ndetection:"), *end = det;
+  while (end && (end = strchr(end + 1, '\n')) && (end[1] == ' ' || end[1] == '\n' || end[1] == '#'))
+    ;
+  size_t dlen = det ? (end ? (size_t)(end - det) : strlen(det)) : 0;
   for (size_t i = 0; i < nmine; i++)
     for (size_t k = 0; strstr(mine[i], "\n| where ") && needs_where[k]; k++)
-      if (strstr(src, needs_where[k])) return DEV_WHERE;
+      if (det && memmem(det, dlen, needs_where[k], strlen(needs_where[k]))) return DEV_WHERE;
   if (all_canonical_equal(mine, r->q, nmine, false)) return EQUIVALENT;
   if (all_canonical_equal(mine, r->q, nmine, true)) return DEV_NOT_GROUP;
   return DIFFERENT;
