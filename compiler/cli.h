@@ -33,12 +33,12 @@ typedef struct SgFilters {
   _Atomic size_t *used; /* per filter: rules it was applied to */
 } SgFilters;
 
-/* The filters of --filter `files` and of the input `paths` (may be NULL).
- * False when a --filter file fails to load or holds no filter (reported in d). */
-bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *paths, SgFilters *out,
-                     SgDiags *d);
-/* The filter documents of one file's text. `quiet`: an input file, compiled
- * only when it has a top-level `filter:` key, its problems not reported. */
+/* The filters of the --filter `files`. False when one fails to load or
+ * holds no filter (reported in d). */
+bool sg_filters_load(const char *const *files, size_t nfiles, SgFilters *out, SgDiags *d);
+/* The filter documents of one file's text. `quiet`: an input file (read
+ * once, before the run), compiled only when it has a top-level `filter:`
+ * key, its problems reported when it is converted or evaluated. */
 bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d);
 /* Apply every filter that applies to a rule of u (see sg_filter_applies). */
 SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u);

@@ -378,7 +378,7 @@ int sg_cli_convert(int argc, char **argv) {
     w.n = 0;
   }
   sg_parallel_for(w.n, read_file, &w); /* read every file, then take the filter documents among them */
-  bool filters_ok = sg_filters_load(args.filters, args.nfilters, NULL, &filters, &d);
+  bool filters_ok = sg_filters_load(args.filters, args.nfilters, &filters, &d);
   for (size_t i = 0; i < w.n; i++)
     if (w.res[i].src && !sg_filters_add(&filters, paths.v[i], w.res[i].src, w.res[i].len, true, &d))
       filters_ok = false;

@@ -297,6 +297,13 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
   sg_jreader_free(&rd);
 }
 
+/* A rule file's text, read before the run (NULL and `error` when it could not be). */
+typedef struct Source {
+  char *text;
+  size_t len;
+  SgBuf error;
+} Source;
+
 /* A correlation of `u`, over the rules of `u` it names as `added` them
  * (their processed forms, NULL for a rule that was not added). */
 static SgStatus add_correlation(SgCorrelator *co, SgUnit *u, const SgRule *corr, const SgRule **added,
@@ -373,9 +380,23 @@ int sg_cli_eval(int argc, char **argv) {
   SgPaths paths = {0};
   size_t mark = d.n;
   if (!setup_failed && !sg_expand_paths(args.nrules, args.rules, &paths, &d)) io_error = true;
+  /* every rule file is read once, before any is compiled: the filter
+   * documents among them apply to all */
+  Source *srcs = calloc(paths.n + 1, sizeof *srcs);
+  if (!srcs) setup_failed = true;
+  for (size_t i = 0; !setup_failed && i < paths.n; i++) {
+    SgDiags rd = {0};
+    if (sg_read_file(paths.v[i], &srcs[i].text, &srcs[i].len, &rd) != SG_OK) {
+      srcs[i].text = NULL;
+      sg_render_diags(&srcs[i].error, &rd, NULL, 0, false);
+    }
+    sg_diags_free(&rd);
+  }
   SgFilters filters = {0};
-  if (!setup_failed && !sg_filters_load(args.filters, args.nfilters, &paths, &filters, &d))
-    setup_failed = true;
+  if (!setup_failed && !sg_filters_load(args.filters, args.nfilters, &filters, &d)) setup_failed = true;
+  for (size_t i = 0; !setup_failed && i < paths.n; i++)
+    if (srcs[i].text && !sg_filters_add(&filters, paths.v[i], srcs[i].text, srcs[i].len, true, &d))
+      setup_failed = true;
   sg_print_diags(stderr, &d, mark, NULL, 0, false);
   SgUnit *units = calloc(paths.n + 1, sizeof *units);
   SgEvaluator *ev = args.golden ? NULL : sg_eval_new();
@@ -386,15 +407,14 @@ int sg_cli_eval(int argc, char **argv) {
   if (!units || (!args.golden && (!ev || !co))) setup_failed = true;
   for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     mark = d.n;
-    char *src;
-    size_t len;
-    if (sg_read_file(paths.v[i], &src, &len, &d) != SG_OK) {
+    if (!srcs[i].text) { /* not read: say so, in path order */
       io_error = true;
-      sg_print_diags(stderr, &d, mark, NULL, 0, false);
+      fputs(sg_buf_cstr(&srcs[i].error), stderr);
       continue;
     }
     SgUnit *u = &units[i];
-    sg_compile_source(u, paths.v[i], src, len, &d);
+    sg_compile_source(u, paths.v[i], srcs[i].text, srcs[i].len, &d);
+    srcs[i].text = NULL; /* the unit owns it */
     if (sg_filters_apply(&filters, u) != SG_OK) setup_failed = true;
     SgEvaluator *target = ev;
     if (args.golden) { /* each rule file with its own sample events */
@@ -486,6 +506,11 @@ int sg_cli_eval(int argc, char **argv) {
   for (size_t i = 0; units && i < paths.n; i++)
     sg_unit_free(&units[i]);
   free(units);
+  for (size_t i = 0; srcs && i < paths.n; i++) {
+    free(srcs[i].text); /* not compiled */
+    sg_buf_free(&srcs[i].error);
+  }
+  free(srcs);
   sg_paths_free(&paths);
   sg_filters_free(&filters);
   sg_diags_free(&d);

@@ -92,22 +92,17 @@ bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t l
   return true;
 }
 
-bool sg_filters_load(const char *const *files, size_t nfiles, const SgPaths *paths, SgFilters *out,
-                     SgDiags *d) {
+bool sg_filters_load(const char *const *files, size_t nfiles, SgFilters *out, SgDiags *d) {
   bool ok = true;
-  for (size_t i = 0; i < nfiles + (paths ? paths->n : 0); i++) {
-    bool quiet = i >= nfiles; /* an input file: its problems are reported when it is used */
-    const char *path = quiet ? paths->v[i - nfiles] : files[i];
-    SgDiags mine = {0};
+  for (size_t i = 0; i < nfiles; i++) {
     char *src;
     size_t len;
-    if (sg_read_file(path, &src, &len, quiet ? &mine : d) != SG_OK) {
-      ok = ok && quiet;
-    } else {
-      ok = sg_filters_add(out, path, src, len, quiet, d) && ok;
-      free(src);
+    if (sg_read_file(files[i], &src, &len, d) != SG_OK) {
+      ok = false;
+      continue;
     }
-    sg_diags_free(&mine);
+    ok = sg_filters_add(out, files[i], src, len, false, d) && ok;
+    free(src);
   }
   return ok;
 }
