@@ -153,11 +153,8 @@ static void print_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
   for (const char *f = fields; *f;) {
     const char *comma = strchr(f, ',');
     size_t n = comma ? (size_t)(comma - f) : strlen(f);
-    for (size_t i = 0; i < doc->n; i++) {
-      const SgJLeaf *l = &doc->leaves[i];
-      bool hit = (l->namelen == n && !memcmp(doc->text + l->name, f, n)) ||
-                 (l->pathlen == n && !memcmp(doc->text + l->path, f, n));
-      if (!hit) continue;
+    const SgJLeaf *l = sg_jdoc_find(doc, f, n);
+    if (l) {
       if (!first) sg_buf_catc(out, ',');
       first = false;
       sg_json_str(out, f, n);
@@ -168,7 +165,6 @@ static void print_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
         sg_buf_cat(out, "null");
       else
         sg_buf_catn(out, doc->text + l->val, l->vallen);
-      break;
     }
     f = comma ? comma + 1 : f + n;
   }

@@ -154,14 +154,8 @@ static bool event_time(const SgJDoc *doc, double *t) {
 
 /* A field of the event by short name or dotted path (NULL when absent or null). */
 static const SgJLeaf *field(const SgJDoc *doc, const char *f) {
-  size_t n = strlen(f);
-  for (size_t i = 0; i < doc->n; i++) {
-    const SgJLeaf *l = &doc->leaves[i];
-    if (l->type != SG_J_NULL && ((l->namelen == n && !memcmp(doc->text + l->name, f, n)) ||
-                                 (l->pathlen == n && !memcmp(doc->text + l->path, f, n))))
-      return l;
-  }
-  return NULL;
+  const SgJLeaf *l = sg_jdoc_find(doc, f, strlen(f));
+  return l && l->type != SG_J_NULL ? l : NULL;
 }
 
 /* The field a group-by name stands for in the rule named `name`: an alias

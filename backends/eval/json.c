@@ -174,6 +174,16 @@ SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *lin
 
 /* ==== Parser ===================================================================== */
 
+const SgJLeaf *sg_jdoc_find(const SgJDoc *d, const char *f, size_t n) {
+  for (size_t i = 0; i < d->n; i++) {
+    const SgJLeaf *l = &d->leaves[i];
+    if ((l->namelen == n && !memcmp(d->text + l->name, f, n)) ||
+        (l->pathlen == n && !memcmp(d->text + l->path, f, n)))
+      return l;
+  }
+  return NULL;
+}
+
 void sg_jdoc_free(SgJDoc *d) {
   free(d->leaves);
   free(d->text);

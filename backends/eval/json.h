@@ -54,6 +54,8 @@ typedef struct SgJDoc {
 } SgJDoc;
 
 void sg_jdoc_free(SgJDoc *d);
+/* The first leaf whose short name or dotted path is f[0..n), or NULL. */
+const SgJLeaf *sg_jdoc_find(const SgJDoc *d, const char *f, size_t n);
 /* Parse one document; on error returns false with the offset and reason. */
 bool sg_json_parse(SgJDoc *d, const char *s, size_t n, size_t *err_off, const char **err);
 
