@@ -349,7 +349,6 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
 size_t sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
                      const SgCorrHit **out) {
   c->nhits = 0;
-  *out = NULL;
   bool timed = false, have_time = false;
   double t = 0;
   for (size_t h = 0; h < nhits; h++)
@@ -364,7 +363,10 @@ size_t sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, 
           c->untimed++;
           continue;
         }
-        if (!feed(c, ci, r, doc, t, &c->keys)) return c->nhits; /* out of memory: what fired so far */
+        if (!feed(c, ci, r, doc, t, &c->keys)) { /* out of memory: what fired so far */
+          *out = c->hits;
+          return c->nhits;
+        }
       }
   *out = c->hits;
   return c->nhits;
