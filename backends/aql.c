@@ -75,22 +75,31 @@ static const char *const builtin_columns[] = {"sourceip",
                                               "applicationid",
                                               NULL};
 
-static bool is_builtin(const Aql *a, const char *f) {
-  if (strchr(f, '(')) return true; /* an expression, e.g. QIDNAME(qid) */
+/* The bare spelling of `f`, or NULL when it must be a quoted identifier.
+ * Bare are the built-in Ariel columns (identifiers) and what a site pipeline
+ * declares with `set_state aql_columns` (columns or expressions such as
+ * QIDNAME(qid)), written as the pipeline spells it. A field name from a rule
+ * is data: anything else is quoted, so it can never become AQL syntax. */
+static const char *bare_name(const Aql *a, const char *f) {
   for (int i = 0; builtin_columns[i]; i++)
-    if (!strcasecmp_ascii(builtin_columns[i], f)) return true;
-  /* a site pipeline may declare more bare columns: set_state aql_columns */
+    if (!strcasecmp_ascii(builtin_columns[i], f)) return f;
   const SgYNode *cols = a->c->state ? sg_state_get(a->c->state, "aql_columns") : NULL;
   for (size_t i = 0; cols && i < (cols->kind == SG_Y_SEQ ? cols->n : 1); i++) {
     const SgYNode *x = cols->kind == SG_Y_SEQ ? cols->items[i] : cols;
-    if (x->kind == SG_Y_SCALAR && !strcasecmp_ascii(x->text, f)) return true;
+    if (x->kind == SG_Y_SCALAR && !strcasecmp_ascii(x->text, f)) return x->text;
   }
-  return false;
+  return NULL;
+}
+
+static bool is_expression(const Aql *a, const char *f) {
+  const char *bare = bare_name(a, f);
+  return bare && strchr(bare, '(');
 }
 
 static void field(const Aql *a, SgBuf *b, const char *f) {
-  if (is_builtin(a, f)) {
-    sg_buf_cat(b, f);
+  const char *bare = bare_name(a, f);
+  if (bare) {
+    sg_buf_cat(b, bare);
     return;
   }
   sg_buf_catc(b, '"');
@@ -117,6 +126,13 @@ static bool has_letters(const SgStr *s) {
       if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) return true;
     }
   return false;
+}
+
+/* LIKE has no escape for literal % and _, and a literal holding a line break
+ * would break the query's line: such values are an exact regex instead
+ * (control characters as \xHH). */
+static bool needs_regex(const SgStr *s) {
+  return sg_tq_str_has_literal(s, '%') || sg_tq_str_has_literal(s, '_') || sg_tq_str_has_break(s);
 }
 
 /* LIKE pattern of a Sigma string: * -> %, ? -> _. */
@@ -225,8 +241,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
     } else if (m->field) {
       bool ci = !m->cased && has_letters(&v->str);
       lhs(a, b, m);
-      if (sg_tq_str_has_literal(&v->str, '%') || sg_tq_str_has_literal(&v->str, '_')) {
-        /* LIKE has no escape for literal % and _: an exact regex instead */
+      if (needs_regex(&v->str)) {
         sg_buf_cat(b, neg ? " NOT " : " ");
         sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
         SgBuf re = {0};
@@ -245,7 +260,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
       bool ci = !m->cased && has_letters(&v->str);
       if (sg_str_wrap(&tmp, &v->str, true, true, &w) == SG_OK) {
         lhs(a, b, m);
-        if (sg_tq_str_has_literal(&w, '%') || sg_tq_str_has_literal(&w, '_')) {
+        if (needs_regex(&w)) {
           sg_buf_cat(b, neg ? " NOT " : " ");
           sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
           SgBuf re = {0};
@@ -313,7 +328,7 @@ static bool in_ok(const SgNode *k, void *arg) {
   (void)arg;
   if (k->m.v.kind == SG_V_NUM) return true;
   const SgStr *s = &k->m.v.str;
-  return sg_str_is_plain(s);
+  return sg_str_is_plain(s) && !sg_tq_str_has_break(s);
 }
 
 static void in_list(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards *g) {
@@ -518,7 +533,7 @@ static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
     if (cols++) sg_buf_cat(q, ",\n       ");
     const char *f = fl->v[i], *orig = fl->from ? fl->from[i] : NULL;
     field(a, q, f);
-    if (strchr(f, '(')) { /* an expression gets the rule's name for it */
+    if (is_expression(a, f)) { /* an expression gets the rule's name for it */
       const char *alias = orig ? orig : f;
       bool ident = (*alias >= 'A' && *alias <= 'Z') || (*alias >= 'a' && *alias <= 'z') || *alias == '_';
       for (const char *p = alias; *p && ident; p++)
@@ -563,6 +578,7 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
     if (ref->kind != SG_DOC_RULE)
       return sg_buf_free(&all), corr_unsupported(a, "a correlation of correlations");
     Aql ra = {a->c, ref, a->d, SG_OK};
+    if (sg_tq_check_names(ref, "QRadar AQL", a->d)) return sg_buf_free(&all), SG_ERR_UNSUPPORTED;
     for (size_t c = 0; c < ref->nconds; c++) {
       if (!ref->conds[c].root) continue;
       char **conj;
@@ -635,6 +651,7 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
 
 static SgStatus aql_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
   Aql a = {c, r, d, SG_OK};
+  if (sg_tq_check_names(r, "QRadar AQL", d)) return SG_ERR_UNSUPPORTED;
   if (r->kind == SG_DOC_CORRELATION) return aql_correlation(&a, out);
   for (size_t i = 0; i < r->nconds && a.st == SG_OK; i++) {
     if (!r->conds[i].root) continue;

@@ -61,6 +61,7 @@ typedef struct SgTarget {
   const char *const *format_ext;     /* per format: file extension for --check/--update */
   const char *default_pipeline;      /* built-in pipeline applied by default, or NULL */
   bool any_pipeline;                 /* skip the allowed_backends check (debug targets) */
+  bool dump;                         /* output is a debug dump, not queries framed by blank lines */
   /* Convert every condition of `r`; append one SgQuery per condition. */
   SgStatus (*convert)(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d);
   /* Join the queries into the final output. NULL: queries separated by a

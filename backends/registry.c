@@ -111,6 +111,7 @@ const SgTarget sg_target_ast = {
     .format_options = ast_format_options,
     .format_ext = ast_format_ext,
     .any_pipeline = true,
+    .dump = true,
     .convert = ast_convert,
     .finish = ast_finish,
 };
@@ -142,6 +143,17 @@ static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *co
   return st;
 }
 
+/* Queries are separated by blank lines in the text formats: a query never
+ * holds a blank line or a CR (the targets escape what a rule contains; this
+ * is the last line of defence, e.g. against a postprocessing template). */
+static SgStatus framed(const char *q, const SgRule *r, SgDiags *d) {
+  size_t n = strlen(q);
+  if (!strchr(q, '\r') && !strstr(q, "\n\n") && (!n || (q[0] != '\n' && q[n - 1] != '\n'))) return SG_OK;
+  sg_diag(d, SG_D_UNSUPPORTED, r->loc,
+          "the query would contain a blank line or a carriage return, which would split it in the output");
+  return SG_ERR_UNSUPPORTED;
+}
+
 SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,
                          const SgRule *rule, SgQueries *q, SgDiags *d) {
   SgPipelineState state = {0};
@@ -159,12 +171,15 @@ SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet 
     SgBuf b = {0};
     sg_buf_cat(&b, q->v[i].text);
     st = sg_pipeline_postprocess(set, r, &b, d);
-    if (st == SG_OK && !b.oom) {
+    if (st == SG_OK && b.oom) st = SG_ERR_NOMEM;
+    if (st == SG_OK) {
       free(q->v[i].text);
       q->v[i].text = b.data ? b.data : calloc(1, 1);
+      if (!q->v[i].text) st = SG_ERR_NOMEM;
     } else {
       sg_buf_free(&b);
     }
+    if (st == SG_OK && !t->dump) st = framed(q->v[i].text, r, d);
   }
   return st;
 }

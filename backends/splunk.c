@@ -90,6 +90,7 @@ static const char *cmp_op(SgOp op) {
 static bool str_searchable(const SgMatch *m) {
   const SgStr *s = &m->v.str;
   if (sg_tq_str_has_kind(s, SG_PART_QMARK) || sg_tq_str_has_literal(s, '*')) return false;
+  if (sg_tq_str_has_break(s)) return false; /* a line break is written as \x0A in a regex */
   if (m->cased && sg_tq_str_has_kind(s, SG_PART_STAR)) return false; /* CASE() takes no wildcards */
   return true;
 }
@@ -254,6 +255,13 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
                                   : "a query expression placeholder inside OR, NOT or a regex");
     return;
   }
+  char fl[4];
+  if (!m->field && m->op == SG_OP_RE) { /* a regex keyword searches the raw event */
+    sg_buf_cat(b, "match(_raw, ");
+    regex_literal(b, re_flags(v->re.flags, fl), v->re.pat, v->re.len);
+    sg_buf_catc(b, ')');
+    return;
+  }
   if (!m->field) { /* keyword: substring of the raw event */
     SgBuf re = {0};
     if (v->kind == SG_V_NUM)
@@ -272,7 +280,6 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
     eval_field(b, m->field);
     sg_buf_cat(b, ") AND ");
   }
-  char fl[4];
   switch (m->op) {
   case SG_OP_EXISTS:
     sg_buf_cat(b, "isnotnull(");
@@ -522,6 +529,10 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
       break;
     }
     Spl rs = {s->c, ref, s->d, SG_OK};
+    if (sg_tq_check_names(ref, "Splunk", s->d)) {
+      st = SG_ERR_UNSUPPORTED;
+      break;
+    }
     for (size_t c = 0; c < ref->nconds && st == SG_OK; c++) {
       if (!ref->conds[c].root || check_placeholders(&rs, ref->conds[c].root)) {
         st = SG_ERR_UNSUPPORTED;
@@ -635,6 +646,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
 
 static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
   Spl s = {c, r, d, SG_OK};
+  if (sg_tq_check_names(r, "Splunk", d)) return SG_ERR_UNSUPPORTED;
   if (r->kind == SG_DOC_CORRELATION) return spl_correlation(&s, out);
   bool dm = !strcmp(c->format, "data_model");
   for (size_t i = 0; i < r->nconds; i++) {
@@ -664,16 +676,19 @@ static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
 }
 
 /* savedsearches.conf: a conf value continues on the next line after a
- * trailing backslash, so every newline becomes " \" + newline and a value
- * that ends in a backslash gets a space after it. */
+ * trailing backslash. Every line break (LF, CRLF or a lone CR) becomes
+ * " \" + LF, so a value keeps its lines and can never start a key or a
+ * stanza; trailing white space is dropped and a value that ends in a
+ * backslash gets a space after it, so it cannot swallow the next key. */
 static void conf_value(SgBuf *b, const char *v) {
   size_t n = strlen(v);
-  while (n && (v[n - 1] == '\n' || v[n - 1] == ' '))
+  while (n && (v[n - 1] == '\n' || v[n - 1] == '\r' || v[n - 1] == ' ' || v[n - 1] == '\t'))
     n--;
   for (size_t i = 0; i < n; i++) {
-    if (v[i] == '\n')
+    if (v[i] == '\r' && i + 1 < n && v[i + 1] == '\n') continue; /* CRLF: one break */
+    if (v[i] == '\n' || v[i] == '\r')
       sg_buf_cat(b, " \\\n");
-    else if (v[i] != '\r')
+    else
       sg_buf_catc(b, v[i]);
   }
   if (n && v[n - 1] == '\\') sg_buf_catc(b, ' ');
@@ -713,7 +728,7 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
     const SgQuery *r = &q->v[i];
     SgBuf name = {0};
     for (const char *p = r->title ? r->title : "untitled"; *p; p++)
-      if (*p != '[' && *p != ']') sg_buf_catc(&name, *p == '\n' ? ' ' : *p);
+      if (*p != '[' && *p != ']') sg_buf_catc(&name, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
     if (r->nconds > 1) sg_buf_catf(&name, " (condition %zu)", r->cond + 1);
     /* stanza names must be unique: the same title in another rule gets a counter */
     size_t dup = 1;

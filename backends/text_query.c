@@ -135,3 +135,69 @@ void sg_tq_corr_conds(SgBuf *b, const SgCorrelation *k, const char *neq, const c
     sg_buf_catf(b, "%s%s %s %s", i ? sep : "", sg_tq_corr_name(k->type), op, k->conds[i].value.text);
   }
 }
+
+/* ---- Names and framing ------------------------------------------------------------ */
+
+static const char *control_char(const char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f) return s;
+  return NULL;
+}
+
+static void check_name(SgDiags *d, SgLoc loc, const char *what, const char *name, const char *target,
+                       SgStatus *st) {
+  const char *c = name ? control_char(name) : NULL;
+  if (!c) return;
+  sg_diag(d, SG_D_UNSUPPORTED, loc,
+          "%s '%.*s...' contains the control character U+%04X, which %s cannot write in a name", what,
+          (int)(c - name), name, (unsigned char)*c, target);
+  *st = SG_ERR_UNSUPPORTED;
+}
+
+static void check_list(SgDiags *d, SgLoc loc, const char *what, const SgStrList *l, const char *target,
+                       SgStatus *st) {
+  for (size_t i = 0; i < l->n; i++)
+    check_name(d, l->locs ? l->locs[i] : loc, what, l->v[i], target, st);
+}
+
+static void check_node(SgDiags *d, const SgNode *n, const char *target, SgStatus *st) {
+  for (uint32_t i = 0; i < n->nkids; i++)
+    check_node(d, n->kids[i], target, st);
+  if (n->kind != SG_N_MATCH) return;
+  const SgMatch *m = &n->m;
+  check_name(d, n->loc, "field name", m->field, target, st);
+  if (m->v.kind == SG_V_FIELD) check_name(d, n->loc, "field name", m->v.str.parts[0].s, target, st);
+  if (m->v.kind == SG_V_RE &&
+      (memchr(m->v.re.pat, '\n', m->v.re.len) || memchr(m->v.re.pat, '\r', m->v.re.len))) {
+    sg_diag(d, SG_D_UNSUPPORTED, n->loc,
+            "the regular expression contains a raw line break, which %s cannot write inside one query line; "
+            "write it as \\n or \\r",
+            target);
+    *st = SG_ERR_UNSUPPORTED;
+  }
+}
+
+SgStatus sg_tq_check_names(const SgRule *r, const char *target, SgDiags *d) {
+  SgStatus st = SG_OK;
+  for (size_t i = 0; i < r->nconds; i++)
+    if (r->conds[i].root) check_node(d, r->conds[i].root, target, &st);
+  check_list(d, r->loc, "field", &r->fields, target, &st);
+  const SgCorrelation *k = r->corr;
+  if (k) {
+    check_list(d, r->loc, "rule name", &k->rules, target, &st);
+    check_list(d, r->loc, "group-by field", &k->group_by, target, &st);
+    check_list(d, r->loc, "condition field", &k->fields, target, &st);
+    for (size_t i = 0; i < k->naliases; i++) {
+      check_name(d, r->loc, "alias", k->aliases[i].name, target, &st);
+      for (size_t j = 0; j < k->aliases[i].n; j++)
+        if (k->aliases[i].map[j].val->kind == SG_Y_SCALAR)
+          check_name(d, k->aliases[i].map[j].val->loc, "alias field", k->aliases[i].map[j].val->text, target,
+                     &st);
+    }
+  }
+  return st;
+}
+
+bool sg_tq_str_has_break(const SgStr *s) {
+  return sg_tq_str_has_literal(s, '\n') || sg_tq_str_has_literal(s, '\r');
+}

@@ -39,4 +39,15 @@ const SgPart *sg_tq_placeholder(const SgValue *v);
 const char *sg_tq_corr_name(SgCorrType t);
 void sg_tq_corr_conds(SgBuf *b, const SgCorrelation *k, const char *neq, const char *sep);
 
+/* Names a text query cannot hold: a field name, `fields:` entry or
+ * correlation name with a control character, or a regex with a raw line
+ * break (a query is one line of its output format). Each is a located
+ * SG_D_UNSUPPORTED; values are never refused for this (they are escaped or
+ * written as a regular expression). */
+SgStatus sg_tq_check_names(const SgRule *r, const char *target, SgDiags *d);
+
+/* True when a literal part holds CR or LF: such a value cannot be written as
+ * a plain quoted literal on one line; targets write it as a regex with \x0A. */
+bool sg_tq_str_has_break(const SgStr *s);
+
 #endif

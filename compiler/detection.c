@@ -95,6 +95,27 @@ static const char *wkind_name(const WVal *w) {
 
 /* ---- Parsing the key ------------------------------------------------------------ */
 
+/* Modifiers that compare a field's value as a whole: a keyword (no field)
+ * has no value to compare. */
+static bool needs_field(int mod) {
+  switch (mod) {
+  case M_EXISTS:
+  case M_FIELDREF:
+  case M_CIDR:
+  case M_GT:
+  case M_GTE:
+  case M_LT:
+  case M_LTE:
+  case M_MINUTE:
+  case M_HOUR:
+  case M_DAY:
+  case M_WEEK:
+  case M_MONTH:
+  case M_YEAR: return true;
+  default: return false;
+  }
+}
+
 static bool parse_key(Item *it) {
   const SgYNode *k = it->key;
   const char *s = k->text, *bar = memchr(s, '|', k->len);
@@ -140,7 +161,7 @@ static bool parse_key(Item *it) {
   }
   if (!it->field)
     for (size_t i = 0; i < it->nmods; i++)
-      if (it->mods[i] == M_EXISTS || it->mods[i] == M_FIELDREF)
+      if (needs_field(it->mods[i]))
         item_err(it, SG_D_MOD_COMBO, it->modloc[i], "modifier '%s' needs a field name",
                  mods[it->mods[i]].name);
   return !it->failed;

@@ -1925,6 +1925,11 @@ static bool template_apply(const char *tpl, const SgRule *r, const char *query, 
       Ctx c = {.r = (SgRule *)r};
       val = rule_attr(c.r, attr);
       if (!val) val = "";
+      /* a rule's text is data: it cannot add a line to the query */
+      for (const char *v = val; *v; v++)
+        sg_buf_catc(out, (unsigned char)*v < 0x20 || *v == 0x7f ? ' ' : *v);
+      p = e;
+      continue;
     } else {
       return *bad = p, false;
     }
