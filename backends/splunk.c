@@ -13,6 +13,7 @@
  * `| multisearch` tagging each with its event_type), `| bin _time` and
  * `| stats ... by _time GROUP-BY`, and a `| search` on the aggregate.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "front.h"
@@ -575,14 +576,15 @@ static void corr_expr(SgBuf *b, const SgCondExpr *e, int parent) {
   }
   if (e->kind == SG_C_NOT) {
     sg_buf_cat(b, "NOT ");
-    corr_expr(b, e->l, SG_C_NOT);
+    corr_expr(b, e->kids[0], SG_C_NOT);
     return;
   }
   bool paren = parent >= 0 && parent != (int)e->kind;
   if (paren) sg_buf_catc(b, '(');
-  corr_expr(b, e->l, (int)e->kind);
-  sg_buf_cat(b, e->kind == SG_C_OR ? " OR " : " ");
-  corr_expr(b, e->r, (int)e->kind);
+  for (uint32_t i = 0; i < e->n; i++) {
+    if (i) sg_buf_cat(b, e->kind == SG_C_OR ? " OR " : " ");
+    corr_expr(b, e->kids[i], (int)e->kind);
+  }
   if (paren) sg_buf_catc(b, ')');
 }
 
@@ -704,6 +706,30 @@ static void conf_options(SgBuf *out, const SgConvCtx *c, const char *prefix) {
     }
 }
 
+static int cmp_title(const void *a, const void *b) {
+  const SgQuery *x = *(const SgQuery *const *)a, *y = *(const SgQuery *const *)b;
+  int c = strcmp(x->title, y->title);
+  return c ? c : (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/* Stanza names must be unique: the k-th rule with a title gets " (k)".
+ * Per rule serial, in O(n log n); NULL when out of memory (no counters). */
+static size_t *title_counters(const SgQueries *q) {
+  size_t *dups = calloc(q->rules + 1, sizeof *dups);
+  const SgQuery **v = malloc((q->n + 1) * sizeof *v);
+  size_t n = 0;
+  if (!dups || !v) return free(dups), free(v), NULL;
+  for (size_t i = 0; i < q->n; i++)
+    if (q->v[i].cond == 0 && q->v[i].title) v[n++] = &q->v[i];
+  qsort(v, n, sizeof *v, cmp_title);
+  for (size_t i = 0; i < q->rules + 1; i++)
+    dups[i] = 1;
+  for (size_t i = 1; i < n; i++)
+    if (!strcmp(v[i]->title, v[i - 1]->title)) dups[v[i]->rule] = dups[v[i - 1]->rule] + 1;
+  free(v);
+  return dups;
+}
+
 static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
   if (!strcmp(c->format, "json")) {
     sg_tq_finish_json(q, out);
@@ -724,18 +750,14 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
   conf_value(out, sg_conv_opt(c, "max_time", "now"));
   sg_buf_catc(out, '\n');
   conf_options(out, c, "default.");
+  size_t *dups = title_counters(q);
   for (size_t i = 0; i < q->n; i++) {
     const SgQuery *r = &q->v[i];
     SgBuf name = {0};
     for (const char *p = r->title ? r->title : "untitled"; *p; p++)
       if (*p != '[' && *p != ']') sg_buf_catc(&name, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
     if (r->nconds > 1) sg_buf_catf(&name, " (condition %zu)", r->cond + 1);
-    /* stanza names must be unique: the same title in another rule gets a counter */
-    size_t dup = 1;
-    for (size_t k = 0; k < i; k++)
-      if (q->v[k].rule != r->rule && q->v[k].cond == 0 && q->v[k].title && r->title &&
-          !strcmp(q->v[k].title, r->title))
-        dup++;
+    size_t dup = dups ? dups[r->rule] : 1;
     if (dup > 1) sg_buf_catf(&name, " (%zu)", dup);
     sg_buf_catf(out, "\n[%s]\n", sg_buf_cstr(&name));
     sg_buf_free(&name);
@@ -746,6 +768,7 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
     conf_value(out, q->v[i].text);
     sg_buf_catc(out, '\n');
   }
+  free(dups);
 }
 
 static const char *const formats[] = {"default", "savedsearches", "data_model", "json", NULL};

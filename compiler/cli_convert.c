@@ -274,7 +274,7 @@ static void convert_file(void *arg, size_t i) {
       continue;
     }
     if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
-    if (sg_rule_correlated(u, rule)) continue; /* converted as part of its correlation */
+    if (rule->correlated) continue;            /* converted as part of its correlation */
     size_t errs = d.nerrors;
     SgStatus st = sg_convert_rule(w->t, &ctx, w->set, u, rule, &r->q, &d);
     if (st == SG_ERR_UNSUPPORTED && args->skip) {

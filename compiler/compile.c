@@ -65,6 +65,36 @@ static SgStatus add_rule(SgUnit *u, const SgYNode *doc, SgLoc loc, size_t *cap, 
   return st;
 }
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool named(const char **names, size_t n, const char *s) {
+  return s && bsearch(&s, names, n, sizeof *names, cmp_str);
+}
+
+/* Mark the rules that correlations use (by id or name) in O(n log n), so a
+ * file of many documents converts in near-linear time. */
+static SgStatus mark_correlated(SgUnit *u) {
+  size_t n = 0;
+  for (size_t i = 0; i < u->nrules; i++)
+    if (u->rules[i]->corr && !u->rules[i]->corr->generate) n += u->rules[i]->corr->rules.n;
+  if (!n) return SG_OK;
+  const char **names = malloc(n * sizeof *names);
+  if (!names) return SG_ERR_NOMEM;
+  n = 0;
+  for (size_t i = 0; i < u->nrules; i++) {
+    const SgCorrelation *k = u->rules[i]->corr;
+    for (size_t j = 0; k && !k->generate && j < k->rules.n; j++)
+      names[n++] = k->rules.v[j];
+  }
+  qsort(names, n, sizeof *names, cmp_str);
+  for (size_t i = 0; i < u->nrules; i++)
+    u->rules[i]->correlated = named(names, n, u->rules[i]->id) || named(names, n, u->rules[i]->name);
+  free(names);
+  return SG_OK;
+}
+
 SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d) {
   return sg_compile_source_failing(u, path, src, len, d, 0);
 }
@@ -135,6 +165,7 @@ SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_
     sg_diag(d, SG_D_YAML_EMPTY, (SgLoc){path, 1, 1}, "file contains no Sigma rule");
     return SG_ERR_PARSE;
   }
+  if (mark_correlated(u)) return SG_ERR_NOMEM;
   if (u->nrules == 0 && global && worst == SG_OK) {
     sg_diag(d, SG_D_LEGACY_ACTION, global->loc, "'action: global' is not followed by any rule document");
     return SG_ERR_PARSE;
@@ -165,16 +196,6 @@ SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, size_t **idx, SgDiags *d
   }
   *idx = v;
   return SG_OK;
-}
-
-bool sg_rule_correlated(const SgUnit *u, const SgRule *r) {
-  for (size_t i = 0; i < u->nrules; i++) {
-    const SgCorrelation *k = u->rules[i]->corr;
-    for (size_t j = 0; k && !k->generate && j < k->rules.n; j++)
-      if ((r->id && !strcmp(k->rules.v[j], r->id)) || (r->name && !strcmp(k->rules.v[j], r->name)))
-        return true;
-  }
-  return false;
 }
 
 void sg_unit_free(SgUnit *u) {

@@ -206,24 +206,27 @@ static SgCondExpr *not_expr(Parser *p) {
   }
   next(p);
   SgCondExpr *e = mk(p, SG_C_NOT, start);
-  if (!e || !(e->l = not_expr(p))) return NULL;
+  if (!e || !(e->kids = sg_arena_alloc(p->a, sizeof *e->kids)) || !(e->kids[0] = not_expr(p))) return NULL;
+  e->n = 1;
   p->depth--;
   return e;
 }
 
+/* operand (kw operand)*: one n-ary node, located at the first operator */
 static SgCondExpr *binary(Parser *p, const char *kw, SgCondKind k, SgCondExpr *(*sub)(Parser *)) {
-  SgCondExpr *l = sub(p);
-  while (l && is_kw(p, kw)) {
-    size_t start = p->tstart;
+  SgCondExpr *first = sub(p);
+  if (!first || !is_kw(p, kw)) return first;
+  SgCondExpr *e = mk(p, k, p->tstart);
+  size_t cap = 0;
+  if (!e || !SG_PUSH(p->a, e->kids, e->n, cap)) return NULL;
+  e->kids[0] = first;
+  while (is_kw(p, kw)) {
     next(p);
-    SgCondExpr *r = sub(p);
-    SgCondExpr *e = mk(p, k, start);
-    if (!r || !e) return NULL;
-    e->l = l;
-    e->r = r;
-    l = e;
+    SgCondExpr *r = sub(p), **slot;
+    if (!r || !(slot = SG_PUSH(p->a, e->kids, e->n, cap))) return NULL;
+    *slot = r;
   }
-  return l;
+  return e;
 }
 
 /* and_expr = not_expr ("and" not_expr)* */

@@ -936,9 +936,15 @@ static bool eval_cond(Ctx *c, const PCond *pc, const SgNode *n) {
 
 static bool eval_expr(Ctx *c, const CondSet *cs, const SgCondExpr *e, const SgNode *n) {
   switch (e->kind) {
-  case SG_C_AND: return eval_expr(c, cs, e->l, n) && eval_expr(c, cs, e->r, n);
-  case SG_C_OR: return eval_expr(c, cs, e->l, n) || eval_expr(c, cs, e->r, n);
-  case SG_C_NOT: return !eval_expr(c, cs, e->l, n);
+  case SG_C_AND:
+    for (uint32_t i = 0; i < e->n; i++)
+      if (!eval_expr(c, cs, e->kids[i], n)) return false;
+    return true;
+  case SG_C_OR:
+    for (uint32_t i = 0; i < e->n; i++)
+      if (eval_expr(c, cs, e->kids[i], n)) return true;
+    return false;
+  case SG_C_NOT: return !eval_expr(c, cs, e->kids[0], n);
   case SG_C_ID:
     for (size_t i = 0; i < cs->n; i++)
       if (cs->v[i].name && !strcmp(cs->v[i].name, e->name)) return eval_cond(c, &cs->v[i], n);

@@ -139,7 +139,7 @@ static SgNode *resolve(Resolver *R, const SgCondExpr *e) {
     return n->nkids == 1 ? n->kids[0] : n;
   }
   case SG_C_NOT: {
-    SgNode *k = resolve(R, e->l);
+    SgNode *k = resolve(R, e->kids[0]);
     if (!k) return NULL;
     SgNode *n = sg_node_new(R->a, SG_N_NOT, e->loc);
     if (!n || sg_node_add(R->a, n, k)) {
@@ -150,18 +150,17 @@ static SgNode *resolve(Resolver *R, const SgCondExpr *e) {
   }
   case SG_C_AND:
   case SG_C_OR: {
-    SgNode *l = resolve(R, e->l);
-    SgNode *r = resolve(R, e->r);
-    if (R->failed) return NULL;
-    if (!l || !r) return l ? l : r;
     SgNode *n = sg_node_new(R->a, e->kind == SG_C_AND ? SG_N_AND : SG_N_OR, e->loc);
     if (!n) {
       R->oom = true;
       return NULL;
     }
-    join(R, n, l);
-    join(R, n, r);
-    return n;
+    for (uint32_t i = 0; i < e->n; i++) {
+      SgNode *k = resolve(R, e->kids[i]);
+      if (k) join(R, n, k); /* NULL: an error, or an empty pattern that drops out */
+    }
+    if (R->failed || n->nkids == 0) return NULL;
+    return n->nkids == 1 ? n->kids[0] : n;
   }
   }
   return NULL;

@@ -210,8 +210,11 @@ static bool parse_timespan(const char *s, uint64_t *secs) {
 static bool expr_names(RB *b, const SgCondExpr *e, SgStrList *out, size_t *cap) {
   switch (e->kind) {
   case SG_C_AND:
-  case SG_C_OR: return expr_names(b, e->l, out, cap) && expr_names(b, e->r, out, cap);
-  case SG_C_NOT: return expr_names(b, e->l, out, cap);
+  case SG_C_OR:
+  case SG_C_NOT:
+    for (uint32_t i = 0; i < e->n; i++)
+      if (!expr_names(b, e->kids[i], out, cap)) return false;
+    return true;
   case SG_C_ID:
     for (size_t i = 0; i < out->n; i++)
       if (!strcmp(out->v[i], e->name)) return true;

@@ -214,7 +214,8 @@ typedef struct SgValue {
   X(CIDR, "cidr") /* IP address in network */                                                                \
   X(LT, "lt")                                                                                                \
   X(LTE, "lte")                                                                                              \
-  X(GT, "gt") X(GTE, "gte")   /* numeric compare */                                                          \
+  X(GT, "gt")                                                                                                \
+  X(GTE, "gte")               /* numeric compare */                                                          \
       X(EXISTS, "exists")     /* the field is present */                                                     \
       X(FIELDREF, "fieldref") /* equals another field */                                                     \
       X(FIELDREF_STARTS, "fieldref-startswith") X(FIELDREF_ENDS, "fieldref-endswith")                        \
@@ -377,6 +378,8 @@ typedef struct SgRule {
   SgCorrelation *corr; /* SG_DOC_CORRELATION */
   SgFilterDef *filter; /* SG_DOC_FILTER */
   bool failed;         /* an error was reported for this rule */
+  bool correlated;     /* used by a correlation of its unit that does not `generate` it: part of
+                          that correlation's query, not a query of its own */
 } SgRule;
 
 /* A file's worth of rules. */
@@ -402,9 +405,6 @@ SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, S
 SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
                                    size_t fail_after);
 void sg_unit_free(SgUnit *u);
-/* True when a correlation of `u` uses `r` and does not ask to `generate` it:
- * such a rule is part of the correlation's query, not a query of its own. */
-bool sg_rule_correlated(const SgUnit *u, const SgRule *r);
 /* The rules correlation `corr` of `u` names (by id, else by name), as
  * indexes into u->rules in the order of its `rules` (in u's arena).
  * SG_ERR_UNSUPPORTED with a located error for a name no rule of `u` has:

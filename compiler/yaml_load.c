@@ -3,7 +3,8 @@
  * Each event is turned into a node and deleted right away. Plain scalars are
  * typed here (YAML 1.2 core schema: int, float, bool, null, else string);
  * quoted and block scalars are always strings; the original text is kept.
- * Enforced here: no duplicate keys, no anchors/aliases, depth and size limits.
+ * Enforced here: no duplicate keys, no anchors/aliases, depth and size limits,
+ * and only the core schema's tags (an unknown tag is an error, never ignored).
  * libyaml marks are 0-based; mark_loc() is the one place that adds 1.
  */
 #include <stdlib.h>
@@ -214,6 +215,35 @@ static bool close_container(Loader *L) {
   return attach(L, n);
 }
 
+/* The tags a Sigma document may carry: the core schema's, written `!!str`
+ * etc., and the non-specific `!`. A scalar tag must agree with the value. */
+static bool tag_ok(Loader *L, const yaml_char_t *tag, SgYKind kind, SgYNode *scalar, SgLoc loc) {
+  static const char core[] = "tag:yaml.org,2002:";
+  const char *t = (const char *)tag;
+  if (!t) return true;
+  if (!strcmp(t, "!")) { /* non-specific: a quoted or plain scalar is a string */
+    if (scalar) scalar->type = SG_YT_STR;
+    return true;
+  }
+  const char *name = strncmp(t, core, sizeof core - 1) ? NULL : t + sizeof core - 1;
+  static const char *const scalars[] = {"str", "int", "float", "bool", "null"};
+  if (name && kind != SG_Y_SCALAR && !strcmp(name, kind == SG_Y_SEQ ? "seq" : "map")) return true;
+  for (size_t i = 0; name && kind == SG_Y_SCALAR && i < sizeof scalars / sizeof *scalars; i++)
+    if (!strcmp(name, scalars[i])) {
+      if (i == 0) return scalar->type = SG_YT_STR, true;
+      if (!scalar->quoted && scalar->type == (SgYType)(SG_YT_STR + i)) return true;
+      sg_diag(L->d, SG_D_YAML_TAG, loc, "'%s' is not a valid !!%s value", scalar->text, name);
+      L->failed = true;
+      return false;
+    }
+  sg_diag(L->d, SG_D_YAML_TAG, loc,
+          "YAML tag '%s%s' is not supported here (Sigma is plain YAML; the core tags !!str, !!int, !!float, "
+          "!!bool, !!null, !!seq and !!map are accepted where they fit)",
+          name ? "!!" : "", name ? name : t);
+  L->failed = true;
+  return false;
+}
+
 static bool on_scalar(Loader *L, yaml_event_t *ev) {
   SgLoc loc = mark_loc(L, ev->start_mark);
   size_t len = ev->data.scalar.length;
@@ -232,10 +262,11 @@ static bool on_scalar(Loader *L, yaml_event_t *ev) {
   n->len = len;
   n->multiline = ev->end_mark.line != ev->start_mark.line;
   n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-  if (n->quoted || ev->data.scalar.tag)
+  if (n->quoted)
     n->type = SG_YT_STR;
   else
     type_plain(n);
+  if (!tag_ok(L, ev->data.scalar.tag, SG_Y_SCALAR, n, loc)) return true; /* reported */
   return attach(L, n);
 }
 
@@ -316,8 +347,12 @@ SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len,
     case YAML_MAPPING_START_EVENT: {
       const yaml_char_t *anchor =
           ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor : ev.data.mapping_start.anchor;
+      const yaml_char_t *tag =
+          ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.tag : ev.data.mapping_start.tag;
       if (anchor)
         fail(&L, SG_D_YAML_ALIAS, loc, "anchor '&%s' is not allowed", (const char *)anchor);
+      else if (!tag_ok(&L, tag, ev.type == YAML_SEQUENCE_START_EVENT ? SG_Y_SEQ : SG_Y_MAP, NULL, loc))
+        ;
       else
         ok = open_container(&L, ev.type == YAML_SEQUENCE_START_EVENT ? SG_Y_SEQ : SG_Y_MAP, loc);
       break;

@@ -234,9 +234,15 @@ static bool has_ref(const Group *g, const Corr *k, const char *name) {
 
 static bool expr_holds(const SgCondExpr *e, const Group *g, const Corr *k) {
   switch (e->kind) {
-  case SG_C_AND: return expr_holds(e->l, g, k) && expr_holds(e->r, g, k);
-  case SG_C_OR: return expr_holds(e->l, g, k) || expr_holds(e->r, g, k);
-  case SG_C_NOT: return !expr_holds(e->l, g, k);
+  case SG_C_AND:
+    for (uint32_t i = 0; i < e->n; i++)
+      if (!expr_holds(e->kids[i], g, k)) return false;
+    return true;
+  case SG_C_OR:
+    for (uint32_t i = 0; i < e->n; i++)
+      if (expr_holds(e->kids[i], g, k)) return true;
+    return false;
+  case SG_C_NOT: return !expr_holds(e->kids[0], g, k);
   default: return has_ref(g, k, e->name);
   }
 }
