@@ -751,6 +751,7 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
   sg_buf_catc(out, '\n');
   conf_options(out, c, "default.");
   size_t *dups = title_counters(q);
+  if (!dups) out->oom = true; /* the stanza names could not be made unique */
   for (size_t i = 0; i < q->n; i++) {
     const SgQuery *r = &q->v[i];
     SgBuf name = {0};

@@ -216,17 +216,16 @@ static SgCondExpr *not_expr(Parser *p) {
 static SgCondExpr *binary(Parser *p, const char *kw, SgCondKind k, SgCondExpr *(*sub)(Parser *)) {
   SgCondExpr *first = sub(p);
   if (!first || !is_kw(p, kw)) return first;
-  SgCondExpr *e = mk(p, k, p->tstart);
+  SgCondExpr *e = mk(p, k, p->tstart), *r = first, **slot;
   size_t cap = 0;
-  if (!e || !SG_PUSH(p->a, e->kids, e->n, cap)) return NULL;
-  e->kids[0] = first;
-  while (is_kw(p, kw)) {
-    next(p);
-    SgCondExpr *r = sub(p), **slot;
-    if (!r || !(slot = SG_PUSH(p->a, e->kids, e->n, cap))) return NULL;
+  if (!e) return NULL;
+  for (;;) {
+    if (!(slot = SG_PUSH(p->a, e->kids, e->n, cap))) return NULL;
     *slot = r;
+    if (!is_kw(p, kw)) return e;
+    next(p);
+    if (!(r = sub(p))) return NULL;
   }
-  return e;
 }
 
 /* and_expr = not_expr ("and" not_expr)* */
@@ -250,7 +249,7 @@ SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *
   SgCondExpr *e = or_expr(&p);
   if (e && p.tok != T_EOF) error_here(&p, "'and', 'or' or the end of the condition");
   if (p.failed || !e) {
-    if (!p.failed) sg_diag(d, SG_D_IO, src->loc, "out of memory parsing the condition");
+    if (!p.failed) sg_diag(d, SG_D_NOMEM, src->loc, "out of memory parsing the condition");
     return SG_ERR_PARSE;
   }
   c->expr = e;

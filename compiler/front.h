@@ -65,8 +65,10 @@ static inline int strncasecmp_ascii(const char *a, const char *b, size_t n) {
 }
 
 /* Growable arena array helper: ensure room for one more element. */
-void *sg_grow(SgArena *a, void *arr, size_t n, size_t *cap, size_t elem);
-#define SG_PUSH(a, arr, n, cap)                                                                              \
-  ((arr) = sg_grow((a), (arr), (n), &(cap), sizeof *(arr)), (arr) ? &(arr)[(n)++] : NULL)
+/* Growable arena array: make room for element n of *arrp (a T **), doubling
+ * the capacity. On failure the array and its count are left as they were. */
+bool sg_grow(SgArena *a, void *arrp, size_t n, size_t *cap, size_t elem);
+/* A pointer to the new last element of arr (n is incremented), or NULL. */
+#define SG_PUSH(a, arr, n, cap) (sg_grow((a), &(arr), (n), &(cap), sizeof *(arr)) ? &(arr)[(n)++] : NULL)
 
 #endif

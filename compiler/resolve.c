@@ -186,7 +186,7 @@ SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d) {
         sg_diag(d, SG_D_COND_UNUSED, r->searches[i].loc, "search '%s' is not used by any condition",
                 r->searches[i].name);
   if (R.oom) {
-    sg_diag(d, SG_D_IO, r->loc, "out of memory resolving conditions");
+    sg_diag(d, SG_D_NOMEM, r->loc, "out of memory resolving conditions");
     return SG_ERR_NOMEM;
   }
   return r->failed ? SG_ERR_PARSE : SG_OK;

@@ -215,11 +215,11 @@ typedef struct SgValue {
   X(LT, "lt")                                                                                                \
   X(LTE, "lte")                                                                                              \
   X(GT, "gt")                                                                                                \
-  X(GTE, "gte")               /* numeric compare */                                                          \
-      X(EXISTS, "exists")     /* the field is present */                                                     \
-      X(FIELDREF, "fieldref") /* equals another field */                                                     \
-      X(FIELDREF_STARTS, "fieldref-startswith") X(FIELDREF_ENDS, "fieldref-endswith")                        \
-          X(FIELDREF_CONTAINS, "fieldref-contains")
+  X(GTE, "gte")           /* numeric compare */                                                              \
+  X(EXISTS, "exists")     /* the field is present */                                                         \
+  X(FIELDREF, "fieldref") /* equals another field */                                                         \
+  X(FIELDREF_STARTS, "fieldref-startswith")                                                                  \
+  X(FIELDREF_ENDS, "fieldref-endswith") X(FIELDREF_CONTAINS, "fieldref-contains")
 
 typedef enum SgOp {
 #define X(name, str) SG_OP_##name,

@@ -82,6 +82,19 @@ void *sg_arena_alloc(SgArena *a, size_t n) {
   return p;
 }
 
+bool sg_grow(SgArena *a, void *arrp, size_t n, size_t *cap, size_t elem) {
+  if (n < *cap) return true;
+  size_t ncap = *cap ? *cap * 2 : 4;
+  if (ncap > SIZE_MAX / elem) return false;
+  void *old, *p = sg_arena_alloc(a, ncap * elem);
+  if (!p) return false;
+  memcpy(&old, arrp, sizeof old); /* arrp points at the caller's T * */
+  if (n) memcpy(p, old, n * elem);
+  memcpy(arrp, &p, sizeof p);
+  *cap = ncap;
+  return true;
+}
+
 char *sg_arena_strndup(SgArena *a, const char *s, size_t n) {
   char *p = sg_arena_alloc(a, n + 1);
   if (p && n) memcpy(p, s, n);
@@ -200,7 +213,7 @@ SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d) {
   }
   if (b.oom) {
     sg_buf_free(&b);
-    sg_diag(d, SG_D_IO, loc, "out of memory reading the file");
+    sg_diag(d, SG_D_NOMEM, loc, "out of memory reading the file");
     return SG_ERR_NOMEM;
   }
   sg_buf_cstr(&b);

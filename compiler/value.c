@@ -16,16 +16,6 @@
 
 #include "front.h"
 
-void *sg_grow(SgArena *a, void *arr, size_t n, size_t *cap, size_t elem) {
-  if (n < *cap) return arr;
-  size_t ncap = *cap ? *cap * 2 : 4;
-  void *p = sg_arena_alloc(a, ncap * elem);
-  if (!p) return NULL;
-  if (n) memcpy(p, arr, n * elem);
-  *cap = ncap;
-  return p;
-}
-
 /* ---- Part list builder ---------------------------------------------------------- */
 
 typedef struct PartBuf {

@@ -385,7 +385,7 @@ SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len,
   }
   free(L.docs);
   if (oom) {
-    sg_diag(d, SG_D_IO, (SgLoc){path, 0, 0}, "out of memory while loading YAML");
+    sg_diag(d, SG_D_NOMEM, (SgLoc){path, 0, 0}, "out of memory while loading YAML");
     return SG_ERR_NOMEM;
   }
   return L.failed ? SG_ERR_PARSE : SG_OK;
