@@ -3,12 +3,16 @@
  *
  * Product windows rules get the built-in evtx pipeline unless
  * --without-pipeline. A malformed event is reported as file:line and skipped;
- * the run never stops on bad input. Exit: 0, or 1 when a rule could not be
- * loaded or compiled, 2 on usage or I/O errors.
+ * the run never stops on bad input. Exit: 0; 1 when a rule could not be
+ * loaded or compiled; 2 on usage or I/O errors (an unreadable or directory
+ * input, a read error); else 3 when documents were skipped as malformed or
+ * no event was read at all.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +35,9 @@ static const char eval_usage[] =
     "  --stats            print events read, bytes, matches, skipped and events/s to stderr\n"
     "  --check DIR        for each rule file R.yml with sample events R.events.jsonl beside it,\n"
     "                     compare the matches with DIR/<relative path>.jsonl (--update DIR writes them)\n"
-    "EVENTS are JSON lines, a JSON array or concatenated objects; none or '-' reads stdin.\n";
+    "EVENTS are JSON lines, a JSON array or concatenated objects; none or '-' reads stdin.\n"
+    "Exit: 0 ok; 1 a rule had an error; 2 usage or unreadable input; 3 documents were skipped\n"
+    "as malformed, no event was read, or a result could not be decided (a regex limit).\n";
 
 /* R.yml -> R.events.jsonl, when that file exists. */
 static char *sample_events(const char *rule) {
@@ -58,24 +64,30 @@ static double now_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The event as one JSON line: whitespace outside strings removed, newlines
- * inside strings (not valid JSON, but seen in the wild) escaped. */
+/* The event as one JSON line: whitespace outside strings removed; invalid
+ * UTF-8 inside strings becomes \ufffd, so the line is always valid JSON
+ * (the event was parsed, so it holds no raw control characters). */
 static void minify(SgBuf *out, const char *s, size_t n) {
   size_t run = 0; /* start of the pending span to copy */
   bool str = false, esc = false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (str) {
-      if (esc)
+      if (esc) {
         esc = false;
-      else if (c == '\\')
+      } else if (c == '\\') {
         esc = true;
-      else if (c == '"')
+      } else if (c == '"') {
         str = false;
-      else if (c == '\n') {
-        sg_buf_catn(out, s + run, i - run);
-        sg_buf_cat(out, "\\n");
-        run = i + 1;
+      } else if ((unsigned char)c >= 0x80) {
+        size_t k = sg_utf8_len(s + i, n - i);
+        if (k) {
+          i += k - 1;
+        } else {
+          sg_buf_catn(out, s + run, i - run);
+          sg_buf_cat(out, "\\ufffd");
+          run = i + 1;
+        }
       }
     } else if (c == '"') {
       str = true;
@@ -173,6 +185,8 @@ static void print_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
 
 typedef struct Counts {
   size_t events, matches, skipped, bytes;
+  size_t unknown; /* events or rule results that could not be decided */
+  bool ioerr;
 } Counts;
 
 typedef struct Stream {
@@ -182,7 +196,6 @@ typedef struct Stream {
   bool progress;
   double last_progress;
   Counts *n;
-  SgJDoc doc;
   SgBuf out;
 } Stream;
 
@@ -221,30 +234,40 @@ static void print_correlation(SgBuf *out, const SgCorrHit *h, const char *shown,
 /* Match every event of `f`; one JSON line per hit to `sink` (file or, when
  * `buf` mode, appended to sm->out). `shown` is the path printed. */
 static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FILE *sink) {
-  SgJReader rd;
-  sg_jreader_init(&rd, f);
-  const char *text, *msg;
-  size_t len, line;
-  SgJNext k;
-  while ((k = sg_jreader_next(&rd, &text, &len, &line, &msg)) != SG_J_END) {
-    if (k == SG_J_BAD) {
+  SgEventIn in;
+  sg_events_init(&in, f);
+  const char *text = NULL, *msg = NULL;
+  size_t len = 0, line = 0;
+  SgEvNext k;
+  while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END) {
+    if (k == SG_EV_SKIP) {
       fprintf(stderr, "%s:%zu: error: %s; skipped\n", name, line, msg);
       sm->n->skipped++;
       continue;
     }
-    size_t eoff;
-    const char *err;
-    if (!sg_json_parse(&sm->doc, text, len, &eoff, &err)) {
-      size_t l = line;
-      for (size_t q = 0; q < eoff && q < len; q++)
-        l += text[q] == '\n';
-      fprintf(stderr, "%s:%zu: error: malformed JSON event: %s; skipped\n", name, l, err);
-      sm->n->skipped++;
+    sm->n->events++;
+    const SgEvalHit *hits, *und;
+    const SgJDoc *doc = &in.doc;
+    size_t nh;
+    if (sg_eval_event(sm->ev, doc, &hits, &nh) != SG_OK) {
+      fprintf(stderr, "%s:%zu: error[E090]: out of memory matching this event; its matches are unknown\n",
+              name, line);
+      sm->n->unknown++;
       continue;
     }
-    sm->n->events++;
-    const SgEvalHit *hits;
-    size_t nh = sg_eval_event(sm->ev, &sm->doc, &hits);
+    size_t nu = sg_eval_undecided(sm->ev, &und);
+    for (size_t u = 0; u < nu; u++) {
+      char why[128];
+      sg_eval_error_text(und[u].error, why, sizeof why);
+      const SgRule *r = und[u].rule;
+      fprintf(
+          stderr,
+          "%s:%zu: error: rule '%s' (%s:%u), condition %zu: a regular expression could not be decided (%s); "
+          "the rule's result for this event is unknown\n",
+          name, line, r->title ? r->title : "?", r->loc.path ? r->loc.path : "?", r->loc.line, und[u].cond,
+          why);
+    }
+    sm->n->unknown += nu;
     SgBuf *out = &sm->out;
     size_t shown_hits = 0;
     for (size_t h = 0; h < nh; h++) {
@@ -265,7 +288,7 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
       json_opt(out, "path", shown, false);
       sg_buf_catf(out, ",\"line\":%zu", line);
       if (sm->fields) {
-        print_fields(out, &sm->doc, sm->fields);
+        print_fields(out, doc, sm->fields);
       } else {
         sg_buf_cat(out, ",\"event\":");
         minify(out, text, len);
@@ -274,7 +297,7 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
       if (sink) fwrite(out->data, 1, out->len, sink);
     }
     const SgCorrHit *ch;
-    size_t nc = sg_corr_event(sm->corr, &sm->doc, hits, nh, &ch);
+    size_t nc = sg_corr_event(sm->corr, doc, hits, nh, &ch);
     for (size_t h = 0; h < nc; h++) {
       if (sink) sg_buf_reset(out);
       print_correlation(out, &ch[h], shown, line);
@@ -289,8 +312,13 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
       }
     }
   }
-  sm->n->bytes += rd.bytes;
-  sg_jreader_free(&rd);
+  sm->n->bytes += in.rd.bytes;
+  if (in.rd.ioerr || in.rd.nomem) {
+    fprintf(stderr, "%s: error[E001]: %s; the events after line %zu were not read\n", name,
+            in.rd.nomem ? "out of memory" : "read error", in.rd.line);
+    sm->n->ioerr = true;
+  }
+  sg_events_free(&in);
 }
 
 /* A rule file's text, read before the run (NULL and `error` when it could not be). */
@@ -429,7 +457,6 @@ int sg_cli_eval(int argc, char **argv) {
             0)
           io_error = true;
         sg_buf_free(&gs.out);
-        sg_jdoc_free(&gs.doc);
       }
       if (ef) fclose(ef);
       sg_eval_free(target);
@@ -465,14 +492,27 @@ int sg_cli_eval(int argc, char **argv) {
   for (int i = 0; ev && i < ninputs; i++) {
     bool is_stdin = !strcmp(inputs[i], "-");
     FILE *f = is_stdin ? stdin : fopen(inputs[i], "rb");
-    if (!f) {
-      fprintf(stderr, "%s: error[E001]: cannot open the events file\n", inputs[i]);
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) || S_ISDIR(st.st_mode)) {
+      fprintf(stderr, "%s: error[E001]: cannot read the events file: %s\n", inputs[i],
+              f ? "it is a directory" : strerror(errno));
+      if (f && !is_stdin) fclose(f);
       io_error = true;
       continue;
     }
     stream(&sm, f, inputs[i], inputs[i], stdout);
     if (!is_stdin) fclose(f);
   }
+  if (n.ioerr) io_error = true;
+  /* events that could not be read are never silent: exit 3 (below) */
+  bool lost = ev && (n.skipped || !n.events || n.unknown);
+  if (ev && !n.events) fprintf(stderr, "sigmacc eval: no event was read\n");
+  if (n.skipped)
+    fprintf(stderr, "sigmacc eval: %zu document%s skipped as malformed\n", n.skipped,
+            n.skipped == 1 ? " was" : "s were");
+  if (n.unknown)
+    fprintf(stderr, "sigmacc eval: %zu result%s could not be decided\n", n.unknown,
+            n.unknown == 1 ? "" : "s");
   int golden_rc = 0;
   if (args.golden) {
     golden_rc = sg_golden_finish(&golden);
@@ -492,11 +532,12 @@ int sg_cli_eval(int argc, char **argv) {
   if (sm.progress && sm.last_progress != t0) fputc('\n', stderr);
   double el = now_s() - t0;
   if (args.stats)
-    fprintf(stderr, "events %zu, bytes %zu, matches %zu, skipped %zu, rules %zu, %.3f s, %.0f events/s\n",
-            n.events, n.bytes, n.matches, n.skipped, ev ? sg_eval_rule_count(ev) : 0, el,
-            el > 0 ? n.events / el : 0.0);
+    fprintf(
+        stderr,
+        "events %zu, bytes %zu, matches %zu, skipped %zu, undecided %zu, rules %zu, %.3f s, %.0f events/s\n",
+        n.events, n.bytes, n.matches, n.skipped, n.unknown, ev ? sg_eval_rule_count(ev) : 0, el,
+        el > 0 ? n.events / el : 0.0);
   sg_buf_free(&sm.out);
-  sg_jdoc_free(&sm.doc);
   sg_eval_free(ev);
   sg_corr_free(co);
   for (size_t i = 0; units && i < paths.n; i++)
@@ -515,5 +556,5 @@ int sg_cli_eval(int argc, char **argv) {
   free(args.events);
   free(args.pipelines);
   free(args.filters);
-  return io_error || golden_rc == 2 ? 2 : (rule_errors || setup_failed || golden_rc) ? 1 : 0;
+  return io_error || golden_rc == 2 ? 2 : (rule_errors || setup_failed || golden_rc) ? 1 : lost ? 3 : 0;
 }

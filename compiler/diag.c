@@ -96,10 +96,36 @@ void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen
   sg_buf_cat(out, "^\n");
 }
 
+size_t sg_utf8_len(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  if (!n) return 0;
+  if (u[0] < 0x80) return 1;
+  size_t k = u[0] >= 0xC2 && u[0] <= 0xDF   ? 2
+             : u[0] >= 0xE0 && u[0] <= 0xEF ? 3
+             : u[0] >= 0xF0 && u[0] <= 0xF4 ? 4
+                                            : 0;
+  if (!k || k > n) return 0;
+  for (size_t i = 1; i < k; i++)
+    if ((u[i] & 0xC0) != 0x80) return 0;
+  /* no overlong forms, surrogates or code points past U+10FFFF */
+  if ((u[0] == 0xE0 && u[1] < 0xA0) || (u[0] == 0xED && u[1] >= 0xA0) || (u[0] == 0xF0 && u[1] < 0x90) ||
+      (u[0] == 0xF4 && u[1] >= 0x90))
+    return 0;
+  return k;
+}
+
 void sg_json_str(SgBuf *out, const char *s, size_t n) {
   sg_buf_catc(out, '"');
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
+    if (c >= 0x80) { /* valid UTF-8 is copied; an invalid byte becomes U+FFFD */
+      size_t k = sg_utf8_len(s + i, n - i);
+      if (k)
+        sg_buf_catn(out, s + i, k), i += k - 1;
+      else
+        sg_buf_cat(out, "\\ufffd");
+      continue;
+    }
     switch (c) {
     case '"': sg_buf_cat(out, "\\\""); break;
     case '\\': sg_buf_cat(out, "\\\\"); break;

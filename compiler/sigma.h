@@ -110,7 +110,11 @@ void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list a
  * line and a caret when `src` (the file's bytes) is given. */
 void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen);
 void sg_diag_render_json(SgBuf *out, const SgDiag *dg);
-void sg_json_str(SgBuf *out, const char *s, size_t n); /* JSON string literal */
+/* A JSON string literal; invalid UTF-8 bytes become U+FFFD, so the output is
+ * always valid JSON. */
+void sg_json_str(SgBuf *out, const char *s, size_t n);
+/* The length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */
+size_t sg_utf8_len(const char *s, size_t n);
 
 /* ---- YAML tree ------------------------------------------------------------ */
 typedef enum SgYKind { SG_Y_SCALAR, SG_Y_SEQ, SG_Y_MAP } SgYKind;

@@ -44,7 +44,8 @@ static int matches(const char *rule, const char *event, bool evtx) {
     const char *err;
     if (sg_json_parse(&doc, event, strlen(event), &off, &err)) {
       const SgEvalHit *h;
-      result = sg_eval_event(e, &doc, &h) == 1;
+      size_t nh;
+      if (sg_eval_event(e, &doc, &h, &nh) == SG_OK && !sg_eval_undecided(e, &h)) result = nh == 1;
     }
     sg_jdoc_free(&doc);
   }
@@ -268,39 +269,155 @@ static void test_json_parsing(void **state) {
   sg_jdoc_free(&d);
 }
 
-/* The reader over a stream: shapes, line numbers, malformed documents. */
+/* Events of a stream: shapes, line numbers, malformed documents. Reading
+ * goes on after a bad document (the next line for JSON lines, the next
+ * object otherwise), so one bad document never loses the events after it. */
 static void test_stream_shapes(void **state) {
   (void)state;
   static const struct {
     const char *input;
-    const char *want; /* D = document at line N, B = bad at line N */
+    const char *want; /* D = event at line N, B = skipped document at line N */
   } cases[] = {
       {"{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n", "D1 D2 D4"},
       {"[{\"a\":1},\n {\"a\":2}]", "D1 D2"},
       {"{\n \"a\": 1\n}\n{\n \"a\": 2\n}", "D1 D4"},
       {"{\"a\":1}{\"a\":2}", "D1 D1"},
-      /* JSON lines: an unclosed object is still that line's document (the parser rejects it) */
-      {"{\"a\":1}\nnot json\n{\"a\":2\n{\"a\":3}\n", "D1 B2 D3 D4"},
-      /* multi-line objects: an unclosed one is reported at the end */
+      {"{\"a\":1}\nnot json\n{\"a\":2\n{\"a\":3}\n", "D1 B2 B3 D4"},
       {"{\n\"a\":1\n}\n{\n\"a\":2\n", "D1 B4"},
-      {"{\"a\":1}\n{\"a\":\"unterminated", "D1 D2"},
+      {"{\"a\":1}\n{\"a\":\"unterminated", "D1 B2"},
+      /* a bad first line (unclosed) does not swallow the lines after it */
+      {"{\"a\":1\n{\"a\":2}\n{\"a\":3}\n", "B1 D2 D3"},
+      {"{\"a\":}\n{\"a\":2}\n", "B1 D2"},
+      /* pretty-printed: a bad object, then an unclosed one, then a good one */
+      {"{\n \"a\": ,\n}\n{\n \"a\": 1\n{\n \"a\": 2\n}\n", "B2 B4 D6"},
+      /* objects concatenated on one line of JSON lines input */
+      {"{\"a\":1}\n{\"a\":2}{\"a\":3} {\"a\":4}\n{\"a\":5}\n", "D1 D2 D2 D2 D3"},
+      {"{\"a\":1}\n{\"a\":2}{\"a\":}{\"a\":3}\n{\"a\":4}\n", "D1 D2 B2 D3"},
+      /* a UTF-8 byte order mark is not an event */
+      {"\xEF\xBB\xBF{\"a\":1}\n{\"a\":2}\n", "D1 D2"},
+      /* CR-only and CRLF line ends */
+      {"{\"a\":1}\r{\"a\":2}\rbad\r{\"a\":3}\r", "D1 D2 B3 D4"},
+      {"{\"a\":1}\r\n\r\n{\"a\":2}\r\nbad\r\n{\"a\":3}", "D1 D3 B4 D5"},
+      {"{\r\n \"a\": 1\r\n}\r\n{\r\n \"a\": 2\r\n}\r\n", "D1 D4"},
+      /* arrays count towards the nesting limit like objects */
+      {"{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+       "[[[[[[[[[["
+       "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+       "]]]]]]]]]]]"
+       "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n{\"a\":2}\n",
+       "B1 D2"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     FILE *f = fmemopen((void *)cases[i].input, strlen(cases[i].input), "r");
-    SgJReader r;
-    sg_jreader_init(&r, f);
+    SgEventIn in;
+    sg_events_init(&in, f);
     SgBuf got = {0};
-    const char *doc, *msg;
+    const char *text, *msg;
     size_t len, line;
-    SgJNext k;
-    while ((k = sg_jreader_next(&r, &doc, &len, &line, &msg)) != SG_J_END)
-      sg_buf_catf(&got, "%s%c%zu", got.len ? " " : "", k == SG_J_DOC ? 'D' : 'B', line);
+    SgEvNext k;
+    while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END)
+      sg_buf_catf(&got, "%s%c%zu", got.len ? " " : "", k == SG_EV_EVENT ? 'D' : 'B', line);
     if (strcmp(sg_buf_cstr(&got), cases[i].want))
       fail_msg("case %zu: got '%s', want '%s'", i, got.data, cases[i].want);
     sg_buf_free(&got);
-    sg_jreader_free(&r);
+    sg_events_free(&in);
     fclose(f);
   }
+}
+
+/* The document size limit is exact, in both reading modes. */
+static void test_stream_size_limit(void **state) {
+  (void)state;
+  static const char *const inputs[] = {"{\"a\":\"12\"}\n{\"a\":\"123\"}\n{\"a\":\"1\"}\n",
+                                       "{\n\"a\":\"1\"}\n{\n\"a\":\"12\"}\n{\n\"a\":\"1\"}\n"};
+  static const char *const want[] = {"D1 B2 D3", "D1 B3 D5"};
+  for (size_t i = 0; i < 2; i++) {
+    FILE *f = fmemopen((void *)inputs[i], strlen(inputs[i]), "r");
+    SgEventIn in;
+    sg_events_init(&in, f);
+    in.rd.max_doc = 10; /* {"a":"12"} is 10 bytes; so is {\n"a":"1"} */
+    SgBuf got = {0};
+    const char *text, *msg;
+    size_t len, line;
+    SgEvNext k;
+    while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END)
+      sg_buf_catf(&got, "%s%c%zu", got.len ? " " : "", k == SG_EV_EVENT ? 'D' : 'B', line);
+    if (strcmp(sg_buf_cstr(&got), want[i])) fail_msg("input %zu: got '%s', want '%s'", i, got.data, want[i]);
+    sg_buf_free(&got);
+    sg_events_free(&in);
+    fclose(f);
+  }
+}
+
+/* Exit codes and messages of eval on bad input: nothing is lost silently. */
+static void test_cli_bad_input(void **state) {
+  (void)state;
+  static const struct {
+    const char *setup; /* shell that writes $E (the events) */
+    int rc;
+    const char *out, *err; /* must occur in stdout / stderr */
+  } cases[] = {
+      {"printf '{\"A\":\"hit\"}\\n' > $E", 0, "\"A\":\"hit\"", ""},
+      {"printf 'junk\\n{\"A\":' > $E", 3, "", "no event was read"},
+      {": > $E", 3, "", "no event was read"},
+      {"printf '{\"A\":\"hit\"}\\n{oops\\n' > $E", 3, "\"line\":1", ":2: error: malformed JSON event"},
+      {"mkdir -p $E.d; E=$E.d", 2, "", "it is a directory"},
+      {"E=/nonexistent/events.json", 2, "", "cannot read the events file"},
+      /* invalid UTF-8 is replaced in the output, which stays JSON */
+      {"printf '{\"A\":\"hit\",\"B\":\"\\377x\"}\\n' > $E", 0, "\"B\":\"\\ufffdx\"", ""},
+      /* 100,000 nested arrays: skipped, not a crash; the next event still matches */
+      {"python3 -c \"print('{\\\"B\\\":' + '['*100000 + ']'*100000 + '}'); "
+       "print('{\\\"A\\\":\\\"hit\\\"}')\" > $E",
+       3, "\"line\":2", "nesting too deep"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char cmd[2048];
+    snprintf(
+        cmd, sizeof cmd,
+        "E=$(mktemp); printf 'title: t\\nlogsource: {product: x}\\ndetection:\\n  s: {A: hit}\\n  condition: "
+        "s\\n' > $E.yml; R=$E.yml; %s; '%s' eval -r $R $E 2>$R.err; echo \"rc=$?\"; cat $R.err; "
+        "rm -rf $R $R.err $E $E.d",
+        cases[i].setup, SIGMACC_BIN);
+    int rc;
+    char *out = run(cmd, &rc);
+    char want[16];
+    snprintf(want, sizeof want, "rc=%d\n", cases[i].rc);
+    if (!strstr(out, want) || !strstr(out, cases[i].out) || !strstr(out, cases[i].err))
+      fail_msg("case %zu: want %s with '%s' and '%s', got:\n%s", i, want, cases[i].out, cases[i].err, out);
+    for (const char *p = out; *p; p++)
+      if ((unsigned char)*p >= 0x80 && !sg_utf8_len(p, strlen(p)))
+        fail_msg("case %zu: invalid UTF-8 in %s", i, out);
+    free(out);
+  }
+}
+
+/* Regex limits: real rules need a JIT stack larger than PCRE2's default, and
+ * a match PCRE2 cannot finish is reported as undecided, never a non-match. */
+static void test_regex_limits(void **state) {
+  (void)state;
+  SgBuf ev = {0};
+  sg_buf_cat(&ev, "{\"A\": \"file ");
+  for (int i = 0; i < 2000; i++)
+    sg_buf_catc(&ev, 'x');
+  sg_buf_cat(&ev, "\"}");
+  /* proc_creation_lnx_file_and_directory_discovery.yml's regex */
+  YES(RULE("  s: {A|re: '(.){200,}'}\n  condition: s\n"), ev.data);
+  sg_buf_free(&ev);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "d=$(mktemp -d); printf 'title: slow\\nlogsource: {product: x}\\ndetection:\\n  s: {A|re: "
+           "\"(a|aa)+$\"}\\n"
+           "  condition: s\\n' > $d/r.yml; python3 -c \"print('{\\\"A\\\":\\\"' + 'a'*5000 + 'b\\\"}')\" > "
+           "$d/e.json; "
+           "'%s' eval --stats -r $d/r.yml $d/e.json 2>&1; echo \"rc=$?\"; rm -rf $d",
+           SIGMACC_BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  if (!strstr(out, "e.json:1: error: rule 'slow'") ||
+      !strstr(out, "could not be decided (match limit exceeded)") || !strstr(out, "undecided 1") ||
+      !strstr(out, "rc=3"))
+    fail_msg("undecided regex not reported:\n%s", out);
+  free(out);
 }
 
 /* The CLI on a file with malformed lines: reported with file:line, skipped. */
@@ -321,7 +438,7 @@ static void test_cli_bad_lines(void **state) {
            SIGMACC_BIN, path, path, SIGMACC_BIN, path, path);
   int rc;
   char *out = run(cmd, &rc);
-  assert_int_equal(rc, 0);
+  assert_int_equal(rc, 3); /* a document was skipped */
   assert_non_null(strstr(out, ":2: error: malformed JSON event"));
   assert_non_null(strstr(out, "\"line\":1,\"fields\":{\"A\":\"hit\"}"));
   assert_non_null(strstr(out, "\"line\":4,\"fields\":{\"A\":\"HIT\"}"));
@@ -498,6 +615,9 @@ int main(void) {
       cmocka_unit_test(test_evtx_shape),
       cmocka_unit_test(test_json_parsing),
       cmocka_unit_test(test_stream_shapes),
+      cmocka_unit_test(test_stream_size_limit),
+      cmocka_unit_test(test_cli_bad_input),
+      cmocka_unit_test(test_regex_limits),
       cmocka_unit_test(test_cli_bad_lines),
       cmocka_unit_test(test_cli_filters),
       cmocka_unit_test(test_cli_correlations),

@@ -165,7 +165,12 @@ struct SgEvaluator {
   size_t nleaf_field;
   SgEvalHit *hits;
   size_t nhits, caphits;
-  bool failed;
+  SgEvalHit *undecided; /* rules whose result a regex limit left unknown */
+  size_t nundecided, capundecided;
+  int re_error; /* PCRE2 error of a match in the condition being evaluated */
+  bool failed;  /* an allocation failed during this event */
+  pcre2_match_context *mctx;
+  pcre2_jit_stack *jit;
 };
 
 static uint64_t hash(const char *s, size_t n) {
@@ -271,6 +276,9 @@ void sg_eval_free(SgEvaluator *e) {
   free(e->always.v);
   free(e->present.v);
   pcre2_match_data_free(e->md);
+  pcre2_match_context_free(e->mctx);
+  pcre2_jit_stack_free(e->jit);
+  free(e->undecided);
   free(e->field_gen);
   free(e->field_first);
   free(e->vals);
@@ -604,7 +612,7 @@ static void probe(SgEvaluator *e, const LitTable *t, const char *h, size_t n, si
     size_t start = i - l->anchor;
     if (start + l->n <= n && !memcmp(h + start, l->s, l->n)) {
       e->lit_gen[k] = e->event;
-      idlist_add(&e->seen, (uint32_t)k);
+      if (!idlist_add(&e->seen, (uint32_t)k)) e->failed = true;
     }
   }
 }
@@ -994,7 +1002,12 @@ SgStatus sg_eval_prepare(SgEvaluator *e) {
   e->field_gen = calloc(e->fields.n + 1, sizeof *e->field_gen);
   e->field_first = calloc(e->fields.n + 1, sizeof *e->field_first);
   e->md = pcre2_match_data_create(32, NULL);
-  if (!e->by_field || !e->field_gen || !e->field_first || !e->md) return SG_ERR_NOMEM;
+  /* a JIT stack for real rules: `(.){200,}` on a 2,000-character command line
+   * needs far more than PCRE2's 32 KiB default */
+  e->mctx = pcre2_match_context_create(NULL);
+  e->jit = pcre2_jit_stack_create(32 * 1024, SG_EVAL_JIT_STACK, NULL);
+  if (!e->by_field || !e->field_gen || !e->field_first || !e->md || !e->mctx || !e->jit) return SG_ERR_NOMEM;
+  pcre2_jit_stack_assign(e->mctx, NULL, e->jit);
   e->nfield_alloc = e->fields.n;
   for (uint32_t i = 0; i < e->nrules; i++)
     for (size_t c = 0; c < e->rules[i].nconds; c++)
@@ -1006,6 +1019,16 @@ SgStatus sg_eval_prepare(SgEvaluator *e) {
 }
 
 /* ==== Matching ============================================================================ */
+
+/* A regex search. A match PCRE2 cannot finish (match, depth or heap limit,
+ * JIT stack) is not a non-match: it is kept in e->re_error and the rule's
+ * result for the event is reported as undecided. */
+static bool re_match(SgEvaluator *e, const CNode *c, const char *s, size_t n) {
+  int rc = pcre2_match(c->re, (PCRE2_SPTR)s, n, 0, 0, e->md, e->mctx);
+  if (rc >= 0) return true;
+  if (rc != PCRE2_ERROR_NOMATCH) e->re_error = rc;
+  return false;
+}
 
 static void attach(SgEvaluator *e, uint32_t f, const SgJLeaf *l) {
   if (e->nvals == e->capvals) {
@@ -1026,7 +1049,7 @@ static void attach(SgEvaluator *e, uint32_t f, const SgJLeaf *l) {
   if (e->field_gen[f] != e->event) {
     e->field_gen[f] = e->event;
     e->field_first[f] = vi;
-    idlist_add(&e->present, f);
+    if (!idlist_add(&e->present, f)) e->failed = true;
     return;
   }
   uint32_t *p = &e->field_first[f];
@@ -1160,7 +1183,7 @@ static bool value_match(SgEvaluator *e, const CNode *c, Val *v) {
     }
   case SG_OP_RE: {
     if (v->type == SG_J_NULL) return false;
-    return pcre2_match(c->re, (PCRE2_SPTR)v->s, v->n, 0, 0, e->md, NULL) >= 0;
+    return re_match(e, c, v->s, v->n);
   }
   case SG_OP_CIDR: return ip_in(&c->cidr, v);
   case SG_OP_LT:
@@ -1201,7 +1224,7 @@ static const char *haystack(SgEvaluator *e, size_t *n) {
     e->hlen = 0;
     if (e->hcap < e->doc->tlen + 1) {
       char *h = realloc(e->hay, e->doc->tlen + 1);
-      if (!h) return *n = 0, "";
+      if (!h) return e->failed = true, *n = 0, "";
       e->hay = h;
       e->hcap = e->doc->tlen + 1;
     }
@@ -1236,7 +1259,7 @@ static bool keyword_match(SgEvaluator *e, const CNode *c) {
     if (l->type != SG_J_STR && l->type != SG_J_NUM) continue;
     const char *s = d->text + l->val;
     if (c->op == SG_OP_RE) {
-      if (pcre2_match(c->re, (PCRE2_SPTR)s, l->vallen, 0, 0, e->md, NULL) >= 0) return true;
+      if (re_match(e, c, s, l->vallen)) return true;
       continue;
     }
     if (pattern_match(&c->pat, c->cased ? s : ft + l->val, l->vallen)) return true;
@@ -1277,6 +1300,18 @@ static bool eval_node(SgEvaluator *e, const CNode *c) {
   return false;
 }
 
+static bool hit_add(SgEvalHit **v, size_t *n, size_t *cap, SgEvalHit h) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 16;
+    SgEvalHit *x = realloc(*v, c * sizeof *x);
+    if (!x) return false;
+    *v = x;
+    *cap = c;
+  }
+  (*v)[(*n)++] = h;
+  return true;
+}
+
 static void run_rule(SgEvaluator *e, uint32_t ri) {
   CRule *r = &e->rules[ri];
   if (r->stamp == e->event) return;
@@ -1288,18 +1323,19 @@ static void run_rule(SgEvaluator *e, uint32_t ri) {
       i++;
     if (i == r->nneed) return;
   }
-  for (size_t c = 0; c < r->nconds; c++)
-    if (eval_node(e, r->conds[c])) {
-      if (e->nhits == e->caphits) {
-        size_t cap = e->caphits ? e->caphits * 2 : 16;
-        SgEvalHit *h = realloc(e->hits, cap * sizeof *h);
-        if (!h) return;
-        e->hits = h;
-        e->caphits = cap;
-      }
-      e->hits[e->nhits++] = (SgEvalHit){r->rule, c, ri};
+  for (size_t c = 0; c < r->nconds; c++) {
+    e->re_error = 0;
+    bool hit = eval_node(e, r->conds[c]);
+    if (e->re_error) { /* neither a match nor a non-match */
+      if (!hit_add(&e->undecided, &e->nundecided, &e->capundecided, (SgEvalHit){r->rule, c, ri, e->re_error}))
+        e->failed = true;
+      continue;
+    }
+    if (hit) {
+      if (!hit_add(&e->hits, &e->nhits, &e->caphits, (SgEvalHit){r->rule, c, ri, 0})) e->failed = true;
       return;
     }
+  }
 }
 
 static void run_key(SgEvaluator *e, char tag, const Val *v) {
@@ -1326,16 +1362,17 @@ static int cmp_hit(const void *a, const void *b) {
   return x->index < y->index ? -1 : x->index > y->index;
 }
 
-size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits) {
+SgStatus sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits, size_t *nhits) {
+  *hits = NULL;
+  *nhits = 0;
+  e->nundecided = 0;
   if (doc->tlen + 1 > e->fcap) { /* the folded copy fits the text */
     char *f = realloc(e->ftext, doc->tlen + 1);
-    if (!f) {
-      *hits = NULL;
-      return 0;
-    }
+    if (!f) return SG_ERR_NOMEM;
     e->ftext = f;
     e->fcap = doc->tlen + 1;
   }
+  e->failed = false;
   e->event++;
   e->doc = doc;
   e->nvals = 0;
@@ -1344,10 +1381,7 @@ size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits) 
   e->present.n = 0;
   if (doc->n * 2 > e->nleaf_field) {
     uint32_t *lf = realloc(e->leaf_field, doc->n * 2 * sizeof *lf);
-    if (!lf) {
-      *hits = NULL;
-      return 0;
-    }
+    if (!lf) return SG_ERR_NOMEM;
     e->leaf_field = lf;
     e->nleaf_field = doc->n * 2;
   }
@@ -1407,7 +1441,18 @@ size_t sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits) 
   for (size_t i = 0; i < e->always.n; i++)
     run_rule(e, e->always.v[i]);
   /* report in load order, whatever index found them */
+  if (e->failed) return SG_ERR_NOMEM; /* never a narrower result */
   if (e->nhits > 1) qsort(e->hits, e->nhits, sizeof *e->hits, cmp_hit);
   *hits = e->hits;
-  return e->nhits;
+  *nhits = e->nhits;
+  return SG_OK;
+}
+
+void sg_eval_error_text(int error, char *buf, size_t n) {
+  if (pcre2_get_error_message(error, (PCRE2_UCHAR *)buf, n) < 0) snprintf(buf, n, "PCRE2 error %d", error);
+}
+
+size_t sg_eval_undecided(const SgEvaluator *e, const SgEvalHit **v) {
+  *v = e->undecided;
+  return e->nundecided;
 }

@@ -4,6 +4,7 @@
  */
 #include "json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@ void sg_jreader_init(SgJReader *r, FILE *f) {
   memset(r, 0, sizeof *r);
   r->f = f;
   r->line = 1;
+  r->eol = '\n';
+  r->max_doc = SG_JSON_MAX_DOC;
 }
 
 void sg_jreader_free(SgJReader *r) {
@@ -20,7 +23,8 @@ void sg_jreader_free(SgJReader *r) {
   r->buf = NULL;
 }
 
-/* Make at least one more byte available past `end`; false at end of input. */
+/* Make at least one more byte available past `end`; false at end of input
+ * (or on a read error, kept in r->ioerr). */
 static bool fill(SgJReader *r, size_t end) {
   if (end < r->len) return true;
   if (r->eof) return false;
@@ -33,18 +37,33 @@ static bool fill(SgJReader *r, size_t end) {
   if (r->len == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 1 << 16;
     char *b = realloc(r->buf, cap);
-    if (!b) return false;
+    if (!b) {
+      r->eof = r->nomem = true;
+      return false;
+    }
     r->buf = b;
     r->cap = cap;
   }
   size_t n = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
   if (n == 0) {
     r->eof = true;
+    r->ioerr = ferror(r->f) != 0;
     return end < r->len;
   }
   r->len += n;
   r->bytes += n;
   return end < r->len;
+}
+
+/* Count a line break: LF, CRLF (once) or a lone CR. */
+static void count_eol(SgJReader *r, char c) {
+  if (c == '\n') {
+    if (!r->cr) r->line++;
+    r->cr = false;
+  } else {
+    r->cr = c == '\r';
+    if (r->cr) r->line++;
+  }
 }
 
 /* Consume the rest of the current line. */
@@ -53,20 +72,60 @@ static size_t skip_line(SgJReader *r) {
   while (fill(r, r->pos)) {
     char c = r->buf[r->pos++];
     skipped++;
-    if (c == '\n') {
-      r->line++;
+    if (c == '\n' || c == '\r') {
+      count_eol(r, c);
+      if (c == '\r' && fill(r, r->pos) && r->buf[r->pos] == '\n') count_eol(r, r->buf[r->pos++]);
       break;
     }
   }
   return skipped;
 }
 
+/* A UTF-8 byte order mark at the start of the input is not part of it. */
+static void skip_bom(SgJReader *r) {
+  r->started = true;
+  if (fill(r, 2) && !memcmp(r->buf, "\xEF\xBB\xBF", 3)) r->pos = 3;
+}
+
+static SgJNext bad(SgJReader *r, const char *why, size_t n, size_t *len, const char **msg) {
+  *msg = why;
+  *len = n;
+  (void)r;
+  return SG_J_BAD;
+}
+
+/* JSON lines: the document is the line (LF, CRLF, or CR where the input
+ * ends its lines with CR alone). */
+static SgJNext next_line(SgJReader *r, const char **doc, size_t *len, const char **msg) {
+  size_t off = 0;
+  const char *nl;
+  while (!(nl = memchr(r->buf + r->pos + off, r->eol, r->len - r->pos - off))) {
+    off = r->len - r->pos;
+    if (off > r->max_doc)
+      return bad(r, "event is larger than the limit and was skipped", skip_line(r), len, msg);
+    if (!fill(r, r->len)) break;
+  }
+  size_t end = nl ? (size_t)(nl - r->buf) : r->len;
+  size_t start = r->pos;
+  while (end > start && (r->buf[end - 1] == '\r' || r->buf[end - 1] == ' ' || r->buf[end - 1] == '\t'))
+    end--;
+  if (end - start > r->max_doc)
+    return bad(r, "event is larger than the limit and was skipped", skip_line(r), len, msg);
+  r->pos = nl ? (size_t)(nl - r->buf) + 1 : r->len;
+  if (nl) count_eol(r, r->eol);
+  *doc = r->buf + start;
+  *len = end - start;
+  return SG_J_DOC;
+}
+
 SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *line, const char **msg) {
+  if (!r->started) skip_bom(r);
   for (;;) {
     while (fill(r, r->pos)) {
       char c = r->buf[r->pos];
-      if (c == '\n') r->line++;
       if (c != ' ' && c != '\t' && c != '\r' && c != '\n') break;
+      if (c == '\r' && r->mode != 2 && fill(r, r->pos + 1) && r->buf[r->pos + 1] != '\n') r->eol = '\r';
+      count_eol(r, c);
       r->pos++;
     }
     if (!fill(r, r->pos)) return SG_J_END;
@@ -82,43 +141,24 @@ SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *lin
       continue;
     }
     *line = r->line;
-    if (c != '{') {
-      *msg = "not a JSON object";
-      *len = skip_line(r);
-      return SG_J_BAD;
-    }
-    if (r->mode == 1 && !r->in_array) { /* JSON lines: the document is the line */
-      size_t off = 0;
-      const char *nl;
-      while (!(nl = memchr(r->buf + r->pos + off, '\n', r->len - r->pos - off))) {
-        off = r->len - r->pos;
-        if (off > SG_JSON_MAX_DOC) {
-          *msg = "event is larger than the limit and was skipped";
-          *len = skip_line(r);
-          return SG_J_BAD;
-        }
-        if (!fill(r, r->len)) break;
-      }
-      size_t end = nl ? (size_t)(nl - r->buf) : r->len;
-      size_t start = r->pos;
-      r->pos = nl ? end + 1 : end;
-      if (nl) r->line++;
-      while (end > start && (r->buf[end - 1] == '\r' || r->buf[end - 1] == ' ' || r->buf[end - 1] == '\t'))
-        end--;
-      *doc = r->buf + start;
-      *len = end - start;
-      return SG_J_DOC;
-    }
+    if (c != '{') return bad(r, "not a JSON object", skip_line(r), len, msg);
+    if (r->mode == 1 && !r->in_array) return next_line(r, doc, len, msg);
     /* scan to the matching brace; offsets are relative to r->pos because
-     * fill() may move the buffer */
-    size_t off = 0, depth = 0, newlines = 0, skipped = 0;
+     * fill() may move the buffer. A `{` at the start of a line inside an
+     * unclosed object starts the next document: the broken one ends there,
+     * so one bad object never swallows the rest of the input. */
+    size_t off = 0, depth = 0, skipped = 0, line0 = r->line;
     bool str = false, esc = false, big = false;
     for (;; off++) {
       if (r->pos + off >= r->len && !fill(r, r->pos + off)) {
-        *msg = "JSON object is not closed at the end of the input";
-        *len = skipped + off;
         r->pos = r->len;
-        return SG_J_BAD;
+        return bad(r, "JSON object is not closed at the end of the input", skipped + off, len, msg);
+      }
+      if (off > (1u << 20) && skipped + off > r->max_doc) { /* keep memory flat: forget the scanned part */
+        big = true;
+        skipped += off;
+        r->pos += off;
+        off = 0;
       }
       char ch = r->buf[r->pos + off];
       if (str) { /* the common case: skip string bytes quickly */
@@ -128,7 +168,7 @@ SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *lin
           esc = true;
         } else if (ch == '"') {
           str = false;
-        } else if (ch == '\n') {
+        } else if (ch == '\n' || ch == '\r') {
           goto newline;
         }
         continue;
@@ -139,33 +179,24 @@ SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *lin
         depth++;
       } else if ((ch == '}' || ch == ']') && --depth == 0) {
         break;
-      } else if (ch == '\n') {
+      } else if (ch == '\n' || ch == '\r') {
       newline:
-        newlines++;
+        count_eol(r, ch);
         if (r->mode == 1) { /* JSON lines: a document never spans lines */
-          *msg = "JSON object is not closed at the end of the line";
-          *len = skipped + off;
           r->pos += off;
-          r->line += newlines - 1;
-          return SG_J_BAD;
+          return bad(r, "JSON object is not closed at the end of the line", skipped + off, len, msg);
         }
-      }
-      if (off > SG_JSON_MAX_DOC) { /* keep memory flat: forget the scanned part */
-        big = true;
-        skipped += off;
-        r->pos += off;
-        off = 0;
+        if (fill(r, r->pos + off + 1) && r->buf[r->pos + off + 1] == '{') {
+          r->pos += off + 1;
+          return bad(r, "JSON object is not closed before the next object", skipped + off + 1, len, msg);
+        }
       }
     }
     size_t start = r->pos;
     r->pos += off + 1;
-    r->line += newlines;
-    if (r->mode == 0) r->mode = newlines ? 2 : 1;
-    if (big) {
-      *msg = "event is larger than the limit and was skipped";
-      *len = skipped + off + 1;
-      return SG_J_BAD;
-    }
+    if (r->mode == 0) r->mode = r->line != line0 ? 2 : 1;
+    if (big || skipped + off + 1 > r->max_doc)
+      return bad(r, "event is larger than the limit and was skipped", skipped + off + 1, len, msg);
     *doc = r->buf + start;
     *len = off + 1;
     return SG_J_DOC;
@@ -199,7 +230,8 @@ typedef struct P {
   char *keys;
   size_t klen, kcap;
   uint32_t koff[SG_JSON_MAX_DEPTH + 2], kl[SG_JSON_MAX_DEPTH + 2];
-  int depth;
+  int depth; /* keys on the path */
+  int nest;  /* open objects and arrays: bounded, so no input can exhaust the stack */
 } P;
 
 static bool text_reserve(SgJDoc *d, size_t extra) {
@@ -472,7 +504,6 @@ static bool object(P *p) {
 
 static bool array(P *p) {
   p->i++; /* [ */
-  if (p->depth >= SG_JSON_MAX_DEPTH) return p->err = "nesting too deep", false;
   ws(p);
   if (p->i < p->n && p->s[p->i] == ']') {
     p->i++;
@@ -534,11 +565,14 @@ static bool value(P *p) {
   ws(p);
   if (p->i >= p->n) return p->err = "unexpected end of the event", false;
   switch (p->s[p->i]) {
-  case '{': {
-    if (p->depth >= SG_JSON_MAX_DEPTH) return p->err = "nesting too deep", false;
-    return object(p);
+  case '{':
+  case '[': {
+    if (p->nest >= SG_JSON_MAX_DEPTH) return p->err = "nesting too deep", false;
+    p->nest++;
+    bool ok = p->s[p->i] == '{' ? object(p) : array(p);
+    p->nest--;
+    return ok;
   }
-  case '[': return array(p);
   case '"': {
     p->i++;
     uint32_t off, len;
@@ -551,24 +585,92 @@ static bool value(P *p) {
   }
 }
 
-bool sg_json_parse(SgJDoc *d, const char *s, size_t n, size_t *err_off, const char **err) {
+bool sg_json_parse_one(SgJDoc *d, const char *s, size_t n, size_t *used, size_t *err_off, const char **err) {
   d->n = 0;
   d->tlen = 0;
   P p = {.d = d, .s = s, .n = n};
-  p.koff[0] = 0;
-  p.kl[0] = 0;
-  bool ok = value(&p);
-  if (ok) {
-    ws(&p);
-    if (p.i != n) {
-      ok = false;
-      p.err = "extra text after the event";
-    }
-  }
+  ws(&p);
+  bool ok = p.i < n && s[p.i] == '{';
+  if (!ok) p.err = "not a JSON object";
+  ok = ok && value(&p);
+  ws(&p);
   free(p.keys);
   if (!ok) {
     *err_off = p.i;
     *err = p.err ? p.err : "malformed JSON";
   }
+  *used = p.i;
   return ok;
+}
+
+bool sg_json_parse(SgJDoc *d, const char *s, size_t n, size_t *err_off, const char **err) {
+  size_t used;
+  if (!sg_json_parse_one(d, s, n, &used, err_off, err)) return false;
+  if (used == n) return true;
+  *err_off = used;
+  *err = "extra text after the event";
+  return false;
+}
+
+/* ==== Events: reader + parser ========================================================= */
+
+void sg_events_init(SgEventIn *in, FILE *f) {
+  memset(in, 0, sizeof *in);
+  sg_jreader_init(&in->rd, f);
+}
+
+void sg_events_free(SgEventIn *in) {
+  sg_jreader_free(&in->rd);
+  sg_jdoc_free(&in->doc);
+}
+
+static bool blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Line breaks in s[0..n): LF, CRLF (once) and a lone CR. */
+static size_t breaks(const char *s, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    k += s[i] == '\n' || (s[i] == '\r' && (i + 1 >= n || s[i + 1] != '\n'));
+  return k;
+}
+
+SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg) {
+  if (!in->nrest) {
+    const char *doc;
+    size_t n;
+    SgJNext k = sg_jreader_next(&in->rd, &doc, &n, line, msg);
+    if (k == SG_J_END) return SG_EV_END;
+    if (k == SG_J_BAD) {
+      in->skipped++;
+      return SG_EV_SKIP;
+    }
+    in->rest = doc;
+    in->nrest = n;
+    in->rest_line = *line;
+  }
+  const char *t = in->rest;
+  size_t n = in->nrest, lead = 0, used, eoff;
+  while (lead < n && blank(t[lead]))
+    lead++;
+  const char *err;
+  if (!sg_json_parse_one(&in->doc, t, n, &used, &eoff, &err)) {
+    /* the rest of the document (its line, for JSON lines) is skipped */
+    *line = in->rest_line + breaks(t, eoff < n ? eoff : n);
+    snprintf(in->msg, sizeof in->msg, "malformed JSON event: %s", err);
+    *msg = in->msg;
+    in->nrest = 0;
+    in->skipped++;
+    return SG_EV_SKIP;
+  }
+  size_t end = used;
+  while (end > lead && blank(t[end - 1]))
+    end--;
+  *line = in->rest_line + breaks(t, lead);
+  *text = t + lead;
+  *len = end - lead;
+  in->rest = t + used;
+  in->nrest = n - used;
+  if (in->nrest) in->rest_line = *line + breaks(t + lead, used - lead); /* another object follows */
+  in->events++;
+  return SG_EV_EVENT;
 }
