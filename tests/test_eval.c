@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "correlate.h"
 #include "eval.h"
 #include "pipeline.h"
 #include "testrun.h"
@@ -420,6 +421,51 @@ static void test_regex_limits(void **state) {
   free(out);
 }
 
+/* Correlation state follows the groups alive in their window: 100,000
+ * distinct group-by values, one a minute against a 5-minute timespan, leave
+ * a bounded table (it held every group before). */
+static void test_corr_memory_bound(void **state) {
+  (void)state;
+  const char *src = "title: logon\nname: logon\nlogsource: {product: x}\ndetection:\n  s: {A: hit}\n"
+                    "  condition: s\n---\ntitle: burst\ncorrelation:\n  type: event_count\n  rules: [logon]\n"
+                    "  group-by: [Ip]\n  timespan: 5m\n  condition: {gte: 1000}\n";
+  size_t n = strlen(src);
+  char *copy = malloc(n + 1);
+  memcpy(copy, src, n + 1);
+  SgUnit u;
+  SgDiags d = {0};
+  assert_int_equal(sg_compile_source(&u, "c.yml", copy, n, &d), SG_OK);
+  SgEvaluator *e = sg_eval_new();
+  SgCorrelator *co = sg_corr_new();
+  assert_int_equal(sg_eval_add(e, u.rules[0], &d), SG_OK);
+  assert_int_equal(sg_eval_prepare(e), SG_OK);
+  const SgRule *refs[] = {u.rules[0]};
+  assert_int_equal(sg_corr_add(co, u.rules[1], refs, &d), SG_OK);
+  SgJDoc doc = {0};
+  size_t most = 0;
+  for (int i = 0; i < 100000; i++) {
+    char ev[160];
+    snprintf(ev, sizeof ev,
+             "{\"A\":\"hit\",\"Ip\":\"10.%d.%d.%d\",\"@timestamp\":\"2026-01-%02dT%02d:%02d:00Z\"}", i >> 16,
+             (i >> 8) & 255, i & 255, 1 + i / 1440, (i / 60) % 24, i % 60);
+    size_t off, nh;
+    const char *err;
+    const SgEvalHit *hits;
+    const SgCorrHit *ch;
+    assert_true(sg_json_parse(&doc, ev, strlen(ev), &off, &err));
+    assert_int_equal(sg_eval_event(e, &doc, &hits, &nh), SG_OK);
+    assert_int_equal(nh, 1);
+    assert_int_equal(sg_corr_event(co, &doc, hits, nh, &ch), 0);
+    if (sg_corr_groups(co) > most) most = sg_corr_groups(co);
+  }
+  if (most > 2 * SG_CORR_SWEEP_MIN) fail_msg("%zu groups held for 5 alive", most);
+  sg_jdoc_free(&doc);
+  sg_corr_free(co);
+  sg_eval_free(e);
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+}
+
 /* The CLI on a file with malformed lines: reported with file:line, skipped. */
 static void test_cli_bad_lines(void **state) {
   (void)state;
@@ -618,6 +664,7 @@ int main(void) {
       cmocka_unit_test(test_stream_size_limit),
       cmocka_unit_test(test_cli_bad_input),
       cmocka_unit_test(test_regex_limits),
+      cmocka_unit_test(test_corr_memory_bound),
       cmocka_unit_test(test_cli_bad_lines),
       cmocka_unit_test(test_cli_filters),
       cmocka_unit_test(test_cli_correlations),

@@ -36,9 +36,15 @@ struct SgCorrelator {
   size_t nhits, caphits;
   SgBuf keys; /* this event's hit groups, NUL-separated */
   size_t untimed;
+  double now;      /* the newest event time seen */
+  size_t sweep_at; /* sweep out expired groups when there are this many */
 };
 
-SgCorrelator *sg_corr_new(void) { return calloc(1, sizeof(SgCorrelator)); }
+SgCorrelator *sg_corr_new(void) {
+  SgCorrelator *c = calloc(1, sizeof(SgCorrelator));
+  if (c) c->sweep_at = SG_CORR_SWEEP_MIN;
+  return c;
+}
 
 static void clear(Group *g) {
   for (size_t i = 0; i < g->n; i++)
@@ -91,6 +97,8 @@ bool sg_corr_hides(const SgCorrelator *c, const SgRule *r) {
 }
 
 size_t sg_corr_untimed(const SgCorrelator *c) { return c->untimed; }
+
+size_t sg_corr_groups(const SgCorrelator *c) { return c->ngroups; }
 
 /* ---- The event: its time and fields -------------------------------------------------------- */
 
@@ -218,6 +226,42 @@ static Group *group(SgCorrelator *c, size_t corr, const char *key) {
     c->ngroups++;
   }
   return &c->groups[s];
+}
+
+/* Drop the groups whose matches have all left their window (or that fired
+ * and hold none), and rehash the rest: the table then holds the groups alive
+ * at the newest event time. Run between events (hits point at group keys),
+ * when the table has doubled since the last sweep: amortised O(1) per group. */
+static void sweep(SgCorrelator *c) {
+  size_t live = 0;
+  for (size_t i = 0; i < c->nslots; i++) {
+    Group *g = &c->groups[i];
+    if (g->key && g->n && g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s)
+      live++;
+  }
+  size_t ns = 64;
+  while (ns < 4 * live)
+    ns *= 2;
+  Group *t = calloc(ns, sizeof *t);
+  if (!t) return; /* keep them all: correct, only larger */
+  for (size_t i = 0; i < c->nslots; i++) {
+    Group *g = &c->groups[i];
+    if (!g->key) continue;
+    if (g->n && g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s) {
+      size_t s = hash(g->corr, g->key) & (ns - 1);
+      while (t[s].key)
+        s = (s + 1) & (ns - 1);
+      t[s] = *g;
+    } else {
+      clear(g);
+      free(g->e);
+      free(g->key);
+    }
+  }
+  free(c->groups);
+  c->groups = t;
+  c->nslots = ns;
+  c->ngroups = live;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -355,6 +399,10 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
 size_t sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
                      const SgCorrHit **out) {
   c->nhits = 0;
+  if (c->ngroups >= c->sweep_at) {
+    sweep(c);
+    c->sweep_at = 2 * c->ngroups > SG_CORR_SWEEP_MIN ? 2 * c->ngroups : SG_CORR_SWEEP_MIN;
+  }
   bool timed = false, have_time = false;
   double t = 0;
   for (size_t h = 0; h < nhits; h++)
@@ -369,6 +417,7 @@ size_t sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, 
           c->untimed++;
           continue;
         }
+        if (t > c->now) c->now = t;
         if (!feed(c, ci, r, doc, t, &c->keys)) { /* out of memory: what fired so far */
           *out = c->hits;
           return c->nhits;

@@ -5,7 +5,11 @@
  * the event (evtx_dump's System.TimeCreated, or @timestamp, UtcTime, ...),
  * events are taken in input order, and a match older than the newest one by
  * more than the timespan drops out. When the condition holds the correlation
- * fires once for that group, which then starts over. Thresholds are decided
+ * fires once for that group, which then starts over. Memory follows the
+ * groups alive in their window: a group whose newest match is older than the
+ * newest event time minus the timespan (or that fired and is empty) is
+ * dropped when the table has doubled since the last sweep, so at most about
+ * twice the live groups (and SG_CORR_SWEEP_MIN) are kept. Thresholds are decided
  * as matches arrive, so only `gt`/`gte` conditions are accepted (a "fewer
  * than" condition would need the end of each window).
  */
@@ -17,6 +21,8 @@
 #include "eval.h"
 
 typedef struct SgCorrelator SgCorrelator;
+
+#define SG_CORR_SWEEP_MIN 1024 /* groups kept before the first sweep of expired ones */
 
 typedef struct SgCorrHit {
   const SgRule *rule; /* the correlation */
@@ -41,5 +47,7 @@ size_t sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, 
                      const SgCorrHit **out);
 /* Matches of correlated rules that could not be used: the event had no time. */
 size_t sg_corr_untimed(const SgCorrelator *c);
+/* Groups held now (alive, or expired since the last sweep). */
+size_t sg_corr_groups(const SgCorrelator *c);
 
 #endif
