@@ -150,6 +150,7 @@ static void like_pattern(SgBuf *b, const SgStr *s, bool fold) {
       if (fold && raw.data) sg_fold(raw.data + at, raw.data + at, p->n);
     }
   }
+  sg_buf_taint(b, &raw);
   quoted(b, raw.data ? raw.data : "", raw.len);
   sg_buf_free(&raw);
 }
@@ -163,7 +164,8 @@ static void search_regex(SgBuf *b, const char *pat, size_t n, unsigned flags) {
   sg_buf_catc(&re, ':');
   sg_buf_catn(&re, pat, n);
   sg_buf_cat(&re, ")[\\s\\S]*");
-  quoted(b, re.data, re.len);
+  sg_buf_taint(b, &re);
+  quoted(b, sg_buf_cstr(&re), re.len);
   sg_buf_free(&re);
 }
 
@@ -232,7 +234,8 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
       sg_buf_catf(&pat, "%%%s%%", v->num.text);
       lhs(a, b, m);
       sg_buf_cat(b, neg ? " NOT LIKE " : " LIKE ");
-      quoted(b, pat.data, pat.len);
+      sg_buf_taint(b, &pat);
+      quoted(b, sg_buf_cstr(&pat), pat.len);
       sg_buf_free(&pat);
     } else if (v->kind == SG_V_NUM || v->kind == SG_V_BOOL) {
       lhs(a, b, m);
@@ -246,6 +249,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
         sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
         SgBuf re = {0};
         sg_tq_str_regex(&re, &v->str, true);
+        sg_buf_taint(b, &re);
         quoted(b, re.data ? re.data : "", re.len);
         sg_buf_free(&re);
       } else {
@@ -265,6 +269,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
           sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
           SgBuf re = {0};
           sg_tq_str_regex(&re, &w, true);
+          sg_buf_taint(b, &re);
           quoted(b, re.data ? re.data : "", re.len);
           sg_buf_free(&re);
         } else {
@@ -272,6 +277,8 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
           sg_buf_cat(b, ci ? "ILIKE " : "LIKE ");
           like_pattern(b, &w, false);
         }
+      } else {
+        b->oom = true;
       }
       sg_arena_free(&tmp);
     }
@@ -456,6 +463,12 @@ static void flatten(const SgNode *x, NodeList *l) {
   l->v[l->n++] = (SgNode *)x;
 }
 
+static void free_list(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
 /* The top-level conjuncts (nested ANDs flattened), each rendered. */
 static SgStatus conjuncts(Aql *a, const SgNode *root, char ***out, size_t *n) {
   NodeList l = {0};
@@ -472,16 +485,17 @@ static SgStatus conjuncts(Aql *a, const SgNode *root, char ***out, size_t *n) {
   for (size_t i = 0; i < l.n; i++) {
     SgBuf b = {0};
     group(a, &b, l.v[i], false, &g, SG_N_AND);
-    (*out)[(*n)++] = b.data ? b.data : calloc(1, 1);
+    sg_buf_cstr(&b);
+    if (b.oom || !b.data) {
+      sg_buf_free(&b);
+      free_list(*out, *n);
+      free(l.v);
+      return SG_ERR_NOMEM;
+    }
+    (*out)[(*n)++] = b.data;
   }
   free(l.v);
   return SG_OK;
-}
-
-static void free_list(char **v, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    free(v[i]);
-  free(v);
 }
 
 /* ---- Output formats ------------------------------------------------------------------- */
@@ -592,6 +606,7 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
     if (ra.st) return sg_buf_free(&all), ra.st;
   }
   sg_buf_catc(&all, ')');
+  sg_buf_taint(w, &all);
   /* one condition needs no parentheses of its own */
   if (nq == 0)
     sg_buf_cat(w, "1 = 1");

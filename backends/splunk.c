@@ -230,6 +230,7 @@ static void regex_literal(SgBuf *b, const char *flags, const char *pat, size_t n
   SgBuf re = {0};
   if (flags && *flags) sg_buf_catf(&re, "(?%s)", flags);
   sg_buf_catn(&re, pat, n);
+  sg_buf_taint(b, &re);
   quoted(b, sg_buf_cstr(&re), re.len);
   sg_buf_free(&re);
 }
@@ -270,6 +271,7 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
     else
       sg_tq_str_regex(&re, &v->str, false);
     sg_buf_cat(b, "match(_raw, ");
+    sg_buf_taint(b, &re);
     regex_literal(b, m->cased ? "s" : "is", re.data ? re.data : "", re.len);
     sg_buf_catc(b, ')');
     sg_buf_free(&re);
@@ -351,6 +353,7 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
       sg_buf_cat(b, "match(");
       eval_field(b, m->field);
       sg_buf_cat(b, ", ");
+      sg_buf_taint(b, &re);
       regex_literal(b, m->cased ? "s" : "is", re.data ? re.data : "", re.len);
       sg_buf_catc(b, ')');
       sg_buf_free(&re);
@@ -547,6 +550,9 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
       sg_buf_cat(&one, base.len ? base.data : "*");
       for (const char *p = deferred.data; p && *p; p++)
         sg_buf_catc(&one, *p == '\n' ? ' ' : *p);
+      sg_buf_taint(&one, &base);
+      sg_buf_taint(&one, &deferred);
+      sg_buf_taint(out, &one);
       sg_buf_cat(out, sg_buf_cstr(&one));
       tag_event(out, k->rules.v[i]);
       renames(out, k, k->rules.v[i]);
@@ -614,6 +620,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
     sg_buf_catf(&span, "%.*smon", (int)(tl - 1), k->timespan);
   else
     sg_buf_cat(&span, k->timespan);
+  sg_buf_taint(&q, &span);
   sg_buf_catf(&q, "\n| bin _time span=%s\n| stats ", sg_buf_cstr(&span));
   if (k->fields.n) search_field(&f, k->fields.v[0]);
   if (temporal && k->expr) {
@@ -656,6 +663,8 @@ static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
     if (!root || check_placeholders(&s, root)) return SG_ERR_UNSUPPORTED;
     SgBuf base = {0}, deferred = {0}, q = {0};
     render_query(&s, root, &base, &deferred);
+    sg_buf_taint(&q, &base);
+    sg_buf_taint(&q, &deferred);
     if (s.st == SG_OK && dm) {
       s.st = data_model(&s, &base, &deferred, &q);
     } else if (s.st == SG_OK) {
@@ -665,6 +674,7 @@ static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
         SgBuf t = {0};
         sg_buf_cat(&q, " | table ");
         sg_buf_cat(&q, table_fields(&t, r));
+        sg_buf_taint(&q, &t);
         sg_buf_free(&t);
       }
     }
@@ -760,6 +770,7 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
     if (r->nconds > 1) sg_buf_catf(&name, " (condition %zu)", r->cond + 1);
     size_t dup = dups ? dups[r->rule] : 1;
     if (dup > 1) sg_buf_catf(&name, " (%zu)", dup);
+    sg_buf_taint(out, &name);
     sg_buf_catf(out, "\n[%s]\n", sg_buf_cstr(&name));
     sg_buf_free(&name);
     conf_options(out, c, "stanza.");

@@ -245,6 +245,11 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
       sm->n->skipped++;
       continue;
     }
+    if (k == SG_EV_NOMEM) {
+      fprintf(stderr, "%s:%zu: error[E090]: %s; its matches are unknown\n", name, line, msg);
+      sm->n->unknown++;
+      continue;
+    }
     sm->n->events++;
     const SgEvalHit *hits, *und;
     const SgJDoc *doc = &in.doc;
@@ -297,7 +302,12 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, FIL
       if (sink) fwrite(out->data, 1, out->len, sink);
     }
     const SgCorrHit *ch;
-    size_t nc = sg_corr_event(sm->corr, doc, hits, nh, &ch);
+    size_t nc;
+    if (sg_corr_event(sm->corr, doc, hits, nh, &ch, &nc) != SG_OK) {
+      fprintf(stderr, "%s:%zu: error[E090]: out of memory correlating this event; correlations may miss it\n",
+              name, line);
+      sm->n->unknown++;
+    }
     for (size_t h = 0; h < nc; h++) {
       if (sink) sg_buf_reset(out);
       print_correlation(out, &ch[h], shown, line);

@@ -283,11 +283,10 @@ typedef struct Alts {
 } Alts;
 
 static bool alts_push(Item *it, Alts *al, const WVal *w) {
-  (void)it;
   if (al->n == al->cap) {
     size_t cap = al->cap ? al->cap * 2 : 2;
     WVal *v = realloc(al->v, cap * sizeof *v);
-    if (!v) return false;
+    if (!v) return it->a->failed = true, false; /* the unit reports out-of-memory */
     al->v = v;
     al->cap = cap;
   }
@@ -354,7 +353,7 @@ static bool apply_mod_into(Item *it, const SgYNode *vn, const Alts *al, size_t m
       if (!want_string(it, vn, &w, mi)) return false;
       SgStr *vars = malloc(SG_MAX_EXPANSION * sizeof *vars); /* scratch: the parts live in the arena */
       size_t nv = 0;
-      if (!vars) return false;
+      if (!vars) return it->a->failed = true, false;
       SgStatus st = sg_str_windash(it->a, &w.v.str, vars, SG_MAX_EXPANSION, &nv);
       if (st == SG_ERR_UNSUPPORTED)
         item_err(it, SG_D_EXPANSION, loc, "'windash' would expand this value into more than %d alternatives",

@@ -29,7 +29,14 @@ void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list a
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 16;
     SgDiag *p = realloc(d->items, cap * sizeof *p);
-    if (!p) return; /* nothing more can be reported; counts stay honest below */
+    if (!p) { /* the message is lost, not the fact: counts stay honest */
+      d->oom = true;
+      if (sg_diag_code_str(code)[0] == 'W')
+        d->nwarnings++;
+      else
+        d->nerrors++;
+      return;
+    }
     d->items = p;
     d->cap = cap;
   }

@@ -239,6 +239,13 @@ static void lerr(Loader *L, SgLoc loc, const char *fmt, ...) {
 
 static void free_code(void *p) { pcre2_code_free(p); }
 
+/* The buffer's text in the arena; NULL when it ran out of memory (a
+ * truncated text is never used as if it were whole). */
+static char *buf_dup(SgArena *a, const SgBuf *b) {
+  if (b->oom) return a->failed = true, NULL;
+  return sg_arena_strndup(a, b->data ? b->data : "", b->len);
+}
+
 static pcre2_code *compile_re(Loader *L, const SgYNode *n, uint32_t opts) {
   int err;
   PCRE2_SIZE off;
@@ -1166,7 +1173,7 @@ static char *pcre_replacement(SgArena *a, const char *r) {
       sg_buf_catc(&b, *p);
     }
   }
-  char *s = sg_arena_strndup(a, b.data ? b.data : "", b.len);
+  char *s = buf_dup(a, &b);
   sg_buf_free(&b);
   return s;
 }
@@ -1214,7 +1221,7 @@ static char *escaped_text(SgArena *a, const SgStr *s, size_t *len) {
         sg_buf_catc(&b, ch);
       }
   }
-  char *r = sg_arena_strndup(a, b.data ? b.data : "", b.len);
+  char *r = buf_dup(a, &b);
   *len = b.len;
   sg_buf_free(&b);
   return r;
@@ -1345,9 +1352,10 @@ static SgNode *t_case(Ctx *c, const PItem *it, SgNode *n) {
         ch = '_';
       sg_buf_catc(&b, ch);
     }
-    np[i].s = sg_arena_strndup(c->a, b.data ? b.data : "", b.len);
+    np[i].s = buf_dup(c->a, &b);
     np[i].n = b.len;
     sg_buf_free(&b);
+    if (!np[i].s) return c->oom = true, n;
   }
   s->parts = np;
   return n;
@@ -1380,7 +1388,7 @@ static SgNode *t_regex(Ctx *c, const PItem *it, SgNode *n) {
   }
   sg_buf_catc(&b, '$');
   SgValue *v = &n->m.v;
-  const char *pat = sg_arena_strndup(c->a, b.data, b.len);
+  const char *pat = buf_dup(c->a, &b);
   size_t plen = b.len;
   sg_buf_free(&b);
   if (!pat) return c->oom = true, n;
@@ -1521,7 +1529,7 @@ static SgNode *t_placeholders(Ctx *c, const PItem *it, SgNode *n) {
         }
       }
       SgPart *np = sg_arena_alloc(c->a, sizeof *np);
-      char *txt = sg_arena_strndup(c->a, b.data ? b.data : "", b.len);
+      char *txt = buf_dup(c->a, &b);
       size_t tl = b.len;
       sg_buf_free(&b);
       if (!np || !txt) return c->oom = true, n;
@@ -1720,10 +1728,11 @@ static const SgYNode *templated(Ctx *c, const SgYNode *n) {
     SgYNode *x = sg_arena_alloc(c->a, sizeof *x);
     if (!x) return c->oom = true, n;
     *x = *n;
-    x->text = sg_arena_strndup(c->a, b.data ? b.data : "", b.len);
+    x->text = buf_dup(c->a, &b);
     x->len = b.len;
     x->type = SG_YT_STR;
     sg_buf_free(&b);
+    if (!x->text) return c->oom = true, n;
     return x;
   }
   SgYNode *x = sg_arena_alloc(c->a, sizeof *x);
@@ -1946,6 +1955,7 @@ static bool template_apply(const char *tpl, const SgRule *r, const char *query, 
 }
 
 static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf *q, SgDiags *d) {
+  if (q->oom) return SG_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
     const PItem *it = &items[i];
     Ctx c = {.r = (SgRule *)r};
@@ -1989,9 +1999,14 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf 
     }
     default: continue;
     }
+    if (out.oom) {
+      sg_buf_free(&out);
+      return SG_ERR_NOMEM;
+    }
     sg_buf_reset(q);
     sg_buf_catn(q, sg_buf_cstr(&out), out.len);
     sg_buf_free(&out);
+    if (q->oom) return SG_ERR_NOMEM;
   }
   return SG_OK;
 }

@@ -70,7 +70,10 @@ void sg_buf_catc(SgBuf *b, char c);
 void sg_buf_catf(SgBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sg_buf_vcatf(SgBuf *b, const char *fmt, va_list ap);
 const char *sg_buf_cstr(SgBuf *b);
-void sg_buf_reset(SgBuf *b);
+/* Carry a scratch buffer's out-of-memory state into the buffer it is copied
+ * into, so a truncated piece never makes a shorter result that looks whole. */
+static inline void sg_buf_taint(SgBuf *b, const SgBuf *from) { b->oom = b->oom || from->oom; }
+void sg_buf_reset(SgBuf *b); /* empty, and no longer out of memory */
 
 /* ---- Source locations and diagnostics ------------------------------------- */
 typedef struct SgLoc {
@@ -98,7 +101,8 @@ typedef struct SgDiag {
 typedef struct SgDiags {
   SgDiag *items;
   size_t n, cap;
-  size_t nerrors, nwarnings;
+  size_t nerrors, nwarnings; /* all reported, even those whose message was lost (oom) */
+  bool oom;                  /* a diagnostic could not be stored */
 } SgDiags;
 
 const char *sg_diag_code_str(SgDiagCode c); /* "E012" */

@@ -175,6 +175,7 @@ const char *sg_buf_cstr(SgBuf *b) {
 
 void sg_buf_reset(SgBuf *b) {
   b->len = 0;
+  b->oom = false; /* empty again: the next append may succeed */
   if (b->data) b->data[0] = '\0';
 }
 

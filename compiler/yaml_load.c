@@ -136,10 +136,10 @@ static int keyref_cmp(const void *x, const void *y) {
 }
 
 /* Duplicate keys: sort once (O(n log n)) instead of a scan per key. */
-static void check_duplicates(Loader *L, SgYNode *map) {
-  if (map->n < 2) return;
+static bool check_duplicates(Loader *L, SgYNode *map) {
+  if (map->n < 2) return true;
   KeyRef *refs = malloc(map->n * sizeof *refs);
-  if (!refs) return;
+  if (!refs) return false;
   for (size_t i = 0; i < map->n; i++)
     refs[i] = (KeyRef){map->keys[i], i};
   qsort(refs, map->n, sizeof *refs, keyref_cmp);
@@ -148,6 +148,7 @@ static void check_duplicates(Loader *L, SgYNode *map) {
         !memcmp(refs[i].key->text, refs[i - 1].key->text, refs[i].key->len))
       fail(L, SG_D_YAML_DUPKEY, refs[i].key->loc, "duplicate key '%s' in mapping", refs[i].key->text);
   free(refs);
+  return true;
 }
 
 /* Attach a finished node to the open container, or make it the document root. */
@@ -211,7 +212,7 @@ static bool close_container(Loader *L) {
   free(f.items);
   free(f.keys);
   if (!ok) return false;
-  if (n->kind == SG_Y_MAP) check_duplicates(L, n);
+  if (n->kind == SG_Y_MAP && !check_duplicates(L, n)) return false;
   return attach(L, n);
 }
 

@@ -359,8 +359,9 @@ static bool holds(const Group *g, const Corr *k, double *v) {
 static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, double t, SgBuf *key) {
   const Corr *k = &c->corrs[ci];
   const SgCorrelation *cr = k->rule->corr;
-  key->len = 0;
-  if (!group_key(doc, cr, cr->rules.v[ref], key)) return true;
+  sg_buf_reset(key);
+  if (!group_key(doc, cr, cr->rules.v[ref], key)) return !key->oom;
+  if (key->oom) return false;
   const SgJLeaf *vf = NULL;
   if (cr->fields.n && !(vf = field(doc, group_field(cr, cr->fields.v[0], cr->rules.v[ref])))) return true;
   Group *g = group(c, ci, sg_buf_cstr(key));
@@ -396,8 +397,8 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
   return true;
 }
 
-size_t sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
-                     const SgCorrHit **out) {
+SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
+                       const SgCorrHit **out, size_t *nout) {
   c->nhits = 0;
   if (c->ngroups >= c->sweep_at) {
     sweep(c);
@@ -418,11 +419,13 @@ size_t sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, 
           continue;
         }
         if (t > c->now) c->now = t;
-        if (!feed(c, ci, r, doc, t, &c->keys)) { /* out of memory: what fired so far */
+        if (!feed(c, ci, r, doc, t, &c->keys)) { /* out of memory: what fired so far, and the error */
           *out = c->hits;
-          return c->nhits;
+          *nout = c->nhits;
+          return SG_ERR_NOMEM;
         }
       }
   *out = c->hits;
-  return c->nhits;
+  *nout = c->nhits;
+  return SG_OK;
 }

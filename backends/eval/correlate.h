@@ -42,9 +42,10 @@ SgStatus sg_corr_add(SgCorrelator *c, const SgRule *corr, const SgRule *const *r
  * matches are part of the correlation, not results of their own. */
 bool sg_corr_hides(const SgCorrelator *c, const SgRule *r);
 /* Feed one event's hits; the correlations they complete (owned by `c`,
- * valid until the next call). */
-size_t sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
-                     const SgCorrHit **out);
+ * valid until the next call). SG_ERR_NOMEM when memory ran out: the state
+ * of the correlations is then incomplete (*out holds what fired before). */
+SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
+                       const SgCorrHit **out, size_t *nout);
 /* Matches of correlated rules that could not be used: the event had no time. */
 size_t sg_corr_untimed(const SgCorrelator *c);
 /* Groups held now (alive, or expired since the last sweep). */

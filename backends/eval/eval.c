@@ -257,6 +257,10 @@ SgEvaluator *sg_eval_new(void) {
   sg_arena_init(&e->arena);
   e->f_eventid = intern_add(&e->fields, "EventID", 7);
   e->f_channel = intern_add(&e->fields, "Channel", 7);
+  if (e->f_eventid == UINT32_MAX || e->f_channel == UINT32_MAX) {
+    sg_eval_free(e);
+    return NULL;
+  }
   return e;
 }
 
@@ -443,7 +447,8 @@ static int32_t lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, 
   int32_t id = -1;
   if (found != UINT32_MAX) {
     id = (int32_t)found;
-  } else if ((found = intern_add(&e->lit_keys, key, n + 4)) != UINT32_MAX) {
+  } else {
+    /* room first: an interned key's id is its literal's index */
     if (e->nlits == e->caplits) {
       size_t cap = e->caplits ? e->caplits * 2 : 256;
       Lit *v = realloc(e->lits, cap * sizeof *v);
@@ -452,7 +457,7 @@ static int32_t lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, 
         e->caplits = cap;
       }
     }
-    if (e->nlits < e->caplits) {
+    if (e->nlits < e->caplits && (found = intern_add(&e->lit_keys, key, n + 4)) != UINT32_MAX) {
       /* interned keys may contain NUL bytes; the literal is the tail of the stored key */
       e->lits[e->nlits] =
           (Lit){e->lit_keys.names[found] + 4, n, field, {-1, -1}, 0, {0}, 0, UINT32_MAX, false, false};
@@ -897,7 +902,9 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
   switch (c->kind) {
   case C_MATCH: {
     int32_t id = match_lit(e, c);
-    return id >= 0 && idlist_add(out, (uint32_t)id);
+    if (id < 0) return false;
+    if (!idlist_add(out, (uint32_t)id)) return e->failed = true, false;
+    return true;
   }
   case C_OR:
     for (uint32_t i = 0; i < c->nkids; i++)
@@ -922,10 +929,12 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
       free(k.v);
     }
     if (!best.v) return false;
-    for (size_t j = 0; j < best.n; j++)
-      idlist_add(out, best.v[j]);
+    bool ok = true;
+    for (size_t j = 0; j < best.n && ok; j++)
+      ok = idlist_add(out, best.v[j]);
     free(best.v);
-    return true;
+    if (!ok) e->failed = true; /* a partial set would be narrower than the rule */
+    return ok;
   }
   default: return false;
   }
@@ -1012,9 +1021,10 @@ SgStatus sg_eval_prepare(SgEvaluator *e) {
   for (uint32_t i = 0; i < e->nrules; i++)
     for (size_t c = 0; c < e->rules[i].nconds; c++)
       count_popularity(e, e->rules[i].conds[c], i);
+  e->failed = false;
   for (uint32_t i = 0; i < e->nrules; i++)
     if (!index_rule(e, i)) return SG_ERR_NOMEM;
-  if (!build_prefilter(e)) return SG_ERR_NOMEM;
+  if (!build_prefilter(e) || e->failed) return SG_ERR_NOMEM;
   return SG_OK;
 }
 

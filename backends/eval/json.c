@@ -205,6 +205,8 @@ SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *lin
 
 /* ==== Parser ===================================================================== */
 
+static const char oom_msg[] = "out of memory"; /* compared by address: not a malformed event */
+
 const SgJLeaf *sg_jdoc_find(const SgJDoc *d, const char *f, size_t n) {
   for (size_t i = 0; i < d->n; i++) {
     const SgJLeaf *l = &d->leaves[i];
@@ -324,7 +326,7 @@ static bool string(P *p, uint32_t *off, uint32_t *len) {
     p->err = "string is not closed";
     return false;
   }
-  if (!text_reserve(p->d, end - start + 1)) return p->err = "out of memory", false;
+  if (!text_reserve(p->d, end - start + 1)) return p->err = oom_msg, false;
   char *o = p->d->text + p->d->tlen;
   size_t k = 0;
   if (!has_esc) {
@@ -412,7 +414,7 @@ static bool leaf(P *p, SgJType t, uint32_t val, uint32_t vallen) {
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 64;
     SgJLeaf *l = realloc(d->leaves, cap * sizeof *l);
-    if (!l) return p->err = "out of memory", false;
+    if (!l) return p->err = oom_msg, false;
     d->leaves = l;
     d->cap = cap;
   }
@@ -420,7 +422,7 @@ static bool leaf(P *p, SgJType t, uint32_t val, uint32_t vallen) {
   size_t plen = 0;
   for (int i = 1; i <= p->depth; i++)
     plen += p->kl[i] + 1;
-  if (!text_reserve(d, plen + 1)) return p->err = "out of memory", false;
+  if (!text_reserve(d, plen + 1)) return p->err = oom_msg, false;
   uint32_t path = (uint32_t)d->tlen;
   char *o = d->text + d->tlen;
   size_t k = 0;
@@ -436,7 +438,7 @@ static bool leaf(P *p, SgJType t, uint32_t val, uint32_t vallen) {
   size_t nn;
   short_name(p, &ns, &nn, tmp, sizeof tmp);
   uint32_t name = text_add(d, ns, nn);
-  if (name == UINT32_MAX) return p->err = "out of memory", false;
+  if (name == UINT32_MAX) return p->err = oom_msg, false;
   d->leaves[d->n++] = (SgJLeaf){path, (uint32_t)k, name, (uint32_t)nn, val, vallen, t};
   return true;
 }
@@ -450,7 +452,7 @@ static bool push_key(P *p, const char *k, size_t n) {
     while (cap < p->klen + n + 1)
       cap *= 2;
     char *kk = realloc(p->keys, cap);
-    if (!kk) return p->err = "out of memory", false;
+    if (!kk) return p->err = oom_msg, false;
     p->keys = kk;
     p->kcap = cap;
   }
@@ -546,7 +548,7 @@ static bool number(P *p) {
     if (i == e) return p->err = "bad number", false;
   }
   uint32_t off = text_add(p->d, p->s + p->i, i - p->i);
-  if (off == UINT32_MAX) return p->err = "out of memory", false;
+  if (off == UINT32_MAX) return p->err = oom_msg, false;
   bool ok = leaf(p, SG_J_NUM, off, (uint32_t)(i - p->i));
   p->i = i;
   return ok;
@@ -556,7 +558,7 @@ static bool literal(P *p, const char *word, SgJType t) {
   size_t n = strlen(word);
   if (p->n - p->i < n || memcmp(p->s + p->i, word, n)) return p->err = "unexpected token", false;
   uint32_t off = text_add(p->d, word, t == SG_J_NULL ? 0 : n);
-  if (off == UINT32_MAX) return p->err = "out of memory", false;
+  if (off == UINT32_MAX) return p->err = oom_msg, false;
   p->i += n;
   return leaf(p, t, off, t == SG_J_NULL ? 0 : (uint32_t)n);
 }
@@ -656,9 +658,13 @@ SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *l
   if (!sg_json_parse_one(&in->doc, t, n, &used, &eoff, &err)) {
     /* the rest of the document (its line, for JSON lines) is skipped */
     *line = in->rest_line + breaks(t, eoff < n ? eoff : n);
+    in->nrest = 0;
+    if (err == oom_msg) {
+      *msg = "out of memory reading this document";
+      return SG_EV_NOMEM;
+    }
     snprintf(in->msg, sizeof in->msg, "malformed JSON event: %s", err);
     *msg = in->msg;
-    in->nrest = 0;
     in->skipped++;
     return SG_EV_SKIP;
   }

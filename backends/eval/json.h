@@ -82,12 +82,13 @@ typedef struct SgEventIn {
   char msg[96];
 } SgEventIn;
 
-typedef enum SgEvNext { SG_EV_EVENT, SG_EV_SKIP, SG_EV_END } SgEvNext;
+typedef enum SgEvNext { SG_EV_EVENT, SG_EV_SKIP, SG_EV_NOMEM, SG_EV_END } SgEvNext;
 
 void sg_events_init(SgEventIn *in, FILE *f);
 void sg_events_free(SgEventIn *in);
 /* SG_EV_EVENT: in->doc is the event, text[0..len) its JSON, *line where it
  * starts. SG_EV_SKIP: a document at *line was skipped because of *msg.
+ * SG_EV_NOMEM: memory ran out reading the document at *line (not evaluated).
  * SG_EV_END: the input is done; in->rd.ioerr or in->rd.nomem say whether it
  * ended early. */
 SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);

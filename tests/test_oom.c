@@ -1,0 +1,319 @@
+/* test_oom.c - out-of-memory sweep over the library: pipelines, conversion
+ * and evaluation. The allocator is wrapped at link time (--wrap): a first
+ * run counts the allocations of a job, then the job is run again once per
+ * allocation with that one failing. Each run must either report the failure
+ * (a non-OK status, an `oom` buffer or an E090 diagnostic) or give exactly
+ * the output of the run without failures: never a crash, a leak (the
+ * sanitizer build checks) or a silently narrower result. */
+#define _GNU_SOURCE /* fmemopen, strndup */
+#include "testutil.h"
+
+#include "backend.h"
+#include "correlate.h"
+#include "eval.h"
+#include "pipeline.h"
+
+static size_t fail_at, allocs;
+
+static bool fail_now(void) { return ++allocs == fail_at; }
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t m);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+void *__wrap_malloc(size_t n) { return fail_now() ? NULL : __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t m) { return fail_now() ? NULL : __real_calloc(n, m); }
+void *__wrap_realloc(void *p, size_t n) { return fail_now() ? NULL : __real_realloc(p, n); }
+char *__wrap_strdup(const char *s) { return fail_now() ? NULL : __real_strdup(s); }
+char *__wrap_strndup(const char *s, size_t n) { return fail_now() ? NULL : __real_strndup(s, n); }
+
+static const char rules[] =
+    "title: Suspicious Shell\nid: 5d1c6b1e-1d2a-4c39-9e6b-1f0c6d1e2a3b\nstatus: test\nlevel: high\n"
+    "description: \"two\\nlines\"\ntags: [attack.t1059]\n"
+    "logsource: {product: windows, category: process_creation}\n"
+    "detection:\n  sel:\n    Image|endswith: ['\\cmd.exe', '\\powershell.exe']\n"
+    "    CommandLine|contains|all: [' /c ', 'whoami']\n    User|re: '^adm'\n  filter:\n"
+    "    ParentImage|startswith: 'C:\\Windows\\'\n    Ip|cidr: 10.0.0.0/8\n  kw: [evil]\n"
+    "  condition: sel and not filter or kw\nfields: [Image, CommandLine]\n"
+    "---\ntitle: Burst\ncorrelation:\n  type: event_count\n  rules: [5d1c6b1e-1d2a-4c39-9e6b-1f0c6d1e2a3b]\n"
+    "  group-by: [User]\n  timespan: 5m\n  condition: {gte: 2}\n  generate: true\n";
+
+static const char events[] =
+    "{\"Image\":\"C:\\\\x\\\\cmd.exe\",\"CommandLine\":\"cmd /c "
+    "whoami\",\"User\":\"admin\",\"ParentImage\":\"D:\\\\p\","
+    "\"@timestamp\":\"2026-01-01T00:00:00Z\"}\n"
+    "{\"Image\":\"C:\\\\x\\\\cmd.exe\",\"CommandLine\":\"cmd /c "
+    "whoami\",\"User\":\"admin\",\"ParentImage\":\"D:\\\\p\","
+    "\"@timestamp\":\"2026-01-01T00:01:00Z\"}\n{\"Message\":\"an evil thing\"}\n{\"broken\":\n";
+
+static const char pipeline[] = "name: oom\n"
+                               "priority: 10\n"
+                               "transformations:\n"
+                               "  - id: map\n"
+                               "    type: field_name_mapping\n"
+                               "    mapping: {Image: [NewImage, ProcessImage], User: UserName}\n"
+                               "  - type: field_name_prefix\n"
+                               "    prefix: 'x.'\n"
+                               "    field_name_conditions: [{type: include_fields, fields: [CommandLine]}]\n"
+                               "  - type: replace_string\n"
+                               "    regex: 'cmd'\n"
+                               "    replacement: 'CMD'\n"
+                               "  - type: add_condition\n"
+                               "    conditions: {Source: sysmon}\n"
+                               "    rule_conditions: [{type: logsource, product: windows}]\n"
+                               "  - type: set_state\n"
+                               "    key: k\n"
+                               "    val: v\n"
+                               "  - type: change_logsource\n"
+                               "    product: changed\n"
+                               "postprocessing:\n"
+                               "  - type: simple_template\n"
+                               "    template: 'Q({query}) {rule.title}'\n"
+                               "  - type: replace\n"
+                               "    pattern: 'Q'\n"
+                               "    replacement: 'q'\n"
+                               "finalizers:\n"
+                               "  - type: concat\n"
+                               "    separator: \" || \"\n";
+
+typedef struct Result {
+  SgBuf out;
+  bool failed; /* the job reported a failure */
+} Result;
+
+static void note_diags(Result *r, const SgDiags *d) {
+  if (d->oom) r->failed = true;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->items[i].code == SG_D_NOMEM || d->items[i].code == SG_D_IO) r->failed = true;
+}
+
+/* Pipelines + conversion: every target and format with sysmon. */
+static void job_convert(Result *r) {
+  SgArena pa;
+  sg_arena_init(&pa);
+  SgDiags d = {0};
+  SgPipelineSet set = {0};
+  if (sg_pipeline_add(&pa, &set, "sysmon", &d) != SG_OK || sg_pipeline_validate(&pa, &set, &d) != SG_OK)
+    r->failed = true;
+  char *src = malloc(sizeof rules);
+  SgUnit u = {0};
+  if (!src) r->failed = true;
+  if (src) {
+    memcpy(src, rules, sizeof rules);
+    if (sg_compile_source(&u, "r.yml", src, sizeof rules - 1, &d) != SG_OK) r->failed = true;
+  }
+  size_t nt;
+  const SgTarget *const *targets = sg_target_list(&nt);
+  for (size_t t = 0; !r->failed && t < nt; t++)
+    for (size_t f = 0; targets[t]->formats[f]; f++) {
+      if (!strcmp(targets[t]->formats[f], "data_model")) continue; /* needs splunk_cim */
+      SgConvCtx ctx = {.format = targets[t]->formats[f]};
+      SgQueries q = {0};
+      for (size_t i = 0; i < u.nrules; i++) {
+        SgStatus st = sg_convert_rule(targets[t], &ctx, &set, &u, u.rules[i], &q, &d);
+        if (st == SG_ERR_NOMEM)
+          r->failed = true;
+        else if (st != SG_OK)
+          sg_buf_catf(&r->out, "[rule %zu: status %d]\n", i, st);
+      }
+      SgBuf o = {0};
+      targets[t]->finish(&ctx, &q, &o);
+      if (o.oom) r->failed = true;
+      sg_buf_catf(&r->out, "== %s %s\n%s", targets[t]->name, targets[t]->formats[f], sg_buf_cstr(&o));
+      sg_buf_free(&o);
+      sg_queries_free(&q);
+    }
+  note_diags(r, &d);
+  if (u.arena.failed || pa.failed || r->out.oom) r->failed = true;
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+  sg_arena_free(&pa);
+}
+
+/* Evaluation: the rules through the evtx pipeline, events, the correlation. */
+static void job_eval(Result *r) {
+  SgArena pa;
+  sg_arena_init(&pa);
+  SgDiags d = {0};
+  SgPipelineSet set = {0};
+  SgEvaluator *e = sg_eval_new();
+  SgCorrelator *co = sg_corr_new();
+  char *src = malloc(sizeof rules);
+  SgUnit u = {0};
+  if (!e || !co || !src) r->failed = true;
+  if (src) {
+    memcpy(src, rules, sizeof rules);
+    if (sg_compile_source(&u, "r.yml", src, sizeof rules - 1, &d) != SG_OK) r->failed = true;
+  }
+  const SgRule *refs[1] = {NULL};
+  if (!r->failed) {
+    SgPipelineState st = {0};
+    SgRule *p; /* no pipeline: the events are flat */
+    if (sg_pipeline_apply(&u.arena, &set, u.rules[0], &p, &st, &d) != SG_OK ||
+        sg_eval_add(e, p, &d) != SG_OK || sg_eval_prepare(e) != SG_OK ||
+        sg_corr_add(co, u.rules[1], (refs[0] = p, refs), &d) != SG_OK)
+      r->failed = true;
+  }
+  FILE *f = r->failed ? NULL : fmemopen((void *)events, sizeof events - 1, "r");
+  if (!r->failed && !f) r->failed = true;
+  if (f) {
+    SgEventIn in;
+    sg_events_init(&in, f);
+    const char *text, *msg;
+    size_t len, line;
+    SgEvNext k;
+    while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END) {
+      if (k == SG_EV_SKIP) {
+        sg_buf_catf(&r->out, "skip %zu: %s\n", line, msg);
+        continue;
+      }
+      if (k == SG_EV_NOMEM) {
+        r->failed = true;
+        continue;
+      }
+      const SgEvalHit *hits;
+      size_t nh;
+      if (sg_eval_event(e, &in.doc, &hits, &nh) != SG_OK) {
+        r->failed = true;
+        continue;
+      }
+      for (size_t i = 0; i < nh; i++)
+        sg_buf_catf(&r->out, "hit %zu: %s\n", line, hits[i].rule->title);
+      const SgCorrHit *ch;
+      size_t nc;
+      if (sg_corr_event(co, &in.doc, hits, nh, &ch, &nc) != SG_OK) r->failed = true;
+      for (size_t i = 0; i < nc; i++)
+        sg_buf_catf(&r->out, "corr %zu: %s %s %zu\n", line, ch[i].rule->title, ch[i].group, ch[i].matches);
+    }
+    if (in.rd.nomem || in.rd.ioerr) r->failed = true;
+    sg_events_free(&in);
+    fclose(f);
+  }
+  note_diags(r, &d);
+  if (u.arena.failed || pa.failed || r->out.oom) r->failed = true;
+  sg_corr_free(co);
+  sg_eval_free(e);
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+  sg_arena_free(&pa);
+}
+
+/* A pipeline file with transformations, postprocessing and a finalizer,
+ * loaded and applied to the rules for both text targets. */
+static void job_pipeline(Result *r) {
+  SgArena pa;
+  sg_arena_init(&pa);
+  SgDiags d = {0};
+  SgPipeline *p = NULL;
+  if (sg_pipeline_load(&pa, "p.yml", pipeline, sizeof pipeline - 1, &p, &d) != SG_OK) r->failed = true;
+  SgPipeline *one[] = {p};
+  SgPipelineSet set = {one, 1, 1};
+  char *src = r->failed ? NULL : malloc(sizeof rules);
+  SgUnit u = {0};
+  if (!r->failed && !src) r->failed = true;
+  if (src) {
+    memcpy(src, rules, sizeof rules);
+    if (sg_compile_source(&u, "r.yml", src, sizeof rules - 1, &d) != SG_OK) r->failed = true;
+  }
+  static const char *const names[] = {"splunk", "aql"};
+  for (size_t t = 0; !r->failed && t < 2; t++) {
+    const SgTarget *tg = sg_target_find(names[t]);
+    SgConvCtx ctx = {.format = "default"};
+    SgQueries q = {0};
+    for (size_t i = 0; i < u.nrules; i++) {
+      SgStatus st = sg_convert_rule(tg, &ctx, &set, &u, u.rules[i], &q, &d);
+      if (st == SG_ERR_NOMEM)
+        r->failed = true;
+      else if (st != SG_OK)
+        sg_buf_catf(&r->out, "[rule %zu: status %d]\n", i, st);
+    }
+    const char **texts = calloc(q.n + 1, sizeof *texts);
+    if (!texts) r->failed = true;
+    for (size_t i = 0; texts && i < q.n; i++)
+      texts[i] = q.v[i].text;
+    SgBuf o = {0};
+    if (texts && !sg_pipeline_finalize(&set, texts, q.n, &o)) sg_buf_cat(&r->out, "[no finalizer]\n");
+    if (o.oom) r->failed = true;
+    sg_buf_catf(&r->out, "== %s\n%s", names[t], sg_buf_cstr(&o));
+    sg_buf_free(&o);
+    free(texts);
+    sg_queries_free(&q);
+  }
+  note_diags(r, &d);
+  if (u.arena.failed || pa.failed || r->out.oom) r->failed = true;
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+  sg_arena_free(&pa);
+}
+
+static void sweep(void (*job)(Result *), const char *name) {
+  Result want = {0};
+  fail_at = 0;
+  allocs = 0;
+  job(&want);
+  size_t total = allocs;
+  assert_false(want.failed);
+  assert_true(want.out.len > 0);
+  /* SIGMACC_OOM_AT=NAME:K runs only that job with only allocation K failing (for a debugger) */
+  const char *only_at = getenv("SIGMACC_OOM_AT");
+  size_t reported = 0, only = 0, nl = strlen(name);
+  if (only_at && !strncmp(only_at, name, nl) && only_at[nl] == ':') {
+    only = strtoul(only_at + nl + 1, NULL, 10);
+  } else if (only_at) {
+    sg_buf_free(&want.out);
+    return;
+  }
+  for (size_t k = only ? only : 1; k <= (only ? only : total); k++) {
+    Result got = {0};
+    fail_at = k;
+    allocs = 0;
+    job(&got);
+    fail_at = 0;
+    if (got.failed)
+      reported++;
+    else if (strcmp(sg_buf_cstr(&got.out), sg_buf_cstr(&want.out))) {
+      size_t at = 0;
+      while (got.out.data[at] == want.out.data[at])
+        at++;
+      size_t from = at > 200 ? at - 200 : 0;
+      fail_msg(
+          "%s: allocation %zu of %zu failed, no failure was reported, and the output differs at byte %zu:\n"
+          "--- want:\n%.400s\n--- got:\n%.400s",
+          name, k, total, at, want.out.data + from, got.out.data + from);
+    }
+    sg_buf_free(&got.out);
+  }
+  printf("%s: %zu allocations, each failed once: %zu reported, %zu absorbed with the same output\n", name,
+         total, reported, total - reported);
+  sg_buf_free(&want.out);
+}
+
+static void test_convert(void **state) {
+  (void)state;
+  sweep(job_convert, "convert");
+}
+
+static void test_pipeline(void **state) {
+  (void)state;
+  sweep(job_pipeline, "pipeline");
+}
+
+static void test_eval(void **state) {
+  (void)state;
+  sweep(job_eval, "eval");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_convert),
+      cmocka_unit_test(test_pipeline),
+      cmocka_unit_test(test_eval),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
