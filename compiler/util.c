@@ -73,6 +73,7 @@ void *sg_arena_alloc(SgArena *a, size_t n) {
     }
     c->used = 0;
     c->cap = cap;
+    a->bytes += cap;
     c->next = a->head;
     a->head = c;
   }

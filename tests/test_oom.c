@@ -90,7 +90,7 @@ typedef struct Result {
 static void note_diags(Result *r, const SgDiags *d) {
   if (d->oom) r->failed = true;
   for (size_t i = 0; i < d->n; i++)
-    if (d->items[i].code == SG_D_NOMEM || d->items[i].code == SG_D_IO) r->failed = true;
+    if (d->items[i].code == SG_D_NOMEM) r->failed = true;
 }
 
 /* Pipelines + conversion: every target and format with sysmon. */

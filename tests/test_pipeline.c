@@ -32,7 +32,7 @@ static void dump_processed(SgBuf *out, const SgRule *r, const SgPipelineState *s
 
 static void check_file(void **state) {
   const char *path = *state;
-  size_t len;
+  size_t len = 0;
   char *src = tu_slurp(path, &len);
   assert_non_null(src);
   char *sep = strstr(src, "\n---\n");

@@ -195,12 +195,57 @@ static void test_cidr(void **state) {
   assert_false(sg_cidr_parse("10.0.0.0/8x", &c));
 }
 
+/* SG_PUSH on a failed allocation leaves the array and its count as they were. */
+static void test_push_failure(void **state) {
+  (void)state;
+  SgArena a;
+  sg_arena_init(&a);
+  int *v = NULL;
+  size_t n = 0, cap = 0;
+  for (int i = 0; i < 4; i++)
+    *SG_PUSH(&a, v, n, cap) = i;
+  int *before = v;
+  a.fail_after = 1; /* the grow for the fifth element fails */
+  assert_null(SG_PUSH(&a, v, n, cap));
+  assert_ptr_equal(v, before);
+  assert_int_equal(n, 4);
+  assert_int_equal(cap, 4);
+  assert_int_equal(v[3], 3);
+  sg_arena_free(&a);
+}
+
+/* A condition chain of any length costs linear memory (it was quadratic:
+ * each `or` copied the operands before it). */
+static void test_long_condition(void **state) {
+  (void)state;
+  size_t bytes[2];
+  for (int k = 0; k < 2; k++) {
+    size_t terms = k ? 40000 : 20000;
+    SgBuf y = {0};
+    sg_buf_cat(&y, "title: t\nlogsource: {product: x}\ndetection:\n  sel: {A: x}\n  condition: sel");
+    for (size_t i = 1; i < terms; i++)
+      sg_buf_cat(&y, i % 2 ? " or sel" : " and not sel");
+    sg_buf_catc(&y, '\n');
+    TUnit t;
+    tu_compile(&t, y.data, y.len);
+    assert_int_equal(t.d.nerrors, 0);
+    assert_non_null(t.u.rules[0]->conds[0].root);
+    bytes[k] = t.u.arena.bytes;
+    tu_free(&t);
+    sg_buf_free(&y);
+  }
+  /* twice the terms, about twice the memory (quadratic growth would be 4x) */
+  if (bytes[1] > 3 * bytes[0] || bytes[1] > (64u << 20))
+    fail_msg("20,000 terms: %zu bytes; 40,000 terms: %zu bytes", bytes[0], bytes[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escaping), cmocka_unit_test(test_wrap_trailing_backslash),
       cmocka_unit_test(test_utf16),    cmocka_unit_test(test_base64offset),
       cmocka_unit_test(test_windash),  cmocka_unit_test(test_expand),
       cmocka_unit_test(test_numbers),  cmocka_unit_test(test_cidr),
+      cmocka_unit_test(test_push_failure), cmocka_unit_test(test_long_condition),
   };
   return cmocka_run_group_tests_name("value", tests, NULL, NULL);
 }
