@@ -477,6 +477,7 @@ static SgStatus conjuncts(Aql *a, const SgNode *root, char ***out, size_t *n) {
   *n = 0;
   if (l.oom || !*out) {
     free(l.v);
+    free(*out);
     return SG_ERR_NOMEM;
   }
   SgNode all = {.kind = SG_N_AND, .kids = l.v, .nkids = (uint32_t)l.n};
@@ -606,7 +607,7 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
     if (ra.st) return sg_buf_free(&all), ra.st;
   }
   sg_buf_catc(&all, ')');
-  sg_buf_taint(w, &all);
+  if (all.oom) return sg_buf_free(&all), SG_ERR_NOMEM;
   /* one condition needs no parentheses of its own */
   if (nq == 0)
     sg_buf_cat(w, "1 = 1");
