@@ -241,10 +241,10 @@ static void test_long_condition(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_escaping), cmocka_unit_test(test_wrap_trailing_backslash),
-      cmocka_unit_test(test_utf16),    cmocka_unit_test(test_base64offset),
-      cmocka_unit_test(test_windash),  cmocka_unit_test(test_expand),
-      cmocka_unit_test(test_numbers),  cmocka_unit_test(test_cidr),
+      cmocka_unit_test(test_escaping),     cmocka_unit_test(test_wrap_trailing_backslash),
+      cmocka_unit_test(test_utf16),        cmocka_unit_test(test_base64offset),
+      cmocka_unit_test(test_windash),      cmocka_unit_test(test_expand),
+      cmocka_unit_test(test_numbers),      cmocka_unit_test(test_cidr),
       cmocka_unit_test(test_push_failure), cmocka_unit_test(test_long_condition),
   };
   return cmocka_run_group_tests_name("value", tests, NULL, NULL);
