@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../backends/backend.h"
+#include "backend.h"
 #include "cli.h"
-#include "cli_golden.h"
+#include "golden.h"
 #include "pipeline.h"
 
 static const char convert_usage[] =

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../backends/eval/correlate.h"
-#include "../backends/eval/eval.h"
+#include "correlate.h"
+#include "eval.h"
 #include "cli.h"
-#include "cli_golden.h"
+#include "golden.h"
 #include "pipeline.h"
 
 static const char eval_usage[] =

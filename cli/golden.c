@@ -7,7 +7,7 @@
  * Everything is sorted, so the report is byte-identical run to run.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cli_golden.h"
+#include "golden.h"
 
 #include <dirent.h>
 #include <errno.h>
