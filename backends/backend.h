@@ -11,11 +11,7 @@
 #ifndef SG_BACKEND_H
 #define SG_BACKEND_H
 
-#include "../compiler/sigma.h"
-
-typedef struct SgOption {
-  const char *key, *value;
-} SgOption;
+#include "sigmacc.h"
 
 typedef struct SgConvCtx {
   const char *format;   /* output format name, validated against the target */
@@ -82,5 +78,9 @@ const SgTarget *const *sg_target_list(size_t *n);
 struct SgPipelineSet;
 SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const struct SgPipelineSet *set, SgUnit *u,
                          const SgRule *rule, SgQueries *q, SgDiags *d);
+
+/* Queries as the pipelines' finalizer or else the target's format joins them. */
+void sg_render_queries(const SgTarget *t, const SgConvCtx *ctx, const struct SgPipelineSet *set,
+                       const SgQueries *q, SgBuf *out);
 
 #endif

@@ -3,6 +3,7 @@
  * Adding a target: define its SgTarget in its own file and list it here.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,4 +183,63 @@ SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet 
     if (st == SG_OK && !t->dump) st = framed(q->v[i].text, r, d);
   }
   return st;
+}
+
+/* ---- `sigmacc list` ------------------------------------------------------------------ */
+
+void sg_list_targets(SgBuf *out) {
+  size_t n;
+  const SgTarget *const *t = sg_target_list(&n);
+  for (size_t i = 0; i < n; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s%s%s", t[i]->name, t[i]->alias ? ", " : "",
+             t[i]->alias ? t[i]->alias : "");
+    sg_buf_catf(out, "%-14s %s\n", name, t[i]->description);
+  }
+}
+
+void sg_list_formats(SgBuf *out, const char *target) {
+  size_t n;
+  const SgTarget *const *t = sg_target_list(&n);
+  for (size_t i = 0; i < n; i++) {
+    if (target && strcmp(t[i]->name, target) && !(t[i]->alias && !strcmp(t[i]->alias, target))) continue;
+    for (size_t f = 0; t[i]->formats[f]; f++)
+      sg_buf_catf(out, "%-8s %-14s %s\n", t[i]->name, t[i]->formats[f], t[i]->format_help[f]);
+  }
+}
+
+bool sg_list_pipelines(SgBuf *out, SgDiags *d) {
+  size_t n;
+  const SgBuiltinPipeline *b = sg_builtin_pipelines(&n);
+  bool ok = true;
+  for (size_t i = 0; i < n; i++) {
+    SgArena a;
+    sg_arena_init(&a);
+    SgPipelineSet set = {0};
+    if (sg_pipeline_add(&a, &set, b[i].name, d) == SG_OK && set.n == 1) {
+      SgBuf backends = {0};
+      const SgStrList *l = sg_pipeline_backends(set.v[0]);
+      for (size_t k = 0; k < l->n; k++)
+        sg_buf_catf(&backends, "%s%s", k ? "," : "", l->v[k]);
+      /* the first comment line of the file is its description */
+      const char *desc = b[i].text, *nl = strchr(desc, '\n');
+      if (!strncmp(desc, "# ", 2)) desc += 2;
+      const char *dash = strstr(desc, " - ");
+      if (dash && (!nl || dash < nl)) desc = dash + 3;
+      sg_buf_catf(out, "%-28s %-10s %.*s\n", b[i].name, l->n ? backends.data : "any",
+                  nl ? (int)(nl - desc) : (int)strlen(desc), desc);
+      sg_buf_free(&backends);
+    } else {
+      ok = false; /* a built-in pipeline that does not load is a bug */
+    }
+    sg_arena_free(&a);
+  }
+  return ok;
+}
+
+void sg_list_modifiers(SgBuf *out) {
+  size_t n;
+  const SgModInfo *m = sg_modifier_list(&n);
+  for (size_t i = 0; i < n; i++)
+    sg_buf_catf(out, "%-14s %s\n", m[i].name, m[i].help);
 }

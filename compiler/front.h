@@ -6,7 +6,7 @@
 #ifndef SG_FRONT_H
 #define SG_FRONT_H
 
-#include "sigma.h"
+#include "sigmacc.h"
 
 typedef enum SgUtf16 { SG_UTF16LE, SG_UTF16BE, SG_UTF16BOM } SgUtf16;
 

@@ -10,7 +10,7 @@
 #ifndef SG_PIPELINE_H
 #define SG_PIPELINE_H
 
-#include "sigma.h"
+#include "sigmacc.h"
 
 typedef struct SgPipeline SgPipeline;
 

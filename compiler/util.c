@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigma.h"
+#include "sigmacc.h"
 
 struct SgArenaChunk {
   SgArenaChunk *next;

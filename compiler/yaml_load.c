@@ -11,7 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "sigma.h"
+#include "sigmacc.h"
 
 typedef struct Frame {
   SgYNode *node;

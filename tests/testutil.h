@@ -14,7 +14,7 @@
 /* cmocka needs the headers above first */
 #include <cmocka.h>
 
-#include "sigma.h"
+#include "sigmacc.h"
 
 typedef struct TUnit {
   SgUnit u;

@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#include "sigma.h"
+#include "sigmacc.h"
 
 #define SG_JSON_MAX_DOC (64u << 20) /* one event larger than this is skipped */
 #define SG_JSON_MAX_DEPTH 128

@@ -10,7 +10,7 @@
 #include "correlate.h"
 #include "eval.h"
 #include "pipeline.h"
-#include "sigma.h"
+#include "sigmacc.h"
 
 static const char rules[] =
     "title: a\nname: a\nlogsource: {product: windows, service: security}\ndetection:\n"

@@ -7,7 +7,7 @@
 
 #include "backend.h"
 #include "pipeline.h"
-#include "sigma.h"
+#include "sigmacc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,5 +1,6 @@
-/* sigma.h - the sigmacc library: types and entry points shared by the front end,
- * the pipelines, the backends and the CLI.
+/* sigmacc.h - the sigmacc library: the one public header. Types and entry
+ * points of the front end, the pipelines, the backends, the evaluator and
+ * the batch runs the command line is made of.
  *
  * Data flow: bytes -> SgYNode tree (yaml_load.c) -> SgRule (rule.c, detection.c)
  *   -> condition AST (cond.c) -> one SgNode boolean tree per condition (resolve.c)
@@ -8,8 +9,8 @@
  * Output buffers (SgBuf) and diagnostic lists (SgDiags) are owned by the caller.
  * Library code never prints, exits or aborts: it returns SgStatus and appends SgDiag.
  */
-#ifndef SIGMA_H
-#define SIGMA_H
+#ifndef SIGMACC_H
+#define SIGMACC_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -460,5 +461,154 @@ typedef struct SgModInfo {
   const char *help;
 } SgModInfo;
 const SgModInfo *sg_modifier_list(size_t *n);
+
+/* ---- Batches: paths, filters, parallel runs, golden files ----------------- */
+/* Rule paths from arguments (compiler/fs.c): files as given, directories
+ * walked recursively in sorted order; `-` is stdin. */
+typedef struct SgPaths {
+  char **v;
+  size_t *rel; /* offset of the path relative to its argument (a directory, or the file's folder) */
+  size_t n, cap;
+} SgPaths;
+
+bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d);
+void sg_paths_free(SgPaths *p);
+/* Diagnostics d->items[from..] rendered into `out` (with the source line and
+ * a caret when `src` is given), or as JSON lines. */
+void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *src, size_t len, bool json);
+
+/* fn(arg, i) for every i < n, on every core (at most 8; one thread for few
+ * items). The calls must be independent; the library keeps no global state. */
+void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg);
+
+/* The Sigma filters of a run: those in --filter files and the filter
+ * documents among the input files; as in pySigma, each applies to the whole
+ * batch. */
+typedef struct SgFilters {
+  SgUnit **units; /* the files they came from */
+  size_t nunits;
+  const SgRule **v;
+  size_t n;
+  _Atomic size_t *used; /* per filter: rules it was applied to */
+} SgFilters;
+
+/* The filters of the --filter `files`. False when one fails to load or
+ * holds no filter (reported in d). */
+bool sg_filters_load(const char *const *files, size_t nfiles, SgFilters *out, SgDiags *d);
+/* The filter documents of one file's text. `quiet`: an input file (read
+ * once, before the run), compiled only when it has a top-level `filter:`
+ * key, its problems reported when it is converted or evaluated. */
+bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d);
+/* Apply every filter that applies to a rule of u (see sg_filter_applies). */
+SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u);
+/* W072 for each filter that was applied to no rule of the run. */
+void sg_filters_report_unused(const SgFilters *f, SgDiags *d);
+void sg_filters_free(SgFilters *f);
+
+/* `sigmacc check` (compiler/batch.c): load every file under the paths (rules,
+ * and pipeline files among them), every diagnostic in path order. */
+typedef struct SgCheckResult {
+  SgBuf out;     /* diagnostics, rendered (or JSON lines) */
+  SgBuf summary; /* "checked N files, N rules: N errors, N warnings" */
+  size_t files, rules, pipelines, errors, warnings;
+  int exit_code; /* 0 clean; 1 errors; 2 unreadable input */
+} SgCheckResult;
+void sg_check_run(char *const *paths, size_t npaths, bool json, SgCheckResult *res);
+void sg_check_result_free(SgCheckResult *res);
+
+/* Golden files (compiler/golden.c): compare generated output with committed
+ * files (--check DIR) or rewrite them (--update DIR), one file per rule file. */
+typedef struct SgGolden {
+  const char *dir; /* DIR of --check/--update */
+  const char *ext; /* output extension, e.g. ".aql" */
+  bool update;
+  char **seen; /* files produced this run */
+  size_t nseen, capseen;
+  size_t mismatches, missing, extra, written, errors;
+  SgBuf report; /* diffs and listings, to print */
+} SgGolden;
+
+void sg_golden_init(SgGolden *g, const char *dir, const char *ext, bool update);
+void sg_golden_free(SgGolden *g);
+/* Compare (or write) DIR/<rel without .yml><ext>. 0 same/written, 1 differs, -1 error. */
+int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len);
+/* List (or, updating, remove) files in DIR with EXT no rule produced.
+ * Returns the exit code: 0 all equal, 1 differences, 2 write errors. */
+int sg_golden_finish(SgGolden *g);
+
+/* ---- Conversion runs (backends/convert.c) ----------------------------------- */
+typedef struct SgOption {
+  const char *key, *value;
+} SgOption;
+
+/* One run of `sigmacc convert`: every field as the command line sets it. */
+typedef struct SgConvertJob {
+  const char *target;   /* name or alias (sigmacc list targets) */
+  const char *format;   /* NULL: the target's default format */
+  const SgOption *opts; /* -O key=value, in command-line order */
+  size_t nopts;
+  const char *const *pipelines; /* built-in names, files or directories */
+  size_t npipelines;
+  bool without_pipeline;      /* no target default pipeline */
+  const char *const *filters; /* --filter files */
+  size_t nfilters;
+  bool skip_unsupported; /* -s: unsupported rules are reported, not errors */
+  bool json_diagnostics; /* diagnostics as JSON lines */
+  const char *golden;    /* --check/--update DIR, or NULL */
+  bool update;           /* --update */
+} SgConvertJob;
+
+typedef struct SgConvertResult {
+  SgBuf out;   /* the queries in the output format, or the golden report */
+  SgBuf diags; /* every diagnostic of the run, rendered, in path order */
+  size_t failed, skipped, errors;
+  int exit_code; /* 0 success; 1 a rule or pipeline failed, or golden drift; 2 usage or I/O */
+} SgConvertResult;
+
+/* Convert the rules under `paths` (files, directories, `-`). Never prints:
+ * the caller writes res->out and res->diags. */
+void sg_convert_run(const SgConvertJob *job, char *const *paths, size_t npaths, SgConvertResult *res);
+void sg_convert_result_free(SgConvertResult *res);
+
+/* ---- Evaluation runs (backends/eval/run.c) ----------------------------------- */
+/* One run of `sigmacc eval`: every field as the command line sets it. */
+typedef struct SgEvalJob {
+  char *const *rules; /* rule files or directories */
+  size_t nrules;
+  char *const *events; /* event files; none: stdin */
+  size_t nevents;
+  const char *const *pipelines;
+  size_t npipelines;
+  const char *const *filters;
+  size_t nfilters;
+  const char *fields; /* F1,F2,...: print these instead of the event */
+  const char *golden; /* --check/--update DIR: rules' sample events R.events.jsonl */
+  bool update;
+  bool stats;            /* the counts and events/s to the error sink */
+  bool without_pipeline; /* no evtx pipeline for Windows rules */
+  bool skip_unsupported;
+  bool progress; /* a progress line on the error sink (a terminal) */
+} SgEvalJob;
+
+/* Where a run writes: matches (JSON lines) and golden reports to `out`,
+ * diagnostics, progress and statistics to `err`. */
+typedef struct SgEvalSink {
+  void (*out)(void *ctx, const char *s, size_t n);
+  void (*err)(void *ctx, const char *s, size_t n);
+  void *ctx;
+} SgEvalSink;
+
+/* Evaluate; returns the exit code: 0 ok; 1 a rule had an error; 2 usage or
+ * an unreadable input; 3 documents skipped as malformed, no event read, or a
+ * result that could not be decided. */
+int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink);
+
+/* `sigmacc list`: targets, formats (of one target or all), built-in
+ * pipelines, modifiers, as text lines. False when a built-in pipeline does
+ * not load (a bug; diagnostics in d). */
+void sg_list_targets(SgBuf *out);
+void sg_list_formats(SgBuf *out, const char *target);
+bool sg_list_pipelines(SgBuf *out, SgDiags *d);
+void sg_list_modifiers(SgBuf *out);
 
 #endif

@@ -7,7 +7,7 @@
  * Everything is sorted, so the report is byte-identical run to run.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "golden.h"
+#include "sigmacc.h"
 
 #include <dirent.h>
 #include <errno.h>

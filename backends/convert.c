@@ -1,0 +1,292 @@
+/* convert.c - the conversion driver: one run of the convert command as a
+ * library call. The pipeline-set policy (the user's pipelines sorted by
+ * priority, then the target's default one), reading every file first for
+ * the filter documents among them, converting the files on every core,
+ * merging their results in path order (so the output never depends on the
+ * number of threads), golden files, and rendering the queries through the
+ * pipelines' finalizer or the target's own format.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "pipeline.h"
+
+/* Pipelines for this run: user ones sorted by (priority, name), then the
+ * target's default ones unless --without-pipeline. */
+static bool load_pipelines(const SgConvertJob *args, const SgTarget *t, SgArena *a, SgPipelineSet *set,
+                           SgDiags *d) {
+  bool ok = true;
+  for (size_t i = 0; i < args->npipelines; i++)
+    if (sg_pipeline_add(a, set, args->pipelines[i], d) != SG_OK) ok = false;
+  sg_pipeline_sort(set);
+  if (!args->without_pipeline && t->default_pipeline) {
+    SgPipelineSet def = {0};
+    if (sg_pipeline_add(a, &def, t->default_pipeline, d) != SG_OK ||
+        sg_pipeline_append(a, set, &def) != SG_OK)
+      ok = false;
+  }
+  if (ok && sg_pipeline_validate(a, set, d) != SG_OK) ok = false;
+  for (size_t i = 0; ok && !t->any_pipeline && i < set->n; i++)
+    if (!sg_pipeline_allows(set->v[i], t->name)) {
+      sg_diag(d, SG_D_PIPELINE, (SgLoc){sg_pipeline_name(set->v[i]), 0, 0},
+              "pipeline is not meant for target '%s' (see its allowed_backends)", t->name);
+      ok = false;
+    }
+  return ok;
+}
+
+/* Queries as the output format and the pipelines' finalizers join them. */
+void sg_render_queries(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet *set, const SgQueries *q,
+                       SgBuf *out) {
+  const char **texts = calloc(q->n + 1, sizeof *texts);
+  for (size_t i = 0; texts && i < q->n; i++)
+    texts[i] = q->v[i].text;
+  if (!texts || !sg_pipeline_finalize(set, texts, q->n, out)) {
+    if (t->finish) {
+      t->finish(ctx, q, out);
+    } else {
+      for (size_t i = 0; i < q->n; i++) {
+        if (i) sg_buf_catc(out, '\n');
+        sg_buf_cat(out, q->v[i].text);
+        sg_buf_catc(out, '\n');
+      }
+    }
+  }
+  free(texts);
+}
+
+/* ---- One file, and the files in parallel ------------------------------------------------ */
+
+/* What converting one file produced; merged in path order, so the output is
+ * the same whatever the number of threads. */
+typedef struct FileResult {
+  char *src; /* the file's text, read in the first pass (then owned by its unit) */
+  size_t len;
+  SgQueries q; /* its queries, rule serials from 1 */
+  SgBuf diags; /* its diagnostics, rendered */
+  SgBuf file;  /* --check/--update: its golden file */
+  bool golden; /* `file` is meant for the golden directory (not a pipeline file) */
+  bool io_error;
+  size_t failed, skipped, errors;
+} FileResult;
+
+typedef struct Work {
+  const SgConvertJob *args;
+  const SgTarget *t;
+  const SgConvCtx *ctx;
+  const SgPipelineSet *set;
+  const SgPaths *paths;
+  const SgFilters *filters;
+  FileResult *res; /* one per path */
+  size_t n;        /* paths to convert */
+} Work;
+
+static void read_file(void *arg, size_t i) {
+  const Work *w = arg;
+  FileResult *r = &w->res[i];
+  SgDiags d = {0};
+  if (sg_read_file(w->paths->v[i], &r->src, &r->len, &d) != SG_OK) {
+    r->io_error = true;
+    r->src = NULL;
+    sg_render_diags(&r->diags, &d, 0, NULL, 0, w->args->json_diagnostics);
+  }
+  sg_diags_free(&d);
+}
+
+static void convert_file(void *arg, size_t i) {
+  const Work *w = arg;
+  FileResult *r = &w->res[i];
+  const SgConvertJob *args = w->args;
+  SgConvCtx ctx = *w->ctx; /* sg_convert_rule sets ctx.state */
+  SgDiags d = {0};
+  if (!r->src) return; /* not read: reported */
+  SgUnit unit, *u = &unit;
+  sg_compile_source(u, w->paths->v[i], r->src, r->len, &d);
+  r->src = NULL;
+  if (sg_filters_apply(w->filters, u) != SG_OK) r->io_error = true;
+  for (size_t k = 0; k < u->nrules; k++) {
+    const SgRule *rule = u->rules[k];
+    if (rule->failed) {
+      r->failed++;
+      continue;
+    }
+    if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
+    if (rule->correlated) continue;            /* converted as part of its correlation */
+    size_t errs = d.nerrors;
+    SgStatus st = sg_convert_rule(w->t, &ctx, w->set, u, rule, &r->q, &d);
+    if (st == SG_ERR_UNSUPPORTED && args->skip_unsupported) {
+      r->skipped++;
+      d.nerrors = errs; /* reported, but not an error with -s */
+    } else if (st != SG_OK) {
+      r->failed++;
+    }
+  }
+  r->errors = d.nerrors;
+  sg_render_diags(&r->diags, &d, 0, u->src, u->srclen, args->json_diagnostics);
+  if (args->golden && !u->pipeline) { /* this file's queries, compared with (or written to) its golden file */
+    r->golden = true;
+    sg_render_queries(w->t, &ctx, w->set, &r->q, &r->file);
+    /* what could not be converted is recorded in the file too, located by
+     * line and column only, so the file is the same from any directory */
+    const char *title = u->nrules && u->rules[0]->title ? u->rules[0]->title : "";
+    for (size_t k = 0; k < d.n; k++)
+      if (d.items[k].sev == SG_SEV_ERROR)
+        sg_buf_catf(&r->file, "# error[%s] %u:%u: %s (in \"%s\")\n", sg_diag_code_str(d.items[k].code),
+                    d.items[k].loc.line, d.items[k].loc.col, d.items[k].msg, title);
+    r->errors = 0; /* recorded and reviewed, not a failure of the check */
+    r->failed = 0;
+  }
+  sg_unit_free(u);
+  sg_diags_free(&d);
+}
+
+/* Move a file's queries to the end of `all`, continuing the rule serials. */
+static bool append_queries(SgQueries *all, SgQueries *file) {
+  if (all->n + file->n > all->cap) {
+    size_t cap = all->cap ? all->cap : 64;
+    while (cap < all->n + file->n)
+      cap *= 2;
+    SgQuery *v = realloc(all->v, cap * sizeof *v);
+    if (!v) {
+      sg_queries_free(file);
+      return false;
+    }
+    all->v = v;
+    all->cap = cap;
+  }
+  for (size_t k = 0; k < file->n; k++) {
+    file->v[k].rule += all->rules;
+    all->v[all->n++] = file->v[k];
+  }
+  all->rules += file->rules;
+  free(file->v);
+  *file = (SgQueries){0};
+  return true;
+}
+
+void sg_convert_result_free(SgConvertResult *res) {
+  sg_buf_free(&res->out);
+  sg_buf_free(&res->diags);
+  memset(res, 0, sizeof *res);
+}
+
+/* A usage error of the run: exit 2, nothing converted. */
+static void usage_error(SgConvertResult *res, const SgConvertJob *job, const char *where, const char *msg) {
+  SgDiags d = {0};
+  sg_diag(&d, SG_D_USAGE, (SgLoc){where, 0, 0}, "%s", msg);
+  sg_render_diags(&res->diags, &d, 0, NULL, 0, job->json_diagnostics);
+  sg_diags_free(&d);
+  res->exit_code = 2;
+}
+
+void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgConvertResult *res) {
+  memset(res, 0, sizeof *res);
+  const SgConvertJob *args = job;
+  const SgTarget *t = sg_target_find(job->target);
+  char msg[256];
+  if (!t) {
+    snprintf(msg, sizeof msg, "unknown target '%s' (see 'sigmacc list targets')", job->target);
+    usage_error(res, job, "-t", msg);
+    return;
+  }
+  const char *format = job->format ? job->format : t->formats[0];
+  size_t fi = 0;
+  while (t->formats[fi] && strcmp(t->formats[fi], format))
+    fi++;
+  if (!t->formats[fi]) {
+    snprintf(msg, sizeof msg, "target '%s' has no format '%s' (see 'sigmacc list formats %s')", t->name,
+             format, t->name);
+    usage_error(res, job, "-f", msg);
+    return;
+  }
+  SgConvCtx ctx = {.format = format, .opts = job->opts, .nopts = job->nopts};
+  SgDiags d = {0};
+  if (sg_check_options(&ctx, t->name, t->format_options[fi], &d) != SG_OK) {
+    sg_render_diags(&res->diags, &d, 0, NULL, 0, job->json_diagnostics);
+    sg_diags_free(&d);
+    res->exit_code = 2;
+    return;
+  }
+  SgArena parena;
+  sg_arena_init(&parena);
+  SgPipelineSet set = {0};
+  if (!load_pipelines(job, t, &parena, &set, &d)) {
+    sg_render_diags(&res->diags, &d, 0, NULL, 0, job->json_diagnostics);
+    sg_diags_free(&d);
+    sg_arena_free(&parena);
+    res->exit_code = 1;
+    return;
+  }
+  SgPaths paths = {0};
+  bool io_error = !sg_expand_paths((int)argc, (char **)argv, &paths, &d);
+  SgFilters filters = {0};
+  Work w = {job, t, &ctx, &set, &paths, &filters, calloc(paths.n + 1, sizeof *w.res), paths.n};
+  if (!w.res) {
+    sg_diag(&d, SG_D_NOMEM, (SgLoc){"convert", 0, 0}, "out of memory");
+    io_error = true;
+    w.n = 0;
+  }
+  sg_parallel_for(w.n, read_file, &w); /* read every file, then take the filter documents among them */
+  bool filters_ok = sg_filters_load(job->filters, job->nfilters, &filters, &d);
+  for (size_t i = 0; i < w.n; i++)
+    if (w.res[i].src && !sg_filters_add(&filters, paths.v[i], w.res[i].src, w.res[i].len, true, &d))
+      filters_ok = false;
+  sg_render_diags(&res->diags, &d, 0, NULL, 0, job->json_diagnostics);
+  if (filters_ok) sg_parallel_for(w.n, convert_file, &w); /* a --filter that does not load: convert nothing */
+  /* in path order: diagnostics, queries (rule serials continue), golden files */
+  SgQueries q = {0};
+  SgGolden golden;
+  if (job->golden) sg_golden_init(&golden, job->golden, t->format_ext[fi], job->update);
+  for (size_t i = 0; i < w.n; i++) {
+    FileResult *r = &w.res[i];
+    if (r->diags.len) sg_buf_catn(&res->diags, r->diags.data, r->diags.len);
+    io_error |= r->io_error;
+    res->failed += r->failed;
+    res->skipped += r->skipped;
+    res->errors += r->errors;
+    if (job->golden && r->golden &&
+        sg_golden_file(&golden, paths.v[i] + paths.rel[i], r->file.data ? r->file.data : "", r->file.len) < 0)
+      io_error = true;
+    if (!append_queries(&q, &r->q)) io_error = true;
+    sg_buf_free(&r->diags);
+    sg_buf_free(&r->file);
+    free(r->src); /* not converted */
+  }
+  free(w.res);
+  if (filters_ok) {
+    size_t mark = d.n;
+    sg_filters_report_unused(&filters, &d);
+    sg_render_diags(&res->diags, &d, mark, NULL, 0, job->json_diagnostics);
+  }
+  int golden_rc = 0;
+  if (job->golden) {
+    golden_rc = sg_golden_finish(&golden);
+    sg_buf_cat(&res->out, sg_buf_cstr(&golden.report));
+    size_t n = golden.nseen;
+    if (job->update)
+      sg_buf_catf(&res->out, "golden: %zu file%s, %zu written, %zu removed\n", n, n == 1 ? "" : "s",
+                  golden.written, golden.extra);
+    else
+      sg_buf_catf(&res->out, "golden: %zu file%s, %zu differ, %zu missing, %zu extra\n", n, n == 1 ? "" : "s",
+                  golden.mismatches, golden.missing, golden.extra);
+    sg_golden_free(&golden);
+  } else {
+    sg_render_queries(t, &ctx, &set, &q, &res->out);
+  }
+  if (res->skipped)
+    sg_buf_catf(&res->diags, "sigmacc convert: %zu rule%s skipped as unsupported\n", res->skipped,
+                res->skipped == 1 ? "" : "s");
+  if (res->out.oom || res->diags.oom) io_error = true;
+  res->exit_code = io_error || golden_rc == 2                               ? 2
+                   : (res->failed || res->errors || d.nerrors || golden_rc) ? 1
+                                                                            : 0;
+  (void)args;
+  sg_queries_free(&q);
+  sg_paths_free(&paths);
+  sg_filters_free(&filters);
+  sg_diags_free(&d);
+  sg_arena_free(&parena);
+}

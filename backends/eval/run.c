@@ -1,0 +1,510 @@
+/* run.c - one run of `sigmacc eval` as a library call: the rules loaded
+ * through the pipeline-set policy (the user's pipelines, then the evtx one
+ * unless disabled) and the batch's filters, correlations over them, events
+ * streamed from each input, one JSON line per match, the golden check of
+ * rules with sample events. Output goes to the caller's sink: matches to
+ * `out`, diagnostics and progress to `err`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "correlate.h"
+#include "eval.h"
+#include "pipeline.h"
+
+static void say(const SgEvalSink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const SgEvalSink *sink, const char *fmt, ...) {
+  SgBuf b = {0};
+  va_list ap;
+  va_start(ap, fmt);
+  sg_buf_vcatf(&b, fmt, ap);
+  va_end(ap);
+  if (b.len) sink->err(sink->ctx, b.data, b.len);
+  sg_buf_free(&b);
+}
+
+static void say_diags(const SgEvalSink *sink, const SgDiags *d, size_t from, const char *src, size_t len,
+                      bool json) {
+  SgBuf b = {0};
+  sg_render_diags(&b, d, from, src, len, json);
+  if (b.len) sink->err(sink->ctx, b.data, b.len);
+  sg_buf_free(&b);
+}
+
+/* R.yml -> R.events.jsonl, when that file exists. */
+static char *sample_events(const char *rule) {
+  size_t n = strlen(rule);
+  if (n > 4 && !strcmp(rule + n - 4, ".yml"))
+    n -= 4;
+  else if (n > 5 && !strcmp(rule + n - 5, ".yaml"))
+    n -= 5;
+  char *p = malloc(n + 14);
+  if (!p) return NULL;
+  snprintf(p, n + 14, "%.*s.events.jsonl", (int)n, rule);
+  FILE *f = fopen(p, "rb");
+  if (!f) {
+    free(p);
+    return NULL;
+  }
+  fclose(f);
+  return p;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The event as one JSON line: whitespace outside strings removed; invalid
+ * UTF-8 inside strings becomes \ufffd, so the line is always valid JSON
+ * (the event was parsed, so it holds no raw control characters). */
+static void minify(SgBuf *out, const char *s, size_t n) {
+  size_t run = 0; /* start of the pending span to copy */
+  bool str = false, esc = false;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (str) {
+      if (esc) {
+        esc = false;
+      } else if (c == '\\') {
+        esc = true;
+      } else if (c == '"') {
+        str = false;
+      } else if ((unsigned char)c >= 0x80) {
+        size_t k = sg_utf8_len(s + i, n - i);
+        if (k) {
+          i += k - 1;
+        } else {
+          sg_buf_catn(out, s + run, i - run);
+          sg_buf_cat(out, "\\ufffd");
+          run = i + 1;
+        }
+      }
+    } else if (c == '"') {
+      str = true;
+    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      sg_buf_catn(out, s + run, i - run);
+      run = i + 1;
+    }
+  }
+  sg_buf_catn(out, s + run, n - run);
+}
+
+static void json_opt(SgBuf *b, const char *key, const char *v, bool comma) {
+  sg_buf_catf(b, "%s\"%s\":", comma ? "," : "", key);
+  if (v)
+    sg_json_str(b, v, strlen(v));
+  else
+    sg_buf_cat(b, "null");
+}
+
+static void print_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
+  sg_buf_cat(out, ",\"fields\":{");
+  bool first = true;
+  for (const char *f = fields; *f;) {
+    const char *comma = strchr(f, ',');
+    size_t n = comma ? (size_t)(comma - f) : strlen(f);
+    const SgJLeaf *l = sg_jdoc_find(doc, f, n);
+    if (l) {
+      if (!first) sg_buf_catc(out, ',');
+      first = false;
+      sg_json_str(out, f, n);
+      sg_buf_catc(out, ':');
+      if (l->type == SG_J_STR)
+        sg_json_str(out, doc->text + l->val, l->vallen);
+      else if (l->type == SG_J_NULL)
+        sg_buf_cat(out, "null");
+      else
+        sg_buf_catn(out, doc->text + l->val, l->vallen);
+    }
+    f = comma ? comma + 1 : f + n;
+  }
+  sg_buf_catc(out, '}');
+}
+
+typedef struct Counts {
+  size_t events, matches, skipped, bytes;
+  size_t unknown; /* events or rule results that could not be decided */
+  bool ioerr;
+} Counts;
+
+typedef struct Stream {
+  SgEvaluator *ev;
+  SgCorrelator *corr;
+  const char *fields;
+  bool progress;
+  double last_progress;
+  Counts *n;
+  SgBuf out;
+  const SgEvalSink *sink;
+} Stream;
+
+/* An event time as ISO 8601 UTC with milliseconds. */
+static void iso_time(SgBuf *out, double t) {
+  time_t s = (time_t)t;
+  if ((double)s > t) s--; /* floor */
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  int ms = (int)((t - (double)s) * 1000 + 0.5);
+  if (ms > 999) ms = 999;
+  sg_buf_catf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+              tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+/* A correlation that fired on the event at `shown`:`line` (the last of its window). */
+static void print_correlation(SgBuf *out, const SgCorrHit *h, const char *shown, size_t line) {
+  static const char *const types[] = {"event_count", "value_count", "temporal",         "temporal_ordered",
+                                      "value_sum",   "value_avg",   "value_percentile", "value_median"};
+  const SgRule *r = h->rule;
+  sg_buf_cat(out, "{\"correlation\":{");
+  json_opt(out, "id", r->id, false);
+  json_opt(out, "title", r->title, true);
+  json_opt(out, "level", r->level, true);
+  json_opt(out, "type", types[r->corr->type], true);
+  sg_buf_catf(out, "},\"group\":%s,\"value\":%.17g,\"matches\":%zu,\"first\":", h->group, h->value,
+              h->matches);
+  iso_time(out, h->first);
+  sg_buf_cat(out, ",\"last\":");
+  iso_time(out, h->last);
+  sg_buf_catc(out, ',');
+  json_opt(out, "path", shown, false);
+  sg_buf_catf(out, ",\"line\":%zu}\n", line);
+}
+
+/* Match every event of `f`; one JSON line per hit to `sink` (file or, when
+ * `buf` mode, appended to sm->out). `shown` is the path printed. */
+static void stream(Stream *sm, FILE *f, const char *name, const char *shown, bool direct) {
+  const SgEvalSink *sink = sm->sink;
+  SgEventIn in;
+  sg_events_init(&in, f);
+  const char *text = NULL, *msg = NULL;
+  size_t len = 0, line = 0;
+  SgEvNext k;
+  while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END) {
+    if (k == SG_EV_SKIP) {
+      say(sink, "%s:%zu: error: %s; skipped\n", name, line, msg);
+      sm->n->skipped++;
+      continue;
+    }
+    if (k == SG_EV_NOMEM) {
+      say(sink, "%s:%zu: error[E090]: %s; its matches are unknown\n", name, line, msg);
+      sm->n->unknown++;
+      continue;
+    }
+    sm->n->events++;
+    const SgEvalHit *hits, *und;
+    const SgJDoc *doc = &in.doc;
+    size_t nh;
+    if (sg_eval_event(sm->ev, doc, &hits, &nh) != SG_OK) {
+      say(sink, "%s:%zu: error[E090]: out of memory matching this event; its matches are unknown\n", name,
+          line);
+      sm->n->unknown++;
+      continue;
+    }
+    size_t nu = sg_eval_undecided(sm->ev, &und);
+    for (size_t u = 0; u < nu; u++) {
+      char why[128];
+      sg_eval_error_text(und[u].error, why, sizeof why);
+      const SgRule *r = und[u].rule;
+      say(sink,
+          "%s:%zu: error: rule '%s' (%s:%u), condition %zu: a regular expression could not be decided (%s); "
+          "the rule's result for this event is unknown\n",
+          name, line, r->title ? r->title : "?", r->loc.path ? r->loc.path : "?", r->loc.line, und[u].cond,
+          why);
+    }
+    sm->n->unknown += nu;
+    SgBuf *out = &sm->out;
+    size_t shown_hits = 0;
+    for (size_t h = 0; h < nh; h++) {
+      const SgRule *r = hits[h].rule;
+      if (sg_corr_hides(sm->corr, r)) continue; /* part of a correlation's result */
+      shown_hits++;
+      if (direct) sg_buf_reset(out);
+      sg_buf_cat(out, "{\"rule\":{");
+      json_opt(out, "id", r->id, false);
+      json_opt(out, "title", r->title, true);
+      json_opt(out, "level", r->level, true);
+      sg_buf_cat(out, ",\"tags\":[");
+      for (size_t t = 0; t < r->tags.n; t++) {
+        if (t) sg_buf_catc(out, ',');
+        sg_json_str(out, r->tags.v[t], strlen(r->tags.v[t]));
+      }
+      sg_buf_catf(out, "],\"condition\":%zu},", hits[h].cond);
+      json_opt(out, "path", shown, false);
+      sg_buf_catf(out, ",\"line\":%zu", line);
+      if (sm->fields) {
+        print_fields(out, doc, sm->fields);
+      } else {
+        sg_buf_cat(out, ",\"event\":");
+        minify(out, text, len);
+      }
+      sg_buf_cat(out, "}\n");
+      if (direct) sink->out(sink->ctx, out->data, out->len);
+    }
+    const SgCorrHit *ch;
+    size_t nc;
+    if (sg_corr_event(sm->corr, doc, hits, nh, &ch, &nc) != SG_OK) {
+      say(sink, "%s:%zu: error[E090]: out of memory correlating this event; correlations may miss it\n", name,
+          line);
+      sm->n->unknown++;
+    }
+    for (size_t h = 0; h < nc; h++) {
+      if (direct) sg_buf_reset(out);
+      print_correlation(out, &ch[h], shown, line);
+      if (direct) sink->out(sink->ctx, out->data, out->len);
+    }
+    sm->n->matches += shown_hits + nc;
+    if (sm->progress && (sm->n->events & 0x3fff) == 0) {
+      double t = now_s();
+      if (t - sm->last_progress > 1.0) {
+        say(sink, "\r%zu events, %zu matches", sm->n->events, sm->n->matches);
+        sm->last_progress = t;
+      }
+    }
+  }
+  sm->n->bytes += in.rd.bytes;
+  if (in.rd.ioerr || in.rd.nomem) {
+    say(sink, "%s: error[E001]: %s; the events after line %zu were not read\n", name,
+        in.rd.nomem ? "out of memory" : "read error", in.rd.line);
+    sm->n->ioerr = true;
+  }
+  sg_events_free(&in);
+}
+
+/* A rule file's text, read before the run (NULL and `error` when it could not be). */
+typedef struct Source {
+  char *text;
+  size_t len;
+  SgBuf error;
+} Source;
+
+/* A correlation of `u`, over the rules of `u` it names as `added` them
+ * (their processed forms, NULL for a rule that was not added). */
+static SgStatus add_correlation(SgCorrelator *co, SgUnit *u, const SgRule *corr, const SgRule **added,
+                                SgDiags *d) {
+  size_t n = corr->corr->rules.n, *idx;
+  const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
+  if (!refs) return SG_ERR_NOMEM;
+  SgStatus st = sg_corr_resolve(u, corr, &idx, d);
+  for (size_t i = 0; st == SG_OK && i < n; i++)
+    if (!(refs[i] = added[idx[i]])) {
+      sg_diag(d, SG_D_UNSUPPORTED, corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc,
+              "rule '%s' is not evaluated, so neither is the correlation", corr->corr->rules.v[i]);
+      st = SG_ERR_UNSUPPORTED;
+    }
+  return st == SG_OK ? sg_corr_add(co, corr, refs, d) : st;
+}
+
+/* Add the rules of `u` to `ev` through the pipelines, then its correlations
+ * to `co`. True when a rule had an error; with `skip`, what cannot be
+ * evaluated is only counted in *skipped. */
+static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipelineSet *set, bool skip,
+                      size_t *skipped, SgDiags *d) {
+  bool errors = false;
+  const SgRule **added = sg_arena_alloc(&u->arena, (u->nrules + 1) * sizeof *added);
+  if (!added) return true;
+  for (int pass = 0; pass < 2; pass++) /* rules, then the correlations over them */
+    for (size_t i = 0; i < u->nrules; i++) {
+      const SgRule *rule = u->rules[i];
+      if (rule->kind == SG_DOC_FILTER || (rule->kind == SG_DOC_CORRELATION) != (pass == 1)) continue;
+      if (rule->failed) {
+        errors = true;
+        continue;
+      }
+      SgStatus st;
+      if (pass == 0) {
+        SgPipelineState ps = {0};
+        SgRule *processed;
+        st = sg_pipeline_apply(&u->arena, set, rule, &processed, &ps, d);
+        if (st == SG_OK) st = sg_eval_add(ev, processed, d);
+        if (st == SG_OK) added[i] = processed;
+      } else {
+        st = add_correlation(co, u, rule, added, d);
+      }
+      if (st == SG_ERR_UNSUPPORTED && skip)
+        (*skipped)++;
+      else if (st != SG_OK)
+        errors = true;
+    }
+  return errors;
+}
+
+int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
+  SgDiags d = {0};
+  SgArena pa;
+  sg_arena_init(&pa);
+  SgPipelineSet user = {0}, set = {0};
+  bool rule_errors = false, io_error = false, setup_failed = false;
+  for (size_t i = 0; i < job->npipelines; i++)
+    if (sg_pipeline_add(&pa, &user, job->pipelines[i], &d) != SG_OK) setup_failed = true;
+  if (!job->without_pipeline && sg_pipeline_add(&pa, &user, "evtx", &d) != SG_OK) setup_failed = true;
+  sg_pipeline_sort(&user);
+  sg_pipeline_append(&pa, &set, &user);
+  if (!setup_failed && sg_pipeline_validate(&pa, &set, &d) != SG_OK) setup_failed = true;
+  say_diags(sink, &d, 0, NULL, 0, false);
+  SgPaths paths = {0};
+  size_t mark = d.n;
+  if (!setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &paths, &d)) io_error = true;
+  /* every rule file is read once, before any is compiled: the filter
+   * documents among them apply to all */
+  Source *srcs = calloc(paths.n + 1, sizeof *srcs);
+  if (!srcs) setup_failed = true;
+  for (size_t i = 0; !setup_failed && i < paths.n; i++) {
+    SgDiags rd = {0};
+    if (sg_read_file(paths.v[i], &srcs[i].text, &srcs[i].len, &rd) != SG_OK) {
+      srcs[i].text = NULL;
+      sg_render_diags(&srcs[i].error, &rd, 0, NULL, 0, false);
+    }
+    sg_diags_free(&rd);
+  }
+  SgFilters filters = {0};
+  if (!setup_failed && !sg_filters_load(job->filters, job->nfilters, &filters, &d)) setup_failed = true;
+  for (size_t i = 0; !setup_failed && i < paths.n; i++)
+    if (srcs[i].text && !sg_filters_add(&filters, paths.v[i], srcs[i].text, srcs[i].len, true, &d))
+      setup_failed = true;
+  say_diags(sink, &d, mark, NULL, 0, false);
+  SgUnit *units = calloc(paths.n + 1, sizeof *units);
+  SgEvaluator *ev = job->golden ? NULL : sg_eval_new();
+  SgCorrelator *co = job->golden ? NULL : sg_corr_new();
+  size_t skipped = 0;
+  SgGolden golden;
+  if (job->golden) sg_golden_init(&golden, job->golden, ".jsonl", job->update);
+  if (!units || (!job->golden && (!ev || !co))) setup_failed = true;
+  for (size_t i = 0; !setup_failed && i < paths.n; i++) {
+    mark = d.n;
+    if (!srcs[i].text) { /* not read: say so, in path order */
+      io_error = true;
+      say(sink, "%s", sg_buf_cstr(&srcs[i].error));
+      continue;
+    }
+    SgUnit *u = &units[i];
+    sg_compile_source(u, paths.v[i], srcs[i].text, srcs[i].len, &d);
+    srcs[i].text = NULL; /* the unit owns it */
+    if (sg_filters_apply(&filters, u) != SG_OK) setup_failed = true;
+    SgEvaluator *target = ev;
+    if (job->golden) { /* each rule file with its own sample events */
+      target = NULL;
+      char *events = sample_events(paths.v[i]);
+      FILE *ef = events ? fopen(events, "rb") : NULL;
+      SgCorrelator *tco = NULL;
+      if (ef && (!(target = sg_eval_new()) || !(tco = sg_corr_new()))) setup_failed = true;
+      if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
+      if (target && tco && sg_eval_prepare(target) == SG_OK) {
+        Counts gn = {0};
+        Stream gs = {.ev = target, .corr = tco, .fields = job->fields, .n = &gn, .sink = sink};
+        const char *shown = events + paths.rel[i];
+        stream(&gs, ef, events, shown, false);
+        if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], gs.out.data ? gs.out.data : "", gs.out.len) <
+            0)
+          io_error = true;
+        sg_buf_free(&gs.out);
+      }
+      if (ef) fclose(ef);
+      sg_eval_free(target);
+      sg_corr_free(tco);
+      free(events);
+      say_diags(sink, &d, mark, u->src, u->srclen, false);
+      continue;
+    }
+    if (load_unit(ev, co, u, &set, job->skip_unsupported, &skipped, &d)) rule_errors = true;
+    say_diags(sink, &d, mark, u->src, u->srclen, false);
+  }
+  if (ev && !setup_failed && sg_eval_prepare(ev) != SG_OK) setup_failed = true;
+  if (!setup_failed) {
+    mark = d.n;
+    sg_filters_report_unused(&filters, &d);
+    say_diags(sink, &d, mark, NULL, 0, false);
+  }
+  if (skipped)
+    say(sink, "sigmacc eval: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
+  if (setup_failed) {
+    sg_eval_free(ev);
+    ev = NULL; /* no events are read: the rules were not all loaded */
+  }
+
+  /* stream the events */
+  Counts n = {0};
+  double t0 = now_s();
+  Stream sm = {.ev = ev,
+               .corr = co,
+               .fields = job->fields,
+               .progress = job->progress,
+               .last_progress = t0,
+               .n = &n,
+               .sink = sink};
+  char *stdin_name = "-";
+  char *const *inputs = job->nevents ? job->events : &stdin_name;
+  size_t ninputs = job->nevents ? job->nevents : 1;
+  for (size_t i = 0; ev && i < ninputs; i++) {
+    bool is_stdin = !strcmp(inputs[i], "-");
+    FILE *f = is_stdin ? stdin : fopen(inputs[i], "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) || S_ISDIR(st.st_mode)) {
+      say(sink, "%s: error[E001]: cannot read the events file: %s\n", inputs[i],
+          f ? "it is a directory" : strerror(errno));
+      if (f && !is_stdin) fclose(f);
+      io_error = true;
+      continue;
+    }
+    stream(&sm, f, inputs[i], inputs[i], true);
+    if (!is_stdin) fclose(f);
+  }
+  if (n.ioerr) io_error = true;
+  /* events that could not be read are never silent: exit 3 (below) */
+  bool lost = ev && (n.skipped || !n.events || n.unknown);
+  if (ev && !n.events) say(sink, "sigmacc eval: no event was read\n");
+  if (n.skipped)
+    say(sink, "sigmacc eval: %zu document%s skipped as malformed\n", n.skipped,
+        n.skipped == 1 ? " was" : "s were");
+  if (n.unknown)
+    say(sink, "sigmacc eval: %zu result%s could not be decided\n", n.unknown, n.unknown == 1 ? "" : "s");
+  int golden_rc = 0;
+  if (job->golden) {
+    golden_rc = sg_golden_finish(&golden);
+    SgBuf rep = {0};
+    sg_buf_cat(&rep, sg_buf_cstr(&golden.report));
+    if (job->update)
+      sg_buf_catf(&rep, "golden: %zu files, %zu written, %zu removed\n", golden.nseen, golden.written,
+                  golden.extra);
+    else
+      sg_buf_catf(&rep, "golden: %zu files, %zu differ, %zu missing, %zu extra\n", golden.nseen,
+                  golden.mismatches, golden.missing, golden.extra);
+    sink->out(sink->ctx, sg_buf_cstr(&rep), rep.len);
+    sg_buf_free(&rep);
+    sg_golden_free(&golden);
+  }
+  if (co && sg_corr_untimed(co))
+    say(sink,
+        "sigmacc eval: warning: %zu match%s of correlated rules had no event time and were not correlated\n",
+        sg_corr_untimed(co), sg_corr_untimed(co) == 1 ? "" : "es");
+  if (sm.progress && sm.last_progress != t0) say(sink, "\n");
+  double el = now_s() - t0;
+  if (job->stats)
+    say(sink,
+        "events %zu, bytes %zu, matches %zu, skipped %zu, undecided %zu, rules %zu, %.3f s, %.0f events/s\n",
+        n.events, n.bytes, n.matches, n.skipped, n.unknown, ev ? sg_eval_rule_count(ev) : 0, el,
+        el > 0 ? n.events / el : 0.0);
+  sg_buf_free(&sm.out);
+  sg_eval_free(ev);
+  sg_corr_free(co);
+  for (size_t i = 0; units && i < paths.n; i++)
+    sg_unit_free(&units[i]);
+  free(units);
+  for (size_t i = 0; srcs && i < paths.n; i++) {
+    free(srcs[i].text); /* not compiled */
+    sg_buf_free(&srcs[i].error);
+  }
+  free(srcs);
+  sg_paths_free(&paths);
+  sg_filters_free(&filters);
+  sg_diags_free(&d);
+  sg_arena_free(&pa);
+  return io_error || golden_rc == 2 ? 2 : (rule_errors || setup_failed || golden_rc) ? 1 : lost ? 3 : 0;
+}

@@ -1,0 +1,224 @@
+/* batch.c - what a run over many files shares: the Sigma filters of the
+ * batch, the parallel runner, and diagnostics rendered for printing.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "sigmacc.h"
+
+/* ---- Sigma filters -------------------------------------------------------------------------- */
+
+/* A top-level `filter:` key: only such files are compiled ahead of the run. */
+static bool has_filter_key(const char *src, size_t len) {
+  if (len >= 7 && !memcmp(src, "filter:", 7)) return true;
+  for (const char *p = src; (p = memchr(p, '\n', len - (size_t)(p - src))) && p + 8 <= src + len; p++)
+    if (!memcmp(p + 1, "filter:", 7)) return true;
+  return false;
+}
+
+bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d) {
+  if (quiet && !has_filter_key(text, len)) return true;
+  SgDiags mine = {0};
+  char *src = malloc(len + 1); /* the unit owns its copy */
+  SgUnit **units = realloc(out->units, (out->nunits + 1) * sizeof *units);
+  SgUnit *u = malloc(sizeof *u);
+  if (units) out->units = units;
+  if (!src || !units || !u) return free(src), free(u), false;
+  memcpy(src, text, len);
+  src[len] = '\0';
+  out->units[out->nunits++] = u;
+  size_t before = out->n;
+  sg_compile_source(u, path, src, len, quiet ? &mine : d);
+  for (size_t i = 0; i < u->nrules; i++)
+    if (u->rules[i]->kind == SG_DOC_FILTER && !u->rules[i]->failed) {
+      const SgRule **v = realloc(out->v, (out->n + 1) * sizeof *v);
+      if (v) out->v = v;
+      _Atomic size_t *used = realloc(out->used, (out->n + 1) * sizeof *used);
+      if (used) out->used = used;
+      if (!v || !used) return sg_diags_free(&mine), false;
+      atomic_init(&out->used[out->n], 0);
+      out->v[out->n++] = u->rules[i];
+    }
+  sg_diags_free(&mine);
+  if (!quiet && out->n == before) {
+    sg_diag(d, SG_D_MISSING, (SgLoc){path, 0, 0}, "--filter: the file holds no valid filter document");
+    return false;
+  }
+  return true;
+}
+
+bool sg_filters_load(const char *const *files, size_t nfiles, SgFilters *out, SgDiags *d) {
+  bool ok = true;
+  for (size_t i = 0; i < nfiles; i++) {
+    char *src;
+    size_t len;
+    if (sg_read_file(files[i], &src, &len, d) != SG_OK) {
+      ok = false;
+      continue;
+    }
+    ok = sg_filters_add(out, files[i], src, len, false, d) && ok;
+    free(src);
+  }
+  return ok;
+}
+
+SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u) {
+  for (size_t i = 0; i < u->nrules; i++)
+    for (size_t k = 0; k < f->n; k++)
+      if (sg_filter_applies(f->v[k], u->rules[i])) {
+        if (sg_filter_apply(&u->arena, u->rules[i], f->v[k]) != SG_OK) return SG_ERR_NOMEM;
+        atomic_fetch_add(&f->used[k], 1);
+      }
+  return SG_OK;
+}
+
+void sg_filters_report_unused(const SgFilters *f, SgDiags *d) {
+  for (size_t k = 0; k < f->n; k++)
+    if (!atomic_load(&f->used[k]))
+      sg_diag(d, SG_D_FILTER_UNUSED, f->v[k]->loc,
+              "filter '%s' was applied to no rule: none of the inputs is a rule it names with its log source",
+              f->v[k]->title ? f->v[k]->title : "");
+}
+
+void sg_filters_free(SgFilters *f) {
+  for (size_t i = 0; i < f->nunits; i++) {
+    sg_unit_free(f->units[i]);
+    free(f->units[i]);
+  }
+  free(f->units);
+  free(f->v);
+  free(f->used);
+  memset(f, 0, sizeof *f);
+}
+
+/* ---- Parallel work ------------------------------------------------------------------- */
+
+typedef struct ParJob {
+  size_t n;
+  atomic_size_t next; /* the next item to take */
+  void (*fn)(void *arg, size_t i);
+  void *arg;
+} ParJob;
+
+static void *par_worker(void *p) {
+  ParJob *j = p;
+  for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;)
+    j->fn(j->arg, i);
+  return NULL;
+}
+
+void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg) {
+  ParJob j = {n, 0, fn, arg};
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t threads = cores < 1 ? 1 : cores > 8 ? 8 : (size_t)cores, started = 0;
+  if (n < 16) threads = 1;
+  pthread_t th[8];
+  for (; started + 1 < threads; started++)
+    if (pthread_create(&th[started], NULL, par_worker, &j)) break; /* fewer threads, same result */
+  par_worker(&j);
+  for (size_t k = 0; k < started; k++)
+    pthread_join(th[k], NULL);
+}
+
+/* ---- Diagnostics rendered ---------------------------------------------------------- */
+
+void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *src, size_t len, bool json) {
+  for (size_t i = from; i < d->n; i++) {
+    if (json)
+      sg_diag_render_json(out, &d->items[i]);
+    else
+      sg_diag_render(out, &d->items[i], src, len);
+  }
+}
+
+/* ---- check: every file loaded, every diagnostic, in path order ----------------------- */
+
+typedef struct CheckResult {
+  SgBuf out; /* its diagnostics, rendered */
+  size_t rules, errors, warnings;
+  bool pipeline, io_error;
+} CheckResult;
+
+typedef struct Check {
+  const SgPaths *paths;
+  bool json;
+  CheckResult *res;
+} Check;
+
+static void check_file(void *arg, size_t i) {
+  Check *c = arg;
+  CheckResult *r = &c->res[i];
+  SgDiags d = {0};
+  char *src;
+  size_t len;
+  if (sg_read_file(c->paths->v[i], &src, &len, &d) != SG_OK) {
+    r->io_error = true;
+    r->errors = d.nerrors;
+    sg_render_diags(&r->out, &d, 0, NULL, 0, c->json);
+    sg_diags_free(&d);
+    return;
+  }
+  SgUnit u;
+  SgStatus st = sg_compile_source(&u, c->paths->v[i], src, len, &d);
+  if (u.pipeline) { /* a pipeline file beside the rules: validate it as one */
+    SgPipeline *p;
+    char *copy = sg_arena_strndup(&u.arena, u.src, u.srclen);
+    if (copy) sg_pipeline_load(&u.arena, c->paths->v[i], copy, u.srclen, &p, &d);
+    r->pipeline = true;
+  }
+  r->io_error = st == SG_ERR_NOMEM;
+  r->rules = u.nrules;
+  r->errors = d.nerrors;
+  r->warnings = d.nwarnings;
+  sg_render_diags(&r->out, &d, 0, u.src, u.srclen, c->json);
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+}
+
+void sg_check_run(char *const *argv, size_t argc, bool json, SgCheckResult *res) {
+  memset(res, 0, sizeof *res);
+  SgDiags d = {0};
+  SgPaths paths = {0};
+  bool io_ok = sg_expand_paths((int)argc, (char **)argv, &paths, &d);
+  sg_render_diags(&res->out, &d, 0, NULL, 0, json);
+  Check c = {&paths, json, calloc(paths.n + 1, sizeof *c.res)};
+  size_t nerrors = d.nerrors, nwarnings = d.nwarnings;
+  bool io_error = !io_ok || !c.res;
+  sg_parallel_for(c.res ? paths.n : 0, check_file, &c);
+  for (size_t i = 0; c.res && i < paths.n; i++) { /* in path order */
+    CheckResult *r = &c.res[i];
+    sg_buf_catn(&res->out, r->out.data ? r->out.data : "", r->out.len);
+    res->rules += r->rules;
+    res->pipelines += r->pipeline;
+    nerrors += r->errors;
+    nwarnings += r->warnings;
+    io_error |= r->io_error;
+    sg_buf_free(&r->out);
+  }
+  free(c.res);
+  res->files = paths.n;
+  res->errors = nerrors;
+  res->warnings = nwarnings;
+  char piped[64] = "";
+  if (res->pipelines)
+    snprintf(piped, sizeof piped, ", %zu pipeline%s", res->pipelines, res->pipelines == 1 ? "" : "s");
+  sg_buf_catf(&res->summary, "checked %zu file%s, %zu rule%s%s: %zu error%s, %zu warning%s\n", paths.n,
+              paths.n == 1 ? "" : "s", res->rules, res->rules == 1 ? "" : "s", piped, nerrors,
+              nerrors == 1 ? "" : "s", nwarnings, nwarnings == 1 ? "" : "s");
+  if (res->out.oom || res->summary.oom) io_error = true;
+  res->exit_code = io_error ? 2 : nerrors ? 1 : 0;
+  sg_paths_free(&paths);
+  sg_diags_free(&d);
+}
+
+void sg_check_result_free(SgCheckResult *res) {
+  sg_buf_free(&res->out);
+  sg_buf_free(&res->summary);
+  memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,135 @@
+/* fs.c - the one directory walker: rule paths from the command line's
+ * arguments (files as given, directories recursively, sorted by name so the
+ * order never depends on the file system). What it cannot enter or skips
+ * because of a limit is reported, never dropped silently.
+ */
+#define _DEFAULT_SOURCE /* DT_DIR */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sigmacc.h"
+
+#define SG_MAX_DIR_DEPTH 32
+
+/* ---- Path walking ---------------------------------------------------------- */
+
+static bool has_rule_ext(const char *name) {
+  size_t n = strlen(name);
+  return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
+}
+
+static void paths_push(SgPaths *p, char *s, size_t rel) {
+  if (!s) return;
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 64;
+    char **v = realloc(p->v, cap * sizeof *v);
+    if (v) p->v = v;
+    size_t *r = realloc(p->rel, cap * sizeof *r);
+    if (r) p->rel = r;
+    if (!v || !r) {
+      free(s);
+      return;
+    }
+    p->cap = cap;
+  }
+  p->rel[p->n] = rel;
+  p->v[p->n++] = s;
+}
+
+void sg_paths_free(SgPaths *p) {
+  for (size_t i = 0; i < p->n; i++)
+    free(p->v[i]);
+  free(p->v);
+  free(p->rel);
+  memset(p, 0, sizeof *p);
+}
+
+typedef struct Entry {
+  char *name;
+  unsigned char type; /* DT_DIR, DT_REG or DT_UNKNOWN (then stat decides) */
+} Entry;
+
+static int cmp_entry(const void *a, const void *b) {
+  return strcmp(((const Entry *)a)->name, ((const Entry *)b)->name);
+}
+
+static void walk_dir(const char *dir, SgPaths *out, size_t rel, int depth, SgDiags *dg) {
+  if (depth > SG_MAX_DIR_DEPTH) {
+    sg_diag(dg, SG_D_IO, (SgLoc){dir, 0, 0}, "directory nested deeper than %d levels; not read",
+            SG_MAX_DIR_DEPTH);
+    return;
+  }
+  DIR *d = opendir(dir);
+  if (!d) {
+    sg_diag(dg, SG_D_IO, (SgLoc){dir, 0, 0}, "cannot open the directory: %s", strerror(errno));
+    return;
+  }
+  Entry *ents = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 32;
+      Entry *v = realloc(ents, cap * sizeof *v);
+      if (!v) break;
+      ents = v;
+    }
+    ents[n].name = strdup(e->d_name);
+    ents[n].type = e->d_type;
+    if (ents[n].name) n++;
+  }
+  closedir(d);
+  if (n) qsort(ents, n, sizeof *ents, cmp_entry); /* sorted: output order never depends on the file system */
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(dir) + strlen(ents[i].name) + 2;
+    char *full = malloc(len);
+    if (full) {
+      snprintf(full, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", ents[i].name);
+      struct stat st;
+      bool is_dir = ents[i].type == DT_DIR ||
+                    (ents[i].type == DT_UNKNOWN && stat(full, &st) == 0 && S_ISDIR(st.st_mode));
+      if (is_dir) {
+        walk_dir(full, out, rel, depth + 1, dg);
+        free(full);
+      } else if (has_rule_ext(ents[i].name)) {
+        paths_push(out, full, rel);
+      } else {
+        free(full);
+      }
+    }
+    free(ents[i].name);
+  }
+  free(ents);
+}
+
+/* Expand arguments: files as given, directories recursively (sorted). A
+ * directory without rule files is reported. Returns false on a missing path. */
+bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d) {
+  bool ok = true;
+  for (int i = 0; i < argc; i++) {
+    struct stat st;
+    if (!strcmp(argv[i], "-")) {
+      paths_push(out, strdup("-"), 0);
+    } else if (stat(argv[i], &st) != 0) {
+      sg_diag(d, SG_D_IO, (SgLoc){argv[i], 0, 0}, "cannot open: %s", strerror(errno));
+      ok = false;
+    } else if (S_ISDIR(st.st_mode)) {
+      size_t before = out->n;
+      size_t len = strlen(argv[i]);
+      walk_dir(argv[i], out, len + (argv[i][len - 1] != '/'), 0, d);
+      if (out->n == before) {
+        sg_diag(d, SG_D_IO, (SgLoc){argv[i], 0, 0}, "is a directory with no .yml or .yaml files");
+        ok = false;
+      }
+    } else {
+      const char *slash = strrchr(argv[i], '/');
+      paths_push(out, strdup(argv[i]), slash ? (size_t)(slash - argv[i]) + 1 : 0);
+    }
+  }
+  return ok;
+}
