@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "front.h"
-#include "pipeline.h"
+#include "sigmacc.h"
 #include "text_query.h"
 
 typedef struct Aql {
@@ -82,11 +81,11 @@ static const char *const builtin_columns[] = {"sourceip",
  * is data: anything else is quoted, so it can never become AQL syntax. */
 static const char *bare_name(const Aql *a, const char *f) {
   for (int i = 0; builtin_columns[i]; i++)
-    if (!strcasecmp_ascii(builtin_columns[i], f)) return f;
+    if (!sg_ascii_casecmp(builtin_columns[i], f)) return f;
   const SgYNode *cols = a->c->state ? sg_state_get(a->c->state, "aql_columns") : NULL;
   for (size_t i = 0; cols && i < (cols->kind == SG_Y_SEQ ? cols->n : 1); i++) {
     const SgYNode *x = cols->kind == SG_Y_SEQ ? cols->items[i] : cols;
-    if (x->kind == SG_Y_SCALAR && !strcasecmp_ascii(x->text, f)) return x->text;
+    if (x->kind == SG_Y_SCALAR && !sg_ascii_casecmp(x->text, f)) return x->text;
   }
   return NULL;
 }

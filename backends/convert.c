@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "backend.h"
-#include "pipeline.h"
 
 /* Pipelines for this run: user ones sorted by (priority, name), then the
  * target's default ones unless --without-pipeline. */

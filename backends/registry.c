@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "backend.h"
-#include "pipeline.h"
 
 extern const SgTarget sg_target_ast, sg_target_splunk, sg_target_aql;
 

@@ -16,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "front.h"
-#include "pipeline.h"
+#include "sigmacc.h"
 #include "text_query.h"
 
 typedef struct Spl {

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline.h"
 #include "sigmacc.h"
 
 /* ---- Sigma filters -------------------------------------------------------------------------- */

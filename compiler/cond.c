@@ -85,7 +85,7 @@ static void error_here(Parser *p, const char *what) {
     static const char *const kws[] = {"and", "or", "not", "of", "them", "any", "all"};
     const char *hint = "";
     for (size_t i = 0; i < sizeof kws / sizeof *kws; i++)
-      if (strlen(kws[i]) == p->tlen && !strncasecmp_ascii(p->s + p->tstart, kws[i], p->tlen))
+      if (strlen(kws[i]) == p->tlen && !sg_ascii_ncasecmp(p->s + p->tstart, kws[i], p->tlen))
         hint = " (condition keywords are lowercase)";
     sg_diag(p->d, SG_D_COND_SYNTAX, l, "unexpected '%.*s': expected %s%s", (int)p->tlen, p->s + p->tstart,
             what, hint);

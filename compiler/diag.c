@@ -12,7 +12,7 @@
 
 static const char *const codes[] = {
 #define SG_DIAG(name, code, text) code,
-#include "diag.def"
+#include "sigmacc_diag.def"
 #undef SG_DIAG
 };
 

@@ -9,7 +9,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "pipeline.h"
 
 #include <dirent.h>
 #include <pcre2.h>
@@ -258,7 +257,7 @@ static pcre2_code *compile_re(Loader *L, const SgYNode *n, uint32_t opts) {
     lerr(L, loc, "invalid regular expression: %s", (const char *)msg);
     return NULL;
   }
-  sg_arena_defer(L->a, free_code, re);
+  if (!sg_arena_defer(L->a, free_code, re)) return NULL; /* freed already; the arena reports it */
   return re;
 }
 
@@ -833,7 +832,7 @@ static int ordinal(const char *attr, const char *v) {
   static const char *const statuses[] = {"unsupported", "deprecated", "experimental", "test", "stable", NULL};
   const char *const *set = !strcmp(attr, "level") ? levels : !strcmp(attr, "status") ? statuses : NULL;
   for (int i = 0; set && set[i]; i++)
-    if (!strcasecmp_ascii(set[i], v)) return i;
+    if (!sg_ascii_casecmp(set[i], v)) return i;
   return -1;
 }
 
@@ -900,7 +899,7 @@ static bool eval_cond(Ctx *c, const PCond *pc, const SgNode *n) {
   case PC_RULE_ATTR: return compare(pc->attribute, rule_attr(r, pc->attribute), pc->op, pc->value);
   case PC_TAG:
     for (size_t i = 0; i < r->tags.n; i++)
-      if (!strcasecmp_ascii(r->tags.v[i], pc->tag)) return true;
+      if (!sg_ascii_casecmp(r->tags.v[i], pc->tag)) return true;
     return false;
   case PC_APPLIED:
     return n && n->kind == SG_N_MATCH ? has_id_list(n->m.applied, n->m.napplied, pc->id)
@@ -1431,7 +1430,7 @@ static SgNode *t_hashes(Ctx *c, const PItem *it, SgNode *n) {
     if (valid && it->list.n) {
       valid = false;
       for (size_t i = 0; i < it->list.n; i++)
-        valid |= !strcasecmp_ascii(it->list.v[i], algo);
+        valid |= !sg_ascii_casecmp(it->list.v[i], algo);
     }
     if (!valid) {
       sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "hashes_fields: '%s' has no valid hash algorithm", tok);

@@ -105,7 +105,7 @@ static SgNode *resolve(Resolver *R, const SgCondExpr *e) {
       }
     const char *hint = "";
     for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++)
-      if (!strcasecmp_ascii(e->name, keywords[k])) hint = " (condition keywords are lowercase)";
+      if (!sg_ascii_casecmp(e->name, keywords[k])) hint = " (condition keywords are lowercase)";
     sg_diag(R->d, SG_D_COND_UNKNOWN_ID, e->loc, "search identifier '%s' is not defined in detection%s",
             e->name, hint);
     R->failed = true;
@@ -195,7 +195,7 @@ SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d) {
 /* ---- Sigma filters ------------------------------------------------------------------------ */
 
 static bool same_attr(const char *want, const char *have) {
-  return !want || (have && !strcasecmp_ascii(want, have));
+  return !want || (have && !sg_ascii_casecmp(want, have));
 }
 
 bool sg_filter_applies(const SgRule *filter, const SgRule *rule) {

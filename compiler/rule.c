@@ -122,7 +122,7 @@ static bool valid_tag(const char *s) {
 
 static bool one_of(const char *s, const char *const *set, bool nocase) {
   for (; *set; set++)
-    if (nocase ? !strcasecmp_ascii(s, *set) : !strcmp(s, *set)) return true;
+    if (nocase ? !sg_ascii_casecmp(s, *set) : !strcmp(s, *set)) return true;
   return false;
 }
 

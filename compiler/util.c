@@ -59,13 +59,21 @@ void *sg_arena_alloc(SgArena *a, size_t n) {
     a->failed = true;
     return NULL;
   }
+#ifdef SG_ARENA_DEBUG
+  /* a chunk of exactly n bytes per allocation, so AddressSanitizer sees any
+   * access past an object (cmake -DSIGMACC_ARENA_DEBUG=ON) */
+  if (n == 0) n = 1;
+  SgArenaChunk *c = NULL;
+  size_t cap = n;
+#else
   n = (n + ALIGN - 1) & ~(ALIGN - 1);
   if (n == 0) n = ALIGN;
   SgArenaChunk *c = a->head;
+  /* chunks double from CHUNK_MIN up to CHUNK_MAX: small units stay small */
+  size_t cap = c ? (c->cap * 2 > CHUNK_MAX ? CHUNK_MAX : c->cap * 2) : CHUNK_MIN;
+  if (cap < n) cap = n;
+#endif
   if (!c || c->cap - c->used < n) {
-    /* chunks double from CHUNK_MIN up to CHUNK_MAX: small units stay small */
-    size_t cap = c ? (c->cap * 2 > CHUNK_MAX ? CHUNK_MAX : c->cap * 2) : CHUNK_MIN;
-    if (cap < n) cap = n;
     c = malloc(sizeof *c + cap);
     if (!c) {
       a->failed = true;
@@ -222,4 +230,23 @@ SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d) {
   *data = b.data;
   *len = b.len;
   return SG_OK;
+}
+
+/* ---- ASCII ------------------------------------------------------------------ */
+
+int sg_ascii_casecmp(const char *a, const char *b) {
+  for (;; a++, b++) {
+    int ca = (*a >= 'A' && *a <= 'Z') ? *a + 32 : (unsigned char)*a;
+    int cb = (*b >= 'A' && *b <= 'Z') ? *b + 32 : (unsigned char)*b;
+    if (ca != cb || !ca) return ca - cb;
+  }
+}
+
+int sg_ascii_ncasecmp(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int ca = (a[i] >= 'A' && a[i] <= 'Z') ? a[i] + 32 : (unsigned char)a[i];
+    int cb = (b[i] >= 'A' && b[i] <= 'Z') ? b[i] + 32 : (unsigned char)b[i];
+    if (ca != cb || !ca) return ca - cb;
+  }
+  return 0;
 }

@@ -13,6 +13,7 @@
 #define SIGMACC_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,7 +87,7 @@ typedef struct SgLoc {
 
 typedef enum SgDiagCode {
 #define SG_DIAG(name, code, text) SG_D_##name,
-#include "diag.def"
+#include "sigmacc_diag.def"
 #undef SG_DIAG
   SG_D__COUNT
 } SgDiagCode;
@@ -313,7 +314,22 @@ typedef struct SgSearch {
   bool used;    /* referenced by some condition */
 } SgSearch;
 
+/* A parsed condition (cond.c), resolved against the searches by resolve.c;
+ * also the extended condition of temporal correlations. */
+typedef enum SgCondKind { SG_C_AND, SG_C_OR, SG_C_NOT, SG_C_ID, SG_C_ONE_OF, SG_C_ALL_OF } SgCondKind;
 typedef struct SgCondExpr SgCondExpr;
+
+/* AND and OR are n-ary (`a or b or c` is one node with three operands), so a
+ * long chain costs linear memory and no recursion depth; the depth of the
+ * tree is bounded by the parentheses and `not`s (SG_MAX_COND_DEPTH). */
+struct SgCondExpr {
+  SgCondKind kind;
+  SgLoc loc;
+  SgCondExpr **kids; /* AND/OR: n >= 2 operands; NOT: kids[0] */
+  uint32_t n;
+  const char *name; /* ID: identifier; *_OF: pattern, "them" for all */
+  bool them;
+};
 
 typedef struct SgCondition {
   const char *text;
@@ -443,6 +459,11 @@ bool sg_str_is_plain(const SgStr *s); /* no wildcard or placeholder */
 bool sg_str_has_wildcard(const SgStr *s);
 char *sg_str_flat(SgArena *a, const SgStr *s, size_t *len); /* literal bytes only */
 bool sg_cidr_parse(const char *s, SgCidr *out);
+/* Add a leading and/or trailing wildcard unless one is already there. */
+SgStatus sg_str_wrap(SgArena *a, const SgStr *in, bool lead, bool trail, SgStr *out);
+/* ASCII case-insensitive comparison (locale-independent). */
+int sg_ascii_casecmp(const char *a, const char *b);
+int sg_ascii_ncasecmp(const char *a, const char *b, size_t n);
 /* Unicode-aware case folding: ASCII, Latin-1, Latin Extended-A, Greek and
  * Cyrillic letters to lower case; `out` holds `n` bytes (folding never
  * changes the length; out may be s). */
@@ -461,6 +482,235 @@ typedef struct SgModInfo {
   const char *help;
 } SgModInfo;
 const SgModInfo *sg_modifier_list(size_t *n);
+
+/* ---- Processing pipelines (compiler/pipeline.c) ------------------------------
+ * pySigma-compatible pipeline YAML (name, priority, allowed_backends, vars,
+ * transformations, postprocessing, finalizers), loaded with every key
+ * validated. A set of pipelines, sorted by (priority, name), rewrites a
+ * processed copy of a rule: field names, values, log source, added
+ * conditions, `fields:`, state for the backend. Postprocessing edits each
+ * query; finalizers join all queries. */
+typedef struct SgPipeline SgPipeline;
+
+typedef struct SgPipelineSet {
+  SgPipeline **v;
+  size_t n, cap;
+} SgPipelineSet;
+
+/* State set by set_state, read by backends (e.g. the Splunk data model). */
+typedef struct SgPipelineState {
+  SgKV *kv; /* the last value set for a key wins */
+  size_t n, cap;
+} SgPipelineState;
+
+const SgYNode *sg_state_get(const SgPipelineState *s, const char *key);
+
+/* Load a pipeline from YAML bytes (kept by the caller for the arena's life). */
+SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t len, SgPipeline **out,
+                          SgDiags *d);
+/* Add pipelines named by `spec`: a built-in name, a YAML file, or a directory
+ * of YAML files (recursively). Sources live in the arena. */
+SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDiags *d);
+/* Set-level checks: every processing_item_applied condition names an item
+ * id that some pipeline of the set defines. */
+SgStatus sg_pipeline_validate(SgArena *a, const SgPipelineSet *set, SgDiags *d);
+/* Sort by (priority, name), as pySigma resolves -p arguments. */
+void sg_pipeline_sort(SgPipelineSet *set);
+/* Append `more` after `set` without sorting (backend and format pipelines). */
+SgStatus sg_pipeline_append(SgArena *a, SgPipelineSet *set, const SgPipelineSet *more);
+
+const char *sg_pipeline_name(const SgPipeline *p);
+/* allowed_backends (empty: any backend). */
+const SgStrList *sg_pipeline_backends(const SgPipeline *p);
+/* True when the pipeline may be used with `backend` (no allowed_backends = any). */
+bool sg_pipeline_allows(const SgPipeline *p, const char *backend);
+
+/* Apply every transformation to a copy of `in` (allocated in `a`). The copy's
+ * conditions, log source, fields and custom attributes are rewritten; `in`
+ * is not modified. Returns SG_ERR_PARSE/SG_ERR_UNSUPPORTED with diagnostics
+ * when a transformation rejects the rule. */
+SgStatus sg_pipeline_apply(SgArena *a, const SgPipelineSet *set, const SgRule *in, SgRule **out,
+                           SgPipelineState *state, SgDiags *d);
+
+/* Postprocessing of one query in place. */
+SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, SgBuf *query, SgDiags *d);
+/* Finalizers: join `n` queries into `out`. Returns false when the set has no
+ * finalizer (the target's own joining applies). */
+bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out);
+
+/* Built-in pipelines, embedded at build time from pipelines/ *.yml. */
+typedef struct SgBuiltinPipeline {
+  const char *name;
+  const char *text;
+  size_t len;
+} SgBuiltinPipeline;
+const SgBuiltinPipeline *sg_builtin_pipelines(size_t *n);
+
+/* ---- Events (backends/eval/json.c) ---------------------------------------------
+ * SgJReader splits a stream into documents without holding more than one
+ * document (plus a read buffer) in memory: JSON lines, a top-level array of
+ * objects, or objects concatenated (pretty-printed or not). sg_json_parse
+ * turns one document into a flat list of leaves, each with its dotted path
+ * and its short name (the last key; `X.#attributes.Y` -> `X_Y`, `X.#text`
+ * -> `X`, array elements keep the array's name). */
+#define SG_JSON_MAX_DOC (64u << 20) /* one event larger than this is skipped */
+#define SG_JSON_MAX_DEPTH 128
+
+typedef struct SgJReader {
+  FILE *f;
+  char *buf;
+  size_t len, cap, pos;
+  size_t line;   /* 1-based line of pos (LF, CRLF and a lone CR each end a line) */
+  int mode;      /* 0 unknown, 1 lines, 2 multi-line objects */
+  char eol;      /* what ends a JSON line: '\n', or '\r' in CR-only input */
+  bool cr;       /* the last byte counted was a CR (its LF is not a new line) */
+  bool in_array; /* inside a top-level [ ... ] */
+  bool started;  /* the byte order mark check is done */
+  bool eof;
+  bool ioerr;     /* reading failed (not the end of the input) */
+  bool nomem;     /* the buffer could not grow */
+  size_t bytes;   /* total bytes consumed */
+  size_t max_doc; /* a larger document is skipped (SG_JSON_MAX_DOC; tests lower it) */
+} SgJReader;
+
+typedef enum SgJNext { SG_J_DOC, SG_J_END, SG_J_BAD } SgJNext;
+
+void sg_jreader_init(SgJReader *r, FILE *f);
+void sg_jreader_free(SgJReader *r);
+/* The next document: *doc and *len point into the reader's buffer until the next
+ * call; *line is where it starts. SG_J_BAD: *len bytes at *line were skipped
+ * as not JSON (*msg says why). */
+SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *line, const char **msg);
+
+typedef enum SgJType { SG_J_NULL, SG_J_BOOL, SG_J_NUM, SG_J_STR } SgJType;
+
+typedef struct SgJLeaf {
+  uint32_t path, pathlen; /* dotted path, offset into SgJDoc.text */
+  uint32_t name, namelen; /* short name, offset into SgJDoc.text */
+  uint32_t val, vallen;   /* value text (unescaped string, number as written, true/false) */
+  SgJType type;
+} SgJLeaf;
+
+typedef struct SgJDoc {
+  SgJLeaf *leaves;
+  size_t n, cap;
+  char *text; /* paths, names and values, NUL-separated */
+  size_t tlen, tcap;
+} SgJDoc;
+
+void sg_jdoc_free(SgJDoc *d);
+/* The first leaf whose short name or dotted path is f[0..n), or NULL. */
+const SgJLeaf *sg_jdoc_find(const SgJDoc *d, const char *f, size_t n);
+/* Parse one document (a JSON object, nothing after it); on error returns
+ * false with the offset and reason. */
+bool sg_json_parse(SgJDoc *d, const char *s, size_t n, size_t *err_off, const char **err);
+/* Parse the object at the start of s[0..n) (after white space); *used is
+ * where the next one may start (white space after it skipped). */
+bool sg_json_parse_one(SgJDoc *d, const char *s, size_t n, size_t *used, size_t *err_off, const char **err);
+
+/* The events of one input: the reader's documents, each parsed; one line of
+ * JSON lines may hold several objects. A document that is not a valid event
+ * is skipped and reported (SG_EV_SKIP), and reading goes on after it: the
+ * next line for JSON lines, the next object otherwise. */
+typedef struct SgEventIn {
+  SgJReader rd;
+  SgJDoc doc;       /* the current event, parsed */
+  const char *rest; /* the unread part of the reader's current document */
+  size_t nrest, rest_line;
+  size_t events, skipped;
+  char msg[96];
+} SgEventIn;
+
+typedef enum SgEvNext { SG_EV_EVENT, SG_EV_SKIP, SG_EV_NOMEM, SG_EV_END } SgEvNext;
+
+void sg_events_init(SgEventIn *in, FILE *f);
+void sg_events_free(SgEventIn *in);
+/* SG_EV_EVENT: in->doc is the event, text[0..len) its JSON, *line where it
+ * starts. SG_EV_SKIP: a document at *line was skipped because of *msg.
+ * SG_EV_NOMEM: memory ran out reading the document at *line (not evaluated).
+ * SG_EV_END: the input is done; in->rd.ioerr or in->rd.nomem say whether it
+ * ended early. */
+SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
+
+/* ---- The evaluator (backends/eval/eval.c) --------------------------------------
+ * Rules (already processed by their pipelines) are compiled once into
+ * matcher trees over interned field ids; an index by EventID, Channel or a
+ * required field means an event only meets rules that can apply to it. Each
+ * event's field values are collected once and case-folded at most once. */
+typedef struct SgEvaluator SgEvaluator;
+
+/* The JIT stack's largest size: enough for the backtracking real rules do on
+ * long values; a match that still runs out is reported, never a non-match. */
+#define SG_EVAL_JIT_STACK (8u << 20)
+
+typedef struct SgEvalHit {
+  const SgRule *rule;
+  size_t cond;  /* the first condition that matched (undecided: that condition) */
+  size_t index; /* the rule's position in load order */
+  int error;    /* undecided: the PCRE2 error code (a limit was hit) */
+} SgEvalHit;
+
+SgEvaluator *sg_eval_new(void);
+void sg_eval_free(SgEvaluator *e);
+/* Compile every condition of `r` (kept by pointer: it must outlive `e`).
+ * SG_ERR_UNSUPPORTED with a located diagnostic for what cannot be evaluated. */
+SgStatus sg_eval_add(SgEvaluator *e, const SgRule *r, SgDiags *d);
+/* Build the indexes; call once after the last sg_eval_add. */
+SgStatus sg_eval_prepare(SgEvaluator *e);
+/* Match one parsed event: the hits (owned by `e`, valid until the next
+ * call), in rule order. SG_ERR_NOMEM when memory ran out: the event's result
+ * is unknown, never narrower. */
+SgStatus sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits, size_t *nhits);
+/* The rules whose result for the last event is unknown because a regex hit
+ * a PCRE2 limit (each with its condition and error code). */
+size_t sg_eval_undecided(const SgEvaluator *e, const SgEvalHit **v);
+/* The text of an undecided hit's error code. */
+void sg_eval_error_text(int error, char *buf, size_t n);
+size_t sg_eval_rule_count(const SgEvaluator *e);
+
+/* ---- Correlations (backends/eval/correlate.c) ----------------------------------
+ * A correlation keeps, for each group (its group-by values in the event), the
+ * matches of its rules within the last timespan: the event's time comes from
+ * the event (evtx_dump's System.TimeCreated, or @timestamp, UtcTime, ...),
+ * events are taken in input order, and a match older than the newest one by
+ * more than the timespan drops out. When the condition holds the correlation
+ * fires once for that group, which then starts over. Memory follows the
+ * groups alive in their window: a group whose newest match is older than the
+ * newest event time minus the timespan (or that fired and is empty) is
+ * dropped when the table has doubled since the last sweep, so at most about
+ * twice the live groups (and SG_CORR_SWEEP_MIN) are kept. Thresholds are
+ * decided as matches arrive, so only `gt`/`gte` conditions are accepted (a
+ * "fewer than" condition would need the end of each window). */
+typedef struct SgCorrelator SgCorrelator;
+
+#define SG_CORR_SWEEP_MIN 1024 /* groups kept before the first sweep of expired ones */
+
+typedef struct SgCorrHit {
+  const SgRule *rule; /* the correlation */
+  const char *group;  /* its group-by values as a JSON object */
+  double value;       /* the aggregate that met the condition */
+  double first, last; /* event times (epoch seconds) of the window's first and last match */
+  size_t matches;     /* matches in the window */
+} SgCorrHit;
+
+SgCorrelator *sg_corr_new(void);
+void sg_corr_free(SgCorrelator *c);
+/* Track `corr`; refs[i] is the rule its rules.v[i] names, as given to
+ * sg_eval_add (all must outlive `c`). SG_ERR_UNSUPPORTED with a located
+ * diagnostic for what cannot be decided match by match. */
+SgStatus sg_corr_add(SgCorrelator *c, const SgRule *corr, const SgRule *const *refs, SgDiags *d);
+/* True when `r` is used by a correlation that does not `generate` it: its
+ * matches are part of the correlation, not results of their own. */
+bool sg_corr_hides(const SgCorrelator *c, const SgRule *r);
+/* Feed one event's hits; the correlations they complete (owned by `c`,
+ * valid until the next call). SG_ERR_NOMEM when memory ran out: the state
+ * of the correlations is then incomplete (*out holds what fired before). */
+SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
+                       const SgCorrHit **out, size_t *nout);
+/* Matches of correlated rules that could not be used: the event had no time. */
+size_t sg_corr_untimed(const SgCorrelator *c);
+/* Groups held now (alive, or expired since the last sweep). */
+size_t sg_corr_groups(const SgCorrelator *c);
 
 /* ---- Batches: paths, filters, parallel runs, golden files ----------------- */
 /* Rule paths from arguments (compiler/fs.c): files as given, directories

@@ -7,9 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "correlate.h"
-#include "eval.h"
-#include "pipeline.h"
+#include "sigmacc.h"
+
 #include "testrun.h"
 
 /* Compile `rule` (optionally through the evtx pipeline) and match `event`. */

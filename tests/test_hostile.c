@@ -20,7 +20,6 @@
 #include "testutil.h"
 
 #include "backend.h"
-#include "pipeline.h"
 
 #define MARK "QZX"
 

@@ -9,9 +9,6 @@
 #include "testutil.h"
 
 #include "backend.h"
-#include "correlate.h"
-#include "eval.h"
-#include "pipeline.h"
 
 static size_t fail_at, allocs;
 

@@ -3,7 +3,6 @@
  * the expected result (`# expect:` block: the processed rule's dump followed
  * by its log source, fields, state and custom attributes) and the exact
  * expected diagnostics (`# diag: CODE p|r:LINE:COL`, p = pipeline part). */
-#include "pipeline.h"
 #include "testutil.h"
 
 static void dump_processed(SgBuf *out, const SgRule *r, const SgPipelineState *st) {

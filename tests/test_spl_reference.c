@@ -21,7 +21,6 @@
 #include "testutil.h"
 
 #include "backend.h"
-#include "pipeline.h"
 
 /* ---- The reference file: one JSON object per line ----------------------------------------- */
 

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "correlate.h"
-#include "front.h"
+#include "sigmacc.h"
 
 typedef struct Entry {
   double t;

@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE /* memmem */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "eval.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -17,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "front.h"
+#include "sigmacc.h"
 
 /* ==== Compiled rules ================================================================ */
 
@@ -750,7 +749,7 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
     c->re = pcre2_compile((PCRE2_SPTR)m->v.re.pat, m->v.re.len, opts, &err, &off, NULL);
     if (!c->re) return unsupported(d, n, "this regular expression");
     pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);
-    sg_arena_defer(&e->arena, free_code, c->re);
+    if (!sg_arena_defer(&e->arena, free_code, c->re)) return c->re = NULL, SG_ERR_NOMEM; /* freed already */
     return SG_OK;
   }
   }
@@ -785,7 +784,7 @@ static void order_ands(CNode *c) {
 
 SgStatus sg_eval_add(SgEvaluator *e, const SgRule *r, SgDiags *d) {
   CRule cr = {.rule = r};
-  cr.not_windows = r->logsource.product && strcasecmp_ascii(r->logsource.product, "windows");
+  cr.not_windows = r->logsource.product && sg_ascii_casecmp(r->logsource.product, "windows");
   e->compiling_windows = !cr.not_windows;
   cr.conds = sg_arena_alloc(&e->arena, (r->nconds + 1) * sizeof *cr.conds);
   if (!cr.conds) return SG_ERR_NOMEM;

@@ -2,11 +2,12 @@
  * leaves (see json.h). Never reads the whole input: the reader keeps one
  * document plus a read-ahead buffer; an oversized document is skipped.
  */
-#include "json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sigmacc.h"
 
 /* ==== Reader ===================================================================== */
 

@@ -14,9 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "correlate.h"
-#include "eval.h"
-#include "pipeline.h"
+#include "sigmacc.h"
 
 static void say(const SgEvalSink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const SgEvalSink *sink, const char *fmt, ...) {

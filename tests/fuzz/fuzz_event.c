@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "correlate.h"
-#include "eval.h"
-#include "pipeline.h"
 #include "sigmacc.h"
 
 static const char rules[] =

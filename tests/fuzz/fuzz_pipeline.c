@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "backend.h"
-#include "pipeline.h"
 #include "sigmacc.h"
 
 static const char rules[] =

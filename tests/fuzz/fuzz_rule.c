@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "backend.h"
-#include "pipeline.h"
 #include "sigmacc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
