@@ -625,6 +625,7 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
     return corr_unsupported(a, "correlation rules have the default and json formats only");
   static const char *const aggs[] = {"COUNT(*)", "UNIQUECOUNT(%s)", NULL, NULL,
                                      "SUM(%s)",  "AVG(%s)",         NULL, NULL};
+  _Static_assert(sizeof aggs / sizeof *aggs == SG_CORR__COUNT, "one AQL aggregate per correlation type");
   if (!aggs[k->type])
     return corr_unsupported(a, "temporal, value_percentile and value_median correlations (an AQL aggregate "
                                "cannot tell which rule an event matched, or compute them)");
@@ -651,7 +652,7 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
   if (k->fields.n) field(a, &f, k->fields.v[0]);
   sg_buf_catf(&q, "SELECT %s, ", sg_buf_cstr(&g));
   sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
-  sg_buf_catf(&q, " AS %s FROM %s WHERE ", sg_tq_corr_name(k->type), table(a));
+  sg_buf_catf(&q, " AS %s FROM %s WHERE ", sg_corr_aggregate_name(k->type), table(a));
   SgStatus st = corr_where(a, &q);
   sg_buf_catf(&q, " GROUP BY %s HAVING ", sg_buf_cstr(&g));
   sg_tq_corr_conds(&q, k, "<>", " AND ");

@@ -600,6 +600,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
     return corr_unsupported(s->d, r, "no data_model form for correlation rules");
   static const char *const aggs[] = {"count",   "dc(%s)", "dc(event_type)", NULL, "sum(%s)",
                                      "avg(%s)", NULL,     "median(%s)"};
+  _Static_assert(sizeof aggs / sizeof *aggs == SG_CORR__COUNT, "one SPL aggregate per correlation type");
   if (k->type == SG_CORR_TEMPORAL_ORDERED)
     return corr_unsupported(s->d, r,
                             "temporal_ordered correlations (stats cannot check the order of events)");
@@ -626,7 +627,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
     sg_buf_cat(&q, "values(event_type) as event_types");
   } else {
     sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
-    sg_buf_catf(&q, " as %s", sg_tq_corr_name(k->type));
+    sg_buf_catf(&q, " as %s", sg_corr_aggregate_name(k->type));
   }
   sg_buf_cat(&q, " by _time");
   for (size_t i = 0; i < k->group_by.n; i++) {
@@ -637,7 +638,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   if (temporal && k->expr) {
     corr_expr(&q, k->expr->expr, -1);
   } else if (!k->nconds) { /* temporal: every rule */
-    sg_buf_catf(&q, "%s >= %zu", sg_tq_corr_name(k->type), k->rules.n);
+    sg_buf_catf(&q, "%s >= %zu", sg_corr_aggregate_name(k->type), k->rules.n);
   } else {
     sg_tq_corr_conds(&q, k, "!=", " ");
   }

@@ -120,19 +120,13 @@ SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *kn
   return st;
 }
 
-const char *sg_tq_corr_name(SgCorrType t) {
-  static const char *const names[] = {"event_count", "value_count", "event_type_count", "event_type_count",
-                                      "value_sum",   "value_avg",   "value_percentile", "value_median"};
-  return (size_t)t < sizeof names / sizeof *names ? names[t] : "value";
-}
-
 void sg_tq_corr_conds(SgBuf *b, const SgCorrelation *k, const char *neq, const char *sep) {
   static const char *const ops[][2] = {{"gt", ">"}, {"gte", ">="}, {"lt", "<"}, {"lte", "<="}, {"eq", "="}};
   for (size_t i = 0; i < k->nconds; i++) {
     const char *op = neq;
     for (size_t j = 0; j < sizeof ops / sizeof *ops; j++)
       if (!strcmp(ops[j][0], k->conds[i].op)) op = ops[j][1];
-    sg_buf_catf(b, "%s%s %s %s", i ? sep : "", sg_tq_corr_name(k->type), op, k->conds[i].value.text);
+    sg_buf_catf(b, "%s%s %s %s", i ? sep : "", sg_corr_aggregate_name(k->type), op, k->conds[i].value.text);
   }
 }
 

@@ -32,11 +32,8 @@ SgStatus sg_tq_unsupported(SgDiags *d, const SgNode *n, const char *target, cons
 /* The first unresolved placeholder of a string value, or NULL. */
 const SgPart *sg_tq_placeholder(const SgValue *v);
 
-/* Correlations: the name of the aggregate a type compares (event_count,
- * value_count, event_type_count for temporal, value_sum, ...), and its
- * conditions as `NAME OP VALUE` joined by `sep`, `neq` being the target's
- * not-equal operator. */
-const char *sg_tq_corr_name(SgCorrType t);
+/* Correlations: the conditions as `AGGREGATE OP VALUE` joined by `sep`,
+ * `neq` being the target's not-equal operator. */
 void sg_tq_corr_conds(SgBuf *b, const SgCorrelation *k, const char *neq, const char *sep);
 
 /* Names a text query cannot hold: a field name, `fields:` entry or

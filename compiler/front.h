@@ -8,6 +8,20 @@
 
 #include "sigmacc.h"
 
+/* The front end's stages (called by sg_compile_source; tests call them too). */
+SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out, SgDiags *d);
+/* `det` is the detection (or filter) mapping; `key` its key, where problems
+ * of the whole section are reported. */
+SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgYNode *det, SgDiags *d);
+/* One search definition (map, list or keywords) as a boolean tree. */
+SgNode *sg_search_build(SgArena *a, const SgYNode *def, SgDiags *d, bool *failed);
+SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *d);
+SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d);
+
+/* sg_compile_source with the arena failing its `fail_after`-th allocation (tests). */
+SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
+                                   size_t fail_after);
+
 typedef enum SgUtf16 { SG_UTF16LE, SG_UTF16BE, SG_UTF16BOM } SgUtf16;
 
 /* Encode literal parts as UTF-16 (wildcards stay). `in` must be valid UTF-8. */

@@ -186,9 +186,32 @@ static void parse_related(RB *b, const SgYNode *v) {
 
 /* ---- correlation: ------------------------------------------------------------------ */
 
-static const char *const corr_types[] = {"event_count",      "value_count",  "temporal",
-                                         "temporal_ordered", "value_sum",    "value_avg",
-                                         "value_percentile", "value_median", NULL};
+static const char *const corr_types[] = {
+#define X(name, type, aggregate) type,
+    SG_CORR_LIST(X)
+#undef X
+        NULL};
+
+const char *sg_corr_type_name(SgCorrType t) { return (size_t)t < SG_CORR__COUNT ? corr_types[t] : ""; }
+
+const char *sg_corr_aggregate_name(SgCorrType t) {
+  static const char *const names[] = {
+#define X(name, type, aggregate) aggregate,
+      SG_CORR_LIST(X)
+#undef X
+  };
+  return (size_t)t < SG_CORR__COUNT ? names[t] : "";
+}
+
+/* "event_count, value_count, ..." */
+static const char *corr_type_names(void) {
+  static const char names[] =
+#define X(name, type, aggregate) ", " type
+      SG_CORR_LIST(X)
+#undef X
+      ;
+  return names + 2;
+}
 
 static bool parse_timespan(const char *s, uint64_t *secs) {
   uint64_t n = 0;
@@ -330,10 +353,7 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
   if (!type)
     err(b, SG_D_MISSING, key->loc, "correlation needs a 'type'");
   else if (t && !one_of(t, corr_types, false))
-    err(b, SG_D_CORR, type->loc,
-        "correlation type '%s' is not one of event_count, value_count, temporal, "
-        "temporal_ordered, value_sum, value_avg, value_percentile, value_median",
-        t);
+    err(b, SG_D_CORR, type->loc, "correlation type '%s' is not one of %s", t, corr_type_names());
   else if (t)
     for (int i = 0; corr_types[i]; i++)
       if (!strcmp(corr_types[i], t)) c->type = (SgCorrType)i;

@@ -338,16 +338,28 @@ typedef struct SgCondition {
   SgNode *root;     /* resolved: the rule's boolean tree for this condition */
 } SgCondition;
 
+/* Correlation types: X(ENUM, "type as written", "the aggregate its condition
+ * compares, as the backends name it"). Every table indexed by SgCorrType is
+ * checked against SG_CORR__COUNT at compile time. */
+#define SG_CORR_LIST(X)                                                                                      \
+  X(EVENT_COUNT, "event_count", "event_count")                                                               \
+  X(VALUE_COUNT, "value_count", "value_count")                                                               \
+  X(TEMPORAL, "temporal", "event_type_count")                                                                \
+  X(TEMPORAL_ORDERED, "temporal_ordered", "event_type_count")                                                \
+  X(VALUE_SUM, "value_sum", "value_sum")                                                                     \
+  X(VALUE_AVG, "value_avg", "value_avg")                                                                     \
+  X(VALUE_PERCENTILE, "value_percentile", "value_percentile")                                                \
+  X(VALUE_MEDIAN, "value_median", "value_median")
+
 typedef enum SgCorrType {
-  SG_CORR_EVENT_COUNT,
-  SG_CORR_VALUE_COUNT,
-  SG_CORR_TEMPORAL,
-  SG_CORR_TEMPORAL_ORDERED,
-  SG_CORR_VALUE_SUM,
-  SG_CORR_VALUE_AVG,
-  SG_CORR_VALUE_PERCENTILE,
-  SG_CORR_VALUE_MEDIAN
+#define X(name, type, aggregate) SG_CORR_##name,
+  SG_CORR_LIST(X)
+#undef X
+      SG_CORR__COUNT
 } SgCorrType;
+
+const char *sg_corr_type_name(SgCorrType t);      /* "event_count", ...; "" when out of range */
+const char *sg_corr_aggregate_name(SgCorrType t); /* "event_type_count" for temporal, ... */
 
 typedef struct SgCorrCond {
   const char *op; /* gt gte lt lte eq neq */
@@ -427,9 +439,6 @@ SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d);
  * conditions, resolution. `src` is taken over by the unit. Rules with errors
  * are kept with failed=true; the unit is always valid to free. */
 SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d);
-/* The same, with the arena failing its `fail_after`-th allocation (tests). */
-SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
-                                   size_t fail_after);
 void sg_unit_free(SgUnit *u);
 /* The rules correlation `corr` of `u` names (by id, else by name), as
  * indexes into u->rules in the order of its `rules` (in u's arena).
@@ -442,16 +451,6 @@ SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, size_t **idx, SgDiags *d
  * `(condition) and (filter condition)`, built in `a` (the rule's arena). */
 bool sg_filter_applies(const SgRule *filter, const SgRule *rule);
 SgStatus sg_filter_apply(SgArena *a, SgRule *rule, const SgRule *filter);
-
-/* Stages (called by sg_compile_source; exposed for tests). */
-SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out, SgDiags *d);
-/* `det` is the detection (or filter) mapping; `key` its key, where problems
- * of the whole section are reported. */
-SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgYNode *det, SgDiags *d);
-/* One search definition (map, list or keywords) as a boolean tree. */
-SgNode *sg_search_build(SgArena *a, const SgYNode *def, SgDiags *d, bool *failed);
-SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *d);
-SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d);
 
 /* Values (value.c) */
 SgStatus sg_str_parse(SgArena *a, const char *s, size_t n, SgStr *out);

@@ -3,6 +3,8 @@
  * expected diagnostics (`# diag: CODE LINE:COL`, none when absent). */
 #include "testutil.h"
 
+#include "front.h"
+
 static void check_file(void **state) {
   const char *path = *state;
   size_t len;

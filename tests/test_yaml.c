@@ -2,6 +2,8 @@
  * keys, anchors, depth, multi-document files. */
 #include "testutil.h"
 
+#include "front.h"
+
 typedef struct Loaded {
   SgArena a;
   SgDiags d;

@@ -158,14 +158,12 @@ static void iso_time(SgBuf *out, double t) {
 
 /* A correlation that fired on the event at `shown`:`line` (the last of its window). */
 static void print_correlation(SgBuf *out, const SgCorrHit *h, const char *shown, size_t line) {
-  static const char *const types[] = {"event_count", "value_count", "temporal",         "temporal_ordered",
-                                      "value_sum",   "value_avg",   "value_percentile", "value_median"};
   const SgRule *r = h->rule;
   sg_buf_cat(out, "{\"correlation\":{");
   json_opt(out, "id", r->id, false);
   json_opt(out, "title", r->title, true);
   json_opt(out, "level", r->level, true);
-  json_opt(out, "type", types[r->corr->type], true);
+  json_opt(out, "type", sg_corr_type_name(r->corr->type), true);
   sg_buf_catf(out, "},\"group\":%s,\"value\":%.17g,\"matches\":%zu,\"first\":", h->group, h->value,
               h->matches);
   iso_time(out, h->first);
