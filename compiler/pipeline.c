@@ -176,20 +176,86 @@ static const struct {
     {"extract_fields", "extract_fields is not supported"},
 };
 
+typedef enum ValueType { VT_AS_WRITTEN, VT_STR, VT_NUM } ValueType;
+typedef enum CaseMethod { CASE_LOWER, CASE_UPPER, CASE_SNAKE } CaseMethod;
+typedef enum RegexMethod { RX_PLAIN, RX_IGNORE_CASE_FLAG, RX_IGNORE_CASE_BRACKETS } RegexMethod;
+
 typedef struct PItem PItem;
 struct PItem {
   TType t;
   const char *id;
   SgLoc loc;
-  const SgYNode *mapping, *value, *conditions;
-  const char *s1, *s2, *s3; /* per type: see load_params() */
-  SgStrList list, list2;
-  bool flag, flag2;
-  pcre2_code *re;
-  long num;
   CondSet rule_c, item_c, field_c;
-  PItem *kids;
-  size_t nkids;
+  union { /* the parameters of each type, named as pySigma names them (load_params) */
+    struct {
+      const SgYNode *mapping;
+    } map; /* field_name_mapping, field_name_prefix_mapping, map_string */
+    struct {
+      const char *text;
+    } affix; /* field_name_prefix (prefix), field_name_suffix (suffix) */
+    struct {
+      const SgYNode *conditions;
+      const char *name;
+      bool templated, negated;
+    } add_cond;
+    struct {
+      const char *category, *product, *service;
+    } logsource; /* change_logsource */
+    struct {
+      SgStrList names;
+    } fields; /* add_field, remove_field (field), set_field (fields) */
+    struct {
+      pcre2_code *re;
+      const char *replacement;
+      bool skip_special, interpret_special;
+    } replace; /* replace_string (regex); the replace postprocessing (pattern) */
+    struct {
+      const SgYNode *value;
+      ValueType force_type;
+    } set_value;
+    struct {
+      ValueType target_type;
+    } convert;
+    struct {
+      CaseMethod method;
+    } casing;
+    struct {
+      RegexMethod method;
+    } regex;
+    struct {
+      SgStrList valid_algos, fields_to_parse;
+      const char *field_prefix;
+      bool drop_algo_prefix;
+    } hashes;
+    struct {
+      SgStrList include, exclude;
+      const char *expression; /* query_expression_placeholders */
+      const SgYNode *mapping; /* query_expression_placeholders: placeholder -> {id} */
+    } placeholders;
+    struct {
+      const char *key;
+      const SgYNode *value;
+    } kv; /* set_state (key, val), set_custom_attribute (attribute, value) */
+    struct {
+      const char *message;
+    } failure; /* rule_failure, detection_item_failure */
+    struct {
+      PItem *items;
+      size_t n;
+    } nest;
+    struct {
+      const char *prefix, *suffix;
+    } embed;
+    struct {
+      const char *text;
+    } tpl; /* simple_template */
+    struct {
+      const char *separator, *prefix, *suffix;
+    } concat;
+    struct {
+      long indent; /* -1: none */
+    } json;
+  } p;
 };
 
 struct SgPipeline {
@@ -331,6 +397,34 @@ static void llist(Loader *L, const SgYNode *map, const char *key, SgStrList *out
     out->locs[out->n] = items[i]->loc;
     out->v[out->n++] = items[i]->text;
   }
+}
+
+/* A mapping (or NULL when absent). */
+static const SgYNode *lmap(Loader *L, const SgYNode *map, const char *key) {
+  const SgYNode *v = sg_ymap_get(map, key);
+  if (v && v->kind != SG_Y_MAP) lerr(L, v->loc, "'%s' must be a mapping", key);
+  return v && v->kind == SG_Y_MAP ? v : NULL;
+}
+
+/* One of `names` (NULL-terminated), as its index; absent: the first. */
+static int lenum(Loader *L, const SgYNode *map, const char *key, const char *const *names) {
+  const char *v = lstr(L, map, key);
+  for (int i = 0; v && names[i]; i++)
+    if (!strcmp(names[i], v)) return i;
+  if (v) {
+    char all[160] = "";
+    for (int i = 0; names[i]; i++)
+      snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", i ? (names[i + 1] ? ", " : " or ") : "",
+               names[i]);
+    lerr(L, map->loc, "'%s' must be %s", key, all);
+  }
+  return 0;
+}
+
+/* force_type / target_type: str or num. */
+static ValueType lvaluetype(Loader *L, const SgYNode *map, const char *key) {
+  static const char *const names[] = {"str", "num", NULL};
+  return sg_ymap_get(map, key) ? (ValueType)(VT_STR + lenum(L, map, key, names)) : VT_AS_WRITTEN;
 }
 
 static void load_cond(Loader *L, const SgYNode *n, const char *name, unsigned level, PCond *c) {
@@ -484,111 +578,106 @@ static void load_item(Loader *L, const SgYNode *n, unsigned kind, PItem *it) {
   load_condset(L, n, "rule", L_RULE, &it->rule_c);
   load_condset(L, n, "detection_item", L_ITEM, &it->item_c);
   load_condset(L, n, "field_name", L_FIELD, &it->field_c);
-  it->mapping = sg_ymap_get(n, "mapping");
-  it->conditions = sg_ymap_get(n, "conditions");
-  if (it->mapping && it->mapping->kind != SG_Y_MAP) lerr(L, it->mapping->loc, "'mapping' must be a mapping");
-  if (it->conditions) { /* a mapping (pySigma), or a list of mappings: an OR of them */
-    bool ok = it->conditions->kind == SG_Y_MAP || (it->conditions->kind == SG_Y_SEQ && it->conditions->n);
-    for (size_t i = 0; ok && it->conditions->kind == SG_Y_SEQ && i < it->conditions->n; i++)
-      ok = it->conditions->items[i]->kind == SG_Y_MAP;
-    if (!ok)
-      lerr(L, it->conditions->loc, "'conditions' must be a mapping of field: value, or a list of them");
-  }
   switch (it->t) {
-  case T_FIELD_PREFIX: it->s1 = lstr(L, n, "prefix"); break;
-  case T_FIELD_SUFFIX: it->s1 = lstr(L, n, "suffix"); break;
-  case T_ADD_COND:
-    it->s1 = lstr(L, n, "name");
-    it->flag = lbool(L, n, "template", false);
-    it->flag2 = lbool(L, n, "negated", false);
+  case T_FIELD_MAP:
+  case T_PREFIX_MAP:
+  case T_MAP_STRING: it->p.map.mapping = lmap(L, n, "mapping"); break;
+  case T_FIELD_PREFIX: it->p.affix.text = lstr(L, n, "prefix"); break;
+  case T_FIELD_SUFFIX: it->p.affix.text = lstr(L, n, "suffix"); break;
+  case T_ADD_COND: {
+    const SgYNode *conds = sg_ymap_get(n, "conditions");
+    if (conds) { /* a mapping (pySigma), or a list of mappings: an OR of them */
+      bool ok = conds->kind == SG_Y_MAP || (conds->kind == SG_Y_SEQ && conds->n);
+      for (size_t i = 0; ok && conds->kind == SG_Y_SEQ && i < conds->n; i++)
+        ok = conds->items[i]->kind == SG_Y_MAP;
+      if (!ok) lerr(L, conds->loc, "'conditions' must be a mapping of field: value, or a list of them");
+    }
+    it->p.add_cond.conditions = conds;
+    it->p.add_cond.name = lstr(L, n, "name");
+    it->p.add_cond.templated = lbool(L, n, "template", false);
+    it->p.add_cond.negated = lbool(L, n, "negated", false);
     break;
+  }
   case T_CHANGE_LS:
-    it->s1 = lstr(L, n, "category");
-    it->s2 = lstr(L, n, "product");
-    it->s3 = lstr(L, n, "service");
+    it->p.logsource.category = lstr(L, n, "category");
+    it->p.logsource.product = lstr(L, n, "product");
+    it->p.logsource.service = lstr(L, n, "service");
     break;
   case T_ADD_FIELD:
-  case T_REMOVE_FIELD: llist(L, n, "field", &it->list); break;
-  case T_SET_FIELD: llist(L, n, "fields", &it->list); break;
+  case T_REMOVE_FIELD: llist(L, n, "field", &it->p.fields.names); break;
+  case T_SET_FIELD: llist(L, n, "fields", &it->p.fields.names); break;
   case T_REPLACE:
-    if (sg_ymap_get(n, "regex")) it->re = compile_re(L, sg_ymap_get(n, "regex"), 0);
-    it->s1 = lstr(L, n, "replacement");
-    it->flag = lbool(L, n, "skip_special", false);
-    it->flag2 = lbool(L, n, "interpret_special", false);
+    if (sg_ymap_get(n, "regex")) it->p.replace.re = compile_re(L, sg_ymap_get(n, "regex"), 0);
+    it->p.replace.replacement = lstr(L, n, "replacement");
+    it->p.replace.skip_special = lbool(L, n, "skip_special", false);
+    it->p.replace.interpret_special = lbool(L, n, "interpret_special", false);
     break;
   case T_SET_VALUE:
-    it->value = sg_ymap_get(n, "value");
-    it->s1 = lstr(L, n, "force_type");
-    if (it->value && it->value->kind != SG_Y_SCALAR) lerr(L, it->value->loc, "'value' must be a scalar");
-    if (it->s1 && strcmp(it->s1, "str") && strcmp(it->s1, "num"))
-      lerr(L, n->loc, "'force_type' must be str or num");
+    it->p.set_value.value = sg_ymap_get(n, "value");
+    it->p.set_value.force_type = lvaluetype(L, n, "force_type");
+    if (it->p.set_value.value && it->p.set_value.value->kind != SG_Y_SCALAR)
+      lerr(L, it->p.set_value.value->loc, "'value' must be a scalar");
     break;
-  case T_CONVERT:
-    it->s1 = lstr(L, n, "target_type");
-    if (it->s1 && strcmp(it->s1, "str") && strcmp(it->s1, "num"))
-      lerr(L, n->loc, "'target_type' must be str or num");
+  case T_CONVERT: it->p.convert.target_type = lvaluetype(L, n, "target_type"); break;
+  case T_CASE: {
+    static const char *const methods[] = {"lower", "upper", "snake_case", NULL};
+    it->p.casing.method = (CaseMethod)lenum(L, n, "method", methods);
     break;
-  case T_CASE:
-    it->s1 = lstr(L, n, "method");
-    if (!it->s1) it->s1 = "lower";
-    if (strcmp(it->s1, "lower") && strcmp(it->s1, "upper") && strcmp(it->s1, "snake_case"))
-      lerr(L, n->loc, "'method' must be lower, upper or snake_case");
+  }
+  case T_REGEX: {
+    static const char *const methods[] = {"plain", "ignore_case_flag", "ignore_case_brackets", NULL};
+    it->p.regex.method = (RegexMethod)lenum(L, n, "method", methods);
     break;
-  case T_REGEX:
-    it->s1 = lstr(L, n, "method");
-    if (!it->s1) it->s1 = "plain";
-    if (strcmp(it->s1, "plain") && strcmp(it->s1, "ignore_case_flag") &&
-        strcmp(it->s1, "ignore_case_brackets"))
-      lerr(L, n->loc, "'method' must be plain, ignore_case_flag or ignore_case_brackets");
-    break;
+  }
   case T_HASHES:
-    llist(L, n, "valid_hash_algos", &it->list);
-    llist(L, n, "field_to_parse", &it->list2);
-    it->s1 = lstr(L, n, "field_prefix");
-    it->flag = lbool(L, n, "drop_algo_prefix", false);
+    llist(L, n, "valid_hash_algos", &it->p.hashes.valid_algos);
+    llist(L, n, "field_to_parse", &it->p.hashes.fields_to_parse);
+    it->p.hashes.field_prefix = lstr(L, n, "field_prefix");
+    it->p.hashes.drop_algo_prefix = lbool(L, n, "drop_algo_prefix", false);
     break;
   case T_VALUE_PH:
   case T_WILDCARD_PH:
   case T_QUERY_PH:
-    llist(L, n, "include", &it->list);
-    llist(L, n, "exclude", &it->list2);
-    it->s1 = lstr(L, n, "expression");
+    llist(L, n, "include", &it->p.placeholders.include);
+    llist(L, n, "exclude", &it->p.placeholders.exclude);
+    it->p.placeholders.expression = lstr(L, n, "expression");
+    it->p.placeholders.mapping = lmap(L, n, "mapping");
     break;
   case T_SET_STATE:
-    it->s1 = lstr(L, n, "key");
-    it->value = sg_ymap_get(n, "val");
+    it->p.kv.key = lstr(L, n, "key");
+    it->p.kv.value = sg_ymap_get(n, "val");
     break;
   case T_SET_ATTR:
-    it->s1 = lstr(L, n, "attribute");
-    it->value = sg_ymap_get(n, "value");
+    it->p.kv.key = lstr(L, n, "attribute");
+    it->p.kv.value = sg_ymap_get(n, "value");
     break;
   case T_RULE_FAIL:
-  case T_ITEM_FAIL: it->s1 = lstr(L, n, "message"); break;
+  case T_ITEM_FAIL: it->p.failure.message = lstr(L, n, "message"); break;
   case T_NEST:
   case P_NEST: {
     const SgYNode *items = sg_ymap_get(n, "items");
-    if (items) load_items(L, items, kind, &it->kids, &it->nkids);
+    if (items) load_items(L, items, kind, &it->p.nest.items, &it->p.nest.n);
     break;
   }
   case P_EMBED:
-    it->s1 = lstr(L, n, "prefix");
-    it->s2 = lstr(L, n, "suffix");
+    it->p.embed.prefix = lstr(L, n, "prefix");
+    it->p.embed.suffix = lstr(L, n, "suffix");
     break;
-  case P_TEMPLATE: it->s1 = lstr(L, n, "template"); break;
+  case P_TEMPLATE: it->p.tpl.text = lstr(L, n, "template"); break;
   case P_REPLACE:
-    if (sg_ymap_get(n, "pattern")) it->re = compile_re(L, sg_ymap_get(n, "pattern"), 0);
-    it->s1 = lstr(L, n, "replacement");
+    if (sg_ymap_get(n, "pattern")) it->p.replace.re = compile_re(L, sg_ymap_get(n, "pattern"), 0);
+    it->p.replace.replacement = lstr(L, n, "replacement");
     break;
   case F_CONCAT:
-    it->s1 = lstr(L, n, "separator");
-    it->s2 = lstr(L, n, "prefix");
-    it->s3 = lstr(L, n, "suffix");
+    it->p.concat.separator = lstr(L, n, "separator");
+    it->p.concat.prefix = lstr(L, n, "prefix");
+    it->p.concat.suffix = lstr(L, n, "suffix");
     break;
   case F_JSON: {
     const SgYNode *ind = sg_ymap_get(n, "indent");
     if (ind && (ind->kind != SG_Y_SCALAR || (ind->type != SG_YT_INT && ind->type != SG_YT_NULL)))
       lerr(L, ind->loc, "'indent' must be a number");
-    it->num = ind && ind->type == SG_YT_INT ? strtol(ind->text, NULL, 10) : -1;
+    it->p.json.indent = ind && ind->type == SG_YT_INT ? strtol(ind->text, NULL, 10) : -1;
     break;
   }
   default: break;
@@ -733,7 +822,8 @@ static void collect_ids(const PItem *items, size_t n, const char ***ids, size_t 
       const char **slot = SG_PUSH(a, *ids, *nids, *cap);
       if (slot) *slot = items[i].id;
     }
-    collect_ids(items[i].kids, items[i].nkids, ids, nids, cap, a);
+    if (items[i].t == T_NEST || items[i].t == P_NEST)
+      collect_ids(items[i].p.nest.items, items[i].p.nest.n, ids, nids, cap, a);
   }
 }
 
@@ -751,7 +841,8 @@ static void check_items(const PItem *items, size_t n, const char **ids, size_t n
     check_applied(&items[i].rule_c, ids, nids, d, ok);
     check_applied(&items[i].item_c, ids, nids, d, ok);
     check_applied(&items[i].field_c, ids, nids, d, ok);
-    check_items(items[i].kids, items[i].nkids, ids, nids, d, ok);
+    if (items[i].t == T_NEST || items[i].t == P_NEST)
+      check_items(items[i].p.nest.items, items[i].p.nest.n, ids, nids, d, ok);
   }
 }
 
@@ -1061,7 +1152,7 @@ static const SgYNode *map_lookup(const SgYNode *mapping, const char *field) {
 
 /* The field of a match through the mapping (one-to-many: an OR). */
 static SgNode *map_field_only(Ctx *c, const PItem *it, SgNode *n) {
-  const SgYNode *to = map_lookup(it->mapping, n->m.field);
+  const SgYNode *to = map_lookup(it->p.map.mapping, n->m.field);
   if (!to) return n;
   c->touched = true;
   if (to->kind == SG_Y_MAP || (to->kind == SG_Y_SEQ && to->n == 0)) {
@@ -1088,7 +1179,7 @@ static SgNode *t_field_map(Ctx *c, const PItem *it, SgNode *n) {
   /* the referenced field of a fieldref is a field name too; mapped to several
    * names, the reference compares with any of them (an OR) */
   if (n->m.v.kind == SG_V_FIELD) {
-    const SgYNode *ref = map_lookup(it->mapping, n->m.v.str.parts[0].s);
+    const SgYNode *ref = map_lookup(it->p.map.mapping, n->m.v.str.parts[0].s);
     if (ref && (ref->kind == SG_Y_MAP || (ref->kind == SG_Y_SEQ && ref->n == 0))) {
       sg_diag(c->d, SG_D_PIPELINE, ref->loc, "a field maps to a name or a list of names");
       c->failed = true;
@@ -1113,11 +1204,11 @@ static SgNode *t_field_map(Ctx *c, const PItem *it, SgNode *n) {
 }
 
 static const char *prefix_mapped(Ctx *c, const PItem *it, const char *f, const SgYNode **to_out) {
-  for (size_t i = 0; f && i < it->mapping->n; i++) {
-    const char *pre = it->mapping->keys[i]->text;
+  for (size_t i = 0; f && i < it->p.map.mapping->n; i++) {
+    const char *pre = it->p.map.mapping->keys[i]->text;
     size_t pl = strlen(pre);
     if (strncmp(f, pre, pl)) continue;
-    *to_out = it->mapping->items[i];
+    *to_out = it->p.map.mapping->items[i];
     return f + pl;
   }
   (void)c;
@@ -1143,8 +1234,8 @@ static SgNode *t_prefix_map(Ctx *c, const PItem *it, SgNode *n) {
 static SgNode *t_affix(Ctx *c, const PItem *it, SgNode *n) {
   if (!n->m.field) return n;
   c->touched = true;
-  n->m.field = it->t == T_FIELD_PREFIX ? sg_arena_printf(c->a, "%s%s", it->s1, n->m.field)
-                                       : sg_arena_printf(c->a, "%s%s", n->m.field, it->s1);
+  n->m.field = it->t == T_FIELD_PREFIX ? sg_arena_printf(c->a, "%s%s", it->p.affix.text, n->m.field)
+                                       : sg_arena_printf(c->a, "%s%s", n->m.field, it->p.affix.text);
   if (!n->m.field) c->oom = true;
   return n;
 }
@@ -1230,11 +1321,12 @@ static SgNode *t_replace(Ctx *c, const PItem *it, SgNode *n) {
   if (n->m.v.kind != SG_V_STR) return n;
   c->touched = true;
   SgStr *s = &n->m.v.str;
-  if (it->flag) { /* skip_special: literal parts only */
+  if (it->p.replace.skip_special) { /* skip_special: literal parts only */
     for (uint32_t i = 0; i < s->nparts; i++) {
       if (s->parts[i].kind != SG_PART_LIT) continue;
       size_t len;
-      char *r = substitute(c, it->re, it->s1, s->parts[i].s, s->parts[i].n, &len);
+      char *r =
+          substitute(c, it->p.replace.re, it->p.replace.replacement, s->parts[i].s, s->parts[i].n, &len);
       if (!r) return c->oom = true, n;
       SgPart *np = sg_arena_alloc(c->a, s->nparts * sizeof *np);
       if (!np) return c->oom = true, n;
@@ -1246,7 +1338,7 @@ static SgNode *t_replace(Ctx *c, const PItem *it, SgNode *n) {
   }
   size_t len, rlen;
   char *text = escaped_text(c->a, s, &len);
-  char *r = text ? substitute(c, it->re, it->s1, text, len, &rlen) : NULL;
+  char *r = text ? substitute(c, it->p.replace.re, it->p.replace.replacement, text, len, &rlen) : NULL;
   if (!r || sg_str_parse(c->a, r, rlen, s)) c->oom = true;
   return n;
 }
@@ -1267,15 +1359,15 @@ static SgNode *t_map_string(Ctx *c, const PItem *it, SgNode *n) {
   size_t len;
   char *flat = sg_str_flat(c->a, &n->m.v.str, &len);
   if (!flat) return c->oom = true, n;
-  const SgYNode *to = sg_ymap_get(it->mapping, flat);
+  const SgYNode *to = sg_ymap_get(it->p.map.mapping, flat);
   if (!to) return n;
   c->touched = true;
   return or_of(c, n, to->kind == SG_Y_SEQ ? to->n : 1, make_mapped_string, to);
 }
 
-static bool set_from_yaml(Ctx *c, SgValue *v, const SgYNode *y, const char *force) {
+static bool set_from_yaml(Ctx *c, SgValue *v, const SgYNode *y, ValueType force) {
   memset(v, 0, sizeof *v);
-  bool num = force ? !strcmp(force, "num") : (y->type == SG_YT_INT || y->type == SG_YT_FLOAT);
+  bool num = force ? force == VT_NUM : (y->type == SG_YT_INT || y->type == SG_YT_FLOAT);
   if (!force && y->type == SG_YT_BOOL) {
     v->kind = SG_V_BOOL;
     v->b = y->bval;
@@ -1297,8 +1389,9 @@ static bool set_from_yaml(Ctx *c, SgValue *v, const SgYNode *y, const char *forc
 
 static SgNode *t_set_value(Ctx *c, const PItem *it, SgNode *n) {
   c->touched = true;
-  if (!set_from_yaml(c, &n->m.v, it->value, it->s1)) {
-    sg_diag(c->d, SG_D_PIPELINE_FAIL, it->value->loc, "'%s' is not a number", it->value->text);
+  if (!set_from_yaml(c, &n->m.v, it->p.set_value.value, it->p.set_value.force_type)) {
+    sg_diag(c->d, SG_D_PIPELINE_FAIL, it->p.set_value.value->loc, "'%s' is not a number",
+            it->p.set_value.value->text);
     c->failed = true;
   }
   n->m.op = SG_OP_EQ;
@@ -1307,11 +1400,11 @@ static SgNode *t_set_value(Ctx *c, const PItem *it, SgNode *n) {
 
 static SgNode *t_convert(Ctx *c, const PItem *it, SgNode *n) {
   SgValue *v = &n->m.v;
-  if (!strcmp(it->s1, "str") && v->kind == SG_V_NUM) {
+  if (it->p.convert.target_type == VT_STR && v->kind == SG_V_NUM) {
     c->touched = true;
     v->kind = SG_V_STR;
     if (sg_str_parse(c->a, v->num.text, strlen(v->num.text), &v->str)) c->oom = true;
-  } else if (!strcmp(it->s1, "num") && v->kind == SG_V_STR) {
+  } else if (it->p.convert.target_type == VT_NUM && v->kind == SG_V_STR) {
     size_t len;
     char *flat = sg_str_flat(c->a, &v->str, &len);
     SgNum num;
@@ -1333,6 +1426,7 @@ static SgNode *t_case(Ctx *c, const PItem *it, SgNode *n) {
   if (n->m.v.kind != SG_V_STR) return n;
   c->touched = true;
   SgStr *s = &n->m.v.str;
+  bool upper = it->p.casing.method == CASE_UPPER, snake = it->p.casing.method == CASE_SNAKE;
   SgPart *np = sg_arena_alloc(c->a, (s->nparts + 1) * sizeof *np);
   if (!np) return c->oom = true, n;
   for (uint32_t i = 0; i < s->nparts; i++) {
@@ -1341,13 +1435,12 @@ static SgNode *t_case(Ctx *c, const PItem *it, SgNode *n) {
     SgBuf b = {0};
     for (size_t j = 0; j < np[i].n; j++) {
       char ch = np[i].s[j];
-      if (!strcmp(it->s1, "upper") && ch >= 'a' && ch <= 'z')
+      if (upper && ch >= 'a' && ch <= 'z')
         ch = (char)(ch - 32);
-      else if (strcmp(it->s1, "upper") && ch >= 'A' && ch <= 'Z') {
-        if (!strcmp(it->s1, "snake_case") && j > 0 && np[i].s[j - 1] >= 'a' && np[i].s[j - 1] <= 'z')
-          sg_buf_catc(&b, '_');
+      else if (!upper && ch >= 'A' && ch <= 'Z') {
+        if (snake && j > 0 && np[i].s[j - 1] >= 'a' && np[i].s[j - 1] <= 'z') sg_buf_catc(&b, '_');
         ch = (char)(ch + 32);
-      } else if (!strcmp(it->s1, "snake_case") && (ch == ' ' || ch == '-'))
+      } else if (snake && (ch == ' ' || ch == '-'))
         ch = '_';
       sg_buf_catc(&b, ch);
     }
@@ -1364,7 +1457,7 @@ static SgNode *t_regex(Ctx *c, const PItem *it, SgNode *n) {
   if (n->m.v.kind != SG_V_STR || n->m.op != SG_OP_EQ) return n;
   c->touched = true;
   SgBuf b = {0};
-  bool brackets = !strcmp(it->s1, "ignore_case_brackets");
+  bool brackets = it->p.regex.method == RX_IGNORE_CASE_BRACKETS;
   sg_buf_catc(&b, '^');
   for (uint32_t i = 0; i < n->m.v.str.nparts; i++) {
     const SgPart *p = &n->m.v.str.parts[i];
@@ -1395,7 +1488,7 @@ static SgNode *t_regex(Ctx *c, const PItem *it, SgNode *n) {
   v->kind = SG_V_RE;
   v->re.pat = pat;
   v->re.len = plen;
-  v->re.flags = !strcmp(it->s1, "ignore_case_flag") && !n->m.cased ? SG_RE_I : 0;
+  v->re.flags = it->p.regex.method == RX_IGNORE_CASE_FLAG && !n->m.cased ? SG_RE_I : 0;
   n->m.op = SG_OP_RE;
   n->m.cased = false;
   return n;
@@ -1405,8 +1498,10 @@ static SgNode *t_regex(Ctx *c, const PItem *it, SgNode *n) {
 static SgNode *t_hashes(Ctx *c, const PItem *it, SgNode *n) {
   static const char *const def_fields[] = {"Hashes", "Hash"};
   bool target = false;
-  for (size_t i = 0; i < (it->list2.n ? it->list2.n : 2); i++)
-    if (n->m.field && !strcmp(n->m.field, it->list2.n ? it->list2.v[i] : def_fields[i])) target = true;
+  for (size_t i = 0; i < (it->p.hashes.fields_to_parse.n ? it->p.hashes.fields_to_parse.n : 2); i++)
+    if (n->m.field && !strcmp(n->m.field, it->p.hashes.fields_to_parse.n ? it->p.hashes.fields_to_parse.v[i]
+                                                                         : def_fields[i]))
+      target = true;
   if (!target || n->m.v.kind != SG_V_STR) return n;
   c->touched = true;
   size_t len;
@@ -1427,10 +1522,10 @@ static SgNode *t_hashes(Ctx *c, const PItem *it, SgNode *n) {
       algo = hl == 32 ? "MD5" : hl == 40 ? "SHA1" : hl == 64 ? "SHA256" : hl == 128 ? "SHA512" : NULL;
     }
     bool valid = algo != NULL;
-    if (valid && it->list.n) {
+    if (valid && it->p.hashes.valid_algos.n) {
       valid = false;
-      for (size_t i = 0; i < it->list.n; i++)
-        valid |= !sg_ascii_casecmp(it->list.v[i], algo);
+      for (size_t i = 0; i < it->p.hashes.valid_algos.n; i++)
+        valid |= !sg_ascii_casecmp(it->p.hashes.valid_algos.v[i], algo);
     }
     if (!valid) {
       sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "hashes_fields: '%s' has no valid hash algorithm", tok);
@@ -1444,7 +1539,8 @@ static SgNode *t_hashes(Ctx *c, const PItem *it, SgNode *n) {
     up[k] = '\0';
     SgNode *m = sg_node_clone(c->a, n);
     if (!m) return c->oom = true, n;
-    m->m.field = sg_arena_printf(c->a, "%s%s", it->s1 ? it->s1 : "", up);
+    m->m.field =
+        sg_arena_printf(c->a, "%s%s", it->p.hashes.field_prefix ? it->p.hashes.field_prefix : "", up);
     if (sg_str_parse(c->a, hash, strlen(hash), &m->m.v.str) || sg_node_join(c->a, or, m))
       return c->oom = true, n;
   }
@@ -1452,11 +1548,13 @@ static SgNode *t_hashes(Ctx *c, const PItem *it, SgNode *n) {
 }
 
 static bool ph_selected(const PItem *it, const char *name, size_t n) {
-  for (size_t i = 0; i < it->list2.n; i++)
-    if (strlen(it->list2.v[i]) == n && !strncmp(it->list2.v[i], name, n)) return false;
-  if (!it->list.n) return true;
-  for (size_t i = 0; i < it->list.n; i++)
-    if (strlen(it->list.v[i]) == n && !strncmp(it->list.v[i], name, n)) return true;
+  for (size_t i = 0; i < it->p.placeholders.exclude.n; i++)
+    if (strlen(it->p.placeholders.exclude.v[i]) == n && !strncmp(it->p.placeholders.exclude.v[i], name, n))
+      return false;
+  if (!it->p.placeholders.include.n) return true;
+  for (size_t i = 0; i < it->p.placeholders.include.n; i++)
+    if (strlen(it->p.placeholders.include.v[i]) == n && !strncmp(it->p.placeholders.include.v[i], name, n))
+      return true;
   return false;
 }
 
@@ -1517,9 +1615,9 @@ static SgNode *t_placeholders(Ctx *c, const PItem *it, SgNode *n) {
         c->failed = true;
         return n;
       }
-      const SgYNode *id = it->mapping ? sg_ymap_get(it->mapping, name) : NULL;
+      const SgYNode *id = it->p.placeholders.mapping ? sg_ymap_get(it->p.placeholders.mapping, name) : NULL;
       SgBuf b = {0};
-      for (const char *q = it->s1; *q; q++) { /* {id} now; {field} is the backend's */
+      for (const char *q = it->p.placeholders.expression; *q; q++) { /* {id} now; {field} is the backend's */
         if (!strncmp(q, "{id}", 4)) {
           sg_buf_cat(&b, id ? id->text : name);
           q += 3;
@@ -1561,9 +1659,9 @@ static SgNode *t_placeholders(Ctx *c, const PItem *it, SgNode *n) {
 static SgNode *t_item_fail(Ctx *c, const PItem *it, SgNode *n) {
   c->touched = true;
   if (n->m.field)
-    sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "%s (field '%s')", it->s1, n->m.field);
+    sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "%s (field '%s')", it->p.failure.message, n->m.field);
   else
-    sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "%s (keyword)", it->s1);
+    sg_diag(c->d, SG_D_PIPELINE_FAIL, n->loc, "%s (keyword)", it->p.failure.message);
   c->failed = true;
   return n;
 }
@@ -1618,7 +1716,7 @@ static size_t field_targets(Ctx *c, const PItem *it, const char *f, const SgYNod
   *to = NULL;
   *rest = NULL;
   if (it->t == T_FIELD_MAP)
-    *to = sg_ymap_get(it->mapping, f);
+    *to = sg_ymap_get(it->p.map.mapping, f);
   else if (it->t == T_PREFIX_MAP && !(*rest = prefix_mapped(c, it, f, to)))
     *to = NULL;
   return *to && (*to)->kind == SG_Y_SEQ ? (*to)->n : 1;
@@ -1650,9 +1748,9 @@ static void list_map(Ctx *c, SgStrList *l, const PItem *it) {
         const SgYNode *x = to->kind == SG_Y_SEQ ? to->items[k] : to;
         name = rest ? sg_arena_printf(c->a, "%s%s", x->text, rest) : x->text;
       } else if (it->t == T_FIELD_PREFIX) {
-        name = sg_arena_printf(c->a, "%s%s", it->s1, f);
+        name = sg_arena_printf(c->a, "%s%s", it->p.affix.text, f);
       } else if (it->t == T_FIELD_SUFFIX) {
-        name = sg_arena_printf(c->a, "%s%s", f, it->s1);
+        name = sg_arena_printf(c->a, "%s%s", f, it->p.affix.text);
       }
       if (!name) {
         c->oom = true;
@@ -1669,33 +1767,33 @@ static void list_map(Ctx *c, SgStrList *l, const PItem *it) {
 static void fields_edit(Ctx *c, const PItem *it) {
   SgStrList *f = &c->r->fields;
   if (it->t == T_SET_FIELD) {
-    *f = it->list;
+    *f = it->p.fields.names;
     return;
   }
   SgStrList out = {0};
-  out.v = sg_arena_alloc(c->a, (f->n + it->list.n + 1) * sizeof *out.v);
-  out.locs = sg_arena_alloc(c->a, (f->n + it->list.n + 1) * sizeof *out.locs);
-  out.from = sg_arena_alloc(c->a, (f->n + it->list.n + 1) * sizeof *out.from);
+  out.v = sg_arena_alloc(c->a, (f->n + it->p.fields.names.n + 1) * sizeof *out.v);
+  out.locs = sg_arena_alloc(c->a, (f->n + it->p.fields.names.n + 1) * sizeof *out.locs);
+  out.from = sg_arena_alloc(c->a, (f->n + it->p.fields.names.n + 1) * sizeof *out.from);
   if (!out.v || !out.locs || !out.from) {
     c->oom = true;
     return;
   }
   for (size_t i = 0; i < f->n; i++) {
     bool removed = false;
-    for (size_t k = 0; it->t == T_REMOVE_FIELD && k < it->list.n; k++)
-      removed |= !strcmp(it->list.v[k], f->v[i]);
+    for (size_t k = 0; it->t == T_REMOVE_FIELD && k < it->p.fields.names.n; k++)
+      removed |= !strcmp(it->p.fields.names.v[k], f->v[i]);
     if (removed) continue;
     out.locs[out.n] = f->locs ? f->locs[i] : (SgLoc){0};
     out.from[out.n] = f->from ? f->from[i] : NULL;
     out.v[out.n++] = f->v[i];
   }
-  for (size_t k = 0; it->t == T_ADD_FIELD && k < it->list.n; k++) {
+  for (size_t k = 0; it->t == T_ADD_FIELD && k < it->p.fields.names.n; k++) {
     bool have = false;
     for (size_t i = 0; i < out.n; i++)
-      have |= !strcmp(out.v[i], it->list.v[k]);
+      have |= !strcmp(out.v[i], it->p.fields.names.v[k]);
     if (!have) {
-      out.locs[out.n] = it->list.locs[k];
-      out.v[out.n++] = it->list.v[k];
+      out.locs[out.n] = it->p.fields.names.locs[k];
+      out.v[out.n++] = it->p.fields.names.v[k];
     }
   }
   *f = out;
@@ -1745,7 +1843,8 @@ static const SgYNode *templated(Ctx *c, const SgYNode *n) {
 }
 
 static void add_condition(Ctx *c, const PItem *it) {
-  const SgYNode *conds = it->flag ? templated(c, it->conditions) : it->conditions;
+  const SgYNode *conds =
+      it->p.add_cond.templated ? templated(c, it->p.add_cond.conditions) : it->p.add_cond.conditions;
   bool failed = false;
   SgNode *added = sg_search_build(c->a, conds, c->d, &failed);
   if (failed || !added) {
@@ -1762,7 +1861,7 @@ static void add_condition(Ctx *c, const PItem *it) {
       c->oom = true;
       return;
     }
-    if (it->flag2) {
+    if (it->p.add_cond.negated) {
       SgNode *not = sg_node_new(c->a, SG_N_NOT, cl->loc);
       if (!not || sg_node_add(c->a, not, cl)) {
         c->oom = true;
@@ -1832,14 +1931,16 @@ static void apply_item(Ctx *c, const PItem *it) {
   switch (it->t) {
   case T_ADD_COND: add_condition(c, it); break;
   case T_CHANGE_LS:
-    c->r->logsource.category = it->s1;
-    c->r->logsource.product = it->s2;
-    c->r->logsource.service = it->s3;
+    c->r->logsource.category = it->p.logsource.category;
+    c->r->logsource.product = it->p.logsource.product;
+    c->r->logsource.service = it->p.logsource.service;
     break;
   case T_ADD_FIELD:
   case T_REMOVE_FIELD:
   case T_SET_FIELD: fields_edit(c, it); break;
-  case T_SET_STATE: set_kv(c, &c->state->kv, &c->state->n, &c->state->cap, it->s1, it->value); break;
+  case T_SET_STATE:
+    set_kv(c, &c->state->kv, &c->state->n, &c->state->cap, it->p.kv.key, it->p.kv.value);
+    break;
   case T_SET_ATTR: {
     size_t cap = c->r->ncustom;
     SgKV *copy = sg_arena_alloc(c->a, (cap + 1) * sizeof *copy);
@@ -1849,11 +1950,11 @@ static void apply_item(Ctx *c, const PItem *it) {
     }
     if (cap) memcpy(copy, c->r->custom, cap * sizeof *copy);
     c->r->custom = copy;
-    c->r->custom[c->r->ncustom++] = (SgKV){it->s1, it->value};
+    c->r->custom[c->r->ncustom++] = (SgKV){it->p.kv.key, it->p.kv.value};
     break;
   }
   case T_RULE_FAIL:
-    sg_diag(c->d, SG_D_PIPELINE_FAIL, c->r->loc, "%s", it->s1);
+    sg_diag(c->d, SG_D_PIPELINE_FAIL, c->r->loc, "%s", it->p.failure.message);
     c->failed = true;
     break;
   case T_STRICT:
@@ -1867,8 +1968,8 @@ static void apply_item(Ctx *c, const PItem *it) {
       break;
     }
     c->outer[c->nouter++] = it;
-    for (size_t i = 0; i < it->nkids; i++)
-      apply_item(c, &it->kids[i]);
+    for (size_t i = 0; i < it->p.nest.n; i++)
+      apply_item(c, &it->p.nest.items[i]);
     c->nouter--;
     break;
   default:
@@ -1963,13 +2064,13 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf 
     const char *query = sg_buf_cstr(q);
     switch (it->t) {
     case P_EMBED:
-      sg_buf_cat(&out, it->s1 ? it->s1 : "");
+      sg_buf_cat(&out, it->p.embed.prefix ? it->p.embed.prefix : "");
       sg_buf_cat(&out, query);
-      sg_buf_cat(&out, it->s2 ? it->s2 : "");
+      sg_buf_cat(&out, it->p.embed.suffix ? it->p.embed.suffix : "");
       break;
     case P_TEMPLATE: {
       const char *bad = NULL;
-      if (!template_apply(it->s1, r, query, &out, &bad)) {
+      if (!template_apply(it->p.tpl.text, r, query, &out, &bad)) {
         sg_diag(d, SG_D_PIPELINE, it->loc,
                 "simple_template: unknown placeholder at '%.20s' (use {query} or {rule.ATTR})", bad);
         sg_buf_free(&out);
@@ -1982,7 +2083,7 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf 
       sg_arena_init(&a);
       Ctx rc = {.a = &a};
       size_t len;
-      char *res = substitute(&rc, it->re, it->s1, query, q->len, &len);
+      char *res = substitute(&rc, it->p.replace.re, it->p.replace.replacement, query, q->len, &len);
       if (res) sg_buf_catn(&out, res, len);
       sg_arena_free(&a);
       if (!res) {
@@ -1992,7 +2093,7 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf 
       break;
     }
     case P_NEST: {
-      SgStatus st = post_items(it->kids, it->nkids, r, q, d);
+      SgStatus st = post_items(it->p.nest.items, it->p.nest.n, r, q, d);
       if (st) return st;
       continue;
     }
@@ -2024,12 +2125,12 @@ bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, 
     if (set->v[p]->nfin) fin = &set->v[p]->fin[set->v[p]->nfin - 1];
   if (!fin) return false;
   if (fin->t == F_CONCAT) {
-    sg_buf_cat(out, fin->s2 ? fin->s2 : "");
+    sg_buf_cat(out, fin->p.concat.prefix ? fin->p.concat.prefix : "");
     for (size_t i = 0; i < n; i++) {
-      if (i) sg_buf_cat(out, fin->s1 ? fin->s1 : "\n");
+      if (i) sg_buf_cat(out, fin->p.concat.separator ? fin->p.concat.separator : "\n");
       sg_buf_cat(out, queries[i]);
     }
-    sg_buf_cat(out, fin->s3 ? fin->s3 : "");
+    sg_buf_cat(out, fin->p.concat.suffix ? fin->p.concat.suffix : "");
     sg_buf_catc(out, '\n');
     return true;
   }
@@ -2037,16 +2138,16 @@ bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, 
   sg_buf_catc(out, '[');
   for (size_t i = 0; i < n; i++) {
     if (i) sg_buf_catc(out, ',');
-    if (fin->num >= 0) {
+    if (fin->p.json.indent >= 0) {
       sg_buf_catc(out, '\n');
-      for (long k = 0; k < fin->num; k++)
+      for (long k = 0; k < fin->p.json.indent; k++)
         sg_buf_catc(out, ' ');
     } else if (i) {
       sg_buf_catc(out, ' ');
     }
     sg_json_str(out, queries[i], strlen(queries[i]));
   }
-  if (fin->num >= 0 && n) sg_buf_catc(out, '\n');
+  if (fin->p.json.indent >= 0 && n) sg_buf_catc(out, '\n');
   sg_buf_cat(out, "]\n");
   return true;
 }
