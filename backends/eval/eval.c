@@ -117,36 +117,26 @@ typedef struct Lit {
   bool windows;        /* a rule that applies to Windows events uses it */
 } Lit;
 
-struct SgEvaluator {
-  SgArena arena;
-  Intern fields;
+/* The evaluator's state, in named parts. */
+typedef struct EvRules { /* the compiled rules and the names they use */
+  Intern fields;         /* field names any rule reads */
   CRule *rules;
   size_t nrules, caprules;
   uint32_t f_eventid, f_channel;
-  Intern roots; /* first components of dotted field names: only leaves under
-                   one of them are looked up by their full path */
-  /* index */
-  Intern keys;    /* EventID / Channel values ("e:4688", "c:security") */
-  IdList *by_key; /* per key id: rule indexes */
+  Intern roots;           /* first components of dotted field names: only leaves under
+                             one of them are looked up by their full path */
+  bool compiling_windows; /* sg_eval_add: the rule applies to Windows events */
+} EvRules;
+
+typedef struct EvIndex { /* which rules an event can meet */
+  Intern keys;           /* EventID / Channel values ("e:4688", "c:security") */
+  IdList *by_key;        /* per key id: rule indexes */
   size_t nby_key;
   IdList *by_field; /* per field id: rule indexes (presence) */
   IdList always;
-  pcre2_match_data *md;
-  /* per event */
-  uint64_t event;
-  bool windows_event;    /* evtx shape (Event.System.Channel): only rules for windows or no product apply */
-  uint64_t *field_gen;   /* per field: event that filled it */
-  uint32_t *field_first; /* per field: first value index */
-  size_t nfield_alloc;
-  Val *vals;
-  uint32_t *next; /* per value: next value of the same field */
-  size_t nvals, capvals;
-  IdList present;
-  const SgJDoc *doc;
-  char *ftext; /* the document text, case-folded (same offsets), when needed */
-  size_t fcap;
-  uint64_t ftext_event;
-  /* literal prefilter */
+} EvIndex;
+
+typedef struct EvPrefilter { /* literals found in one pass per event */
   Lit *lits;
   size_t nlits, caplits;
   Intern lit_keys;   /* "field id + literal" -> literal id */
@@ -155,21 +145,49 @@ struct SgEvaluator {
   uint64_t lit_event;
   bool *field_lits;                /* per field: some literal is searched in it */
   bool any_lits, any_lits_windows; /* keyword literals; some a Windows-applicable rule reads */
-  bool compiling_windows;          /* sg_eval_add: the rule applies to Windows events */
   IdList seen;                     /* literals found in this event */
-  char *hay;                       /* folded string values of the event, NUL-separated */
+} EvPrefilter;
+
+typedef struct EvScratch { /* the event being matched */
+  uint64_t event;          /* its serial: per-field and per-literal stamps compare with it */
+  const SgJDoc *doc;
+  bool windows_event;    /* evtx shape (Event.System.Channel): only rules for windows or no product apply */
+  uint64_t *field_gen;   /* per field: event that filled it */
+  uint32_t *field_first; /* per field: first value index */
+  size_t nfield_alloc;
+  Val *vals;
+  uint32_t *next; /* per value: next value of the same field */
+  size_t nvals, capvals;
+  IdList present;
+  char *ftext; /* the document text, case-folded (same offsets), when needed */
+  size_t fcap;
+  uint64_t ftext_event;
+  char *hay; /* folded string values of the event, NUL-separated */
   size_t hlen, hcap;
   uint64_t hay_event;
   uint32_t *leaf_field; /* per leaf of the event: its two field ids (name, path) */
   size_t nleaf_field;
+  pcre2_match_data *md;
+  pcre2_match_context *mctx;
+  pcre2_jit_stack *jit;
+  int re_error; /* PCRE2 error of a match in the condition being evaluated */
+  bool failed;  /* an allocation failed (this event, or preparing the index) */
+} EvScratch;
+
+typedef struct EvResults { /* what the event gave */
   SgEvalHit *hits;
   size_t nhits, caphits;
   SgEvalHit *undecided; /* rules whose result a regex limit left unknown */
   size_t nundecided, capundecided;
-  int re_error; /* PCRE2 error of a match in the condition being evaluated */
-  bool failed;  /* an allocation failed during this event */
-  pcre2_match_context *mctx;
-  pcre2_jit_stack *jit;
+} EvResults;
+
+struct SgEvaluator {
+  SgArena arena; /* compiled trees, patterns, regexes */
+  EvRules cr;
+  EvIndex ix;
+  EvPrefilter pf;
+  EvScratch ev;
+  EvResults res;
 };
 
 static uint64_t hash(const char *s, size_t n) {
@@ -254,9 +272,9 @@ SgEvaluator *sg_eval_new(void) {
   SgEvaluator *e = calloc(1, sizeof *e);
   if (!e) return NULL;
   sg_arena_init(&e->arena);
-  e->f_eventid = intern_add(&e->fields, "EventID", 7);
-  e->f_channel = intern_add(&e->fields, "Channel", 7);
-  if (e->f_eventid == UINT32_MAX || e->f_channel == UINT32_MAX) {
+  e->cr.f_eventid = intern_add(&e->cr.fields, "EventID", 7);
+  e->cr.f_channel = intern_add(&e->cr.fields, "Channel", 7);
+  if (e->cr.f_eventid == UINT32_MAX || e->cr.f_channel == UINT32_MAX) {
     sg_eval_free(e);
     return NULL;
   }
@@ -267,50 +285,50 @@ static void free_code(void *p) { pcre2_code_free(p); }
 
 void sg_eval_free(SgEvaluator *e) {
   if (!e) return;
-  intern_free(&e->fields);
-  intern_free(&e->keys);
-  intern_free(&e->roots);
-  for (size_t i = 0; i < e->nby_key; i++)
-    free(e->by_key[i].v);
-  free(e->by_key);
-  for (size_t i = 0; i < e->fields.n && e->by_field; i++)
-    free(e->by_field[i].v);
-  free(e->by_field);
-  free(e->always.v);
-  free(e->present.v);
-  pcre2_match_data_free(e->md);
-  pcre2_match_context_free(e->mctx);
-  pcre2_jit_stack_free(e->jit);
-  free(e->undecided);
-  free(e->field_gen);
-  free(e->field_first);
-  free(e->vals);
-  free(e->next);
-  free(e->ftext);
-  for (size_t i = 0; i < e->nlits; i++)
-    free(e->lits[i].rules.v);
-  free(e->lits);
-  intern_free(&e->lit_keys);
+  intern_free(&e->cr.fields);
+  intern_free(&e->ix.keys);
+  intern_free(&e->cr.roots);
+  for (size_t i = 0; i < e->ix.nby_key; i++)
+    free(e->ix.by_key[i].v);
+  free(e->ix.by_key);
+  for (size_t i = 0; i < e->cr.fields.n && e->ix.by_field; i++)
+    free(e->ix.by_field[i].v);
+  free(e->ix.by_field);
+  free(e->ix.always.v);
+  free(e->ev.present.v);
+  pcre2_match_data_free(e->ev.md);
+  pcre2_match_context_free(e->ev.mctx);
+  pcre2_jit_stack_free(e->ev.jit);
+  free(e->res.undecided);
+  free(e->ev.field_gen);
+  free(e->ev.field_first);
+  free(e->ev.vals);
+  free(e->ev.next);
+  free(e->ev.ftext);
+  for (size_t i = 0; i < e->pf.nlits; i++)
+    free(e->pf.lits[i].rules.v);
+  free(e->pf.lits);
+  intern_free(&e->pf.lit_keys);
   for (int t = 0; t < 2; t++) {
-    free(e->tab[t].slots);
-    free(e->tab[t].keys);
-    free(e->tab[t].fields);
-    free(e->tab[t].bloom);
+    free(e->pf.tab[t].slots);
+    free(e->pf.tab[t].keys);
+    free(e->pf.tab[t].fields);
+    free(e->pf.tab[t].bloom);
   }
-  free(e->lit_gen);
-  free(e->field_lits);
-  free(e->seen.v);
-  free(e->leaf_field);
-  free(e->hay);
-  free(e->hits);
-  for (size_t i = 0; i < e->nrules; i++)
-    free(e->rules[i].need);
-  free(e->rules);
+  free(e->pf.lit_gen);
+  free(e->pf.field_lits);
+  free(e->pf.seen.v);
+  free(e->ev.leaf_field);
+  free(e->ev.hay);
+  free(e->res.hits);
+  for (size_t i = 0; i < e->cr.nrules; i++)
+    free(e->cr.rules[i].need);
+  free(e->cr.rules);
   sg_arena_free(&e->arena);
   free(e);
 }
 
-size_t sg_eval_rule_count(const SgEvaluator *e) { return e->nrules; }
+size_t sg_eval_rule_count(const SgEvaluator *e) { return e->cr.nrules; }
 
 /* ---- compiling ---------------------------------------------------------------------- */
 
@@ -423,13 +441,13 @@ static bool pattern_match(const Pattern *p, const char *s, size_t n) {
 /* The case-folded document text, made once per event on first use; folding
  * keeps lengths, so a value's folded form sits at the same offset. */
 static const char *folded_text(SgEvaluator *e) {
-  if (e->ftext_event != e->event) { /* values only: paths and names are never compared */
-    const SgJDoc *d = e->doc;
+  if (e->ev.ftext_event != e->ev.event) { /* values only: paths and names are never compared */
+    const SgJDoc *d = e->ev.doc;
     for (size_t i = 0; i < d->n; i++)
-      sg_fold(e->ftext + d->leaves[i].val, d->text + d->leaves[i].val, d->leaves[i].vallen);
-    e->ftext_event = e->event;
+      sg_fold(e->ev.ftext + d->leaves[i].val, d->text + d->leaves[i].val, d->leaves[i].vallen);
+    e->ev.ftext_event = e->ev.event;
   }
-  return e->ftext;
+  return e->ev.ftext;
 }
 
 /* The literal id of (field, folded text), added when new; -1 when out of memory. */
@@ -442,25 +460,25 @@ static int32_t lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, 
     sg_fold(key + 4, s, n);
   else
     memcpy(key + 4, s, n);
-  uint32_t found = intern_find(&e->lit_keys, key, n + 4);
+  uint32_t found = intern_find(&e->pf.lit_keys, key, n + 4);
   int32_t id = -1;
   if (found != UINT32_MAX) {
     id = (int32_t)found;
   } else {
     /* room first: an interned key's id is its literal's index */
-    if (e->nlits == e->caplits) {
-      size_t cap = e->caplits ? e->caplits * 2 : 256;
-      Lit *v = realloc(e->lits, cap * sizeof *v);
+    if (e->pf.nlits == e->pf.caplits) {
+      size_t cap = e->pf.caplits ? e->pf.caplits * 2 : 256;
+      Lit *v = realloc(e->pf.lits, cap * sizeof *v);
       if (v) {
-        e->lits = v;
-        e->caplits = cap;
+        e->pf.lits = v;
+        e->pf.caplits = cap;
       }
     }
-    if (e->nlits < e->caplits && (found = intern_add(&e->lit_keys, key, n + 4)) != UINT32_MAX) {
+    if (e->pf.nlits < e->pf.caplits && (found = intern_add(&e->pf.lit_keys, key, n + 4)) != UINT32_MAX) {
       /* interned keys may contain NUL bytes; the literal is the tail of the stored key */
-      e->lits[e->nlits] =
-          (Lit){e->lit_keys.names[found] + 4, n, field, {-1, -1}, 0, {0}, 0, UINT32_MAX, false, false};
-      id = (int32_t)e->nlits++;
+      e->pf.lits[e->pf.nlits] =
+          (Lit){e->pf.lit_keys.names[found] + 4, n, field, {-1, -1}, 0, {0}, 0, UINT32_MAX, false, false};
+      id = (int32_t)e->pf.nlits++;
     }
   }
   if (key != stack) free(key);
@@ -480,8 +498,8 @@ static const SgPart *longest_lit(const Pattern *p) {
 static bool add_keyword(SgEvaluator *e, CNode *c) {
   if (c->pat.kind != P_CONTAINS || c->pat.litlen < 4 || (c->cased && c->vkind == SG_V_STR)) return true;
   c->kw = lit_add(e, LIT_ANY, c->pat.lit, c->pat.litlen, false);
-  if (c->kw >= 0) e->lits[c->kw].keyword = true;
-  if (c->kw >= 0 && e->compiling_windows) e->lits[c->kw].windows = true;
+  if (c->kw >= 0) e->pf.lits[c->kw].keyword = true;
+  if (c->kw >= 0 && e->cr.compiling_windows) e->pf.lits[c->kw].windows = true;
   return c->kw >= 0;
 }
 
@@ -511,7 +529,7 @@ static bool table_init(LitTable *t, size_t width, size_t n, int which) {
 }
 
 static void table_add(SgEvaluator *e, LitTable *t, uint32_t id) {
-  Lit *l = &e->lits[id];
+  Lit *l = &e->pf.lits[id];
   uint64_t w = load_key(l->s + l->anchor, t->width);
   uint32_t h = lit_hash(w, l->field);
   t->bloom[h >> 6] |= 1ull << (h & 63);
@@ -531,8 +549,8 @@ static void table_add(SgEvaluator *e, LitTable *t, uint32_t id) {
  * prefix such as "c:\\windows\\". */
 static bool choose_anchors(SgEvaluator *e) {
   size_t total = 0;
-  for (size_t i = 0; i < e->nlits; i++) {
-    const Lit *l = &e->lits[i];
+  for (size_t i = 0; i < e->pf.nlits; i++) {
+    const Lit *l = &e->pf.lits[i];
     if (l->rules.n || l->keyword) total += l->n - 4 + 1;
   }
   size_t ns = 64;
@@ -547,8 +565,8 @@ static bool choose_anchors(SgEvaluator *e) {
     return false;
   }
   for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < e->nlits; i++) {
-      Lit *l = &e->lits[i];
+    for (size_t i = 0; i < e->pf.nlits; i++) {
+      Lit *l = &e->pf.lits[i];
       if (!l->rules.n && !l->keyword) continue;
       size_t width = 4;
       uint32_t best = UINT32_MAX;
@@ -574,29 +592,29 @@ static bool choose_anchors(SgEvaluator *e) {
 }
 
 static bool build_prefilter(SgEvaluator *e) {
-  e->field_lits = calloc(e->fields.n + 1, sizeof *e->field_lits);
-  e->lit_gen = calloc(e->nlits + 1, sizeof *e->lit_gen);
-  if (!e->field_lits || !e->lit_gen) return false;
+  e->pf.field_lits = calloc(e->cr.fields.n + 1, sizeof *e->pf.field_lits);
+  e->pf.lit_gen = calloc(e->pf.nlits + 1, sizeof *e->pf.lit_gen);
+  if (!e->pf.field_lits || !e->pf.lit_gen) return false;
   size_t n4 = 0, n8 = 0;
-  for (size_t i = 0; i < e->nlits; i++)
-    if (e->lits[i].rules.n || e->lits[i].keyword) {
-      if (e->lits[i].n >= 8)
+  for (size_t i = 0; i < e->pf.nlits; i++)
+    if (e->pf.lits[i].rules.n || e->pf.lits[i].keyword) {
+      if (e->pf.lits[i].n >= 8)
         n8++;
       else
         n4++;
     }
-  if (!table_init(&e->tab[0], 4, n4 + n8, 0) || !table_init(&e->tab[1], 4, n4 + n8, 1)) return false;
+  if (!table_init(&e->pf.tab[0], 4, n4 + n8, 0) || !table_init(&e->pf.tab[1], 4, n4 + n8, 1)) return false;
   if (!choose_anchors(e)) return false;
-  for (size_t i = 0; i < e->nlits; i++) {
-    Lit *l = &e->lits[i];
+  for (size_t i = 0; i < e->pf.nlits; i++) {
+    Lit *l = &e->pf.lits[i];
     if (!l->rules.n && !l->keyword) continue; /* a candidate no rule was indexed by */
-    table_add(e, &e->tab[0], (uint32_t)i);
-    if (l->windows) table_add(e, &e->tab[1], (uint32_t)i);
+    table_add(e, &e->pf.tab[0], (uint32_t)i);
+    if (l->windows) table_add(e, &e->pf.tab[1], (uint32_t)i);
     if (l->field == LIT_ANY) {
-      e->any_lits = true;
-      e->any_lits_windows |= l->windows;
+      e->pf.any_lits = true;
+      e->pf.any_lits_windows |= l->windows;
     } else
-      e->field_lits[l->field] = true;
+      e->pf.field_lits[l->field] = true;
   }
   return true;
 }
@@ -610,13 +628,13 @@ static void probe(SgEvaluator *e, const LitTable *t, const char *h, size_t n, si
   while (t->slots[slot] && (t->keys[slot] != w || t->fields[slot] != field))
     slot = (slot + 1) & (t->nslots - 1);
   if (!t->slots[slot]) return;
-  for (int32_t k = (int32_t)t->slots[slot] - 1; k >= 0; k = e->lits[k].next[t->which]) {
-    const Lit *l = &e->lits[k];
-    if (e->lit_gen[k] == e->event || i < l->anchor) continue;
+  for (int32_t k = (int32_t)t->slots[slot] - 1; k >= 0; k = e->pf.lits[k].next[t->which]) {
+    const Lit *l = &e->pf.lits[k];
+    if (e->pf.lit_gen[k] == e->ev.event || i < l->anchor) continue;
     size_t start = i - l->anchor;
     if (start + l->n <= n && !memcmp(h + start, l->s, l->n)) {
-      e->lit_gen[k] = e->event;
-      if (!idlist_add(&e->seen, (uint32_t)k)) e->failed = true;
+      e->pf.lit_gen[k] = e->ev.event;
+      if (!idlist_add(&e->pf.seen, (uint32_t)k)) e->ev.failed = true;
     }
   }
 }
@@ -636,19 +654,19 @@ static void scan_value(SgEvaluator *e, const LitTable *t, const char *h, size_t 
 
 /* Find every literal that occurs in this event, once. */
 static void lit_scan(SgEvaluator *e) {
-  e->lit_event = e->event;
-  e->seen.n = 0;
-  if (!e->nlits) return;
+  e->pf.lit_event = e->ev.event;
+  e->pf.seen.n = 0;
+  if (!e->pf.nlits) return;
   const char *f = folded_text(e);
   /* rules for other products never run on a Windows event: skip their keywords */
-  bool any = e->windows_event ? e->any_lits_windows : e->any_lits;
-  const LitTable *t = &e->tab[e->windows_event];
-  for (size_t i = 0; i < e->doc->n; i++) {
-    const SgJLeaf *l = &e->doc->leaves[i];
+  bool any = e->ev.windows_event ? e->pf.any_lits_windows : e->pf.any_lits;
+  const LitTable *t = &e->pf.tab[e->ev.windows_event];
+  for (size_t i = 0; i < e->ev.doc->n; i++) {
+    const SgJLeaf *l = &e->ev.doc->leaves[i];
     if (l->type == SG_J_NULL) continue;
-    uint32_t keys[3], nk = 0, a = e->leaf_field[2 * i], b = e->leaf_field[2 * i + 1];
-    if (a != UINT32_MAX && e->field_lits[a]) keys[nk++] = a;
-    if (b != UINT32_MAX && b != a && e->field_lits[b]) keys[nk++] = b;
+    uint32_t keys[3], nk = 0, a = e->ev.leaf_field[2 * i], b = e->ev.leaf_field[2 * i + 1];
+    if (a != UINT32_MAX && e->pf.field_lits[a]) keys[nk++] = a;
+    if (b != UINT32_MAX && b != a && e->pf.field_lits[b]) keys[nk++] = b;
     if (any && (l->type == SG_J_STR || l->type == SG_J_NUM)) keys[nk++] = LIT_ANY;
     if (nk) scan_value(e, t, f + l->val, l->vallen, keys, nk);
   }
@@ -689,10 +707,10 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
   c->vkind = (uint8_t)m->v.kind;
   c->tspart = (uint8_t)m->tspart;
   c->cased = m->cased;
-  c->field = m->field ? intern_add(&e->fields, m->field, strlen(m->field)) : UINT32_MAX;
+  c->field = m->field ? intern_add(&e->cr.fields, m->field, strlen(m->field)) : UINT32_MAX;
   if (m->field && c->field == UINT32_MAX) return SG_ERR_NOMEM;
   const char *dot = m->field ? strchr(m->field, '.') : NULL;
-  if (dot && intern_add(&e->roots, m->field, (size_t)(dot - m->field)) == UINT32_MAX) return SG_ERR_NOMEM;
+  if (dot && intern_add(&e->cr.roots, m->field, (size_t)(dot - m->field)) == UINT32_MAX) return SG_ERR_NOMEM;
   const SgPart *ph = NULL;
   for (uint32_t i = 0; m->v.kind == SG_V_STR && i < m->v.str.nparts; i++)
     if (m->v.str.parts[i].kind == SG_PART_PLACEHOLDER) ph = &m->v.str.parts[i];
@@ -718,8 +736,8 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
       int32_t id = lit ? lit_add(e, c->field, lit->s, lit->n, m->cased) : -1;
       if (lit && id < 0) return SG_ERR_NOMEM;
       if (id >= 0) {
-        e->lits[id].keyword = true;
-        e->lits[id].windows |= e->compiling_windows;
+        e->pf.lits[id].keyword = true;
+        e->pf.lits[id].windows |= e->cr.compiling_windows;
         c->need = id;
         if (!m->cased && c->pat.kind == P_CONTAINS) c->kw = id;
       }
@@ -737,7 +755,7 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
   case SG_V_NULL: return SG_OK;
   case SG_V_CIDR: c->cidr = m->v.cidr; return SG_OK;
   case SG_V_FIELD:
-    c->field2 = intern_add(&e->fields, m->v.str.parts[0].s, m->v.str.parts[0].n);
+    c->field2 = intern_add(&e->cr.fields, m->v.str.parts[0].s, m->v.str.parts[0].n);
     return c->field2 == UINT32_MAX ? SG_ERR_NOMEM : SG_OK;
   case SG_V_RE: {
     uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
@@ -785,7 +803,7 @@ static void order_ands(CNode *c) {
 SgStatus sg_eval_add(SgEvaluator *e, const SgRule *r, SgDiags *d) {
   CRule cr = {.rule = r};
   cr.not_windows = r->logsource.product && sg_ascii_casecmp(r->logsource.product, "windows");
-  e->compiling_windows = !cr.not_windows;
+  e->cr.compiling_windows = !cr.not_windows;
   cr.conds = sg_arena_alloc(&e->arena, (r->nconds + 1) * sizeof *cr.conds);
   if (!cr.conds) return SG_ERR_NOMEM;
   for (size_t i = 0; i < r->nconds; i++) {
@@ -796,14 +814,14 @@ SgStatus sg_eval_add(SgEvaluator *e, const SgRule *r, SgDiags *d) {
     cr.nconds++;
   }
   if (!cr.nconds) return SG_OK;
-  if (e->nrules == e->caprules) {
-    size_t cap = e->caprules ? e->caprules * 2 : 256;
-    CRule *v = realloc(e->rules, cap * sizeof *v);
+  if (e->cr.nrules == e->cr.caprules) {
+    size_t cap = e->cr.caprules ? e->cr.caprules * 2 : 256;
+    CRule *v = realloc(e->cr.rules, cap * sizeof *v);
     if (!v) return SG_ERR_NOMEM;
-    e->rules = v;
-    e->caprules = cap;
+    e->cr.rules = v;
+    e->cr.caprules = cap;
   }
-  e->rules[e->nrules++] = cr;
+  e->cr.rules[e->cr.nrules++] = cr;
   return SG_OK;
 }
 
@@ -885,9 +903,9 @@ static void count_popularity(SgEvaluator *e, const CNode *c, uint32_t ri) {
   if (c->kind == C_NOT) return;
   if (c->kind == C_MATCH) {
     int32_t id = match_lit(e, c);
-    if (id >= 0 && e->lits[id].last_rule != ri) {
-      e->lits[id].last_rule = ri;
-      e->lits[id].popularity++;
+    if (id >= 0 && e->pf.lits[id].last_rule != ri) {
+      e->pf.lits[id].last_rule = ri;
+      e->pf.lits[id].popularity++;
     }
     return;
   }
@@ -902,7 +920,7 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
   case C_MATCH: {
     int32_t id = match_lit(e, c);
     if (id < 0) return false;
-    if (!idlist_add(out, (uint32_t)id)) return e->failed = true, false;
+    if (!idlist_add(out, (uint32_t)id)) return e->ev.failed = true, false;
     return true;
   }
   case C_OR:
@@ -917,7 +935,7 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
       if (needs(e, c->kids[i], &k) && k.n) {
         size_t cost = 0;
         for (size_t j = 0; j < k.n; j++)
-          cost += e->lits[k.v[j]].popularity;
+          cost += e->pf.lits[k.v[j]].popularity;
         if (!best.v || cost < best_cost) {
           free(best.v);
           best = k;
@@ -932,7 +950,7 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
     for (size_t j = 0; j < best.n && ok; j++)
       ok = idlist_add(out, best.v[j]);
     free(best.v);
-    if (!ok) e->failed = true; /* a partial set would be narrower than the rule */
+    if (!ok) e->ev.failed = true; /* a partial set would be narrower than the rule */
     return ok;
   }
   default: return false;
@@ -940,7 +958,7 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
 }
 
 static bool index_rule(SgEvaluator *e, uint32_t ri) {
-  const CRule *r = &e->rules[ri];
+  const CRule *r = &e->cr.rules[ri];
   IdList need = {0};
   bool covered = true;
   for (size_t c = 0; c < r->nconds && covered; c++)
@@ -949,23 +967,23 @@ static bool index_rule(SgEvaluator *e, uint32_t ri) {
    * EventID: then the EventID index is used instead */
   uint32_t popular = 0;
   for (size_t i = 0; covered && i < need.n; i++)
-    if (e->lits[need.v[i]].popularity > popular) popular = e->lits[need.v[i]].popularity;
+    if (e->pf.lits[need.v[i]].popularity > popular) popular = e->pf.lits[need.v[i]].popularity;
   if (covered && popular > POPULAR_LITERAL) {
     Keys k = {0};
     bool by_id = true;
     for (size_t c = 0; c < r->nconds && by_id; c++)
-      by_id = key_values(r->conds[c], e->f_eventid, 'e', &k);
+      by_id = key_values(r->conds[c], e->cr.f_eventid, 'e', &k);
     if (by_id && !k.overflow) {
       covered = false;
-      e->rules[ri].need = need.v; /* still a cheap test before the tree */
-      e->rules[ri].nneed = need.n;
+      e->cr.rules[ri].need = need.v; /* still a cheap test before the tree */
+      e->cr.rules[ri].nneed = need.n;
       need.v = NULL;
     }
   }
   if (covered && need.n) {
     for (size_t i = 0; i < need.n; i++) {
-      if (!idlist_add(&e->lits[need.v[i]].rules, ri)) return free(need.v), false;
-      if (!r->not_windows) e->lits[need.v[i]].windows = true;
+      if (!idlist_add(&e->pf.lits[need.v[i]].rules, ri)) return free(need.v), false;
+      if (!r->not_windows) e->pf.lits[need.v[i]].windows = true;
     }
     free(need.v);
     return true;
@@ -980,90 +998,91 @@ static bool index_rule(SgEvaluator *e, uint32_t ri) {
     Keys k = {0};
     bool all = true;
     for (size_t c = 0; c < r->nconds && all; c++)
-      all = key_values(r->conds[c], kinds[kk].channel ? e->f_channel : e->f_eventid, kinds[kk].tag, &k);
+      all = key_values(r->conds[c], kinds[kk].channel ? e->cr.f_channel : e->cr.f_eventid, kinds[kk].tag, &k);
     if (!all || k.overflow) continue;
     for (size_t i = 0; i < k.n; i++) {
       if (kinds[kk].channel) sg_fold(k.buf[i] + 2, k.buf[i] + 2, strlen(k.buf[i] + 2));
-      uint32_t id = intern_add(&e->keys, k.buf[i], strlen(k.buf[i]));
+      uint32_t id = intern_add(&e->ix.keys, k.buf[i], strlen(k.buf[i]));
       if (id == UINT32_MAX) return false;
-      if (id >= e->nby_key) {
-        size_t cap = e->keys.cap;
-        IdList *v = realloc(e->by_key, cap * sizeof *v);
+      if (id >= e->ix.nby_key) {
+        size_t cap = e->ix.keys.cap;
+        IdList *v = realloc(e->ix.by_key, cap * sizeof *v);
         if (!v) return false;
-        memset(v + e->nby_key, 0, (cap - e->nby_key) * sizeof *v);
-        e->by_key = v;
-        e->nby_key = cap;
+        memset(v + e->ix.nby_key, 0, (cap - e->ix.nby_key) * sizeof *v);
+        e->ix.by_key = v;
+        e->ix.nby_key = cap;
       }
-      if (!idlist_add(&e->by_key[id], ri)) return false;
+      if (!idlist_add(&e->ix.by_key[id], ri)) return false;
     }
     return true;
   }
   uint32_t f = required_field(r->conds[0]);
   for (size_t c = 1; c < r->nconds && f != UINT32_MAX; c++)
     if (required_field(r->conds[c]) != f) f = UINT32_MAX;
-  if (f == UINT32_MAX) return idlist_add(&e->always, ri);
-  return idlist_add(&e->by_field[f], ri);
+  if (f == UINT32_MAX) return idlist_add(&e->ix.always, ri);
+  return idlist_add(&e->ix.by_field[f], ri);
 }
 
 SgStatus sg_eval_prepare(SgEvaluator *e) {
-  e->by_field = calloc(e->fields.n + 1, sizeof *e->by_field);
-  e->field_gen = calloc(e->fields.n + 1, sizeof *e->field_gen);
-  e->field_first = calloc(e->fields.n + 1, sizeof *e->field_first);
-  e->md = pcre2_match_data_create(32, NULL);
+  e->ix.by_field = calloc(e->cr.fields.n + 1, sizeof *e->ix.by_field);
+  e->ev.field_gen = calloc(e->cr.fields.n + 1, sizeof *e->ev.field_gen);
+  e->ev.field_first = calloc(e->cr.fields.n + 1, sizeof *e->ev.field_first);
+  e->ev.md = pcre2_match_data_create(32, NULL);
   /* a JIT stack for real rules: `(.){200,}` on a 2,000-character command line
    * needs far more than PCRE2's 32 KiB default */
-  e->mctx = pcre2_match_context_create(NULL);
-  e->jit = pcre2_jit_stack_create(32 * 1024, SG_EVAL_JIT_STACK, NULL);
-  if (!e->by_field || !e->field_gen || !e->field_first || !e->md || !e->mctx || !e->jit) return SG_ERR_NOMEM;
-  pcre2_jit_stack_assign(e->mctx, NULL, e->jit);
-  e->nfield_alloc = e->fields.n;
-  for (uint32_t i = 0; i < e->nrules; i++)
-    for (size_t c = 0; c < e->rules[i].nconds; c++)
-      count_popularity(e, e->rules[i].conds[c], i);
-  e->failed = false;
-  for (uint32_t i = 0; i < e->nrules; i++)
+  e->ev.mctx = pcre2_match_context_create(NULL);
+  e->ev.jit = pcre2_jit_stack_create(32 * 1024, SG_EVAL_JIT_STACK, NULL);
+  if (!e->ix.by_field || !e->ev.field_gen || !e->ev.field_first || !e->ev.md || !e->ev.mctx || !e->ev.jit)
+    return SG_ERR_NOMEM;
+  pcre2_jit_stack_assign(e->ev.mctx, NULL, e->ev.jit);
+  e->ev.nfield_alloc = e->cr.fields.n;
+  for (uint32_t i = 0; i < e->cr.nrules; i++)
+    for (size_t c = 0; c < e->cr.rules[i].nconds; c++)
+      count_popularity(e, e->cr.rules[i].conds[c], i);
+  e->ev.failed = false;
+  for (uint32_t i = 0; i < e->cr.nrules; i++)
     if (!index_rule(e, i)) return SG_ERR_NOMEM;
-  if (!build_prefilter(e) || e->failed) return SG_ERR_NOMEM;
+  if (!build_prefilter(e) || e->ev.failed) return SG_ERR_NOMEM;
   return SG_OK;
 }
 
 /* ==== Matching ============================================================================ */
 
 /* A regex search. A match PCRE2 cannot finish (match, depth or heap limit,
- * JIT stack) is not a non-match: it is kept in e->re_error and the rule's
+ * JIT stack) is not a non-match: it is kept in e->ev.re_error and the rule's
  * result for the event is reported as undecided. */
 static bool re_match(SgEvaluator *e, const CNode *c, const char *s, size_t n) {
-  int rc = pcre2_match(c->re, (PCRE2_SPTR)s, n, 0, 0, e->md, e->mctx);
+  int rc = pcre2_match(c->re, (PCRE2_SPTR)s, n, 0, 0, e->ev.md, e->ev.mctx);
   if (rc >= 0) return true;
-  if (rc != PCRE2_ERROR_NOMATCH) e->re_error = rc;
+  if (rc != PCRE2_ERROR_NOMATCH) e->ev.re_error = rc;
   return false;
 }
 
 static void attach(SgEvaluator *e, uint32_t f, const SgJLeaf *l) {
-  if (e->nvals == e->capvals) {
-    size_t cap = e->capvals ? e->capvals * 2 : 256;
-    Val *v = realloc(e->vals, cap * sizeof *v);
-    uint32_t *nx = realloc(e->next, cap * sizeof *nx);
-    if (v) e->vals = v;
-    if (nx) e->next = nx;
+  if (e->ev.nvals == e->ev.capvals) {
+    size_t cap = e->ev.capvals ? e->ev.capvals * 2 : 256;
+    Val *v = realloc(e->ev.vals, cap * sizeof *v);
+    uint32_t *nx = realloc(e->ev.next, cap * sizeof *nx);
+    if (v) e->ev.vals = v;
+    if (nx) e->ev.next = nx;
     if (!v || !nx) {
-      e->failed = true;
+      e->ev.failed = true;
       return;
     }
-    e->capvals = cap;
+    e->ev.capvals = cap;
   }
-  uint32_t vi = (uint32_t)e->nvals++;
-  e->vals[vi] = (Val){e->doc->text + l->val, l->val, l->vallen, (uint8_t)l->type, 0, 0};
-  e->next[vi] = UINT32_MAX;
-  if (e->field_gen[f] != e->event) {
-    e->field_gen[f] = e->event;
-    e->field_first[f] = vi;
-    if (!idlist_add(&e->present, f)) e->failed = true;
+  uint32_t vi = (uint32_t)e->ev.nvals++;
+  e->ev.vals[vi] = (Val){e->ev.doc->text + l->val, l->val, l->vallen, (uint8_t)l->type, 0, 0};
+  e->ev.next[vi] = UINT32_MAX;
+  if (e->ev.field_gen[f] != e->ev.event) {
+    e->ev.field_gen[f] = e->ev.event;
+    e->ev.field_first[f] = vi;
+    if (!idlist_add(&e->ev.present, f)) e->ev.failed = true;
     return;
   }
-  uint32_t *p = &e->field_first[f];
+  uint32_t *p = &e->ev.field_first[f];
   while (*p != UINT32_MAX)
-    p = &e->next[*p]; /* keep document order */
+    p = &e->ev.next[*p]; /* keep document order */
   *p = vi;
 }
 
@@ -1207,10 +1226,10 @@ static bool value_match(SgEvaluator *e, const CNode *c, Val *v) {
 }
 
 static bool fieldref_match(SgEvaluator *e, const CNode *c) {
-  if (e->field_gen[c->field] != e->event || e->field_gen[c->field2] != e->event) return false;
-  for (uint32_t a = e->field_first[c->field]; a != UINT32_MAX; a = e->next[a])
-    for (uint32_t b = e->field_first[c->field2]; b != UINT32_MAX; b = e->next[b]) {
-      Val *va = &e->vals[a], *vb = &e->vals[b];
+  if (e->ev.field_gen[c->field] != e->ev.event || e->ev.field_gen[c->field2] != e->ev.event) return false;
+  for (uint32_t a = e->ev.field_first[c->field]; a != UINT32_MAX; a = e->ev.next[a])
+    for (uint32_t b = e->ev.field_first[c->field2]; b != UINT32_MAX; b = e->ev.next[b]) {
+      Val *va = &e->ev.vals[a], *vb = &e->ev.vals[b];
       if (va->type == SG_J_NULL || vb->type == SG_J_NULL) continue;
       const char *sa = c->cased ? va->s : vfolded(e, va), *sb = c->cased ? vb->s : vfolded(e, vb);
       bool ok = false;
@@ -1228,32 +1247,32 @@ static bool fieldref_match(SgEvaluator *e, const CNode *c) {
 /* All folded string and number values of the event, NUL-separated: one
  * memmem finds a short keyword in any of them (no match spans two values). */
 static const char *haystack(SgEvaluator *e, size_t *n) {
-  if (e->hay_event != e->event) {
-    e->hay_event = e->event;
-    e->hlen = 0;
-    if (e->hcap < e->doc->tlen + 1) {
-      char *h = realloc(e->hay, e->doc->tlen + 1);
-      if (!h) return e->failed = true, *n = 0, "";
-      e->hay = h;
-      e->hcap = e->doc->tlen + 1;
+  if (e->ev.hay_event != e->ev.event) {
+    e->ev.hay_event = e->ev.event;
+    e->ev.hlen = 0;
+    if (e->ev.hcap < e->ev.doc->tlen + 1) {
+      char *h = realloc(e->ev.hay, e->ev.doc->tlen + 1);
+      if (!h) return e->ev.failed = true, *n = 0, "";
+      e->ev.hay = h;
+      e->ev.hcap = e->ev.doc->tlen + 1;
     }
     const char *f = folded_text(e);
-    for (size_t i = 0; i < e->doc->n; i++) {
-      const SgJLeaf *l = &e->doc->leaves[i];
+    for (size_t i = 0; i < e->ev.doc->n; i++) {
+      const SgJLeaf *l = &e->ev.doc->leaves[i];
       if (l->type != SG_J_STR && l->type != SG_J_NUM) continue;
-      memcpy(e->hay + e->hlen, f + l->val, l->vallen);
-      e->hlen += l->vallen;
-      e->hay[e->hlen++] = '\0';
+      memcpy(e->ev.hay + e->ev.hlen, f + l->val, l->vallen);
+      e->ev.hlen += l->vallen;
+      e->ev.hay[e->ev.hlen++] = '\0';
     }
   }
-  *n = e->hlen;
-  return e->hay;
+  *n = e->ev.hlen;
+  return e->ev.hay;
 }
 
 static bool keyword_match(SgEvaluator *e, const CNode *c) {
   if (c->kw >= 0) {
-    if (e->lit_event != e->event) lit_scan(e);
-    return e->lit_gen[c->kw] == e->event;
+    if (e->pf.lit_event != e->ev.event) lit_scan(e);
+    return e->pf.lit_gen[c->kw] == e->ev.event;
   }
   if (c->op == SG_OP_EQ && c->pat.kind == P_CONTAINS && !c->cased &&
       !memchr(c->pat.lit, '\0', c->pat.litlen)) {
@@ -1261,7 +1280,7 @@ static bool keyword_match(SgEvaluator *e, const CNode *c) {
     const char *h = haystack(e, &n);
     return c->pat.litlen == 0 || memmem(h, n, c->pat.lit, c->pat.litlen) != NULL;
   }
-  const SgJDoc *d = e->doc;
+  const SgJDoc *d = e->ev.doc;
   const char *ft = c->cased ? NULL : folded_text(e);
   for (size_t i = 0; i < d->n; i++) {
     const SgJLeaf *l = &d->leaves[i];
@@ -1279,7 +1298,7 @@ static bool keyword_match(SgEvaluator *e, const CNode *c) {
 /* A match whose required literal is not in this event is false: most leaves
  * are decided by that one load, without a call. */
 static inline bool lacks_literal(const SgEvaluator *e, const CNode *c) {
-  return c->need >= 0 && e->lit_gen[c->need] != e->event;
+  return c->need >= 0 && e->pf.lit_gen[c->need] != e->ev.event;
 }
 
 static bool eval_node(SgEvaluator *e, const CNode *c) {
@@ -1300,12 +1319,12 @@ static bool eval_node(SgEvaluator *e, const CNode *c) {
   if (c->field == UINT32_MAX) return keyword_match(e, c);
   if (c->op >= SG_OP_FIELDREF) return fieldref_match(e, c);
   if (lacks_literal(e, c)) return false; /* no value has the literal */
-  bool present = e->field_gen[c->field] == e->event;
+  bool present = e->ev.field_gen[c->field] == e->ev.event;
   if (c->op == SG_OP_EXISTS) return present;
   if (c->kw >= 0) return true;                                     /* `*literal*`: it is there */
   if (!present) return c->op == SG_OP_EQ && c->vkind == SG_V_NULL; /* missing is null */
-  for (uint32_t vi = e->field_first[c->field]; vi != UINT32_MAX; vi = e->next[vi])
-    if (value_match(e, c, &e->vals[vi])) return true;
+  for (uint32_t vi = e->ev.field_first[c->field]; vi != UINT32_MAX; vi = e->ev.next[vi])
+    if (value_match(e, c, &e->ev.vals[vi])) return true;
   return false;
 }
 
@@ -1322,26 +1341,28 @@ static bool hit_add(SgEvalHit **v, size_t *n, size_t *cap, SgEvalHit h) {
 }
 
 static void run_rule(SgEvaluator *e, uint32_t ri) {
-  CRule *r = &e->rules[ri];
-  if (r->stamp == e->event) return;
-  r->stamp = e->event;
-  if (r->not_windows && e->windows_event) return; /* a log source this event is not */
+  CRule *r = &e->cr.rules[ri];
+  if (r->stamp == e->ev.event) return;
+  r->stamp = e->ev.event;
+  if (r->not_windows && e->ev.windows_event) return; /* a log source this event is not */
   if (r->nneed) {
     size_t i = 0;
-    while (i < r->nneed && e->lit_gen[r->need[i]] != e->event)
+    while (i < r->nneed && e->pf.lit_gen[r->need[i]] != e->ev.event)
       i++;
     if (i == r->nneed) return;
   }
   for (size_t c = 0; c < r->nconds; c++) {
-    e->re_error = 0;
+    e->ev.re_error = 0;
     bool hit = eval_node(e, r->conds[c]);
-    if (e->re_error) { /* neither a match nor a non-match */
-      if (!hit_add(&e->undecided, &e->nundecided, &e->capundecided, (SgEvalHit){r->rule, c, ri, e->re_error}))
-        e->failed = true;
+    if (e->ev.re_error) { /* neither a match nor a non-match */
+      if (!hit_add(&e->res.undecided, &e->res.nundecided, &e->res.capundecided,
+                   (SgEvalHit){r->rule, c, ri, e->ev.re_error}))
+        e->ev.failed = true;
       continue;
     }
     if (hit) {
-      if (!hit_add(&e->hits, &e->nhits, &e->caphits, (SgEvalHit){r->rule, c, ri, 0})) e->failed = true;
+      if (!hit_add(&e->res.hits, &e->res.nhits, &e->res.caphits, (SgEvalHit){r->rule, c, ri, 0}))
+        e->ev.failed = true;
       return;
     }
   }
@@ -1360,10 +1381,10 @@ static void run_key(SgEvaluator *e, char tag, const Val *v) {
     sg_fold(key + 2, v->s, v->n);
     key[2 + v->n] = '\0';
   }
-  uint32_t id = intern_find(&e->keys, key, strlen(key));
-  if (id == UINT32_MAX || id >= e->nby_key) return;
-  for (size_t i = 0; i < e->by_key[id].n; i++)
-    run_rule(e, e->by_key[id].v[i]);
+  uint32_t id = intern_find(&e->ix.keys, key, strlen(key));
+  if (id == UINT32_MAX || id >= e->ix.nby_key) return;
+  for (size_t i = 0; i < e->ix.by_key[id].n; i++)
+    run_rule(e, e->ix.by_key[id].v[i]);
 }
 
 static int cmp_hit(const void *a, const void *b) {
@@ -1374,43 +1395,43 @@ static int cmp_hit(const void *a, const void *b) {
 SgStatus sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits, size_t *nhits) {
   *hits = NULL;
   *nhits = 0;
-  e->nundecided = 0;
-  if (doc->tlen + 1 > e->fcap) { /* the folded copy fits the text */
-    char *f = realloc(e->ftext, doc->tlen + 1);
+  e->res.nundecided = 0;
+  if (doc->tlen + 1 > e->ev.fcap) { /* the folded copy fits the text */
+    char *f = realloc(e->ev.ftext, doc->tlen + 1);
     if (!f) return SG_ERR_NOMEM;
-    e->ftext = f;
-    e->fcap = doc->tlen + 1;
+    e->ev.ftext = f;
+    e->ev.fcap = doc->tlen + 1;
   }
-  e->failed = false;
-  e->event++;
-  e->doc = doc;
-  e->nvals = 0;
-  e->windows_event = false;
-  e->nhits = 0;
-  e->present.n = 0;
-  if (doc->n * 2 > e->nleaf_field) {
-    uint32_t *lf = realloc(e->leaf_field, doc->n * 2 * sizeof *lf);
+  e->ev.failed = false;
+  e->ev.event++;
+  e->ev.doc = doc;
+  e->ev.nvals = 0;
+  e->ev.windows_event = false;
+  e->res.nhits = 0;
+  e->ev.present.n = 0;
+  if (doc->n * 2 > e->ev.nleaf_field) {
+    uint32_t *lf = realloc(e->ev.leaf_field, doc->n * 2 * sizeof *lf);
     if (!lf) return SG_ERR_NOMEM;
-    e->leaf_field = lf;
-    e->nleaf_field = doc->n * 2;
+    e->ev.leaf_field = lf;
+    e->ev.nleaf_field = doc->n * 2;
   }
   const char *last_root = NULL; /* leaves come grouped by root: cache the lookup */
   size_t last_rlen = 0;
   bool last_known = false;
   for (size_t i = 0; i < doc->n; i++) {
     const SgJLeaf *l = &doc->leaves[i];
-    uint32_t f = intern_find(&e->fields, doc->text + l->name, l->namelen), g = UINT32_MAX;
+    uint32_t f = intern_find(&e->cr.fields, doc->text + l->name, l->namelen), g = UINT32_MAX;
     if (f == UINT32_MAX && memchr(doc->text + l->name, ' ', l->namelen) && l->namelen < 128) {
       /* "Threat Name" is ThreatName to Sigma rules (evtx converters drop the spaces) */
       char tight[128];
       size_t k = 0;
       for (size_t q = 0; q < l->namelen; q++)
         if (doc->text[l->name + q] != ' ') tight[k++] = doc->text[l->name + q];
-      f = intern_find(&e->fields, tight, k);
+      f = intern_find(&e->cr.fields, tight, k);
     }
-    if (f >= e->nfield_alloc) f = UINT32_MAX;
-    if (f == e->f_channel && l->pathlen == 20 && !memcmp(doc->text + l->path, "Event.System.Channel", 20))
-      e->windows_event = true;
+    if (f >= e->ev.nfield_alloc) f = UINT32_MAX;
+    if (f == e->cr.f_channel && l->pathlen == 20 && !memcmp(doc->text + l->path, "Event.System.Channel", 20))
+      e->ev.windows_event = true;
     if (f != UINT32_MAX) attach(e, f, l);
     const char *path = doc->text + l->path, *dot = memchr(path, '.', l->pathlen);
     if (dot) {
@@ -1418,42 +1439,42 @@ SgStatus sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits
       if (!last_root || rl != last_rlen || memcmp(last_root, path, rl)) {
         last_root = path;
         last_rlen = rl;
-        last_known = intern_find(&e->roots, path, rl) != UINT32_MAX;
+        last_known = intern_find(&e->cr.roots, path, rl) != UINT32_MAX;
       }
     }
     if (dot && last_known) {
-      g = intern_find(&e->fields, doc->text + l->path, l->pathlen);
-      if (g >= e->nfield_alloc || g == f) g = UINT32_MAX;
+      g = intern_find(&e->cr.fields, doc->text + l->path, l->pathlen);
+      if (g >= e->ev.nfield_alloc || g == f) g = UINT32_MAX;
       if (g != UINT32_MAX) attach(e, g, l);
     }
-    e->leaf_field[2 * i] = f;
-    e->leaf_field[2 * i + 1] = g;
+    e->ev.leaf_field[2 * i] = f;
+    e->ev.leaf_field[2 * i + 1] = g;
   }
   lit_scan(e);
-  for (size_t i = 0; i < e->seen.n; i++) {
-    const IdList *l = &e->lits[e->seen.v[i]].rules;
+  for (size_t i = 0; i < e->pf.seen.n; i++) {
+    const IdList *l = &e->pf.lits[e->pf.seen.v[i]].rules;
 
     for (size_t k = 0; k < l->n; k++)
       run_rule(e, l->v[k]);
   }
-  if (e->field_gen[e->f_eventid] == e->event)
-    for (uint32_t vi = e->field_first[e->f_eventid]; vi != UINT32_MAX; vi = e->next[vi])
-      run_key(e, 'e', &e->vals[vi]);
-  if (e->field_gen[e->f_channel] == e->event)
-    for (uint32_t vi = e->field_first[e->f_channel]; vi != UINT32_MAX; vi = e->next[vi])
-      run_key(e, 'c', &e->vals[vi]);
-  for (size_t i = 0; i < e->present.n; i++) {
-    const IdList *l = &e->by_field[e->present.v[i]];
+  if (e->ev.field_gen[e->cr.f_eventid] == e->ev.event)
+    for (uint32_t vi = e->ev.field_first[e->cr.f_eventid]; vi != UINT32_MAX; vi = e->ev.next[vi])
+      run_key(e, 'e', &e->ev.vals[vi]);
+  if (e->ev.field_gen[e->cr.f_channel] == e->ev.event)
+    for (uint32_t vi = e->ev.field_first[e->cr.f_channel]; vi != UINT32_MAX; vi = e->ev.next[vi])
+      run_key(e, 'c', &e->ev.vals[vi]);
+  for (size_t i = 0; i < e->ev.present.n; i++) {
+    const IdList *l = &e->ix.by_field[e->ev.present.v[i]];
     for (size_t k = 0; k < l->n; k++)
       run_rule(e, l->v[k]);
   }
-  for (size_t i = 0; i < e->always.n; i++)
-    run_rule(e, e->always.v[i]);
+  for (size_t i = 0; i < e->ix.always.n; i++)
+    run_rule(e, e->ix.always.v[i]);
   /* report in load order, whatever index found them */
-  if (e->failed) return SG_ERR_NOMEM; /* never a narrower result */
-  if (e->nhits > 1) qsort(e->hits, e->nhits, sizeof *e->hits, cmp_hit);
-  *hits = e->hits;
-  *nhits = e->nhits;
+  if (e->ev.failed) return SG_ERR_NOMEM; /* never a narrower result */
+  if (e->res.nhits > 1) qsort(e->res.hits, e->res.nhits, sizeof *e->res.hits, cmp_hit);
+  *hits = e->res.hits;
+  *nhits = e->res.nhits;
   return SG_OK;
 }
 
@@ -1462,6 +1483,6 @@ void sg_eval_error_text(int error, char *buf, size_t n) {
 }
 
 size_t sg_eval_undecided(const SgEvaluator *e, const SgEvalHit **v) {
-  *v = e->undecided;
-  return e->nundecided;
+  *v = e->res.undecided;
+  return e->res.nundecided;
 }
