@@ -8,7 +8,7 @@
 #include "backend.h"
 
 /* An OR of >= 2 MATCH kids, all EQ on one (non-keyword) field with string or
- * number values, each accepted by `ok` (the dialect's own limits). */
+ * number values, each accepted by `ok` (the target's own limits). */
 bool sg_tq_is_in_list(const SgNode *n, bool (*ok)(const SgNode *kid, void *arg), void *arg);
 
 /* A Sigma string as a PCRE pattern: literal text escaped, `*` -> `.*`, `?` -> `.`;

@@ -1,4 +1,4 @@
-/* cli_golden.c - compare generated output with committed files (--check DIR)
+/* golden.c - compare generated output with committed files (--check DIR)
  * or rewrite them (--update DIR), one file per rule file:
  * DIR/<rule path relative to its input root, extension replaced by EXT>.
  *

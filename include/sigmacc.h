@@ -2,9 +2,11 @@
  * points of the front end, the pipelines, the backends, the evaluator and
  * the batch runs the command line is made of.
  *
- * Data flow: bytes -> SgYNode tree (yaml_load.c) -> SgRule (rule.c, detection.c)
- *   -> condition AST (cond.c) -> one SgNode boolean tree per condition (resolve.c)
- *   -> pipelines (pipeline.c) -> backends.
+ * Data flow, one way: bytes -> SgYNode tree (compiler/yaml_load.c) -> SgRule
+ *   (rule.c, detection.c) -> condition AST (cond.c) -> one SgNode boolean tree per
+ *   condition (resolve.c) -> pipelines (compiler/pipeline/) -> backends (SPL, AQL,
+ *   the evaluator in backends/eval/) -> the command line (cli/), which only parses
+ *   arguments and prints what the batch runs below return.
  * Memory: everything a compile unit makes lives in one SgArena and is freed at once.
  * Output buffers (SgBuf) and diagnostic lists (SgDiags) are owned by the caller.
  * Library code never prints, exits or aborts: it returns SgStatus and appends SgDiag.
@@ -482,7 +484,7 @@ typedef struct SgModInfo {
 } SgModInfo;
 const SgModInfo *sg_modifier_list(size_t *n);
 
-/* ---- Processing pipelines (compiler/pipeline.c) ------------------------------
+/* ---- Processing pipelines (compiler/pipeline/) ---------------------------------
  * pySigma-compatible pipeline YAML (name, priority, allowed_backends, vars,
  * transformations, postprocessing, finalizers), loaded with every key
  * validated. A set of pipelines, sorted by (priority, name), rewrites a
@@ -631,7 +633,7 @@ void sg_events_free(SgEventIn *in);
  * ended early. */
 SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
 
-/* ---- The evaluator (backends/eval/eval.c) --------------------------------------
+/* ---- The evaluator (backends/eval/: compile, index, prefilter, match) ----------
  * Rules (already processed by their pipelines) are compiled once into
  * matcher trees over interned field ids; an index by EventID, Channel or a
  * required field means an event only meets rules that can apply to it. Each
