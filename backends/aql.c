@@ -154,6 +154,17 @@ static void like_pattern(SgBuf *b, const SgStr *s, bool fold) {
   sg_buf_free(&raw);
 }
 
+/* A Sigma string as an exact AQL (Java) regex: anchored, with `.` matching
+ * line breaks as Sigma's `*` must (DOTALL), control characters as \xHH. */
+static void exact_regex(SgBuf *b, const SgStr *s) {
+  SgBuf re = {0};
+  sg_buf_cat(&re, "(?s)");
+  sg_tq_str_regex(&re, s, true);
+  sg_buf_taint(b, &re);
+  quoted(b, sg_buf_cstr(&re), re.len);
+  sg_buf_free(&re);
+}
+
 /* A Sigma regex searches; AQL MATCHES must match the whole value. */
 static void search_regex(SgBuf *b, const char *pat, size_t n, unsigned flags) {
   SgBuf re = {0};
@@ -181,6 +192,22 @@ static void lhs(const Aql *a, SgBuf *b, const SgMatch *m) {
     field(a, b, m->field);
   else
     sg_buf_cat(b, "UTF8(payload)");
+}
+
+/* `LHS [NOT] [I]LIKE 'pattern'`, or [I]MATCHES an exact regex where LIKE
+ * cannot say it (see needs_regex). Case-insensitive unless `cased` or the
+ * value has no letters. */
+static void string_predicate(Aql *a, SgBuf *b, const SgMatch *m, const SgStr *s, bool neg) {
+  bool ci = !m->cased && has_letters(s);
+  lhs(a, b, m);
+  sg_buf_cat(b, neg ? " NOT " : " ");
+  if (needs_regex(s)) {
+    sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
+    exact_regex(b, s);
+  } else {
+    sg_buf_cat(b, ci ? "ILIKE " : "LIKE ");
+    like_pattern(b, s, false);
+  }
 }
 
 /* `neg` renders the predicate's negation (NOT pushed in). */
@@ -221,9 +248,16 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
     return;
   }
   bool guard = neg && m->field && !guarded(g, m->field);
+  /* a field reference compares two properties: NULL when either is missing,
+   * where Sigma's `not (a == b)` holds */
+  bool guard2 = neg && m->op == SG_OP_FIELDREF && !guarded(g, v->str.parts[0].s);
+  if (guard || guard2) sg_buf_catc(b, '(');
   if (guard) {
-    sg_buf_catc(b, '(');
     field(a, b, m->field);
+    sg_buf_cat(b, " IS NULL OR ");
+  }
+  if (guard2) {
+    field(a, b, v->str.parts[0].s);
     sg_buf_cat(b, " IS NULL OR ");
   }
   switch (m->op) {
@@ -241,41 +275,13 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
       sg_buf_cat(b, neg ? " <> " : " = ");
       sg_buf_cat(b, v->kind == SG_V_NUM ? v->num.text : v->b ? "true" : "false");
     } else if (m->field) {
-      bool ci = !m->cased && has_letters(&v->str);
-      lhs(a, b, m);
-      if (needs_regex(&v->str)) {
-        sg_buf_cat(b, neg ? " NOT " : " ");
-        sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
-        SgBuf re = {0};
-        sg_tq_str_regex(&re, &v->str, true);
-        sg_buf_taint(b, &re);
-        quoted(b, re.data ? re.data : "", re.len);
-        sg_buf_free(&re);
-      } else {
-        sg_buf_cat(b, neg ? " NOT " : " ");
-        sg_buf_cat(b, ci ? "ILIKE " : "LIKE ");
-        like_pattern(b, &v->str, false);
-      }
+      string_predicate(a, b, m, &v->str, neg);
     } else { /* keyword: anywhere in the payload */
       SgStr w;
       SgArena tmp;
       sg_arena_init(&tmp);
-      bool ci = !m->cased && has_letters(&v->str);
       if (sg_str_wrap(&tmp, &v->str, true, true, &w) == SG_OK) {
-        lhs(a, b, m);
-        if (needs_regex(&w)) {
-          sg_buf_cat(b, neg ? " NOT " : " ");
-          sg_buf_cat(b, ci ? "IMATCHES " : "MATCHES ");
-          SgBuf re = {0};
-          sg_tq_str_regex(&re, &w, true);
-          sg_buf_taint(b, &re);
-          quoted(b, re.data ? re.data : "", re.len);
-          sg_buf_free(&re);
-        } else {
-          sg_buf_cat(b, neg ? " NOT " : " ");
-          sg_buf_cat(b, ci ? "ILIKE " : "LIKE ");
-          like_pattern(b, &w, false);
-        }
+        string_predicate(a, b, m, &w, neg);
       } else {
         b->oom = true;
       }
@@ -326,7 +332,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
         "two properties)");
     break;
   }
-  if (guard) sg_buf_catc(b, ')');
+  if (guard || guard2) sg_buf_catc(b, ')');
 }
 
 /* IN list: exact values; case-insensitive strings compare LOWER(field). */

@@ -281,6 +281,11 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
     sg_buf_cat(b, "(isnotnull(");
     eval_field(b, m->field);
     sg_buf_cat(b, ") AND ");
+    if (m->op >= SG_OP_FIELDREF) { /* the other field too: a missing one makes the comparison null */
+      sg_buf_cat(b, "isnotnull(");
+      eval_field(b, v->str.parts[0].s);
+      sg_buf_cat(b, ") AND ");
+    }
   }
   switch (m->op) {
   case SG_OP_EXISTS:
