@@ -24,7 +24,12 @@ typedef struct Spl {
   const SgRule *r;
   SgDiags *d;
   SgStatus st;
+  bool substring; /* -O keywords=substring: a keyword is "*kw*", a substring of _raw */
 } Spl;
+
+static Spl spl_for(const SgConvCtx *c, const SgRule *r, SgDiags *d) {
+  return (Spl){c, r, d, SG_OK, !strcmp(sg_conv_opt(c, "keywords", "term"), "substring")};
+}
 
 /* ---- Names and literals --------------------------------------------------------- */
 
@@ -95,7 +100,8 @@ static bool str_searchable(const SgMatch *m) {
   return true;
 }
 
-static bool match_searchable(const SgMatch *m) {
+static bool match_searchable(const Spl *s, const SgMatch *m) {
+  if (!m->field && s->substring && m->cased) return false; /* CASE("*kw*") cannot be written */
   switch (m->op) {
   case SG_OP_EQ:
     if (m->v.kind == SG_V_STR) return str_searchable(m);
@@ -110,10 +116,10 @@ static bool match_searchable(const SgMatch *m) {
   }
 }
 
-static bool searchable(const SgNode *n) {
-  if (n->kind == SG_N_MATCH) return !n->m.tspart && match_searchable(&n->m);
+static bool searchable(const Spl *s, const SgNode *n) {
+  if (n->kind == SG_N_MATCH) return !n->m.tspart && match_searchable(s, &n->m);
   for (uint32_t i = 0; i < n->nkids; i++)
-    if (!searchable(n->kids[i])) return false;
+    if (!searchable(s, n->kids[i])) return false;
   return true;
 }
 
@@ -126,7 +132,26 @@ static bool in_ok(const SgNode *k, void *arg) {
 
 static void search_expr(Spl *s, SgBuf *b, const SgNode *n);
 
-static void search_match(SgBuf *b, const SgMatch *m) {
+/* A keyword as a substring of _raw: "*kw*". */
+static void substring_term(SgBuf *b, const SgValue *v) {
+  sg_buf_catc(b, '"');
+  if (v->kind == SG_V_NUM) {
+    sg_buf_catf(b, "*%s*\"", v->num.text);
+    return;
+  }
+  const SgStr *s = &v->str;
+  if (!s->nparts || s->parts[0].kind != SG_PART_STAR) sg_buf_catc(b, '*');
+  for (uint32_t i = 0; i < s->nparts; i++) {
+    if (s->parts[i].kind == SG_PART_STAR)
+      sg_buf_catc(b, '*');
+    else if (s->parts[i].kind == SG_PART_LIT)
+      escaped(b, s->parts[i].s, s->parts[i].n, "\"");
+  }
+  if (!s->nparts || s->parts[s->nparts - 1].kind != SG_PART_STAR) sg_buf_catc(b, '*');
+  sg_buf_catc(b, '"');
+}
+
+static void search_match(const Spl *sp, SgBuf *b, const SgMatch *m) {
   const SgValue *v = &m->v;
   if (v->kind == SG_V_EXPR) {
     for (const char *p = v->str.parts[0].s; *p; p++) {
@@ -139,7 +164,11 @@ static void search_match(SgBuf *b, const SgMatch *m) {
     }
     return;
   }
-  if (!m->field) { /* keyword: a term or phrase in _raw */
+  if (!m->field && sp->substring) {
+    substring_term(b, v);
+    return;
+  }
+  if (!m->field) { /* keyword: a term or phrase in _raw (Splunk matches it at token boundaries) */
     if (v->kind == SG_V_NUM) {
       sg_buf_cat(b, v->num.text);
     } else if (m->cased) {
@@ -191,7 +220,7 @@ static void search_kid(Spl *s, SgBuf *b, const SgNode *kid, SgNodeKind parent) {
 
 static void search_expr(Spl *s, SgBuf *b, const SgNode *n) {
   switch (n->kind) {
-  case SG_N_MATCH: search_match(b, &n->m); return;
+  case SG_N_MATCH: search_match(s, b, &n->m); return;
   case SG_N_TRUE: sg_buf_catc(b, '*'); return;
   case SG_N_FALSE: sg_buf_cat(b, "NOT *"); return;
   case SG_N_NOT:
@@ -426,7 +455,7 @@ static void render_query(Spl *s, const SgNode *root, SgBuf *base, SgBuf *deferre
     const SgNode *k = conj[i];
     bool neg;
     const SgNode *re;
-    if (searchable(k)) {
+    if (searchable(s, k)) {
       if (base->len) sg_buf_catc(base, ' ');
       search_kid(s, base, k, n == 1 ? k->kind : SG_N_AND);
     } else if ((re = lone_regex(k, &neg))) {
@@ -536,7 +565,7 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
       st = corr_unsupported(s->d, s->r, "a correlation of correlations");
       break;
     }
-    Spl rs = {s->c, ref, s->d, SG_OK};
+    Spl rs = spl_for(s->c, ref, s->d);
     if (sg_tq_check_names(ref, "Splunk", s->d)) {
       st = SG_ERR_UNSUPPORTED;
       break;
@@ -659,7 +688,12 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
 }
 
 static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
-  Spl s = {c, r, d, SG_OK};
+  Spl s = spl_for(c, r, d);
+  const char *kw = sg_conv_opt(c, "keywords", "term");
+  if (strcmp(kw, "term") && strcmp(kw, "substring")) {
+    sg_diag(d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "keywords must be term or substring, not '%s'", kw);
+    return SG_ERR_USAGE;
+  }
   if (sg_tq_check_names(r, "Splunk", d)) return SG_ERR_UNSUPPORTED;
   if (r->kind == SG_DOC_CORRELATION) return spl_correlation(&s, out);
   bool dm = !strcmp(c->format, "data_model");
@@ -790,13 +824,14 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 
 static const char *const formats[] = {"default", "savedsearches", "data_model", "json", NULL};
 static const char *const format_help[] = {
-    "plain SPL, one query per condition",
+    "plain SPL, one query per condition; keywords match terms (-O keywords=substring: \"*kw*\")",
     "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY)",
     "tstats over a CIM data model (needs -p splunk_cim)",
     "one JSON object per query: id, title, level, condition, query",
 };
 static const char *const format_ext[] = {".spl", ".conf", ".spl", ".jsonl"};
-static const char *const format_options[] = {"", "min_time max_time default. stanza.", "", ""};
+static const char *const format_options[] = {"keywords", "keywords min_time max_time default. stanza.",
+                                              "keywords", "keywords"};
 
 const SgTarget sg_target_splunk = {
     .name = "splunk",
