@@ -635,9 +635,19 @@ static Val vstr(const char *s, size_t n) {
   return v;
 }
 
-static const SgJLeaf *lookup(const SgJDoc *d, const char *f) {
-  const SgJLeaf *l = sg_jdoc_find(d, f, strlen(f));
-  return l && l->type != SG_J_NULL ? l : NULL;
+
+
+/* "Threat Name" is ThreatName to a rule: converters of Windows events drop
+ * the spaces of EventData names (the evaluator reads them so, too). */
+static bool tight_eq(const char *name, size_t nl, const char *f, size_t n) {
+  if (!memchr(name, ' ', nl)) return false;
+  size_t j = 0;
+  for (size_t i = 0; i < nl; i++) {
+    if (name[i] == ' ') continue;
+    if (j == n || name[i] != f[j]) return false;
+    j++;
+  }
+  return j == n;
 }
 
 /* Every value of a field (a multi-valued field matches when one value does,
@@ -647,10 +657,16 @@ static size_t field_values(const SgJDoc *d, const char *f, const SgJLeaf **out, 
   for (size_t i = 0; i < d->n && k < max; i++) {
     const SgJLeaf *l = &d->leaves[i];
     if (l->type == SG_J_NULL) continue;
-    if ((l->namelen == n && !memcmp(d->text + l->name, f, n)) || (l->pathlen == n && !memcmp(d->text + l->path, f, n)))
+    if ((l->namelen == n && !memcmp(d->text + l->name, f, n)) || (l->pathlen == n && !memcmp(d->text + l->path, f, n)) ||
+        tight_eq(d->text + l->name, l->namelen, f, n))
       out[k++] = l;
   }
   return k;
+}
+
+static const SgJLeaf *lookup(const SgJDoc *d, const char *f) {
+  const SgJLeaf *l[1];
+  return field_values(d, f, l, 1) ? l[0] : NULL;
 }
 
 static char *folded(const char *s, size_t n) {
