@@ -106,7 +106,9 @@ static bool lex(Lexer *L) {
 }
 
 static const Tok *peek(Lexer *L, size_t k) { return &L->v[L->i + k < L->n ? L->i + k : L->n - 1]; }
-static bool is(Lexer *L, Tk t, const char *s) { return peek(L, 0)->t == t && (!s || !strcmp(peek(L, 0)->s, s)); }
+static bool is(Lexer *L, Tk t, const char *s) {
+  return peek(L, 0)->t == t && (!s || !strcmp(peek(L, 0)->s, s));
+}
 static bool eat(Lexer *L, Tk t, const char *s) {
   if (!is(L, t, s)) return false;
   L->i++;
@@ -185,8 +187,8 @@ static bool number(const char *s, double *d) {
 static pcre2_code *compile_re(Lexer *L, const char *pat, uint32_t opts) {
   int err;
   PCRE2_SIZE off;
-  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                                 &err, &off, NULL);
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                                 opts | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
   if (!re) fail(L, "regex does not compile: %s", pat);
   return re;
 }
@@ -286,7 +288,8 @@ static Node *s_atom(Lexer *L) {
       e->k = K_S_CMP;
       e->s = strdup(ops[i]);
       bool minus = eat(L, TK_SYM, "-");
-      if (!is(L, TK_WORD, NULL) || !number(peek(L, 0)->s, &e->num)) return fail(L, "bad number"), free_node(e), NULL;
+      if (!is(L, TK_WORD, NULL) || !number(peek(L, 0)->s, &e->num))
+        return fail(L, "bad number"), free_node(e), NULL;
       if (minus) e->num = -e->num;
       L->i++;
       return e;
@@ -367,8 +370,8 @@ static Node *x_primary(Lexer *L) {
     return n;
   }
   if (peek(L, 1)->t == TK_SYM && !strcmp(peek(L, 1)->s, "(")) {
-    static const char *const spl_fns[] = {"match", "isnull", "isnotnull", "cidrmatch", "lower", "substr",
-                                          "len",   "true",   "false",     NULL};
+    static const char *const spl_fns[] = {"match",  "isnull", "isnotnull", "cidrmatch", "lower",
+                                          "substr", "len",    "true",      "false",     NULL};
     static const char *const aql_fns[] = {"LOWER", "UTF8", "INCIDR", NULL};
     const char *const *fns = L->spl ? spl_fns : aql_fns;
     bool known = false;
@@ -407,14 +410,48 @@ static Node *x_primary(Lexer *L) {
   }
   if (!L->spl) { /* a bare identifier: an Ariel column (sigmacc writes no other) */
     /* QRadar's built-in Ariel columns (identifiers are case-insensitive) */
-    static const char *const cols[] = {
-        "sourceip",   "destinationip", "sourceport",     "destinationport", "username",    "starttime",
-        "endtime",    "devicetime",    "devicetype",     "logsourceid",     "qid",         "category",
-        "highlevelcategory", "magnitude", "severity",    "credibility",     "relevance",   "eventcount",
-        "protocolid", "payload",       "identityip",     "identityhostname", "sourcemac",  "destinationmac",
-        "sourcev6",   "destinationv6", "domainid",       "eventdirection",  "hasidentity", "hasoffense",
-        "processorid", "postnatdestinationip", "postnatsourceip", "isCREevent", "creEventlist", "sourcebytes",
-        "destinationbytes", "sourcepackets", "destinationpackets", "flowtype", "applicationid", NULL};
+    static const char *const cols[] = {"sourceip",
+                                       "destinationip",
+                                       "sourceport",
+                                       "destinationport",
+                                       "username",
+                                       "starttime",
+                                       "endtime",
+                                       "devicetime",
+                                       "devicetype",
+                                       "logsourceid",
+                                       "qid",
+                                       "category",
+                                       "highlevelcategory",
+                                       "magnitude",
+                                       "severity",
+                                       "credibility",
+                                       "relevance",
+                                       "eventcount",
+                                       "protocolid",
+                                       "payload",
+                                       "identityip",
+                                       "identityhostname",
+                                       "sourcemac",
+                                       "destinationmac",
+                                       "sourcev6",
+                                       "destinationv6",
+                                       "domainid",
+                                       "eventdirection",
+                                       "hasidentity",
+                                       "hasoffense",
+                                       "processorid",
+                                       "postnatdestinationip",
+                                       "postnatsourceip",
+                                       "isCREevent",
+                                       "creEventlist",
+                                       "sourcebytes",
+                                       "destinationbytes",
+                                       "sourcepackets",
+                                       "destinationpackets",
+                                       "flowtype",
+                                       "applicationid",
+                                       NULL};
     for (size_t i = 0; cols[i]; i++)
       if (!sg_ascii_casecmp(cols[i], t->s)) {
         Node *n = node(K_FIELD);
@@ -635,8 +672,6 @@ static Val vstr(const char *s, size_t n) {
   return v;
 }
 
-
-
 /* "Threat Name" is ThreatName to a rule: converters of Windows events drop
  * the spaces of EventData names (the evaluator reads them so, too). */
 static bool tight_eq(const char *name, size_t nl, const char *f, size_t n) {
@@ -657,7 +692,8 @@ static size_t field_values(const SgJDoc *d, const char *f, const SgJLeaf **out, 
   for (size_t i = 0; i < d->n && k < max; i++) {
     const SgJLeaf *l = &d->leaves[i];
     if (l->type == SG_J_NULL) continue;
-    if ((l->namelen == n && !memcmp(d->text + l->name, f, n)) || (l->pathlen == n && !memcmp(d->text + l->path, f, n)) ||
+    if ((l->namelen == n && !memcmp(d->text + l->name, f, n)) ||
+        (l->pathlen == n && !memcmp(d->text + l->path, f, n)) ||
         tight_eq(d->text + l->name, l->namelen, f, n))
       out[k++] = l;
   }
@@ -719,7 +755,9 @@ static bool like(const char *p, const char *s, const char *end) {
   return s == end;
 }
 
-static bool alnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80; }
+static bool alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
 
 /* A keyword term: `*...*` is a substring search; otherwise the term must
  * start and end at token boundaries of the value. */
@@ -797,11 +835,10 @@ static bool search(const Node *n, const SgJDoc *d) {
       const char *s = d->text + vals[i]->val;
       double x;
       if (n->k == K_S_EQ ? s_value_ok(n, s, vals[i]->vallen)
-                         : is_number(s, vals[i]->vallen, &x) &&
-                               (!strcmp(n->s, "<")    ? x < n->num
-                                : !strcmp(n->s, "<=") ? x <= n->num
-                                : !strcmp(n->s, ">")  ? x > n->num
-                                                      : x >= n->num))
+                         : is_number(s, vals[i]->vallen, &x) && (!strcmp(n->s, "<")    ? x < n->num
+                                                                 : !strcmp(n->s, "<=") ? x <= n->num
+                                                                 : !strcmp(n->s, ">")  ? x > n->num
+                                                                                       : x >= n->num))
         return true;
     }
     return false;
@@ -1045,14 +1082,14 @@ static Val ev(const Node *n, const SgJDoc *d, Tri *t) {
   case K_AND:
   case K_OR: {
     bool and = n->k == K_AND;
-    Tri r = and ? YES : NO;
+    Tri r = and? YES : NO;
     for (size_t i = 0; i < n->n; i++) {
       Tri k;
       Val v = ev(n->kids[i], d, &k);
       vfree(&v);
-      if (and && k == NO) r = NO;
-      if (!and && k == YES) r = YES;
-      if (k == UNKNOWN && r != (and ? NO : YES)) r = UNKNOWN;
+      if (and&&k == NO) r = NO;
+      if (!and&&k == YES) r = YES;
+      if (k == UNKNOWN && r != (and? NO : YES)) r = UNKNOWN;
     }
     *t = r;
     return none;
@@ -1107,7 +1144,8 @@ static Val ev(const Node *n, const SgJDoc *d, Tri *t) {
       nv = field_values(d, n->kids[0]->s, vals, 64);
       for (size_t i = 0; i < nv; i++)
         one[i] = vstr(d->text + vals[i]->val, vals[i]->vallen);
-    } else if (n->kids[0]->k == K_CALL && !strcmp(n->kids[0]->s, "LOWER") && n->kids[0]->kids[0]->k == K_FIELD) {
+    } else if (n->kids[0]->k == K_CALL && !strcmp(n->kids[0]->s, "LOWER") &&
+               n->kids[0]->kids[0]->k == K_FIELD) {
       nv = field_values(d, n->kids[0]->kids[0]->s, vals, 64);
       for (size_t i = 0; i < nv; i++) {
         one[i] = vstr(d->text + vals[i]->val, vals[i]->vallen);

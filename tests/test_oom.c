@@ -90,6 +90,17 @@ static void note_diags(Result *r, const SgDiags *d) {
     if (d->items[i].code == SG_D_NOMEM) r->failed = true;
 }
 
+/* The rules into u (the unit owns their text). */
+static void compile_rules(Result *r, SgUnit *u, SgDiags *d) {
+  char *src = malloc(sizeof rules);
+  if (!src) {
+    r->failed = true;
+    return;
+  }
+  memcpy(src, rules, sizeof rules);
+  if (sg_compile_source(u, "r.yml", src, sizeof rules - 1, d) != SG_OK) r->failed = true;
+}
+
 /* Pipelines + conversion: every target and format with sysmon. */
 static void job_convert(Result *r) {
   SgArena pa;
@@ -98,13 +109,8 @@ static void job_convert(Result *r) {
   SgPipelineSet set = {0};
   if (sg_pipeline_add(&pa, &set, "sysmon", &d) != SG_OK || sg_pipeline_validate(&pa, &set, &d) != SG_OK)
     r->failed = true;
-  char *src = malloc(sizeof rules);
   SgUnit u = {0};
-  if (!src) r->failed = true;
-  if (src) {
-    memcpy(src, rules, sizeof rules);
-    if (sg_compile_source(&u, "r.yml", src, sizeof rules - 1, &d) != SG_OK) r->failed = true;
-  }
+  compile_rules(r, &u, &d);
   size_t nt;
   const SgTarget *const *targets = sg_target_list(&nt);
   for (size_t t = 0; !r->failed && t < nt; t++)
@@ -133,7 +139,7 @@ static void job_convert(Result *r) {
   sg_arena_free(&pa);
 }
 
-/* Evaluation: the rules through the evtx pipeline, events, the correlation. */
+/* Evaluation: the rule (no pipeline: the events are flat), events, the correlation. */
 static void job_eval(Result *r) {
   SgArena pa;
   sg_arena_init(&pa);
@@ -141,13 +147,9 @@ static void job_eval(Result *r) {
   SgPipelineSet set = {0};
   SgEvaluator *e = sg_eval_new();
   SgCorrelator *co = sg_corr_new();
-  char *src = malloc(sizeof rules);
   SgUnit u = {0};
-  if (!e || !co || !src) r->failed = true;
-  if (src) {
-    memcpy(src, rules, sizeof rules);
-    if (sg_compile_source(&u, "r.yml", src, sizeof rules - 1, &d) != SG_OK) r->failed = true;
-  }
+  if (!e || !co) r->failed = true;
+  compile_rules(r, &u, &d);
   const SgRule *refs[1] = {NULL};
   if (!r->failed) {
     SgPipelineState st = {0};
@@ -211,13 +213,8 @@ static void job_pipeline(Result *r) {
   if (sg_pipeline_load(&pa, "p.yml", pipeline, sizeof pipeline - 1, &p, &d) != SG_OK) r->failed = true;
   SgPipeline *one[] = {p};
   SgPipelineSet set = {one, 1, 1};
-  char *src = r->failed ? NULL : malloc(sizeof rules);
   SgUnit u = {0};
-  if (!r->failed && !src) r->failed = true;
-  if (src) {
-    memcpy(src, rules, sizeof rules);
-    if (sg_compile_source(&u, "r.yml", src, sizeof rules - 1, &d) != SG_OK) r->failed = true;
-  }
+  compile_rules(r, &u, &d);
   static const char *const names[] = {"splunk", "aql"};
   for (size_t t = 0; !r->failed && t < 2; t++) {
     const SgTarget *tg = sg_target_find(names[t]);

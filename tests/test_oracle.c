@@ -65,7 +65,8 @@ static void queries(SgUnit *u, const SgRule *r, const char *target, const SgOpti
     for (size_t i = 0; i < q.n; i++) {
       char why[200];
       OmQuery *m = om_parse(q.v[i].text, strcmp(target, "aql") != 0, why, sizeof why);
-      if (!m) fail_msg("%s: the %s model does not know this query (%s):\n%s", u->path, target, why, q.v[i].text);
+      if (!m)
+        fail_msg("%s: the %s model does not know this query (%s):\n%s", u->path, target, why, q.v[i].text);
       (*out)[(*n)++] = m;
     }
   }
@@ -411,8 +412,8 @@ static void test_oracle(void **state) {
   double t0 = (double)clock() / CLOCKS_PER_SEC;
   add_tree(&c, SIGMACC_SOURCE_DIR "/sigma-rules", 1);
   size_t own = c.n;
-  static const char *const dirs[] = {"rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance",
-                                     "rules-placeholder"};
+  static const char *const dirs[] = {"rules", "rules-emerging-threats", "rules-threat-hunting",
+                                     "rules-compliance", "rules-placeholder"};
   char path[1200];
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
     snprintf(path, sizeof path, "%s/%s", cdir, dirs[i]);
@@ -427,11 +428,12 @@ static void test_oracle(void **state) {
   snprintf(path, sizeof path, "%s/../reference/regression", cdir);
   regression(&c, path);
   double t1 = (double)clock() / CLOCKS_PER_SEC;
-  printf("oracle: %zu rules (%zu of the project), %zu rule x event verdicts compared (%zu on generated events, "
-         "%zu of them matches), %zu regression events; not converted: SPL %zu, AQL %zu; %.1f s\n"
-         "oracle: %zu disagreements; SPL with keyword terms (the default) differs on %zu verdicts\n",
-         st.rules, own, st.pairs, st.generated, st.generated_pos, st.reg_checked, st.spl_skipped,
-         st.aql_skipped, t1 - t0, st.disagree + st.reg_missed, st.term_disagree);
+  printf(
+      "oracle: %zu rules (%zu of the project), %zu rule x event verdicts compared (%zu on generated events, "
+      "%zu of them matches), %zu regression events; not converted: SPL %zu, AQL %zu; %.1f s\n"
+      "oracle: %zu disagreements; SPL with keyword terms (the default) differs on %zu verdicts\n",
+      st.rules, own, st.pairs, st.generated, st.generated_pos, st.reg_checked, st.spl_skipped, st.aql_skipped,
+      t1 - t0, st.disagree + st.reg_missed, st.term_disagree);
   if (st.disagree || st.reg_missed) fail_msg("the engines disagree:\n%s", sg_buf_cstr(&report));
   sg_buf_free(&report);
   for (size_t i = 0; i < c.n; i++) {
