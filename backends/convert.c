@@ -15,13 +15,13 @@
 
 /* Pipelines for this run: user ones sorted by (priority, name), then the
  * target's default ones unless --without-pipeline. */
-static bool load_pipelines(const SgConvertJob *args, const SgTarget *t, SgArena *a, SgPipelineSet *set,
+static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, SgArena *a, SgPipelineSet *set,
                            SgDiags *d) {
   bool ok = true;
-  for (size_t i = 0; i < args->npipelines; i++)
-    if (sg_pipeline_add(a, set, args->pipelines[i], d) != SG_OK) ok = false;
+  for (size_t i = 0; i < job->npipelines; i++)
+    if (sg_pipeline_add(a, set, job->pipelines[i], d) != SG_OK) ok = false;
   sg_pipeline_sort(set);
-  if (!args->without_pipeline && t->default_pipeline) {
+  if (!job->without_pipeline && t->default_pipeline) {
     SgPipelineSet def = {0};
     if (sg_pipeline_add(a, &def, t->default_pipeline, d) != SG_OK ||
         sg_pipeline_append(a, set, &def) != SG_OK)
@@ -183,7 +183,6 @@ static void usage_error(SgConvertResult *res, const SgConvertJob *job, const cha
 
 void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgConvertResult *res) {
   memset(res, 0, sizeof *res);
-  const SgConvertJob *args = job;
   const SgTarget *t = sg_target_find(job->target);
   char msg[256];
   if (!t) {
@@ -282,7 +281,6 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   res->exit_code = io_error || golden_rc == 2                               ? 2
                    : (res->failed || res->errors || d.nerrors || golden_rc) ? 1
                                                                             : 0;
-  (void)args;
   sg_queries_free(&q);
   sg_paths_free(&paths);
   sg_filters_free(&filters);
