@@ -512,8 +512,8 @@ SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t 
 /* Add pipelines named by `spec`: a built-in name, a YAML file, or a directory
  * of YAML files (recursively). Sources live in the arena. */
 SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDiags *d);
-/* Set-level checks: every processing_item_applied condition names an item
- * id that some pipeline of the set defines. */
+/* Set-level checks: a processing_item_applied condition naming an item id
+ * that no pipeline of the set defines gets warning W062 (it is false). */
 SgStatus sg_pipeline_validate(SgArena *a, const SgPipelineSet *set, SgDiags *d);
 /* Sort by (priority, name), as pySigma resolves -p arguments. */
 void sg_pipeline_sort(SgPipelineSet *set);

@@ -649,22 +649,23 @@ static void collect_ids(const PItem *items, size_t n, const char ***ids, size_t 
   }
 }
 
-static void check_applied(const CondSet *cs, const char **ids, size_t nids, SgDiags *d, bool *ok) {
+/* A processing_item_applied condition on an id no item of the set defines is
+ * false, as in pySigma: a warning, since it is most likely a typo. */
+static void check_applied(const CondSet *cs, const char **ids, size_t nids, SgDiags *d) {
   for (size_t i = 0; i < cs->n; i++)
-    if (cs->v[i].t == PC_APPLIED && cs->v[i].id && !sg_pl_has_id(ids, nids, cs->v[i].id)) {
-      sg_diag(d, SG_D_PIPELINE, cs->v[i].loc,
-              "processing_item_applied names '%s', which no processing item defines", cs->v[i].id);
-      *ok = false;
-    }
+    if (cs->v[i].t == PC_APPLIED && cs->v[i].id && !sg_pl_has_id(ids, nids, cs->v[i].id))
+      sg_diag(d, SG_D_PIPELINE_WARN, cs->v[i].loc,
+              "processing_item_applied names '%s', which no processing item defines: the condition is false",
+              cs->v[i].id);
 }
 
-static void check_items(const PItem *items, size_t n, const char **ids, size_t nids, SgDiags *d, bool *ok) {
+static void check_items(const PItem *items, size_t n, const char **ids, size_t nids, SgDiags *d) {
   for (size_t i = 0; i < n; i++) {
-    check_applied(&items[i].rule_c, ids, nids, d, ok);
-    check_applied(&items[i].item_c, ids, nids, d, ok);
-    check_applied(&items[i].field_c, ids, nids, d, ok);
+    check_applied(&items[i].rule_c, ids, nids, d);
+    check_applied(&items[i].item_c, ids, nids, d);
+    check_applied(&items[i].field_c, ids, nids, d);
     if (items[i].t == T_NEST || items[i].t == P_NEST)
-      check_items(items[i].p.nest.items, items[i].p.nest.n, ids, nids, d, ok);
+      check_items(items[i].p.nest.items, items[i].p.nest.n, ids, nids, d);
   }
 }
 
@@ -673,12 +674,11 @@ SgStatus sg_pipeline_validate(SgArena *a, const SgPipelineSet *set, SgDiags *d) 
   size_t nids = 0, cap = 0;
   for (size_t p = 0; p < set->n; p++)
     collect_ids(set->v[p]->items, set->v[p]->nitems, &ids, &nids, &cap, a);
-  bool ok = true;
   for (size_t p = 0; p < set->n; p++) {
-    check_items(set->v[p]->items, set->v[p]->nitems, ids, nids, d, &ok);
-    check_items(set->v[p]->post, set->v[p]->npost, ids, nids, d, &ok);
+    check_items(set->v[p]->items, set->v[p]->nitems, ids, nids, d);
+    check_items(set->v[p]->post, set->v[p]->npost, ids, nids, d);
   }
-  return ok ? SG_OK : SG_ERR_PARSE;
+  return a->failed ? SG_ERR_NOMEM : SG_OK;
 }
 
 static int cmp_pipeline(const void *x, const void *y) {
