@@ -324,8 +324,9 @@ static void load_condset(Loader *L, const SgYNode *item, const char *prefix, uns
   snprintf(k4, sizeof k4, "%s_cond_expr", prefix);
   const SgYNode *conds = sg_ymap_get(item, k1), *expr = sg_ymap_get(item, k4);
   const char *op = lstr(L, item, k2);
-  if (op && strcmp(op, "and") && strcmp(op, "or"))
-    lerr(L, sg_ymap_get(item, k2)->loc, "'%s' must be and or or", k2);
+  if (op && strcmp(op, "and") && strcmp(op, "or")) /* pySigma ignores it: `and` applies */
+    sg_diag(L->d, SG_D_PIPELINE_WARN, sg_ymap_get(item, k2)->loc,
+            "'%s' is '%s', which is not and or or: it has no effect (and applies)", k2, op);
   cs->or_op = op && !strcmp(op, "or");
   cs->negate = lbool(L, item, k3, false);
   if (!conds) {
