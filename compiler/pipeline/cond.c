@@ -12,6 +12,26 @@
 
 #include "pipeline.h"
 
+/* A string value as pySigma's str() writes it: wildcards as * and ?, a
+ * literal * or ? escaped with a backslash (nothing else escaped), a
+ * placeholder as %name%. */
+static void plain_text(SgBuf *b, const SgStr *s) {
+  for (uint32_t i = 0; i < s->nparts; i++) {
+    const SgPart *p = &s->parts[i];
+    if (p->kind == SG_PART_STAR)
+      sg_buf_catc(b, '*');
+    else if (p->kind == SG_PART_QMARK)
+      sg_buf_catc(b, '?');
+    else if (p->kind == SG_PART_PLACEHOLDER)
+      sg_buf_catf(b, "%%%.*s%%", (int)p->n, p->s);
+    else
+      for (size_t j = 0; j < p->n; j++) {
+        if (p->s[j] == '*' || p->s[j] == '?') sg_buf_catc(b, '\\');
+        sg_buf_catc(b, p->s[j]);
+      }
+  }
+}
+
 /* ==== Applying: conditions ======================================================== */
 
 static bool value_text_eq(const SgValue *v, const SgYNode *want) {
@@ -119,14 +139,17 @@ static bool eval_cond(Ctx *c, const PCond *pc, const SgNode *n) {
     const SgYNode *v = sg_state_get(c->state, pc->key);
     return compare(pc->key, v && v->kind == SG_Y_SCALAR ? v->text : NULL, pc->op, pc->value);
   }
-  case PC_MATCH_STRING: {
+  case PC_MATCH_STRING: { /* pySigma: re.match(str(value)), anchored at the start */
     if (!n || n->m.v.kind != SG_V_STR) return pc->negate;
-    size_t len;
-    char *flat = sg_str_flat(c->a, &n->m.v.str, &len);
-    if (!flat) return false;
+    SgBuf text = {0};
+    plain_text(&text, &n->m.v.str);
+    if (text.oom) return c->oom = true, false;
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(pc->re, NULL);
-    int rc = md ? pcre2_match(pc->re, (PCRE2_SPTR)flat, len, 0, 0, md, NULL) : -1;
+    int rc =
+        md ? pcre2_match(pc->re, (PCRE2_SPTR)sg_buf_cstr(&text), text.len, 0, PCRE2_ANCHORED, md, NULL) : -1;
     pcre2_match_data_free(md);
+    sg_buf_free(&text);
+    if (!md) return c->oom = true, false;
     return (rc >= 0) != pc->negate;
   }
   case PC_MATCH_VALUE: return n && value_text_eq(&n->m.v, pc->value);
