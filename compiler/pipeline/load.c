@@ -73,6 +73,9 @@ static const struct {
     {"replace", P_REPLACE, K_POST, "!pattern !replacement"},
     {"concat", F_CONCAT, K_FINAL, "separator prefix suffix"},
     {"json", F_JSON, K_FINAL, "indent"},
+    {"json", P_JSON, K_POST, "!json_template"},
+    {"yaml", F_YAML, K_FINAL, "indent"},
+    {"nested", F_NESTED, K_FINAL, "!finalizers"},
 };
 
 /* Known pySigma types we deliberately refuse, with the reason. */
@@ -84,8 +87,6 @@ static const struct {
     {"command_placeholders", "external placeholder sources are not supported"},
     {"field_name_transform", "it takes a Python function"},
     {"template", "Jinja2 templates are not supported; use simple_template"},
-    {"yaml", "the yaml finalizer is not supported; use json or concat"},
-    {"nested", "nested finalizers are not supported"},
     {"extract_fields", "extract_fields is not supported"},
 };
 
@@ -496,6 +497,24 @@ static void load_item(Loader *L, const SgYNode *n, unsigned kind, PItem *it) {
     it->p.concat.prefix = lstr(L, n, "prefix");
     it->p.concat.suffix = lstr(L, n, "suffix");
     break;
+  case P_JSON: {
+    const SgYNode *t = sg_ymap_get(n, "json_template");
+    const char *text = lstr(L, n, "json_template");
+    SgYDoc *docs;
+    size_t ndocs;
+    if (text && (sg_yaml_load(L->a, "json_template", text, strlen(text), &docs, &ndocs, L->d) != SG_OK ||
+                 ndocs != 1 || !docs[0].root))
+      lerr(L, t->loc, "'json_template' is not a JSON value");
+    else if (text)
+      it->p.json_post.tree = docs[0].root;
+    break;
+  }
+  case F_NESTED: {
+    const SgYNode *items = sg_ymap_get(n, "finalizers");
+    if (items) load_items(L, items, K_FINAL, &it->p.nest.items, &it->p.nest.n);
+    break;
+  }
+  case F_YAML:
   case F_JSON: {
     const SgYNode *ind = sg_ymap_get(n, "indent");
     if (ind && (ind->kind != SG_Y_SCALAR || (ind->type != SG_YT_INT && ind->type != SG_YT_NULL)))

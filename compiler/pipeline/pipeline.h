@@ -88,9 +88,12 @@ typedef enum TType {
   P_TEMPLATE,
   P_REPLACE,
   P_NEST,
+  P_JSON,
   /* finalizers */
   F_CONCAT,
   F_JSON,
+  F_YAML,
+  F_NESTED,
 } TType;
 
 enum { K_TRANSFORM = 1, K_POST = 2, K_FINAL = 4 };
@@ -173,7 +176,10 @@ struct PItem {
     } concat;
     struct {
       long indent; /* -1: none */
-    } json;
+    } json;        /* the json and yaml finalizers */
+    struct {
+      const SgYNode *tree; /* the parsed json_template; "%QUERY%" strings become the query */
+    } json_post;
   } p;
 };
 

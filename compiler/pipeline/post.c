@@ -51,6 +51,75 @@ static bool template_apply(const char *tpl, const SgRule *r, const char *query, 
   return true;
 }
 
+/* A JSON string as Python's json.dumps writes it (ensure_ascii: every
+ * non-ASCII character as \uXXXX, a surrogate pair beyond the BMP). */
+static void py_json_str(SgBuf *b, const char *s, size_t n) {
+  sg_buf_catc(b, '"');
+  for (size_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      if (c == '"' || c == '\\')
+        sg_buf_catf(b, "\\%c", c);
+      else if (c == '\n')
+        sg_buf_cat(b, "\\n");
+      else if (c == '\r')
+        sg_buf_cat(b, "\\r");
+      else if (c == '\t')
+        sg_buf_cat(b, "\\t");
+      else if (c < 0x20 || c == 0x7f)
+        sg_buf_catf(b, "\\u%04x", c);
+      else
+        sg_buf_catc(b, (char)c);
+      i++;
+      continue;
+    }
+    size_t k = sg_utf8_len(s + i, n - i);
+    uint32_t cp = 0xFFFD;
+    if (k == 2) cp = (uint32_t)(c & 0x1F) << 6 | (s[i + 1] & 0x3F);
+    if (k == 3) cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
+    if (k == 4)
+      cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[i + 1] & 0x3F) << 12 | (uint32_t)(s[i + 2] & 0x3F) << 6 |
+           (s[i + 3] & 0x3F);
+    if (cp >= 0x10000)
+      sg_buf_catf(b, "\\u%04x\\u%04x", 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF));
+    else
+      sg_buf_catf(b, "\\u%04x", cp);
+    i += k ? k : 1;
+  }
+  sg_buf_catc(b, '"');
+}
+
+/* The json postprocessing: the template as json.dumps writes it, each
+ * "%QUERY%" string replaced by the query. */
+static void py_json(SgBuf *b, const SgYNode *n, const char *query) {
+  if (!n) return;
+  if (n->kind == SG_Y_MAP || n->kind == SG_Y_SEQ) {
+    bool map = n->kind == SG_Y_MAP;
+    sg_buf_catc(b, map ? '{' : '[');
+    for (size_t i = 0; i < n->n; i++) {
+      if (i) sg_buf_cat(b, ", ");
+      if (map) {
+        py_json_str(b, n->keys[i]->text, n->keys[i]->len);
+        sg_buf_cat(b, ": ");
+      }
+      py_json(b, n->items[i], query);
+    }
+    sg_buf_catc(b, map ? '}' : ']');
+    return;
+  }
+  switch (n->type) {
+  case SG_YT_NULL: sg_buf_cat(b, "null"); break;
+  case SG_YT_BOOL: sg_buf_cat(b, n->bval ? "true" : "false"); break;
+  case SG_YT_INT:
+  case SG_YT_FLOAT: sg_buf_cat(b, n->text); break;
+  default:
+    if (!strcmp(n->text, "%QUERY%"))
+      py_json_str(b, query, strlen(query));
+    else
+      py_json_str(b, n->text, n->len);
+  }
+}
+
 static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf *q, SgDiags *d) {
   if (q->oom) return SG_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
@@ -75,6 +144,7 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf 
       }
       break;
     }
+    case P_JSON: py_json(&out, it->p.json_post.tree, query); break;
     case P_REPLACE: {
       SgArena a;
       sg_arena_init(&a);
@@ -116,35 +186,116 @@ SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, SgBu
   return SG_OK;
 }
 
-bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out) {
-  const PItem *fin = NULL;
-  for (size_t p = 0; p < set->n; p++)
-    if (set->v[p]->nfin) fin = &set->v[p]->fin[set->v[p]->nfin - 1];
-  if (!fin) return false;
-  if (fin->t == F_CONCAT) {
-    sg_buf_cat(out, fin->p.concat.prefix ? fin->p.concat.prefix : "");
+/* What finalizers pass on: the queries, or one text once a finalizer has
+ * joined them (pySigma's list, then str). */
+typedef struct FinVal {
+  const char *const *list;
+  size_t n;
+  SgBuf text;
+  bool joined;
+} FinVal;
+
+/* A YAML scalar as PyYAML's safe_dump writes a string: plain when it reads
+ * back as the same string, else single-quoted, else (line breaks, control
+ * characters) double-quoted with escapes. */
+static void yaml_scalar(SgBuf *b, const char *s) {
+  size_t n = strlen(s);
+  bool plain = n && !strchr("-?:,[]{}#&*!|>'\"%@`", s[0]) && s[0] != ' ' && s[n - 1] != ' ' &&
+               !strstr(s, ": ") && !strstr(s, " #") && s[n - 1] != ':';
+  bool quote_ok = true;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) plain = quote_ok = false;
+  static const char *const typed[] = {"true", "false", "null", "yes", "no", "on", "off", "~", NULL};
+  for (size_t i = 0; plain && typed[i]; i++)
+    if (!sg_ascii_casecmp(s, typed[i])) plain = false;
+  SgNum num;
+  if (plain && sg_num_parse(s, n, &num)) plain = false;
+  if (plain) {
+    sg_buf_cat(b, s);
+  } else if (quote_ok) {
+    sg_buf_catc(b, '\'');
     for (size_t i = 0; i < n; i++) {
-      if (i) sg_buf_cat(out, fin->p.concat.separator ? fin->p.concat.separator : "\n");
-      sg_buf_cat(out, queries[i]);
+      if (s[i] == '\'') sg_buf_catc(b, '\'');
+      sg_buf_catc(b, s[i]);
     }
-    sg_buf_cat(out, fin->p.concat.suffix ? fin->p.concat.suffix : "");
-    sg_buf_catc(out, '\n');
-    return true;
+    sg_buf_catc(b, '\'');
+  } else {
+    sg_json_str(b, s, n); /* a JSON string is a YAML double-quoted scalar */
   }
-  /* json: an array of query strings */
-  sg_buf_catc(out, '[');
-  for (size_t i = 0; i < n; i++) {
-    if (i) sg_buf_catc(out, ',');
-    if (fin->p.json.indent >= 0) {
-      sg_buf_catc(out, '\n');
-      for (long k = 0; k < fin->p.json.indent; k++)
-        sg_buf_catc(out, ' ');
-    } else if (i) {
-      sg_buf_catc(out, ' ');
+}
+
+static void fin_apply(const PItem *f, FinVal *v) {
+  const char *one[1];
+  const char *const *list = v->list;
+  size_t n = v->n;
+  if (v->joined) { /* a finalizer after another sees one text */
+    one[0] = sg_buf_cstr(&v->text);
+    list = one;
+    n = 1;
+  }
+  SgBuf out = {0};
+  switch (f->t) {
+  case F_CONCAT:
+    sg_buf_cat(&out, f->p.concat.prefix ? f->p.concat.prefix : "");
+    for (size_t i = 0; i < n; i++) {
+      if (i) sg_buf_cat(&out, f->p.concat.separator ? f->p.concat.separator : "\n");
+      sg_buf_cat(&out, list[i]);
     }
-    sg_json_str(out, queries[i], strlen(queries[i]));
+    sg_buf_cat(&out, f->p.concat.suffix ? f->p.concat.suffix : "");
+    break;
+  case F_JSON: /* json.dumps(queries): an array, or the one text as a string */
+    if (v->joined) {
+      sg_json_str(&out, list[0], strlen(list[0]));
+      break;
+    }
+    sg_buf_catc(&out, '[');
+    for (size_t i = 0; i < n; i++) {
+      if (i) sg_buf_catc(&out, ',');
+      if (f->p.json.indent >= 0) {
+        sg_buf_catc(&out, '\n');
+        for (long k = 0; k < f->p.json.indent; k++)
+          sg_buf_catc(&out, ' ');
+      } else if (i) {
+        sg_buf_catc(&out, ' ');
+      }
+      sg_json_str(&out, list[i], strlen(list[i]));
+    }
+    if (f->p.json.indent >= 0 && n) sg_buf_catc(&out, '\n');
+    sg_buf_catc(&out, ']');
+    break;
+  case F_YAML: /* yaml.safe_dump: a sequence, or the one text as a scalar */
+    for (size_t i = 0; i < n; i++) {
+      if (!v->joined) sg_buf_cat(&out, "- ");
+      yaml_scalar(&out, list[i]);
+      if (i + 1 < n) sg_buf_catc(&out, '\n');
+    }
+    break;
+  case F_NESTED:
+    for (size_t i = 0; i < f->p.nest.n; i++)
+      fin_apply(&f->p.nest.items[i], v);
+    return;
+  default: return;
   }
-  if (fin->p.json.indent >= 0 && n) sg_buf_catc(out, '\n');
-  sg_buf_cat(out, "]\n");
+  sg_buf_taint(&out, &v->text);
+  sg_buf_free(&v->text);
+  v->text = out;
+  v->joined = true;
+}
+
+/* Every finalizer of every pipeline, in order, each on what the one before
+ * produced (pySigma's ProcessingPipeline.finalize). */
+bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out) {
+  FinVal v = {queries, n, {0}, false};
+  bool any = false;
+  for (size_t p = 0; p < set->n; p++)
+    for (size_t i = 0; i < set->v[p]->nfin; i++) {
+      fin_apply(&set->v[p]->fin[i], &v);
+      any = true;
+    }
+  if (!any) return false;
+  sg_buf_taint(out, &v.text);
+  sg_buf_cat(out, sg_buf_cstr(&v.text));
+  sg_buf_catc(out, '\n');
+  sg_buf_free(&v.text);
   return true;
 }
