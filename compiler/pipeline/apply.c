@@ -26,13 +26,49 @@ static size_t field_targets(Ctx *c, const PItem *it, const char *f, const SgYNod
   return *to && (*to)->kind == SG_Y_SEQ ? (*to)->n : 1;
 }
 
+static struct FieldIds *field_ids(Ctx *c, const char *name) {
+  for (size_t i = c->nfield_ids; i-- > 0;)
+    if (!strcmp(c->field_ids[i].name, name)) return &c->field_ids[i];
+  return NULL;
+}
+
+/* `to` was made from `from` by item `id`: it carries from's ids and id
+ * (pySigma's track_field_processing_items). */
+static void track(Ctx *c, const char *from, const char *to, const char *id) {
+  const struct FieldIds *src = field_ids(c, from);
+  struct FieldIds *slot = SG_PUSH(c->a, c->field_ids, c->nfield_ids, c->capfield_ids);
+  size_t n = (src ? src->n : 0) + (id != NULL);
+  const char **ids = sg_arena_alloc(c->a, (n + 1) * sizeof *ids);
+  if (!slot || !ids) {
+    c->oom = true;
+    return;
+  }
+  if (src && src->n) memcpy(ids, src->ids, src->n * sizeof *ids);
+  if (id) ids[n - 1] = id;
+  *slot = (struct FieldIds){to, ids, n};
+}
+
+/* Do the item's field-name conditions (its own and its nests') hold for a
+ * name of `fields:`? Seen as a detection item of that field that the items
+ * which made the name were applied to. */
+static bool field_applies(Ctx *c, const PItem *it, const char *f) {
+  const struct FieldIds *ids = field_ids(c, f);
+  SgNode n = {.kind = SG_N_MATCH};
+  n.m.field = f;
+  n.m.applied = ids ? ids->ids : NULL;
+  n.m.napplied = ids ? (uint32_t)ids->n : 0;
+  for (size_t i = 0; i < c->nouter; i++)
+    if (!sg_pl_eval_set(c, &c->outer[i]->field_c, &n)) return false;
+  return sg_pl_eval_set(c, &it->field_c, &n);
+}
+
 /* Field names in `fields:` or correlation lists, through a field-name item. */
 static void list_map(Ctx *c, SgStrList *l, const PItem *it) {
   size_t total = 0;
   for (size_t i = 0; i < l->n; i++) {
     const SgYNode *to;
     const char *rest;
-    total += field_targets(c, it, l->v[i], &to, &rest);
+    total += field_applies(c, it, l->v[i]) ? field_targets(c, it, l->v[i], &to, &rest) : 1;
   }
   SgStrList out = {0};
   out.v = sg_arena_alloc(c->a, (total + 1) * sizeof *out.v);
@@ -43,12 +79,15 @@ static void list_map(Ctx *c, SgStrList *l, const PItem *it) {
     return;
   }
   for (size_t i = 0; i < l->n; i++) {
-    const char *f = l->v[i], *rest;
-    const SgYNode *to;
-    size_t count = field_targets(c, it, f, &to, &rest);
+    const char *f = l->v[i], *rest = NULL;
+    const SgYNode *to = NULL;
+    bool applies = field_applies(c, it, f);
+    size_t count = applies ? field_targets(c, it, f, &to, &rest) : 1;
     for (size_t k = 0; k < count; k++) {
       const char *name = f;
-      if (to) {
+      if (!applies) {
+        /* unchanged */
+      } else if (to) {
         const SgYNode *x = to->kind == SG_Y_SEQ ? to->items[k] : to;
         name = rest ? sg_arena_printf(c->a, "%s%s", x->text, rest) : x->text;
       } else if (it->t == T_FIELD_PREFIX) {
@@ -60,6 +99,7 @@ static void list_map(Ctx *c, SgStrList *l, const PItem *it) {
         c->oom = true;
         return;
       }
+      if (name != f) track(c, f, name, it->id);
       out.locs[out.n] = l->locs ? l->locs[i] : (SgLoc){0};
       out.from[out.n] = l->from && l->from[i] ? l->from[i] : name != f ? f : NULL;
       out.v[out.n++] = name;

@@ -203,6 +203,14 @@ typedef struct Ctx {
   bool touched;         /* the current node transformation changed the node */
   const char **applied; /* rule-level applied item ids */
   size_t napplied, capplied;
+  /* the ids of the field-name items that made each name of `fields:` and the
+   * correlation lists (pySigma's field_name_applied_ids) */
+  struct FieldIds {
+    const char *name;
+    const char **ids;
+    size_t n;
+  } * field_ids;
+  size_t nfield_ids, capfield_ids;
   bool failed, unsupported, oom;
 } Ctx;
 
