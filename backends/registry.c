@@ -143,9 +143,11 @@ static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *co
   return st;
 }
 
-/* Queries are separated by blank lines in the text formats: a query never
- * holds a blank line or a CR (the targets escape what a rule contains; this
- * is the last line of defence, e.g. against a postprocessing template). */
+/* Queries are separated by blank lines in the text formats: a target's query
+ * never holds a blank line or a CR (the targets escape what a rule contains;
+ * this is the last line of defence). Postprocessing is the site's own
+ * configuration and may shape its output as it likes; the rule attributes it
+ * embeds cannot add a line. */
 static SgStatus framed(const char *q, const SgRule *r, SgDiags *d) {
   size_t n = strlen(q);
   if (!strchr(q, '\r') && !strstr(q, "\n\n") && (!n || (q[0] != '\n' && q[n - 1] != '\n'))) return SG_OK;
@@ -168,9 +170,11 @@ SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet 
   ctx->refs = NULL;
   ctx->nrefs = 0;
   for (size_t i = first; st == SG_OK && i < q->n; i++) {
+    if (!t->dump) st = framed(q->v[i].text, r, d);
+    if (st) break;
     SgBuf b = {0};
     sg_buf_cat(&b, q->v[i].text);
-    st = sg_pipeline_postprocess(set, r, &b, d);
+    st = sg_pipeline_postprocess(set, r, &state, &b, d);
     if (st == SG_OK && b.oom) st = SG_ERR_NOMEM;
     if (st == SG_OK) {
       free(q->v[i].text);
@@ -179,7 +183,6 @@ SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet 
     } else {
       sg_buf_free(&b);
     }
-    if (st == SG_OK && !t->dump) st = framed(q->v[i].text, r, d);
   }
   return st;
 }

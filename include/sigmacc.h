@@ -534,7 +534,8 @@ SgStatus sg_pipeline_apply(SgArena *a, const SgPipelineSet *set, const SgRule *i
                            SgPipelineState *state, SgDiags *d);
 
 /* Postprocessing of one query in place. */
-SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, SgBuf *query, SgDiags *d);
+SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, const SgPipelineState *state,
+                                 SgBuf *query, SgDiags *d);
 /* Finalizers: join `n` queries into `out`. Returns false when the set has no
  * finalizer (the target's own joining applies). */
 bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out);

@@ -75,6 +75,8 @@ static const struct {
     {"json", F_JSON, K_FINAL, "indent"},
     {"json", P_JSON, K_POST, "!json_template"},
     {"yaml", F_YAML, K_FINAL, "indent"},
+    {"template", P_JINJA, K_POST, "!template"},
+    {"template", F_TEMPLATE, K_FINAL, "!template"},
     {"nested", F_NESTED, K_FINAL, "!finalizers"},
 };
 
@@ -86,7 +88,6 @@ static const struct {
     {"http_placeholders", "external placeholder sources are not supported"},
     {"command_placeholders", "external placeholder sources are not supported"},
     {"field_name_transform", "it takes a Python function"},
-    {"template", "Jinja2 templates are not supported; use simple_template"},
     {"extract_fields", "extract_fields is not supported"},
 };
 
@@ -114,6 +115,9 @@ typedef struct Loader {
   SgArena *a;
   SgDiags *d;
   bool failed;
+  const char *src; /* the file, to locate what is inside a block scalar */
+  size_t len;
+  const SgYNode *vars; /* the pipeline's, for templates */
 } Loader;
 
 static void lerr(Loader *L, SgLoc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -126,6 +130,29 @@ static void lerr(Loader *L, SgLoc loc, const char *fmt, ...) {
 }
 
 static void free_code(void *p) { pcre2_code_free(p); }
+
+/* Where byte `off` of a scalar's text is in the file: on its line for a
+ * one-line scalar; for a block scalar (`|`), on the line after the indicator
+ * plus the text's line breaks before it, after that line's indentation. */
+static SgLoc text_loc(const Loader *L, const SgYNode *t, size_t off) {
+  SgLoc loc = t->loc;
+  if (!t->multiline) {
+    loc.col += (uint32_t)off + (t->quoted ? 1 : 0);
+    return loc;
+  }
+  size_t bol = 0;
+  for (size_t i = 0; i < off && t->text[i]; i++)
+    if (t->text[i] == '\n') loc.line++, bol = i + 1;
+  loc.line++;
+  const char *p = L->src, *end = L->src + L->len;
+  for (uint32_t l = 1; p && l < loc.line; l++)
+    p = memchr(p, '\n', (size_t)(end - p)), p = p ? p + 1 : NULL;
+  uint32_t indent = 0;
+  while (p && p + indent < end && p[indent] == ' ')
+    indent++;
+  loc.col = indent + 1 + (uint32_t)(off - bol);
+  return loc;
+}
 
 /* The buffer's text in the arena; NULL when it ran out of memory (a
  * truncated text is never used as if it were whole). */
@@ -509,6 +536,14 @@ static void load_item(Loader *L, const SgYNode *n, unsigned kind, PItem *it) {
       it->p.json_post.tree = docs[0].root;
     break;
   }
+  case P_JINJA:
+  case F_TEMPLATE: {
+    const char *text = lstr(L, n, "template"), *err;
+    size_t off;
+    if (text && !(it->p.jinja.tpl = sg_jinja_parse(L->a, text, L->vars, &err, &off)))
+      lerr(L, text_loc(L, sg_ymap_get(n, "template"), off), "template: %s", err);
+    break;
+  }
   case F_NESTED: {
     const SgYNode *items = sg_ymap_get(n, "finalizers");
     if (items) load_items(L, items, K_FINAL, &it->p.nest.items, &it->p.nest.n);
@@ -539,7 +574,7 @@ static void load_items(Loader *L, const SgYNode *seq, unsigned kind, PItem **out
 
 SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t len, SgPipeline **out,
                           SgDiags *d) {
-  Loader L = {a, d, false};
+  Loader L = {a, d, false, src, len, NULL};
   SgYDoc *docs;
   size_t ndocs;
   SgStatus st = sg_yaml_load(a, path, src, len, &docs, &ndocs, d);
@@ -564,6 +599,7 @@ SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t 
   llist(&L, root, "allowed_backends", &p->allowed);
   p->vars = sg_ymap_get(root, "vars");
   if (p->vars && p->vars->kind != SG_Y_MAP) lerr(&L, p->vars->loc, "'vars' must be a mapping");
+  L.vars = p->vars;
   const SgYNode *t = sg_ymap_get(root, "transformations"), *pp = sg_ymap_get(root, "postprocessing"),
                 *f = sg_ymap_get(root, "finalizers");
   if (t) load_items(&L, t, K_TRANSFORM, &p->items, &p->nitems);

@@ -89,11 +89,13 @@ typedef enum TType {
   P_REPLACE,
   P_NEST,
   P_JSON,
+  P_JINJA,
   /* finalizers */
   F_CONCAT,
   F_JSON,
   F_YAML,
   F_NESTED,
+  F_TEMPLATE,
 } TType;
 
 enum { K_TRANSFORM = 1, K_POST = 2, K_FINAL = 4 };
@@ -180,6 +182,9 @@ struct PItem {
     struct {
       const SgYNode *tree; /* the parsed json_template; "%QUERY%" strings become the query */
     } json_post;
+    struct {
+      struct SgJinja *tpl;
+    } jinja; /* the template postprocessing and finalizer (jinja.c) */
   } p;
 };
 
@@ -213,6 +218,16 @@ typedef struct Ctx {
   size_t nfield_ids, capfield_ids;
   bool failed, unsupported, oom;
 } Ctx;
+
+/* Jinja templates (jinja.c): parsed when the pipeline loads (NULL with the
+ * reason and its byte offset for what the subset lacks), rendered with
+ * `rule`, `query` and `pipeline` (its vars and state) in postprocessing, or
+ * `queries` (a finalizer: the list, or the text of the finalizer before when
+ * `joined`) and `pipeline` (its vars). */
+typedef struct SgJinja SgJinja;
+SgJinja *sg_jinja_parse(SgArena *a, const char *src, const SgYNode *vars, const char **err, size_t *err_off);
+bool sg_jinja_render(const SgJinja *j, const SgRule *rule, const SgPipelineState *state, const char *query,
+                     const char *const *queries, size_t nqueries, bool joined, SgBuf *out);
 
 /* Shared by the files of compiler/pipeline/ */
 char *sg_pl_buf_dup(SgArena *a, const SgBuf *b); /* NULL when b ran out of memory */

@@ -120,7 +120,8 @@ static void py_json(SgBuf *b, const SgYNode *n, const char *query) {
   }
 }
 
-static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf *q, SgDiags *d) {
+static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, const SgPipelineState *state,
+                           SgBuf *q, SgDiags *d) {
   if (q->oom) return SG_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
     const PItem *it = &items[i];
@@ -145,6 +146,9 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf 
       break;
     }
     case P_JSON: py_json(&out, it->p.json_post.tree, query); break;
+    case P_JINJA:
+      if (!sg_jinja_render(it->p.jinja.tpl, r, state, query, NULL, 0, false, &out)) out.oom = true;
+      break;
     case P_REPLACE: {
       SgArena a;
       sg_arena_init(&a);
@@ -160,7 +164,7 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf 
       break;
     }
     case P_NEST: {
-      SgStatus st = post_items(it->p.nest.items, it->p.nest.n, r, q, d);
+      SgStatus st = post_items(it->p.nest.items, it->p.nest.n, r, state, q, d);
       if (st) return st;
       continue;
     }
@@ -178,9 +182,10 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, SgBuf 
   return SG_OK;
 }
 
-SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, SgBuf *query, SgDiags *d) {
+SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, const SgPipelineState *state,
+                                 SgBuf *query, SgDiags *d) {
   for (size_t p = 0; p < set->n; p++) {
-    SgStatus st = post_items(set->v[p]->post, set->v[p]->npost, r, query, d);
+    SgStatus st = post_items(set->v[p]->post, set->v[p]->npost, r, state, query, d);
     if (st) return st;
   }
   return SG_OK;
@@ -197,8 +202,10 @@ typedef struct FinVal {
 
 /* A YAML scalar as PyYAML's safe_dump writes a string: plain when it reads
  * back as the same string, else single-quoted, else (line breaks, control
- * characters) double-quoted with escapes. */
-static void yaml_scalar(SgBuf *b, const char *s) {
+ * characters) double-quoted with escapes; true when plain. (PyYAML also
+ * folds a long line at a space after column 80; we do not: the YAML reads
+ * back as the same strings.) */
+static bool yaml_scalar(SgBuf *b, const char *s) {
   size_t n = strlen(s);
   bool plain = n && !strchr("-?:,[]{}#&*!|>'\"%@`", s[0]) && s[0] != ' ' && s[n - 1] != ' ' &&
                !strstr(s, ": ") && !strstr(s, " #") && s[n - 1] != ':';
@@ -222,6 +229,7 @@ static void yaml_scalar(SgBuf *b, const char *s) {
   } else {
     sg_json_str(b, s, n); /* a JSON string is a YAML double-quoted scalar */
   }
+  return plain;
 }
 
 static void fin_apply(const PItem *f, FinVal *v) {
@@ -263,10 +271,10 @@ static void fin_apply(const PItem *f, FinVal *v) {
     if (f->p.json.indent >= 0 && n) sg_buf_catc(&out, '\n');
     sg_buf_catc(&out, ']');
     break;
-  case F_YAML: /* yaml.safe_dump: a sequence, or the one text as a scalar */
+  case F_YAML: /* yaml.safe_dump: a sequence, or the one text as a scalar (a plain one ends its document) */
     for (size_t i = 0; i < n; i++) {
       if (!v->joined) sg_buf_cat(&out, "- ");
-      yaml_scalar(&out, list[i]);
+      if (yaml_scalar(&out, list[i]) && v->joined) sg_buf_cat(&out, "\n...");
       if (i + 1 < n) sg_buf_catc(&out, '\n');
     }
     break;
@@ -274,6 +282,9 @@ static void fin_apply(const PItem *f, FinVal *v) {
     for (size_t i = 0; i < f->p.nest.n; i++)
       fin_apply(&f->p.nest.items[i], v);
     return;
+  case F_TEMPLATE:
+    if (!sg_jinja_render(f->p.jinja.tpl, NULL, NULL, NULL, list, n, v->joined, &out)) out.oom = true;
+    break;
   default: return;
   }
   sg_buf_taint(&out, &v->text);
