@@ -143,26 +143,39 @@ static void fields_edit(Ctx *c, const PItem *it) {
   *f = out;
 }
 
-/* $category / $product / $service in add_condition values (template: true). */
+static bool id_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/* $category / $product / $service (or ${...}) in add_condition values
+ * (template: true), as Python's string.Template.safe_substitute: $$ is $,
+ * another name stays as written. A placeholder the rule's logsource leaves
+ * unset becomes empty with warning W063 (pySigma writes "None"). */
 static const SgYNode *templated(Ctx *c, const SgYNode *n) {
   if (n->kind == SG_Y_SCALAR) {
     if (!strchr(n->text, '$')) return n;
     SgBuf b = {0};
+    static const char *const names[] = {"category", "product", "service"};
+    const char *vals[] = {c->r->logsource.category, c->r->logsource.product, c->r->logsource.service};
     for (const char *p = n->text; *p; p++) {
-      const char *names[] = {"category", "product", "service"};
-      const char *vals[] = {c->r->logsource.category, c->r->logsource.product, c->r->logsource.service};
       bool done = false;
-      for (int k = 0; k < 3 && !done; k++) {
+      if (p[0] == '$' && p[1] == '$') {
+        sg_buf_catc(&b, '$');
+        p++;
+        continue;
+      }
+      for (int k = 0; k < 3 && !done && *p == '$'; k++) {
         size_t l = strlen(names[k]);
-        if (*p == '$' && !strncmp(p + 1, names[k], l)) {
-          sg_buf_cat(&b, vals[k] ? vals[k] : "");
-          p += l;
-          done = true;
-        } else if (*p == '$' && p[1] == '{' && !strncmp(p + 2, names[k], l) && p[2 + l] == '}') {
-          sg_buf_cat(&b, vals[k] ? vals[k] : "");
-          p += l + 2;
-          done = true;
-        }
+        bool braced = p[1] == '{';
+        const char *name = p + 1 + braced;
+        if (strncmp(name, names[k], l) || (braced ? name[l] != '}' : id_char(name[l]))) continue;
+        if (!vals[k])
+          sg_diag(c->d, SG_D_PIPELINE_UNSET, n->loc,
+                  "add_condition: the rule's logsource has no %s; $%s is empty (pySigma writes None)",
+                  names[k], names[k]);
+        sg_buf_cat(&b, vals[k] ? vals[k] : "");
+        p = name + l - !braced;
+        done = true;
       }
       if (!done) sg_buf_catc(&b, *p);
     }
