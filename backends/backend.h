@@ -79,8 +79,9 @@ struct SgPipelineSet;
 SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const struct SgPipelineSet *set, SgUnit *u,
                          const SgRule *rule, SgQueries *q, SgDiags *d);
 
-/* Queries as the pipelines' finalizer or else the target's format joins them. */
+/* Queries as the pipelines' finalizer or else the target's format joins them
+ * (a finalizer's failure is an error in `d`). */
 void sg_render_queries(const SgTarget *t, const SgConvCtx *ctx, const struct SgPipelineSet *set,
-                       const SgQueries *q, SgBuf *out);
+                       const SgQueries *q, SgBuf *out, SgDiags *d);
 
 #endif

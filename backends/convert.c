@@ -39,11 +39,11 @@ static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, SgArena *
 
 /* Queries as the output format and the pipelines' finalizers join them. */
 void sg_render_queries(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet *set, const SgQueries *q,
-                       SgBuf *out) {
+                       SgBuf *out, SgDiags *d) {
   const char **texts = calloc(q->n + 1, sizeof *texts);
   for (size_t i = 0; texts && i < q->n; i++)
     texts[i] = q->v[i].text;
-  if (!texts || !sg_pipeline_finalize(set, texts, q->n, out)) {
+  if (!texts || !sg_pipeline_finalize(set, texts, q->n, out, d)) {
     if (t->finish) {
       t->finish(ctx, q, out);
     } else {
@@ -90,7 +90,7 @@ static void read_file(void *arg, size_t i) {
   if (sg_read_file(w->paths->v[i], &r->src, &r->len, &d) != SG_OK) {
     r->io_error = true;
     r->src = NULL;
-    sg_render_diags(&r->diags, &d, 0, NULL, 0, w->args->json_diagnostics);
+    sg_render_diags(&r->diags, &d, 0, NULL, NULL, 0, w->args->json_diagnostics);
   }
   sg_diags_free(&d);
 }
@@ -124,10 +124,12 @@ static void convert_file(void *arg, size_t i) {
     }
   }
   r->errors = d.nerrors;
-  sg_render_diags(&r->diags, &d, 0, u->src, u->srclen, args->json_diagnostics);
+  sg_render_diags(&r->diags, &d, 0, u->path, u->src, u->srclen, args->json_diagnostics);
   if (args->golden && !u->pipeline) { /* this file's queries, compared with (or written to) its golden file */
     r->golden = true;
-    sg_render_queries(w->t, &ctx, w->set, &r->q, &r->file);
+    size_t mark = d.n;
+    sg_render_queries(w->t, &ctx, w->set, &r->q, &r->file, &d); /* a finalizer's error is the pipeline's */
+    sg_render_diags(&r->diags, &d, mark, NULL, NULL, 0, args->json_diagnostics);
     /* what could not be converted is recorded in the file too, located by
      * line and column only, so the file is the same from any directory */
     const char *title = u->nrules && u->rules[0]->title ? u->rules[0]->title : "";
@@ -176,7 +178,7 @@ void sg_convert_result_free(SgConvertResult *res) {
 static void usage_error(SgConvertResult *res, const SgConvertJob *job, const char *where, const char *msg) {
   SgDiags d = {0};
   sg_diag(&d, SG_D_USAGE, (SgLoc){where, 0, 0}, "%s", msg);
-  sg_render_diags(&res->diags, &d, 0, NULL, 0, job->json_diagnostics);
+  sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
   sg_diags_free(&d);
   res->exit_code = 2;
 }
@@ -203,7 +205,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   SgConvCtx ctx = {.format = format, .opts = job->opts, .nopts = job->nopts};
   SgDiags d = {0};
   if (sg_check_options(&ctx, t->name, t->format_options[fi], &d) != SG_OK) {
-    sg_render_diags(&res->diags, &d, 0, NULL, 0, job->json_diagnostics);
+    sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
     sg_diags_free(&d);
     res->exit_code = 2;
     return;
@@ -212,7 +214,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   sg_arena_init(&parena);
   SgPipelineSet set = {0};
   if (!load_pipelines(job, t, &parena, &set, &d)) {
-    sg_render_diags(&res->diags, &d, 0, NULL, 0, job->json_diagnostics);
+    sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
     sg_diags_free(&d);
     sg_arena_free(&parena);
     res->exit_code = 1;
@@ -232,7 +234,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   for (size_t i = 0; i < w.n; i++)
     if (w.res[i].src && !sg_filters_add(&filters, paths.v[i], w.res[i].src, w.res[i].len, true, &d))
       filters_ok = false;
-  sg_render_diags(&res->diags, &d, 0, NULL, 0, job->json_diagnostics);
+  sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
   if (filters_ok) sg_parallel_for(w.n, convert_file, &w); /* a --filter that does not load: convert nothing */
   /* in path order: diagnostics, queries (rule serials continue), golden files */
   SgQueries q = {0};
@@ -257,7 +259,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   if (filters_ok) {
     size_t mark = d.n;
     sg_filters_report_unused(&filters, &d);
-    sg_render_diags(&res->diags, &d, mark, NULL, 0, job->json_diagnostics);
+    sg_render_diags(&res->diags, &d, mark, NULL, NULL, 0, job->json_diagnostics);
   }
   int golden_rc = 0;
   if (job->golden) {
@@ -272,7 +274,9 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
                   golden.mismatches, golden.missing, golden.extra);
     sg_golden_free(&golden);
   } else {
-    sg_render_queries(t, &ctx, &set, &q, &res->out);
+    size_t mark = d.n;
+    sg_render_queries(t, &ctx, &set, &q, &res->out, &d);
+    sg_render_diags(&res->diags, &d, mark, NULL, NULL, 0, job->json_diagnostics);
   }
   if (res->skipped)
     sg_buf_catf(&res->diags, "sigmacc convert: %zu rule%s skipped as unsupported\n", res->skipped,

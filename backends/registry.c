@@ -34,8 +34,9 @@ const char *sg_conv_opt(const SgConvCtx *c, const char *key, const char *def) {
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
-void sg_queries_free(SgQueries *q) {
-  for (size_t i = 0; i < q->n; i++) {
+/* Drop the queries from `n` on (a rule that failed leaves none behind). */
+static void queries_truncate(SgQueries *q, size_t n) {
+  for (size_t i = n; i < q->n; i++) {
     SgQuery *x = &q->v[i];
     free(x->text);
     free(x->id);
@@ -43,6 +44,12 @@ void sg_queries_free(SgQueries *q) {
     free(x->level);
     free(x->description);
   }
+  if (n < q->n && (!n || q->v[n - 1].rule != q->v[n].rule)) q->rules--; /* its serial is free again */
+  q->n = n < q->n ? n : q->n;
+}
+
+void sg_queries_free(SgQueries *q) {
+  queries_truncate(q, 0);
   free(q->v);
   memset(q, 0, sizeof *q);
 }
@@ -184,6 +191,7 @@ SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet 
       sg_buf_free(&b);
     }
   }
+  if (st) queries_truncate(q, first); /* a rule converts whole or not at all */
   return st;
 }
 

@@ -7,7 +7,7 @@
 #include "sigmacc.h"
 
 /* Print diagnostics d->items[from..] to f (sg_render_diags). */
-void sg_print_diags(FILE *f, const SgDiags *d, size_t from, const char *src, size_t len, bool json);
+void sg_print_diags(FILE *f, const SgDiags *d, size_t from, bool json);
 
 int sg_cli_convert(int argc, char **argv);
 int sg_cli_eval(int argc, char **argv);

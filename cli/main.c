@@ -14,9 +14,9 @@
 
 /* ---- Diagnostics output -------------------------------------------------------- */
 
-void sg_print_diags(FILE *f, const SgDiags *d, size_t from, const char *src, size_t len, bool json) {
+void sg_print_diags(FILE *f, const SgDiags *d, size_t from, bool json) {
   SgBuf b = {0};
-  sg_render_diags(&b, d, from, src, len, json);
+  sg_render_diags(&b, d, from, NULL, NULL, 0, json);
   if (b.len) fwrite(b.data, 1, b.len, f);
   sg_buf_free(&b);
 }
@@ -76,7 +76,7 @@ static int cmd_list(int argc, char **argv) {
     rc = 2;
   if (rc == 2) fprintf(stderr, "usage: sigmacc list targets|formats [TARGET]|pipelines|modifiers\n");
   if (out.len) fwrite(out.data, 1, out.len, stdout);
-  sg_print_diags(stderr, &d, 0, NULL, 0, false);
+  sg_print_diags(stderr, &d, 0, false);
   sg_buf_free(&out);
   sg_diags_free(&d);
   return rc;

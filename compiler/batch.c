@@ -127,12 +127,15 @@ void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg) {
 
 /* ---- Diagnostics rendered ---------------------------------------------------------- */
 
-void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *src, size_t len, bool json) {
+void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path, const char *src, size_t len,
+                     bool json) {
   for (size_t i = from; i < d->n; i++) {
+    const SgDiag *x = &d->items[i];
+    bool here = src && path && x->loc.path && !strcmp(x->loc.path, path); /* not a pipeline's line */
     if (json)
-      sg_diag_render_json(out, &d->items[i]);
+      sg_diag_render_json(out, x);
     else
-      sg_diag_render(out, &d->items[i], src, len);
+      sg_diag_render(out, x, here ? src : NULL, here ? len : 0);
   }
 }
 
@@ -159,7 +162,7 @@ static void check_file(void *arg, size_t i) {
   if (sg_read_file(c->paths->v[i], &src, &len, &d) != SG_OK) {
     r->io_error = true;
     r->errors = d.nerrors;
-    sg_render_diags(&r->out, &d, 0, NULL, 0, c->json);
+    sg_render_diags(&r->out, &d, 0, NULL, NULL, 0, c->json);
     sg_diags_free(&d);
     return;
   }
@@ -175,7 +178,7 @@ static void check_file(void *arg, size_t i) {
   r->rules = u.nrules;
   r->errors = d.nerrors;
   r->warnings = d.nwarnings;
-  sg_render_diags(&r->out, &d, 0, u.src, u.srclen, c->json);
+  sg_render_diags(&r->out, &d, 0, u.path, u.src, u.srclen, c->json);
   sg_unit_free(&u);
   sg_diags_free(&d);
 }
@@ -185,7 +188,7 @@ void sg_check_run(char *const *argv, size_t argc, bool json, SgCheckResult *res)
   SgDiags d = {0};
   SgPaths paths = {0};
   bool io_ok = sg_expand_paths((int)argc, (char **)argv, &paths, &d);
-  sg_render_diags(&res->out, &d, 0, NULL, 0, json);
+  sg_render_diags(&res->out, &d, 0, NULL, NULL, 0, json);
   Check c = {&paths, json, calloc(paths.n + 1, sizeof *c.res)};
   size_t nerrors = d.nerrors, nwarnings = d.nwarnings;
   bool io_error = !io_ok || !c.res;

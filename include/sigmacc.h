@@ -537,8 +537,10 @@ SgStatus sg_pipeline_apply(SgArena *a, const SgPipelineSet *set, const SgRule *i
 SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, const SgPipelineState *state,
                                  SgBuf *query, SgDiags *d);
 /* Finalizers: join `n` queries into `out`. Returns false when the set has no
- * finalizer (the target's own joining applies). */
-bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out);
+ * finalizer (the target's own joining applies). A template that fails is an
+ * error in `d` and nothing is written. */
+bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out,
+                          SgDiags *d);
 
 /* Built-in pipelines, embedded at build time from pipelines/ *.yml. */
 typedef struct SgBuiltinPipeline {
@@ -726,8 +728,10 @@ typedef struct SgPaths {
 bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d);
 void sg_paths_free(SgPaths *p);
 /* Diagnostics d->items[from..] rendered into `out` (with the source line and
- * a caret when `src` is given), or as JSON lines. */
-void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *src, size_t len, bool json);
+ * a caret when `src`, the text of file `path`, is given and the diagnostic is
+ * located in that file), or as JSON lines. */
+void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path, const char *src, size_t len,
+                     bool json);
 
 /* fn(arg, i) for every i < n, on every core (at most 8; one thread for few
  * items). The calls must be independent; the library keeps no global state. */

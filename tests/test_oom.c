@@ -232,7 +232,7 @@ static void job_pipeline(Result *r) {
     for (size_t i = 0; texts && i < q.n; i++)
       texts[i] = q.v[i].text;
     SgBuf o = {0};
-    if (texts && !sg_pipeline_finalize(&set, texts, q.n, &o)) sg_buf_cat(&r->out, "[no finalizer]\n");
+    if (texts && !sg_pipeline_finalize(&set, texts, q.n, &o, &d)) sg_buf_cat(&r->out, "[no finalizer]\n");
     if (o.oom) r->failed = true;
     sg_buf_catf(&r->out, "== %s\n%s", names[t], sg_buf_cstr(&o));
     sg_buf_free(&o);

@@ -27,10 +27,9 @@ static void say(const SgEvalSink *sink, const char *fmt, ...) {
   sg_buf_free(&b);
 }
 
-static void say_diags(const SgEvalSink *sink, const SgDiags *d, size_t from, const char *src, size_t len,
-                      bool json) {
+static void say_diags(const SgEvalSink *sink, const SgDiags *d, size_t from, const SgUnit *u, bool json) {
   SgBuf b = {0};
-  sg_render_diags(&b, d, from, src, len, json);
+  sg_render_diags(&b, d, from, u ? u->path : NULL, u ? u->src : NULL, u ? u->srclen : 0, json);
   if (b.len) sink->err(sink->ctx, b.data, b.len);
   sg_buf_free(&b);
 }
@@ -344,7 +343,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   sg_pipeline_sort(&user);
   sg_pipeline_append(&pa, &set, &user);
   if (!setup_failed && sg_pipeline_validate(&pa, &set, &d) != SG_OK) setup_failed = true;
-  say_diags(sink, &d, 0, NULL, 0, false);
+  say_diags(sink, &d, 0, NULL, false);
   SgPaths paths = {0};
   size_t mark = d.n;
   if (!setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &paths, &d)) io_error = true;
@@ -356,7 +355,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
     SgDiags rd = {0};
     if (sg_read_file(paths.v[i], &srcs[i].text, &srcs[i].len, &rd) != SG_OK) {
       srcs[i].text = NULL;
-      sg_render_diags(&srcs[i].error, &rd, 0, NULL, 0, false);
+      sg_render_diags(&srcs[i].error, &rd, 0, NULL, NULL, 0, false);
     }
     sg_diags_free(&rd);
   }
@@ -365,7 +364,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   for (size_t i = 0; !setup_failed && i < paths.n; i++)
     if (srcs[i].text && !sg_filters_add(&filters, paths.v[i], srcs[i].text, srcs[i].len, true, &d))
       setup_failed = true;
-  say_diags(sink, &d, mark, NULL, 0, false);
+  say_diags(sink, &d, mark, NULL, false);
   SgUnit *units = calloc(paths.n + 1, sizeof *units);
   SgEvaluator *ev = job->golden ? NULL : sg_eval_new();
   SgCorrelator *co = job->golden ? NULL : sg_corr_new();
@@ -406,17 +405,17 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
       sg_eval_free(target);
       sg_corr_free(tco);
       free(events);
-      say_diags(sink, &d, mark, u->src, u->srclen, false);
+      say_diags(sink, &d, mark, u, false);
       continue;
     }
     if (load_unit(ev, co, u, &set, job->skip_unsupported, &skipped, &d)) rule_errors = true;
-    say_diags(sink, &d, mark, u->src, u->srclen, false);
+    say_diags(sink, &d, mark, u, false);
   }
   if (ev && !setup_failed && sg_eval_prepare(ev) != SG_OK) setup_failed = true;
   if (!setup_failed) {
     mark = d.n;
     sg_filters_report_unused(&filters, &d);
-    say_diags(sink, &d, mark, NULL, 0, false);
+    say_diags(sink, &d, mark, NULL, false);
   }
   if (skipped)
     say(sink, "sigmacc eval: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");

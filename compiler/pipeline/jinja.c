@@ -23,7 +23,7 @@
 
 /* ==== Values ======================================================================== */
 
-typedef enum JKind { J_UNDEF, J_NONE, J_STR, J_NUM, J_BOOL, J_LIST, J_OBJ } JKind;
+typedef enum JKind { J_UNDEF, J_NONE, J_STR, J_NUM, J_BOOL, J_LIST, J_OBJ, J_ERR /* s: why */ } JKind;
 
 typedef struct JVal JVal;
 typedef struct JObj JObj; /* a named object: rule, pipeline, loop, a level, a dict */
@@ -75,7 +75,8 @@ static void render(SgBuf *b, SgArena *a, const JVal *v, bool repr);
 static void render(SgBuf *b, SgArena *a, const JVal *v, bool repr) {
   char num[64];
   switch (v->k) {
-  case J_UNDEF: return;
+  case J_UNDEF:
+  case J_ERR: return;
   case J_NONE: sg_buf_cat(b, "None"); return;
   case J_BOOL: sg_buf_cat(b, v->b ? "True" : "False"); return;
   case J_NUM:
@@ -224,8 +225,31 @@ static JVal strlist(SgArena *a, const SgStrList *l) {
   return v;
 }
 
+static JVal opt_str(const char *s) { return s ? jstr(s) : (JVal){.k = J_NONE}; }
+
+static JVal logsource_attr(const JObj *o, SgArena *a, const char *name) {
+  (void)a;
+  const SgLogsource *l = o->p;
+  if (!strcmp(name, "category")) return opt_str(l->category);
+  if (!strcmp(name, "product")) return opt_str(l->product);
+  if (!strcmp(name, "service")) return opt_str(l->service);
+  if (!strcmp(name, "definition")) return opt_str(l->definition);
+  return jundef();
+}
+
 static JVal rule_attr(const JObj *o, SgArena *a, const char *name) {
   const SgRule *r = o->p;
+  if (!strcmp(name, "logsource")) {
+    JObj *l = sg_arena_alloc(a, sizeof *l); /* no repr: rendered whole it is an error */
+    if (!l) return jundef();
+    l->attr = logsource_attr;
+    l->p = &r->logsource;
+    return (JVal){.k = J_OBJ, .o = l};
+  }
+  static const char *const unmodelled[] = {"related", "scope", "detection", "source", "errors", NULL};
+  for (size_t i = 0; unmodelled[i]; i++)
+    if (!strcmp(name, unmodelled[i]))
+      return (JVal){.k = J_ERR, .s = sg_arena_printf(a, "rule.%s is not supported in templates", name)};
   if (!strcmp(name, "level") || !strcmp(name, "status")) {
     const char *t = !strcmp(name, "level") ? r->level : r->status;
     if (!t) return (JVal){.k = J_NONE};
@@ -828,7 +852,13 @@ typedef struct Var {
 typedef struct Scope {
   Var *vars;
   const struct Scope *up;
+  const char **err; /* the render's first error (Jinja raises where it is set) */
 } Scope;
+
+static JVal fail(const Scope *sc, const char *why) {
+  if (!*sc->err) *sc->err = why ? why : "out of memory";
+  return jundef();
+}
 
 static void bind(SgArena *a, Scope *sc, const char *name, JVal v) {
   for (Var *x = sc->vars; x; x = x->next)
@@ -959,18 +989,19 @@ static JVal filter(SgArena *a, const JNode *n, const Scope *sc) {
 }
 
 /* Python's str methods, dict.get and date.strftime; on a value of another
- * type (Jinja would stop with an error) the result is undefined: it renders
- * as nothing. */
+ * type it is an error, as in Jinja. */
 static JVal call(SgArena *a, const JNode *n, const Scope *sc) {
   JVal v = eval(a, n->kids[0], sc), arg1 = n->n > 1 ? eval(a, n->kids[1], sc) : jundef();
   const char *m = n->name;
+  bool date = v.k == J_OBJ && v.o->repr == date_repr, dict = v.k == J_OBJ && v.o->repr == dict_repr;
+  if (!strcmp(m, "get") ? !dict : !strcmp(m, "strftime") ? !date : v.k != J_STR)
+    return fail(sc, sg_arena_printf(a, "%s() called on a value that has no such method", m));
   if (!strcmp(m, "get")) {
-    JVal r = v.k == J_OBJ && arg1.k == J_STR ? attr_of(a, &v, arg1.s) : jundef();
+    JVal r = arg1.k == J_STR ? attr_of(a, &v, arg1.s) : jundef();
     if (r.k == J_UNDEF) return n->n > 2 ? eval(a, n->kids[2], sc) : (JVal){.k = J_NONE};
     return r;
   }
   if (!strcmp(m, "strftime")) {
-    if (v.k != J_OBJ || v.o->repr != date_repr) return jundef();
     SgBuf b = {0};
     for (const char *f = arg1.s; *f; f++) { /* the format was checked: %Y %m %d %y %% */
       if (*f != '%') {
@@ -989,7 +1020,6 @@ static JVal call(SgArena *a, const JNode *n, const Scope *sc) {
     sg_buf_free(&b);
     return jstr(r);
   }
-  if (v.k != J_STR) return jundef();
   if (!strcmp(m, "startswith") || !strcmp(m, "endswith")) {
     size_t l = strlen(v.s), k = arg1.k == J_STR ? strlen(arg1.s) : l + 1;
     bool r = k <= l && !strncmp(m[0] == 's' ? v.s : v.s + l - k, arg1.s, k);
@@ -1021,17 +1051,21 @@ static JVal eval(SgArena *a, const JNode *n, const Scope *sc) {
   }
   case E_ATTR: {
     JVal v = eval(a, n->kids[0], sc);
-    return attr_of(a, &v, n->name);
+    if (v.k == J_UNDEF) return fail(sc, sg_arena_printf(a, "'%s' of an undefined value", n->name));
+    JVal r = attr_of(a, &v, n->name);
+    return r.k == J_ERR ? fail(sc, r.s) : r;
   }
   case E_INDEX: {
     JVal v = eval(a, n->kids[0], sc), i = eval(a, n->kids[1], sc);
+    if (v.k == J_UNDEF) return fail(sc, "an index into an undefined value");
     if (v.k == J_LIST && i.k == J_NUM) {
       long k = (long)i.d;
       if (k < 0) k += (long)v.n;
       return k >= 0 && (size_t)k < v.n ? v.items[k] : jundef();
     }
-    if (i.k == J_STR) return attr_of(a, &v, i.s);
-    return jundef();
+    if (i.k != J_STR) return jundef();
+    JVal r = attr_of(a, &v, i.s);
+    return r.k == J_ERR ? fail(sc, r.s) : r;
   }
   case E_CALL: return call(a, n, sc);
   case E_COND: {
@@ -1106,6 +1140,7 @@ static void run(SgArena *a, JNode *const *body, size_t n, Scope *sc, SgBuf *out)
     case N_TEXT: sg_buf_catn(out, x->text, x->len); break;
     case N_OUT: {
       JVal v = eval(a, x->kids[0], sc);
+      if (v.k == J_OBJ && !v.o->repr) fail(sc, "this object cannot be written out (write its attributes)");
       render(out, a, &v, false);
       break;
     }
@@ -1131,7 +1166,7 @@ static void run(SgArena *a, JNode *const *body, size_t n, Scope *sc, SgBuf *out)
       JObj loop = {.attr = loop_attr, .repr = loop_repr, .len = (long)l.n};
       for (size_t k = 0; k < l.n; k++) {
         loop.idx = (long)k;
-        Scope it = {.up = sc};
+        Scope it = {.up = sc, .err = sc->err};
         bind(a, &it, "loop", (JVal){.k = J_OBJ, .o = &loop});
         bind(a, &it, x->var, l.items[k]);
         run(a, x->bodies[0], x->nbody[0], &it, out);
@@ -1144,8 +1179,6 @@ static void run(SgArena *a, JNode *const *body, size_t n, Scope *sc, SgBuf *out)
   }
 }
 
-static const char *state_repr(const JObj *o, SgArena *a) { return dict_repr(o, a); }
-
 static JVal pipeline_attr(const JObj *o, SgArena *a, const char *name) {
   const SgPipelineState *st = o->p;
   if (!strcmp(name, "vars")) return o->dict ? from_yaml(a, o->dict) : from_yaml(a, NULL);
@@ -1153,7 +1186,7 @@ static JVal pipeline_attr(const JObj *o, SgArena *a, const char *name) {
   JObj *d = sg_arena_alloc(a, sizeof *d);
   if (!d) return jundef();
   d->attr = dict_attr;
-  d->repr = state_repr;
+  d->repr = dict_repr;
   d->n = st ? st->n : 0;
   d->keys = sg_arena_alloc(a, (d->n + 1) * sizeof *d->keys);
   d->vals = sg_arena_alloc(a, (d->n + 1) * sizeof *d->vals);
@@ -1171,7 +1204,8 @@ static const char *pipeline_repr(const JObj *o, SgArena *a) {
 }
 
 bool sg_jinja_render(const SgJinja *j, const SgRule *rule, const SgPipelineState *state, const char *query,
-                     const char *const *queries, size_t nqueries, bool joined, SgBuf *out) {
+                     const char *const *queries, size_t nqueries, bool joined, SgBuf *out, char *err,
+                     size_t errsize) {
   SgArena a;
   sg_arena_init(&a);
   JObj robj = {.attr = rule_attr, .repr = rule_repr, .p = rule};
@@ -1184,13 +1218,16 @@ bool sg_jinja_render(const SgJinja *j, const SgRule *rule, const SgPipelineState
     for (size_t i = 0; qs.items && i < nqueries; i++)
       qs.items[i] = jstr(queries[i]);
   }
-  Scope top = {0};
+  const char *why = NULL;
+  Scope top = {.err = &why};
   bind(&a, &top, "pipeline", (JVal){.k = J_OBJ, .o = &pobj});
   if (rule) bind(&a, &top, "rule", (JVal){.k = J_OBJ, .o = &robj});
   if (query) bind(&a, &top, "query", jstr(query));
   if (queries) bind(&a, &top, "queries", qs);
   run(&a, j->body, j->n, &top, out);
-  bool ok = !a.failed && !out->oom;
+  if (a.failed) out->oom = true;
+  bool ok = !why && !out->oom;
+  if (!ok) snprintf(err, errsize, "%s", out->oom ? "out of memory" : why);
   sg_arena_free(&a);
   return ok;
 }

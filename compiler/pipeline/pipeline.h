@@ -227,7 +227,8 @@ typedef struct Ctx {
 typedef struct SgJinja SgJinja;
 SgJinja *sg_jinja_parse(SgArena *a, const char *src, const SgYNode *vars, const char **err, size_t *err_off);
 bool sg_jinja_render(const SgJinja *j, const SgRule *rule, const SgPipelineState *state, const char *query,
-                     const char *const *queries, size_t nqueries, bool joined, SgBuf *out);
+                     const char *const *queries, size_t nqueries, bool joined, SgBuf *out, char *err,
+                     size_t errsize); /* false: the reason in err; out->oom when memory ran out */
 
 /* Shared by the files of compiler/pipeline/ */
 char *sg_pl_buf_dup(SgArena *a, const SgBuf *b); /* NULL when b ran out of memory */

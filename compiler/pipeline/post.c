@@ -146,9 +146,16 @@ static SgStatus post_items(const PItem *items, size_t n, const SgRule *r, const 
       break;
     }
     case P_JSON: py_json(&out, it->p.json_post.tree, query); break;
-    case P_JINJA:
-      if (!sg_jinja_render(it->p.jinja.tpl, r, state, query, NULL, 0, false, &out)) out.oom = true;
+    case P_JINJA: {
+      char err[256];
+      if (!sg_jinja_render(it->p.jinja.tpl, r, state, query, NULL, 0, false, &out, err, sizeof err) &&
+          !out.oom) {
+        sg_diag(d, SG_D_PIPELINE_FAIL, it->loc, "template: %s", err);
+        sg_buf_free(&out);
+        return SG_ERR_PARSE;
+      }
       break;
+    }
     case P_REPLACE: {
       SgArena a;
       sg_arena_init(&a);
@@ -198,6 +205,8 @@ typedef struct FinVal {
   size_t n;
   SgBuf text;
   bool joined;
+  bool failed; /* a template failed (reported): nothing is written */
+  SgDiags *d;
 } FinVal;
 
 /* A YAML scalar as PyYAML's safe_dump writes a string: plain when it reads
@@ -233,6 +242,7 @@ static bool yaml_scalar(SgBuf *b, const char *s) {
 }
 
 static void fin_apply(const PItem *f, FinVal *v) {
+  if (v->failed) return;
   const char *one[1];
   const char *const *list = v->list;
   size_t n = v->n;
@@ -282,9 +292,15 @@ static void fin_apply(const PItem *f, FinVal *v) {
     for (size_t i = 0; i < f->p.nest.n; i++)
       fin_apply(&f->p.nest.items[i], v);
     return;
-  case F_TEMPLATE:
-    if (!sg_jinja_render(f->p.jinja.tpl, NULL, NULL, NULL, list, n, v->joined, &out)) out.oom = true;
+  case F_TEMPLATE: {
+    char err[256];
+    if (!sg_jinja_render(f->p.jinja.tpl, NULL, NULL, NULL, list, n, v->joined, &out, err, sizeof err) &&
+        !out.oom) {
+      sg_diag(v->d, SG_D_PIPELINE_FAIL, f->loc, "template: %s", err);
+      v->failed = true;
+    }
     break;
+  }
   default: return;
   }
   sg_buf_taint(&out, &v->text);
@@ -295,8 +311,9 @@ static void fin_apply(const PItem *f, FinVal *v) {
 
 /* Every finalizer of every pipeline, in order, each on what the one before
  * produced (pySigma's ProcessingPipeline.finalize). */
-bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out) {
-  FinVal v = {queries, n, {0}, false};
+bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out,
+                          SgDiags *d) {
+  FinVal v = {queries, n, {0}, false, false, d};
   bool any = false;
   for (size_t p = 0; p < set->n; p++)
     for (size_t i = 0; i < set->v[p]->nfin; i++) {
@@ -304,6 +321,10 @@ bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, 
       any = true;
     }
   if (!any) return false;
+  if (v.failed) {
+    sg_buf_free(&v.text);
+    return true;
+  }
   sg_buf_taint(out, &v.text);
   sg_buf_cat(out, sg_buf_cstr(&v.text));
   sg_buf_catc(out, '\n');

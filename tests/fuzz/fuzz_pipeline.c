@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             SgBuf out = {0};
             for (size_t i = 0; texts && i < q.n; i++)
               texts[i] = q.v[i].text;
-            if (texts && !sg_pipeline_finalize(&set, texts, q.n, &out)) targets[t]->finish(&ctx, &q, &out);
+            if (texts && !sg_pipeline_finalize(&set, texts, q.n, &out, &d))
+              targets[t]->finish(&ctx, &q, &out);
             free(texts);
             sg_buf_free(&out);
             sg_queries_free(&q);
