@@ -36,15 +36,19 @@ static struct FieldIds *field_ids(Ctx *c, const char *name) {
  * (pySigma's track_field_processing_items). */
 static void track(Ctx *c, const char *from, const char *to, const char *id) {
   const struct FieldIds *src = field_ids(c, from);
-  struct FieldIds *slot = SG_PUSH(c->a, c->field_ids, c->nfield_ids, c->capfield_ids);
   size_t n = (src ? src->n : 0) + (id != NULL);
   const char **ids = sg_arena_alloc(c->a, (n + 1) * sizeof *ids);
-  if (!slot || !ids) {
+  if (!ids) {
     c->oom = true;
     return;
   }
-  if (src && src->n) memcpy(ids, src->ids, src->n * sizeof *ids);
+  if (src && src->n) memcpy(ids, src->ids, src->n * sizeof *ids); /* before the push moves src */
   if (id) ids[n - 1] = id;
+  struct FieldIds *slot = SG_PUSH(c->a, c->field_ids, c->nfield_ids, c->capfield_ids);
+  if (!slot) {
+    c->oom = true;
+    return;
+  }
   *slot = (struct FieldIds){to, ids, n};
 }
 
