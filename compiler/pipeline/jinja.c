@@ -333,13 +333,20 @@ struct JNode {
   size_t *nbody, nbodies;
   const char *var; /* FOR */
   bool cval;       /* CONST */
+  unsigned depth;  /* of the expression tree below: rendering recurses that deep */
 };
+
+/* Nesting limits (the parser and the renderer recurse): parentheses, lists,
+ * `not`s and operator chains in an expression; if/for in a template. */
+enum { MAX_EXPR_DEPTH = 200, MAX_BLOCK_DEPTH = 64 };
 
 typedef struct JParser {
   SgArena *a;
   const char *s, *p;
   const char *err;
   const char *where;
+  unsigned depth; /* of the parser's recursion */
+  unsigned nest;  /* if/for blocks open */
 } JParser;
 
 static JNode *jnode(JParser *P, NKind k) {
@@ -358,6 +365,16 @@ static void jadd(JParser *P, JNode ***v, size_t *n, JNode *k) {
   if (*n) memcpy(x, *v, *n * sizeof *x);
   x[(*n)++] = k;
   *v = x;
+}
+
+/* k becomes the last child of n; the tree may not grow deeper than the limit. */
+static void kid(JParser *P, JNode *n, JNode *k) {
+  if (k->depth + 1 > n->depth) n->depth = k->depth + 1;
+  if (n->depth > MAX_EXPR_DEPTH) {
+    P->err = "the expression is nested too deeply";
+    return;
+  }
+  jadd(P, &n->kids, &n->n, k);
 }
 
 /* ---- expression tokens (inside {{ }} and {% %}) ---- */
@@ -438,7 +455,7 @@ static JNode *primary(JParser *P, ETok *t) {
       do {
         JNode *e = expr(P, t);
         if (!e) return NULL;
-        jadd(P, &l->kids, &l->n, e);
+        kid(P, l, e);
       } while (sym(t, ","));
       if (!sym(t, "]")) return P->err = "']' expected", NULL;
     }
@@ -489,12 +506,12 @@ static JNode *method(JParser *P, ETok *t, JNode *obj, const char *name) {
   JNode *c = jnode(P, E_CALL);
   if (!c) return NULL;
   c->name = name;
-  jadd(P, &c->kids, &c->n, obj);
+  kid(P, c, obj);
   if (!sym(t, ")")) {
     do {
       JNode *e = expr(P, t);
       if (!e) return NULL;
-      jadd(P, &c->kids, &c->n, e);
+      kid(P, c, e);
     } while (sym(t, ","));
     if (!sym(t, ")")) return P->err = "')' expected after the method's arguments", NULL;
   }
@@ -520,14 +537,14 @@ static JNode *postfix(JParser *P, ETok *t) {
       JNode *at = jnode(P, E_ATTR);
       if (!at) return NULL;
       at->name = name;
-      jadd(P, &at->kids, &at->n, n);
+      kid(P, at, n);
       n = at;
     } else if (sym(t, "[")) {
       JNode *ix = jnode(P, E_INDEX);
       JNode *e = ix ? expr(P, t) : NULL;
       if (!e || !sym(t, "]")) return P->err = P->err ? P->err : "']' expected", NULL;
-      jadd(P, &ix->kids, &ix->n, n);
-      jadd(P, &ix->kids, &ix->n, e);
+      kid(P, ix, n);
+      kid(P, ix, e);
       n = ix;
     } else if (sym(t, "(")) {
       return P->err = "function calls are not supported (methods are)", NULL;
@@ -558,12 +575,12 @@ static JNode *filtered(JParser *P, ETok *t) {
       JNode *f = jnode(P, E_FILTER);
       if (!f) return NULL;
       f->name = name;
-      jadd(P, &f->kids, &f->n, n);
+      kid(P, f, n);
       if (sym(t, "(") && !sym(t, ")")) {
         do {
           JNode *e = expr(P, t);
           if (!e) return NULL;
-          jadd(P, &f->kids, &f->n, e);
+          kid(P, f, e);
         } while (sym(t, ","));
         if (!sym(t, ")")) return P->err = "')' expected after the filter's arguments", NULL;
       }
@@ -595,16 +612,18 @@ static JNode *comparison(JParser *P, ETok *t) {
   JNode *r = filtered(P, t), *c = r ? jnode(P, E_CMP) : NULL;
   if (!c) return NULL;
   c->name = op;
-  jadd(P, &c->kids, &c->n, l);
-  jadd(P, &c->kids, &c->n, r);
+  kid(P, c, l);
+  kid(P, c, r);
   return c;
 }
 
 static JNode *not_expr(JParser *P, ETok *t) {
   if (word(t, "not")) {
+    if (++P->depth > MAX_EXPR_DEPTH) return P->err = "the expression is nested too deeply", NULL;
     JNode *k = not_expr(P, t), *n = k ? jnode(P, E_NOT) : NULL;
-    if (n) jadd(P, &n->kids, &n->n, k);
-    return n;
+    P->depth--;
+    if (n) kid(P, n, k);
+    return P->err ? NULL : n;
   }
   return comparison(P, t);
 }
@@ -614,8 +633,8 @@ static JNode *chain(JParser *P, ETok *t, const char *kw, NKind k, JNode *(*sub)(
   while (l && word(t, kw)) {
     JNode *r = sub(P, t), *n = r ? jnode(P, k) : NULL;
     if (!n) return NULL;
-    jadd(P, &n->kids, &n->n, l);
-    jadd(P, &n->kids, &n->n, r);
+    kid(P, n, l);
+    kid(P, n, r);
     l = n;
   }
   return l;
@@ -624,17 +643,26 @@ static JNode *and_expr(JParser *P, ETok *t) { return chain(P, t, "and", E_AND, n
 static JNode *or_expr(JParser *P, ETok *t) { return chain(P, t, "or", E_OR, and_expr); }
 
 /* a if cond [else b] */
+static JNode *cond_expr(JParser *P, ETok *t);
+
 static JNode *expr(JParser *P, ETok *t) {
+  if (++P->depth > MAX_EXPR_DEPTH) return P->err = "the expression is nested too deeply", NULL;
+  JNode *n = cond_expr(P, t);
+  P->depth--;
+  return P->err ? NULL : n;
+}
+
+static JNode *cond_expr(JParser *P, ETok *t) {
   JNode *n = or_expr(P, t);
   while (n && word(t, "if")) {
     JNode *c = jnode(P, E_COND), *cond = c ? or_expr(P, t) : NULL;
     if (!cond) return NULL;
-    jadd(P, &c->kids, &c->n, n);
-    jadd(P, &c->kids, &c->n, cond);
+    kid(P, c, n);
+    kid(P, c, cond);
     if (word(t, "else")) {
       JNode *e = or_expr(P, t);
       if (!e) return NULL;
-      jadd(P, &c->kids, &c->n, e);
+      kid(P, c, e);
     }
     n = c;
   }
@@ -645,6 +673,7 @@ static JNode *whole_expr(JParser *P, const char *s, const char *e) {
   ETok t = {s, e};
   JNode *n = expr(P, &t);
   ws(&t);
+  if (P->err) return NULL;
   if (n && t.p < t.end)
     return P->err = sg_arena_printf(P->a, "unexpected '%.*s'", (int)(t.end - t.p), t.p), NULL;
   return n;
@@ -683,6 +712,14 @@ static const char *next_tag(const char *p, Tag *tag) {
 
 static JNode **block(JParser *P, size_t *n, const char **stop);
 
+/* The body of an if or a for. */
+static JNode **nested_block(JParser *P, size_t *n, const char **stop) {
+  if (++P->nest > MAX_BLOCK_DEPTH) return P->err = "if and for are nested too deeply", NULL;
+  JNode **b = block(P, n, stop);
+  P->nest--;
+  return b;
+}
+
 static void text_node(JParser *P, JNode ***v, size_t *n, const char *s, size_t len) {
   if (!len) return;
   JNode *t = jnode(P, N_TEXT);
@@ -719,7 +756,7 @@ static JNode **block(JParser *P, size_t *n, const char **stop) {
     if (tag.kind == '{') {
       JNode *o = jnode(P, N_OUT), *e = o ? whole_expr(P, tag.start, tag.end) : NULL;
       if (!e) return NULL;
-      jadd(P, &o->kids, &o->n, e);
+      kid(P, o, e);
       jadd(P, &v, n, o);
       continue;
     }
@@ -731,9 +768,9 @@ static JNode **block(JParser *P, size_t *n, const char **stop) {
       for (;;) {
         JNode *c = cond_s ? whole_expr(P, cond_s, end) : NULL;
         if (cond_s && !c) return NULL;
-        if (c) jadd(P, &f->kids, &f->n, c);
+        if (c) kid(P, f, c);
         size_t nb;
-        JNode **b = block(P, &nb, &st);
+        JNode **b = nested_block(P, &nb, &st);
         if (P->err) return NULL;
         JNode ***bodies = sg_arena_alloc(P->a, (f->nbodies + 1) * sizeof *bodies);
         size_t *nbody = sg_arena_alloc(P->a, (f->nbodies + 1) * sizeof *nbody);
@@ -768,10 +805,10 @@ static JNode **block(JParser *P, size_t *n, const char **stop) {
       if (!f->var || !word(&t, "in")) return P->err = "{% for NAME in LIST %} expected", NULL;
       JNode *it = whole_expr(P, t.p, tag.end);
       if (!it) return NULL;
-      jadd(P, &f->kids, &f->n, it);
+      kid(P, f, it);
       const char *st = NULL;
       size_t nb;
-      JNode **b = block(P, &nb, &st);
+      JNode **b = nested_block(P, &nb, &st);
       if (P->err) return NULL;
       if (!st || strncmp(st, "endfor", 6)) return P->err = "{% for %} without {% endfor %}", NULL;
       f->bodies = sg_arena_alloc(P->a, sizeof *f->bodies);
@@ -790,7 +827,7 @@ static JNode **block(JParser *P, size_t *n, const char **stop) {
       if (!st->var || !sym(&t, "=")) return P->err = "{% set NAME = EXPRESSION %} expected", NULL;
       JNode *e = whole_expr(P, t.p, tag.end);
       if (!e) return NULL;
-      jadd(P, &st->kids, &st->n, e);
+      kid(P, st, e);
       jadd(P, &v, n, st);
       continue;
     }
@@ -849,15 +886,36 @@ typedef struct Var {
   struct Var *next;
 } Var;
 
+/* One rendering: its first error (Jinja raises where it is set) and the work
+ * done, bounded (loops may nest and strings may grow with each iteration). */
+typedef struct Render {
+  const char *err;
+  size_t steps;
+} Render;
+
+enum { MAX_STEPS = 1000000 };
+#define MAX_OUTPUT ((size_t)64 << 20)
+#define MAX_MEMORY ((size_t)64 << 20)
+
 typedef struct Scope {
   Var *vars;
   const struct Scope *up;
-  const char **err; /* the render's first error (Jinja raises where it is set) */
+  Render *rn;
 } Scope;
 
 static JVal fail(const Scope *sc, const char *why) {
-  if (!*sc->err) *sc->err = why ? why : "out of memory";
+  if (!sc->rn->err) sc->rn->err = why ? why : "out of memory";
   return jundef();
+}
+
+/* One more step of rendering; false (an error) once past a limit. */
+static bool step(SgArena *a, const Scope *sc, const SgBuf *out) {
+  if (sc->rn->err) return false;
+  if (++sc->rn->steps > MAX_STEPS || out->len > MAX_OUTPUT || a->bytes > MAX_MEMORY) {
+    fail(sc, "the template renders too much (limits: 1,000,000 steps, 64 MiB of output, 64 MiB of memory)");
+    return false;
+  }
+  return true;
 }
 
 static void bind(SgArena *a, Scope *sc, const char *name, JVal v) {
@@ -1134,7 +1192,7 @@ static JVal loop_attr(const JObj *o, SgArena *a, const char *name) {
 }
 
 static void run(SgArena *a, JNode *const *body, size_t n, Scope *sc, SgBuf *out) {
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n && step(a, sc, out); i++) {
     const JNode *x = body[i];
     switch (x->k) {
     case N_TEXT: sg_buf_catn(out, x->text, x->len); break;
@@ -1164,9 +1222,9 @@ static void run(SgArena *a, JNode *const *body, size_t n, Scope *sc, SgBuf *out)
       }
       if (l.k != J_LIST) break;
       JObj loop = {.attr = loop_attr, .repr = loop_repr, .len = (long)l.n};
-      for (size_t k = 0; k < l.n; k++) {
+      for (size_t k = 0; k < l.n && step(a, sc, out); k++) {
         loop.idx = (long)k;
-        Scope it = {.up = sc, .err = sc->err};
+        Scope it = {.up = sc, .rn = sc->rn};
         bind(a, &it, "loop", (JVal){.k = J_OBJ, .o = &loop});
         bind(a, &it, x->var, l.items[k]);
         run(a, x->bodies[0], x->nbody[0], &it, out);
@@ -1218,16 +1276,16 @@ bool sg_jinja_render(const SgJinja *j, const SgRule *rule, const SgPipelineState
     for (size_t i = 0; qs.items && i < nqueries; i++)
       qs.items[i] = jstr(queries[i]);
   }
-  const char *why = NULL;
-  Scope top = {.err = &why};
+  Render rn = {0};
+  Scope top = {.rn = &rn};
   bind(&a, &top, "pipeline", (JVal){.k = J_OBJ, .o = &pobj});
   if (rule) bind(&a, &top, "rule", (JVal){.k = J_OBJ, .o = &robj});
   if (query) bind(&a, &top, "query", jstr(query));
   if (queries) bind(&a, &top, "queries", qs);
   run(&a, j->body, j->n, &top, out);
   if (a.failed) out->oom = true;
-  bool ok = !why && !out->oom;
-  if (!ok) snprintf(err, errsize, "%s", out->oom ? "out of memory" : why);
+  bool ok = !rn.err && !out->oom;
+  if (!ok) snprintf(err, errsize, "%s", out->oom ? "out of memory" : rn.err);
   sg_arena_free(&a);
   return ok;
 }
