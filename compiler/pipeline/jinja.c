@@ -937,7 +937,7 @@ static JVal attr_of(SgArena *a, const JVal *v, const char *name) {
   return jundef();
 }
 
-static bool equal(SgArena *a, const JVal *x, const JVal *y) {
+static bool equal(const JVal *x, const JVal *y) {
   if (x->k == J_NUM && y->k == J_NUM) return x->d == y->d;
   if ((x->k == J_STR || x->k == J_OBJ) && (y->k == J_STR || y->k == J_OBJ)) {
     if (x->k == J_OBJ || y->k == J_OBJ) return false; /* an enum is not its name */
@@ -945,7 +945,6 @@ static bool equal(SgArena *a, const JVal *x, const JVal *y) {
   }
   if (x->k == J_BOOL && y->k == J_BOOL) return x->b == y->b;
   if (x->k == J_NONE && y->k == J_NONE) return true;
-  (void)a;
   return false;
 }
 
@@ -1149,16 +1148,16 @@ static JVal eval(SgArena *a, const JNode *n, const Scope *sc) {
     if (!strcmp(op, "in") || !strcmp(op, "not in")) {
       if (r.k == J_LIST)
         for (size_t i = 0; i < r.n && !res; i++)
-          res = equal(a, &l, &r.items[i]);
+          res = equal(&l, &r.items[i]);
       else if (r.k == J_STR && l.k == J_STR)
         res = strstr(r.s, l.s) != NULL;
       else if (r.k == J_OBJ && l.k == J_STR)
         res = attr_of(a, &r, l.s).k != J_UNDEF;
       if (!strcmp(op, "not in")) res = !res;
     } else if (!strcmp(op, "==")) {
-      res = equal(a, &l, &r);
+      res = equal(&l, &r);
     } else if (!strcmp(op, "!=")) {
-      res = !equal(a, &l, &r);
+      res = !equal(&l, &r);
     } else if (l.k == J_NUM && r.k == J_NUM) {
       res = !strcmp(op, "<")    ? l.d < r.d
             : !strcmp(op, ">")  ? l.d > r.d
