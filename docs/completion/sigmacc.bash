@@ -1,0 +1,37 @@
+# bash completion for sigmacc (installed to share/bash-completion/completions/sigmacc)
+_sigmacc() {
+  local cur prev cmd
+  cur=${COMP_WORDS[COMP_CWORD]}
+  prev=${COMP_WORDS[COMP_CWORD - 1]}
+  cmd=${COMP_WORDS[1]}
+  if ((COMP_CWORD == 1)); then
+    mapfile -t COMPREPLY < <(compgen -W "convert check eval list --help --version" -- "$cur")
+    return
+  fi
+  case $prev in
+  -t | --target)
+    mapfile -t COMPREPLY < <(compgen -W "$(sigmacc list targets 2>/dev/null | awk '{print $1}' | tr -d ,)" -- "$cur")
+    return
+    ;;
+  -p | --pipeline)
+    mapfile -t COMPREPLY < <(compgen -W "$(sigmacc list pipelines 2>/dev/null | awk '{print $1}')" -f -- "$cur")
+    return
+    ;;
+  -f | --format | -O | --option | --fields) return ;;
+  -o | --output | --filter | -r | --rules) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+  --check | --update) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+  esac
+  local opts
+  case $cmd in
+  convert) opts="-t --target -p --pipeline --without-pipeline -f --format -O --option --filter -s --skip-unsupported -o --output --check --update --json-diagnostics --help" ;;
+  check) opts="--json --help" ;;
+  eval) opts="-r --rules -p --pipeline --without-pipeline --filter -s --skip-unsupported --fields --stats --check --update --help" ;;
+  list) opts="targets formats pipelines modifiers --help" ;;
+  esac
+  if [[ $cur == -* || $cmd == list ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+  else
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+  fi
+}
+complete -o filenames -F _sigmacc sigmacc
