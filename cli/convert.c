@@ -2,7 +2,8 @@
  * library converts the batch); diagnostics to stderr, the output to stdout
  * or -o.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* getopt_long */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +20,12 @@ static const char convert_usage[] =
     "  --filter FILE      apply the Sigma filters in FILE (repeatable); filter documents among\n"
     "                     the PATHs apply to the whole batch too\n"
     "  -s, --skip-unsupported  report rules that cannot be converted, convert the rest, exit 0\n"
-    "  -o, --output       write the output to a file instead of stdout\n"
+    "  -o, --output       write the output to a file instead of stdout (- is stdout)\n"
     "  --check DIR        compare each rule file's output with DIR/<relative path>.<ext>;\n"
     "                     print a diff for each difference, list missing and extra files, exit 1\n"
     "  --update DIR       write those files instead (the explicit golden update)\n"
-    "  --json-diagnostics diagnostics as JSON lines on stderr\n";
+    "  --json-diagnostics diagnostics as JSON lines on stderr\n"
+    "PATH is a rule file or a directory of them; - reads rules from stdin.\n" SG_CLI_EXIT_HELP;
 
 typedef struct ConvArgs {
   const char *target, *format, *output, *golden;
@@ -37,70 +39,67 @@ typedef struct ConvArgs {
   bool skip, without_pipeline, json;
 } ConvArgs;
 
-static const char *take(int argc, char **argv, int *i) {
-  if (*i + 1 >= argc) {
-    fprintf(stderr, "sigmacc convert: option '%s' needs a value\n", argv[*i]);
-    return NULL;
-  }
-  return argv[++*i];
-}
+enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_CHECK, OPT_UPDATE, OPT_JSON };
+
+static const struct option longopts[] = {
+    {"target", required_argument, NULL, 't'},
+    {"pipeline", required_argument, NULL, 'p'},
+    {"format", required_argument, NULL, 'f'},
+    {"option", required_argument, NULL, 'O'},
+    {"backend-option", required_argument, NULL, 'O'}, /* sigma-cli's name */
+    {"output", required_argument, NULL, 'o'},
+    {"skip-unsupported", no_argument, NULL, 's'},
+    {"help", no_argument, NULL, 'h'},
+    {"without-pipeline", no_argument, NULL, OPT_WITHOUT},
+    {"filter", required_argument, NULL, OPT_FILTER},
+    {"check", required_argument, NULL, OPT_CHECK},
+    {"update", required_argument, NULL, OPT_UPDATE},
+    {"json-diagnostics", no_argument, NULL, OPT_JSON},
+    {NULL, 0, NULL, 0},
+};
 
 static int parse_args(int argc, char **argv, ConvArgs *a) {
   a->pipelines = calloc((size_t)argc + 1, sizeof *a->pipelines);
   a->filters = calloc((size_t)argc + 1, sizeof *a->filters);
   a->opts = calloc((size_t)argc + 1, sizeof *a->opts);
-  a->paths = calloc((size_t)argc + 1, sizeof *a->paths);
-  if (!a->pipelines || !a->filters || !a->opts || !a->paths) return 2;
-  for (int i = 0; i < argc; i++) {
-    const char *s = argv[i], *v;
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
-      fputs(convert_usage, stdout);
-      return 0;
-    } else if (!strcmp(s, "-t") || !strcmp(s, "--target")) {
-      if (!(a->target = take(argc, argv, &i))) return 2;
-    } else if (!strcmp(s, "-f") || !strcmp(s, "--format")) {
-      if (!(a->format = take(argc, argv, &i))) return 2;
-    } else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
-      if (!(a->output = take(argc, argv, &i))) return 2;
-    } else if (!strcmp(s, "-p") || !strcmp(s, "--pipeline")) {
-      if (!(v = take(argc, argv, &i))) return 2;
-      a->pipelines[a->npipelines++] = v;
-    } else if (!strcmp(s, "--filter")) {
-      if (!(v = take(argc, argv, &i))) return 2;
-      a->filters[a->nfilters++] = v;
-    } else if (!strcmp(s, "-O") || !strcmp(s, "--option") || !strcmp(s, "--backend-option")) {
-      if (!(v = take(argc, argv, &i))) return 2;
-      const char *eq = strchr(v, '=');
-      if (!eq || eq == v) {
-        fprintf(stderr, "sigmacc convert: option '%s' is not key=value\n", v);
-        return 2;
-      }
-      a->opts[a->nopts].key = strndup(v, (size_t)(eq - v));
+  if (!a->pipelines || !a->filters || !a->opts) return 2;
+  optind = 1;
+  opterr = 0;
+  for (int c; (c = getopt_long(argc, argv, ":t:p:f:O:o:sh", longopts, NULL)) != -1;) {
+    switch (c) {
+    case 'h': fputs(convert_usage, stdout); return 0;
+    case 't': a->target = optarg; break;
+    case 'f': a->format = optarg; break;
+    case 'o': a->output = optarg; break;
+    case 'p': a->pipelines[a->npipelines++] = optarg; break;
+    case OPT_FILTER: a->filters[a->nfilters++] = optarg; break;
+    case 'O': {
+      const char *eq = strchr(optarg, '=');
+      if (!eq || eq == optarg) return sg_cli_usage_error("convert", "option '%s' is not key=value", optarg);
+      a->opts[a->nopts].key = strndup(optarg, (size_t)(eq - optarg));
       a->opts[a->nopts++].value = eq + 1;
-    } else if (!strcmp(s, "--check") || !strcmp(s, "--update")) {
-      if (a->golden) {
-        fprintf(stderr, "sigmacc convert: give one --check or --update\n");
-        return 2;
-      }
-      a->update = !strcmp(s, "--update");
-      if (!(a->golden = take(argc, argv, &i))) return 2;
-    } else if (!strcmp(s, "-s") || !strcmp(s, "--skip-unsupported")) {
-      a->skip = true;
-    } else if (!strcmp(s, "--without-pipeline")) {
-      a->without_pipeline = true;
-    } else if (!strcmp(s, "--json-diagnostics")) {
-      a->json = true;
-    } else if (s[0] == '-' && s[1]) {
-      fprintf(stderr, "sigmacc convert: unknown option '%s'\n%s", s, convert_usage);
-      return 2;
-    } else {
-      a->paths[a->npaths++] = argv[i];
+      break;
+    }
+    case OPT_CHECK:
+    case OPT_UPDATE:
+      if (a->golden) return sg_cli_usage_error("convert", "give one --check or --update");
+      a->update = c == OPT_UPDATE;
+      a->golden = optarg;
+      break;
+    case 's': a->skip = true; break;
+    case OPT_WITHOUT: a->without_pipeline = true; break;
+    case OPT_JSON: a->json = true; break;
+    default: return sg_cli_option_error("convert", c, argv);
     }
   }
-  if (!a->target || !a->npaths) {
-    fputs(convert_usage, stderr);
-    return 2;
-  }
+  a->paths = argv + optind;
+  a->npaths = argc - optind;
+  if (!a->target) return sg_cli_usage_error("convert", "missing -t TARGET (see 'sigmacc list targets')");
+  if (!a->npaths)
+    return sg_cli_usage_error("convert", "missing PATH (a rule file, a directory, or - for stdin)");
+  if (a->golden && a->output)
+    return sg_cli_usage_error("convert", "--%s writes its report to stdout: -o does not apply",
+                              a->update ? "update" : "check");
   return -1; /* go on */
 }
 
@@ -110,7 +109,6 @@ static void free_args(ConvArgs *a) {
   free(a->pipelines);
   free(a->filters);
   free(a->opts);
-  free(a->paths);
 }
 
 int sg_cli_convert(int argc, char **argv) {
@@ -138,13 +136,14 @@ int sg_cli_convert(int argc, char **argv) {
   if (res.diags.len) fwrite(res.diags.data, 1, res.diags.len, stderr);
   rc = res.exit_code;
   if (rc != 2 || res.out.len) {
-    FILE *f = args.output ? fopen(args.output, "wb") : stdout;
+    bool to_stdout = !args.output || !strcmp(args.output, "-");
+    FILE *f = to_stdout ? stdout : fopen(args.output, "wb");
     if (!f) {
       fprintf(stderr, "sigmacc convert: cannot write '%s'\n", args.output);
       rc = 2;
     } else {
       if (res.out.len && fwrite(res.out.data, 1, res.out.len, f) != res.out.len) rc = 2;
-      if (args.output && fclose(f) != 0) rc = 2;
+      if (to_stdout ? fflush(f) != 0 : fclose(f) != 0) rc = 2;
     }
   }
   sg_convert_result_free(&res);

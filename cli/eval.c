@@ -1,7 +1,8 @@
 /* eval.c - `sigmacc eval`: its arguments, then sg_eval_run (the library
  * loads the rules and streams the events) with stdout and stderr as sinks.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* getopt_long */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,11 +23,12 @@ static const char eval_usage[] =
     "  --check DIR        for each rule file R.yml with sample events R.events.jsonl beside it,\n"
     "                     compare the matches with DIR/<relative path>.jsonl (--update DIR writes them)\n"
     "EVENTS are JSON lines, a JSON array or concatenated objects; none or '-' reads stdin.\n"
-    "Exit: 0 ok; 1 a rule had an error; 2 usage or unreadable input; 3 documents were skipped\n"
-    "as malformed, no event was read, or a result could not be decided (a regex limit).\n";
+    "Exit status: 0 success; 1 a rule had an error (or golden files differ); 2 usage error or\n"
+    "unreadable input; 3 documents were skipped as malformed, no event was read, or a result\n"
+    "could not be decided (a regex limit).\n";
 
 typedef struct EvalArgs {
-  char **rules, **events, **pipelines;
+  char **rules, **events, **pipelines; /* events: the arguments after the options */
   const char **filters;
   int nrules, nevents, npipelines;
   size_t nfilters;
@@ -34,46 +36,51 @@ typedef struct EvalArgs {
   bool stats, without_pipeline, skip, update;
 } EvalArgs;
 
+enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_FIELDS, OPT_CHECK, OPT_UPDATE, OPT_STATS };
+
+static const struct option longopts[] = {
+    {"rules", required_argument, NULL, 'r'},
+    {"pipeline", required_argument, NULL, 'p'},
+    {"skip-unsupported", no_argument, NULL, 's'},
+    {"help", no_argument, NULL, 'h'},
+    {"without-pipeline", no_argument, NULL, OPT_WITHOUT},
+    {"filter", required_argument, NULL, OPT_FILTER},
+    {"fields", required_argument, NULL, OPT_FIELDS},
+    {"check", required_argument, NULL, OPT_CHECK},
+    {"update", required_argument, NULL, OPT_UPDATE},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {NULL, 0, NULL, 0},
+};
+
 static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
   a->rules = calloc((size_t)argc + 1, sizeof *a->rules);
-  a->events = calloc((size_t)argc + 1, sizeof *a->events);
   a->pipelines = calloc((size_t)argc + 1, sizeof *a->pipelines);
   a->filters = calloc((size_t)argc + 1, sizeof *a->filters);
-  if (!a->rules || !a->events || !a->pipelines || !a->filters) return 2;
-  for (int i = 0; i < argc; i++) {
-    const char *s = argv[i];
-    bool has_val = i + 1 < argc;
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
-      fputs(eval_usage, stdout);
-      return 0;
-    } else if ((!strcmp(s, "-r") || !strcmp(s, "--rules")) && has_val) {
-      a->rules[a->nrules++] = argv[++i];
-    } else if ((!strcmp(s, "-p") || !strcmp(s, "--pipeline")) && has_val) {
-      a->pipelines[a->npipelines++] = argv[++i];
-    } else if (!strcmp(s, "--filter") && has_val) {
-      a->filters[a->nfilters++] = argv[++i];
-    } else if (!strcmp(s, "--fields") && has_val) {
-      a->fields = argv[++i];
-    } else if (!strcmp(s, "-s") || !strcmp(s, "--skip-unsupported")) {
-      a->skip = true;
-    } else if ((!strcmp(s, "--check") || !strcmp(s, "--update")) && has_val && !a->golden) {
-      a->update = !strcmp(s, "--update");
-      a->golden = argv[++i];
-    } else if (!strcmp(s, "--stats")) {
-      a->stats = true;
-    } else if (!strcmp(s, "--without-pipeline")) {
-      a->without_pipeline = true;
-    } else if (s[0] == '-' && s[1]) {
-      fprintf(stderr, "sigmacc eval: unknown option or missing value '%s'\n%s", s, eval_usage);
-      return 2;
-    } else {
-      a->events[a->nevents++] = argv[i];
+  if (!a->rules || !a->pipelines || !a->filters) return 2;
+  optind = 1;
+  opterr = 0;
+  for (int c; (c = getopt_long(argc, argv, ":r:p:sh", longopts, NULL)) != -1;) {
+    switch (c) {
+    case 'h': fputs(eval_usage, stdout); return 0;
+    case 'r': a->rules[a->nrules++] = optarg; break;
+    case 'p': a->pipelines[a->npipelines++] = optarg; break;
+    case OPT_FILTER: a->filters[a->nfilters++] = optarg; break;
+    case OPT_FIELDS: a->fields = optarg; break;
+    case 's': a->skip = true; break;
+    case OPT_CHECK:
+    case OPT_UPDATE:
+      if (a->golden) return sg_cli_usage_error("eval", "give one --check or --update");
+      a->update = c == OPT_UPDATE;
+      a->golden = optarg;
+      break;
+    case OPT_STATS: a->stats = true; break;
+    case OPT_WITHOUT: a->without_pipeline = true; break;
+    default: return sg_cli_option_error("eval", c, argv);
     }
   }
-  if (!a->nrules) {
-    fputs(eval_usage, stderr);
-    return 2;
-  }
+  a->events = argv + optind;
+  a->nevents = argc - optind;
+  if (!a->nrules) return sg_cli_usage_error("eval", "missing -r RULES (a rule file or directory)");
   return -1;
 }
 
@@ -106,7 +113,6 @@ int sg_cli_eval(int argc, char **argv) {
     rc = sg_eval_run(&job, &sink);
   }
   free(args.rules);
-  free(args.events);
   free(args.pipelines);
   free(args.filters);
   return rc;

@@ -2,10 +2,12 @@
  * command files parse arguments and print; everything else is the library's
  * (include/sigmacc.h).
  *
- * Exit codes: 0 success, 1 a rule had errors (or a conversion failed),
- * 2 usage or I/O error.
+ * Exit codes (SG_CLI_EXIT_HELP): 0 success, 1 a rule or pipeline had errors
+ * (or golden files differ), 2 usage or I/O error; eval adds 3.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* getopt_long */
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,35 +23,55 @@ void sg_print_diags(FILE *f, const SgDiags *d, size_t from, bool json) {
   sg_buf_free(&b);
 }
 
+/* ---- Usage errors ------------------------------------------------------------------ */
+
+int sg_cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "sigmacc %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nRun 'sigmacc %s --help' for its options.\n", cmd);
+  return 2;
+}
+
+int sg_cli_option_error(const char *cmd, int code, char **argv) {
+  const char *arg = argv[optind - 1];
+  if (code == ':') return sg_cli_usage_error(cmd, "option '%s' needs a value", arg);
+  const char *eq = strchr(arg, '=');
+  if (optopt && eq && !strncmp(arg, "--", 2))
+    return sg_cli_usage_error(cmd, "option '%.*s' takes no value", (int)(eq - arg), arg);
+  if (optopt && strncmp(arg, "--", 2)) return sg_cli_usage_error(cmd, "unknown option '-%c'", optopt);
+  return sg_cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
 /* ---- check ----------------------------------------------------------------------- */
 
+static const char check_usage[] =
+    "usage: sigmacc check [--json] PATH...\n"
+    "Load every rule, filter, correlation and pipeline file under PATH (- reads stdin) and\n"
+    "print every error and warning with file:line:col, the source line and a caret, then\n"
+    "a summary line.\n"
+    "  --json             diagnostics as JSON lines on stdout (the summary on stderr)\n" SG_CLI_EXIT_HELP;
+
 static int cmd_check(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   bool json = false;
-  int nfiles = 0;
-  char **files = calloc((size_t)argc + 1, sizeof *files);
-  if (!files) return 2;
-  for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--json"))
-      json = true;
-    else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      free(files);
-      printf("usage: sigmacc check [--json] PATH...\n");
+  optind = 1;
+  opterr = 0;
+  for (int c; (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1;) {
+    if (c == 'h') {
+      fputs(check_usage, stdout);
       return 0;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "sigmacc check: unknown option '%s'\n", argv[i]);
-      free(files);
-      return 2;
-    } else
-      files[nfiles++] = argv[i];
+    }
+    if (c != 'j') return sg_cli_option_error("check", c, argv);
+    json = true;
   }
-  if (!nfiles) {
-    fprintf(stderr, "usage: sigmacc check [--json] PATH...\n");
-    free(files);
-    return 2;
-  }
+  if (optind == argc)
+    return sg_cli_usage_error("check", "missing PATH (a rule file, a directory, or - for stdin)");
   SgCheckResult res;
-  sg_check_run(files, (size_t)nfiles, json, &res);
-  free(files);
+  sg_check_run(argv + optind, (size_t)(argc - optind), json, &res);
   if (res.out.len) fwrite(res.out.data, 1, res.out.len, stdout);
   fputs(sg_buf_cstr(&res.summary), json ? stderr : stdout);
   int rc = res.exit_code;
@@ -59,8 +81,18 @@ static int cmd_check(int argc, char **argv) {
 
 /* ---- list -------------------------------------------------------------------------- */
 
+static const char list_usage[] = "usage: sigmacc list targets|formats [TARGET]|pipelines|modifiers\n"
+                                 "  targets            the conversion targets and their aliases\n"
+                                 "  formats [TARGET]   each target's output formats and their -O options\n"
+                                 "  pipelines          the built-in pipelines, their targets and purpose\n"
+                                 "  modifiers          the Sigma value modifiers\n" SG_CLI_EXIT_HELP;
+
 static int cmd_list(int argc, char **argv) {
-  const char *what = argc ? argv[0] : "";
+  const char *what = argc > 1 ? argv[1] : "";
+  if (!strcmp(what, "-h") || !strcmp(what, "--help")) {
+    fputs(list_usage, stdout);
+    return 0;
+  }
   SgBuf out = {0};
   SgDiags d = {0};
   int rc = 0;
@@ -69,12 +101,13 @@ static int cmd_list(int argc, char **argv) {
   else if (!strcmp(what, "targets"))
     sg_list_targets(&out);
   else if (!strcmp(what, "formats"))
-    sg_list_formats(&out, argc > 1 ? argv[1] : NULL);
+    sg_list_formats(&out, argc > 2 ? argv[2] : NULL);
   else if (!strcmp(what, "pipelines"))
     rc = sg_list_pipelines(&out, &d) ? 0 : 1;
   else
-    rc = 2;
-  if (rc == 2) fprintf(stderr, "usage: sigmacc list targets|formats [TARGET]|pipelines|modifiers\n");
+    rc = *what
+             ? sg_cli_usage_error("list", "unknown list '%s' (targets, formats, pipelines, modifiers)", what)
+             : sg_cli_usage_error("list", "what to list? (targets, formats, pipelines, modifiers)");
   if (out.len) fwrite(out.data, 1, out.len, stdout);
   sg_print_diags(stderr, &d, 0, false);
   sg_buf_free(&out);
@@ -95,7 +128,8 @@ static const char usage[] =
     "  list targets|formats [TARGET]|pipelines|modifiers\n"
     "\n"
     "  --help, --version\n"
-    "Run 'sigmacc <command> --help' for the options of a command.\n";
+    "Run 'sigmacc <command> --help' for the options of a command.\n" SG_CLI_EXIT_HELP
+    "eval also exits 3 when documents were skipped or a result could not be decided.\n";
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -111,10 +145,10 @@ int main(int argc, char **argv) {
     printf("sigmacc %s\n", SIGMACC_VERSION);
     return 0;
   }
-  if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
-  if (!strcmp(cmd, "list")) return cmd_list(argc - 2, argv + 2);
-  if (!strcmp(cmd, "convert")) return sg_cli_convert(argc - 2, argv + 2);
-  if (!strcmp(cmd, "eval")) return sg_cli_eval(argc - 2, argv + 2);
+  if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
+  if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
+  if (!strcmp(cmd, "convert")) return sg_cli_convert(argc - 1, argv + 1);
+  if (!strcmp(cmd, "eval")) return sg_cli_eval(argc - 1, argv + 1);
   fprintf(stderr, "sigmacc: unknown command '%s'\n\n%s", cmd, usage);
   return 2;
 }

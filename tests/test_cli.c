@@ -158,6 +158,70 @@ static void test_golden_mutations(void **state) {
   free(out);
 }
 
+/* `cd tmpdir; sigmacc ARGS 2>&1` exits want_rc and prints want (a substring). */
+static char *expect_cli(const char *args, int want_rc, const char *want) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", tmpdir, SIGMACC_BIN, args);
+  int rc;
+  char *out = run(cmd, &rc);
+  if (rc != want_rc || (want && !strstr(out, want)))
+    fail_msg("sigmacc %s: exit %d (want %d), output:\n%s\n(want \"%s\")", args, rc, want_rc, out,
+             want ? want : "");
+  return out;
+}
+
+#define RULE                                                                                                 \
+  SIGMACC_SOURCE_DIR "/sigma-rules/windows/process_creation/proc_creation_win_encoded_powershell.yml"
+
+/* getopt_long conventions, '-' for stdout and stdin, usage errors exit 2
+ * with what is missing, and every command's --help. */
+static void test_option_forms(void **state) {
+  (void)state;
+  char *ref = expect_cli("convert -t splunk " RULE, 0, "powershell");
+  static const char *const same[] = {
+      "convert --target=splunk " RULE, "convert -tsplunk " RULE,
+      "convert " RULE " -t splunk",    "convert -t splunk -- " RULE,
+      "convert -t splunk -o - " RULE,  "convert --target splunk --output=- " RULE};
+  for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+    char *out = expect_cli(same[i], 0, NULL);
+    if (strcmp(out, ref)) fail_msg("sigmacc %s differs from -t splunk:\n%s", same[i], out);
+    free(out);
+  }
+  free(ref);
+  char dash[600];
+  snprintf(dash, sizeof dash, "%s/-", tmpdir);
+  assert_int_equal(access(dash, F_OK), -1); /* -o - wrote no file named '-' */
+  static const struct {
+    const char *args;
+    int rc;
+    const char *want;
+  } cases[] = {
+      {"convert " RULE, 2, "sigmacc convert: missing -t TARGET"},
+      {"convert -t splunk", 2, "missing PATH"},
+      {"convert -t splunk --bogus " RULE, 2, "unknown option '--bogus'"},
+      {"convert -t splunk -x " RULE, 2, "unknown option '-x'"},
+      {"convert -t splunk " RULE " -p", 2, "option '-p' needs a value"},
+      {"convert -t splunk --check golden -o out.txt " RULE, 2, "-o does not apply"},
+      {"convert -t splunk -O nokey " RULE, 2, "not key=value"},
+      {"convert -t bogus " RULE, 2, "bogus"},
+      {"convert --help", 0, "Exit status: 0 success"},
+      {"check --help", 0, "--json"},
+      {"check", 2, "sigmacc check: missing PATH"},
+      {"check --bogus " RULE, 2, "unknown option '--bogus'"},
+      {"check - < " RULE, 0, "checked 1 file, 1 rule: 0 errors"},
+      {"check --json=x " RULE, 2, "option '--json' takes no value"},
+      {"eval --help", 0, "Exit status: 0 success"},
+      {"eval events.jsonl", 2, "missing -r RULES"},
+      {"eval --rules=" RULE " --stats - < /dev/null", 3, "no event"},
+      {"list --help", 0, "modifiers"},
+      {"list", 2, "what to list?"},
+      {"list bogus", 2, "unknown list 'bogus'"},
+      {"--help", 0, "Exit status"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    free(expect_cli(cases[i].args, cases[i].rc, cases[i].want));
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(tmpdir, sizeof tmpdir, "/tmp/sigmacc-test-XXXXXX");
@@ -173,10 +237,9 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_error_catalogue),
-      cmocka_unit_test(test_generated_inputs),
-      cmocka_unit_test(test_batch_keeps_going),
-      cmocka_unit_test(test_golden_mutations),
+      cmocka_unit_test(test_error_catalogue),   cmocka_unit_test(test_generated_inputs),
+      cmocka_unit_test(test_batch_keeps_going), cmocka_unit_test(test_golden_mutations),
+      cmocka_unit_test(test_option_forms),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
