@@ -16,10 +16,13 @@
 /* Pipelines for this run: user ones sorted by (priority, name), then the
  * target's default ones unless --without-pipeline. */
 static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, SgArena *a, SgPipelineSet *set,
-                           SgDiags *d) {
+                           SgDiags *d, bool *usage) {
   bool ok = true;
-  for (size_t i = 0; i < job->npipelines; i++)
-    if (sg_pipeline_add(a, set, job->pipelines[i], d) != SG_OK) ok = false;
+  for (size_t i = 0; i < job->npipelines; i++) {
+    SgStatus st = sg_pipeline_add(a, set, job->pipelines[i], d);
+    ok = ok && st == SG_OK;
+    *usage = *usage || st == SG_ERR_USAGE || st == SG_ERR_IO; /* -p names nothing, or it cannot be read */
+  }
   sg_pipeline_sort(set);
   if (!job->without_pipeline && t->default_pipeline) {
     SgPipelineSet def = {0};
@@ -213,11 +216,12 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   SgArena parena;
   sg_arena_init(&parena);
   SgPipelineSet set = {0};
-  if (!load_pipelines(job, t, &parena, &set, &d)) {
+  bool usage = false;
+  if (!load_pipelines(job, t, &parena, &set, &d, &usage)) {
     sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
     sg_diags_free(&d);
     sg_arena_free(&parena);
-    res->exit_code = 1;
+    res->exit_code = usage ? 2 : 1;
     return;
   }
   SgPaths paths = {0};

@@ -510,7 +510,9 @@ const SgYNode *sg_state_get(const SgPipelineState *s, const char *key);
 SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t len, SgPipeline **out,
                           SgDiags *d);
 /* Add pipelines named by `spec`: a built-in name, a YAML file, or a directory
- * of YAML files (recursively). Sources live in the arena. */
+ * of YAML files (recursively). Sources live in the arena. SG_ERR_USAGE when
+ * `spec` names nothing, SG_ERR_IO when it cannot be read, SG_ERR_PARSE when a
+ * pipeline is invalid. */
 SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDiags *d);
 /* Set-level checks: a processing_item_applied condition naming an item id
  * that no pipeline of the set defines gets warning W062 (it is false). */

@@ -337,8 +337,11 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   sg_arena_init(&pa);
   SgPipelineSet user = {0}, set = {0};
   bool rule_errors = false, io_error = false, setup_failed = false;
-  for (size_t i = 0; i < job->npipelines; i++)
-    if (sg_pipeline_add(&pa, &user, job->pipelines[i], &d) != SG_OK) setup_failed = true;
+  for (size_t i = 0; i < job->npipelines; i++) {
+    SgStatus st = sg_pipeline_add(&pa, &user, job->pipelines[i], &d);
+    setup_failed = setup_failed || st != SG_OK;
+    io_error = io_error || st == SG_ERR_USAGE || st == SG_ERR_IO; /* exit 2, as convert */
+  }
   if (!job->without_pipeline && sg_pipeline_add(&pa, &user, "evtx", &d) != SG_OK) setup_failed = true;
   sg_pipeline_sort(&user);
   sg_pipeline_append(&pa, &set, &user);

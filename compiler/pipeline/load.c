@@ -685,10 +685,11 @@ SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDia
       return path ? add_source(a, set, path, b[i].text, b[i].len, d) : SG_ERR_NOMEM;
     }
   SgStatus st = add_path(a, set, spec, d, 0);
-  if (st == SG_ERR_IO && d->nerrors == 0)
-    sg_diag(d, SG_D_PIPELINE, (SgLoc){spec, 0, 0},
+  if (st == SG_ERR_IO && d->nerrors == 0) { /* -p names nothing: a usage error */
+    sg_diag(d, SG_D_USAGE, (SgLoc){spec, 0, 0},
             "no built-in pipeline, file or directory of that name (see 'sigmacc list pipelines')");
-  else if (st == SG_ERR_IO)
+    return SG_ERR_USAGE;
+  } else if (st == SG_ERR_IO)
     sg_diag(d, SG_D_PIPELINE, (SgLoc){spec, 0, 0}, "cannot read the pipeline");
   return st;
 }
