@@ -191,7 +191,17 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   const SgTarget *t = sg_target_find(job->target);
   char msg[256];
   if (!t) {
-    snprintf(msg, sizeof msg, "unknown target '%s' (see 'sigmacc list targets')", job->target);
+    SgSuggest sg;
+    sg_suggest_init(&sg, job->target, strlen(job->target));
+    size_t nt;
+    const SgTarget *const *all = sg_target_list(&nt);
+    for (size_t i = 0; i < nt; i++) {
+      sg_suggest_add(&sg, all[i]->name);
+      if (all[i]->alias) sg_suggest_add(&sg, all[i]->alias);
+    }
+    char hint[96];
+    snprintf(msg, sizeof msg, "unknown target '%s'%s", job->target,
+             sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list targets')"));
     usage_error(res, job, "-t", msg);
     return;
   }
@@ -200,8 +210,14 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   while (t->formats[fi] && strcmp(t->formats[fi], format))
     fi++;
   if (!t->formats[fi]) {
-    snprintf(msg, sizeof msg, "target '%s' has no format '%s' (see 'sigmacc list formats %s')", t->name,
-             format, t->name);
+    SgSuggest sg;
+    sg_suggest_init(&sg, format, strlen(format));
+    for (size_t i = 0; t->formats[i]; i++)
+      sg_suggest_add(&sg, t->formats[i]);
+    char hint[96], other[96];
+    snprintf(other, sizeof other, " (see 'sigmacc list formats %s')", t->name);
+    snprintf(msg, sizeof msg, "target '%s' has no format '%s'%s", t->name, format,
+             sg_suggest_text(&sg, hint, sizeof hint, other));
     usage_error(res, job, "-f", msg);
     return;
   }

@@ -16,8 +16,10 @@ void sg_print_diags(FILE *f, const SgDiags *d, size_t from, bool json);
 
 /* A usage error of `cmd`: the message, a pointer to --help; returns 2. */
 int sg_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* getopt_long's error for the option at argv[optind - 1] ('?' unknown, ':' missing value); 2. */
-int sg_cli_option_error(const char *cmd, int code, char **argv);
+/* getopt_long's error for the option at argv[optind - 1] ('?' unknown, ':'
+ * missing value), with the closest of `opts` for a mistyped one; 2. */
+struct option;
+int sg_cli_option_error(const char *cmd, int code, char **argv, const struct option *opts);
 
 /* Commands: argv[0] is the command's name; options as getopt_long reads
  * them (--opt=value, -ovalue, -- ends them). */

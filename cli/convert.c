@@ -89,7 +89,7 @@ static int parse_args(int argc, char **argv, ConvArgs *a) {
     case 's': a->skip = true; break;
     case OPT_WITHOUT: a->without_pipeline = true; break;
     case OPT_JSON: a->json = true; break;
-    default: return sg_cli_option_error("convert", c, argv);
+    default: return sg_cli_option_error("convert", c, argv, longopts);
     }
   }
   a->paths = argv + optind;

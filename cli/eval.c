@@ -75,7 +75,7 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
       break;
     case OPT_STATS: a->stats = true; break;
     case OPT_WITHOUT: a->without_pipeline = true; break;
-    default: return sg_cli_option_error("eval", c, argv);
+    default: return sg_cli_option_error("eval", c, argv, longopts);
     }
   }
   a->events = argv + optind;

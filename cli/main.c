@@ -35,13 +35,20 @@ int sg_cli_usage_error(const char *cmd, const char *fmt, ...) {
   return 2;
 }
 
-int sg_cli_option_error(const char *cmd, int code, char **argv) {
+int sg_cli_option_error(const char *cmd, int code, char **argv, const struct option *opts) {
   const char *arg = argv[optind - 1];
   if (code == ':') return sg_cli_usage_error(cmd, "option '%s' needs a value", arg);
   const char *eq = strchr(arg, '=');
   if (optopt && eq && !strncmp(arg, "--", 2))
     return sg_cli_usage_error(cmd, "option '%.*s' takes no value", (int)(eq - arg), arg);
   if (optopt && strncmp(arg, "--", 2)) return sg_cli_usage_error(cmd, "unknown option '-%c'", optopt);
+  SgSuggest sg; /* --name[=value]: the closest long option */
+  const char *name = arg + strspn(arg, "-");
+  sg_suggest_init(&sg, name, strcspn(name, "="));
+  for (; opts->name; opts++)
+    sg_suggest_add(&sg, opts->name);
+  const char *best = sg_suggest_best(&sg);
+  if (best) return sg_cli_usage_error(cmd, "unknown option '%s' (did you mean '--%s'?)", arg, best);
   return sg_cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
@@ -65,7 +72,7 @@ static int cmd_check(int argc, char **argv) {
       fputs(check_usage, stdout);
       return 0;
     }
-    if (c != 'j') return sg_cli_option_error("check", c, argv);
+    if (c != 'j') return sg_cli_option_error("check", c, argv, longopts);
     json = true;
   }
   if (optind == argc)

@@ -130,7 +130,13 @@ static bool parse_key(Item *it) {
     for (int i = 0; i < M__COUNT; i++)
       if (strlen(mods[i].name) == nlen && !memcmp(mods[i].name, name, nlen)) m = (Mod)i;
     if (m == M__COUNT) {
-      item_err(it, SG_D_MOD_UNKNOWN, loc, "unknown modifier '%.*s'", (int)nlen, name);
+      SgSuggest sg;
+      sg_suggest_init(&sg, name, nlen);
+      for (int i = 0; i < M__COUNT; i++)
+        sg_suggest_add(&sg, mods[i].name);
+      char hint[96];
+      item_err(it, SG_D_MOD_UNKNOWN, loc, "unknown modifier '%.*s'%s", (int)nlen, name,
+               sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list modifiers')"));
       continue;
     }
     if (it->nmods == sizeof it->mods / sizeof *it->mods) {

@@ -242,6 +242,58 @@ int sg_ascii_casecmp(const char *a, const char *b) {
   }
 }
 
+/* ---- Did you mean ---------------------------------------------------------------- */
+
+enum { SUGGEST_MAX = 64 }; /* longer words get no suggestion */
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Optimal string alignment distance, or SIZE_MAX past the length limit. */
+static size_t edit_distance(const char *a, size_t n, const char *b, size_t m) {
+  if (n > SUGGEST_MAX || m > SUGGEST_MAX) return SIZE_MAX;
+  size_t d[SUGGEST_MAX + 1][SUGGEST_MAX + 1];
+  for (size_t i = 0; i <= n; i++)
+    d[i][0] = i;
+  for (size_t j = 0; j <= m; j++)
+    d[0][j] = j;
+  for (size_t i = 1; i <= n; i++)
+    for (size_t j = 1; j <= m; j++) {
+      size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
+      size_t best = d[i - 1][j - 1] + cost;
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]) &&
+          d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
+    }
+  return d[n][m];
+}
+
+void sg_suggest_init(SgSuggest *s, const char *word, size_t len) {
+  *s = (SgSuggest){word, len, NULL, SIZE_MAX};
+}
+
+void sg_suggest_add(SgSuggest *s, const char *candidate) {
+  size_t d = edit_distance(s->word, s->len, candidate, strlen(candidate));
+  if (d < s->dist) {
+    s->dist = d;
+    s->best = candidate;
+  }
+}
+
+const char *sg_suggest_best(const SgSuggest *s) {
+  size_t limit = s->len / 3 ? s->len / 3 : 1;
+  return s->best && s->dist <= limit ? s->best : NULL;
+}
+
+const char *sg_suggest_text(const SgSuggest *s, char *buf, size_t size, const char *otherwise) {
+  const char *best = sg_suggest_best(s);
+  if (!best) return otherwise;
+  snprintf(buf, size, " (did you mean '%s'?)", best);
+  return buf;
+}
+
 int sg_ascii_ncasecmp(const char *a, const char *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
     int ca = (a[i] >= 'A' && a[i] <= 'Z') ? a[i] + 32 : (unsigned char)a[i];

@@ -465,6 +465,23 @@ SgStatus sg_str_wrap(SgArena *a, const SgStr *in, bool lead, bool trail, SgStr *
 /* ASCII case-insensitive comparison (locale-independent). */
 int sg_ascii_casecmp(const char *a, const char *b);
 int sg_ascii_ncasecmp(const char *a, const char *b, size_t n);
+
+/* "Did you mean": offer candidates one by one; the closest (edit distance,
+ * ASCII case ignored, a swap of neighbours counts one) is the suggestion
+ * when it is close enough to be a typo (at most a third of the word, at
+ * least one edit), else NULL. */
+typedef struct SgSuggest {
+  const char *word;
+  size_t len;
+  const char *best;
+  size_t dist;
+} SgSuggest;
+void sg_suggest_init(SgSuggest *s, const char *word, size_t len);
+void sg_suggest_add(SgSuggest *s, const char *candidate);
+const char *sg_suggest_best(const SgSuggest *s);
+/* " (did you mean 'X'?)" in buf, or `otherwise` when there is no suggestion. */
+const char *sg_suggest_text(const SgSuggest *s, char *buf, size_t size, const char *otherwise);
+
 /* Unicode-aware case folding: ASCII, Latin-1, Latin Extended-A, Greek and
  * Cyrillic letters to lower case; `out` holds `n` bytes (folding never
  * changes the length; out may be s). */

@@ -219,6 +219,19 @@ static void test_option_forms(void **state) {
       {"list", 2, "what to list?"},
       {"list bogus", 2, "unknown list 'bogus'"},
       {"--help", 0, "Exit status"},
+      /* did you mean */
+      {"convert -t splnk " RULE, 2, "unknown target 'splnk' (did you mean 'splunk'?)"},
+      {"convert -t splunk -f savedsearch " RULE, 2,
+       "no format 'savedsearch' (did you mean 'savedsearches'?)"},
+      {"convert -t splunk -p sysmn " RULE, 2, "(did you mean 'sysmon'?)"},
+      {"convert -t splunk --skip-unsuported " RULE, 2, "(did you mean '--skip-unsupported'?)"},
+      {"eval --ruls=" RULE, 2, "(did you mean '--rules'?)"},
+      {"convert -t zzzzzz " RULE, 2, "(see 'sigmacc list targets')"},
+      {"check p.yml; printf 'name: p\\ntransformations:\\n  - type: field_name_maping\\n' > p.yml; "
+       "'" SIGMACC_BIN "' check p.yml",
+       1,
+       "p.yml:3:11: error[E060]: unknown transformation type 'field_name_maping' (did you mean "
+       "'field_name_mapping'?)"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     free(expect_cli(cases[i].args, cases[i].rc, cases[i].want));

@@ -192,7 +192,15 @@ static void check_keys(Loader *L, const SgYNode *map, const char *params, const 
         ok = n == kl && !strncmp(p, k, n);
         p = e ? e + 1 : p + n;
       }
-    if (!ok) lerr(L, map->keys[i]->loc, "unknown key '%s' in %s", k, what);
+    if (ok) continue;
+    SgSuggest sg; /* a key of either list, '!' (required) left off */
+    sg_suggest_init(&sg, k, kl);
+    char *names = sg_arena_printf(L->a, "%s %s", params ? params : "", common ? common : "");
+    for (char *p = names, *save = NULL, *w; p && (w = strtok_r(p, " ", &save)); p = NULL)
+      sg_suggest_add(&sg, w + (*w == '!'));
+    char hint[96];
+    lerr(L, map->keys[i]->loc, "unknown key '%s' in %s%s", k, what,
+         sg_suggest_text(&sg, hint, sizeof hint, ""));
   }
   for (const char *p = params; p && *p;) {
     const char *e = strchr(p, ' ');
@@ -294,7 +302,13 @@ static void load_cond(Loader *L, const SgYNode *n, const char *name, unsigned le
   for (size_t i = 0; i < sizeof cond_types / sizeof *cond_types; i++)
     if (!strcmp(cond_types[i].name, type)) ti = i;
   if (ti == sizeof cond_types / sizeof *cond_types) {
-    lerr(L, sg_ymap_get(n, "type")->loc, "unknown condition type '%s'", type);
+    SgSuggest sg;
+    sg_suggest_init(&sg, type, strlen(type));
+    for (size_t i = 0; i < sizeof cond_types / sizeof *cond_types; i++)
+      sg_suggest_add(&sg, cond_types[i].name);
+    char hint[96];
+    lerr(L, sg_ymap_get(n, "type")->loc, "unknown condition type '%s'%s", type,
+         sg_suggest_text(&sg, hint, sizeof hint, ""));
     return;
   }
   if (!(cond_types[ti].levels & level)) {
@@ -407,11 +421,16 @@ static void load_item(Loader *L, const SgYNode *n, unsigned kind, PItem *it) {
         L->failed = true;
         return;
       }
-    lerr(L, tloc, "unknown %s type '%s'",
+    SgSuggest sg;
+    sg_suggest_init(&sg, type, strlen(type));
+    for (size_t i = 0; i < sizeof item_types / sizeof *item_types; i++)
+      if (item_types[i].kind & kind) sg_suggest_add(&sg, item_types[i].name);
+    char hint[96];
+    lerr(L, tloc, "unknown %s type '%s'%s",
          kind == K_TRANSFORM ? "transformation"
          : kind == K_POST    ? "postprocessing"
                              : "finalizer",
-         type);
+         type, sg_suggest_text(&sg, hint, sizeof hint, ""));
     return;
   }
   it->t = item_types[ti].t;
@@ -572,8 +591,28 @@ static void load_items(Loader *L, const SgYNode *seq, unsigned kind, PItem **out
     load_item(L, seq->items[i], kind, &(*out)[(*nout)++]);
 }
 
+static SgStatus load_pipeline(SgArena *a, const char *path, const char *src, size_t len, SgPipeline **out,
+                              SgDiags *d);
+
+/* The file's diagnostics in line order (the loader reports a missing key
+ * after the keys it read). Stable: insertion sort of the few new ones. */
 SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t len, SgPipeline **out,
                           SgDiags *d) {
+  size_t mark = d->n;
+  SgStatus st = load_pipeline(a, path, src, len, out, d);
+  for (size_t i = mark + 1; i < d->n; i++)
+    for (size_t j = i; j > mark; j--) {
+      SgLoc x = d->items[j - 1].loc, y = d->items[j].loc;
+      if (x.line < y.line || (x.line == y.line && x.col <= y.col)) break;
+      SgDiag t = d->items[j - 1];
+      d->items[j - 1] = d->items[j];
+      d->items[j] = t;
+    }
+  return st;
+}
+
+static SgStatus load_pipeline(SgArena *a, const char *path, const char *src, size_t len, SgPipeline **out,
+                              SgDiags *d) {
   Loader L = {a, d, false, src, len, NULL};
   SgYDoc *docs;
   size_t ndocs;
@@ -686,8 +725,13 @@ SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDia
     }
   SgStatus st = add_path(a, set, spec, d, 0);
   if (st == SG_ERR_IO && d->nerrors == 0) { /* -p names nothing: a usage error */
-    sg_diag(d, SG_D_USAGE, (SgLoc){spec, 0, 0},
-            "no built-in pipeline, file or directory of that name (see 'sigmacc list pipelines')");
+    SgSuggest sg;
+    sg_suggest_init(&sg, spec, strlen(spec));
+    for (size_t i = 0; i < n; i++)
+      sg_suggest_add(&sg, b[i].name);
+    char hint[96];
+    sg_diag(d, SG_D_USAGE, (SgLoc){spec, 0, 0}, "no built-in pipeline, file or directory of that name%s",
+            sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list pipelines')"));
     return SG_ERR_USAGE;
   } else if (st == SG_ERR_IO)
     sg_diag(d, SG_D_PIPELINE, (SgLoc){spec, 0, 0}, "cannot read the pipeline");
