@@ -50,14 +50,16 @@ typedef struct SgTarget {
   const char *name;
   const char *alias; /* or NULL */
   const char *description;
-  const char *const *formats;        /* NULL-terminated; formats[0] is the default */
-  const char *const *format_help;    /* one line per format */
-  const char *const *format_options; /* per format: the -O keys it takes (space-separated;
-                                        "prefix." takes any key with that prefix) */
-  const char *const *format_ext;     /* per format: file extension for --check/--update */
-  const char *default_pipeline;      /* built-in pipeline applied by default, or NULL */
-  bool any_pipeline;                 /* skip the allowed_backends check (debug targets) */
-  bool dump;                         /* output is a debug dump, not queries framed by blank lines */
+  const char *const *formats;           /* NULL-terminated; formats[0] is the default */
+  const char *const *format_help;       /* one line per format */
+  const char *const *format_options;    /* per format: the -O keys it takes (space-separated;
+                                           "prefix." takes any key with that prefix) */
+  const char *const *format_ext;        /* per format: file extension for --check/--update */
+  const char *const *format_state;      /* per format: pipeline state it needs (NULL: none) */
+  const char *const *format_state_from; /* per format: the built-in pipeline that sets it */
+  const char *default_pipeline;         /* built-in pipeline applied by default, or NULL */
+  bool any_pipeline;                    /* skip the allowed_backends check (debug targets) */
+  bool dump;                            /* output is a debug dump, not queries framed by blank lines */
   /* Convert every condition of `r`; append one SgQuery per condition. */
   SgStatus (*convert)(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d);
   /* Join the queries into the final output. NULL: queries separated by a

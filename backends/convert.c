@@ -15,8 +15,8 @@
 
 /* Pipelines for this run: user ones sorted by (priority, name), then the
  * target's default ones unless --without-pipeline. */
-static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, SgArena *a, SgPipelineSet *set,
-                           SgDiags *d, bool *usage) {
+static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi, SgArena *a,
+                           SgPipelineSet *set, SgDiags *d, bool *usage) {
   bool ok = true;
   for (size_t i = 0; i < job->npipelines; i++) {
     SgStatus st = sg_pipeline_add(a, set, job->pipelines[i], d);
@@ -31,6 +31,14 @@ static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, SgArena *
       ok = false;
   }
   if (ok && sg_pipeline_validate(a, set, d) != SG_OK) ok = false;
+  const char *key = t->format_state ? t->format_state[fi] : NULL;
+  if (ok && key && !sg_pipeline_sets_state(set, key)) { /* once, not once per rule */
+    sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0},
+            "format '%s' needs a pipeline that sets state '%s' (-p %s), and none does", t->formats[fi], key,
+            t->format_state_from[fi]);
+    *usage = true;
+    ok = false;
+  }
   for (size_t i = 0; ok && !t->any_pipeline && i < set->n; i++)
     if (!sg_pipeline_allows(set->v[i], t->name)) {
       sg_diag(d, SG_D_PIPELINE, (SgLoc){sg_pipeline_name(set->v[i]), 0, 0},
@@ -233,7 +241,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   sg_arena_init(&parena);
   SgPipelineSet set = {0};
   bool usage = false;
-  if (!load_pipelines(job, t, &parena, &set, &d, &usage)) {
+  if (!load_pipelines(job, t, fi, &parena, &set, &d, &usage)) {
     sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
     sg_diags_free(&d);
     sg_arena_free(&parena);

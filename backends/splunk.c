@@ -831,7 +831,9 @@ static const char *const format_help[] = {
 };
 static const char *const format_ext[] = {".spl", ".conf", ".spl", ".jsonl"};
 static const char *const format_options[] = {"keywords", "keywords min_time max_time default. stanza.",
-                                              "keywords", "keywords"};
+                                             "keywords", "keywords"};
+static const char *const format_state[] = {NULL, NULL, "data_model_set", NULL};
+static const char *const format_state_from[] = {NULL, NULL, "splunk_cim", NULL};
 
 const SgTarget sg_target_splunk = {
     .name = "splunk",
@@ -840,6 +842,8 @@ const SgTarget sg_target_splunk = {
     .format_help = format_help,
     .format_options = format_options,
     .format_ext = format_ext,
+    .format_state = format_state,
+    .format_state_from = format_state_from,
     .convert = spl_convert,
     .finish = spl_finish,
 };

@@ -555,6 +555,8 @@ SgStatus sg_pipeline_apply(SgArena *a, const SgPipelineSet *set, const SgRule *i
 /* Postprocessing of one query in place. */
 SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, const SgPipelineState *state,
                                  SgBuf *query, SgDiags *d);
+/* Does an item of the set (nests included) set state `key`? */
+bool sg_pipeline_sets_state(const SgPipelineSet *set, const char *key);
 /* Finalizers: join `n` queries into `out`. Returns false when the set has no
  * finalizer (the target's own joining applies). A template that fails is an
  * error in `d` and nothing is written. */

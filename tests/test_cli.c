@@ -235,6 +235,16 @@ static void test_option_forms(void **state) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     free(expect_cli(cases[i].args, cases[i].rc, cases[i].want));
+  /* a setting error is reported once for the run, not once per rule */
+  char *out =
+      expect_cli("convert -t splunk -f data_model " SIGMACC_SOURCE_DIR "/sigma-rules", 2,
+                 "-f: error[E080]: format 'data_model' needs a pipeline that sets state 'data_model_set' "
+                 "(-p splunk_cim)");
+  size_t lines = 0;
+  for (const char *p = out; (p = strchr(p, '\n')); p++)
+    lines++;
+  if (lines != 1) fail_msg("one line expected:\n%s", out);
+  free(out);
 }
 
 static int setup(void **state) {

@@ -770,6 +770,20 @@ static void check_items(const PItem *items, size_t n, const char **ids, size_t n
   }
 }
 
+static bool items_set_state(const PItem *items, size_t n, const char *key) {
+  for (size_t i = 0; i < n; i++)
+    if ((items[i].t == T_SET_STATE && !strcmp(items[i].p.kv.key, key)) ||
+        (items[i].t == T_NEST && items_set_state(items[i].p.nest.items, items[i].p.nest.n, key)))
+      return true;
+  return false;
+}
+
+bool sg_pipeline_sets_state(const SgPipelineSet *set, const char *key) {
+  for (size_t p = 0; p < set->n; p++)
+    if (items_set_state(set->v[p]->items, set->v[p]->nitems, key)) return true;
+  return false;
+}
+
 SgStatus sg_pipeline_validate(SgArena *a, const SgPipelineSet *set, SgDiags *d) {
   const char **ids = NULL;
   size_t nids = 0, cap = 0;
