@@ -713,7 +713,7 @@ static const char *const format_help[] = {
     "SELECT * FROM events|flows WHERE ...",
     "the WHERE condition only (QRadar rule tests, building blocks)",
     "target-query layout: columns, window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
-    "one JSON object per query: id, title, level, condition, query",
+    "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
 };
 static const char *const format_ext[] = {".aql", ".aql", ".aql", ".jsonl"};
 static const char *const format_options[] = {"table", "", "table time_column window order_by limit", "table"};

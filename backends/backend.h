@@ -35,6 +35,7 @@ typedef struct SgQuery {
   size_t nconds;
   char *text;                             /* the query in the output format */
   char *id, *title, *level, *description; /* NULL when the rule has none */
+  char *meta;                             /* JSON members "path", "tags", "logsource" (the json formats) */
 } SgQuery;
 
 typedef struct SgQueries {

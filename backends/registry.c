@@ -43,6 +43,7 @@ static void queries_truncate(SgQueries *q, size_t n) {
     free(x->title);
     free(x->level);
     free(x->description);
+    free(x->meta);
   }
   if (n < q->n && (!n || q->v[n - 1].rule != q->v[n].rule)) q->rules--; /* its serial is free again */
   q->n = n < q->n ? n : q->n;
@@ -52,6 +53,31 @@ void sg_queries_free(SgQueries *q) {
   queries_truncate(q, 0);
   free(q->v);
   memset(q, 0, sizeof *q);
+}
+
+static void json_or_null(SgBuf *b, const char *s) {
+  if (s)
+    sg_json_str(b, s, strlen(s));
+  else
+    sg_buf_cat(b, "null");
+}
+
+/* The rule's file, tags and log source as JSON object members. */
+static void rule_meta(SgBuf *b, const SgRule *r) {
+  sg_buf_cat(b, "\"path\":");
+  json_or_null(b, r->loc.path);
+  sg_buf_cat(b, ",\"tags\":[");
+  for (size_t i = 0; i < r->tags.n; i++) {
+    if (i) sg_buf_catc(b, ',');
+    json_or_null(b, r->tags.v[i]);
+  }
+  sg_buf_cat(b, "],\"logsource\":{\"category\":");
+  json_or_null(b, r->logsource.category);
+  sg_buf_cat(b, ",\"product\":");
+  json_or_null(b, r->logsource.product);
+  sg_buf_cat(b, ",\"service\":");
+  json_or_null(b, r->logsource.service);
+  sg_buf_catc(b, '}');
 }
 
 SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *text, size_t len) {
@@ -64,21 +90,25 @@ SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *
   }
   /* a new rule gets a new serial; its further conditions share it */
   if (!q->n || cond == 0) q->rules++;
-  SgQuery x = {q->rules,
-               cond,
-               r->nconds,
-               malloc(len + 1),
-               dup_or_null(r->id),
-               dup_or_null(r->title),
-               dup_or_null(r->level),
-               dup_or_null(r->description)};
+  SgBuf meta = {0};
+  rule_meta(&meta, r);
+  SgQuery x = {.rule = q->rules,
+               .cond = cond,
+               .nconds = r->nconds,
+               .text = malloc(len + 1),
+               .id = dup_or_null(r->id),
+               .title = dup_or_null(r->title),
+               .level = dup_or_null(r->level),
+               .description = dup_or_null(r->description),
+               .meta = meta.oom ? NULL : meta.data};
   if (!x.text || (r->id && !x.id) || (r->title && !x.title) || (r->level && !x.level) ||
-      (r->description && !x.description)) {
+      (r->description && !x.description) || !x.meta) {
     free(x.text);
     free(x.id);
     free(x.title);
     free(x.level);
     free(x.description);
+    sg_buf_free(&meta);
     return SG_ERR_NOMEM;
   }
   memcpy(x.text, text, len);

@@ -827,7 +827,7 @@ static const char *const format_help[] = {
     "plain SPL, one query per condition; keywords match terms (-O keywords=substring: \"*kw*\")",
     "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY)",
     "tstats over a CIM data model (needs -p splunk_cim)",
-    "one JSON object per query: id, title, level, condition, query",
+    "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
 };
 static const char *const format_ext[] = {".spl", ".conf", ".spl", ".jsonl"};
 static const char *const format_options[] = {"keywords", "keywords min_time max_time default. stanza.",

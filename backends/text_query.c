@@ -80,7 +80,7 @@ void sg_tq_finish_json(const SgQueries *q, SgBuf *out) {
     json_field(out, "id", r->id, false);
     json_field(out, "title", r->title, true);
     json_field(out, "level", r->level, true);
-    sg_buf_catf(out, ",\"condition\":%zu", q->v[i].cond);
+    sg_buf_catf(out, ",%s,\"condition\":%zu", r->meta, q->v[i].cond);
     json_field(out, "query", q->v[i].text, true);
     sg_buf_cat(out, "}\n");
   }
