@@ -80,7 +80,7 @@ typedef struct FileResult {
   SgBuf file;  /* --check/--update: its golden file */
   bool golden; /* `file` is meant for the golden directory (not a pipeline file) */
   bool io_error;
-  size_t failed, skipped, errors;
+  size_t failed, skipped, errors, suppressed;
 } FileResult;
 
 typedef struct Work {
@@ -97,7 +97,7 @@ typedef struct Work {
 static void read_file(void *arg, size_t i) {
   const Work *w = arg;
   FileResult *r = &w->res[i];
-  SgDiags d = {0};
+  SgDiags d = {.policy = w->args->warnings};
   if (sg_read_file(w->paths->v[i], &r->src, &r->len, &d) != SG_OK) {
     r->io_error = true;
     r->src = NULL;
@@ -111,7 +111,7 @@ static void convert_file(void *arg, size_t i) {
   FileResult *r = &w->res[i];
   const SgConvertJob *args = w->args;
   SgConvCtx ctx = *w->ctx; /* sg_convert_rule sets ctx.state */
-  SgDiags d = {0};
+  SgDiags d = {.policy = args->warnings};
   if (!r->src) return; /* not read: reported */
   SgUnit unit, *u = &unit;
   sg_compile_source(u, w->paths->v[i], r->src, r->len, &d);
@@ -135,6 +135,7 @@ static void convert_file(void *arg, size_t i) {
     }
   }
   r->errors = d.nerrors;
+  r->suppressed = d.nsuppressed;
   sg_render_diags(&r->diags, &d, 0, u->path, u->src, u->srclen, args->json_diagnostics);
   if (args->golden && !u->pipeline) { /* this file's queries, compared with (or written to) its golden file */
     r->golden = true;
@@ -230,7 +231,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     return;
   }
   SgConvCtx ctx = {.format = format, .opts = job->opts, .nopts = job->nopts};
-  SgDiags d = {0};
+  SgDiags d = {.policy = job->warnings};
   if (sg_check_options(&ctx, t->name, t->format_options[fi], &d) != SG_OK) {
     sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
     sg_diags_free(&d);
@@ -266,6 +267,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   if (filters_ok) sg_parallel_for(w.n, convert_file, &w); /* a --filter that does not load: convert nothing */
   /* in path order: diagnostics, queries (rule serials continue), golden files */
   SgQueries q = {0};
+  size_t suppressed = d.nsuppressed;
   SgGolden golden;
   if (job->golden) sg_golden_init(&golden, job->golden, t->format_ext[fi], job->update);
   for (size_t i = 0; i < w.n; i++) {
@@ -275,6 +277,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     res->failed += r->failed;
     res->skipped += r->skipped;
     res->errors += r->errors;
+    suppressed += r->suppressed;
     if (job->golden && r->golden &&
         sg_golden_file(&golden, paths.v[i] + paths.rel[i], r->file.data ? r->file.data : "", r->file.len) < 0)
       io_error = true;
@@ -306,6 +309,9 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     sg_render_queries(t, &ctx, &set, &q, &res->out, &d);
     sg_render_diags(&res->diags, &d, mark, NULL, NULL, 0, job->json_diagnostics);
   }
+  if (suppressed) /* never silent: the count of what -W switched off */
+    sg_buf_catf(&res->diags, "sigmacc convert: %zu warning%s switched off by -W\n", suppressed,
+                suppressed == 1 ? "" : "s");
   if (res->skipped)
     sg_buf_catf(&res->diags, "sigmacc convert: %zu rule%s skipped as unsupported\n", res->skipped,
                 res->skipped == 1 ? "" : "s");

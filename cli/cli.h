@@ -21,6 +21,12 @@ int sg_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 struct option;
 int sg_cli_option_error(const char *cmd, int code, char **argv, const struct option *opts);
 
+/* -W SPEC into `w`; a usage error (2) naming the codes when SPEC names none, else -1. */
+int sg_cli_warn_option(const char *cmd, SgWarnPolicy *w, const char *spec);
+#define SG_CLI_WARN_HELP                                                                                     \
+  "  -W, --warn SPEC    no-CODE switches warning CODE off (e.g. -W no-W071), CODE on again;\n"               \
+  "                     error makes every warning an error (repeatable; sigmacc list warnings)\n"
+
 /* Commands: argv[0] is the command's name; options as getopt_long reads
  * them (--opt=value, -ovalue, -- ends them). */
 int sg_cli_convert(int argc, char **argv);

@@ -24,7 +24,7 @@ static const char convert_usage[] =
     "  --check DIR        compare each rule file's output with DIR/<relative path>.<ext>;\n"
     "                     print a diff for each difference, list missing and extra files, exit 1\n"
     "  --update DIR       write those files instead (the explicit golden update)\n"
-    "  --json-diagnostics diagnostics as JSON lines on stderr\n"
+    "  --json-diagnostics diagnostics as JSON lines on stderr\n" SG_CLI_WARN_HELP
     "PATH is a rule file or a directory of them; - reads rules from stdin.\n" SG_CLI_EXIT_HELP;
 
 typedef struct ConvArgs {
@@ -37,6 +37,7 @@ typedef struct ConvArgs {
   char **paths;
   int npaths;
   bool skip, without_pipeline, json;
+  SgWarnPolicy warn;
 } ConvArgs;
 
 enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_CHECK, OPT_UPDATE, OPT_JSON };
@@ -55,6 +56,7 @@ static const struct option longopts[] = {
     {"check", required_argument, NULL, OPT_CHECK},
     {"update", required_argument, NULL, OPT_UPDATE},
     {"json-diagnostics", no_argument, NULL, OPT_JSON},
+    {"warn", required_argument, NULL, 'W'},
     {NULL, 0, NULL, 0},
 };
 
@@ -65,8 +67,11 @@ static int parse_args(int argc, char **argv, ConvArgs *a) {
   if (!a->pipelines || !a->filters || !a->opts) return 2;
   optind = 1;
   opterr = 0;
-  for (int c; (c = getopt_long(argc, argv, ":t:p:f:O:o:sh", longopts, NULL)) != -1;) {
+  for (int c, rc; (c = getopt_long(argc, argv, ":t:p:f:O:o:shW:", longopts, NULL)) != -1;) {
     switch (c) {
+    case 'W':
+      if ((rc = sg_cli_warn_option("convert", &a->warn, optarg)) >= 0) return rc;
+      break;
     case 'h': fputs(convert_usage, stdout); return 0;
     case 't': a->target = optarg; break;
     case 'f': a->format = optarg; break;
@@ -130,7 +135,8 @@ int sg_cli_convert(int argc, char **argv) {
                       .skip_unsupported = args.skip,
                       .json_diagnostics = args.json,
                       .golden = args.golden,
-                      .update = args.update};
+                      .update = args.update,
+                      .warnings = &args.warn};
   SgConvertResult res;
   sg_convert_run(&job, args.paths, (size_t)args.npaths, &res);
   if (res.diags.len) fwrite(res.diags.data, 1, res.diags.len, stderr);

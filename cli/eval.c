@@ -19,7 +19,8 @@ static const char eval_usage[] =
     "                     the RULES apply to all of them too\n"
     "  -s, --skip-unsupported  report rules that cannot be evaluated, run the rest, exit 0\n"
     "  --fields           print these event fields instead of the whole event\n"
-    "  --stats            print events read, bytes, matches, skipped and events/s to stderr\n"
+    "  --stats            print events read, bytes, matches, skipped and events/s to "
+    "stderr\n" SG_CLI_WARN_HELP
     "  --check DIR        for each rule file R.yml with sample events R.events.jsonl beside it,\n"
     "                     compare the matches with DIR/<relative path>.jsonl (--update DIR writes them)\n"
     "EVENTS are JSON lines, a JSON array or concatenated objects; none or '-' reads stdin.\n"
@@ -34,6 +35,7 @@ typedef struct EvalArgs {
   size_t nfilters;
   const char *fields, *golden;
   bool stats, without_pipeline, skip, update;
+  SgWarnPolicy warn;
 } EvalArgs;
 
 enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_FIELDS, OPT_CHECK, OPT_UPDATE, OPT_STATS };
@@ -49,6 +51,7 @@ static const struct option longopts[] = {
     {"check", required_argument, NULL, OPT_CHECK},
     {"update", required_argument, NULL, OPT_UPDATE},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"warn", required_argument, NULL, 'W'},
     {NULL, 0, NULL, 0},
 };
 
@@ -59,8 +62,11 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
   if (!a->rules || !a->pipelines || !a->filters) return 2;
   optind = 1;
   opterr = 0;
-  for (int c; (c = getopt_long(argc, argv, ":r:p:sh", longopts, NULL)) != -1;) {
+  for (int c, rc; (c = getopt_long(argc, argv, ":r:p:shW:", longopts, NULL)) != -1;) {
     switch (c) {
+    case 'W':
+      if ((rc = sg_cli_warn_option("eval", &a->warn, optarg)) >= 0) return rc;
+      break;
     case 'h': fputs(eval_usage, stdout); return 0;
     case 'r': a->rules[a->nrules++] = optarg; break;
     case 'p': a->pipelines[a->npipelines++] = optarg; break;
@@ -108,7 +114,8 @@ int sg_cli_eval(int argc, char **argv) {
                      .stats = args.stats,
                      .without_pipeline = args.without_pipeline,
                      .skip_unsupported = args.skip,
-                     .progress = isatty(2)};
+                     .progress = isatty(2),
+                     .warnings = &args.warn};
     SgEvalSink sink = {to_file, to_stderr, stdout};
     rc = sg_eval_run(&job, &sink);
   }

@@ -52,6 +52,19 @@ int sg_cli_option_error(const char *cmd, int code, char **argv, const struct opt
   return sg_cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
+int sg_cli_warn_option(const char *cmd, SgWarnPolicy *w, const char *spec) {
+  if (sg_warn_option(w, spec)) return -1;
+  SgSuggest sg;
+  const char *name = strncmp(spec, "no-", 3) ? spec : spec + 3;
+  sg_suggest_init(&sg, name, strlen(name));
+  sg_suggest_add(&sg, "error");
+  for (int c = 0; c < SG_D__COUNT; c++)
+    if (sg_diag_code_str((SgDiagCode)c)[0] == 'W') sg_suggest_add(&sg, sg_diag_code_str((SgDiagCode)c));
+  char hint[96];
+  return sg_cli_usage_error(cmd, "-W '%s' names no warning%s", spec,
+                            sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list warnings')"));
+}
+
 /* ---- check ----------------------------------------------------------------------- */
 
 static const char check_usage[] =
@@ -59,26 +72,31 @@ static const char check_usage[] =
     "Load every rule, filter, correlation and pipeline file under PATH (- reads stdin) and\n"
     "print every error and warning with file:line:col, the source line and a caret, then\n"
     "a summary line.\n"
-    "  --json             diagnostics as JSON lines on stdout (the summary on stderr)\n" SG_CLI_EXIT_HELP;
+    "  --json             diagnostics as JSON lines on stdout (the summary on stderr)\n" SG_CLI_WARN_HELP
+        SG_CLI_EXIT_HELP;
 
 static int cmd_check(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+                                           {"warn", required_argument, NULL, 'W'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   bool json = false;
+  SgWarnPolicy warn = {0};
   optind = 1;
   opterr = 0;
-  for (int c; (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1;) {
+  for (int c, rc; (c = getopt_long(argc, argv, ":hW:", longopts, NULL)) != -1;) {
     if (c == 'h') {
       fputs(check_usage, stdout);
       return 0;
     }
-    if (c != 'j') return sg_cli_option_error("check", c, argv, longopts);
-    json = true;
+    if (c == 'W' && (rc = sg_cli_warn_option("check", &warn, optarg)) >= 0) return rc;
+    if (c != 'j' && c != 'W') return sg_cli_option_error("check", c, argv, longopts);
+    json = json || c == 'j';
   }
   if (optind == argc)
     return sg_cli_usage_error("check", "missing PATH (a rule file, a directory, or - for stdin)");
   SgCheckResult res;
-  sg_check_run(argv + optind, (size_t)(argc - optind), json, &res);
+  sg_check_run(argv + optind, (size_t)(argc - optind), json, &warn, &res);
   if (res.out.len) fwrite(res.out.data, 1, res.out.len, stdout);
   fputs(sg_buf_cstr(&res.summary), json ? stderr : stdout);
   int rc = res.exit_code;
@@ -88,11 +106,15 @@ static int cmd_check(int argc, char **argv) {
 
 /* ---- list -------------------------------------------------------------------------- */
 
-static const char list_usage[] = "usage: sigmacc list targets|formats [TARGET]|pipelines|modifiers\n"
-                                 "  targets            the conversion targets and their aliases\n"
-                                 "  formats [TARGET]   each target's output formats and their -O options\n"
-                                 "  pipelines          the built-in pipelines, their targets and purpose\n"
-                                 "  modifiers          the Sigma value modifiers\n" SG_CLI_EXIT_HELP;
+#define LISTS "targets, formats, pipelines, modifiers, diagnostics, warnings"
+static const char list_usage[] =
+    "usage: sigmacc list targets|formats [TARGET]|pipelines|modifiers|diagnostics|warnings\n"
+    "  targets            the conversion targets and their aliases\n"
+    "  formats [TARGET]   each target's output formats and their -O options\n"
+    "  pipelines          the built-in pipelines, their targets and purpose\n"
+    "  modifiers          the Sigma value modifiers\n"
+    "  diagnostics        every error and warning code with its meaning\n"
+    "  warnings           the warning codes (for -W)\n" SG_CLI_EXIT_HELP;
 
 static int cmd_list(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
@@ -111,10 +133,11 @@ static int cmd_list(int argc, char **argv) {
     sg_list_formats(&out, argc > 2 ? argv[2] : NULL);
   else if (!strcmp(what, "pipelines"))
     rc = sg_list_pipelines(&out, &d) ? 0 : 1;
+  else if (!strcmp(what, "warnings") || !strcmp(what, "diagnostics"))
+    sg_list_diagnostics(&out, what[0] == 'w');
   else
-    rc = *what
-             ? sg_cli_usage_error("list", "unknown list '%s' (targets, formats, pipelines, modifiers)", what)
-             : sg_cli_usage_error("list", "what to list? (targets, formats, pipelines, modifiers)");
+    rc = *what ? sg_cli_usage_error("list", "unknown list '%s' (" LISTS ")", what)
+               : sg_cli_usage_error("list", "what to list? (" LISTS ")");
   if (out.len) fwrite(out.data, 1, out.len, stdout);
   sg_print_diags(stderr, &d, 0, false);
   sg_buf_free(&out);
@@ -132,7 +155,7 @@ static const char usage[] =
     "                     validate rules; print located diagnostics\n"
     "  eval -r RULES... [-p PIPELINE]... [--fields F,...] [--stats] [EVENTS...]\n"
     "                     match rules against JSON events (evtx_dump shape or flat)\n"
-    "  list targets|formats [TARGET]|pipelines|modifiers\n"
+    "  list targets|formats [TARGET]|pipelines|modifiers|diagnostics|warnings\n"
     "\n"
     "  --help, --version\n"
     "Run 'sigmacc <command> --help' for the options of a command.\n" SG_CLI_EXIT_HELP

@@ -143,20 +143,21 @@ void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path
 
 typedef struct CheckResult {
   SgBuf out; /* its diagnostics, rendered */
-  size_t rules, errors, warnings;
+  size_t rules, errors, warnings, suppressed;
   bool pipeline, io_error;
 } CheckResult;
 
 typedef struct Check {
   const SgPaths *paths;
   bool json;
+  const SgWarnPolicy *warnings;
   CheckResult *res;
 } Check;
 
 static void check_file(void *arg, size_t i) {
   Check *c = arg;
   CheckResult *r = &c->res[i];
-  SgDiags d = {0};
+  SgDiags d = {.policy = c->warnings};
   char *src;
   size_t len;
   if (sg_read_file(c->paths->v[i], &src, &len, &d) != SG_OK) {
@@ -178,19 +179,21 @@ static void check_file(void *arg, size_t i) {
   r->rules = u.nrules;
   r->errors = d.nerrors;
   r->warnings = d.nwarnings;
+  r->suppressed = d.nsuppressed;
   sg_render_diags(&r->out, &d, 0, u.path, u.src, u.srclen, c->json);
   sg_unit_free(&u);
   sg_diags_free(&d);
 }
 
-void sg_check_run(char *const *argv, size_t argc, bool json, SgCheckResult *res) {
+void sg_check_run(char *const *argv, size_t argc, bool json, const SgWarnPolicy *warnings,
+                  SgCheckResult *res) {
   memset(res, 0, sizeof *res);
-  SgDiags d = {0};
+  SgDiags d = {.policy = warnings};
   SgPaths paths = {0};
   bool io_ok = sg_expand_paths((int)argc, (char **)argv, &paths, &d);
   sg_render_diags(&res->out, &d, 0, NULL, NULL, 0, json);
-  Check c = {&paths, json, calloc(paths.n + 1, sizeof *c.res)};
-  size_t nerrors = d.nerrors, nwarnings = d.nwarnings;
+  Check c = {&paths, json, warnings, calloc(paths.n + 1, sizeof *c.res)};
+  size_t nerrors = d.nerrors, nwarnings = d.nwarnings, suppressed = d.nsuppressed;
   bool io_error = !io_ok || !c.res;
   sg_parallel_for(c.res ? paths.n : 0, check_file, &c);
   for (size_t i = 0; c.res && i < paths.n; i++) { /* in path order */
@@ -200,6 +203,7 @@ void sg_check_run(char *const *argv, size_t argc, bool json, SgCheckResult *res)
     res->pipelines += r->pipeline;
     nerrors += r->errors;
     nwarnings += r->warnings;
+    suppressed += r->suppressed;
     io_error |= r->io_error;
     sg_buf_free(&r->out);
   }
@@ -207,12 +211,13 @@ void sg_check_run(char *const *argv, size_t argc, bool json, SgCheckResult *res)
   res->files = paths.n;
   res->errors = nerrors;
   res->warnings = nwarnings;
-  char piped[64] = "";
+  char piped[64] = "", off[64] = "";
+  if (suppressed) snprintf(off, sizeof off, " (%zu switched off by -W)", suppressed);
   if (res->pipelines)
     snprintf(piped, sizeof piped, ", %zu pipeline%s", res->pipelines, res->pipelines == 1 ? "" : "s");
-  sg_buf_catf(&res->summary, "checked %zu file%s, %zu rule%s%s: %zu error%s, %zu warning%s\n", paths.n,
+  sg_buf_catf(&res->summary, "checked %zu file%s, %zu rule%s%s: %zu error%s, %zu warning%s%s\n", paths.n,
               paths.n == 1 ? "" : "s", res->rules, res->rules == 1 ? "" : "s", piped, nerrors,
-              nerrors == 1 ? "" : "s", nwarnings, nwarnings == 1 ? "" : "s");
+              nerrors == 1 ? "" : "s", nwarnings, nwarnings == 1 ? "" : "s", off);
   if (res->out.oom || res->summary.oom) io_error = true;
   res->exit_code = io_error ? 2 : nerrors ? 1 : 0;
   sg_paths_free(&paths);

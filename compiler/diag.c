@@ -16,7 +16,18 @@ static const char *const codes[] = {
 #undef SG_DIAG
 };
 
+static const char *const meanings[] = {
+#define SG_DIAG(name, code, text) text,
+#include "sigmacc_diag.def"
+#undef SG_DIAG
+};
+
 const char *sg_diag_code_str(SgDiagCode c) { return c < SG_D__COUNT ? codes[c] : "E000"; }
+
+void sg_list_diagnostics(SgBuf *out, bool warnings_only) {
+  for (int c = 0; c < SG_D__COUNT; c++)
+    if (!warnings_only || codes[c][0] == 'W') sg_buf_catf(out, "%s  %s\n", codes[c], meanings[c]);
+}
 
 void sg_diags_free(SgDiags *d) {
   for (size_t i = 0; i < d->n; i++)
@@ -25,13 +36,34 @@ void sg_diags_free(SgDiags *d) {
   memset(d, 0, sizeof *d);
 }
 
+bool sg_warn_option(SgWarnPolicy *w, const char *arg) {
+  bool on = strncmp(arg, "no-", 3) != 0;
+  const char *name = on ? arg : arg + 3;
+  if (!strcmp(name, "error")) {
+    w->error = on;
+    return true;
+  }
+  for (int c = 0; c < SG_D__COUNT; c++)
+    if (!sg_ascii_casecmp(sg_diag_code_str((SgDiagCode)c), name) && name[0] != 'E' && name[0] != 'e') {
+      w->off[c] = !on;
+      return true;
+    }
+  return false;
+}
+
 void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list ap) {
+  bool warning = sg_diag_code_str(code)[0] == 'W';
+  if (warning && d->policy && d->policy->off[code]) { /* counted, not shown */
+    d->nsuppressed++;
+    return;
+  }
+  if (warning && d->policy && d->policy->error) warning = false;
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 16;
     SgDiag *p = realloc(d->items, cap * sizeof *p);
     if (!p) { /* the message is lost, not the fact: counts stay honest */
       d->oom = true;
-      if (sg_diag_code_str(code)[0] == 'W')
+      if (warning)
         d->nwarnings++;
       else
         d->nerrors++;
@@ -44,7 +76,7 @@ void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list a
   sg_buf_vcatf(&b, fmt, ap);
   SgDiag *dg = &d->items[d->n++];
   dg->code = code;
-  dg->sev = sg_diag_code_str(code)[0] == 'W' ? SG_SEV_WARNING : SG_SEV_ERROR;
+  dg->sev = warning ? SG_SEV_WARNING : SG_SEV_ERROR;
   dg->loc = loc;
   dg->msg = b.data ? b.data : NULL;
   if (!dg->msg) dg->msg = calloc(1, 1);

@@ -103,11 +103,22 @@ typedef struct SgDiag {
   char *msg; /* heap, owned by the SgDiags */
 } SgDiag;
 
+/* What to do with warnings (-W): switch codes off, or make them errors. */
+typedef struct SgWarnPolicy {
+  bool off[SG_D__COUNT]; /* -W no-CODE */
+  bool error;            /* -W error: every warning (still on) is an error */
+} SgWarnPolicy;
+/* Apply one -W argument: "no-W071", "W071" (on again), "error", "no-error".
+ * False when it names no warning code. */
+bool sg_warn_option(SgWarnPolicy *w, const char *arg);
+
 typedef struct SgDiags {
   SgDiag *items;
   size_t n, cap;
-  size_t nerrors, nwarnings; /* all reported, even those whose message was lost (oom) */
-  bool oom;                  /* a diagnostic could not be stored */
+  size_t nerrors, nwarnings;  /* all reported, even those whose message was lost (oom) */
+  size_t nsuppressed;         /* warnings switched off by the policy */
+  bool oom;                   /* a diagnostic could not be stored */
+  const SgWarnPolicy *policy; /* NULL: warnings as they are */
 } SgDiags;
 
 const char *sg_diag_code_str(SgDiagCode c); /* "E012" */
@@ -790,7 +801,8 @@ typedef struct SgCheckResult {
   size_t files, rules, pipelines, errors, warnings;
   int exit_code; /* 0 clean; 1 errors; 2 unreadable input */
 } SgCheckResult;
-void sg_check_run(char *const *paths, size_t npaths, bool json, SgCheckResult *res);
+void sg_check_run(char *const *paths, size_t npaths, bool json, const SgWarnPolicy *warnings,
+                  SgCheckResult *res);
 void sg_check_result_free(SgCheckResult *res);
 
 /* Golden files (compiler/golden.c): compare generated output with committed
@@ -829,10 +841,11 @@ typedef struct SgConvertJob {
   bool without_pipeline;      /* no target default pipeline */
   const char *const *filters; /* --filter files */
   size_t nfilters;
-  bool skip_unsupported; /* -s: unsupported rules are reported, not errors */
-  bool json_diagnostics; /* diagnostics as JSON lines */
-  const char *golden;    /* --check/--update DIR, or NULL */
-  bool update;           /* --update */
+  bool skip_unsupported;        /* -s: unsupported rules are reported, not errors */
+  bool json_diagnostics;        /* diagnostics as JSON lines */
+  const char *golden;           /* --check/--update DIR, or NULL */
+  bool update;                  /* --update */
+  const SgWarnPolicy *warnings; /* -W; NULL: as they are */
 } SgConvertJob;
 
 typedef struct SgConvertResult {
@@ -864,7 +877,8 @@ typedef struct SgEvalJob {
   bool stats;            /* the counts and events/s to the error sink */
   bool without_pipeline; /* no evtx pipeline for Windows rules */
   bool skip_unsupported;
-  bool progress; /* a progress line on the error sink (a terminal) */
+  bool progress;                /* a progress line on the error sink (a terminal) */
+  const SgWarnPolicy *warnings; /* -W; NULL: as they are */
 } SgEvalJob;
 
 /* Where a run writes: matches (JSON lines) and golden reports to `out`,
@@ -887,5 +901,7 @@ void sg_list_targets(SgBuf *out);
 void sg_list_formats(SgBuf *out, const char *target);
 bool sg_list_pipelines(SgBuf *out, SgDiags *d);
 void sg_list_modifiers(SgBuf *out);
+/* Every diagnostic code with its meaning (or the warnings only, for -W). */
+void sg_list_diagnostics(SgBuf *out, bool warnings_only);
 
 #endif

@@ -172,6 +172,7 @@ static char *expect_cli(const char *args, int want_rc, const char *want) {
 
 #define RULE                                                                                                 \
   SIGMACC_SOURCE_DIR "/sigma-rules/windows/process_creation/proc_creation_win_encoded_powershell.yml"
+#define CORR SIGMACC_SOURCE_DIR "/sigma-rules/windows/builtin/security/win_security_failed_logon_burst.yml"
 
 /* getopt_long conventions, '-' for stdout and stdin, usage errors exit 2
  * with what is missing, and every command's --help. */
@@ -219,6 +220,20 @@ static void test_option_forms(void **state) {
       {"list", 2, "what to list?"},
       {"list bogus", 2, "unknown list 'bogus'"},
       {"--help", 0, "Exit status"},
+      /* warning control: switched off (and counted), made errors, unknown codes */
+      {"convert -t splunk " CORR, 0, "warning[W071]"},
+      {"convert -t splunk -W no-W071 " CORR, 0, "sigmacc convert: 1 warning switched off by -W"},
+      {"convert -t splunk --warn=error " CORR, 1, "error[W071]"},
+      {"convert -t splunk -W error -W no-error " CORR, 0, "warning[W071]"},
+      {"convert -t splunk -W W07 " CORR, 2, "-W 'W07' names no warning (did you mean 'W071'?)"},
+      {"convert -t splunk -W no-E012 " CORR, 2, "names no warning"},
+      {"check t.yml; printf 'title: t\\ntags: [Attack.X]\\nlogsource: {product: w}\\ndetection:\\n  s: {A: "
+       "1}\\n"
+       "  condition: s\\n' > t.yml; '" SIGMACC_BIN "' check -W no-W015 t.yml",
+       0, "0 errors, 0 warnings (1 switched off by -W)"},
+      {"check -W error t.yml", 1, "t.yml:2:8: error[W015]"},
+      {"list warnings", 0, "W071  target cannot express the rule exactly"},
+      {"list diagnostics", 0, "E030  unknown modifier"},
       /* did you mean */
       {"convert -t splnk " RULE, 2, "unknown target 'splnk' (did you mean 'splunk'?)"},
       {"convert -t splunk -f savedsearch " RULE, 2,

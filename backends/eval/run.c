@@ -332,7 +332,7 @@ static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipe
 }
 
 int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
-  SgDiags d = {0};
+  SgDiags d = {.policy = job->warnings};
   SgArena pa;
   sg_arena_init(&pa);
   SgPipelineSet user = {0}, set = {0};

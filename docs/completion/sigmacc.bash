@@ -17,16 +17,20 @@ _sigmacc() {
     mapfile -t COMPREPLY < <(compgen -W "$(sigmacc list pipelines 2>/dev/null | awk '{print $1}')" -f -- "$cur")
     return
     ;;
+  -W | --warn)
+    mapfile -t COMPREPLY < <(compgen -W "error no-error $(sigmacc list warnings 2>/dev/null | awk '{print "no-" $1}')" -- "$cur")
+    return
+    ;;
   -f | --format | -O | --option | --fields) return ;;
   -o | --output | --filter | -r | --rules) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   --check | --update) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
   esac
   local opts
   case $cmd in
-  convert) opts="-t --target -p --pipeline --without-pipeline -f --format -O --option --filter -s --skip-unsupported -o --output --check --update --json-diagnostics --help" ;;
-  check) opts="--json --help" ;;
-  eval) opts="-r --rules -p --pipeline --without-pipeline --filter -s --skip-unsupported --fields --stats --check --update --help" ;;
-  list) opts="targets formats pipelines modifiers --help" ;;
+  convert) opts="-t --target -p --pipeline --without-pipeline -f --format -O --option --filter -s --skip-unsupported -o --output --check --update --json-diagnostics -W --warn --help" ;;
+  check) opts="--json -W --warn --help" ;;
+  eval) opts="-r --rules -p --pipeline --without-pipeline --filter -s --skip-unsupported --fields --stats --check --update -W --warn --help" ;;
+  list) opts="targets formats pipelines modifiers diagnostics warnings --help" ;;
   esac
   if [[ $cur == -* || $cmd == list ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
