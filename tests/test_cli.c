@@ -232,6 +232,7 @@ static void test_option_forms(void **state) {
        "  condition: s\\n' > t.yml; '" SIGMACC_BIN "' check -W no-W015 t.yml",
        0, "0 errors, 0 warnings (1 switched off by -W)"},
       {"check -W error t.yml", 1, "t.yml:2:8: error[W015]"},
+      {"eval -r t.yml -W no-W015 - < /dev/null", 3, "sigmacc eval: 1 warning switched off by -W"},
       {"list warnings", 0, "W071  target cannot express the rule exactly"},
       {"list diagnostics", 0, "E030  unknown modifier"},
       /* did you mean */

@@ -489,6 +489,9 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
         "events %zu, bytes %zu, matches %zu, skipped %zu, undecided %zu, rules %zu, %.3f s, %.0f events/s\n",
         n.events, n.bytes, n.matches, n.skipped, n.unknown, ev ? sg_eval_rule_count(ev) : 0, el,
         el > 0 ? n.events / el : 0.0);
+  if (d.nsuppressed) /* never silent: the count of what -W switched off */
+    say(sink, "sigmacc eval: %zu warning%s switched off by -W\n", d.nsuppressed,
+        d.nsuppressed == 1 ? "" : "s");
   sg_buf_free(&sm.out);
   sg_eval_free(ev);
   sg_corr_free(co);
