@@ -2,7 +2,8 @@
  * or rewrite them (--update DIR), one file per rule file:
  * DIR/<rule path relative to its input root, extension replaced by EXT>.
  *
- * A mismatch prints a unified diff naming both files; files that should
+ * A mismatch prints a unified diff naming both files (under a changed line,
+ * a "?" line with carets where it changed); files that should
  * exist but do not, and files in DIR that no rule produced, are listed.
  * Everything is sorted, so the report is byte-identical run to run.
  */
@@ -64,6 +65,31 @@ static bool line_eq(const Lines *a, size_t i, const Lines *b, size_t j) {
 static void emit(SgBuf *out, char tag, const Lines *l, size_t i) {
   sg_buf_catc(out, tag);
   sg_buf_catn(out, l->s[i], l->n[i]);
+  sg_buf_catc(out, '\n');
+}
+
+/* Under a changed line, where it changed: "?" and carets under the bytes
+ * that differ from the line it replaces (common prefix and suffix skipped),
+ * counted in characters so they align on UTF-8 text. */
+static void mark_change(SgBuf *out, const Lines *a, size_t i, const Lines *b, size_t j) {
+  const char *x = a->s[i], *y = b->s[j];
+  size_t xn = a->n[i], yn = b->n[j], p = 0, t = 0;
+  while (p < xn && p < yn && x[p] == y[p])
+    p++;
+  while (p && ((unsigned char)y[p - 1] & 0xC0) == 0x80) /* not inside a character */
+    p--;
+  while (t < xn - p && t < yn - p && x[xn - 1 - t] == y[yn - 1 - t])
+    t++;
+  while (t && ((unsigned char)y[yn - t] & 0xC0) == 0x80)
+    t--;
+  sg_buf_catc(out, '?');
+  for (size_t k = 0; k < p; k++)
+    if (((unsigned char)y[k] & 0xC0) != 0x80) sg_buf_catc(out, ' ');
+  size_t carets = 0;
+  for (size_t k = p; k < yn - t; k++)
+    if (((unsigned char)y[k] & 0xC0) != 0x80) carets++;
+  for (size_t k = 0; k < (carets ? carets : 1); k++) /* a deletion: one caret where it was */
+    sg_buf_catc(out, '^');
   sg_buf_catc(out, '\n');
 }
 
@@ -134,15 +160,29 @@ static void unified_diff(SgBuf *out, const char *want_name, const char *want, si
     }
     sg_buf_catf(out, "@@ -%zu,%zu +%zu,%zu @@\n", a0 + (alen > 0), alen, b0 + (blen > 0), blen);
     size_t x = a0, y = b0;
-    for (size_t q = start; q < end; q++) {
+    for (size_t q = start; q < end;) {
       if (ops[q] == 0) {
         emit(out, ' ', &a, x++);
         y++;
-      } else if (ops[q] == 1) {
-        emit(out, '-', &a, x++);
-      } else {
-        emit(out, '+', &b, y++);
+        q++;
+        continue;
       }
+      /* a change: r lines removed, then s added; the i-th added line is
+       * marked against the i-th removed one */
+      size_t r = 0, s = 0;
+      while (q + r < end && ops[q + r] == 1)
+        r++;
+      while (q + r + s < end && ops[q + r + s] == 2)
+        s++;
+      for (size_t i = 0; i < r; i++)
+        emit(out, '-', &a, x + i);
+      for (size_t i = 0; i < s; i++) {
+        emit(out, '+', &b, y + i);
+        if (i < r) mark_change(out, &a, x + i, &b, y + i);
+      }
+      x += r;
+      y += s;
+      q += r + s;
     }
     ai = x;
     bj = y;

@@ -263,6 +263,34 @@ static void test_option_forms(void **state) {
   free(out);
 }
 
+/* A golden diff marks where a line changed: carets under the changed
+ * characters (UTF-8 counted as characters), one caret for a deletion. */
+static void test_golden_diff_marks(void **state) {
+  (void)state;
+  static const struct {
+    const char *before, *after, *marks;
+  } cases[] = {
+      {"abcdef", "abXYef", "?     ^^\n"},        /* A="ab|XY|ef" */
+      {"abcdef", "abdef", "?     ^\n"},          /* a deletion: where it was */
+      {"h\u00e9llo", "h\u00e9lp", "?      ^\n"}, /* after a two-byte character */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char cmd[2048];
+    snprintf(
+        cmd, sizeof cmd,
+        "cd '%s' && rm -rf g r && mkdir -p r && printf 'title: t\\nlogsource: {product: w}\\ndetection:\\n"
+        "  s: {A: \"%s\"}\\n  condition: s\\n' > r/t.yml && '%s' convert -t splunk --update g r >/dev/null "
+        "&& "
+        "sed -i 's/%s/%s/' r/t.yml && '%s' convert -t splunk --check g r",
+        tmpdir, cases[i].before, SIGMACC_BIN, cases[i].before, cases[i].after, SIGMACC_BIN);
+    int rc;
+    char *out = run(cmd, &rc);
+    assert_int_equal(rc, 1);
+    if (!strstr(out, cases[i].marks)) fail_msg("case %zu: no \"%s\" in\n%s", i, cases[i].marks, out);
+    free(out);
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(tmpdir, sizeof tmpdir, "/tmp/sigmacc-test-XXXXXX");
@@ -280,7 +308,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_error_catalogue),   cmocka_unit_test(test_generated_inputs),
       cmocka_unit_test(test_batch_keeps_going), cmocka_unit_test(test_golden_mutations),
-      cmocka_unit_test(test_option_forms),
+      cmocka_unit_test(test_option_forms),      cmocka_unit_test(test_golden_diff_marks),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
