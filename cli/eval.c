@@ -22,7 +22,9 @@ static const char eval_usage[] =
     "  --stats            print events read, bytes, matches, skipped and events/s to "
     "stderr\n" SG_CLI_WARN_HELP
     "  --check DIR        for each rule file R.yml with sample events R.events.jsonl beside it,\n"
-    "                     compare the matches with DIR/<relative path>.jsonl (--update DIR writes them)\n"
+    "                     compare the matches with DIR/<relative path>.jsonl (--update DIR writes them);\n"
+    "                     sample events that match nothing are an error; R.nomatch.jsonl holds events\n"
+    "                     the rule must not match; rule files with neither are listed\n"
     "EVENTS are JSON lines, a JSON array or concatenated objects; none or '-' reads stdin.\n"
     "Exit status: 0 success; 1 a rule had an error (or golden files differ); 2 usage error or\n"
     "unreadable input; 3 documents were skipped as malformed, no event was read, or a result\n"
@@ -87,6 +89,10 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
   a->events = argv + optind;
   a->nevents = argc - optind;
   if (!a->nrules) return sg_cli_usage_error("eval", "missing -r RULES (a rule file or directory)");
+  if (a->golden && a->nevents)
+    return sg_cli_usage_error(
+        "eval", "--%s reads each rule's own sample events (R.events.jsonl): EVENTS are not used",
+        a->update ? "update" : "check");
   return -1;
 }
 

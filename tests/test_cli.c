@@ -291,6 +291,43 @@ static void test_golden_diff_marks(void **state) {
   }
 }
 
+/* eval --check: sample events that match nothing, no-match events that
+ * match, rules without samples are said; EVENTS with --check are a usage error. */
+static void test_eval_check(void **state) {
+  (void)state;
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && rm -rf e g && mkdir -p e && printf 'title: t\\nlogsource: {product: w}\\ndetection:\\n"
+           "  s: {A: 1}\\n  condition: s\\n' > e/t.yml && cp e/t.yml e/u.yml",
+           tmpdir);
+  int rc;
+  free(run(cmd, &rc));
+  assert_int_equal(rc, 0);
+  static const struct {
+    const char *setup, *args;
+    int rc;
+    const char *want;
+  } cases[] = {
+      {"echo '{\"A\":2}' > e/t.events.jsonl", "eval -r e --update g", 1,
+       "e/t.yml: error: its sample events e/t.events.jsonl match nothing"},
+      {"echo '{\"A\":1}' > e/t.events.jsonl", "eval -r e --update g", 0,
+       "1 of 2 rule files have no sample events (R.events.jsonl or R.nomatch.jsonl), so --check does not "
+       "check them:\n  e/u.yml"},
+      {"echo '{\"A\":1}' > e/u.nomatch.jsonl", "eval -r e --check g", 1,
+       "e/u.yml: error: the rule matches events of e/u.nomatch.jsonl, which it must not match"},
+      {"echo '{\"A\":3}' > e/u.nomatch.jsonl", "eval -r e --check g", 0, "golden: 1 file, 0 differ"},
+      {"true", "eval -r e --check g ev.jsonl", 2, "EVENTS are not used"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s && '%s' %s 2>&1", tmpdir, cases[i].setup, SIGMACC_BIN,
+             cases[i].args);
+    char *out = run(cmd, &rc);
+    if (rc != cases[i].rc || !strstr(out, cases[i].want))
+      fail_msg("case %zu: exit %d (want %d):\n%s\n(want \"%s\")", i, rc, cases[i].rc, out, cases[i].want);
+    free(out);
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(tmpdir, sizeof tmpdir, "/tmp/sigmacc-test-XXXXXX");
@@ -309,6 +346,7 @@ int main(void) {
       cmocka_unit_test(test_error_catalogue),   cmocka_unit_test(test_generated_inputs),
       cmocka_unit_test(test_batch_keeps_going), cmocka_unit_test(test_golden_mutations),
       cmocka_unit_test(test_option_forms),      cmocka_unit_test(test_golden_diff_marks),
+      cmocka_unit_test(test_eval_check),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

@@ -34,16 +34,17 @@ static void say_diags(const SgEvalSink *sink, const SgDiags *d, size_t from, con
   sg_buf_free(&b);
 }
 
-/* R.yml -> R.events.jsonl, when that file exists. */
-static char *sample_events(const char *rule) {
+/* R.yml -> R<suffix> (.events.jsonl, .nomatch.jsonl), when that file exists. */
+static char *sample_events(const char *rule, const char *suffix) {
   size_t n = strlen(rule);
   if (n > 4 && !strcmp(rule + n - 4, ".yml"))
     n -= 4;
   else if (n > 5 && !strcmp(rule + n - 5, ".yaml"))
     n -= 5;
-  char *p = malloc(n + 14);
+  size_t size = n + strlen(suffix) + 1;
+  char *p = malloc(size);
   if (!p) return NULL;
-  snprintf(p, n + 14, "%.*s.events.jsonl", (int)n, rule);
+  snprintf(p, size, "%.*s%s", (int)n, rule, suffix);
   FILE *f = fopen(p, "rb");
   if (!f) {
     free(p);
@@ -374,6 +375,8 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   size_t skipped = 0;
   SgGolden golden;
   if (job->golden) sg_golden_init(&golden, job->golden, ".jsonl", job->update);
+  SgBuf unsampled = {0}; /* --check: rule files with no sample events, said once */
+  size_t nunsampled = 0;
   if (!units || (!job->golden && (!ev || !co))) setup_failed = true;
   for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     mark = d.n;
@@ -386,28 +389,45 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
     sg_compile_source(u, paths.v[i], srcs[i].text, srcs[i].len, &d);
     srcs[i].text = NULL; /* the unit owns it */
     if (sg_filters_apply(&filters, u) != SG_OK) setup_failed = true;
-    SgEvaluator *target = ev;
     if (job->golden) { /* each rule file with its own sample events */
-      target = NULL;
-      char *events = sample_events(paths.v[i]);
-      FILE *ef = events ? fopen(events, "rb") : NULL;
-      SgCorrelator *tco = NULL;
-      if (ef && (!(target = sg_eval_new()) || !(tco = sg_corr_new()))) setup_failed = true;
-      if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
-      if (target && tco && sg_eval_prepare(target) == SG_OK) {
-        Counts gn = {0};
-        Stream gs = {.ev = target, .corr = tco, .fields = job->fields, .n = &gn, .sink = sink};
-        const char *shown = events + paths.rel[i];
-        stream(&gs, ef, events, shown, false);
-        if (sg_golden_file(&golden, paths.v[i] + paths.rel[i], gs.out.data ? gs.out.data : "", gs.out.len) <
-            0)
-          io_error = true;
-        sg_buf_free(&gs.out);
+      const char *shown_rule = paths.v[i] + paths.rel[i];
+      char *events = sample_events(paths.v[i], ".events.jsonl");
+      char *nomatch = sample_events(paths.v[i], ".nomatch.jsonl");
+      if (!events && !nomatch) sg_buf_catf(&unsampled, "  %s\n", paths.v[i]), nunsampled++;
+      for (int pass = 0; pass < 2; pass++) {
+        const char *file = pass ? nomatch : events;
+        FILE *ef = file ? fopen(file, "rb") : NULL;
+        if (!ef) continue;
+        SgEvaluator *target = sg_eval_new();
+        SgCorrelator *tco = sg_corr_new();
+        if (!target || !tco) setup_failed = true;
+        if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
+        if (target && tco && sg_eval_prepare(target) == SG_OK) {
+          Counts gn = {0};
+          Stream gs = {.ev = target, .corr = tco, .fields = job->fields, .n = &gn, .sink = sink};
+          stream(&gs, ef, file, file + paths.rel[i], false);
+          if (pass && gs.out.len) { /* R.nomatch.jsonl: events the rule must not match */
+            say(sink, "%s: error: the rule matches events of %s, which it must not match:\n%s", paths.v[i],
+                file, sg_buf_cstr(&gs.out));
+            rule_errors = true;
+          } else if (!pass && !gs.out.len && !gs.n->skipped) { /* a golden of no match checks nothing */
+            say(sink,
+                "%s: error: its sample events %s match nothing, so its golden file would check nothing "
+                "(events a rule must not match go in %.*s.nomatch.jsonl)\n",
+                paths.v[i], file, (int)(strlen(file) - 13), file);
+            rule_errors = true;
+          } else if (!pass &&
+                     sg_golden_file(&golden, shown_rule, gs.out.data ? gs.out.data : "", gs.out.len) < 0) {
+            io_error = true;
+          }
+          sg_buf_free(&gs.out);
+        }
+        fclose(ef);
+        sg_eval_free(target);
+        sg_corr_free(tco);
       }
-      if (ef) fclose(ef);
-      sg_eval_free(target);
-      sg_corr_free(tco);
       free(events);
+      free(nomatch);
       say_diags(sink, &d, mark, u, false);
       continue;
     }
@@ -422,6 +442,12 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   }
   if (skipped)
     say(sink, "sigmacc eval: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
+  if (nunsampled)
+    say(sink,
+        "sigmacc eval: %zu of %zu rule files have no sample events (R.events.jsonl or R.nomatch.jsonl), "
+        "so --check does not check them:\n%s",
+        nunsampled, paths.n, sg_buf_cstr(&unsampled));
+  sg_buf_free(&unsampled);
   if (setup_failed) {
     sg_eval_free(ev);
     ev = NULL; /* no events are read: the rules were not all loaded */
@@ -469,11 +495,11 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
     SgBuf rep = {0};
     sg_buf_cat(&rep, sg_buf_cstr(&golden.report));
     if (job->update)
-      sg_buf_catf(&rep, "golden: %zu files, %zu written, %zu removed\n", golden.nseen, golden.written,
-                  golden.extra);
+      sg_buf_catf(&rep, "golden: %zu file%s, %zu written, %zu removed\n", golden.nseen,
+                  golden.nseen == 1 ? "" : "s", golden.written, golden.extra);
     else
-      sg_buf_catf(&rep, "golden: %zu files, %zu differ, %zu missing, %zu extra\n", golden.nseen,
-                  golden.mismatches, golden.missing, golden.extra);
+      sg_buf_catf(&rep, "golden: %zu file%s, %zu differ, %zu missing, %zu extra\n", golden.nseen,
+                  golden.nseen == 1 ? "" : "s", golden.mismatches, golden.missing, golden.extra);
     sink->out(sink->ctx, sg_buf_cstr(&rep), rep.len);
     sg_buf_free(&rep);
     sg_golden_free(&golden);
