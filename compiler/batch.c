@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sigmacc.h"
@@ -127,16 +128,42 @@ void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg) {
 
 /* ---- Diagnostics rendered ---------------------------------------------------------- */
 
+/* The text of a regular file for an excerpt (not stdin, not a directory). */
+static char *excerpt_source(const char *path, size_t *len) {
+  struct stat st;
+  char *data = NULL;
+  if (!strcmp(path, "-") || stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size > SG_MAX_FILE_BYTES) return NULL;
+  SgDiags scratch = {0};
+  if (sg_read_file(path, &data, len, &scratch) != SG_OK) data = NULL;
+  sg_diags_free(&scratch);
+  return data;
+}
+
 void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path, const char *src, size_t len,
                      bool json) {
+  char *other = NULL; /* another file's text (a pipeline's), read once per run of its diagnostics */
+  const char *other_path = NULL;
+  size_t other_len = 0;
   for (size_t i = from; i < d->n; i++) {
     const SgDiag *x = &d->items[i];
-    bool here = src && path && x->loc.path && !strcmp(x->loc.path, path); /* not a pipeline's line */
-    if (json)
+    if (json) {
       sg_diag_render_json(out, x);
+      continue;
+    }
+    bool here = src && path && x->loc.path && !strcmp(x->loc.path, path);
+    if (!here && x->loc.path && x->loc.line && (!other_path || strcmp(other_path, x->loc.path))) {
+      free(other);
+      other_path = x->loc.path;
+      other = excerpt_source(other_path, &other_len);
+    }
+    if (here)
+      sg_diag_render(out, x, src, len);
+    else if (x->loc.path && x->loc.line && other)
+      sg_diag_render(out, x, other, other_len);
     else
-      sg_diag_render(out, x, here ? src : NULL, here ? len : 0);
+      sg_diag_render(out, x, NULL, 0);
   }
+  free(other);
 }
 
 /* ---- check: every file loaded, every diagnostic, in path order ----------------------- */

@@ -248,6 +248,8 @@ static void test_option_forms(void **state) {
        1,
        "p.yml:3:11: error[E060]: unknown transformation type 'field_name_maping' (did you mean "
        "'field_name_mapping'?)"},
+      /* a pipeline's error shows the pipeline's line, not the rule's */
+      {"convert -t splunk -p p.yml " RULE, 1, "'field_name_mapping'?)\n      - type: field_name_maping\n"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     free(expect_cli(cases[i].args, cases[i].rc, cases[i].want));
