@@ -701,11 +701,7 @@ static void aql_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
     sg_tq_finish_json(q, out);
     return;
   }
-  for (size_t i = 0; i < q->n; i++) {
-    if (i) sg_buf_catc(out, '\n');
-    sg_buf_cat(out, q->v[i].text);
-    sg_buf_catc(out, '\n');
-  }
+  sg_tq_finish_text(c, q, out);
 }
 
 static const char *const formats[] = {"default", "where", "detection", "json", NULL};

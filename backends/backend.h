@@ -22,6 +22,7 @@ typedef struct SgConvCtx {
    * order of its `rules` (set by sg_convert_rule; NULL when not found). */
   const SgRule *const *refs;
   size_t nrefs;
+  bool header; /* --header: a comment line naming each rule before its queries (text formats) */
 } SgConvCtx;
 
 /* The last value given for `key`, or `def`. */
@@ -36,6 +37,7 @@ typedef struct SgQuery {
   char *text;                             /* the query in the output format */
   char *id, *title, *level, *description; /* NULL when the rule has none */
   char *meta;                             /* JSON members "path", "tags", "logsource" (the json formats) */
+  char *header; /* "# PATH:LINE ID TITLE" (--header), control characters as spaces */
 } SgQuery;
 
 typedef struct SgQueries {
@@ -67,6 +69,10 @@ typedef struct SgTarget {
    * blank line, each ending in a newline. */
   void (*finish)(const SgConvCtx *c, const SgQueries *q, SgBuf *out);
 } SgTarget;
+
+/* The queries as plain text, one per line with a blank line between them,
+ * each rule's first one after its --header line when asked. */
+void sg_tq_finish_text(const SgConvCtx *c, const SgQueries *q, SgBuf *out);
 
 /* Reject -O keys the format does not know (an unknown option is never ignored). */
 SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *known, SgDiags *d);

@@ -230,7 +230,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     usage_error(res, job, "-f", msg);
     return;
   }
-  SgConvCtx ctx = {.format = format, .opts = job->opts, .nopts = job->nopts};
+  SgConvCtx ctx = {.format = format, .opts = job->opts, .nopts = job->nopts, .header = job->header};
   SgDiags d = {.policy = job->warnings};
   if (sg_check_options(&ctx, t->name, t->format_options[fi], &d) != SG_OK) {
     sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);

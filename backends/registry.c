@@ -44,6 +44,7 @@ static void queries_truncate(SgQueries *q, size_t n) {
     free(x->level);
     free(x->description);
     free(x->meta);
+    free(x->header);
   }
   if (n < q->n && (!n || q->v[n - 1].rule != q->v[n].rule)) q->rules--; /* its serial is free again */
   q->n = n < q->n ? n : q->n;
@@ -90,8 +91,12 @@ SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *
   }
   /* a new rule gets a new serial; its further conditions share it */
   if (!q->n || cond == 0) q->rules++;
-  SgBuf meta = {0};
+  SgBuf meta = {0}, header = {0};
   rule_meta(&meta, r);
+  sg_buf_catf(&header, "# %s:%u %s %s", r->loc.path ? r->loc.path : "-", r->loc.line, r->id ? r->id : "-",
+              r->title ? r->title : "");
+  for (size_t k = 0; k < header.len; k++) /* one line, whatever the file name and title hold */
+    if ((unsigned char)header.data[k] < 0x20 || header.data[k] == 0x7f) header.data[k] = ' ';
   SgQuery x = {.rule = q->rules,
                .cond = cond,
                .nconds = r->nconds,
@@ -100,15 +105,17 @@ SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *
                .title = dup_or_null(r->title),
                .level = dup_or_null(r->level),
                .description = dup_or_null(r->description),
-               .meta = meta.oom ? NULL : meta.data};
+               .meta = meta.oom ? NULL : meta.data,
+               .header = header.oom ? NULL : header.data};
   if (!x.text || (r->id && !x.id) || (r->title && !x.title) || (r->level && !x.level) ||
-      (r->description && !x.description) || !x.meta) {
+      (r->description && !x.description) || !x.meta || !x.header) {
     free(x.text);
     free(x.id);
     free(x.title);
     free(x.level);
     free(x.description);
     sg_buf_free(&meta);
+    sg_buf_free(&header);
     return SG_ERR_NOMEM;
   }
   memcpy(x.text, text, len);

@@ -785,11 +785,7 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
     return;
   }
   if (strcmp(c->format, "savedsearches")) {
-    for (size_t i = 0; i < q->n; i++) {
-      if (i) sg_buf_catc(out, '\n');
-      sg_buf_cat(out, q->v[i].text);
-      sg_buf_catc(out, '\n');
-    }
+    sg_tq_finish_text(c, q, out);
     return;
   }
   sg_buf_cat(out, "[default]\n");

@@ -73,6 +73,18 @@ static void json_field(SgBuf *out, const char *key, const char *val, bool comma)
     sg_buf_cat(out, "null");
 }
 
+void sg_tq_finish_text(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
+  for (size_t i = 0; i < q->n; i++) {
+    if (i) sg_buf_catc(out, '\n');
+    if (c->header && q->v[i].cond == 0) {
+      sg_buf_cat(out, q->v[i].header);
+      sg_buf_catc(out, '\n');
+    }
+    sg_buf_cat(out, q->v[i].text);
+    sg_buf_catc(out, '\n');
+  }
+}
+
 void sg_tq_finish_json(const SgQueries *q, SgBuf *out) {
   for (size_t i = 0; i < q->n; i++) {
     const SgQuery *r = &q->v[i];

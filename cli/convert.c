@@ -24,7 +24,9 @@ static const char convert_usage[] =
     "  --check DIR        compare each rule file's output with DIR/<relative path>.<ext>;\n"
     "                     print a diff for each difference, list missing and extra files, exit 1\n"
     "  --update DIR       write those files instead (the explicit golden update)\n"
-    "  --json-diagnostics diagnostics as JSON lines on stderr\n" SG_CLI_WARN_HELP
+    "  --json-diagnostics diagnostics as JSON lines on stderr\n"
+    "  --header           a line '# PATH:LINE ID TITLE' before each rule's queries (text formats;\n"
+    "                     not part of the query)\n" SG_CLI_WARN_HELP
     "PATH is a rule file or a directory of them; - reads rules from stdin.\n" SG_CLI_EXIT_HELP;
 
 typedef struct ConvArgs {
@@ -36,11 +38,11 @@ typedef struct ConvArgs {
   size_t nopts;
   char **paths;
   int npaths;
-  bool skip, without_pipeline, json;
+  bool skip, without_pipeline, json, header;
   SgWarnPolicy warn;
 } ConvArgs;
 
-enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_CHECK, OPT_UPDATE, OPT_JSON };
+enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_CHECK, OPT_UPDATE, OPT_JSON, OPT_HEADER };
 
 static const struct option longopts[] = {
     {"target", required_argument, NULL, 't'},
@@ -57,6 +59,7 @@ static const struct option longopts[] = {
     {"update", required_argument, NULL, OPT_UPDATE},
     {"json-diagnostics", no_argument, NULL, OPT_JSON},
     {"warn", required_argument, NULL, 'W'},
+    {"header", no_argument, NULL, OPT_HEADER},
     {NULL, 0, NULL, 0},
 };
 
@@ -94,6 +97,7 @@ static int parse_args(int argc, char **argv, ConvArgs *a) {
     case 's': a->skip = true; break;
     case OPT_WITHOUT: a->without_pipeline = true; break;
     case OPT_JSON: a->json = true; break;
+    case OPT_HEADER: a->header = true; break;
     default: return sg_cli_option_error("convert", c, argv, longopts);
     }
   }
@@ -136,7 +140,8 @@ int sg_cli_convert(int argc, char **argv) {
                       .json_diagnostics = args.json,
                       .golden = args.golden,
                       .update = args.update,
-                      .warnings = &args.warn};
+                      .warnings = &args.warn,
+                      .header = args.header};
   SgConvertResult res;
   sg_convert_run(&job, args.paths, (size_t)args.npaths, &res);
   if (res.diags.len) fwrite(res.diags.data, 1, res.diags.len, stderr);

@@ -846,6 +846,7 @@ typedef struct SgConvertJob {
   const char *golden;           /* --check/--update DIR, or NULL */
   bool update;                  /* --update */
   const SgWarnPolicy *warnings; /* -W; NULL: as they are */
+  bool header; /* --header: "# PATH:LINE ID TITLE" before each rule's queries (text formats) */
 } SgConvertJob;
 
 typedef struct SgConvertResult {

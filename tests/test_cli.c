@@ -235,6 +235,13 @@ static void test_option_forms(void **state) {
       {"eval -r t.yml -W no-W015 - < /dev/null", 3, "sigmacc eval: 1 warning switched off by -W"},
       {"list warnings", 0, "W071  target cannot express the rule exactly"},
       {"list diagnostics", 0, "E030  unknown modifier"},
+      /* --header: one line naming the rule before its queries, never two lines */
+      {"convert -t splunk --header " RULE, 0,
+       "# " RULE ":1 24057c0a-4578-571b-92a6-96c281e26977 Encoded PowerShell Command Line\nImage IN"},
+      {"convert -t splunk --header h.yml; printf 'title: \"a\\\\nb\"\\nlogsource: {product: "
+       "w}\\ndetection:\\n  s: {A: 1}\\n"
+       "  condition: s\\n' > h.yml; '" SIGMACC_BIN "' convert -t splunk --header h.yml",
+       0, "# h.yml:1 - a b\nA=1\n"},
       /* did you mean */
       {"convert -t splnk " RULE, 2, "unknown target 'splnk' (did you mean 'splunk'?)"},
       {"convert -t splunk -f savedsearch " RULE, 2,

@@ -27,7 +27,7 @@ _sigmacc() {
   esac
   local opts
   case $cmd in
-  convert) opts="-t --target -p --pipeline --without-pipeline -f --format -O --option --filter -s --skip-unsupported -o --output --check --update --json-diagnostics -W --warn --help" ;;
+  convert) opts="-t --target -p --pipeline --without-pipeline -f --format -O --option --filter -s --skip-unsupported -o --output --check --update --json-diagnostics --header -W --warn --help" ;;
   check) opts="--json -W --warn --help" ;;
   eval) opts="-r --rules -p --pipeline --without-pipeline --filter -s --skip-unsupported --fields --stats --check --update -W --warn --help" ;;
   list) opts="targets formats pipelines modifiers diagnostics warnings --help" ;;
