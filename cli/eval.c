@@ -25,7 +25,8 @@ static const char eval_usage[] =
     "                     compare the matches with DIR/<relative path>.jsonl (--update DIR writes them);\n"
     "                     sample events that match nothing are an error; R.nomatch.jsonl holds events\n"
     "                     the rule must not match; rule files with neither are listed\n"
-    "EVENTS are JSON lines, a JSON array or concatenated objects; none or '-' reads stdin.\n"
+    "EVENTS are JSON lines, a JSON array or concatenated objects, plain or gzip (read from the\n"
+    "bytes, not the name); none or '-' reads stdin. EVTX and other binary files are errors.\n"
     "Exit status: 0 success; 1 a rule had an error (or golden files differ); 2 usage error or\n"
     "unreadable input; 3 documents were skipped as malformed, no event was read, or a result\n"
     "could not be decided (a regex limit).\n";

@@ -605,8 +605,13 @@ typedef struct SgJReader {
   bool eof;
   bool ioerr;     /* reading failed (not the end of the input) */
   bool nomem;     /* the buffer could not grow */
-  size_t bytes;   /* total bytes consumed */
+  size_t bytes;   /* total bytes consumed (decompressed) */
   size_t max_doc; /* a larger document is skipped (SG_JSON_MAX_DOC; tests lower it) */
+  void *gz;       /* the zlib stream when the input is gzip (detected from its bytes) */
+  unsigned char *zin;
+  bool gz_done;           /* the last gzip member ended */
+  const char *gz_error;   /* a corrupt or truncated gzip input (reading stopped there) */
+  const char *not_events; /* the input is not JSON events (binary, EVTX): why; nothing read */
 } SgJReader;
 
 typedef enum SgJNext { SG_J_DOC, SG_J_END, SG_J_BAD } SgJNext;

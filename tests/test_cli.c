@@ -337,6 +337,59 @@ static void test_eval_check(void **state) {
   }
 }
 
+/* Event inputs are recognised from their bytes: gzip is read as the text it
+ * holds (same matches), a truncated one is an error after what it held, and
+ * EVTX or other binary files are errors (exit 2), never "0 events, exit 0". */
+static void test_event_inputs(void **state) {
+  (void)state;
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && rm -rf ei && mkdir ei && cd ei && printf 'title: t\\nlogsource: {product: w}\\n"
+           "detection:\\n  s: {A: 1}\\n  condition: s\\n' > r.yml && "
+           "for i in $(seq 3000); do echo \"{\\\"A\\\":$((i %% 3)),\\\"n\\\":$i}\"; done > ev.jsonl && "
+           "gzip -c ev.jsonl > ev.gz && cat ev.gz ev.gz > twice.gz && head -c 2000 ev.gz > cut.gz && "
+           "printf 'ElfFile\\0\\0\\0' > x.evtx && printf '\\211PNG\\r\\n\\032\\n\\0\\0' > x.png",
+           tmpdir);
+  int rc;
+  free(run(cmd, &rc));
+  assert_int_equal(rc, 0);
+  char *plain = NULL, *gz = NULL;
+  static const char *const inputs[] = {"ev.jsonl", "ev.gz"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/ei' && '%s' eval -r r.yml --fields n %s | sed 's/\"path\":\"[^\"]*\"//'", tmpdir,
+             SIGMACC_BIN, inputs[i]);
+    *(i ? &gz : &plain) = run(cmd, &rc);
+    assert_int_equal(rc, 0);
+  }
+  assert_string_equal(gz, plain);
+  size_t lines = 0;
+  for (const char *p = plain; (p = strchr(p, '\n')); p++)
+    lines++;
+  assert_int_equal(lines, 1000); /* A is 1 for every third event */
+  free(plain);
+  free(gz);
+  static const struct {
+    const char *args;
+    int rc;
+    const char *want;
+  } cases[] = {
+      {"eval -r r.yml --stats twice.gz", 0, "events 6000,"}, /* gzip members one after another */
+      {"eval -r r.yml cut.gz", 2, "cut.gz: error[E001]: the gzip input is truncated; the events after line"},
+      {"eval -r r.yml x.evtx", 2, "x.evtx: error[E001]: an EVTX file, which sigmacc does not read yet"},
+      {"eval -r r.yml x.png", 2, "x.png: error[E001]: a binary file, not JSON events"},
+      {"eval -r r.yml - < x.png", 2, "-: error[E001]: a binary file"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    snprintf(cmd, sizeof cmd, "cd '%s/ei' && '%s' %s 2>&1 >/dev/null", tmpdir, SIGMACC_BIN, cases[i].args);
+    char *out = run(cmd, &rc);
+    if (rc != cases[i].rc || !strstr(out, cases[i].want))
+      fail_msg("%s: exit %d (want %d):\n%s\n(want \"%s\")", cases[i].args, rc, cases[i].rc, out,
+               cases[i].want);
+    free(out);
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(tmpdir, sizeof tmpdir, "/tmp/sigmacc-test-XXXXXX");
@@ -355,7 +408,7 @@ int main(void) {
       cmocka_unit_test(test_error_catalogue),   cmocka_unit_test(test_generated_inputs),
       cmocka_unit_test(test_batch_keeps_going), cmocka_unit_test(test_golden_mutations),
       cmocka_unit_test(test_option_forms),      cmocka_unit_test(test_golden_diff_marks),
-      cmocka_unit_test(test_eval_check),
+      cmocka_unit_test(test_eval_check),        cmocka_unit_test(test_event_inputs),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

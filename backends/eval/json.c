@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "sigmacc.h"
 
 /* ==== Reader ===================================================================== */
@@ -22,6 +24,46 @@ void sg_jreader_init(SgJReader *r, FILE *f) {
 void sg_jreader_free(SgJReader *r) {
   free(r->buf);
   r->buf = NULL;
+  if (r->gz) inflateEnd(r->gz);
+  free(r->gz);
+  free(r->zin);
+  r->gz = NULL;
+  r->zin = NULL;
+}
+
+enum { ZCHUNK = 1 << 16 };
+
+/* Up to n bytes of the input: the file's, or inflated from it when it is
+ * gzip (members one after another, as gzip -c a b writes them). */
+static size_t raw_read(SgJReader *r, char *dst, size_t n) {
+  if (!r->gz) return fread(dst, 1, n, r->f);
+  z_stream *z = r->gz;
+  z->next_out = (unsigned char *)dst;
+  z->avail_out = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
+  uInt want = z->avail_out;
+  while (z->avail_out == want) {
+    if (!z->avail_in) {
+      size_t got = fread(r->zin, 1, ZCHUNK, r->f);
+      if (!got) {
+        if (!ferror(r->f) && !r->gz_done) r->gz_error = "the gzip input is truncated";
+        break;
+      }
+      z->next_in = r->zin;
+      z->avail_in = (uInt)got;
+    }
+    int rc = inflate(z, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) { /* a member ends; another may follow */
+      r->gz_done = true;
+      inflateReset(z);
+      continue;
+    }
+    r->gz_done = false;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      r->gz_error = "the gzip input is corrupt";
+      break;
+    }
+  }
+  return want - z->avail_out;
 }
 
 /* Make at least one more byte available past `end`; false at end of input
@@ -45,10 +87,10 @@ static bool fill(SgJReader *r, size_t end) {
     r->buf = b;
     r->cap = cap;
   }
-  size_t n = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
+  size_t n = raw_read(r, r->buf + r->len, r->cap - r->len);
   if (n == 0) {
     r->eof = true;
-    r->ioerr = ferror(r->f) != 0;
+    r->ioerr = ferror(r->f) != 0 || r->gz_error;
     return end < r->len;
   }
   r->len += n;
@@ -82,9 +124,40 @@ static size_t skip_line(SgJReader *r) {
   return skipped;
 }
 
-/* A UTF-8 byte order mark at the start of the input is not part of it. */
-static void skip_bom(SgJReader *r) {
+/* The input's kind, from its first bytes: gzip is inflated as it is read;
+ * EVTX and other binary files are not events (nothing is read from them); a
+ * UTF-8 byte order mark is not part of the text. */
+static void start(SgJReader *r) {
   r->started = true;
+  fill(r, 1);
+  if (r->len >= 2 && (unsigned char)r->buf[0] == 0x1f && (unsigned char)r->buf[1] == 0x8b) {
+    z_stream *z = calloc(1, sizeof *z);
+    r->zin = malloc(r->len > ZCHUNK ? r->len : ZCHUNK);
+    if (!z || !r->zin || inflateInit2(z, 16 + MAX_WBITS) != Z_OK) { /* 16: the gzip wrapper */
+      free(z);
+      r->eof = r->nomem = true;
+      return;
+    }
+    memcpy(r->zin, r->buf, r->len); /* what was read is the compressed stream's start */
+    z->next_in = r->zin;
+    z->avail_in = (uInt)r->len;
+    r->gz = z;
+    r->len = r->bytes = 0;
+    r->eof = false;
+    fill(r, 1);
+  }
+  if (r->len >= 8 && !memcmp(r->buf, "ElfFile\0", 8)) {
+    r->not_events = "an EVTX file, which sigmacc does not read yet (convert it to JSON lines with evtx_dump)";
+  } else {
+    size_t probe = r->len < 4096 ? r->len : 4096;
+    if (probe && memchr(r->buf, '\0', probe))
+      r->not_events = "a binary file, not JSON events (neither JSON lines, a JSON array nor gzip of them)";
+  }
+  if (r->not_events) {
+    r->eof = true;
+    r->pos = r->len;
+    return;
+  }
   if (fill(r, 2) && !memcmp(r->buf, "\xEF\xBB\xBF", 3)) r->pos = 3;
 }
 
@@ -120,7 +193,7 @@ static SgJNext next_line(SgJReader *r, const char **doc, size_t *len, const char
 }
 
 SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *line, const char **msg) {
-  if (!r->started) skip_bom(r);
+  if (!r->started) start(r);
   for (;;) {
     while (fill(r, r->pos)) {
       char c = r->buf[r->pos];

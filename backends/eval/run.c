@@ -266,9 +266,12 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, boo
     }
   }
   sm->n->bytes += in.rd.bytes;
-  if (in.rd.ioerr || in.rd.nomem) {
+  if (in.rd.not_events) {
+    say(sink, "%s: error[E001]: %s; not read\n", name, in.rd.not_events);
+    sm->n->ioerr = true;
+  } else if (in.rd.ioerr || in.rd.nomem) {
     say(sink, "%s: error[E001]: %s; the events after line %zu were not read\n", name,
-        in.rd.nomem ? "out of memory" : "read error", in.rd.line);
+        in.rd.nomem ? "out of memory" : in.rd.gz_error ? in.rd.gz_error : "read error", in.rd.line);
     sm->n->ioerr = true;
   }
   sg_events_free(&in);
