@@ -104,6 +104,41 @@ static int cmd_check(int argc, char **argv) {
   return rc;
 }
 
+/* ---- analyze ---------------------------------------------------------------------- */
+
+static const char analyze_usage[] =
+    "usage: sigmacc analyze logsources [--json] PATH...\n"
+    "  logsources         how many rules use each (product, category, service), most used first\n"
+    "  --json             a JSON array instead of a table\n" SG_CLI_EXIT_HELP;
+
+static int cmd_analyze(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+  bool json = false;
+  optind = 1;
+  opterr = 0;
+  for (int c; (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1;) {
+    if (c == 'h') {
+      fputs(analyze_usage, stdout);
+      return 0;
+    }
+    if (c != 'j') return sg_cli_option_error("analyze", c, argv, longopts);
+    json = true;
+  }
+  if (optind == argc) return sg_cli_usage_error("analyze", "what to analyze? (logsources)");
+  if (strcmp(argv[optind], "logsources"))
+    return sg_cli_usage_error("analyze", "unknown analysis '%s' (logsources)", argv[optind]);
+  if (optind + 1 == argc) return sg_cli_usage_error("analyze", "missing PATH (a rule file or a directory)");
+  SgAnalyzeResult res;
+  sg_analyze_logsources(argv + optind + 1, (size_t)(argc - optind - 1), json, &res);
+  if (res.diags.len) fwrite(res.diags.data, 1, res.diags.len, stderr);
+  if (res.out.len) fwrite(res.out.data, 1, res.out.len, stdout);
+  fputs(sg_buf_cstr(&res.summary), stderr);
+  int rc = res.exit_code;
+  sg_analyze_result_free(&res);
+  return rc;
+}
+
 /* ---- list -------------------------------------------------------------------------- */
 
 #define LISTS "targets, formats, pipelines, modifiers, diagnostics, warnings"
@@ -155,6 +190,8 @@ static const char usage[] =
     "                     validate rules; print located diagnostics\n"
     "  eval -r RULES... [-p PIPELINE]... [--fields F,...] [--stats] [EVENTS...]\n"
     "                     match rules against JSON events (evtx_dump shape or flat)\n"
+    "  analyze logsources [--json] PATH...\n"
+    "                     how many rules use each log source\n"
     "  list targets|formats [TARGET]|pipelines|modifiers|diagnostics|warnings\n"
     "\n"
     "  --help, --version\n"
@@ -177,6 +214,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
   if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
+  if (!strcmp(cmd, "analyze")) return cmd_analyze(argc - 1, argv + 1);
   if (!strcmp(cmd, "convert")) return sg_cli_convert(argc - 1, argv + 1);
   if (!strcmp(cmd, "eval")) return sg_cli_eval(argc - 1, argv + 1);
   fprintf(stderr, "sigmacc: unknown command '%s'\n\n%s", cmd, usage);

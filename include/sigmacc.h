@@ -810,6 +810,18 @@ void sg_check_run(char *const *paths, size_t npaths, bool json, const SgWarnPoli
                   SgCheckResult *res);
 void sg_check_result_free(SgCheckResult *res);
 
+/* `sigmacc analyze`: facts about the rules under `paths`. */
+typedef struct SgAnalyzeResult {
+  SgBuf out;     /* the analysis: a table, or JSON */
+  SgBuf diags;   /* diagnostics of the rules that did not load, rendered */
+  SgBuf summary; /* "analyzed N files, N rules, N log sources; N rules not loaded" */
+  size_t rules;
+  int exit_code; /* 0; 1 some rules did not load; 2 unreadable input */
+} SgAnalyzeResult;
+/* How many rules use each (product, category, service), most used first. */
+void sg_analyze_logsources(char *const *paths, size_t npaths, bool json, SgAnalyzeResult *res);
+void sg_analyze_result_free(SgAnalyzeResult *res);
+
 /* Golden files (compiler/golden.c): compare generated output with committed
  * files (--check DIR) or rewrite them (--update DIR), one file per rule file. */
 typedef struct SgGolden {

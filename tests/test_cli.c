@@ -242,6 +242,24 @@ static void test_option_forms(void **state) {
        "w}\\ndetection:\\n  s: {A: 1}\\n"
        "  condition: s\\n' > h.yml; '" SIGMACC_BIN "' convert -t splunk --header h.yml",
        0, "# h.yml:1 - a b\nA=1\n"},
+      /* analyze logsources: counts per log source, most used first, then by name */
+      {"--version; rm -rf ana && mkdir ana && for x in 1 2 3; do printf 'title: t\\nlogsource: {product: "
+       "windows, "
+       "category: process_creation}\\ndetection:\\n  s: {A: 1}\\n  condition: s\\n' > ana/p$x.yml; done && "
+       "printf 'title: t\\nlogsource: {product: linux, service: auditd}\\ndetection:\\n  s: {A: 1}\\n  "
+       "condition: "
+       "s\\n' > ana/l.yml && '" SIGMACC_BIN "' analyze logsources ana",
+       0,
+       " rules  product          category                     service\n"
+       "     3  windows          process_creation             -\n"
+       "     1  linux            -                            auditd\n"},
+      {"analyze logsources ana", 0, "analyzed 4 files, 4 rules, 2 log sources; 0 rules not loaded\n"},
+      {"analyze logsources --json ana", 0,
+       "[{\"product\":\"windows\",\"category\":\"process_creation\",\"service\":null,\"rules\":3},\n"
+       " {\"product\":\"linux\",\"category\":null,\"service\":\"auditd\",\"rules\":1}]\n"},
+      {"analyze", 2, "what to analyze? (logsources)"},
+      {"analyze fields ana", 2, "unknown analysis 'fields'"},
+      {"analyze --help", 0, "usage: sigmacc analyze logsources"},
       /* did you mean */
       {"convert -t splnk " RULE, 2, "unknown target 'splnk' (did you mean 'splunk'?)"},
       {"convert -t splunk -f savedsearch " RULE, 2,

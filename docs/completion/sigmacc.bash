@@ -5,7 +5,7 @@ _sigmacc() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
   cmd=${COMP_WORDS[1]}
   if ((COMP_CWORD == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W "convert check eval list --help --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "convert check eval analyze list --help --version" -- "$cur")
     return
   fi
   case $prev in
@@ -30,9 +30,10 @@ _sigmacc() {
   convert) opts="-t --target -p --pipeline --without-pipeline -f --format -O --option --filter -s --skip-unsupported -o --output --check --update --json-diagnostics --header -W --warn --help" ;;
   check) opts="--json -W --warn --help" ;;
   eval) opts="-r --rules -p --pipeline --without-pipeline --filter -s --skip-unsupported --fields --stats --check --update -W --warn --help" ;;
+  analyze) opts="logsources --json --help" ;;
   list) opts="targets formats pipelines modifiers diagnostics warnings --help" ;;
   esac
-  if [[ $cur == -* || $cmd == list ]]; then
+  if [[ $cur == -* || $cmd == list || ($cmd == analyze && COMP_CWORD == 2) ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
   else
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")
