@@ -19,10 +19,14 @@ for cmd in convert check eval; do
   [ -n "$have" ] || fail "no '.SS $cmd' section in $man"
   extra=$(comm -13 <(printf '%s\n' "$want") <(printf '%s\n' "$have"))
   [ -z "$extra" ] || fail "$man names options '$cmd --help' does not: $extra"
+  # here-strings, not pipes: grep -q stops reading early, and under pipefail the
+  # writer's SIGPIPE would fail the check at random
+  bash_opts=$(sed -n "/^  $cmd)/,/;;/p" "$bash_c")
+  zsh_opts=$(sed -n "/^  $cmd)/,/;;/p" "$zsh_c")
   for opt in $want; do
-    printf '%s\n' "$have" | grep -qx -- "$opt" || fail "$man lacks $cmd $opt"
-    sed -n "/^  $cmd)/,/;;/p" "$bash_c" | grep -q -- "$opt\b" || fail "$bash_c lacks $cmd $opt"
-    sed -n "/^  $cmd)/,/;;/p" "$zsh_c" | grep -q -- "$opt\b" || fail "$zsh_c lacks $cmd $opt"
+    grep -qx -- "$opt" <<<"$have" || fail "$man lacks $cmd $opt"
+    grep -q -- "$opt\b" <<<"$bash_opts" || fail "$bash_c lacks $cmd $opt"
+    grep -q -- "$opt\b" <<<"$zsh_opts" || fail "$zsh_c lacks $cmd $opt"
   done
 done
 for cmd in $("$bin" --help | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p; s/^  \([a-z][a-z]*\)$/\1/p'); do
