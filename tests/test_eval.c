@@ -269,6 +269,26 @@ static void test_json_parsing(void **state) {
   sg_jdoc_free(&d);
 }
 
+/* The stream of `input` read with documents of at most max_doc bytes, as
+ * "D<line>" for an event and "B<line>" for a skipped document, must be `want`. */
+static void expect_stream(const char *input, size_t max_doc, const char *want, size_t i) {
+  FILE *f = fmemopen((void *)input, strlen(input), "r");
+  assert_non_null(f);
+  SgEventIn in;
+  sg_events_init(&in, f);
+  in.rd.max_doc = max_doc;
+  SgBuf got = {0};
+  const char *text, *msg;
+  size_t len, line;
+  SgEvNext k;
+  while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END)
+    sg_buf_catf(&got, "%s%c%zu", got.len ? " " : "", k == SG_EV_EVENT ? 'D' : 'B', line);
+  if (strcmp(sg_buf_cstr(&got), want)) fail_msg("case %zu: got '%s', want '%s'", i, got.data, want);
+  sg_buf_free(&got);
+  sg_events_free(&in);
+  fclose(f);
+}
+
 /* Events of a stream: shapes, line numbers, malformed documents. Reading
  * goes on after a bad document (the next line for JSON lines, the next
  * object otherwise), so one bad document never loses the events after it. */
@@ -307,22 +327,8 @@ static void test_stream_shapes(void **state) {
        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n{\"a\":2}\n",
        "B1 D2"},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    FILE *f = fmemopen((void *)cases[i].input, strlen(cases[i].input), "r");
-    SgEventIn in;
-    sg_events_init(&in, f);
-    SgBuf got = {0};
-    const char *text, *msg;
-    size_t len, line;
-    SgEvNext k;
-    while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END)
-      sg_buf_catf(&got, "%s%c%zu", got.len ? " " : "", k == SG_EV_EVENT ? 'D' : 'B', line);
-    if (strcmp(sg_buf_cstr(&got), cases[i].want))
-      fail_msg("case %zu: got '%s', want '%s'", i, got.data, cases[i].want);
-    sg_buf_free(&got);
-    sg_events_free(&in);
-    fclose(f);
-  }
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    expect_stream(cases[i].input, SG_JSON_MAX_DOC, cases[i].want, i);
 }
 
 /* The document size limit is exact, in both reading modes. */
@@ -331,22 +337,8 @@ static void test_stream_size_limit(void **state) {
   static const char *const inputs[] = {"{\"a\":\"12\"}\n{\"a\":\"123\"}\n{\"a\":\"1\"}\n",
                                        "{\n\"a\":\"1\"}\n{\n\"a\":\"12\"}\n{\n\"a\":\"1\"}\n"};
   static const char *const want[] = {"D1 B2 D3", "D1 B3 D5"};
-  for (size_t i = 0; i < 2; i++) {
-    FILE *f = fmemopen((void *)inputs[i], strlen(inputs[i]), "r");
-    SgEventIn in;
-    sg_events_init(&in, f);
-    in.rd.max_doc = 10; /* {"a":"12"} is 10 bytes; so is {\n"a":"1"} */
-    SgBuf got = {0};
-    const char *text, *msg;
-    size_t len, line;
-    SgEvNext k;
-    while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END)
-      sg_buf_catf(&got, "%s%c%zu", got.len ? " " : "", k == SG_EV_EVENT ? 'D' : 'B', line);
-    if (strcmp(sg_buf_cstr(&got), want[i])) fail_msg("input %zu: got '%s', want '%s'", i, got.data, want[i]);
-    sg_buf_free(&got);
-    sg_events_free(&in);
-    fclose(f);
-  }
+  for (size_t i = 0; i < 2; i++)
+    expect_stream(inputs[i], 10, want[i], i); /* {"a":"12"} is 10 bytes; so is {\n"a":"1"} */
 }
 
 /* Exit codes and messages of eval on bad input: nothing is lost silently. */
