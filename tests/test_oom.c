@@ -101,6 +101,19 @@ static void compile_rules(Result *r, SgUnit *u, SgDiags *d) {
   if (sg_compile_source(u, "r.yml", src, sizeof rules - 1, d) != SG_OK) r->failed = true;
 }
 
+/* Every rule of u converted with t; a rule that fails otherwise than by
+ * running out of memory is part of the output (it must fail the same way). */
+static void convert_all(Result *r, const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,
+                        SgQueries *q, SgDiags *d) {
+  for (size_t i = 0; i < u->nrules; i++) {
+    SgStatus st = sg_convert_rule(t, ctx, set, u, u->rules[i], q, d);
+    if (st == SG_ERR_NOMEM)
+      r->failed = true;
+    else if (st != SG_OK)
+      sg_buf_catf(&r->out, "[rule %zu: status %d]\n", i, st);
+  }
+}
+
 /* Pipelines + conversion: every target and format with sysmon. */
 static void job_convert(Result *r) {
   SgArena pa;
@@ -118,13 +131,7 @@ static void job_convert(Result *r) {
       if (!strcmp(targets[t]->formats[f], "data_model")) continue; /* needs splunk_cim */
       SgConvCtx ctx = {.format = targets[t]->formats[f]};
       SgQueries q = {0};
-      for (size_t i = 0; i < u.nrules; i++) {
-        SgStatus st = sg_convert_rule(targets[t], &ctx, &set, &u, u.rules[i], &q, &d);
-        if (st == SG_ERR_NOMEM)
-          r->failed = true;
-        else if (st != SG_OK)
-          sg_buf_catf(&r->out, "[rule %zu: status %d]\n", i, st);
-      }
+      convert_all(r, targets[t], &ctx, &set, &u, &q, &d);
       SgBuf o = {0};
       targets[t]->finish(&ctx, &q, &o);
       if (o.oom) r->failed = true;
@@ -220,13 +227,7 @@ static void job_pipeline(Result *r) {
     const SgTarget *tg = sg_target_find(names[t]);
     SgConvCtx ctx = {.format = "default"};
     SgQueries q = {0};
-    for (size_t i = 0; i < u.nrules; i++) {
-      SgStatus st = sg_convert_rule(tg, &ctx, &set, &u, u.rules[i], &q, &d);
-      if (st == SG_ERR_NOMEM)
-        r->failed = true;
-      else if (st != SG_OK)
-        sg_buf_catf(&r->out, "[rule %zu: status %d]\n", i, st);
-    }
+    convert_all(r, tg, &ctx, &set, &u, &q, &d);
     const char **texts = calloc(q.n + 1, sizeof *texts);
     if (!texts) r->failed = true;
     for (size_t i = 0; texts && i < q.n; i++)
