@@ -247,6 +247,21 @@ static void job_pipeline(Result *r) {
   sg_arena_free(&pa);
 }
 
+/* The directory walker over the project's rules: a path it could not list
+ * is reported, never a silently shorter list. */
+static void job_paths(Result *r) {
+  char *args[] = {SIGMACC_SOURCE_DIR "/sigma-rules", SIGMACC_SOURCE_DIR "/tests/ast/01_map_and.yml", "-"};
+  SgPaths p = {0};
+  SgDiags d = {0};
+  sg_expand_paths(3, args, &p, &d);
+  for (size_t i = 0; i < p.n; i++)
+    sg_buf_catf(&r->out, "%s %zu\n", p.v[i], p.rel[i]);
+  note_diags(r, &d);
+  if (r->out.oom) r->failed = true;
+  sg_paths_free(&p);
+  sg_diags_free(&d);
+}
+
 static void sweep(void (*job)(Result *), const char *name) {
   Result want = {0};
   fail_at = 0;
@@ -299,6 +314,11 @@ static void test_pipeline(void **state) {
   sweep(job_pipeline, "pipeline");
 }
 
+static void test_paths(void **state) {
+  (void)state;
+  sweep(job_paths, "paths");
+}
+
 static void test_eval(void **state) {
   (void)state;
   sweep(job_eval, "eval");
@@ -309,6 +329,7 @@ int main(void) {
       cmocka_unit_test(test_convert),
       cmocka_unit_test(test_pipeline),
       cmocka_unit_test(test_eval),
+      cmocka_unit_test(test_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
