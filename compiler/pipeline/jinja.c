@@ -339,6 +339,9 @@ struct JNode {
 /* Nesting limits (the parser and the renderer recurse): parentheses, lists,
  * `not`s and operator chains in an expression; if/for in a template. */
 enum { MAX_EXPR_DEPTH = 200, MAX_BLOCK_DEPTH = 64 };
+/* Variables are found by a linear search of their scope: the number of
+ * {% set %} statements is bounded, so a rendering step costs at most that. */
+enum { MAX_SETS = 256 };
 
 typedef struct JParser {
   SgArena *a;
@@ -347,6 +350,7 @@ typedef struct JParser {
   const char *where;
   unsigned depth; /* of the parser's recursion */
   unsigned nest;  /* if/for blocks open */
+  unsigned nsets; /* {% set %} statements */
 } JParser;
 
 static JNode *jnode(JParser *P, NKind k) {
@@ -831,6 +835,7 @@ static JNode **block(JParser *P, size_t *n, const char **stop) {
       continue;
     }
     if (word(&t, "set")) {
+      if (++P->nsets > MAX_SETS) return P->err = "more than 256 {% set %} statements", NULL;
       JNode *st = jnode(P, N_SET);
       if (!st) return NULL;
       st->var = ident(P, &t);
