@@ -56,28 +56,21 @@ void sg_queries_free(SgQueries *q) {
   memset(q, 0, sizeof *q);
 }
 
-static void json_or_null(SgBuf *b, const char *s) {
-  if (s)
-    sg_json_str(b, s, strlen(s));
-  else
-    sg_buf_cat(b, "null");
-}
-
 /* The rule's file, tags and log source as JSON object members. */
 static void rule_meta(SgBuf *b, const SgRule *r) {
   sg_buf_cat(b, "\"path\":");
-  json_or_null(b, r->loc.path);
+  sg_json_str_or_null(b, r->loc.path);
   sg_buf_cat(b, ",\"tags\":[");
   for (size_t i = 0; i < r->tags.n; i++) {
     if (i) sg_buf_catc(b, ',');
-    json_or_null(b, r->tags.v[i]);
+    sg_json_str_or_null(b, r->tags.v[i]);
   }
   sg_buf_cat(b, "],\"logsource\":{\"category\":");
-  json_or_null(b, r->logsource.category);
+  sg_json_str_or_null(b, r->logsource.category);
   sg_buf_cat(b, ",\"product\":");
-  json_or_null(b, r->logsource.product);
+  sg_json_str_or_null(b, r->logsource.product);
   sg_buf_cat(b, ",\"service\":");
-  json_or_null(b, r->logsource.service);
+  sg_json_str_or_null(b, r->logsource.service);
   sg_buf_catc(b, '}');
 }
 

@@ -67,10 +67,7 @@ size_t sg_tq_conjuncts(const SgNode *root, const SgNode **one, const SgNode *con
 
 static void json_field(SgBuf *out, const char *key, const char *val, bool comma) {
   sg_buf_catf(out, "%s\"%s\":", comma ? "," : "", key);
-  if (val)
-    sg_json_str(out, val, strlen(val));
-  else
-    sg_buf_cat(out, "null");
+  sg_json_str_or_null(out, val);
 }
 
 void sg_tq_finish_text(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {

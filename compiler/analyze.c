@@ -30,13 +30,6 @@ static int by_count(const void *x, const void *y) {
   return 0;
 }
 
-static void json_or_null(SgBuf *b, const char *s) {
-  if (s)
-    sg_json_str(b, s, strlen(s));
-  else
-    sg_buf_cat(b, "null");
-}
-
 void sg_analyze_logsources(char *const *paths, size_t npaths, bool json, SgAnalyzeResult *res) {
   memset(res, 0, sizeof *res);
   SgDiags d = {0};
@@ -93,11 +86,11 @@ void sg_analyze_logsources(char *const *paths, size_t npaths, bool json, SgAnaly
     sg_buf_catc(&res->out, '[');
     for (size_t k = 0; k < n; k++) {
       sg_buf_cat(&res->out, k ? ",\n {\"product\":" : "{\"product\":");
-      json_or_null(&res->out, v[k].v[0]);
+      sg_json_str_or_null(&res->out, v[k].v[0]);
       sg_buf_cat(&res->out, ",\"category\":");
-      json_or_null(&res->out, v[k].v[1]);
+      sg_json_str_or_null(&res->out, v[k].v[1]);
       sg_buf_cat(&res->out, ",\"service\":");
-      json_or_null(&res->out, v[k].v[2]);
+      sg_json_str_or_null(&res->out, v[k].v[2]);
       sg_buf_catf(&res->out, ",\"rules\":%zu}", v[k].rules);
     }
     sg_buf_cat(&res->out, "]\n");

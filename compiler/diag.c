@@ -153,6 +153,13 @@ size_t sg_utf8_len(const char *s, size_t n) {
   return k;
 }
 
+void sg_json_str_or_null(SgBuf *out, const char *s) {
+  if (s)
+    sg_json_str(out, s, strlen(s));
+  else
+    sg_buf_cat(out, "null");
+}
+
 void sg_json_str(SgBuf *out, const char *s, size_t n) {
   sg_buf_catc(out, '"');
   for (size_t i = 0; i < n; i++) {

@@ -133,6 +133,8 @@ void sg_diag_render_json(SgBuf *out, const SgDiag *dg);
 /* A JSON string literal; invalid UTF-8 bytes become U+FFFD, so the output is
  * always valid JSON. */
 void sg_json_str(SgBuf *out, const char *s, size_t n);
+/* s as a JSON string, or null when s is NULL. */
+void sg_json_str_or_null(SgBuf *out, const char *s);
 /* The length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */
 size_t sg_utf8_len(const char *s, size_t n);
 

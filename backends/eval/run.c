@@ -97,10 +97,7 @@ static void minify(SgBuf *out, const char *s, size_t n) {
 
 static void json_opt(SgBuf *b, const char *key, const char *v, bool comma) {
   sg_buf_catf(b, "%s\"%s\":", comma ? "," : "", key);
-  if (v)
-    sg_json_str(b, v, strlen(v));
-  else
-    sg_buf_cat(b, "null");
+  sg_json_str_or_null(b, v);
 }
 
 static void print_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
@@ -271,7 +268,10 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, boo
     sm->n->ioerr = true;
   } else if (in.rd.ioerr || in.rd.nomem) {
     say(sink, "%s: error[E001]: %s; the events after line %zu were not read\n", name,
-        in.rd.nomem ? "out of memory" : in.rd.gz_error ? in.rd.gz_error : "read error", in.rd.line);
+        in.rd.nomem      ? "out of memory"
+        : in.rd.gz_error ? in.rd.gz_error
+                         : "read error",
+        in.rd.line);
     sm->n->ioerr = true;
   }
   sg_events_free(&in);
