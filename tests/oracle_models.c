@@ -409,7 +409,10 @@ static Node *x_primary(Lexer *L) {
     return n;
   }
   if (!L->spl) { /* a bare identifier: an Ariel column (sigmacc writes no other) */
-    /* QRadar's built-in Ariel columns (identifiers are case-insensitive) */
+    /* QRadar's built-in Ariel columns (identifiers are case-insensitive); the
+     * model's own copy of backends/aql.c's list on purpose: the oracle takes
+     * no fact from the backend it checks (a column the backend wrote bare and
+     * this list lacks fails the test) */
     static const char *const cols[] = {"sourceip",
                                        "destinationip",
                                        "sourceport",
