@@ -20,13 +20,18 @@ static const char eval_usage[] =
     "  -s, --skip-unsupported  report rules that cannot be evaluated, run the rest, exit 0\n"
     "  --fields           print these event fields instead of the whole event\n"
     "  --stats            print events read, bytes, matches, skipped and events/s to "
-    "stderr\n" SG_CLI_WARN_HELP
+    "stderr\n"
+    "  --logsource product=P,category=C,service=S\n"
+    "                     the log source of events that have none of their own (not evtx_dump's\n"
+    "                     shape): only rules that can apply to it fire on them\n" SG_CLI_WARN_HELP
     "  --check DIR        for each rule file R.yml with sample events R.events.jsonl beside it,\n"
     "                     compare the matches with DIR/<relative path>.jsonl (--update DIR writes them);\n"
     "                     sample events that match nothing are an error; R.nomatch.jsonl holds events\n"
     "                     the rule must not match; rule files with neither are listed\n"
-    "EVENTS are JSON lines, a JSON array or concatenated objects, plain or gzip (read from the\n"
-    "bytes, not the name); none or '-' reads stdin. EVTX and other binary files are errors.\n"
+    "EVENTS are EVTX files, JSON lines, a JSON array or concatenated objects, plain or gzip (read\n"
+    "from the bytes, not the name); a directory: every file under it; none or '-' reads stdin.\n"
+    "Windows events (EVTX, evtx_dump's JSON) only meet rules for Windows or for a log source\n"
+    "a pipeline maps for Windows.\n"
     "Exit status: 0 success; 1 a rule had an error (or golden files differ); 2 usage error or\n"
     "unreadable input; 3 documents were skipped as malformed, no event was read, or a result\n"
     "could not be decided (a regex limit).\n";
@@ -36,12 +41,12 @@ typedef struct EvalArgs {
   const char **filters;
   int nrules, nevents, npipelines;
   size_t nfilters;
-  const char *fields, *golden;
+  const char *fields, *golden, *logsource;
   bool stats, without_pipeline, skip, update;
   SgWarnPolicy warn;
 } EvalArgs;
 
-enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_FIELDS, OPT_CHECK, OPT_UPDATE, OPT_STATS };
+enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_FIELDS, OPT_CHECK, OPT_UPDATE, OPT_STATS, OPT_LOGSOURCE };
 
 static const struct option longopts[] = {
     {"rules", required_argument, NULL, 'r'},
@@ -55,6 +60,7 @@ static const struct option longopts[] = {
     {"update", required_argument, NULL, OPT_UPDATE},
     {"stats", no_argument, NULL, OPT_STATS},
     {"warn", required_argument, NULL, 'W'},
+    {"logsource", required_argument, NULL, OPT_LOGSOURCE},
     {NULL, 0, NULL, 0},
 };
 
@@ -83,6 +89,7 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
       a->golden = optarg;
       break;
     case OPT_STATS: a->stats = true; break;
+    case OPT_LOGSOURCE: a->logsource = optarg; break;
     case OPT_WITHOUT: a->without_pipeline = true; break;
     default: return sg_cli_option_error("eval", c, argv, longopts);
     }
@@ -122,7 +129,8 @@ int sg_cli_eval(int argc, char **argv) {
                      .without_pipeline = args.without_pipeline,
                      .skip_unsupported = args.skip,
                      .progress = isatty(2),
-                     .warnings = &args.warn};
+                     .warnings = &args.warn,
+                     .logsource = args.logsource};
     SgEvalSink sink = {to_file, to_stderr, stdout};
     rc = sg_eval_run(&job, &sink);
   }

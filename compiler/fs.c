@@ -66,7 +66,7 @@ static int cmp_entry(const void *a, const void *b) {
 }
 
 /* False when memory ran out (reported); other problems are reported too. */
-static bool walk_dir(const char *dir, SgPaths *out, size_t rel, int depth, SgDiags *dg) {
+static bool walk_dir(const char *dir, SgPaths *out, size_t rel, int depth, bool all, SgDiags *dg) {
   if (depth > SG_MAX_DIR_DEPTH) {
     sg_diag(dg, SG_D_IO, (SgLoc){dir, 0, 0}, "directory nested deeper than %d levels; not read",
             SG_MAX_DIR_DEPTH);
@@ -113,9 +113,9 @@ static bool walk_dir(const char *dir, SgPaths *out, size_t rel, int depth, SgDia
       bool is_dir = ents[i].type == DT_DIR ||
                     (ents[i].type == DT_UNKNOWN && stat(full, &st) == 0 && S_ISDIR(st.st_mode));
       if (is_dir) {
-        ok = walk_dir(full, out, rel, depth + 1, dg) && ok;
+        ok = walk_dir(full, out, rel, depth + 1, all, dg) && ok;
         free(full);
-      } else if (has_rule_ext(ents[i].name)) {
+      } else if (all || has_rule_ext(ents[i].name)) {
         ok = paths_push(out, full, rel, dir, dg) && ok;
       } else {
         free(full);
@@ -142,7 +142,7 @@ bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d) {
     } else if (S_ISDIR(st.st_mode)) {
       size_t before = out->n;
       size_t len = strlen(argv[i]);
-      if (!walk_dir(argv[i], out, len + (argv[i][len - 1] != '/'), 0, d)) {
+      if (!walk_dir(argv[i], out, len + (argv[i][len - 1] != '/'), 0, false, d)) {
         ok = false;
       } else if (out->n == before) {
         sg_diag(d, SG_D_IO, (SgLoc){argv[i], 0, 0}, "is a directory with no .yml or .yaml files");
@@ -154,4 +154,9 @@ bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d) {
     }
   }
   return ok;
+}
+
+bool sg_expand_dir_files(const char *dir, SgPaths *out, SgDiags *d) {
+  size_t len = strlen(dir);
+  return walk_dir(dir, out, len + (len && dir[len - 1] != '/'), 0, true, d);
 }

@@ -536,6 +536,11 @@ typedef struct SgPipelineState {
 
 const SgYNode *sg_state_get(const SgPipelineState *s, const char *key);
 
+/* Whether an item of `set` is conditioned on the category or service of `ls`
+ * (under `product` or no product): the pipelines know where `product`'s
+ * events of that log source are. */
+bool sg_pipeline_knows_logsource(const SgPipelineSet *set, const char *product, const SgLogsource *ls);
+
 /* Load a pipeline from YAML bytes (kept by the caller for the arena's life). */
 SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t len, SgPipeline **out,
                           SgDiags *d);
@@ -613,7 +618,9 @@ typedef struct SgJReader {
   unsigned char *zin;
   bool gz_done;           /* the last gzip member ended */
   const char *gz_error;   /* a corrupt or truncated gzip input (reading stopped there) */
-  const char *not_events; /* the input is not JSON events (binary, EVTX): why; nothing read */
+  const char *not_events; /* the input is not events (binary): why; nothing read */
+  bool evtx;              /* the input is an EVTX file (SgEventIn reads it with libevtx) */
+  bool json_only;         /* set by the caller: a text input not starting with { or [ is not events */
 } SgJReader;
 
 typedef enum SgJNext { SG_J_DOC, SG_J_END, SG_J_BAD } SgJNext;
@@ -655,13 +662,18 @@ bool sg_json_parse_one(SgJDoc *d, const char *s, size_t n, size_t *used, size_t 
  * JSON lines may hold several objects. A document that is not a valid event
  * is skipped and reported (SG_EV_SKIP), and reading goes on after it: the
  * next line for JSON lines, the next object otherwise. */
+typedef struct SgEvtx SgEvtx; /* an open EVTX file (backends/eval/evtx.c) */
+
 typedef struct SgEventIn {
   SgJReader rd;
   SgJDoc doc;       /* the current event, parsed */
   const char *rest; /* the unread part of the reader's current document */
   size_t nrest, rest_line;
   size_t events, skipped;
-  char msg[96];
+  char msg[640];
+  SgEvtx *evtx;   /* EVTX input: its records, each as evtx_dump's JSON in `json` */
+  SgBuf json;
+  bool corrupted; /* EVTX: libevtx found the file corrupted (some records may be missing) */
 } SgEventIn;
 
 typedef enum SgEvNext { SG_EV_EVENT, SG_EV_SKIP, SG_EV_NOMEM, SG_EV_END } SgEvNext;
@@ -669,7 +681,8 @@ typedef enum SgEvNext { SG_EV_EVENT, SG_EV_SKIP, SG_EV_NOMEM, SG_EV_END } SgEvNe
 void sg_events_init(SgEventIn *in, FILE *f);
 void sg_events_free(SgEventIn *in);
 /* SG_EV_EVENT: in->doc is the event, text[0..len) its JSON, *line where it
- * starts. SG_EV_SKIP: a document at *line was skipped because of *msg.
+ * starts (for EVTX input, in->rd.evtx: the record's EventRecordID, or its
+ * position in the file when the record cannot be read). SG_EV_SKIP: a document at *line was skipped because of *msg.
  * SG_EV_NOMEM: memory ran out reading the document at *line (not evaluated).
  * SG_EV_END: the input is done; in->rd.ioerr or in->rd.nomem say whether it
  * ended early. */
@@ -698,6 +711,15 @@ void sg_eval_free(SgEvaluator *e);
 /* Compile every condition of `r` (kept by pointer: it must outlive `e`).
  * SG_ERR_UNSUPPORTED with a located diagnostic for what cannot be evaluated. */
 SgStatus sg_eval_add(SgEvaluator *e, const SgRule *r, SgDiags *d);
+/* The log-source model (call before sg_eval_add): an event in evtx_dump's
+ * shape (Event.System.Channel) is a Windows event, and a rule applies to it
+ * when its product is windows, or it has no product and `pipelines` map its
+ * category or service for Windows (sg_pipeline_knows_logsource), or it has no
+ * log source at all. Any other event is of the `declared` log source (none:
+ * every rule applies), and a rule applies when no attribute both set differs. */
+void sg_eval_set_logsources(SgEvaluator *e, const SgPipelineSet *pipelines, const SgLogsource *declared);
+/* Whether the last event had a log source (its own, or the declared one). */
+bool sg_eval_logsource_known(const SgEvaluator *e);
 /* Build the indexes; call once after the last sg_eval_add. */
 SgStatus sg_eval_prepare(SgEvaluator *e);
 /* Match one parsed event: the hits (owned by `e`, valid until the next
@@ -766,6 +788,9 @@ typedef struct SgPaths {
 
 bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d);
 void sg_paths_free(SgPaths *p);
+/* Every file under `dir` (hidden ones excepted), recursively and sorted:
+ * the event files of a directory. False when memory ran out. */
+bool sg_expand_dir_files(const char *dir, SgPaths *out, SgDiags *d);
 /* Diagnostics d->items[from..] rendered into `out` (with the source line and
  * a caret when `src`, the text of file `path`, is given and the diagnostic is
  * located in that file), or as JSON lines. */
@@ -899,6 +924,7 @@ typedef struct SgEvalJob {
   bool skip_unsupported;
   bool progress;                /* a progress line on the error sink (a terminal) */
   const SgWarnPolicy *warnings; /* -W; NULL: as they are */
+  const char *logsource;        /* "product=P,category=C,service=S": events without their own */
 } SgEvalJob;
 
 /* Where a run writes: matches (JSON lines) and golden reports to `out`,

@@ -356,8 +356,10 @@ static void test_eval_check(void **state) {
 }
 
 /* Event inputs are recognised from their bytes: gzip is read as the text it
- * holds (same matches), a truncated one is an error after what it held, and
- * EVTX or other binary files are errors (exit 2), never "0 events, exit 0". */
+ * holds (same matches), a truncated one is an error after what it held; a
+ * damaged EVTX header or another binary file is an error (exit 2), never "0
+ * events, exit 0"; in a directory, every file is read and what is not events
+ * is passed over with a note. (Real EVTX files: test_evtx.) */
 static void test_event_inputs(void **state) {
   (void)state;
   char cmd[2048];
@@ -366,7 +368,8 @@ static void test_event_inputs(void **state) {
            "detection:\\n  s: {A: 1}\\n  condition: s\\n' > r.yml && "
            "for i in $(seq 3000); do echo \"{\\\"A\\\":$((i %% 3)),\\\"n\\\":$i}\"; done > ev.jsonl && "
            "gzip -c ev.jsonl > ev.gz && cat ev.gz ev.gz > twice.gz && head -c 2000 ev.gz > cut.gz && "
-           "printf 'ElfFile\\0\\0\\0' > x.evtx && printf '\\211PNG\\r\\n\\032\\n\\0\\0' > x.png",
+           "printf 'ElfFile\\0\\0\\0' > x.evtx && printf '\\211PNG\\r\\n\\032\\n\\0\\0' > x.png && "
+           "mkdir -p dir/sub && cp ev.jsonl x.png r.yml dir/ && cp ev.gz dir/sub/ && touch dir/.hidden",
            tmpdir);
   int rc;
   free(run(cmd, &rc));
@@ -394,14 +397,59 @@ static void test_event_inputs(void **state) {
   } cases[] = {
       {"eval -r r.yml --stats twice.gz", 0, "events 6000,"}, /* gzip members one after another */
       {"eval -r r.yml cut.gz", 2, "cut.gz: error[E001]: the gzip input is truncated; the events after line"},
-      {"eval -r r.yml x.evtx", 2, "x.evtx: error[E001]: an EVTX file, which sigmacc does not read yet"},
-      {"eval -r r.yml x.png", 2, "x.png: error[E001]: a binary file, not JSON events"},
+      {"eval -r r.yml x.evtx", 2, "x.evtx: error[E001]: not a readable EVTX file: "},
+      {"eval -r r.yml x.png", 2, "x.png: error[E001]: a binary file, not events"},
+      {"eval -r r.yml r.yml", 3, "r.yml:1: error: not a JSON object"}, /* named: its lines are read */
+      {"eval -r r.yml --stats dir", 0, "dir/r.yml: note: not events (neither EVTX nor JSON"},
+      {"eval -r r.yml --stats dir", 0, "dir/x.png: note: a binary file, not events"},
+      {"eval -r r.yml --stats dir", 0, "events 6000,"},
       {"eval -r r.yml - < x.png", 2, "-: error[E001]: a binary file"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     snprintf(cmd, sizeof cmd, "cd '%s/ei' && '%s' %s 2>&1 >/dev/null", tmpdir, SIGMACC_BIN, cases[i].args);
     char *out = run(cmd, &rc);
     if (rc != cases[i].rc || !strstr(out, cases[i].want))
+      fail_msg("%s: exit %d (want %d):\n%s\n(want \"%s\")", cases[i].args, rc, cases[i].rc, out,
+               cases[i].want);
+    free(out);
+  }
+}
+
+/* Events with no log source of their own: every rule applies (said by
+ * --stats) until --logsource names theirs; a bad --logsource is exit 2. */
+static void test_declared_logsource(void **state) {
+  (void)state;
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && rm -rf ls && mkdir ls && cd ls && for p in linux windows; do "
+           "printf 'title: %%s\\nlogsource: {product: %%s, service: auditd}\\ndetection:\\n  s: {A: 1}\\n"
+           "  condition: s\\n' $p $p > $p.yml; done && echo '{\"A\":1}' > ev.jsonl",
+           tmpdir);
+  int rc;
+  free(run(cmd, &rc));
+  assert_int_equal(rc, 0);
+  static const struct {
+    const char *args;
+    int rc;
+    const char *want, *not ;
+  } cases[] = {
+      {"--stats ev.jsonl", 0,
+       "1 event had no log source (not in evtx_dump's shape): every rule applied to it", NULL},
+      {"ev.jsonl", 0, "\"title\":\"windows\"", NULL},
+      {"ev.jsonl", 0, "\"title\":\"linux\"", NULL},
+      {"--logsource product=linux,service=auditd ev.jsonl", 0, "\"title\":\"linux\"",
+       "\"title\":\"windows\""},
+      {"--logsource product=linux --stats ev.jsonl", 0, "events 1,", "no log source"},
+      {"--logsource product=linux,service=sshd --stats ev.jsonl", 0, "matches 0,", "\"title\""},
+      {"--logsource os=linux ev.jsonl", 2, "--logsource takes product=P,category=C,service=S, not 'os='",
+       NULL},
+      {"--logsource product= ev.jsonl", 2, "--logsource takes", NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    snprintf(cmd, sizeof cmd, "cd '%s/ls' && '%s' eval -r linux.yml -r windows.yml %s 2>&1", tmpdir,
+             SIGMACC_BIN, cases[i].args);
+    char *out = run(cmd, &rc);
+    if (rc != cases[i].rc || !strstr(out, cases[i].want) || (cases[i].not &&strstr(out, cases[i].not )))
       fail_msg("%s: exit %d (want %d):\n%s\n(want \"%s\")", cases[i].args, rc, cases[i].rc, out,
                cases[i].want);
     free(out);
@@ -423,10 +471,11 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_error_catalogue),   cmocka_unit_test(test_generated_inputs),
-      cmocka_unit_test(test_batch_keeps_going), cmocka_unit_test(test_golden_mutations),
-      cmocka_unit_test(test_option_forms),      cmocka_unit_test(test_golden_diff_marks),
-      cmocka_unit_test(test_eval_check),        cmocka_unit_test(test_event_inputs),
+      cmocka_unit_test(test_error_catalogue),    cmocka_unit_test(test_generated_inputs),
+      cmocka_unit_test(test_batch_keeps_going),  cmocka_unit_test(test_golden_mutations),
+      cmocka_unit_test(test_option_forms),       cmocka_unit_test(test_golden_diff_marks),
+      cmocka_unit_test(test_eval_check),         cmocka_unit_test(test_event_inputs),
+      cmocka_unit_test(test_declared_logsource),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

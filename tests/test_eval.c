@@ -37,6 +37,7 @@ static int matches(const char *rule, const char *event, bool evtx) {
     r = p;
   }
   SgEvaluator *e = sg_eval_new();
+  sg_eval_set_logsources(e, &set, NULL);
   int result = -1;
   if (sg_eval_add(e, r, &d) == SG_OK && sg_eval_prepare(e) == SG_OK) {
     SgJDoc doc = {0};
@@ -218,13 +219,24 @@ static void test_evtx_shape(void **state) {
       "{\"Event\":{\"System\":{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"},"
       "\"EventData\":{\"Image\":\"C:\\\\whoami.exe\"}}}";
   assert_int_equal(matches(r, ev11, true), 0);
-  /* full paths, #text, names without spaces (a rule with no product applies) */
-  YES("title: t\nlogsource: {category: test}\ndetection:\n"
-      "  s: {Event.System.EventID: 1, Data: b, ThreatName|endswith: EICAR}\n  condition: s\n",
-      ev);
-  /* a rule for another product never fires on a Windows event */
+  /* full paths, #text, names without spaces */
+  const char *paths = "detection:\n  s: {Event.System.EventID: 1, Data: b, ThreatName|endswith: EICAR}\n"
+                      "  condition: s\n";
+  char rule[512];
+  snprintf(rule, sizeof rule, "title: t\nlogsource: {product: windows}\n%s", paths);
+  YES(rule, ev);
+  /* a rule for another product never fires on a Windows event, nor one with
+   * no product whose category no pipeline maps for Windows (the log-source
+   * model); with the evtx pipeline loaded, a product-less process_creation
+   * rule applies (and is restricted to its events like the Windows one) */
   NO("title: t\nlogsource: {product: linux}\ndetection:\n  s: {Image|endswith: whoami.exe}\n  condition: s\n",
      ev);
+  snprintf(rule, sizeof rule, "title: t\nlogsource: {category: database}\n%s", paths);
+  NO(rule, ev);
+  snprintf(rule, sizeof rule, "title: t\nlogsource: {category: process_creation}\n%s", paths);
+  assert_int_equal(matches(rule, ev, false), 0);
+  assert_int_equal(matches(rule, ev, true), 1);
+  assert_int_equal(matches(rule, ev11, true), 0);
 }
 
 static void test_json_parsing(void **state) {
@@ -353,7 +365,7 @@ static void test_cli_bad_input(void **state) {
       {"printf 'junk\\n{\"A\":' > $E", 3, "", "no event was read"},
       {": > $E", 3, "", "no event was read"},
       {"printf '{\"A\":\"hit\"}\\n{oops\\n' > $E", 3, "\"line\":1", ":2: error: malformed JSON event"},
-      {"mkdir -p $E.d; E=$E.d", 2, "", "it is a directory"},
+      {"mkdir -p $E.d; E=$E.d", 2, "", "the directory holds no files"}, /* directories are walked */
       {"E=/nonexistent/events.json", 2, "", "cannot read the events file"},
       /* invalid UTF-8 is replaced in the output, which stays JSON */
       {"printf '{\"A\":\"hit\",\"B\":\"\\377x\"}\\n' > $E", 0, "\"B\":\"\\ufffdx\"", ""},

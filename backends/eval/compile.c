@@ -124,6 +124,11 @@ void sg_eval_free(SgEvaluator *e) {
 
 size_t sg_eval_rule_count(const SgEvaluator *e) { return e->cr.nrules; }
 
+void sg_eval_set_logsources(SgEvaluator *e, const SgPipelineSet *pipelines, const SgLogsource *declared) {
+  e->cr.known = pipelines;
+  e->cr.declared = declared ? *declared : (SgLogsource){0};
+}
+
 /* ---- compiling ---------------------------------------------------------------------- */
 
 static bool compile_pattern(SgEvaluator *e, const SgStr *s, bool cased, Pattern *p) {
@@ -294,7 +299,14 @@ static void order_ands(CNode *c) {
 
 SgStatus sg_eval_add(SgEvaluator *e, const SgRule *r, SgDiags *d) {
   CRule cr = {.rule = r};
-  cr.not_windows = r->logsource.product && sg_ascii_casecmp(r->logsource.product, "windows");
+  const SgLogsource *ls = &r->logsource, *dl = &e->cr.declared;
+  if (ls->product)
+    cr.not_windows = sg_ascii_casecmp(ls->product, "windows") != 0;
+  else if (ls->category || ls->service) /* a log source with no product: Windows if a pipeline maps it */
+    cr.not_windows = !e->cr.known || !sg_pipeline_knows_logsource(e->cr.known, "windows", ls);
+  cr.not_declared = (ls->product && dl->product && sg_ascii_casecmp(ls->product, dl->product)) ||
+                    (ls->category && dl->category && sg_ascii_casecmp(ls->category, dl->category)) ||
+                    (ls->service && dl->service && sg_ascii_casecmp(ls->service, dl->service));
   e->cr.compiling_windows = !cr.not_windows;
   cr.conds = sg_arena_alloc(&e->arena, (r->nconds + 1) * sizeof *cr.conds);
   if (!cr.conds) return SG_ERR_NOMEM;

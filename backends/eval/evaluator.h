@@ -57,7 +57,8 @@ struct CNode { /* what eval_node reads first is in the first 32 bytes */
 
 typedef struct CRule {
   const SgRule *rule;
-  bool not_windows; /* the rule's product is another than windows */
+  bool not_windows;  /* the rule cannot apply to Windows events (see sg_eval_set_logsources) */
+  bool not_declared; /* the rule cannot apply to events of the declared log source */
   CNode **conds;
   size_t nconds;
   uint64_t stamp; /* last event that evaluated this rule */
@@ -126,9 +127,11 @@ typedef struct EvRules { /* the compiled rules and the names they use */
   CRule *rules;
   size_t nrules, caprules;
   uint32_t f_eventid, f_channel;
-  Intern roots;           /* first components of dotted field names: only leaves under
-                             one of them are looked up by their full path */
-  bool compiling_windows; /* sg_eval_add: the rule applies to Windows events */
+  Intern roots;               /* first components of dotted field names: only leaves under
+                                 one of them are looked up by their full path */
+  bool compiling_windows;     /* sg_eval_add: the rule applies to Windows events */
+  const SgPipelineSet *known; /* the log sources these pipelines map are Windows ones */
+  SgLogsource declared;       /* the log source of events without their own (all NULL: none) */
 } EvRules;
 
 typedef struct EvIndex { /* which rules an event can meet */
@@ -196,6 +199,16 @@ struct SgEvaluator {
 uint32_t sg_ev_intern_add(Intern *t, const char *s, size_t n);
 void sg_ev_num_key(char *out, size_t cap, double x);
 const SgPart *sg_ev_longest_lit(const Pattern *p);
+/* evtx.c: an EVTX file held in memory (`data` is owned from the call on,
+ * freed on failure); its records in order, each as evtx_dump's JSON. */
+SgEvtx *sg_evtx_open(char *data, size_t size, char *msg, size_t cap);
+SgEvNext sg_evtx_next(SgEvtx *x, SgBuf *json, size_t *record, char *msg, size_t cap);
+bool sg_evtx_corrupted(SgEvtx *x);
+void sg_evtx_free(SgEvtx *x);
+/* One record's XML (modified in place) as evtx_dump's JSON, appended to out;
+ * *dom is scratch reused between calls (sg_evtx_dom_free). */
+bool sg_evtx_xml_to_json(char *xml, SgBuf *out, void **dom, const char **why);
+void sg_evtx_dom_free(void *dom);
 int32_t sg_ev_lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, bool fold);
 void sg_ev_lit_scan(SgEvaluator *e);
 bool sg_ev_build_prefilter(SgEvaluator *e);

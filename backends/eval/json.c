@@ -9,7 +9,7 @@
 
 #include <zlib.h>
 
-#include "sigmacc.h"
+#include "evaluator.h"
 
 /* ==== Reader ===================================================================== */
 
@@ -125,8 +125,8 @@ static size_t skip_line(SgJReader *r) {
 }
 
 /* The input's kind, from its first bytes: gzip is inflated as it is read;
- * EVTX and other binary files are not events (nothing is read from them); a
- * UTF-8 byte order mark is not part of the text. */
+ * EVTX is read by SgEventIn; other binary files are not events (nothing is
+ * read from them); a UTF-8 byte order mark is not part of the text. */
 static void start(SgJReader *r) {
   r->started = true;
   fill(r, 1);
@@ -147,11 +147,12 @@ static void start(SgJReader *r) {
     fill(r, 1);
   }
   if (r->len >= 8 && !memcmp(r->buf, "ElfFile\0", 8)) {
-    r->not_events = "an EVTX file, which sigmacc does not read yet (convert it to JSON lines with evtx_dump)";
+    r->evtx = true;
+    return;
   } else {
     size_t probe = r->len < 4096 ? r->len : 4096;
     if (probe && memchr(r->buf, '\0', probe))
-      r->not_events = "a binary file, not JSON events (neither JSON lines, a JSON array nor gzip of them)";
+      r->not_events = "a binary file, not events (neither EVTX, JSON lines, a JSON array nor gzip of them)";
   }
   if (r->not_events) {
     r->eof = true;
@@ -159,6 +160,30 @@ static void start(SgJReader *r) {
     return;
   }
   if (fill(r, 2) && !memcmp(r->buf, "\xEF\xBB\xBF", 3)) r->pos = 3;
+  if (r->json_only) { /* a file found in a directory: JSON events or not events at all */
+    size_t i = r->pos;
+    while (fill(r, i) && (r->buf[i] == ' ' || r->buf[i] == '\t' || r->buf[i] == '\n' || r->buf[i] == '\r'))
+      i++;
+    if (fill(r, i) && r->buf[i] != '{' && r->buf[i] != '[') {
+      r->not_events = "not events (neither EVTX nor JSON: its text does not start with { or [)";
+      r->eof = true;
+      r->pos = r->len;
+    }
+  }
+}
+
+/* The rest of the input in one buffer (owned by the caller); false when
+ * memory ran out or reading failed (r->nomem, r->ioerr). */
+static bool slurp(SgJReader *r, char **data, size_t *n) {
+  while (fill(r, r->len)) {
+  }
+  if (r->nomem || r->ioerr) return false;
+  memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+  *data = r->buf;
+  *n = r->len - r->pos;
+  r->buf = NULL;
+  r->len = r->cap = r->pos = 0;
+  return true;
 }
 
 static SgJNext bad(SgJReader *r, const char *why, size_t n, size_t *len, const char **msg) {
@@ -696,6 +721,8 @@ void sg_events_init(SgEventIn *in, FILE *f) {
 }
 
 void sg_events_free(SgEventIn *in) {
+  sg_evtx_free(in->evtx);
+  sg_buf_free(&in->json);
   sg_jreader_free(&in->rd);
   sg_jdoc_free(&in->doc);
 }
@@ -710,7 +737,45 @@ static size_t breaks(const char *s, size_t n) {
   return k;
 }
 
+/* The next record of an EVTX input, opened on the first call. */
+static SgEvNext next_record(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg) {
+  if (!in->evtx) {
+    char *data;
+    size_t n;
+    if (in->rd.eof && !in->rd.buf) return SG_EV_END; /* opened and done, or failed */
+    if (!slurp(&in->rd, &data, &n)) return SG_EV_END;
+    in->rd.eof = true;
+    if (!(in->evtx = sg_evtx_open(data, n, in->msg, sizeof in->msg))) {
+      in->rd.not_events = in->msg;
+      return SG_EV_END;
+    }
+  }
+  *msg = in->msg;
+  SgEvNext k = sg_evtx_next(in->evtx, &in->json, line, in->msg, sizeof in->msg);
+  if (k == SG_EV_END) {
+    in->corrupted = sg_evtx_corrupted(in->evtx);
+    return k;
+  }
+  if (k != SG_EV_EVENT) {
+    in->skipped += k == SG_EV_SKIP;
+    return k;
+  }
+  size_t eoff;
+  const char *err;
+  if (!sg_json_parse(&in->doc, in->json.data, in->json.len, &eoff, &err)) {
+    snprintf(in->msg, sizeof in->msg, "%s", err == oom_msg ? "out of memory reading this record" : err);
+    in->skipped += err != oom_msg;
+    return err == oom_msg ? SG_EV_NOMEM : SG_EV_SKIP;
+  }
+  *text = in->json.data;
+  *len = in->json.len;
+  in->events++;
+  return SG_EV_EVENT;
+}
+
 SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg) {
+  if (!in->rd.started) start(&in->rd);
+  if (in->rd.evtx) return next_record(in, text, len, line, msg);
   if (!in->nrest) {
     const char *doc;
     size_t n;

@@ -365,7 +365,7 @@ static void run_rule(SgEvaluator *e, uint32_t ri) {
   CRule *r = &e->cr.rules[ri];
   if (r->stamp == e->ev.event) return;
   r->stamp = e->ev.event;
-  if (r->not_windows && e->ev.windows_event) return; /* a log source this event is not */
+  if (e->ev.windows_event ? r->not_windows : r->not_declared) return; /* a log source this event is not */
   if (r->nneed) {
     size_t i = 0;
     while (i < r->nneed && e->pf.lit_gen[r->need[i]] != e->ev.event)
@@ -501,6 +501,10 @@ SgStatus sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits
 
 void sg_eval_error_text(int error, char *buf, size_t n) {
   if (pcre2_get_error_message(error, (PCRE2_UCHAR *)buf, n) < 0) snprintf(buf, n, "PCRE2 error %d", error);
+}
+
+bool sg_eval_logsource_known(const SgEvaluator *e) {
+  return e->ev.windows_event || e->cr.declared.product || e->cr.declared.category || e->cr.declared.service;
 }
 
 size_t sg_eval_undecided(const SgEvaluator *e, const SgEvalHit **v) {

@@ -126,7 +126,9 @@ static void print_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
 
 typedef struct Counts {
   size_t events, matches, skipped, bytes;
-  size_t unknown; /* events or rule results that could not be decided */
+  size_t unknown;   /* events or rule results that could not be decided */
+  size_t damaged;   /* EVTX files libevtx found corrupt or truncated */
+  size_t unsourced; /* events with no log source: every rule applied to them */
   bool ioerr;
 } Counts;
 
@@ -154,7 +156,8 @@ static void iso_time(SgBuf *out, double t) {
 }
 
 /* A correlation that fired on the event at `shown`:`line` (the last of its window). */
-static void print_correlation(SgBuf *out, const SgCorrHit *h, const char *shown, size_t line) {
+static void print_correlation(SgBuf *out, const SgCorrHit *h, const char *shown, const char *unit,
+                              size_t line) {
   const SgRule *r = h->rule;
   sg_buf_cat(out, "{\"correlation\":{");
   json_opt(out, "id", r->id, false);
@@ -168,26 +171,29 @@ static void print_correlation(SgBuf *out, const SgCorrHit *h, const char *shown,
   iso_time(out, h->last);
   sg_buf_catc(out, ',');
   json_opt(out, "path", shown, false);
-  sg_buf_catf(out, ",\"line\":%zu}\n", line);
+  sg_buf_catf(out, ",\"%s\":%zu}\n", unit, line);
 }
 
 /* Match every event of `f`; one JSON line per hit to `sink` (file or, when
  * `buf` mode, appended to sm->out). `shown` is the path printed. */
-static void stream(Stream *sm, FILE *f, const char *name, const char *shown, bool direct) {
+static void stream(Stream *sm, FILE *f, const char *name, const char *shown, bool direct, bool in_dir) {
   const SgEvalSink *sink = sm->sink;
   SgEventIn in;
   sg_events_init(&in, f);
+  in.rd.json_only = in_dir;
   const char *text = NULL, *msg = NULL;
   size_t len = 0, line = 0;
   SgEvNext k;
   while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END) {
+    /* where an event is: file:line, or file: record N for EVTX */
+    const char *sep = in.rd.evtx ? ": record " : ":", *unit = in.rd.evtx ? "record" : "line";
     if (k == SG_EV_SKIP) {
-      say(sink, "%s:%zu: error: %s; skipped\n", name, line, msg);
+      say(sink, "%s%s%zu: error: %s; skipped\n", name, sep, line, msg);
       sm->n->skipped++;
       continue;
     }
     if (k == SG_EV_NOMEM) {
-      say(sink, "%s:%zu: error[E090]: %s; its matches are unknown\n", name, line, msg);
+      say(sink, "%s%s%zu: error[E090]: %s; its matches are unknown\n", name, sep, line, msg);
       sm->n->unknown++;
       continue;
     }
@@ -196,21 +202,22 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, boo
     const SgJDoc *doc = &in.doc;
     size_t nh;
     if (sg_eval_event(sm->ev, doc, &hits, &nh) != SG_OK) {
-      say(sink, "%s:%zu: error[E090]: out of memory matching this event; its matches are unknown\n", name,
-          line);
+      say(sink, "%s%s%zu: error[E090]: out of memory matching this event; its matches are unknown\n", name,
+          sep, line);
       sm->n->unknown++;
       continue;
     }
+    sm->n->unsourced += !sg_eval_logsource_known(sm->ev);
     size_t nu = sg_eval_undecided(sm->ev, &und);
     for (size_t u = 0; u < nu; u++) {
       char why[128];
       sg_eval_error_text(und[u].error, why, sizeof why);
       const SgRule *r = und[u].rule;
       say(sink,
-          "%s:%zu: error: rule '%s' (%s:%u), condition %zu: a regular expression could not be decided (%s); "
+          "%s%s%zu: error: rule '%s' (%s:%u), condition %zu: a regular expression could not be decided (%s); "
           "the rule's result for this event is unknown\n",
-          name, line, r->title ? r->title : "?", r->loc.path ? r->loc.path : "?", r->loc.line, und[u].cond,
-          why);
+          name, sep, line, r->title ? r->title : "?", r->loc.path ? r->loc.path : "?", r->loc.line,
+          und[u].cond, why);
     }
     sm->n->unknown += nu;
     SgBuf *out = &sm->out;
@@ -231,7 +238,7 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, boo
       }
       sg_buf_catf(out, "],\"condition\":%zu},", hits[h].cond);
       json_opt(out, "path", shown, false);
-      sg_buf_catf(out, ",\"line\":%zu", line);
+      sg_buf_catf(out, ",\"%s\":%zu", unit, line);
       if (sm->fields) {
         print_fields(out, doc, sm->fields);
       } else {
@@ -244,13 +251,13 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, boo
     const SgCorrHit *ch;
     size_t nc;
     if (sg_corr_event(sm->corr, doc, hits, nh, &ch, &nc) != SG_OK) {
-      say(sink, "%s:%zu: error[E090]: out of memory correlating this event; correlations may miss it\n", name,
-          line);
+      say(sink, "%s%s%zu: error[E090]: out of memory correlating this event; correlations may miss it\n",
+          name, sep, line);
       sm->n->unknown++;
     }
     for (size_t h = 0; h < nc; h++) {
       if (direct) sg_buf_reset(out);
-      print_correlation(out, &ch[h], shown, line);
+      print_correlation(out, &ch[h], shown, unit, line);
       if (direct) sink->out(sink->ctx, out->data, out->len);
     }
     sm->n->matches += shown_hits + nc;
@@ -263,7 +270,16 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, boo
     }
   }
   sm->n->bytes += in.rd.bytes;
-  if (in.rd.not_events) {
+  if (in.corrupted) { /* libevtx skips what it cannot read of a damaged file: never silently */
+    say(sink,
+        "%s: error: the EVTX file is corrupt or truncated; %zu records were read, the records of its damaged "
+        "parts are lost\n",
+        name, in.events);
+    sm->n->damaged++;
+  }
+  if (in.rd.not_events && in_dir) {
+    say(sink, "%s: note: %s; passed over\n", name, in.rd.not_events);
+  } else if (in.rd.not_events) {
     say(sink, "%s: error[E001]: %s; not read\n", name, in.rd.not_events);
     sm->n->ioerr = true;
   } else if (in.rd.ioerr || in.rd.nomem) {
@@ -275,6 +291,24 @@ static void stream(Stream *sm, FILE *f, const char *name, const char *shown, boo
     sm->n->ioerr = true;
   }
   sg_events_free(&in);
+}
+
+/* Match the events of one input file ("-": stdin). A file found in a
+ * directory (`in_dir`) that is not events is passed over with a note; named
+ * on the command line, it is an error (false). */
+static bool read_input(Stream *sm, const char *path, bool in_dir) {
+  bool is_stdin = !strcmp(path, "-");
+  FILE *f = is_stdin ? stdin : fopen(path, "rb");
+  struct stat st;
+  if (!f || fstat(fileno(f), &st) || S_ISDIR(st.st_mode)) {
+    say(sm->sink, "%s: error[E001]: cannot read the events file: %s\n", path,
+        f ? "it is a directory" : strerror(errno));
+    if (f && !is_stdin) fclose(f);
+    return false;
+  }
+  stream(sm, f, path, path, true, in_dir);
+  if (!is_stdin) fclose(f);
+  return true;
 }
 
 /* A rule file's text, read before the run (NULL and `error` when it could not be). */
@@ -335,6 +369,28 @@ static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipe
   return errors;
 }
 
+/* --logsource "product=P,category=C,service=S" (keys optional, in any order). */
+static bool parse_logsource(char *spec, SgLogsource *ls, const SgEvalSink *sink) {
+  for (char *save = NULL, *kv = strtok_r(spec, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    const char **slot = NULL;
+    if (eq) {
+      *eq = '\0';
+      slot = !strcmp(kv, "product")    ? &ls->product
+             : !strcmp(kv, "category") ? &ls->category
+             : !strcmp(kv, "service")  ? &ls->service
+                                       : NULL;
+    }
+    if (!slot || !eq[1]) {
+      say(sink, "sigmacc eval: error: --logsource takes product=P,category=C,service=S, not '%s%s'\n", kv,
+          eq ? "=" : "");
+      return false;
+    }
+    *slot = eq + 1;
+  }
+  return ls->product || ls->category || ls->service;
+}
+
 int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   SgDiags d = {.policy = job->warnings};
   SgArena pa;
@@ -351,6 +407,13 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   sg_pipeline_append(&pa, &set, &user);
   if (!setup_failed && sg_pipeline_validate(&pa, &set, &d) != SG_OK) setup_failed = true;
   say_diags(sink, &d, 0, NULL, false);
+  SgLogsource declared = {0};
+  char *lsspec = job->logsource ? strdup(job->logsource) : NULL;
+  if (job->logsource && (!lsspec || !parse_logsource(lsspec, &declared, sink))) {
+    setup_failed = io_error = true; /* exit 2: a usage error */
+    if (lsspec && !declared.product && !declared.category && !declared.service)
+      say(sink, "sigmacc eval: error: --logsource names no product, category or service\n");
+  }
   SgPaths paths = {0};
   size_t mark = d.n;
   if (!setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &paths, &d)) io_error = true;
@@ -381,6 +444,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   SgBuf unsampled = {0}; /* --check: rule files with no sample events, said once */
   size_t nunsampled = 0;
   if (!units || (!job->golden && (!ev || !co))) setup_failed = true;
+  if (ev) sg_eval_set_logsources(ev, &set, &declared);
   for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     mark = d.n;
     if (!srcs[i].text) { /* not read: say so, in path order */
@@ -404,11 +468,12 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
         SgEvaluator *target = sg_eval_new();
         SgCorrelator *tco = sg_corr_new();
         if (!target || !tco) setup_failed = true;
+        if (target) sg_eval_set_logsources(target, &set, &declared);
         if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
         if (target && tco && sg_eval_prepare(target) == SG_OK) {
           Counts gn = {0};
           Stream gs = {.ev = target, .corr = tco, .fields = job->fields, .n = &gn, .sink = sink};
-          stream(&gs, ef, file, file + paths.rel[i], false);
+          stream(&gs, ef, file, file + paths.rel[i], false, false);
           if (pass && gs.out.len) { /* R.nomatch.jsonl: events the rule must not match */
             say(sink, "%s: error: the rule matches events of %s, which it must not match:\n%s", paths.v[i],
                 file, sg_buf_cstr(&gs.out));
@@ -471,25 +536,37 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   size_t ninputs = job->nevents ? job->nevents : 1;
   for (size_t i = 0; ev && i < ninputs; i++) {
     bool is_stdin = !strcmp(inputs[i], "-");
-    FILE *f = is_stdin ? stdin : fopen(inputs[i], "rb");
     struct stat st;
-    if (!f || fstat(fileno(f), &st) || S_ISDIR(st.st_mode)) {
-      say(sink, "%s: error[E001]: cannot read the events file: %s\n", inputs[i],
-          f ? "it is a directory" : strerror(errno));
-      if (f && !is_stdin) fclose(f);
-      io_error = true;
+    if (!is_stdin && stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) { /* every file under it */
+      SgPaths files = {0};
+      SgDiags fd = {0};
+      if (!sg_expand_dir_files(inputs[i], &files, &fd)) io_error = true;
+      if (!files.n && !fd.n) say(sink, "%s: error[E001]: the directory holds no files\n", inputs[i]);
+      io_error = io_error || !files.n || fd.n;
+      say_diags(sink, &fd, 0, NULL, false);
+      for (size_t k = 0; k < files.n; k++)
+        io_error = !read_input(&sm, files.v[k], true) || io_error;
+      sg_paths_free(&files);
+      sg_diags_free(&fd);
       continue;
     }
-    stream(&sm, f, inputs[i], inputs[i], true);
-    if (!is_stdin) fclose(f);
+    io_error = !read_input(&sm, inputs[i], false) || io_error;
   }
   if (n.ioerr) io_error = true;
   /* events that could not be read are never silent: exit 3 (below) */
-  bool lost = ev && (n.skipped || !n.events || n.unknown);
+  bool lost = ev && (n.skipped || !n.events || n.unknown || n.damaged);
   if (ev && !n.events) say(sink, "sigmacc eval: no event was read\n");
   if (n.skipped)
     say(sink, "sigmacc eval: %zu document%s skipped as malformed\n", n.skipped,
         n.skipped == 1 ? " was" : "s were");
+  if (n.unsourced && job->stats)
+    say(sink,
+        "sigmacc eval: %zu event%s had no log source (not in evtx_dump's shape): every rule applied to %s; "
+        "--logsource says what they are\n",
+        n.unsourced, n.unsourced == 1 ? "" : "s", n.unsourced == 1 ? "it" : "them");
+  if (n.damaged)
+    say(sink, "sigmacc eval: %zu EVTX file%s corrupt or truncated\n", n.damaged,
+        n.damaged == 1 ? " is" : "s are");
   if (n.unknown)
     say(sink, "sigmacc eval: %zu result%s could not be decided\n", n.unknown, n.unknown == 1 ? "" : "s");
   int golden_rc = 0;
@@ -533,6 +610,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   }
   free(srcs);
   sg_paths_free(&paths);
+  free(lsspec);
   sg_filters_free(&filters);
   sg_diags_free(&d);
   sg_arena_free(&pa);

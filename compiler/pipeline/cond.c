@@ -227,3 +227,22 @@ bool sg_pl_node_conds(Ctx *c, const PItem *it, const SgNode *n) {
       return false;
   return sg_pl_eval_set(c, &it->item_c, n) && sg_pl_eval_set(c, &it->field_c, n);
 }
+
+/* Whether an item of `set` is conditioned on the log source `ls` names (its
+ * category or service, under its product or none): the log sources the
+ * pipelines know how to find in `product`'s events. */
+bool sg_pipeline_knows_logsource(const SgPipelineSet *set, const char *product, const SgLogsource *ls) {
+  for (size_t p = 0; p < set->n; p++)
+    for (size_t i = 0; i < set->v[p]->nitems; i++) {
+      const CondSet *cs = &set->v[p]->items[i].rule_c;
+      for (size_t k = 0; k < cs->n; k++) {
+        const PCond *c = &cs->v[k];
+        if (c->t != PC_LOGSOURCE || c->negate || (c->product && sg_ascii_casecmp(c->product, product)))
+          continue;
+        bool cat = !ls->category || (c->category && !sg_ascii_casecmp(c->category, ls->category));
+        bool svc = !ls->service || (c->service && !sg_ascii_casecmp(c->service, ls->service));
+        if (cat && svc && (c->category || c->service)) return true;
+      }
+    }
+  return false;
+}
