@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# eval.sh - the evaluator with all 3,780 SigmaHQ rules over the EVTX-ATTACK
-# samples repeated to >= 100,000 events (median of $RUNS, one core), and its
-# peak memory. Matches go to /dev/null.
+# eval.sh - the evaluator with all SigmaHQ rules over the EVTX-ATTACK samples
+# repeated to >= 100,000 JSON lines: events/s with -j 1 and -j 2 (medians of
+# $RUNS runs, interleaved), the ratio, the outputs compared byte for byte, and
+# the peak memory. Matches go to a file.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_corpus
 events=$CORPUS/../reference/events/evtx-attack-samples.jsonl
-big=$(mktemp /tmp/sigmacc-bench-XXXXXX.jsonl)
-trap 'rm -f "$big"' EXIT
+tmp=$(mktemp -d /tmp/sigmacc-bench-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+big=$tmp/events.jsonl
 n=0
 while [ "$n" -lt 100000 ]; do
   cat "$events" >>"$big"
@@ -16,11 +18,15 @@ done
 cd "$CORPUS"
 rules=()
 for d in "${CORPUS_DIRS[@]}"; do rules+=(-r "$d"); done
-rates=()
+rate() { "$SIGMACC" eval -s -j "$1" "${rules[@]}" --stats "$big" 2>&1 >"$tmp/out$1" | sed -n 's/.* \([0-9]*\) events\/s$/\1/p'; }
+r1=() r2=()
 for ((i = 0; i < RUNS; i++)); do
-  rate=$("$SIGMACC" eval -s "${rules[@]}" --stats "$big" 2>&1 >/dev/null | sed -n 's/.* \([0-9]*\) events\/s$/\1/p')
-  rates+=("$rate")
+  r1+=("$(rate 1)")
+  r2+=("$(rate 2)")
 done
-median=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
-peak=$(/usr/bin/time -f '%M' "$SIGMACC" eval -s "${rules[@]}" "$big" 2>&1 >/dev/null | tail -1)
-echo "eval: $n events, 3,780 rules, median of $RUNS runs: ${median} events/s; peak memory $((peak / 1024)) MB"
+med() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
+m1=$(med "${r1[@]}") m2=$(med "${r2[@]}")
+cmp -s "$tmp/out1" "$tmp/out2" && same=identical || same=DIFFERENT
+peak=$(/usr/bin/time -f '%M' "$SIGMACC" eval -s -j 1 "${rules[@]}" "$big" 2>&1 >/dev/null | tail -1)
+echo "eval: $n JSON events, all rules, medians of $RUNS runs: -j 1 ${m1} events/s, -j 2 ${m2} events/s" \
+  "($(awk "BEGIN{printf \"%.2f\", $m2/$m1}")x), outputs $same; peak memory (-j 1) $((peak / 1024)) MB"

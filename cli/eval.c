@@ -11,14 +11,30 @@
 
 static const char eval_usage[] =
     "usage: sigmacc eval -r RULES [-r RULES]... [-p PIPELINE]... [--without-pipeline]\n"
-    "                    [-s] [--fields F1,F2,...] [--stats] [EVENTS...]\n"
+    "                    [-s] [-f jsonl|csv|table] [--summary] [--fields F1,F2,...]\n"
+    "                    [--min-level L] [--status S,...] [--tag T]... [--from T] [--to T]\n"
+    "                    [-j N] [--stats] [EVENTS...]\n"
     "  -r, --rules        rule file or directory (repeatable)\n"
     "  -p, --pipeline     extra pipeline (built-in name, file or directory)\n"
     "  --without-pipeline do not apply the evtx pipeline to Windows rules\n"
     "  --filter FILE      apply the Sigma filters in FILE (repeatable); filter documents among\n"
     "                     the RULES apply to all of them too\n"
     "  -s, --skip-unsupported  report rules that cannot be evaluated, run the rest, exit 0\n"
-    "  --fields           print these event fields instead of the whole event\n"
+    "  -f, --format       jsonl (default): one JSON line per match, with the event; csv or\n"
+    "                     table: a timeline (time, computer, channel, event id, record id,\n"
+    "                     level, rule title, rule id, details)\n"
+    "  --summary          counts per level, rule and computer instead of the matches (a table\n"
+    "                     on a terminal or with -f table, JSON otherwise)\n"
+    "  --fields           print these event fields instead of the whole event (csv, table: the\n"
+    "                     details)\n"
+    "  --min-level L      only matches of rules of level L or above (informational, low,\n"
+    "                     medium, high, critical)\n"
+    "  --status S,...     only matches of rules with one of these statuses\n"
+    "  --tag T            only matches of rules tagged T or under it (attack.t1059 takes\n"
+    "                     attack.t1059.001); repeatable\n"
+    "  --from T, --to T   only events in this window (2024-05-01T12:00:00Z, or a date: that day)\n"
+    "  -j, --jobs N       threads matching events (default: one per core); the output is the\n"
+    "                     same for every N\n"
     "  --stats            print events read, bytes, matches, skipped and events/s to "
     "stderr\n"
     "  --logsource product=P,category=C,service=S\n"
@@ -41,12 +57,29 @@ typedef struct EvalArgs {
   const char **filters;
   int nrules, nevents, npipelines;
   size_t nfilters;
-  const char *fields, *golden, *logsource;
+  const char *fields, *golden, *logsource, *format, *min_level, *status, *from, *to;
+  const char **tags;
+  size_t ntags, jobs;
+  bool summary;
   bool stats, without_pipeline, skip, update;
   SgWarnPolicy warn;
 } EvalArgs;
 
-enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_FIELDS, OPT_CHECK, OPT_UPDATE, OPT_STATS, OPT_LOGSOURCE };
+enum {
+  OPT_WITHOUT = 256,
+  OPT_FILTER,
+  OPT_FIELDS,
+  OPT_CHECK,
+  OPT_UPDATE,
+  OPT_STATS,
+  OPT_LOGSOURCE,
+  OPT_SUMMARY,
+  OPT_MIN_LEVEL,
+  OPT_STATUS,
+  OPT_TAG,
+  OPT_FROM,
+  OPT_TO
+};
 
 static const struct option longopts[] = {
     {"rules", required_argument, NULL, 'r'},
@@ -61,6 +94,14 @@ static const struct option longopts[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"warn", required_argument, NULL, 'W'},
     {"logsource", required_argument, NULL, OPT_LOGSOURCE},
+    {"format", required_argument, NULL, 'f'},
+    {"summary", no_argument, NULL, OPT_SUMMARY},
+    {"min-level", required_argument, NULL, OPT_MIN_LEVEL},
+    {"status", required_argument, NULL, OPT_STATUS},
+    {"tag", required_argument, NULL, OPT_TAG},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"jobs", required_argument, NULL, 'j'},
     {NULL, 0, NULL, 0},
 };
 
@@ -68,10 +109,11 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
   a->rules = calloc((size_t)argc + 1, sizeof *a->rules);
   a->pipelines = calloc((size_t)argc + 1, sizeof *a->pipelines);
   a->filters = calloc((size_t)argc + 1, sizeof *a->filters);
-  if (!a->rules || !a->pipelines || !a->filters) return 2;
+  a->tags = calloc((size_t)argc + 1, sizeof *a->tags);
+  if (!a->rules || !a->pipelines || !a->filters || !a->tags) return 2;
   optind = 1;
   opterr = 0;
-  for (int c, rc; (c = getopt_long(argc, argv, ":r:p:shW:", longopts, NULL)) != -1;) {
+  for (int c, rc; (c = getopt_long(argc, argv, ":r:p:shW:f:j:", longopts, NULL)) != -1;) {
     switch (c) {
     case 'W':
       if ((rc = sg_cli_warn_option("eval", &a->warn, optarg)) >= 0) return rc;
@@ -90,6 +132,21 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
       break;
     case OPT_STATS: a->stats = true; break;
     case OPT_LOGSOURCE: a->logsource = optarg; break;
+    case 'f': a->format = optarg; break;
+    case OPT_SUMMARY: a->summary = true; break;
+    case OPT_MIN_LEVEL: a->min_level = optarg; break;
+    case OPT_STATUS: a->status = optarg; break;
+    case OPT_TAG: a->tags[a->ntags++] = optarg; break;
+    case OPT_FROM: a->from = optarg; break;
+    case OPT_TO: a->to = optarg; break;
+    case 'j': {
+      char *end;
+      long n = strtol(optarg, &end, 10);
+      if (*end || n < 1 || n > 1024)
+        return sg_cli_usage_error("eval", "-j takes a number of threads from 1 to 1024");
+      a->jobs = (size_t)n;
+      break;
+    }
     case OPT_WITHOUT: a->without_pipeline = true; break;
     default: return sg_cli_option_error("eval", c, argv, longopts);
     }
@@ -130,12 +187,23 @@ int sg_cli_eval(int argc, char **argv) {
                      .skip_unsupported = args.skip,
                      .progress = isatty(2),
                      .warnings = &args.warn,
-                     .logsource = args.logsource};
+                     .logsource = args.logsource,
+                     .format = args.format,
+                     .summary = args.summary,
+                     .summary_table = isatty(1),
+                     .min_level = args.min_level,
+                     .status = args.status,
+                     .tags = args.tags,
+                     .ntags = args.ntags,
+                     .from = args.from,
+                     .to = args.to,
+                     .jobs = args.jobs};
     SgEvalSink sink = {to_file, to_stderr, stdout};
     rc = sg_eval_run(&job, &sink);
   }
   free(args.rules);
   free(args.pipelines);
   free(args.filters);
+  free(args.tags);
   return rc;
 }

@@ -687,6 +687,16 @@ void sg_events_free(SgEventIn *in);
  * SG_EV_END: the input is done; in->rd.ioerr or in->rd.nomem say whether it
  * ended early. */
 SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
+/* The same in two steps, for a caller that splits the input itself: the
+ * document text doc[0..n) starting at `line` (kept by pointer), then its
+ * events one by one (SG_EV_END when it is done). */
+void sg_events_set(SgEventIn *in, const char *doc, size_t n, size_t line);
+SgEvNext sg_events_parse(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
+/* The input's kind from its first bytes (r->evtx, r->not_events, gzip), and
+ * all of the rest of it in one buffer the caller owns (false: out of memory
+ * or a read error, in r->nomem / r->ioerr). */
+void sg_jreader_start(SgJReader *r);
+bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
 
 /* ---- The evaluator (backends/eval/: compile, index, prefilter, match) ----------
  * Rules (already processed by their pipelines) are compiled once into
@@ -722,6 +732,10 @@ void sg_eval_set_logsources(SgEvaluator *e, const SgPipelineSet *pipelines, cons
 bool sg_eval_logsource_known(const SgEvaluator *e);
 /* Build the indexes; call once after the last sg_eval_add. */
 SgStatus sg_eval_prepare(SgEvaluator *e);
+/* A second evaluator of the same rules for another thread: it shares the
+ * prepared rules and indexes of `e` (read only; `e` must outlive it and not
+ * change) and has its own per-event state. NULL when memory ran out. */
+SgEvaluator *sg_eval_fork(const SgEvaluator *e);
 /* Match one parsed event: the hits (owned by `e`, valid until the next
  * call), in rule order. SG_ERR_NOMEM when memory ran out: the event's result
  * is unknown, never narrower. */
@@ -774,6 +788,13 @@ SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits
                        const SgCorrHit **out, size_t *nout);
 /* Matches of correlated rules that could not be used: the event had no time. */
 size_t sg_corr_untimed(const SgCorrelator *c);
+size_t sg_corr_count(const SgCorrelator *c); /* correlations added */
+/* "YYYY-MM-DD[T ]hh:mm:ss[.f...][Z|+hh:mm|-hh:mm]" (UTC without an offset) as
+ * epoch seconds; false when s[0..n) is not such a time. */
+bool sg_parse_time(const char *s, size_t n, double *t);
+/* The event's time: the first of TimeCreated_SystemTime (evtx_dump),
+ * @timestamp, timestamp, UtcTime, EventTime, _time, time that is a time. */
+bool sg_event_time(const SgJDoc *doc, double *t);
 /* Groups held now (alive, or expired since the last sweep). */
 size_t sg_corr_groups(const SgCorrelator *c);
 
@@ -925,6 +946,15 @@ typedef struct SgEvalJob {
   bool progress;                /* a progress line on the error sink (a terminal) */
   const SgWarnPolicy *warnings; /* -W; NULL: as they are */
   const char *logsource;        /* "product=P,category=C,service=S": events without their own */
+  const char *format;           /* "jsonl" (NULL), "csv" or "table": how a match is written */
+  bool summary;                 /* counts per level, rule and computer instead of the matches */
+  bool summary_table;           /* the summary as a table (else JSON; a table with format "table") */
+  const char *min_level;        /* show matches of rules of this level or above */
+  const char *status;           /* S1,S2,...: of rules with one of these statuses */
+  const char *const *tags;      /* of rules with one of these tags (or one under it) */
+  size_t ntags;
+  const char *from, *to; /* of events in this time window (ISO 8601; a date alone: that whole day) */
+  size_t jobs;           /* threads matching events; 0: one per core */
 } SgEvalJob;
 
 /* Where a run writes: matches (JSON lines) and golden reports to `out`,

@@ -61,6 +61,9 @@ static void test_xml_to_json(void **state) {
       "<Event><System><EventID>1</EventID></System><EventData><Data>sa</Data><Data> why</Data>"
       "<Data/></EventData></Event>",
       "{\"Event\":{\"System\":{\"EventID\":1},\"EventData\":{\"Data\":{\"#text\":[\"sa\",\" why\",null]}}}}");
+  /* an unnamed Data with another attribute is unnamed (found by fuzz_evtx) */
+  convert("<Event><EventData><Data Foo=\"1\">x</Data></EventData></Event>",
+          "{\"Event\":{\"EventData\":{\"Data\":{\"#text\":\"x\"}}}}");
   convert("<Event><EventData><Data>only</Data><Data Name=\"N\">7</Data></EventData></Event>",
           "{\"Event\":{\"EventData\":{\"N\":\"7\",\"Data\":{\"#text\":\"only\"}}}}");
   /* UserData: namespaces dropped, repeated elements an array, nested text */
@@ -218,7 +221,8 @@ static void test_regression_evtx(void **state) {
 }
 
 /* All corpus rules give the same matches for the EVTX files as for their
- * JSON lines (rule, computer, channel, record), and no rule whose log source
+ * JSON lines (rule, computer, channel, record), the same output with 1 and 3
+ * threads, and no rule whose log source
  * is not Windows fires on them (every rule file not saying product: windows:
  * other products, and categories such as database with no product). */
 static void test_same_matches(void **state) {
@@ -236,16 +240,26 @@ static void test_same_matches(void **state) {
       "2>/dev/null | keys > $t/json; "
       "echo \"matches $(wc -l < $t/evtx) $(wc -l < $t/json) differ $(diff $t/evtx $t/json | grep -c "
       "'^[<>]')\"; "
+      "for j in 1 3; do for in in reference/evtx-attack-samples reference/events/evtx-attack-samples.jsonl; "
+      "do "
+      "'%s' eval -s -j $j $R $in > $t/j$j-$(basename $in) 2>/dev/null; done; done; "
+      "echo \"jobs $(cat $t/j1-* | wc -l) $(cat $t/j1-* | md5sum | cut -c1-32) $(cat $t/j3-* | md5sum | cut "
+      "-c1-32)\"; "
       "grep -rL --include='*.yml' 'product: windows' sigmahq/rules* | sort | sed 's/^/-r /' > $t/other; "
       "echo \"other $(wc -l < $t/other) rules fire $('%s' eval -s $(cat $t/other) "
       "reference/evtx-attack-samples 2>/dev/null | wc -l) $('%s' eval -s $(cat $t/other) "
       "reference/events/evtx-attack-samples.jsonl 2>/dev/null | wc -l)\"; "
       "rm -rf $t",
-      SHARED, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN);
+      SHARED, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN);
   int rc;
   char *out = run(cmd, &rc);
-  unsigned ne = 0, nj = 0, differ = 1, other = 0, fe = 1, fj = 1;
-  const char *m = strstr(out, "matches "), *o = strstr(out, "other ");
+  unsigned ne = 0, nj = 0, differ = 1, other = 0, fe = 1, fj = 1, lines = 0;
+  char sum1[40] = "", sum3[40] = "-";
+  const char *m = strstr(out, "matches "), *o = strstr(out, "other "), *jb = strstr(out, "jobs ");
+  if (!jb || sscanf(jb, "jobs %u %39s %39s", &lines, sum1, sum3) != 3) fail_msg("%s", out);
+  printf("-j 1 and -j 3: %u match lines, %s\n", lines, strcmp(sum1, sum3) ? "different" : "identical");
+  assert_true(lines > 2000);
+  assert_string_equal(sum1, sum3);
   if (!m || !o || sscanf(m, "matches %u %u differ %u", &ne, &nj, &differ) != 3 ||
       sscanf(o, "other %u rules fire %u %u", &other, &fe, &fj) != 3)
     fail_msg("%s", out);

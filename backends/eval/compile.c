@@ -54,7 +54,7 @@ uint32_t sg_ev_intern_add(Intern *t, const char *s, size_t n) {
   return (uint32_t)t->n++;
 }
 
-static void intern_free(Intern *t) {
+void sg_ev_intern_free(Intern *t) {
   for (size_t i = 0; i < t->n; i++)
     free(t->names[i]);
   free(t->names);
@@ -79,46 +79,50 @@ static void free_code(void *p) { pcre2_code_free(p); }
 
 void sg_eval_free(SgEvaluator *e) {
   if (!e) return;
-  intern_free(&e->cr.fields);
-  intern_free(&e->ix.keys);
-  intern_free(&e->cr.roots);
-  for (size_t i = 0; i < e->ix.nby_key; i++)
-    free(e->ix.by_key[i].v);
-  free(e->ix.by_key);
-  for (size_t i = 0; i < e->cr.fields.n && e->ix.by_field; i++)
-    free(e->ix.by_field[i].v);
-  free(e->ix.by_field);
-  free(e->ix.always.v);
+  /* the per-event state: its own in a fork too */
   free(e->ev.present.v);
   pcre2_match_data_free(e->ev.md);
   pcre2_match_context_free(e->ev.mctx);
   pcre2_jit_stack_free(e->ev.jit);
   free(e->res.undecided);
+  free(e->res.hits);
   free(e->ev.field_gen);
   free(e->ev.field_first);
+  free(e->ev.rule_stamp);
   free(e->ev.vals);
   free(e->ev.next);
   free(e->ev.ftext);
-  for (size_t i = 0; i < e->pf.nlits; i++)
-    free(e->pf.lits[i].rules.v);
-  free(e->pf.lits);
-  intern_free(&e->pf.lit_keys);
-  for (int t = 0; t < 2; t++) {
-    free(e->pf.tab[t].slots);
-    free(e->pf.tab[t].keys);
-    free(e->pf.tab[t].fields);
-    free(e->pf.tab[t].bloom);
-  }
-  free(e->pf.lit_gen);
-  free(e->pf.field_lits);
-  free(e->pf.seen.v);
   free(e->ev.leaf_field);
   free(e->ev.hay);
-  free(e->res.hits);
-  for (size_t i = 0; i < e->cr.nrules; i++)
-    free(e->cr.rules[i].need);
-  free(e->cr.rules);
-  sg_arena_free(&e->arena);
+  free(e->pf.lit_gen);
+  free(e->pf.seen.v);
+  if (!e->forked) { /* the compiled rules and indexes */
+    sg_ev_intern_free(&e->cr.fields);
+    sg_ev_intern_free(&e->ix.keys);
+    sg_ev_intern_free(&e->cr.roots);
+    for (size_t i = 0; i < e->ix.nby_key; i++)
+      free(e->ix.by_key[i].v);
+    free(e->ix.by_key);
+    for (size_t i = 0; i < e->cr.fields.n && e->ix.by_field; i++)
+      free(e->ix.by_field[i].v);
+    free(e->ix.by_field);
+    free(e->ix.always.v);
+    for (size_t i = 0; i < e->pf.nlits; i++)
+      free(e->pf.lits[i].rules.v);
+    free(e->pf.lits);
+    sg_ev_intern_free(&e->pf.lit_keys);
+    for (int t = 0; t < 2; t++) {
+      free(e->pf.tab[t].slots);
+      free(e->pf.tab[t].keys);
+      free(e->pf.tab[t].fields);
+      free(e->pf.tab[t].bloom);
+    }
+    free(e->pf.field_lits);
+    for (size_t i = 0; i < e->cr.nrules; i++)
+      free(e->cr.rules[i].need);
+    free(e->cr.rules);
+    sg_arena_free(&e->arena);
+  }
   free(e);
 }
 

@@ -96,6 +96,7 @@ bool sg_corr_hides(const SgCorrelator *c, const SgRule *r) {
 }
 
 size_t sg_corr_untimed(const SgCorrelator *c) { return c->untimed; }
+size_t sg_corr_count(const SgCorrelator *c) { return c->ncorrs; }
 
 size_t sg_corr_groups(const SgCorrelator *c) { return c->ngroups; }
 
@@ -122,7 +123,7 @@ static bool digits(const char *s, size_t n, long *out) {
 }
 
 /* "YYYY-MM-DD[T ]hh:mm:ss[.fff...][Z|+hh:mm|-hh:mm]" -> epoch seconds. */
-static bool parse_time(const char *s, size_t n, double *t) {
+bool sg_parse_time(const char *s, size_t n, double *t) {
   long y, mo, d, h, mi, se;
   if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
       s[16] != ':' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
@@ -144,7 +145,7 @@ static bool parse_time(const char *s, size_t n, double *t) {
   return true;
 }
 
-static bool event_time(const SgJDoc *doc, double *t) {
+bool sg_event_time(const SgJDoc *doc, double *t) {
   static const char *const names[] = {
       "TimeCreated_SystemTime", "@timestamp", "timestamp", "UtcTime", "EventTime", "_time", "time", NULL};
   for (size_t k = 0; names[k]; k++) {
@@ -152,7 +153,7 @@ static bool event_time(const SgJDoc *doc, double *t) {
     for (size_t i = 0; i < doc->n; i++) {
       const SgJLeaf *l = &doc->leaves[i];
       if (l->type == SG_J_STR && l->namelen == nl && !memcmp(doc->text + l->name, names[k], nl) &&
-          parse_time(doc->text + l->val, l->vallen, t))
+          sg_parse_time(doc->text + l->val, l->vallen, t))
         return true;
     }
   }
@@ -411,7 +412,7 @@ SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits
         if (c->corrs[ci].refs[r] != hits[h].rule) continue;
         if (!timed) {
           timed = true;
-          have_time = event_time(doc, &t);
+          have_time = sg_event_time(doc, &t);
         }
         if (!have_time) {
           c->untimed++;

@@ -61,7 +61,6 @@ typedef struct CRule {
   bool not_declared; /* the rule cannot apply to events of the declared log source */
   CNode **conds;
   size_t nconds;
-  uint64_t stamp; /* last event that evaluated this rule */
   uint32_t *need; /* indexed by another key: literals one of which must occur */
   size_t nneed;
 } CRule;
@@ -156,6 +155,7 @@ typedef struct EvPrefilter { /* literals found in one pass per event */
 
 typedef struct EvScratch { /* the event being matched */
   uint64_t event;          /* its serial: per-field and per-literal stamps compare with it */
+  uint64_t *rule_stamp;    /* per rule: last event that evaluated it */
   const SgJDoc *doc;
   bool windows_event;    /* evtx shape (Event.System.Channel): only rules for windows or no product apply */
   uint64_t *field_gen;   /* per field: event that filled it */
@@ -187,7 +187,10 @@ typedef struct EvResults { /* what the event gave */
   size_t nundecided, capundecided;
 } EvResults;
 
+/* A fork (sg_eval_fork) shares cr, ix and pf's tables with the evaluator it
+ * was made from, read only; ev, res and pf's per-event parts are its own. */
 struct SgEvaluator {
+  bool forked;
   SgArena arena; /* compiled trees, patterns, regexes */
   EvRules cr;
   EvIndex ix;
@@ -197,11 +200,15 @@ struct SgEvaluator {
 };
 
 uint32_t sg_ev_intern_add(Intern *t, const char *s, size_t n);
+void sg_ev_intern_free(Intern *t);
 void sg_ev_num_key(char *out, size_t cap, double x);
 const SgPart *sg_ev_longest_lit(const Pattern *p);
-/* evtx.c: an EVTX file held in memory (`data` is owned from the call on,
- * freed on failure); its records in order, each as evtx_dump's JSON. */
-SgEvtx *sg_evtx_open(char *data, size_t size, char *msg, size_t cap);
+/* evtx.c: an EVTX file held in memory (with `own`, `data` is freed with it,
+ * or on failure); its records in order from the one sg_evtx_seek names, each
+ * as evtx_dump's JSON. */
+SgEvtx *sg_evtx_open(char *data, size_t size, bool own, char *msg, size_t cap);
+size_t sg_evtx_count(const SgEvtx *x);
+void sg_evtx_seek(SgEvtx *x, size_t index);
 SgEvNext sg_evtx_next(SgEvtx *x, SgBuf *json, size_t *record, char *msg, size_t cap);
 bool sg_evtx_corrupted(SgEvtx *x);
 void sg_evtx_free(SgEvtx *x);
@@ -209,6 +216,88 @@ void sg_evtx_free(SgEvtx *x);
  * *dom is scratch reused between calls (sg_evtx_dom_free). */
 bool sg_evtx_xml_to_json(char *xml, SgBuf *out, void **dom, const char **why);
 void sg_evtx_dom_free(void *dom);
+/* ---- stream.c: the events of a run on every core, in input order --------------------- */
+typedef struct SgEvCounts {
+  size_t events, matches, bytes;
+  size_t skipped;   /* documents or records skipped as malformed */
+  size_t unknown;   /* events or rule results that could not be decided */
+  size_t damaged;   /* EVTX files libevtx found corrupt or truncated */
+  size_t unsourced; /* events with no log source: every rule applied to them */
+  size_t untimed;   /* events left out by --from/--to: they have no time */
+  size_t outside;   /* events left out by --from/--to: outside the window */
+  bool ioerr;       /* an input could not be read (whole or in part) */
+  bool lost_output; /* memory ran out writing matches */
+  bool progress_shown;
+} SgEvCounts;
+
+static inline void sg_ev_counts_add(SgEvCounts *a, const SgEvCounts *b) {
+  a->events += b->events;
+  a->matches += b->matches;
+  a->bytes += b->bytes;
+  a->skipped += b->skipped;
+  a->unknown += b->unknown;
+  a->damaged += b->damaged;
+  a->unsourced += b->unsourced;
+  a->untimed += b->untimed;
+  a->outside += b->outside;
+  a->ioerr = a->ioerr || b->ioerr;
+  a->lost_output = a->lost_output || b->lost_output;
+  a->progress_shown = a->progress_shown || b->progress_shown;
+}
+
+typedef struct SgEvReport SgEvReport;
+typedef struct SgEvStream SgEvStream;
+/* `jobs` threads match (1: the calling thread); `ev` is forked for each. */
+SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, const SgEvalSink *sink,
+                       size_t jobs, bool progress);
+/* Read and match one input, `name` (printed as `shown`, a suffix of it);
+ * in_dir: found in a directory, so passed over with a note when it is not
+ * events. */
+bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bool in_dir);
+size_t sg_evs_workers(const SgEvStream *s);
+/* Wait for the last block, write the summary, the counts; frees s. */
+void sg_evs_finish(SgEvStream *s, SgEvCounts *n);
+
+/* ---- report.c: how matches are written ---------------------------------------------- */
+typedef enum SgEvFormat { SG_FMT_JSONL, SG_FMT_CSV, SG_FMT_TABLE } SgEvFormat;
+
+struct SgEvReport {
+  SgEvFormat format;
+  bool summary;       /* counts per level, rule and computer instead of the matches */
+  bool summary_table; /* ... as a table (else JSON) */
+  const char *fields; /* F1,F2,...: jsonl prints them instead of the event; csv, table: the details */
+  int min_level;      /* 0: any; 1 informational ... 5 critical */
+  const char **status;
+  size_t nstatus;
+  const char *const *tags; /* a rule tag equal to one, or under it (attack.t1059 -> attack.t1059.001) */
+  size_t ntags;
+  bool from_set, to_set; /* the event time window [from, to] (to_excl: [from, to)) */
+  bool to_excl;
+  double from, to;
+};
+
+typedef struct SgReportWhere { /* where a match was found */
+  const char *shown;           /* the input's path as printed */
+  const char *unit;            /* "line" or "record" */
+  size_t line;
+  bool has_time;
+  double time;
+} SgReportWhere;
+
+int sg_report_level(const char *level); /* 1 informational ... 5 critical; 0 other */
+bool sg_report_shows(const SgEvReport *o, const SgRule *r);
+void sg_report_time(SgBuf *out, double t);
+void sg_report_header(const SgEvReport *o, SgBuf *out);
+void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t cond, const SgJDoc *doc,
+                     const char *text, size_t len, const SgReportWhere *w);
+void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, const SgReportWhere *w);
+
+typedef struct SgSummary SgSummary;
+SgSummary *sg_summary_new(void);
+void sg_summary_free(SgSummary *s);
+bool sg_summary_add(SgSummary *s, const SgRule *r, const char *computer, size_t n);
+void sg_summary_print(const SgSummary *s, const SgEvReport *o, SgBuf *out, size_t events);
+
 int32_t sg_ev_lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, bool fold);
 void sg_ev_lit_scan(SgEvaluator *e);
 bool sg_ev_build_prefilter(SgEvaluator *e);

@@ -317,6 +317,14 @@ static void emit_children(SgBuf *b, const XDom *d, int32_t id, Ctx cx, bool *com
   }
 }
 
+/* The Name attribute of a node, or NULL. */
+static const XAttr *name_attr(const XDom *d, const XNode *k) {
+  const XAttr *name = NULL;
+  for (uint32_t a = 0; a < k->nattr; a++)
+    if (is(d->attrs[k->attr + a].name, d->attrs[k->attr + a].nlen, "Name")) name = &d->attrs[k->attr + a];
+  return name;
+}
+
 /* EventData: named Data elements by their names, unnamed ones as a list. */
 static void emit_eventdata(SgBuf *b, const XDom *d, int32_t id) {
   sg_buf_catc(b, '{');
@@ -324,9 +332,7 @@ static void emit_eventdata(SgBuf *b, const XDom *d, int32_t id) {
   size_t unnamed = 0;
   for (int32_t c = d->nodes[id].first; c >= 0; c = d->nodes[c].next) {
     const XNode *k = &d->nodes[c];
-    const XAttr *name = NULL;
-    for (uint32_t a = 0; a < k->nattr; a++)
-      if (is(d->attrs[k->attr + a].name, d->attrs[k->attr + a].nlen, "Name")) name = &d->attrs[k->attr + a];
+    const XAttr *name = name_attr(d, k);
     if (is(k->name, k->nlen, "Data") && !name) {
       unnamed++;
       continue;
@@ -353,7 +359,7 @@ static void emit_eventdata(SgBuf *b, const XDom *d, int32_t id) {
     bool first = true;
     for (int32_t c = d->nodes[id].first; c >= 0; c = d->nodes[c].next) {
       const XNode *k = &d->nodes[c];
-      if (!is(k->name, k->nlen, "Data") || k->nattr) continue;
+      if (!is(k->name, k->nlen, "Data") || name_attr(d, k)) continue;
       if (!first) sg_buf_catc(b, ',');
       first = false;
       if (k->tlen)
@@ -451,7 +457,8 @@ void sg_evtx_dom_free(void *dom) {
 struct SgEvtx {
   libevtx_file_t *file;
   libbfio_handle_t *io;
-  char *data; /* the whole file */
+  char *data; /* the whole file (freed with it when `own`) */
+  bool own;
   size_t size;
   int nrecords, next;
   char *xml;
@@ -473,17 +480,18 @@ static void error_text(libevtx_error_t **e, char *msg, size_t cap, const char *w
   snprintf(msg, cap, "%s%s%s", what, *detail ? ": " : "", last ? last + 1 : detail);
 }
 
-SgEvtx *sg_evtx_open(char *data, size_t size, char *msg, size_t cap) {
+SgEvtx *sg_evtx_open(char *data, size_t size, bool own, char *msg, size_t cap) {
   SgEvtx *x = calloc(1, sizeof *x);
   libevtx_error_t *e = NULL;
   libbfio_error_t *be = NULL;
   if (!x) {
-    free(data);
+    if (own) free(data);
     snprintf(msg, cap, "out of memory");
     return NULL;
   }
   x->data = data;
   x->size = size;
+  x->own = own;
   if (libbfio_memory_range_initialize(&x->io, &be) != 1 ||
       libbfio_memory_range_set(x->io, (uint8_t *)data, size, &be) != 1 ||
       libevtx_file_initialize(&x->file, &e) != 1 ||
@@ -504,10 +512,16 @@ void sg_evtx_free(SgEvtx *x) {
     libevtx_file_free(&x->file, NULL);
   }
   if (x->io) libbfio_handle_free(&x->io, NULL);
-  free(x->data);
+  if (x->own) free(x->data);
   free(x->xml);
   sg_evtx_dom_free(x->dom);
   free(x);
+}
+
+size_t sg_evtx_count(const SgEvtx *x) { return (size_t)x->nrecords; }
+
+void sg_evtx_seek(SgEvtx *x, size_t index) {
+  x->next = index < (size_t)x->nrecords ? (int)index : x->nrecords;
 }
 
 bool sg_evtx_corrupted(SgEvtx *x) { return libevtx_file_is_corrupted(x->file, NULL) == 1; }

@@ -225,19 +225,43 @@ static bool index_rule(SgEvaluator *e, uint32_t ri) {
   return sg_ev_idlist_add(&e->ix.by_field[f], ri);
 }
 
-SgStatus sg_eval_prepare(SgEvaluator *e) {
-  e->ix.by_field = calloc(e->cr.fields.n + 1, sizeof *e->ix.by_field);
+/* The per-event state of an evaluator (or of a fork). */
+static bool scratch_new(SgEvaluator *e) {
   e->ev.field_gen = calloc(e->cr.fields.n + 1, sizeof *e->ev.field_gen);
   e->ev.field_first = calloc(e->cr.fields.n + 1, sizeof *e->ev.field_first);
+  e->ev.rule_stamp = calloc(e->cr.nrules + 1, sizeof *e->ev.rule_stamp);
   e->ev.md = pcre2_match_data_create(32, NULL);
   /* a JIT stack for real rules: `(.){200,}` on a 2,000-character command line
    * needs far more than PCRE2's 32 KiB default */
   e->ev.mctx = pcre2_match_context_create(NULL);
   e->ev.jit = pcre2_jit_stack_create(32 * 1024, SG_EVAL_JIT_STACK, NULL);
-  if (!e->ix.by_field || !e->ev.field_gen || !e->ev.field_first || !e->ev.md || !e->ev.mctx || !e->ev.jit)
-    return SG_ERR_NOMEM;
+  if (!e->ev.field_gen || !e->ev.field_first || !e->ev.rule_stamp || !e->ev.md || !e->ev.mctx || !e->ev.jit)
+    return false;
   pcre2_jit_stack_assign(e->ev.mctx, NULL, e->ev.jit);
   e->ev.nfield_alloc = e->cr.fields.n;
+  return true;
+}
+
+SgEvaluator *sg_eval_fork(const SgEvaluator *base) {
+  SgEvaluator *e = calloc(1, sizeof *e);
+  if (!e) return NULL;
+  e->forked = true;
+  e->cr = base->cr;
+  e->ix = base->ix;
+  e->pf = base->pf;
+  e->pf.seen = (IdList){0};
+  e->pf.lit_event = 0;
+  e->pf.lit_gen = calloc(base->pf.nlits + 1, sizeof *e->pf.lit_gen);
+  if (!e->pf.lit_gen || !scratch_new(e)) {
+    sg_eval_free(e);
+    return NULL;
+  }
+  return e;
+}
+
+SgStatus sg_eval_prepare(SgEvaluator *e) {
+  e->ix.by_field = calloc(e->cr.fields.n + 1, sizeof *e->ix.by_field);
+  if (!e->ix.by_field || !scratch_new(e)) return SG_ERR_NOMEM;
   for (uint32_t i = 0; i < e->cr.nrules; i++)
     for (size_t c = 0; c < e->cr.rules[i].nconds; c++)
       count_popularity(e, e->cr.rules[i].conds[c], i);

@@ -745,7 +745,7 @@ static SgEvNext next_record(SgEventIn *in, const char **text, size_t *len, size_
     if (in->rd.eof && !in->rd.buf) return SG_EV_END; /* opened and done, or failed */
     if (!slurp(&in->rd, &data, &n)) return SG_EV_END;
     in->rd.eof = true;
-    if (!(in->evtx = sg_evtx_open(data, n, in->msg, sizeof in->msg))) {
+    if (!(in->evtx = sg_evtx_open(data, n, true, in->msg, sizeof in->msg))) {
       in->rd.not_events = in->msg;
       return SG_EV_END;
     }
@@ -773,6 +773,12 @@ static SgEvNext next_record(SgEventIn *in, const char **text, size_t *len, size_
   return SG_EV_EVENT;
 }
 
+void sg_jreader_start(SgJReader *r) {
+  if (!r->started) start(r);
+}
+
+bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n) { return slurp(r, data, n); }
+
 SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg) {
   if (!in->rd.started) start(&in->rd);
   if (in->rd.evtx) return next_record(in, text, len, line, msg);
@@ -785,10 +791,19 @@ SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *l
       in->skipped++;
       return SG_EV_SKIP;
     }
-    in->rest = doc;
-    in->nrest = n;
-    in->rest_line = *line;
+    sg_events_set(in, doc, n, *line);
   }
+  return sg_events_parse(in, text, len, line, msg);
+}
+
+void sg_events_set(SgEventIn *in, const char *doc, size_t n, size_t line) {
+  in->rest = doc;
+  in->nrest = n;
+  in->rest_line = line;
+}
+
+SgEvNext sg_events_parse(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg) {
+  if (!in->nrest) return SG_EV_END;
   const char *t = in->rest;
   size_t n = in->nrest, lead = 0, used, eoff;
   while (lead < n && blank(t[lead]))

@@ -363,8 +363,8 @@ static bool hit_add(SgEvalHit **v, size_t *n, size_t *cap, SgEvalHit h) {
 
 static void run_rule(SgEvaluator *e, uint32_t ri) {
   CRule *r = &e->cr.rules[ri];
-  if (r->stamp == e->ev.event) return;
-  r->stamp = e->ev.event;
+  if (e->ev.rule_stamp[ri] == e->ev.event) return;
+  e->ev.rule_stamp[ri] = e->ev.event;
   if (e->ev.windows_event ? r->not_windows : r->not_declared) return; /* a log source this event is not */
   if (r->nneed) {
     size_t i = 0;

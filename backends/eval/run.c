@@ -13,8 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "sigmacc.h"
+#include "evaluator.h"
 
 static void say(const SgEvalSink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const SgEvalSink *sink, const char *fmt, ...) {
@@ -60,255 +61,36 @@ static double now_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The event as one JSON line: whitespace outside strings removed; invalid
- * UTF-8 inside strings becomes \ufffd, so the line is always valid JSON
- * (the event was parsed, so it holds no raw control characters). */
-static void minify(SgBuf *out, const char *s, size_t n) {
-  size_t run = 0; /* start of the pending span to copy */
-  bool str = false, esc = false;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (str) {
-      if (esc) {
-        esc = false;
-      } else if (c == '\\') {
-        esc = true;
-      } else if (c == '"') {
-        str = false;
-      } else if ((unsigned char)c >= 0x80) {
-        size_t k = sg_utf8_len(s + i, n - i);
-        if (k) {
-          i += k - 1;
-        } else {
-          sg_buf_catn(out, s + run, i - run);
-          sg_buf_cat(out, "\\ufffd");
-          run = i + 1;
-        }
-      }
-    } else if (c == '"') {
-      str = true;
-    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      sg_buf_catn(out, s + run, i - run);
-      run = i + 1;
-    }
-  }
-  sg_buf_catn(out, s + run, n - run);
-}
-
-static void json_opt(SgBuf *b, const char *key, const char *v, bool comma) {
-  sg_buf_catf(b, "%s\"%s\":", comma ? "," : "", key);
-  sg_json_str_or_null(b, v);
-}
-
-static void print_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
-  sg_buf_cat(out, ",\"fields\":{");
-  bool first = true;
-  for (const char *f = fields; *f;) {
-    const char *comma = strchr(f, ',');
-    size_t n = comma ? (size_t)(comma - f) : strlen(f);
-    const SgJLeaf *l = sg_jdoc_find(doc, f, n);
-    if (l) {
-      if (!first) sg_buf_catc(out, ',');
-      first = false;
-      sg_json_str(out, f, n);
-      sg_buf_catc(out, ':');
-      if (l->type == SG_J_STR)
-        sg_json_str(out, doc->text + l->val, l->vallen);
-      else if (l->type == SG_J_NULL)
-        sg_buf_cat(out, "null");
-      else
-        sg_buf_catn(out, doc->text + l->val, l->vallen);
-    }
-    f = comma ? comma + 1 : f + n;
-  }
-  sg_buf_catc(out, '}');
-}
-
-typedef struct Counts {
-  size_t events, matches, skipped, bytes;
-  size_t unknown;   /* events or rule results that could not be decided */
-  size_t damaged;   /* EVTX files libevtx found corrupt or truncated */
-  size_t unsourced; /* events with no log source: every rule applied to them */
-  bool ioerr;
-} Counts;
-
-typedef struct Stream {
-  SgEvaluator *ev;
-  SgCorrelator *corr;
-  const char *fields;
-  bool progress;
-  double last_progress;
-  Counts *n;
-  SgBuf out;
-  const SgEvalSink *sink;
-} Stream;
-
-/* An event time as ISO 8601 UTC with milliseconds. */
-static void iso_time(SgBuf *out, double t) {
-  time_t s = (time_t)t;
-  if ((double)s > t) s--; /* floor */
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  int ms = (int)((t - (double)s) * 1000 + 0.5);
-  if (ms > 999) ms = 999;
-  sg_buf_catf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-              tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-}
-
-/* A correlation that fired on the event at `shown`:`line` (the last of its window). */
-static void print_correlation(SgBuf *out, const SgCorrHit *h, const char *shown, const char *unit,
-                              size_t line) {
-  const SgRule *r = h->rule;
-  sg_buf_cat(out, "{\"correlation\":{");
-  json_opt(out, "id", r->id, false);
-  json_opt(out, "title", r->title, true);
-  json_opt(out, "level", r->level, true);
-  json_opt(out, "type", sg_corr_type_name(r->corr->type), true);
-  sg_buf_catf(out, "},\"group\":%s,\"value\":%.17g,\"matches\":%zu,\"first\":", h->group, h->value,
-              h->matches);
-  iso_time(out, h->first);
-  sg_buf_cat(out, ",\"last\":");
-  iso_time(out, h->last);
-  sg_buf_catc(out, ',');
-  json_opt(out, "path", shown, false);
-  sg_buf_catf(out, ",\"%s\":%zu}\n", unit, line);
-}
-
-/* Match every event of `f`; one JSON line per hit to `sink` (file or, when
- * `buf` mode, appended to sm->out). `shown` is the path printed. */
-static void stream(Stream *sm, FILE *f, const char *name, const char *shown, bool direct, bool in_dir) {
-  const SgEvalSink *sink = sm->sink;
-  SgEventIn in;
-  sg_events_init(&in, f);
-  in.rd.json_only = in_dir;
-  const char *text = NULL, *msg = NULL;
-  size_t len = 0, line = 0;
-  SgEvNext k;
-  while ((k = sg_events_next(&in, &text, &len, &line, &msg)) != SG_EV_END) {
-    /* where an event is: file:line, or file: record N for EVTX */
-    const char *sep = in.rd.evtx ? ": record " : ":", *unit = in.rd.evtx ? "record" : "line";
-    if (k == SG_EV_SKIP) {
-      say(sink, "%s%s%zu: error: %s; skipped\n", name, sep, line, msg);
-      sm->n->skipped++;
-      continue;
-    }
-    if (k == SG_EV_NOMEM) {
-      say(sink, "%s%s%zu: error[E090]: %s; its matches are unknown\n", name, sep, line, msg);
-      sm->n->unknown++;
-      continue;
-    }
-    sm->n->events++;
-    const SgEvalHit *hits, *und;
-    const SgJDoc *doc = &in.doc;
-    size_t nh;
-    if (sg_eval_event(sm->ev, doc, &hits, &nh) != SG_OK) {
-      say(sink, "%s%s%zu: error[E090]: out of memory matching this event; its matches are unknown\n", name,
-          sep, line);
-      sm->n->unknown++;
-      continue;
-    }
-    sm->n->unsourced += !sg_eval_logsource_known(sm->ev);
-    size_t nu = sg_eval_undecided(sm->ev, &und);
-    for (size_t u = 0; u < nu; u++) {
-      char why[128];
-      sg_eval_error_text(und[u].error, why, sizeof why);
-      const SgRule *r = und[u].rule;
-      say(sink,
-          "%s%s%zu: error: rule '%s' (%s:%u), condition %zu: a regular expression could not be decided (%s); "
-          "the rule's result for this event is unknown\n",
-          name, sep, line, r->title ? r->title : "?", r->loc.path ? r->loc.path : "?", r->loc.line,
-          und[u].cond, why);
-    }
-    sm->n->unknown += nu;
-    SgBuf *out = &sm->out;
-    size_t shown_hits = 0;
-    for (size_t h = 0; h < nh; h++) {
-      const SgRule *r = hits[h].rule;
-      if (sg_corr_hides(sm->corr, r)) continue; /* part of a correlation's result */
-      shown_hits++;
-      if (direct) sg_buf_reset(out);
-      sg_buf_cat(out, "{\"rule\":{");
-      json_opt(out, "id", r->id, false);
-      json_opt(out, "title", r->title, true);
-      json_opt(out, "level", r->level, true);
-      sg_buf_cat(out, ",\"tags\":[");
-      for (size_t t = 0; t < r->tags.n; t++) {
-        if (t) sg_buf_catc(out, ',');
-        sg_json_str(out, r->tags.v[t], strlen(r->tags.v[t]));
-      }
-      sg_buf_catf(out, "],\"condition\":%zu},", hits[h].cond);
-      json_opt(out, "path", shown, false);
-      sg_buf_catf(out, ",\"%s\":%zu", unit, line);
-      if (sm->fields) {
-        print_fields(out, doc, sm->fields);
-      } else {
-        sg_buf_cat(out, ",\"event\":");
-        minify(out, text, len);
-      }
-      sg_buf_cat(out, "}\n");
-      if (direct) sink->out(sink->ctx, out->data, out->len);
-    }
-    const SgCorrHit *ch;
-    size_t nc;
-    if (sg_corr_event(sm->corr, doc, hits, nh, &ch, &nc) != SG_OK) {
-      say(sink, "%s%s%zu: error[E090]: out of memory correlating this event; correlations may miss it\n",
-          name, sep, line);
-      sm->n->unknown++;
-    }
-    for (size_t h = 0; h < nc; h++) {
-      if (direct) sg_buf_reset(out);
-      print_correlation(out, &ch[h], shown, unit, line);
-      if (direct) sink->out(sink->ctx, out->data, out->len);
-    }
-    sm->n->matches += shown_hits + nc;
-    if (sm->progress && (sm->n->events & 0x3fff) == 0) {
-      double t = now_s();
-      if (t - sm->last_progress > 1.0) {
-        say(sink, "\r%zu events, %zu matches", sm->n->events, sm->n->matches);
-        sm->last_progress = t;
-      }
-    }
-  }
-  sm->n->bytes += in.rd.bytes;
-  if (in.corrupted) { /* libevtx skips what it cannot read of a damaged file: never silently */
-    say(sink,
-        "%s: error: the EVTX file is corrupt or truncated; %zu records were read, the records of its damaged "
-        "parts are lost\n",
-        name, in.events);
-    sm->n->damaged++;
-  }
-  if (in.rd.not_events && in_dir) {
-    say(sink, "%s: note: %s; passed over\n", name, in.rd.not_events);
-  } else if (in.rd.not_events) {
-    say(sink, "%s: error[E001]: %s; not read\n", name, in.rd.not_events);
-    sm->n->ioerr = true;
-  } else if (in.rd.ioerr || in.rd.nomem) {
-    say(sink, "%s: error[E001]: %s; the events after line %zu were not read\n", name,
-        in.rd.nomem      ? "out of memory"
-        : in.rd.gz_error ? in.rd.gz_error
-                         : "read error",
-        in.rd.line);
-    sm->n->ioerr = true;
-  }
-  sg_events_free(&in);
-}
-
 /* Match the events of one input file ("-": stdin). A file found in a
  * directory (`in_dir`) that is not events is passed over with a note; named
  * on the command line, it is an error (false). */
-static bool read_input(Stream *sm, const char *path, bool in_dir) {
+static bool read_input(SgEvStream *sm, const SgEvalSink *sink, const char *path, bool in_dir) {
   bool is_stdin = !strcmp(path, "-");
   FILE *f = is_stdin ? stdin : fopen(path, "rb");
   struct stat st;
   if (!f || fstat(fileno(f), &st) || S_ISDIR(st.st_mode)) {
-    say(sm->sink, "%s: error[E001]: cannot read the events file: %s\n", path,
+    say(sink, "%s: error[E001]: cannot read the events file: %s\n", path,
         f ? "it is a directory" : strerror(errno));
     if (f && !is_stdin) fclose(f);
     return false;
   }
-  stream(sm, f, path, path, true, in_dir);
+  sg_evs_file(sm, f, path, path, in_dir);
   if (!is_stdin) fclose(f);
   return true;
+}
+
+/* The golden check reads a rule's sample events: matches into a buffer,
+ * diagnostics to the run's sink. */
+typedef struct GoldenSink {
+  SgBuf out;
+  const SgEvalSink *parent;
+} GoldenSink;
+
+static void to_buf(void *ctx, const char *s, size_t n) { sg_buf_catn(&((GoldenSink *)ctx)->out, s, n); }
+
+static void to_parent_err(void *ctx, const char *s, size_t n) {
+  const SgEvalSink *p = ((GoldenSink *)ctx)->parent;
+  p->err(p->ctx, s, n);
 }
 
 /* A rule file's text, read before the run (NULL and `error` when it could not be). */
@@ -391,6 +173,69 @@ static bool parse_logsource(char *spec, SgLogsource *ls, const SgEvalSink *sink)
   return ls->product || ls->category || ls->service;
 }
 
+/* --from/--to: a time, or a date alone (from its start; to its end). */
+static bool parse_bound(const char *opt, const char *v, bool to, double *t, bool *excl,
+                        const SgEvalSink *sink) {
+  size_t n = strlen(v);
+  char day[32];
+  if (n == 10 && snprintf(day, sizeof day, "%sT00:00:00Z", v) > 0 && sg_parse_time(day, strlen(day), t)) {
+    if (to) *t += 86400, *excl = true;
+    return true;
+  }
+  if (sg_parse_time(v, n, t)) return true;
+  say(sink,
+      "sigmacc eval: error: %s takes a time like 2024-05-01T12:00:00Z or a date like 2024-05-01, not '%s'\n",
+      opt, v);
+  return false;
+}
+
+/* The output options of the job; false (reported) on a bad value. */
+static bool parse_report(const SgEvalJob *job, SgEvReport *o, const char **status, const SgEvalSink *sink) {
+  *o = (SgEvReport){.fields = job->fields, .summary = job->summary, .tags = job->tags, .ntags = job->ntags};
+  bool ok = true;
+  if (!job->format || !strcmp(job->format, "jsonl"))
+    o->format = SG_FMT_JSONL;
+  else if (!strcmp(job->format, "csv"))
+    o->format = SG_FMT_CSV;
+  else if (!strcmp(job->format, "table"))
+    o->format = SG_FMT_TABLE;
+  else
+    ok = false, say(sink, "sigmacc eval: error: --format is jsonl, csv or table, not '%s'\n", job->format);
+  o->summary_table = job->summary_table || o->format == SG_FMT_TABLE;
+  if (job->min_level && !(o->min_level = sg_report_level(job->min_level)))
+    ok = false,
+    say(sink, "sigmacc eval: error: --min-level is informational, low, medium, high or critical, not '%s'\n",
+        job->min_level);
+  if (job->status) {
+    static const char *const known[] = {"stable", "test", "experimental", "deprecated", "unsupported"};
+    for (const char *p = job->status; *p;) {
+      size_t len = strcspn(p, ",");
+      size_t k = 0;
+      while (k < 5 && (strlen(known[k]) != len || sg_ascii_ncasecmp(p, known[k], len)))
+        k++;
+      if (k == 5) {
+        say(sink,
+            "sigmacc eval: error: --status takes stable, test, experimental, deprecated or unsupported, not "
+            "'%.*s'\n",
+            (int)len, p);
+        ok = false;
+      } else {
+        size_t j = 0;
+        while (j < o->nstatus && status[j] != known[k])
+          j++;
+        if (j == o->nstatus) status[o->nstatus++] = known[k]; /* each once: at most 5 */
+      }
+      p += len + (p[len] == ',');
+    }
+  }
+  o->status = status;
+  bool unused = false;
+  if (job->from && !(o->from_set = parse_bound("--from", job->from, false, &o->from, &unused, sink)))
+    ok = false;
+  if (job->to && !(o->to_set = parse_bound("--to", job->to, true, &o->to, &o->to_excl, sink))) ok = false;
+  return ok;
+}
+
 int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   SgDiags d = {.policy = job->warnings};
   SgArena pa;
@@ -407,6 +252,9 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   sg_pipeline_append(&pa, &set, &user);
   if (!setup_failed && sg_pipeline_validate(&pa, &set, &d) != SG_OK) setup_failed = true;
   say_diags(sink, &d, 0, NULL, false);
+  SgEvReport report;
+  const char *status[5];
+  if (!parse_report(job, &report, status, sink)) setup_failed = io_error = true; /* exit 2 */
   SgLogsource declared = {0};
   char *lsspec = job->logsource ? strdup(job->logsource) : NULL;
   if (job->logsource && (!lsspec || !parse_logsource(lsspec, &declared, sink))) {
@@ -471,24 +319,33 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
         if (target) sg_eval_set_logsources(target, &set, &declared);
         if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
         if (target && tco && sg_eval_prepare(target) == SG_OK) {
-          Counts gn = {0};
-          Stream gs = {.ev = target, .corr = tco, .fields = job->fields, .n = &gn, .sink = sink};
-          stream(&gs, ef, file, file + paths.rel[i], false, false);
-          if (pass && gs.out.len) { /* R.nomatch.jsonl: events the rule must not match */
+          GoldenSink gsink = {.parent = sink};
+          SgEvalSink gs = {to_buf, to_parent_err, &gsink};
+          SgEvReport gr = {.format = SG_FMT_JSONL, .fields = job->fields};
+          SgEvCounts gn = {0};
+          SgEvStream *st = sg_evs_new(target, tco, &gr, &gs, 1, false);
+          if (!st) {
+            setup_failed = true;
+          } else {
+            sg_evs_file(st, ef, file, file + paths.rel[i], false);
+            sg_evs_finish(st, &gn);
+          }
+          SgBuf *out = &gsink.out;
+          if (!st) {
+          } else if (pass && out->len) { /* R.nomatch.jsonl: events the rule must not match */
             say(sink, "%s: error: the rule matches events of %s, which it must not match:\n%s", paths.v[i],
-                file, sg_buf_cstr(&gs.out));
+                file, sg_buf_cstr(out));
             rule_errors = true;
-          } else if (!pass && !gs.out.len && !gs.n->skipped) { /* a golden of no match checks nothing */
+          } else if (!pass && !out->len && !gn.skipped) { /* a golden of no match checks nothing */
             say(sink,
                 "%s: error: its sample events %s match nothing, so its golden file would check nothing "
                 "(events a rule must not match go in %.*s.nomatch.jsonl)\n",
                 paths.v[i], file, (int)(strlen(file) - 13), file);
             rule_errors = true;
-          } else if (!pass &&
-                     sg_golden_file(&golden, shown_rule, gs.out.data ? gs.out.data : "", gs.out.len) < 0) {
+          } else if (!pass && sg_golden_file(&golden, shown_rule, out->data ? out->data : "", out->len) < 0) {
             io_error = true;
           }
-          sg_buf_free(&gs.out);
+          sg_buf_free(out);
         }
         fclose(ef);
         sg_eval_free(target);
@@ -522,19 +379,16 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   }
 
   /* stream the events */
-  Counts n = {0};
+  SgEvCounts n = {0};
   double t0 = now_s();
-  Stream sm = {.ev = ev,
-               .corr = co,
-               .fields = job->fields,
-               .progress = job->progress,
-               .last_progress = t0,
-               .n = &n,
-               .sink = sink};
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t jobs = job->jobs ? job->jobs : cores > 0 ? (size_t)cores : 1;
+  SgEvStream *sm = ev ? sg_evs_new(ev, co, &report, sink, jobs, job->progress) : NULL;
+  if (ev && !sm) setup_failed = true;
   char *stdin_name = "-";
   char *const *inputs = job->nevents ? job->events : &stdin_name;
   size_t ninputs = job->nevents ? job->nevents : 1;
-  for (size_t i = 0; ev && i < ninputs; i++) {
+  for (size_t i = 0; sm && i < ninputs; i++) {
     bool is_stdin = !strcmp(inputs[i], "-");
     struct stat st;
     if (!is_stdin && stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) { /* every file under it */
@@ -545,16 +399,18 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
       io_error = io_error || !files.n || fd.n;
       say_diags(sink, &fd, 0, NULL, false);
       for (size_t k = 0; k < files.n; k++)
-        io_error = !read_input(&sm, files.v[k], true) || io_error;
+        io_error = !read_input(sm, sink, files.v[k], true) || io_error;
       sg_paths_free(&files);
       sg_diags_free(&fd);
       continue;
     }
-    io_error = !read_input(&sm, inputs[i], false) || io_error;
+    io_error = !read_input(sm, sink, inputs[i], false) || io_error;
   }
+  size_t workers = sm ? sg_evs_workers(sm) : 0;
+  if (sm) sg_evs_finish(sm, &n);
   if (n.ioerr) io_error = true;
   /* events that could not be read are never silent: exit 3 (below) */
-  bool lost = ev && (n.skipped || !n.events || n.unknown || n.damaged);
+  bool lost = ev && (n.skipped || !n.events || n.unknown || n.damaged || n.lost_output);
   if (ev && !n.events) say(sink, "sigmacc eval: no event was read\n");
   if (n.skipped)
     say(sink, "sigmacc eval: %zu document%s skipped as malformed\n", n.skipped,
@@ -564,6 +420,14 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
         "sigmacc eval: %zu event%s had no log source (not in evtx_dump's shape): every rule applied to %s; "
         "--logsource says what they are\n",
         n.unsourced, n.unsourced == 1 ? "" : "s", n.unsourced == 1 ? "it" : "them");
+  if (n.untimed)
+    say(sink, "sigmacc eval: %zu event%s no time, so --from/--to left %s out\n", n.untimed,
+        n.untimed == 1 ? " has" : "s have", n.untimed == 1 ? "it" : "them");
+  if (n.outside && job->stats)
+    say(sink, "sigmacc eval: %zu event%s outside the --from/--to window\n", n.outside,
+        n.outside == 1 ? " was" : "s were");
+  if (n.lost_output)
+    say(sink, "sigmacc eval: error[E090]: out of memory writing matches; some are missing\n");
   if (n.damaged)
     say(sink, "sigmacc eval: %zu EVTX file%s corrupt or truncated\n", n.damaged,
         n.damaged == 1 ? " is" : "s are");
@@ -588,17 +452,17 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
     say(sink,
         "sigmacc eval: warning: %zu match%s of correlated rules had no event time and were not correlated\n",
         sg_corr_untimed(co), sg_corr_untimed(co) == 1 ? "" : "es");
-  if (sm.progress && sm.last_progress != t0) say(sink, "\n");
+  if (n.progress_shown) say(sink, "\n");
   double el = now_s() - t0;
   if (job->stats)
     say(sink,
-        "events %zu, bytes %zu, matches %zu, skipped %zu, undecided %zu, rules %zu, %.3f s, %.0f events/s\n",
-        n.events, n.bytes, n.matches, n.skipped, n.unknown, ev ? sg_eval_rule_count(ev) : 0, el,
+        "events %zu, bytes %zu, matches %zu, skipped %zu, undecided %zu, rules %zu, jobs %zu, %.3f s, "
+        "%.0f events/s\n",
+        n.events, n.bytes, n.matches, n.skipped, n.unknown, ev ? sg_eval_rule_count(ev) : 0, workers, el,
         el > 0 ? n.events / el : 0.0);
   if (d.nsuppressed) /* never silent: the count of what -W switched off */
     say(sink, "sigmacc eval: %zu warning%s switched off by -W\n", d.nsuppressed,
         d.nsuppressed == 1 ? "" : "s");
-  sg_buf_free(&sm.out);
   sg_eval_free(ev);
   sg_corr_free(co);
   for (size_t i = 0; units && i < paths.n; i++)

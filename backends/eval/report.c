@@ -1,0 +1,478 @@
+/* report.c - what `sigmacc eval` writes for a match: a JSON line (the
+ * default), a CSV row or a table row of the timeline (time, computer,
+ * channel, event id, record id, level, rule, details); which matches are
+ * shown (--min-level, --status, --tag); and the summary of a run (counts per
+ * level, rule and computer).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "evaluator.h"
+
+/* ---- levels, filters ------------------------------------------------------------------ */
+
+static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
+
+int sg_report_level(const char *level) {
+  for (int i = 0; level && i < 5; i++)
+    if (!sg_ascii_casecmp(level, level_names[i])) return i + 1;
+  return 0;
+}
+
+static bool tag_matches(const char *tag, const char *want) {
+  size_t n = strlen(want);
+  return strlen(tag) >= n && !sg_ascii_ncasecmp(tag, want, n) && (tag[n] == '\0' || tag[n] == '.');
+}
+
+bool sg_report_shows(const SgEvReport *o, const SgRule *r) {
+  if (o->min_level && sg_report_level(r->level) < o->min_level) return false;
+  if (o->nstatus) {
+    bool ok = false;
+    for (size_t i = 0; i < o->nstatus && !ok; i++)
+      ok = r->status && !sg_ascii_casecmp(r->status, o->status[i]);
+    if (!ok) return false;
+  }
+  if (o->ntags) {
+    bool ok = false;
+    for (size_t i = 0; i < o->ntags && !ok; i++)
+      for (size_t t = 0; t < r->tags.n && !ok; t++)
+        ok = tag_matches(r->tags.v[t], o->tags[i]);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/* ---- fields of the event -------------------------------------------------------------- */
+
+static const SgJLeaf *leaf(const SgJDoc *doc, const char *name) {
+  const SgJLeaf *l = sg_jdoc_find(doc, name, strlen(name));
+  return l && l->type != SG_J_NULL ? l : NULL;
+}
+
+/* The time as ISO 8601 UTC with milliseconds. */
+void sg_report_time(SgBuf *out, double t) {
+  time_t s = (time_t)t;
+  if ((double)s > t) s--; /* floor */
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  int ms = (int)((t - (double)s) * 1000); /* truncated, as times are */
+  if (ms > 999) ms = 999;
+  sg_buf_catf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+              tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+/* Fields shown as a match's details when --fields names none: what says most
+ * about the Windows and Sysmon events rules look at, in this order. */
+static const char *const default_details[] = {
+    "CommandLine", "Image",          "ParentImage",     "TargetFilename",  "TargetObject", "Details",
+    "ImageLoaded", "QueryName",      "DestinationIp",   "DestinationPort", "PipeName",     "ServiceName",
+    "ImagePath",   "TargetUserName", "SubjectUserName", "IpAddress",       "LogonType",    "ScriptBlockText",
+    NULL};
+
+/* "Name: value; Name: value" of the details fields present. */
+static void details(const SgEvReport *o, SgBuf *out, const SgJDoc *doc) {
+  bool first = true;
+  if (o->fields) {
+    for (const char *f = o->fields; *f;) {
+      const char *comma = strchr(f, ',');
+      size_t n = comma ? (size_t)(comma - f) : strlen(f);
+      const SgJLeaf *l = sg_jdoc_find(doc, f, n);
+      if (l && l->type != SG_J_NULL) {
+        sg_buf_catf(out, "%s%.*s: ", first ? "" : "; ", (int)n, f);
+        sg_buf_catn(out, doc->text + l->val, l->vallen);
+        first = false;
+      }
+      f = comma ? comma + 1 : f + n;
+    }
+    return;
+  }
+  for (size_t i = 0; default_details[i]; i++) {
+    const SgJLeaf *l = leaf(doc, default_details[i]);
+    if (!l) continue;
+    sg_buf_catf(out, "%s%s: ", first ? "" : "; ", default_details[i]);
+    sg_buf_catn(out, doc->text + l->val, l->vallen);
+    first = false;
+  }
+}
+
+/* ---- cells ------------------------------------------------------------------------------ */
+
+/* A CSV cell (RFC 4180): quoted when it holds a comma, quote or line break. */
+static void csv_cell(SgBuf *out, const char *s, size_t n, bool last) {
+  bool quote = false;
+  for (size_t i = 0; i < n && !quote; i++)
+    quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+  if (quote) {
+    sg_buf_catc(out, '"');
+    for (size_t i = 0; i < n; i++) {
+      if (s[i] == '"') sg_buf_catc(out, '"');
+      sg_buf_catc(out, s[i]);
+    }
+    sg_buf_catc(out, '"');
+  } else {
+    sg_buf_catn(out, s, n);
+  }
+  sg_buf_catc(out, last ? '\n' : ',');
+}
+
+#define TABLE_CELL_MAX 160 /* bytes of a table cell; the rest is cut (marked) */
+
+/* A table cell: control characters and DEL as \xNN (a value never moves the
+ * terminal's cursor or changes its colours), invalid UTF-8 as \xNN, at most
+ * TABLE_CELL_MAX bytes with a mark of what was cut; padded to `width`. */
+static void table_cell(SgBuf *out, const char *s, size_t n, size_t width, bool last) {
+  size_t shown = 0, i = 0;
+  for (; i < n && shown < TABLE_CELL_MAX; i++) {
+    unsigned char c = (unsigned char)s[i];
+    size_t k = c >= 0x80 ? sg_utf8_len(s + i, n - i) : 1;
+    if (c < 0x20 || c == 0x7f || !k) {
+      if (c == '\n')
+        sg_buf_cat(out, "\\n");
+      else if (c == '\r')
+        sg_buf_cat(out, "\\r");
+      else if (c == '\t')
+        sg_buf_cat(out, "\\t");
+      else
+        sg_buf_catf(out, "\\x%02x", c);
+      shown++;
+      continue;
+    }
+    sg_buf_catn(out, s + i, k);
+    i += k - 1;
+    shown++;
+  }
+  if (i < n) {
+    sg_buf_catf(out, "...(%zu more bytes)", n - i);
+    shown += 16;
+  }
+  if (last) {
+    sg_buf_catc(out, '\n');
+    return;
+  }
+  for (; shown < width; shown++)
+    sg_buf_catc(out, ' ');
+  sg_buf_cat(out, "  ");
+}
+
+enum {
+  COL_TIME,
+  COL_COMPUTER,
+  COL_CHANNEL,
+  COL_EVENTID,
+  COL_RECORD,
+  COL_LEVEL,
+  COL_TITLE,
+  COL_ID,
+  COL_DETAILS,
+  NCOLS
+};
+static const char *const col_names[NCOLS] = {"time",  "computer",   "channel", "event_id", "record_id",
+                                             "level", "rule_title", "rule_id", "details"};
+static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 13, 40, 36, 0};
+static const bool table_col[NCOLS] = {true, true, true, true, false, true, true, false, true};
+
+static void cell(const SgEvReport *o, SgBuf *out, int col, const char *s, size_t n) {
+  if (o->format == SG_FMT_CSV)
+    csv_cell(out, s, n, col == NCOLS - 1);
+  else if (table_col[col])
+    table_cell(out, s, n, col_width[col], col == NCOLS - 1);
+}
+
+static void cell_leaf(const SgEvReport *o, SgBuf *out, int col, const SgJDoc *doc, const char *name) {
+  const SgJLeaf *l = doc ? leaf(doc, name) : NULL;
+  cell(o, out, col, l ? doc->text + l->val : "", l ? l->vallen : 0);
+}
+
+static void cell_str(const SgEvReport *o, SgBuf *out, int col, const char *s) {
+  cell(o, out, col, s ? s : "", s ? strlen(s) : 0);
+}
+
+void sg_report_header(const SgEvReport *o, SgBuf *out) {
+  if (o->summary || o->format == SG_FMT_JSONL) return;
+  for (int c = 0; c < NCOLS; c++)
+    cell_str(o, out, c, col_names[c]);
+}
+
+/* The timeline row of a match (time, event, rule, details). */
+static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *doc, bool has_time, double t,
+                const char *detail, size_t detail_len) {
+  SgBuf tb = {0};
+  if (has_time) sg_report_time(&tb, t);
+  cell(o, out, COL_TIME, tb.data ? tb.data : "", tb.len);
+  sg_buf_free(&tb);
+  cell_leaf(o, out, COL_COMPUTER, doc, "Computer");
+  const SgJLeaf *ch = doc ? leaf(doc, "Channel") : NULL;
+  const char *chs = ch ? doc->text + ch->val : "";
+  size_t chn = ch ? ch->vallen : 0;
+  if (o->format == SG_FMT_TABLE && chn > 30 && !memcmp(chs, "Microsoft-Windows-", 18)) { /* short, as shown */
+    chs += 18;
+    chn -= 18;
+  }
+  cell(o, out, COL_CHANNEL, chs, chn);
+  cell_leaf(o, out, COL_EVENTID, doc, "EventID");
+  cell_leaf(o, out, COL_RECORD, doc, "EventRecordID");
+  cell_str(o, out, COL_LEVEL, r->level);
+  cell_str(o, out, COL_TITLE, r->title);
+  cell_str(o, out, COL_ID, r->id);
+  cell(o, out, COL_DETAILS, detail, detail_len);
+}
+
+static void json_opt(SgBuf *b, const char *key, const char *v, bool comma) {
+  sg_buf_catf(b, "%s\"%s\":", comma ? "," : "", key);
+  sg_json_str_or_null(b, v);
+}
+
+/* The event as one JSON line: whitespace outside strings removed; invalid
+ * UTF-8 inside strings becomes \ufffd, so the line is always valid JSON
+ * (the event was parsed, so it holds no raw control characters). */
+static void minify(SgBuf *out, const char *s, size_t n) {
+  size_t run = 0; /* start of the pending span to copy */
+  bool str = false, esc = false;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (str) {
+      if (esc) {
+        esc = false;
+      } else if (c == '\\') {
+        esc = true;
+      } else if (c == '"') {
+        str = false;
+      } else if ((unsigned char)c >= 0x80) {
+        size_t k = sg_utf8_len(s + i, n - i);
+        if (k) {
+          i += k - 1;
+        } else {
+          sg_buf_catn(out, s + run, i - run);
+          sg_buf_cat(out, "\\ufffd");
+          run = i + 1;
+        }
+      }
+    } else if (c == '"') {
+      str = true;
+    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      sg_buf_catn(out, s + run, i - run);
+      run = i + 1;
+    }
+  }
+  sg_buf_catn(out, s + run, n - run);
+}
+
+static void json_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
+  sg_buf_cat(out, ",\"fields\":{");
+  bool first = true;
+  for (const char *f = fields; *f;) {
+    const char *comma = strchr(f, ',');
+    size_t n = comma ? (size_t)(comma - f) : strlen(f);
+    const SgJLeaf *l = sg_jdoc_find(doc, f, n);
+    if (l) {
+      if (!first) sg_buf_catc(out, ',');
+      first = false;
+      sg_json_str(out, f, n);
+      sg_buf_catc(out, ':');
+      if (l->type == SG_J_STR)
+        sg_json_str(out, doc->text + l->val, l->vallen);
+      else if (l->type == SG_J_NULL)
+        sg_buf_cat(out, "null");
+      else
+        sg_buf_catn(out, doc->text + l->val, l->vallen);
+    }
+    f = comma ? comma + 1 : f + n;
+  }
+  sg_buf_catc(out, '}');
+}
+
+void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t cond, const SgJDoc *doc,
+                     const char *text, size_t len, const SgReportWhere *w) {
+  if (o->format != SG_FMT_JSONL) {
+    SgBuf d = {0};
+    details(o, &d, doc);
+    row(o, out, r, doc, w->has_time, w->time, d.data ? d.data : "", d.len);
+    sg_buf_taint(out, &d);
+    sg_buf_free(&d);
+    return;
+  }
+  sg_buf_cat(out, "{\"rule\":{");
+  json_opt(out, "id", r->id, false);
+  json_opt(out, "title", r->title, true);
+  json_opt(out, "level", r->level, true);
+  sg_buf_cat(out, ",\"tags\":[");
+  for (size_t t = 0; t < r->tags.n; t++) {
+    if (t) sg_buf_catc(out, ',');
+    sg_json_str(out, r->tags.v[t], strlen(r->tags.v[t]));
+  }
+  sg_buf_catf(out, "],\"condition\":%zu},\"time\":", cond);
+  if (w->has_time) {
+    sg_buf_catc(out, '"');
+    sg_report_time(out, w->time);
+    sg_buf_catc(out, '"');
+  } else {
+    sg_buf_cat(out, "null");
+  }
+  sg_buf_catc(out, ',');
+  json_opt(out, "path", w->shown, false);
+  sg_buf_catf(out, ",\"%s\":%zu", w->unit, w->line);
+  if (o->fields) {
+    json_fields(out, doc, o->fields);
+  } else {
+    sg_buf_cat(out, ",\"event\":");
+    minify(out, text, len);
+  }
+  sg_buf_cat(out, "}\n");
+}
+
+void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, const SgReportWhere *w) {
+  const SgRule *r = h->rule;
+  if (o->format != SG_FMT_JSONL) {
+    SgBuf d = {0};
+    sg_buf_catf(&d, "%s: group %s, value %.17g, %zu matches from ", sg_corr_type_name(r->corr->type),
+                h->group, h->value, h->matches);
+    sg_report_time(&d, h->first);
+    row(o, out, r, NULL, true, h->last, d.data ? d.data : "", d.len);
+    sg_buf_taint(out, &d);
+    sg_buf_free(&d);
+    return;
+  }
+  sg_buf_cat(out, "{\"correlation\":{");
+  json_opt(out, "id", r->id, false);
+  json_opt(out, "title", r->title, true);
+  json_opt(out, "level", r->level, true);
+  json_opt(out, "type", sg_corr_type_name(r->corr->type), true);
+  sg_buf_catf(out, "},\"group\":%s,\"value\":%.17g,\"matches\":%zu,\"first\":\"", h->group, h->value,
+              h->matches);
+  sg_report_time(out, h->first);
+  sg_buf_cat(out, "\",\"last\":\"");
+  sg_report_time(out, h->last);
+  sg_buf_cat(out, "\",");
+  json_opt(out, "path", w->shown, false);
+  sg_buf_catf(out, ",\"%s\":%zu}\n", w->unit, w->line);
+}
+
+/* ---- summary ------------------------------------------------------------------------------ */
+
+typedef struct Tally {
+  const SgRule *rule; /* NULL for a computer */
+  size_t n;
+} Tally;
+
+struct SgSummary {
+  Intern rules, computers; /* rules by their SgRule pointer; computers by name */
+  Tally *rule, *computer;  /* per id */
+  size_t caprule, capcomputer;
+  size_t levels[6]; /* unknown, informational ... critical */
+  size_t matches;
+};
+
+SgSummary *sg_summary_new(void) { return calloc(1, sizeof(SgSummary)); }
+
+void sg_summary_free(SgSummary *s) {
+  if (!s) return;
+  sg_ev_intern_free(&s->rules);
+  sg_ev_intern_free(&s->computers);
+  free(s->rule);
+  free(s->computer);
+  free(s);
+}
+
+/* The tally of id in *v (zeroed when new); NULL when memory ran out. */
+static Tally *tally(Tally **v, size_t *cap, uint32_t id) {
+  if (id == UINT32_MAX) return NULL;
+  if (id >= *cap) {
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c <= id)
+      c *= 2;
+    Tally *x = realloc(*v, c * sizeof *x);
+    if (!x) return NULL;
+    memset(x + *cap, 0, (c - *cap) * sizeof *x);
+    *v = x;
+    *cap = c;
+  }
+  return &(*v)[id];
+}
+
+bool sg_summary_add(SgSummary *s, const SgRule *r, const char *computer, size_t n) {
+  Tally *t = tally(&s->rule, &s->caprule, sg_ev_intern_add(&s->rules, (const char *)&r, sizeof r));
+  if (!t) return false;
+  t->rule = r;
+  t->n++;
+  s->levels[sg_report_level(r->level)]++;
+  s->matches++;
+  if (computer) {
+    Tally *c = tally(&s->computer, &s->capcomputer, sg_ev_intern_add(&s->computers, computer, n));
+    if (!c) return false;
+    c->n++;
+  }
+  return true;
+}
+
+typedef struct Ranked {
+  size_t n;
+  const char *key, *key2; /* sorted by n (descending), then key, key2 */
+  size_t id;
+} Ranked;
+
+static int cmp_ranked(const void *a, const void *b) {
+  const Ranked *x = a, *y = b;
+  if (x->n != y->n) return x->n < y->n ? 1 : -1;
+  int c = strcmp(x->key, y->key);
+  return c ? c : strcmp(x->key2, y->key2);
+}
+
+void sg_summary_print(const SgSummary *s, const SgEvReport *o, SgBuf *out, size_t events) {
+  size_t nr = s->rules.n, nc = s->computers.n;
+  Ranked *rr = calloc(nr + 1, sizeof *rr), *cc = calloc(nc + 1, sizeof *cc);
+  if (!rr || !cc) {
+    out->oom = true;
+    free(rr);
+    free(cc);
+    return;
+  }
+  for (size_t i = 0; i < nr; i++) {
+    const SgRule *r = s->rule[i].rule;
+    rr[i] = (Ranked){s->rule[i].n, r->title ? r->title : "", r->id ? r->id : "", i};
+  }
+  for (size_t i = 0; i < nc; i++)
+    cc[i] = (Ranked){s->computer[i].n, s->computers.names[i], "", i};
+  qsort(rr, nr, sizeof *rr, cmp_ranked);
+  qsort(cc, nc, sizeof *cc, cmp_ranked);
+  if (!o->summary_table) {
+    sg_buf_catf(out, "{\"events\":%zu,\"matches\":%zu,\"levels\":{", events, s->matches);
+    for (int l = 5; l >= 0; l--)
+      sg_buf_catf(out, "\"%s\":%zu%s", l ? level_names[l - 1] : "unknown", s->levels[l], l ? "," : "");
+    sg_buf_cat(out, "},\"rules\":[");
+    for (size_t i = 0; i < nr; i++) {
+      const SgRule *r = s->rule[rr[i].id].rule;
+      sg_buf_cat(out, i ? ",{" : "{");
+      json_opt(out, "id", r->id, false);
+      json_opt(out, "title", r->title, true);
+      json_opt(out, "level", r->level, true);
+      sg_buf_catf(out, ",\"matches\":%zu}", rr[i].n);
+    }
+    sg_buf_cat(out, "],\"computers\":[");
+    for (size_t i = 0; i < nc; i++) {
+      sg_buf_cat(out, i ? ",{\"computer\":" : "{\"computer\":");
+      sg_json_str(out, s->computers.names[cc[i].id], s->computers.lens[cc[i].id]);
+      sg_buf_catf(out, ",\"matches\":%zu}", cc[i].n);
+    }
+    sg_buf_cat(out, "]}\n");
+  } else {
+    sg_buf_catf(out, "%zu events, %zu matches\n\nlevel          matches\n", events, s->matches);
+    for (int l = 5; l >= 0; l--)
+      if (s->levels[l]) sg_buf_catf(out, "%-13s  %7zu\n", l ? level_names[l - 1] : "unknown", s->levels[l]);
+    sg_buf_cat(out, "\nmatches  level          rule\n");
+    for (size_t i = 0; i < nr; i++) {
+      const SgRule *r = s->rule[rr[i].id].rule;
+      sg_buf_catf(out, "%7zu  %-13s  ", rr[i].n, r->level ? r->level : "-");
+      table_cell(out, rr[i].key, strlen(rr[i].key), 0, true);
+    }
+    sg_buf_cat(out, "\nmatches  computer\n");
+    for (size_t i = 0; i < nc; i++) {
+      sg_buf_catf(out, "%7zu  ", cc[i].n);
+      table_cell(out, s->computers.names[cc[i].id], s->computers.lens[cc[i].id], 0, true);
+    }
+  }
+  free(rr);
+  free(cc);
+}

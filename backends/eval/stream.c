@@ -1,0 +1,640 @@
+/* stream.c - the events of a run, matched on every core, written in input
+ * order.
+ *
+ * The calling thread reads: it splits JSON input into documents (without
+ * parsing them) and EVTX files into ranges of records, in blocks. Workers,
+ * each with a fork of the evaluator, parse and match a block and write its
+ * matches into the block's own buffers. The calling thread then takes the
+ * blocks back in input order: it writes their output and diagnostics, feeds
+ * their matches to the correlations (which see events in input order), and
+ * counts. So the output is the same, byte for byte, whatever the number of
+ * workers; with one job there are no threads at all.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "evaluator.h"
+
+#define BLOCK_DOCS 2048        /* JSON documents per block ... */
+#define BLOCK_BYTES (4u << 20) /* ... or this much text */
+#define BLOCK_RECORDS 1024     /* EVTX records per block */
+#define INFLIGHT_PER_WORKER 4  /* blocks read ahead per worker */
+
+typedef struct Doc {
+  size_t off, len, line;
+  const char *bad; /* the reader skipped this document: why (no text) */
+} Doc;
+
+typedef struct EvtxFile { /* one EVTX file, shared by its blocks */
+  char *data;
+  size_t size, events;
+  bool corrupted;
+} EvtxFile;
+
+typedef struct Rec { /* an event that matched a rule */
+  size_t out_end;    /* the block's output up to here is of the events up to this one */
+  size_t hit, nhits; /* into Block.hits */
+  size_t line;
+  size_t computer, ncomputer; /* into Block.strs; SIZE_MAX: none */
+  SgJDoc doc;                 /* a copy, when there are correlations to feed */
+} Rec;
+
+typedef struct Block Block;
+struct Block {
+  Block *qnext, *onext; /* the work queue; input order */
+  char *name;           /* the input's path, as named and as printed (a suffix of it) */
+  const char *shown;
+  /* input */
+  bool evtx;
+  SgBuf text; /* JSON: the documents */
+  Doc *docs;
+  size_t ndocs, capdocs;
+  EvtxFile *file; /* EVTX: records [first, end) of it */
+  size_t first, end;
+  bool last_of_file;
+  SgBuf tail; /* said after the block (the end of its input) */
+  /* results */
+  SgBuf out, err, strs;
+  Rec *recs;
+  size_t nrecs, caprecs;
+  SgEvalHit *hits;
+  size_t nhits, caphits;
+  SgEvCounts n;
+  bool done;
+};
+
+typedef struct Worker {
+  SgEvStream *s;
+  SgEvaluator *ev;
+  SgEventIn in; /* its document parser */
+  SgBuf json;   /* EVTX: the record as JSON */
+  pthread_t thread;
+} Worker;
+
+struct SgEvStream {
+  const SgEvReport *o;
+  SgEvaluator *ev;
+  SgCorrelator *co;
+  const SgEvalSink *sink;
+  bool progress;
+  double last_progress;
+  SgEvCounts n;
+  SgSummary *sum;
+  Worker inline_w; /* -j 1: the calling thread matches */
+  Worker *w;
+  size_t nworkers;
+  pthread_mutex_t mu;
+  pthread_cond_t work, done;
+  Block *qhead, *qtail, *ohead, *otail;
+  size_t inflight;
+  bool stop;
+  Block *cur; /* the block being filled */
+};
+
+static void say(SgBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(SgBuf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sg_buf_vcatf(b, fmt, ap);
+  va_end(ap);
+}
+
+/* Room for one more element of n in *v (cap elements of `size`). */
+static bool room(void **v, size_t n, size_t *cap, size_t size) {
+  if (n < *cap) return true;
+  size_t c = *cap ? *cap * 2 : 64;
+  void *x = realloc(*v, c * size);
+  if (!x) return false;
+  *v = x;
+  *cap = c;
+  return true;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- matching one event (a worker) ---------------------------------------------------- */
+
+static bool copy_doc(SgJDoc *dst, const SgJDoc *src) {
+  *dst = (SgJDoc){0};
+  dst->leaves = malloc((src->n + 1) * sizeof *dst->leaves);
+  dst->text = malloc(src->tlen + 1);
+  if (!dst->leaves || !dst->text) return false;
+  memcpy(dst->leaves, src->leaves, src->n * sizeof *src->leaves);
+  memcpy(dst->text, src->text, src->tlen);
+  dst->n = dst->cap = src->n;
+  dst->tlen = dst->tcap = src->tlen;
+  return true;
+}
+
+static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size_t len, size_t line) {
+  const SgEvReport *o = w->s->o;
+  const char *sep = b->evtx ? ": record " : ":";
+  SgReportWhere where = {b->shown, b->evtx ? "record" : "line", line, false, 0};
+  b->n.events++;
+  where.has_time = sg_event_time(doc, &where.time);
+  if (o->from_set || o->to_set) {
+    if (!where.has_time) {
+      b->n.untimed++;
+      return;
+    }
+    double t = where.time;
+    if ((o->from_set && t < o->from) || (o->to_set && (o->to_excl ? t >= o->to : t > o->to))) {
+      b->n.outside++;
+      return;
+    }
+  }
+  const SgEvalHit *hits, *und;
+  size_t nh;
+  if (sg_eval_event(w->ev, doc, &hits, &nh) != SG_OK) {
+    say(&b->err, "%s%s%zu: error[E090]: out of memory matching this event; its matches are unknown\n",
+        b->name, sep, line);
+    b->n.unknown++;
+    return;
+  }
+  size_t nu = sg_eval_undecided(w->ev, &und);
+  for (size_t u = 0; u < nu; u++) {
+    char why[128];
+    sg_eval_error_text(und[u].error, why, sizeof why);
+    const SgRule *r = und[u].rule;
+    say(&b->err,
+        "%s%s%zu: error: rule '%s' (%s:%u), condition %zu: a regular expression could not be decided (%s); "
+        "the rule's result for this event is unknown\n",
+        b->name, sep, line, r->title ? r->title : "?", r->loc.path ? r->loc.path : "?", r->loc.line,
+        und[u].cond, why);
+  }
+  b->n.unknown += nu;
+  b->n.unsourced += !sg_eval_logsource_known(w->ev);
+  if (!nh) return;
+  void *recs = b->recs;
+  Rec *rec = room(&recs, b->nrecs, &b->caprecs, sizeof *rec) ? (b->recs = recs, &b->recs[b->nrecs++]) : NULL;
+  size_t need = b->nhits + nh;
+  if (rec && need > b->caphits) {
+    size_t cap = b->caphits ? b->caphits * 2 : 64;
+    while (cap < need)
+      cap *= 2;
+    SgEvalHit *v = realloc(b->hits, cap * sizeof *v);
+    if (v) b->hits = v, b->caphits = cap;
+  }
+  if (!rec || need > b->caphits) {
+    if (rec) b->nrecs--;
+    say(&b->err, "%s%s%zu: error[E090]: out of memory keeping this event's matches; they are unknown\n",
+        b->name, sep, line);
+    b->n.unknown++;
+    return;
+  }
+  *rec = (Rec){.hit = b->nhits, .nhits = nh, .line = line, .computer = SIZE_MAX};
+  memcpy(b->hits + b->nhits, hits, nh * sizeof *hits);
+  b->nhits += nh;
+  const SgJLeaf *c = sg_jdoc_find(doc, "Computer", 8);
+  if (c && c->type == SG_J_STR) {
+    rec->computer = b->strs.len;
+    rec->ncomputer = c->vallen;
+    sg_buf_catn(&b->strs, doc->text + c->val, c->vallen);
+  }
+  if (sg_corr_count(w->s->co) && !copy_doc(&rec->doc, doc)) {
+    say(&b->err,
+        "%s%s%zu: error[E090]: out of memory keeping this event for the correlations; they may miss it\n",
+        b->name, sep, line);
+    b->n.unknown++;
+    sg_jdoc_free(&rec->doc);
+  }
+  for (size_t h = 0; h < nh && !o->summary; h++)
+    if (!sg_corr_hides(w->s->co, hits[h].rule) && sg_report_shows(o, hits[h].rule))
+      sg_report_match(o, &b->out, hits[h].rule, hits[h].cond, doc, text, len, &where);
+  rec->out_end = b->out.len;
+}
+
+static void match_json(Worker *w, Block *b) {
+  for (size_t i = 0; i < b->ndocs; i++) {
+    const Doc *d = &b->docs[i];
+    if (d->bad) {
+      say(&b->err, "%s:%zu: error: %s; skipped\n", b->name, d->line, d->bad);
+      b->n.skipped++;
+      continue;
+    }
+    sg_events_set(&w->in, b->text.data + d->off, d->len, d->line);
+    const char *text, *msg;
+    size_t len, line;
+    SgEvNext k;
+    while ((k = sg_events_parse(&w->in, &text, &len, &line, &msg)) != SG_EV_END) {
+      if (k == SG_EV_EVENT) {
+        event(w, b, &w->in.doc, text, len, line);
+      } else if (k == SG_EV_SKIP) {
+        say(&b->err, "%s:%zu: error: %s; skipped\n", b->name, line, msg);
+        b->n.skipped++;
+      } else {
+        say(&b->err, "%s:%zu: error[E090]: %s; its matches are unknown\n", b->name, line, msg);
+        b->n.unknown++;
+      }
+    }
+  }
+}
+
+static void match_evtx(Worker *w, Block *b) {
+  char msg[640];
+  SgEvtx *x = sg_evtx_open(b->file->data, b->file->size, false, msg, sizeof msg);
+  if (!x) {
+    say(&b->err, "%s: error: records %zu to %zu could not be read again (%s); their matches are unknown\n",
+        b->name, b->first + 1, b->end, msg);
+    b->n.unknown += b->end - b->first;
+    return;
+  }
+  sg_evtx_seek(x, b->first);
+  for (size_t i = b->first; i < b->end; i++) {
+    size_t record;
+    SgEvNext k = sg_evtx_next(x, &w->json, &record, msg, sizeof msg);
+    if (k == SG_EV_END) break;
+    if (k == SG_EV_EVENT) {
+      size_t off;
+      const char *err;
+      if (sg_json_parse(&w->in.doc, w->json.data, w->json.len, &off, &err)) {
+        event(w, b, &w->in.doc, w->json.data, w->json.len, record);
+        continue;
+      }
+      k = SG_EV_NOMEM; /* evtx.c writes valid JSON: only memory can fail */
+      snprintf(msg, sizeof msg, "out of memory reading this record");
+    }
+    if (k == SG_EV_SKIP) {
+      say(&b->err, "%s: record %zu: error: %s; skipped\n", b->name, record, msg);
+      b->n.skipped++;
+    } else {
+      say(&b->err, "%s: record %zu: error[E090]: %s; its matches are unknown\n", b->name, record, msg);
+      b->n.unknown++;
+    }
+  }
+  sg_evtx_free(x);
+}
+
+static void match_block(Worker *w, Block *b) {
+  if (b->evtx)
+    match_evtx(w, b);
+  else
+    match_json(w, b);
+  if (b->out.oom || b->err.oom || b->strs.oom) b->n.unknown++, b->n.lost_output = true;
+}
+
+static void *worker_main(void *arg) {
+  Worker *w = arg;
+  SgEvStream *s = w->s;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (!s->qhead && !s->stop)
+      pthread_cond_wait(&s->work, &s->mu);
+    if (!s->qhead) break;
+    Block *b = s->qhead;
+    s->qhead = b->qnext;
+    if (!s->qhead) s->qtail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    match_block(w, b);
+    pthread_mutex_lock(&s->mu);
+    b->done = true;
+    pthread_cond_broadcast(&s->done);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+/* ---- writing a block (the calling thread, in input order) ----------------------------- */
+
+static void block_free(Block *b) {
+  free(b->name);
+  sg_buf_free(&b->text);
+  free(b->docs);
+  sg_buf_free(&b->tail);
+  sg_buf_free(&b->out);
+  sg_buf_free(&b->err);
+  sg_buf_free(&b->strs);
+  for (size_t i = 0; i < b->nrecs; i++)
+    sg_jdoc_free(&b->recs[i].doc);
+  free(b->recs);
+  free(b->hits);
+  free(b);
+}
+
+/* b[from..to) to a sink function (nothing when empty: b may hold no data). */
+static void write_part(void (*fn)(void *, const char *, size_t), void *ctx, const SgBuf *b, size_t from,
+                       size_t to) {
+  if (to > from) fn(ctx, b->data + from, to - from);
+}
+
+static void write_buf(void (*fn)(void *, const char *, size_t), void *ctx, const SgBuf *b) {
+  write_part(fn, ctx, b, 0, b->len);
+}
+
+static void emit(SgEvStream *s, Block *b) {
+  const SgEvalSink *k = s->sink;
+  const SgEvReport *o = s->o;
+  write_buf(k->err, k->ctx, &b->err);
+  size_t written = 0;
+  SgBuf corr = {0};
+  for (size_t i = 0; i < b->nrecs; i++) {
+    Rec *r = &b->recs[i];
+    write_part(k->out, k->ctx, &b->out, written, r->out_end);
+    written = r->out_end;
+    const char *comp = r->computer == SIZE_MAX ? NULL : r->ncomputer ? b->strs.data + r->computer : "";
+    for (size_t h = 0; h < r->nhits; h++) {
+      const SgRule *rule = b->hits[r->hit + h].rule;
+      if (sg_corr_hides(s->co, rule) || !sg_report_shows(o, rule)) continue;
+      b->n.matches++;
+      if (o->summary && !sg_summary_add(s->sum, rule, comp, r->ncomputer)) b->n.lost_output = true;
+    }
+    if (!r->doc.leaves) continue; /* no correlations, or the event could not be kept */
+    const SgCorrHit *ch;
+    size_t nc;
+    if (sg_corr_event(s->co, &r->doc, b->hits + r->hit, r->nhits, &ch, &nc) != SG_OK) {
+      say(&corr, "%s%s%zu: error[E090]: out of memory correlating this event; correlations may miss it\n",
+          b->name, b->evtx ? ": record " : ":", r->line);
+      b->n.unknown++;
+      write_buf(k->err, k->ctx, &corr);
+      sg_buf_reset(&corr);
+    }
+    SgReportWhere where = {b->shown, b->evtx ? "record" : "line", r->line, false, 0};
+    for (size_t h = 0; h < nc; h++) {
+      if (!sg_report_shows(o, ch[h].rule)) continue;
+      b->n.matches++;
+      if (o->summary) {
+        if (!sg_summary_add(s->sum, ch[h].rule, NULL, 0)) b->n.lost_output = true;
+        continue;
+      }
+      sg_report_correlation(o, &corr, &ch[h], &where);
+      if (corr.oom) b->n.lost_output = true;
+      write_buf(k->out, k->ctx, &corr);
+      sg_buf_reset(&corr);
+    }
+  }
+  sg_buf_free(&corr);
+  write_part(k->out, k->ctx, &b->out, written, b->out.len);
+  if (b->file) {
+    b->file->events += b->n.events;
+    if (b->last_of_file) {
+      if (b->file->corrupted) { /* libevtx skips what it cannot read of a damaged file: never silently */
+        say(&b->tail,
+            "%s: error: the EVTX file is corrupt or truncated; %zu records were read, the records of its "
+            "damaged parts are lost\n",
+            b->name, b->file->events);
+        b->n.damaged++;
+      }
+      free(b->file->data);
+      free(b->file);
+    }
+  }
+  write_buf(k->err, k->ctx, &b->tail);
+  sg_ev_counts_add(&s->n, &b->n);
+  if (s->progress) {
+    double t = now_s();
+    if (t - s->last_progress > 1.0) {
+      SgBuf p = {0};
+      say(&p, "\r%zu events, %zu matches", s->n.events, s->n.matches);
+      write_buf(k->err, k->ctx, &p);
+      sg_buf_free(&p);
+      s->last_progress = t;
+      s->n.progress_shown = true;
+    }
+  }
+  block_free(b);
+}
+
+/* Write the finished blocks at the head of the input order; with `all`,
+ * wait for every block. */
+static void drain(SgEvStream *s, bool all) {
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    Block *b = s->ohead;
+    if (!b) break;
+    if (!b->done) {
+      if (!all && s->inflight < s->nworkers * INFLIGHT_PER_WORKER) break;
+      pthread_cond_wait(&s->done, &s->mu);
+      continue;
+    }
+    s->ohead = b->onext;
+    if (!s->ohead) s->otail = NULL;
+    s->inflight--;
+    pthread_mutex_unlock(&s->mu);
+    emit(s, b);
+    pthread_mutex_lock(&s->mu);
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void submit(SgEvStream *s, Block *b) {
+  if (!s->nworkers) {
+    match_block(&s->inline_w, b);
+    emit(s, b);
+    return;
+  }
+  pthread_mutex_lock(&s->mu);
+  if (s->qtail)
+    s->qtail->qnext = b;
+  else
+    s->qhead = b;
+  s->qtail = b;
+  if (s->otail)
+    s->otail->onext = b;
+  else
+    s->ohead = b;
+  s->otail = b;
+  s->inflight++;
+  pthread_cond_signal(&s->work);
+  pthread_mutex_unlock(&s->mu);
+  drain(s, false);
+}
+
+/* ---- reading (the calling thread) ---------------------------------------------------------- */
+
+/* A block of the input `name` (copied: a block outlives the caller's path),
+ * printed as `shown`, a suffix of it. */
+static Block *block_new(const char *name, const char *shown) {
+  Block *b = calloc(1, sizeof *b);
+  if (!b || !(b->name = strdup(name))) {
+    free(b);
+    return NULL;
+  }
+  b->shown = b->name + (shown - name);
+  return b;
+}
+
+static bool add_doc(Block *b, const char *text, size_t len, size_t line, const char *bad) {
+  void *docs = b->docs;
+  if (!room(&docs, b->ndocs, &b->capdocs, sizeof *b->docs)) return false;
+  b->docs = docs;
+  Doc *d = &b->docs[b->ndocs++];
+  *d = (Doc){b->text.len, len, line, bad};
+  sg_buf_catn(&b->text, text, len);
+  return !b->text.oom;
+}
+
+/* An EVTX file: held in memory, its records in blocks. */
+static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char *shown) {
+  EvtxFile *file = calloc(1, sizeof *file);
+  if (!file || !sg_jreader_slurp(r, &file->data, &file->size)) {
+    free(file);
+    return false;
+  }
+  s->n.bytes += file->size;
+  char msg[640];
+  SgEvtx *x = sg_evtx_open(file->data, file->size, false, msg, sizeof msg);
+  if (!x) {
+    SgBuf e = {0};
+    say(&e, "%s: error[E001]: %s; not read\n", name, msg);
+    write_buf(s->sink->err, s->sink->ctx, &e);
+    sg_buf_free(&e);
+    free(file->data);
+    free(file);
+    s->n.ioerr = true;
+    return true;
+  }
+  size_t n = sg_evtx_count(x);
+  file->corrupted = sg_evtx_corrupted(x);
+  sg_evtx_free(x);
+  for (size_t first = 0;; first += BLOCK_RECORDS) {
+    Block *b = block_new(name, shown);
+    if (!b) {
+      if (first == 0) free(file->data), free(file); /* else the submitted blocks own it */
+      return false;
+    }
+    b->evtx = true;
+    b->file = file;
+    b->first = first;
+    b->end = first + BLOCK_RECORDS < n ? first + BLOCK_RECORDS : n;
+    bool last = b->last_of_file = b->end == n;
+    submit(s, b); /* b may be freed now */
+    if (last) break;
+  }
+  return true;
+}
+
+bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bool in_dir) {
+  SgJReader r;
+  sg_jreader_init(&r, f);
+  r.json_only = in_dir;
+  sg_jreader_start(&r);
+  bool ok = true;
+  if (r.evtx) {
+    if (!read_evtx(s, &r, name, shown)) ok = false;
+  } else if (!r.not_events) {
+    Block *b = block_new(name, shown);
+    const char *doc, *msg;
+    size_t len, line;
+    SgJNext k;
+    while (b && (k = sg_jreader_next(&r, &doc, &len, &line, &msg)) != SG_J_END) {
+      if (!add_doc(b, k == SG_J_DOC ? doc : "", k == SG_J_DOC ? len : 0, line, k == SG_J_DOC ? NULL : msg)) {
+        ok = false;
+        break;
+      }
+      if (b->ndocs >= BLOCK_DOCS || b->text.len >= BLOCK_BYTES) {
+        submit(s, b);
+        b = block_new(name, shown);
+      }
+    }
+    if (!b) {
+      ok = false;
+    } else {
+      s->n.bytes += r.bytes;
+      if (r.ioerr || r.nomem || !ok) {
+        say(&b->tail, "%s: error[E001]: %s; the events after line %zu were not read\n", name,
+            r.nomem || !ok ? "out of memory"
+            : r.gz_error   ? r.gz_error
+                           : "read error",
+            r.line);
+        s->n.ioerr = true;
+        ok = true; /* reported */
+      }
+      submit(s, b);
+    }
+  }
+  if (r.not_events) {
+    SgBuf e = {0};
+    if (in_dir) {
+      say(&e, "%s: note: %s; passed over\n", name, r.not_events);
+    } else {
+      say(&e, "%s: error[E001]: %s; not read\n", name, r.not_events);
+      s->n.ioerr = true;
+    }
+    write_buf(s->sink->err, s->sink->ctx, &e);
+    sg_buf_free(&e);
+  }
+  if (!ok) {
+    SgBuf e = {0};
+    say(&e, "%s: error[E090]: out of memory reading the events; the rest of the file was not read\n", name);
+    write_buf(s->sink->err, s->sink->ctx, &e);
+    sg_buf_free(&e);
+    s->n.ioerr = true;
+  }
+  sg_jreader_free(&r);
+  return true;
+}
+
+/* ---- the stream ------------------------------------------------------------------------------- */
+
+SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, const SgEvalSink *sink,
+                       size_t jobs, bool progress) {
+  SgEvStream *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  *s = (SgEvStream){.o = o, .ev = ev, .co = co, .sink = sink, .progress = progress, .last_progress = now_s()};
+  s->inline_w = (Worker){.s = s, .ev = ev};
+  if (o->summary && !(s->sum = sg_summary_new())) {
+    free(s);
+    return NULL;
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->work, NULL);
+  pthread_cond_init(&s->done, NULL);
+  if (jobs > 1 && (s->w = calloc(jobs, sizeof *s->w))) {
+    for (size_t i = 0; i < jobs; i++) {
+      Worker *w = &s->w[s->nworkers];
+      *w = (Worker){.s = s, .ev = sg_eval_fork(ev)};
+      if (!w->ev) break;
+      if (pthread_create(&w->thread, NULL, worker_main, w)) {
+        sg_eval_free(w->ev);
+        break;
+      }
+      s->nworkers++;
+    }
+  }
+  SgBuf h = {0};
+  sg_report_header(o, &h);
+  write_buf(sink->out, sink->ctx, &h);
+  sg_buf_free(&h);
+  return s;
+}
+
+size_t sg_evs_workers(const SgEvStream *s) { return s->nworkers ? s->nworkers : 1; }
+
+void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
+  drain(s, true);
+  pthread_mutex_lock(&s->mu);
+  s->stop = true;
+  pthread_cond_broadcast(&s->work);
+  pthread_mutex_unlock(&s->mu);
+  for (size_t i = 0; i < s->nworkers; i++) {
+    pthread_join(s->w[i].thread, NULL);
+    sg_eval_free(s->w[i].ev);
+    sg_events_free(&s->w[i].in);
+    sg_buf_free(&s->w[i].json);
+  }
+  sg_events_free(&s->inline_w.in);
+  sg_buf_free(&s->inline_w.json);
+  if (s->sum) {
+    SgBuf b = {0};
+    sg_summary_print(s->sum, s->o, &b, s->n.events);
+    if (b.oom) s->n.lost_output = true;
+    write_buf(s->sink->out, s->sink->ctx, &b);
+    sg_buf_free(&b);
+  }
+  *n = s->n;
+  free(s->w);
+  sg_summary_free(s->sum);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->work);
+  pthread_cond_destroy(&s->done);
+  free(s);
+}
