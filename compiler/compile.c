@@ -99,8 +99,29 @@ SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, S
   return sg_compile_source_failing(u, path, src, len, d, 0);
 }
 
+static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
+                             size_t fail_after);
+
+/* Memory running out anywhere in a file (a status, or an allocation that
+ * failed where only the arena's flag could say so) fails all of its rules
+ * with one located E090: never a rule that silently lost a value. */
 SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
                                    size_t fail_after) {
+  size_t mark = d->n;
+  SgStatus st = compile_unit(u, path, src, len, d, fail_after);
+  if (st != SG_ERR_NOMEM && !u->arena.failed) return st;
+  for (size_t i = 0; i < u->nrules; i++)
+    u->rules[i]->failed = true;
+  bool said = d->oom;
+  for (size_t i = mark; i < d->n && !said; i++)
+    said = d->items[i].code == SG_D_NOMEM;
+  if (!said)
+    sg_diag(d, SG_D_NOMEM, (SgLoc){path, 0, 0}, "out of memory compiling the file; its rules are not used");
+  return SG_ERR_NOMEM;
+}
+
+static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
+                             size_t fail_after) {
   memset(u, 0, sizeof *u);
   sg_arena_init(&u->arena);
   u->arena.fail_after = fail_after;

@@ -247,6 +247,43 @@ static void job_pipeline(Result *r) {
   sg_arena_free(&pa);
 }
 
+/* `sigmacc eval` as a library call (sg_eval_run, one job): the rules and
+ * events above from files, matched and written as a CSV timeline, then as a
+ * summary. A failure is reported when stderr names it (E090, out of memory). */
+static char eval_dir[64];
+
+static void to_out(void *ctx, const char *s, size_t n) { sg_buf_catn(&((Result *)ctx)[0].out, s, n); }
+static void to_err(void *ctx, const char *s, size_t n) { sg_buf_catn(&((Result *)ctx)[1].out, s, n); }
+
+static void job_eval_run(Result *r) {
+  char rules_path[96], events_path[96];
+  snprintf(rules_path, sizeof rules_path, "%s/r.yml", eval_dir);
+  snprintf(events_path, sizeof events_path, "%s/e.jsonl", eval_dir);
+  char *rule_args[] = {rules_path}, *event_args[] = {events_path};
+  for (int pass = 0; pass < 2; pass++) {
+    Result io[2];
+    memset(io, 0, sizeof io);
+    SgEvalJob job = {.rules = rule_args,
+                     .nrules = 1,
+                     .events = event_args,
+                     .nevents = 1,
+                     .without_pipeline = true,
+                     .format = "csv",
+                     .summary = pass == 1,
+                     .jobs = 1};
+    SgEvalSink sink = {to_out, to_err, io};
+    int rc = sg_eval_run(&job, &sink);
+    const char *err = sg_buf_cstr(&io[1].out);
+    if (getenv("SIGMACC_OOM_AT")) fprintf(stderr, "stderr of pass %d:\n%s", pass, err); /* for a debugger */
+    if (io[0].out.oom || io[1].out.oom || strstr(err, "E090") || strstr(err, "out of memory"))
+      r->failed = true;
+    sg_buf_catf(&r->out, "exit %d\n%s", rc, sg_buf_cstr(&io[0].out));
+    sg_buf_free(&io[0].out);
+    sg_buf_free(&io[1].out);
+  }
+  if (r->out.oom) r->failed = true;
+}
+
 /* The directory walker over the project's rules: a path it could not list
  * is reported, never a silently shorter list. */
 static void job_paths(Result *r) {
@@ -314,6 +351,27 @@ static void test_pipeline(void **state) {
   sweep(job_pipeline, "pipeline");
 }
 
+static void test_eval_run(void **state) {
+  (void)state;
+  snprintf(eval_dir, sizeof eval_dir, "/tmp/sigmacc-oom-XXXXXX");
+  assert_non_null(mkdtemp(eval_dir));
+  char path[96];
+  snprintf(path, sizeof path, "%s/r.yml", eval_dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(rules, f);
+  fclose(f);
+  snprintf(path, sizeof path, "%s/e.jsonl", eval_dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(events, f);
+  fclose(f);
+  sweep(job_eval_run, "eval_run");
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", eval_dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void test_paths(void **state) {
   (void)state;
   sweep(job_paths, "paths");
@@ -326,10 +384,8 @@ static void test_eval(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_convert),
-      cmocka_unit_test(test_pipeline),
-      cmocka_unit_test(test_eval),
-      cmocka_unit_test(test_paths),
+      cmocka_unit_test(test_convert),  cmocka_unit_test(test_pipeline), cmocka_unit_test(test_eval),
+      cmocka_unit_test(test_eval_run), cmocka_unit_test(test_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

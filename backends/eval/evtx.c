@@ -526,13 +526,36 @@ void sg_evtx_seek(SgEvtx *x, size_t index) {
 
 bool sg_evtx_corrupted(SgEvtx *x) { return libevtx_file_is_corrupted(x->file, NULL) == 1; }
 
+#define XML_BUFFER (64u << 10) /* the first size of the XML buffer */
+
+/* The record's XML into x->xml, NUL-terminated: 1, 0 (libevtx failed, *e
+ * says why) or -1 (out of memory). Rendered straight into the buffer when it
+ * is large enough: libevtx renders a record once more only to size it. */
+static int record_xml(SgEvtx *x, libevtx_record_t *r, libevtx_error_t **e) {
+  if (!x->xml && !(x->xml = malloc(XML_BUFFER))) return -1;
+  if (x->xcap < XML_BUFFER) x->xcap = XML_BUFFER;
+  if (libevtx_record_get_utf8_xml_string(r, (uint8_t *)x->xml, x->xcap, NULL) != 1) {
+    size_t n = 0;
+    if (libevtx_record_get_utf8_xml_string_size(r, &n, e) != 1 || !n) return 0;
+    if (n > x->xcap) {
+      char *b = malloc(n);
+      if (!b) return -1;
+      free(x->xml);
+      x->xml = b;
+      x->xcap = n;
+    }
+    if (libevtx_record_get_utf8_xml_string(r, (uint8_t *)x->xml, x->xcap, e) != 1) return 0;
+  }
+  x->xml[x->xcap - 1] = '\0';
+  return 1;
+}
+
 SgEvNext sg_evtx_next(SgEvtx *x, SgBuf *json, size_t *record, char *msg, size_t cap) {
   if (x->next >= x->nrecords) return SG_EV_END;
   int i = x->next++;
-  *record = (size_t)i + 1;
+  *record = (size_t)i + 1; /* its position, until its identifier is read */
   libevtx_error_t *e = NULL;
   libevtx_record_t *r = NULL;
-  size_t n = 0;
   if (libevtx_file_get_record_by_index(x->file, i, &r, &e) != 1) {
     error_text(&e, msg, cap, "corrupt record");
     return SG_EV_SKIP;
@@ -540,17 +563,15 @@ SgEvNext sg_evtx_next(SgEvtx *x, SgBuf *json, size_t *record, char *msg, size_t 
   uint64_t id;
   if (libevtx_record_get_identifier(r, &id, NULL) == 1) *record = (size_t)id;
   SgEvNext k = SG_EV_SKIP;
-  if (libevtx_record_get_utf8_xml_string_size(r, &n, &e) != 1 || !n) {
-    error_text(&e, msg, cap, "corrupt record");
-  } else if (n > x->xcap && !(free(x->xml), x->xml = malloc(n), x->xcap = x->xml ? n : 0, x->xml)) {
+  int got = record_xml(x, r, &e);
+  if (got < 0) {
     snprintf(msg, cap, "out of memory reading this record");
     k = SG_EV_NOMEM;
-  } else if (libevtx_record_get_utf8_xml_string(r, (uint8_t *)x->xml, n, &e) != 1) {
+  } else if (!got) {
     error_text(&e, msg, cap, "corrupt record");
   } else {
     const char *why;
     sg_buf_reset(json);
-    x->xml[n - 1] = '\0';
     if (sg_evtx_xml_to_json(x->xml, json, &x->dom, &why))
       k = SG_EV_EVENT;
     else

@@ -202,6 +202,7 @@ static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *
   SgBuf tb = {0};
   if (has_time) sg_report_time(&tb, t);
   cell(o, out, COL_TIME, tb.data ? tb.data : "", tb.len);
+  sg_buf_taint(out, &tb);
   sg_buf_free(&tb);
   cell_leaf(o, out, COL_COMPUTER, doc, "Computer");
   const SgJLeaf *ch = doc ? leaf(doc, "Channel") : NULL;

@@ -124,7 +124,10 @@ static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipe
                       size_t *skipped, SgDiags *d) {
   bool errors = false;
   const SgRule **added = sg_arena_alloc(&u->arena, (u->nrules + 1) * sizeof *added);
-  if (!added) return true;
+  if (!added) {
+    sg_diag(d, SG_D_NOMEM, (SgLoc){u->path, 0, 0}, "out of memory loading the rules; they are not evaluated");
+    return true;
+  }
   for (int pass = 0; pass < 2; pass++) /* rules, then the correlations over them */
     for (size_t i = 0; i < u->nrules; i++) {
       const SgRule *rule = u->rules[i];
@@ -143,6 +146,8 @@ static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipe
       } else {
         st = add_correlation(co, u, rule, added, d);
       }
+      if (st == SG_ERR_NOMEM) /* never a rule silently left out */
+        sg_diag(d, SG_D_NOMEM, rule->loc, "out of memory loading the rule; it is not evaluated");
       if (st == SG_ERR_UNSUPPORTED && skip)
         (*skipped)++;
       else if (st != SG_OK)
@@ -241,7 +246,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   SgArena pa;
   sg_arena_init(&pa);
   SgPipelineSet user = {0}, set = {0};
-  bool rule_errors = false, io_error = false, setup_failed = false;
+  bool rule_errors = false, io_error = false, setup_failed = false, nomem = false;
   for (size_t i = 0; i < job->npipelines; i++) {
     SgStatus st = sg_pipeline_add(&pa, &user, job->pipelines[i], &d);
     setup_failed = setup_failed || st != SG_OK;
@@ -268,7 +273,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   /* every rule file is read once, before any is compiled: the filter
    * documents among them apply to all */
   Source *srcs = calloc(paths.n + 1, sizeof *srcs);
-  if (!srcs) setup_failed = true;
+  if (!srcs) setup_failed = nomem = true;
   for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     SgDiags rd = {0};
     if (sg_read_file(paths.v[i], &srcs[i].text, &srcs[i].len, &rd) != SG_OK) {
@@ -291,7 +296,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   if (job->golden) sg_golden_init(&golden, job->golden, ".jsonl", job->update);
   SgBuf unsampled = {0}; /* --check: rule files with no sample events, said once */
   size_t nunsampled = 0;
-  if (!units || (!job->golden && (!ev || !co))) setup_failed = true;
+  if (!units || (!job->golden && (!ev || !co))) setup_failed = nomem = true;
   if (ev) sg_eval_set_logsources(ev, &set, &declared);
   for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     mark = d.n;
@@ -303,7 +308,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
     SgUnit *u = &units[i];
     sg_compile_source(u, paths.v[i], srcs[i].text, srcs[i].len, &d);
     srcs[i].text = NULL; /* the unit owns it */
-    if (sg_filters_apply(&filters, u) != SG_OK) setup_failed = true;
+    if (sg_filters_apply(&filters, u) != SG_OK) setup_failed = nomem = true;
     if (job->golden) { /* each rule file with its own sample events */
       const char *shown_rule = paths.v[i] + paths.rel[i];
       char *events = sample_events(paths.v[i], ".events.jsonl");
@@ -315,7 +320,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
         if (!ef) continue;
         SgEvaluator *target = sg_eval_new();
         SgCorrelator *tco = sg_corr_new();
-        if (!target || !tco) setup_failed = true;
+        if (!target || !tco) setup_failed = nomem = true;
         if (target) sg_eval_set_logsources(target, &set, &declared);
         if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
         if (target && tco && sg_eval_prepare(target) == SG_OK) {
@@ -325,7 +330,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
           SgEvCounts gn = {0};
           SgEvStream *st = sg_evs_new(target, tco, &gr, &gs, 1, false);
           if (!st) {
-            setup_failed = true;
+            setup_failed = nomem = true;
           } else {
             sg_evs_file(st, ef, file, file + paths.rel[i], false);
             sg_evs_finish(st, &gn);
@@ -359,7 +364,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
     if (load_unit(ev, co, u, &set, job->skip_unsupported, &skipped, &d)) rule_errors = true;
     say_diags(sink, &d, mark, u, false);
   }
-  if (ev && !setup_failed && sg_eval_prepare(ev) != SG_OK) setup_failed = true;
+  if (ev && !setup_failed && sg_eval_prepare(ev) != SG_OK) setup_failed = nomem = true;
   if (!setup_failed) {
     mark = d.n;
     sg_filters_report_unused(&filters, &d);
@@ -384,7 +389,10 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   size_t jobs = job->jobs ? job->jobs : cores > 0 ? (size_t)cores : 1;
   SgEvStream *sm = ev ? sg_evs_new(ev, co, &report, sink, jobs, job->progress) : NULL;
-  if (ev && !sm) setup_failed = true;
+  if (ev && !sm) setup_failed = nomem = true;
+  if (nomem) /* never a silent exit 1 */
+    say(sink, "sigmacc eval: error[E090]: out of memory setting up the run; %s\n",
+        job->golden ? "rules may not have been checked" : "no event was matched");
   char *stdin_name = "-";
   char *const *inputs = job->nevents ? job->events : &stdin_name;
   size_t ninputs = job->nevents ? job->nevents : 1;

@@ -20,10 +20,11 @@
 
 #include "evaluator.h"
 
-#define BLOCK_DOCS 2048        /* JSON documents per block ... */
-#define BLOCK_BYTES (4u << 20) /* ... or this much text */
-#define BLOCK_RECORDS 1024     /* EVTX records per block */
-#define INFLIGHT_PER_WORKER 4  /* blocks read ahead per worker */
+#define BLOCK_DOCS 2048              /* JSON documents per block ... */
+#define BLOCK_BYTES (4u << 20)       /* ... or this much text */
+#define EVTX_SPLIT_BYTES (32u << 20) /* a larger EVTX file is split into blocks of ... */
+#define BLOCK_RECORDS 8192           /* ... records; a smaller one is one block (libevtx opens it once) */
+#define INFLIGHT_PER_WORKER 8        /* blocks read ahead per worker */
 
 typedef struct Doc {
   size_t off, len, line;
@@ -54,7 +55,7 @@ struct Block {
   SgBuf text; /* JSON: the documents */
   Doc *docs;
   size_t ndocs, capdocs;
-  EvtxFile *file; /* EVTX: records [first, end) of it */
+  EvtxFile *file; /* EVTX: records [first, end) of it (end SIZE_MAX: all of them) */
   size_t first, end;
   bool last_of_file;
   SgBuf tail; /* said after the block (the end of its input) */
@@ -140,8 +141,8 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
   const char *sep = b->evtx ? ": record " : ":";
   SgReportWhere where = {b->shown, b->evtx ? "record" : "line", line, false, 0};
   b->n.events++;
-  where.has_time = sg_event_time(doc, &where.time);
   if (o->from_set || o->to_set) {
+    where.has_time = sg_event_time(doc, &where.time);
     if (!where.has_time) {
       b->n.untimed++;
       return;
@@ -174,6 +175,7 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
   b->n.unknown += nu;
   b->n.unsourced += !sg_eval_logsource_known(w->ev);
   if (!nh) return;
+  if (!o->from_set && !o->to_set) where.has_time = sg_event_time(doc, &where.time);
   void *recs = b->recs;
   Rec *rec = room(&recs, b->nrecs, &b->caprecs, sizeof *rec) ? (b->recs = recs, &b->recs[b->nrecs++]) : NULL;
   size_t need = b->nhits + nh;
@@ -242,6 +244,11 @@ static void match_json(Worker *w, Block *b) {
 static void match_evtx(Worker *w, Block *b) {
   char msg[640];
   SgEvtx *x = sg_evtx_open(b->file->data, b->file->size, false, msg, sizeof msg);
+  if (!x && b->end == SIZE_MAX) { /* the whole file, not opened before */
+    say(&b->err, "%s: error[E001]: %s; not read\n", b->name, msg);
+    b->n.ioerr = true;
+    return;
+  }
   if (!x) {
     say(&b->err, "%s: error: records %zu to %zu could not be read again (%s); their matches are unknown\n",
         b->name, b->first + 1, b->end, msg);
@@ -271,6 +278,7 @@ static void match_evtx(Worker *w, Block *b) {
       b->n.unknown++;
     }
   }
+  if (b->end == SIZE_MAX) b->file->corrupted = sg_evtx_corrupted(x);
   sg_evtx_free(x);
 }
 
@@ -388,6 +396,7 @@ static void emit(SgEvStream *s, Block *b) {
     }
   }
   write_buf(k->err, k->ctx, &b->tail);
+  if (b->tail.oom || b->err.oom) b->n.lost_output = true;
   sg_ev_counts_add(&s->n, &b->n);
   if (s->progress) {
     double t = now_s();
@@ -411,8 +420,18 @@ static void drain(SgEvStream *s, bool all) {
     Block *b = s->ohead;
     if (!b) break;
     if (!b->done) {
-      if (!all && s->inflight < s->nworkers * INFLIGHT_PER_WORKER) break;
-      pthread_cond_wait(&s->done, &s->mu);
+      if (!all && s->inflight < (s->nworkers + 1) * INFLIGHT_PER_WORKER) break;
+      Block *q = s->qhead;
+      if (q) { /* rather than wait, the calling thread matches a block too */
+        s->qhead = q->qnext;
+        if (!s->qhead) s->qtail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        match_block(&s->inline_w, q);
+        pthread_mutex_lock(&s->mu);
+        q->done = true;
+      } else {
+        pthread_cond_wait(&s->done, &s->mu);
+      }
       continue;
     }
     s->ohead = b->onext;
@@ -469,7 +488,9 @@ static bool add_doc(Block *b, const char *text, size_t len, size_t line, const c
   Doc *d = &b->docs[b->ndocs++];
   *d = (Doc){b->text.len, len, line, bad};
   sg_buf_catn(&b->text, text, len);
-  return !b->text.oom;
+  if (!b->text.oom) return true;
+  b->ndocs--; /* not kept: the reading stops here, and says so */
+  return false;
 }
 
 /* An EVTX file: held in memory, its records in blocks. */
@@ -480,21 +501,24 @@ static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char 
     return false;
   }
   s->n.bytes += file->size;
-  char msg[640];
-  SgEvtx *x = sg_evtx_open(file->data, file->size, false, msg, sizeof msg);
-  if (!x) {
-    SgBuf e = {0};
-    say(&e, "%s: error[E001]: %s; not read\n", name, msg);
-    write_buf(s->sink->err, s->sink->ctx, &e);
-    sg_buf_free(&e);
-    free(file->data);
-    free(file);
-    s->n.ioerr = true;
-    return true;
+  size_t n = SIZE_MAX; /* a file of one block: its records are counted by the worker that reads it */
+  if (file->size > EVTX_SPLIT_BYTES) { /* opened here too, to count its records and split them */
+    char msg[640];
+    SgEvtx *x = sg_evtx_open(file->data, file->size, false, msg, sizeof msg);
+    if (!x) {
+      SgBuf e = {0};
+      say(&e, "%s: error[E001]: %s; not read\n", name, msg);
+      write_buf(s->sink->err, s->sink->ctx, &e);
+      sg_buf_free(&e);
+      free(file->data);
+      free(file);
+      s->n.ioerr = true;
+      return true;
+    }
+    n = sg_evtx_count(x);
+    file->corrupted = sg_evtx_corrupted(x);
+    sg_evtx_free(x);
   }
-  size_t n = sg_evtx_count(x);
-  file->corrupted = sg_evtx_corrupted(x);
-  sg_evtx_free(x);
   for (size_t first = 0;; first += BLOCK_RECORDS) {
     Block *b = block_new(name, shown);
     if (!b) {
@@ -504,7 +528,7 @@ static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char 
     b->evtx = true;
     b->file = file;
     b->first = first;
-    b->end = first + BLOCK_RECORDS < n ? first + BLOCK_RECORDS : n;
+    b->end = n == SIZE_MAX ? SIZE_MAX : first + BLOCK_RECORDS < n ? first + BLOCK_RECORDS : n;
     bool last = b->last_of_file = b->end == n;
     submit(s, b); /* b may be freed now */
     if (last) break;
@@ -560,12 +584,14 @@ bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bo
       s->n.ioerr = true;
     }
     write_buf(s->sink->err, s->sink->ctx, &e);
+    s->n.lost_output = s->n.lost_output || e.oom;
     sg_buf_free(&e);
   }
   if (!ok) {
     SgBuf e = {0};
     say(&e, "%s: error[E090]: out of memory reading the events; the rest of the file was not read\n", name);
     write_buf(s->sink->err, s->sink->ctx, &e);
+    s->n.lost_output = s->n.lost_output || e.oom;
     sg_buf_free(&e);
     s->n.ioerr = true;
   }
@@ -588,8 +614,9 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->work, NULL);
   pthread_cond_init(&s->done, NULL);
-  if (jobs > 1 && (s->w = calloc(jobs, sizeof *s->w))) {
-    for (size_t i = 0; i < jobs; i++) {
+  /* jobs - 1 workers: the calling thread, between reading and writing, is the last */
+  if (jobs > 1 && (s->w = calloc(jobs - 1, sizeof *s->w))) {
+    for (size_t i = 0; i + 1 < jobs; i++) {
       Worker *w = &s->w[s->nworkers];
       *w = (Worker){.s = s, .ev = sg_eval_fork(ev)};
       if (!w->ev) break;
@@ -602,12 +629,13 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
   }
   SgBuf h = {0};
   sg_report_header(o, &h);
+  s->n.lost_output = h.oom;
   write_buf(sink->out, sink->ctx, &h);
   sg_buf_free(&h);
   return s;
 }
 
-size_t sg_evs_workers(const SgEvStream *s) { return s->nworkers ? s->nworkers : 1; }
+size_t sg_evs_workers(const SgEvStream *s) { return s->nworkers + 1; }
 
 void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
   drain(s, true);
