@@ -789,6 +789,8 @@ SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits
 /* Matches of correlated rules that could not be used: the event had no time. */
 size_t sg_corr_untimed(const SgCorrelator *c);
 size_t sg_corr_count(const SgCorrelator *c); /* correlations added */
+/* sg_corr_hides and sg_corr_count read only what sg_corr_add set: other
+ * threads may call them while one thread feeds sg_corr_event. */
 /* "YYYY-MM-DD[T ]hh:mm:ss[.f...][Z|+hh:mm|-hh:mm]" (UTC without an offset) as
  * epoch seconds; false when s[0..n) is not such a time. */
 bool sg_parse_time(const char *s, size_t n, double *t);

@@ -226,6 +226,13 @@ static void json_opt(SgBuf *b, const char *key, const char *v, bool comma) {
   sg_json_str_or_null(b, v);
 }
 
+/* "id":...,"title":...,"level":... of a rule (each a string or null). */
+static void json_rule(SgBuf *b, const SgRule *r) {
+  json_opt(b, "id", r->id, false);
+  json_opt(b, "title", r->title, true);
+  json_opt(b, "level", r->level, true);
+}
+
 /* The event as one JSON line: whitespace outside strings removed; invalid
  * UTF-8 inside strings becomes \ufffd, so the line is always valid JSON
  * (the event was parsed, so it holds no raw control characters). */
@@ -296,9 +303,7 @@ void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t co
     return;
   }
   sg_buf_cat(out, "{\"rule\":{");
-  json_opt(out, "id", r->id, false);
-  json_opt(out, "title", r->title, true);
-  json_opt(out, "level", r->level, true);
+  json_rule(out, r);
   sg_buf_cat(out, ",\"tags\":[");
   for (size_t t = 0; t < r->tags.n; t++) {
     if (t) sg_buf_catc(out, ',');
@@ -337,9 +342,7 @@ void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, 
     return;
   }
   sg_buf_cat(out, "{\"correlation\":{");
-  json_opt(out, "id", r->id, false);
-  json_opt(out, "title", r->title, true);
-  json_opt(out, "level", r->level, true);
+  json_rule(out, r);
   json_opt(out, "type", sg_corr_type_name(r->corr->type), true);
   sg_buf_catf(out, "},\"group\":%s,\"value\":%.17g,\"matches\":%zu,\"first\":\"", h->group, h->value,
               h->matches);
@@ -446,9 +449,7 @@ void sg_summary_print(const SgSummary *s, const SgEvReport *o, SgBuf *out, size_
     for (size_t i = 0; i < nr; i++) {
       const SgRule *r = s->rule[rr[i].id].rule;
       sg_buf_cat(out, i ? ",{" : "{");
-      json_opt(out, "id", r->id, false);
-      json_opt(out, "title", r->title, true);
-      json_opt(out, "level", r->level, true);
+      json_rule(out, r);
       sg_buf_catf(out, ",\"matches\":%zu}", rr[i].n);
     }
     sg_buf_cat(out, "],\"computers\":[");
