@@ -6,6 +6,7 @@
  * (or golden files differ), 2 usage or I/O error; eval adds 3.
  */
 #define _GNU_SOURCE /* getopt_long */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,39 +69,74 @@ int sg_cli_warn_option(const char *cmd, SgWarnPolicy *w, const char *spec) {
 /* ---- check ----------------------------------------------------------------------- */
 
 static const char check_usage[] =
-    "usage: sigmacc check [--json] PATH...\n"
-    "Load every rule, filter, correlation and pipeline file under PATH (- reads stdin) and\n"
-    "print every error and warning with file:line:col, the source line and a caret, then\n"
-    "a summary line.\n"
-    "  --json             diagnostics as JSON lines on stdout (the summary on stderr)\n" SG_CLI_WARN_HELP
-        SG_CLI_EXIT_HELP;
+    "usage: sigmacc check [--json] [--validation-config FILE] [-x VALIDATOR]... [--fail-on error|warning]\n"
+    "                     [--attack-data FILE] PATH...\n"
+    "Load every rule, filter, correlation and pipeline file under PATH (- reads stdin), run the\n"
+    "validators (pySigma's, same names: sigmacc list validators) and print every error, warning\n"
+    "and validator finding with file:line:col, the source line and a caret, then a summary.\n"
+    "  --json             diagnostics as JSON lines on stdout (the summary on stderr)\n"
+    "  --validation-config FILE\n"
+    "                     sigma-cli's validation configuration: validators (all, name, -name),\n"
+    "                     exclusions (rule id: validator or list), config\n"
+    "  -x, --exclude VALIDATOR\n"
+    "                     leave this validator out (repeatable)\n"
+    "  --fail-on error|warning\n"
+    "                     what makes the check fail (exit 1): errors (the default), or warnings too\n"
+    "  --attack-data FILE ATT&CK techniques (MITRE's techniques.tsv: id, name, tactics, status)\n"
+    "                     instead of the compiled-in ATT&CK data\n" SG_CLI_WARN_HELP SG_CLI_EXIT_HELP;
 
 static int cmd_check(int argc, char **argv) {
+  enum { OPT_CONFIG = 256, OPT_FAIL_ON, OPT_ATTACK };
   static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
                                            {"warn", required_argument, NULL, 'W'},
+                                           {"validation-config", required_argument, NULL, OPT_CONFIG},
+                                           {"exclude", required_argument, NULL, 'x'},
+                                           {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+                                           {"attack-data", required_argument, NULL, OPT_ATTACK},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
-  bool json = false;
   SgWarnPolicy warn = {0};
+  SgCheckJob job = {.warnings = &warn};
+  const char **exclude = calloc((size_t)argc + 1, sizeof *exclude);
+  if (!exclude) return 2;
+  job.exclude = exclude;
   optind = 1;
   opterr = 0;
-  for (int c, rc; (c = getopt_long(argc, argv, ":hW:", longopts, NULL)) != -1;) {
-    if (c == 'h') {
+  int rc = -1;
+  for (int c; rc < 0 && (c = getopt_long(argc, argv, ":hW:x:", longopts, NULL)) != -1;) {
+    switch (c) {
+    case 'h':
       fputs(check_usage, stdout);
-      return 0;
+      rc = 0;
+      break;
+    case 'W': rc = sg_cli_warn_option("check", &warn, optarg); break;
+    case 'j': job.json = true; break;
+    case 'x': exclude[job.nexclude++] = optarg; break;
+    case OPT_CONFIG: job.validation_config = optarg; break;
+    case OPT_ATTACK: job.attack_data = optarg; break;
+    case OPT_FAIL_ON:
+      if (strcmp(optarg, "error") && strcmp(optarg, "warning"))
+        rc = sg_cli_usage_error("check", "--fail-on is error or warning, not '%s'", optarg);
+      job.fail_on_warning = !strcmp(optarg, "warning");
+      break;
+    default: rc = sg_cli_option_error("check", c, argv, longopts);
     }
-    if (c == 'W' && (rc = sg_cli_warn_option("check", &warn, optarg)) >= 0) return rc;
-    if (c != 'j' && c != 'W') return sg_cli_option_error("check", c, argv, longopts);
-    json = json || c == 'j';
   }
-  if (optind == argc)
-    return sg_cli_usage_error("check", "missing PATH (a rule file, a directory, or - for stdin)");
+  if (rc < 0 && optind == argc)
+    rc = sg_cli_usage_error("check", "missing PATH (a rule file, a directory, or - for stdin)");
+  if (rc >= 0) {
+    free(exclude);
+    return rc;
+  }
+  job.paths = argv + optind;
+  job.npaths = (size_t)(argc - optind);
   SgCheckResult res;
-  sg_check_run(argv + optind, (size_t)(argc - optind), json, &warn, &res);
+  sg_check_run(&job, &res);
   if (res.out.len) fwrite(res.out.data, 1, res.out.len, stdout);
-  fputs(sg_buf_cstr(&res.summary), json ? stderr : stdout);
-  int rc = res.exit_code;
+  fputs(sg_buf_cstr(&res.summary), job.json ? stderr : stdout);
+  rc = res.exit_code;
   sg_check_result_free(&res);
+  free(exclude);
   return rc;
 }
 
@@ -108,48 +144,82 @@ static int cmd_check(int argc, char **argv) {
 
 static const char analyze_usage[] =
     "usage: sigmacc analyze logsources [--json] PATH...\n"
+    "       sigmacc analyze attack [--by-level] [-o FILE] PATH...\n"
     "  logsources         how many rules use each (product, category, service), most used first\n"
-    "  --json             a JSON array instead of a table\n" SG_CLI_EXIT_HELP;
+    "  attack             an ATT&CK Navigator layer (format 4.5, enterprise-attack): each technique\n"
+    "                     the rules tag, scored by their number, with their titles as the comment\n"
+    "  --json             logsources: a JSON array instead of a table\n"
+    "  --by-level         attack: score by the highest rule level (1 informational .. 5 critical)\n"
+    "  -o, --output FILE  write the analysis to FILE (- is stdout, the default)\n" SG_CLI_EXIT_HELP;
 
 static int cmd_analyze(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-  bool json = false;
+  enum { OPT_BY_LEVEL = 256 };
+  static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+                                           {"by-level", no_argument, NULL, OPT_BY_LEVEL},
+                                           {"output", required_argument, NULL, 'o'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+  bool json = false, by_level = false;
+  const char *output = NULL;
   optind = 1;
   opterr = 0;
-  for (int c; (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1;) {
+  for (int c; (c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1;) {
     if (c == 'h') {
       fputs(analyze_usage, stdout);
       return 0;
     }
-    if (c != 'j') return sg_cli_option_error("analyze", c, argv, longopts);
-    json = true;
+    if (c == 'j')
+      json = true;
+    else if (c == OPT_BY_LEVEL)
+      by_level = true;
+    else if (c == 'o')
+      output = optarg;
+    else
+      return sg_cli_option_error("analyze", c, argv, longopts);
   }
-  if (optind == argc) return sg_cli_usage_error("analyze", "what to analyze? (logsources)");
-  if (strcmp(argv[optind], "logsources"))
-    return sg_cli_usage_error("analyze", "unknown analysis '%s' (logsources)", argv[optind]);
+  if (optind == argc) return sg_cli_usage_error("analyze", "what to analyze? (logsources, attack)");
+  const char *what = argv[optind];
+  bool attack = !strcmp(what, "attack");
+  if (!attack && strcmp(what, "logsources"))
+    return sg_cli_usage_error("analyze", "unknown analysis '%s' (logsources, attack)", what);
   if (optind + 1 == argc) return sg_cli_usage_error("analyze", "missing PATH (a rule file or a directory)");
+  if ((attack && json) || (!attack && by_level))
+    return sg_cli_usage_error("analyze", "%s is an option of analyze %s", attack ? "--json" : "--by-level",
+                              attack ? "logsources" : "attack");
+  FILE *out = stdout;
+  if (output && strcmp(output, "-") && !(out = fopen(output, "w"))) {
+    fprintf(stderr, "sigmacc analyze: error[E001]: cannot write %s: %s\n", output, strerror(errno));
+    return 2;
+  }
   SgAnalyzeResult res;
-  sg_analyze_logsources(argv + optind + 1, (size_t)(argc - optind - 1), json, &res);
+  if (attack)
+    sg_analyze_attack(argv + optind + 1, (size_t)(argc - optind - 1), by_level, &res);
+  else
+    sg_analyze_logsources(argv + optind + 1, (size_t)(argc - optind - 1), json, &res);
   if (res.diags.len) fwrite(res.diags.data, 1, res.diags.len, stderr);
-  if (res.out.len) fwrite(res.out.data, 1, res.out.len, stdout);
+  if (res.out.len) fwrite(res.out.data, 1, res.out.len, out);
   fputs(sg_buf_cstr(&res.summary), stderr);
   int rc = res.exit_code;
+  if (out != stdout && fclose(out)) {
+    fprintf(stderr, "sigmacc analyze: error[E001]: cannot write %s: %s\n", output, strerror(errno));
+    rc = 2;
+  }
   sg_analyze_result_free(&res);
   return rc;
 }
 
 /* ---- list -------------------------------------------------------------------------- */
 
-#define LISTS "targets, formats, pipelines, modifiers, diagnostics, warnings"
+#define LISTS "targets, formats, pipelines, modifiers, diagnostics, warnings, validators"
 static const char list_usage[] =
-    "usage: sigmacc list targets|formats [TARGET]|pipelines|modifiers|diagnostics|warnings\n"
+    "usage: sigmacc list targets|formats [TARGET]|pipelines|modifiers|diagnostics|warnings|validators\n"
     "  targets            the conversion targets and their aliases\n"
     "  formats [TARGET]   each target's output formats and their -O options\n"
     "  pipelines          the built-in pipelines, their targets and purpose\n"
     "  modifiers          the Sigma value modifiers\n"
     "  diagnostics        every error and warning code with its meaning\n"
-    "  warnings           the warning codes (for -W)\n" SG_CLI_EXIT_HELP;
+    "  warnings           the warning codes (for -W)\n"
+    "  validators         check's validators: identifier, severity, what each finds\n" SG_CLI_EXIT_HELP;
 
 static int cmd_list(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
@@ -170,6 +240,8 @@ static int cmd_list(int argc, char **argv) {
     rc = sg_list_pipelines(&out, &d) ? 0 : 1;
   else if (!strcmp(what, "warnings") || !strcmp(what, "diagnostics"))
     sg_list_diagnostics(&out, what[0] == 'w');
+  else if (!strcmp(what, "validators"))
+    sg_list_validators(&out);
   else
     rc = *what ? sg_cli_usage_error("list", "unknown list '%s' (" LISTS ")", what)
                : sg_cli_usage_error("list", "what to list? (" LISTS ")");
@@ -186,13 +258,13 @@ static const char usage[] =
     "Commands:\n"
     "  convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-O key=value]... [-s] [-o OUT] PATH...\n"
     "                     convert Sigma rules to queries (targets: aql, splunk, ast)\n"
-    "  check [--json] PATH...\n"
-    "                     validate rules; print located diagnostics\n"
+    "  check [--json] [--validation-config FILE] [-x VALIDATOR]... [--fail-on error|warning] PATH...\n"
+    "                     validate rules; print located diagnostics and validator findings\n"
     "  eval -r RULES... [-p PIPELINE]... [--fields F,...] [--stats] [EVENTS...]\n"
     "                     match rules against JSON events (evtx_dump shape or flat)\n"
-    "  analyze logsources [--json] PATH...\n"
-    "                     how many rules use each log source\n"
-    "  list targets|formats [TARGET]|pipelines|modifiers|diagnostics|warnings\n"
+    "  analyze logsources [--json] PATH...   |   analyze attack [--by-level] [-o FILE] PATH...\n"
+    "                     how many rules use each log source; an ATT&CK Navigator layer\n"
+    "  list targets|formats [TARGET]|pipelines|modifiers|diagnostics|warnings|validators\n"
     "\n"
     "  --help, --version\n"
     "Run 'sigmacc <command> --help' for the options of a command.\n" SG_CLI_EXIT_HELP

@@ -132,7 +132,8 @@ void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg) {
 static char *excerpt_source(const char *path, size_t *len) {
   struct stat st;
   char *data = NULL;
-  if (!strcmp(path, "-") || stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size > SG_MAX_FILE_BYTES) return NULL;
+  if (!strcmp(path, "-") || stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size > SG_MAX_FILE_BYTES)
+    return NULL;
   SgDiags scratch = {0};
   if (sg_read_file(path, &data, len, &scratch) != SG_OK) data = NULL;
   sg_diags_free(&scratch);
@@ -171,6 +172,9 @@ void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path
 typedef struct CheckResult {
   SgBuf out; /* its diagnostics, rendered */
   size_t rules, errors, warnings, suppressed;
+  size_t findings[SG_V__COUNT];
+  SgRuleKey *keys; /* for the checks across files */
+  size_t nkeys, capkeys;
   bool pipeline, io_error;
 } CheckResult;
 
@@ -178,8 +182,17 @@ typedef struct Check {
   const SgPaths *paths;
   bool json;
   const SgWarnPolicy *warnings;
+  const SgValidation *val;
   CheckResult *res;
 } Check;
+
+static void count_findings(size_t *findings, const SgDiags *d, size_t from) {
+  for (size_t i = from; i < d->n; i++)
+    if (d->items[i].validator) {
+      SgValidatorId id = sg_validator_find(d->items[i].validator);
+      if (id != SG_V__COUNT) findings[id]++;
+    }
+}
 
 static void check_file(void *arg, size_t i) {
   Check *c = arg;
@@ -201,7 +214,13 @@ static void check_file(void *arg, size_t i) {
     char *copy = sg_arena_strndup(&u.arena, u.src, u.srclen);
     if (copy) sg_pipeline_load(&u.arena, c->paths->v[i], copy, u.srclen, &p, &d);
     r->pipeline = true;
+  } else {
+    sg_validate_unit(c->val, &u, &d, 0);
+    if (!sg_rule_keys(&u, &r->keys, &r->nkeys, &r->capkeys))
+      sg_diag(&d, SG_D_NOMEM, (SgLoc){c->paths->v[i], 0, 0},
+              "out of memory keeping ids and titles to compare");
   }
+  count_findings(r->findings, &d, 0);
   r->io_error = st == SG_ERR_NOMEM;
   r->rules = u.nrules;
   r->errors = d.nerrors;
@@ -212,17 +231,41 @@ static void check_file(void *arg, size_t i) {
   sg_diags_free(&d);
 }
 
-void sg_check_run(char *const *argv, size_t argc, bool json, const SgWarnPolicy *warnings,
-                  SgCheckResult *res) {
+/* The validation the job asks for; false (reported in d) when it cannot be set up. */
+static bool setup_validation(const SgCheckJob *job, SgValidation *v, SgDiags *d) {
+  bool ok = true;
+  if (job->validation_config && sg_validation_config(v, job->validation_config, d) != SG_OK) ok = false;
+  for (size_t i = 0; i < job->nexclude; i++)
+    if (!sg_validation_exclude(v, job->exclude[i])) {
+      SgSuggest sug;
+      sg_suggest_init(&sug, job->exclude[i], strlen(job->exclude[i]));
+      for (int k = 0; k < SG_V__COUNT; k++)
+        sg_suggest_add(&sug, sg_validator_info[k].id);
+      char hint[96];
+      sg_diag(d, SG_D_USAGE, (SgLoc){"-x", 0, 0}, "'%s' is no validator%s", job->exclude[i],
+              sg_suggest_text(&sug, hint, sizeof hint, " (sigmacc list validators)"));
+      ok = false;
+    }
+  if (job->attack_data && sg_attack_load(v, job->attack_data, d) != SG_OK) ok = false;
+  return ok;
+}
+
+void sg_check_run(const SgCheckJob *job, SgCheckResult *res) {
   memset(res, 0, sizeof *res);
-  SgDiags d = {.policy = warnings};
+  bool json = job->json;
+  SgDiags d = {.policy = job->warnings};
+  SgValidation *val = sg_validation_new();
+  bool setup_ok = val && setup_validation(job, val, &d);
+  if (!val) sg_diag(&d, SG_D_NOMEM, (SgLoc){0}, "out of memory setting up the validators");
   SgPaths paths = {0};
-  bool io_ok = sg_expand_paths((int)argc, (char **)argv, &paths, &d);
+  bool io_ok = setup_ok && sg_expand_paths((int)job->npaths, (char **)job->paths, &paths, &d);
   sg_render_diags(&res->out, &d, 0, NULL, NULL, 0, json);
-  Check c = {&paths, json, warnings, calloc(paths.n + 1, sizeof *c.res)};
+  Check c = {&paths, json, job->warnings, val, calloc(paths.n + 1, sizeof *c.res)};
   size_t nerrors = d.nerrors, nwarnings = d.nwarnings, suppressed = d.nsuppressed;
   bool io_error = !io_ok || !c.res;
-  sg_parallel_for(c.res ? paths.n : 0, check_file, &c);
+  sg_parallel_for(c.res && setup_ok ? paths.n : 0, check_file, &c);
+  SgRuleKey *keys = NULL;
+  size_t nkeys = 0, capkeys = 0;
   for (size_t i = 0; c.res && i < paths.n; i++) { /* in path order */
     CheckResult *r = &c.res[i];
     sg_buf_catn(&res->out, r->out.data ? r->out.data : "", r->out.len);
@@ -232,8 +275,33 @@ void sg_check_run(char *const *argv, size_t argc, bool json, const SgWarnPolicy 
     nwarnings += r->warnings;
     suppressed += r->suppressed;
     io_error |= r->io_error;
+    for (int v = 0; v < SG_V__COUNT; v++)
+      res->findings[v] += r->findings[v];
+    for (size_t k = 0; k < r->nkeys; k++) { /* moved: the strings change owner */
+      if (nkeys == capkeys) {
+        size_t cap = capkeys ? capkeys * 2 : 256;
+        SgRuleKey *x = realloc(keys, cap * sizeof *x);
+        if (!x) break;
+        keys = x;
+        capkeys = cap;
+      }
+      keys[nkeys++] = r->keys[k];
+      r->keys[k] = (SgRuleKey){0};
+    }
+    sg_rule_keys_free(r->keys, r->nkeys);
     sg_buf_free(&r->out);
   }
+  if (val && setup_ok) { /* the same id, title or file name in two rules of the batch */
+    SgDiags bd = {.policy = job->warnings};
+    sg_validate_batch(val, keys, nkeys, &bd);
+    count_findings(res->findings, &bd, 0);
+    sg_render_diags(&res->out, &bd, 0, NULL, NULL, 0, json);
+    nerrors += bd.nerrors;
+    nwarnings += bd.nwarnings;
+    suppressed += bd.nsuppressed;
+    sg_diags_free(&bd);
+  }
+  sg_rule_keys_free(keys, nkeys);
   free(c.res);
   res->files = paths.n;
   res->errors = nerrors;
@@ -245,8 +313,17 @@ void sg_check_run(char *const *argv, size_t argc, bool json, const SgWarnPolicy 
   sg_buf_catf(&res->summary, "checked %zu file%s, %zu rule%s%s: %zu error%s, %zu warning%s%s\n", paths.n,
               paths.n == 1 ? "" : "s", res->rules, res->rules == 1 ? "" : "s", piped, nerrors,
               nerrors == 1 ? "" : "s", nwarnings, nwarnings == 1 ? "" : "s", off);
+  bool any = false;
+  for (int v = 0; v < SG_V__COUNT; v++)
+    if (res->findings[v]) {
+      sg_buf_catf(&res->summary, "%s%s %zu", any ? ", " : "validator findings: ", sg_validator_info[v].id,
+                  res->findings[v]);
+      any = true;
+    }
+  if (any) sg_buf_catc(&res->summary, '\n');
   if (res->out.oom || res->summary.oom) io_error = true;
-  res->exit_code = io_error ? 2 : nerrors ? 1 : 0;
+  res->exit_code = io_error || !setup_ok ? 2 : nerrors || (job->fail_on_warning && nwarnings) ? 1 : 0;
+  sg_validation_free(val);
   sg_paths_free(&paths);
   sg_diags_free(&d);
 }

@@ -144,8 +144,11 @@ static bool parse_key(Item *it) {
       return false;
     }
     for (size_t i = 0; i < it->nmods; i++)
-      if (it->mods[i] == m && m != M_BASE64)
+      if (it->mods[i] == m && m != M_BASE64) { /* pySigma: invalid_modifier_combinations */
+        size_t mark = it->d->n;
         sg_diag(it->d, SG_D_MOD_REDUNDANT, loc, "modifier '%s' is applied twice", mods[m].name);
+        sg_diags_name(it->d, mark, "invalid_modifier_combinations");
+      }
     it->modloc[it->nmods] = loc;
     it->mods[it->nmods++] = m;
     if (m == M_ALL) it->all = true;

@@ -78,12 +78,28 @@ void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list a
   dg->code = code;
   dg->sev = warning ? SG_SEV_WARNING : SG_SEV_ERROR;
   dg->loc = loc;
+  dg->validator = NULL;
   dg->msg = b.data ? b.data : NULL;
   if (!dg->msg) dg->msg = calloc(1, 1);
   if (dg->sev == SG_SEV_ERROR)
     d->nerrors++;
   else
     d->nwarnings++;
+}
+
+void sg_diags_name(SgDiags *d, size_t from, const char *validator) {
+  for (size_t i = from; i < d->n; i++)
+    d->items[i].validator = validator;
+}
+
+void sg_diags_drop(SgDiags *d, size_t i) {
+  if (d->items[i].sev == SG_SEV_ERROR)
+    d->nerrors--;
+  else
+    d->nwarnings--;
+  free(d->items[i].msg);
+  memmove(d->items + i, d->items + i + 1, (d->n - i - 1) * sizeof *d->items);
+  d->n--;
 }
 
 void sg_diag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, ...) {
@@ -118,7 +134,8 @@ void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen
     sg_buf_catf(out, "%s:%u:%u: ", path, dg->loc.line, dg->loc.col);
   else
     sg_buf_catf(out, "%s: ", path);
-  sg_buf_catf(out, "%s[%s]: %s\n", sev_name(dg->sev), sg_diag_code_str(dg->code), dg->msg);
+  sg_buf_catf(out, "%s[%s%s%s]: %s\n", sev_name(dg->sev), sg_diag_code_str(dg->code),
+              dg->validator ? " " : "", dg->validator ? dg->validator : "", dg->msg);
   const char *ls;
   size_t ln;
   if (!src || !dg->loc.line || !find_line(src, srclen, dg->loc.line, &ls, &ln)) return;
@@ -192,8 +209,10 @@ void sg_diag_render_json(SgBuf *out, const SgDiag *dg) {
   const char *path = dg->loc.path ? dg->loc.path : "";
   sg_buf_cat(out, "{\"path\":");
   sg_json_str(out, path, strlen(path));
-  sg_buf_catf(out, ",\"line\":%u,\"col\":%u,\"severity\":\"%s\",\"code\":\"%s\",\"message\":", dg->loc.line,
-              dg->loc.col, sev_name(dg->sev), sg_diag_code_str(dg->code));
+  sg_buf_catf(out, ",\"line\":%u,\"col\":%u,\"severity\":\"%s\",\"code\":\"%s\",", dg->loc.line, dg->loc.col,
+              sev_name(dg->sev), sg_diag_code_str(dg->code));
+  if (dg->validator) sg_buf_catf(out, "\"validator\":\"%s\",", dg->validator);
+  sg_buf_cat(out, "\"message\":");
   sg_json_str(out, dg->msg, strlen(dg->msg));
   sg_buf_cat(out, "}\n");
 }

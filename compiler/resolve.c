@@ -106,8 +106,10 @@ static SgNode *resolve(Resolver *R, const SgCondExpr *e) {
     const char *hint = "";
     for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++)
       if (!sg_ascii_casecmp(e->name, keywords[k])) hint = " (condition keywords are lowercase)";
+    size_t mark = R->d->n;
     sg_diag(R->d, SG_D_COND_UNKNOWN_ID, e->loc, "search identifier '%s' is not defined in detection%s",
             e->name, hint);
+    sg_diags_name(R->d, mark, "dangling_condition");
     R->failed = true;
     return NULL;
   }
@@ -182,9 +184,12 @@ SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d) {
   }
   if (!r->failed)
     for (size_t i = 0; i < r->nsearches; i++)
-      if (!r->searches[i].used)
+      if (!r->searches[i].used) {
+        size_t mark = d->n;
         sg_diag(d, SG_D_COND_UNUSED, r->searches[i].loc, "search '%s' is not used by any condition",
                 r->searches[i].name);
+        sg_diags_name(d, mark, "dangling_detection");
+      }
   if (R.oom) {
     sg_diag(d, SG_D_NOMEM, r->loc, "out of memory resolving conditions");
     return SG_ERR_NOMEM;

@@ -56,7 +56,10 @@ static void want_list(RB *b, const SgYNode *v, const char *key, SgStrList *out, 
     if (!s) continue;
     for (size_t j = 0; j < out->n; j++)
       if (!strcmp(out->v[j], s)) {
+        size_t mark = b->d->n;
         err(b, SG_D_DUP_LIST, v->items[i]->loc, "'%s' lists '%s' twice", key, s);
+        if (!strcmp(key, "tags") || !strcmp(key, "references")) /* pySigma's validators for these */
+          sg_diags_name(b->d, mark, key[0] == 't' ? "duplicate_tag" : "duplicate_references");
         break;
       }
     out->locs[out->n] = v->items[i]->loc;
@@ -481,8 +484,11 @@ SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule 
     } else if (!strcmp(k, "tags")) {
       want_list(&b, v, k, &r->tags, false);
       for (size_t j = 0; j < r->tags.n; j++)
-        if (!valid_tag(r->tags.v[j]))
+        if (!valid_tag(r->tags.v[j])) { /* pySigma's tag_format validator */
+          size_t mark = b.d->n;
           err(&b, SG_D_BAD_TAG, r->tags.locs[j], "tag '%s' should be lowercase namespace.name", r->tags.v[j]);
+          sg_diags_name(b.d, mark, "tag_format");
+        }
     } else if (!strcmp(k, "falsepositives")) {
       want_list(&b, v, k, &r->falsepositives, true);
     } else if (!strcmp(k, "fields")) {

@@ -100,7 +100,8 @@ typedef struct SgDiag {
   SgSeverity sev;
   SgDiagCode code;
   SgLoc loc;
-  char *msg; /* heap, owned by the SgDiags */
+  char *msg;             /* heap, owned by the SgDiags */
+  const char *validator; /* the `check` validator that names this finding (static), or NULL */
 } SgDiag;
 
 /* What to do with warnings (-W): switch codes off, or make them errors. */
@@ -126,6 +127,10 @@ void sg_diags_free(SgDiags *d);
 void sg_diag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list ap);
+/* Name the validator of the diagnostics d->items[from..] (a static string). */
+void sg_diags_name(SgDiags *d, size_t from, const char *validator);
+/* Remove d->items[i] (its count too). */
+void sg_diags_drop(SgDiags *d, size_t i);
 /* Render one diagnostic as "path:line:col: error[E012]: msg", then the source
  * line and a caret when `src` (the file's bytes) is given. */
 void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen);
@@ -589,6 +594,53 @@ typedef struct SgBuiltinPipeline {
 } SgBuiltinPipeline;
 const SgBuiltinPipeline *sg_builtin_pipelines(size_t *n);
 
+/* ---- Validators (compiler/validate.c) ------------------------------------------
+ * `check` runs pySigma's validators (same identifiers, sigmacc_validators.def)
+ * over each rule; a finding is warning W100 naming its validator. Which run,
+ * and for which rules not, follows sigma-cli's validation configuration. */
+typedef enum SgValidatorId {
+#define SG_VALIDATOR(name, id, severity, text) SG_V_##name,
+#include "sigmacc_validators.def"
+#undef SG_VALIDATOR
+  SG_V__COUNT
+} SgValidatorId;
+
+typedef struct SgValidatorInfo {
+  const char *id, *severity, *description;
+} SgValidatorInfo;
+extern const SgValidatorInfo sg_validator_info[SG_V__COUNT];
+/* The validator with this identifier (case-insensitive), or SG_V__COUNT. */
+SgValidatorId sg_validator_find(const char *id);
+void sg_list_validators(SgBuf *out);
+
+typedef struct SgValidation SgValidation; /* what runs; exclusions; ATT&CK data */
+SgValidation *sg_validation_new(void);    /* every validator but tlpv1_tag and tlpv2_tag */
+void sg_validation_free(SgValidation *v);
+/* sigma-cli's validation configuration (YAML): `validators` (names to run,
+ * `all`, `-name` to leave out, in order), `exclusions` (rule id -> a name or a
+ * list of names), `config` (filename_length: min_size, max_size). */
+SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d);
+/* -x NAME: leave this validator out. False when it names none. */
+bool sg_validation_exclude(SgValidation *v, const char *name);
+/* --attack-data FILE: ATT&CK techniques as tab-separated id, name, tactics,
+ * status (MITRE's techniques.tsv layout) instead of the compiled-in data. */
+SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d);
+const char *sg_attack_data_version(const SgValidation *v);
+/* Run the validators on every rule of `u`, then drop from d->items[from..]
+ * the findings (W100, and the diagnostics a validator names) of validators
+ * that are off, or excluded for the rule they are in. */
+void sg_validate_unit(const SgValidation *v, const SgUnit *u, SgDiags *d, size_t from);
+/* What the checks across files need of one rule (strings owned by the caller). */
+typedef struct SgRuleKey {
+  char *id, *title, *path;
+  SgLoc loc, id_loc, title_loc;
+} SgRuleKey;
+/* The keys of the rules of `u`, appended to *keys (heap). False on OOM. */
+bool sg_rule_keys(const SgUnit *u, SgRuleKey **keys, size_t *n, size_t *cap);
+void sg_rule_keys_free(SgRuleKey *keys, size_t n);
+/* identifier_uniqueness, duplicate_title, duplicate_filename over a batch. */
+void sg_validate_batch(const SgValidation *v, SgRuleKey *keys, size_t n, SgDiags *d);
+
 /* ---- Events (backends/eval/json.c) ---------------------------------------------
  * SgJReader splits a stream into documents without holding more than one
  * document (plus a read buffer) in memory: JSON lines, a top-level array of
@@ -854,10 +906,21 @@ typedef struct SgCheckResult {
   SgBuf out;     /* diagnostics, rendered (or JSON lines) */
   SgBuf summary; /* "checked N files, N rules: N errors, N warnings" */
   size_t files, rules, pipelines, errors, warnings;
-  int exit_code; /* 0 clean; 1 errors; 2 unreadable input */
+  size_t findings[SG_V__COUNT]; /* per validator */
+  int exit_code; /* 0 clean; 1 errors (or warnings with fail_on_warning); 2 unreadable input or usage */
 } SgCheckResult;
-void sg_check_run(char *const *paths, size_t npaths, bool json, const SgWarnPolicy *warnings,
-                  SgCheckResult *res);
+typedef struct SgCheckJob {
+  char *const *paths;
+  size_t npaths;
+  bool json;
+  const SgWarnPolicy *warnings;
+  const char *validation_config;  /* sigma-cli's YAML (sg_validation_config), or NULL */
+  const char *const *exclude;     /* -x: validators left out */
+  size_t nexclude;
+  const char *attack_data;        /* --attack-data: a techniques.tsv, or NULL */
+  bool fail_on_warning;           /* --fail-on warning: a warning fails the check too (exit 1) */
+} SgCheckJob;
+void sg_check_run(const SgCheckJob *job, SgCheckResult *res);
 void sg_check_result_free(SgCheckResult *res);
 
 /* `sigmacc analyze`: facts about the rules under `paths`. */
@@ -870,6 +933,9 @@ typedef struct SgAnalyzeResult {
 } SgAnalyzeResult;
 /* How many rules use each (product, category, service), most used first. */
 void sg_analyze_logsources(char *const *paths, size_t npaths, bool json, SgAnalyzeResult *res);
+/* An ATT&CK Navigator layer (JSON) scoring each tagged technique by its
+ * number of rules, or (by_level) by the highest level of its rules. */
+void sg_analyze_attack(char *const *paths, size_t npaths, bool by_level, SgAnalyzeResult *res);
 void sg_analyze_result_free(SgAnalyzeResult *res);
 
 /* Golden files (compiler/golden.c): compare generated output with committed

@@ -40,6 +40,190 @@ static void test_error_catalogue(void **state) {
   assert_true(count >= 40);
 }
 
+/* One case per validator in golden/validators/ (a rule file, or a folder for
+ * the checks across files; NAME.args adds options): the exact output and exit
+ * code of `sigmacc check`, which must name the validator. */
+static void test_validator_catalogue(void **state) {
+  (void)state;
+  const char *dir = SIGMACC_SOURCE_DIR "/golden/validators";
+  int count = 0;
+  for (int v = 0; v <= SG_V__COUNT; v++) {
+    const char *name = v < SG_V__COUNT ? sg_validator_info[v].id : "config_applied";
+    char path[1024], want_path[1024], args_path[1024], cmd[4096];
+    snprintf(path, sizeof path, "%s/%s.yml", dir, name);
+    FILE *f = fopen(path, "r");
+    if (f)
+      fclose(f);
+    else
+      snprintf(path, sizeof path, "%s/%s", dir, name); /* a folder */
+    snprintf(want_path, sizeof want_path, "%s/%s.out", dir, name);
+    snprintf(args_path, sizeof args_path, "%s/%s.args", dir, name);
+    char *args = tu_slurp(args_path, NULL);
+    if (args && strchr(args, '\n')) *strchr(args, '\n') = '\0';
+    snprintf(cmd, sizeof cmd, "'%s' check %s golden/validators/%s%s; echo \"exit $?\"", SIGMACC_BIN,
+             args ? args : "", name, f ? ".yml" : "");
+    int rc;
+    char *got = run(cmd, &rc);
+    char *want = tu_slurp(want_path, NULL);
+    if (!want) fail_msg("no catalogue case for validator %s (%s)", name, want_path);
+    if (strcmp(got, want)) fail_msg("%s\n--- expected:\n%s--- got:\n%s", name, want, got);
+    char tag[128];
+    snprintf(tag, sizeof tag, " %s]: ", name);
+    if (v < SG_V__COUNT && !strstr(want, tag)) fail_msg("%s: the expected output has no finding of it", name);
+    free(got);
+    free(want);
+    free(args);
+    count++;
+  }
+  assert_int_equal(count, SG_V__COUNT + 1);
+}
+
+/* -x, --fail-on, a bad configuration, --attack-data. */
+static void test_validation_options(void **state) {
+  (void)state;
+  char cmd[2048];
+  snprintf(
+      cmd, sizeof cmd,
+      "cd '%s' && rm -rf vo && mkdir vo && cd vo && printf 'id\\tname\\ttactics\\tstatus\\n"
+      "T9999\\tNew\\texecution\\tactive\\n' > techniques.tsv && "
+      "printf 'validators: [all, -attacktga]\\n' > typo.yml && "
+      "printf 'validators: [-cartag]\\nexclusions: {x: [nothere]}\\nconfig: {cartag: {a: 1}}\\n' > bad.yml",
+      tmpdir);
+  int rc;
+  free(run(cmd, &rc));
+  assert_int_equal(rc, 0);
+  static const struct {
+    const char *args;
+    int rc;
+    const char *want, *not ;
+  } cases[] = {
+      {"golden/validators/attacktag.yml", 0, "warning[W100 attacktag]", NULL},
+      {"--fail-on warning golden/validators/attacktag.yml", 1, "warning[W100 attacktag]", NULL},
+      {"--fail-on error golden/validators/attacktag.yml", 0, "2 warnings", NULL},
+      {"--fail-on warnings golden/validators/attacktag.yml", 2,
+       "--fail-on is error or warning, not 'warnings'", NULL},
+      {"-x attacktag golden/validators/attacktag.yml", 0, "0 errors, 0 warnings", "attacktag"},
+      {"--exclude=tag_format -x attacktag golden/validators/tag_format.yml", 0, "0 errors, 0 warnings",
+       "W015"},
+      {"-x attacktga golden/validators/attacktag.yml", 2,
+       "'attacktga' is no validator (did you mean 'attacktag'?)", NULL},
+      {"--validation-config TMP/typo.yml golden/validators/attacktag.yml", 2,
+       "unknown validator 'attacktga' (did you mean 'attacktag'?)", NULL},
+      {"--validation-config TMP/bad.yml golden/validators/attacktag.yml", 2,
+       "'cartag' is not in the set to leave it out", NULL},
+      {"--validation-config TMP/bad.yml golden/validators/attacktag.yml", 2, "unknown validator 'nothere'",
+       NULL},
+      {"--validation-config TMP/bad.yml golden/validators/attacktag.yml", 2,
+       "sigmacc's 'cartag' has no settings", NULL},
+      {"--validation-config TMP/none.yml golden/validators/attacktag.yml", 2, "none.yml: error[E001]", NULL},
+      {"--attack-data TMP/techniques.tsv golden/validators/attacktag.yml", 0,
+       "'attack.t1059.001' is no ATT&CK", "'attack.t9999'"},
+      {"--attack-data TMP/typo.yml golden/validators/attacktag.yml", 2,
+       "an ATT&CK technique line is id, name", NULL},
+      {"--json golden/validators/cartag.yml 2>/dev/null", 0,
+       "\"severity\":\"warning\",\"code\":\"W100\",\"validator\":\"cartag\",\"message\":", NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char args[1024];
+    const char *tmp = strstr(cases[i].args, "TMP/");
+    if (tmp)
+      snprintf(args, sizeof args, "%.*s%s/vo/%s", (int)(tmp - cases[i].args), cases[i].args, tmpdir, tmp + 4);
+    else
+      snprintf(args, sizeof args, "%s", cases[i].args);
+    snprintf(cmd, sizeof cmd, "'%s' check %s 2>&1", SIGMACC_BIN, args);
+    char *out = run(cmd, &rc);
+    if (rc != cases[i].rc || !strstr(out, cases[i].want) || (cases[i].not &&strstr(out, cases[i].not )))
+      fail_msg("check %s: exit %d (want %d):\n%s\n(want \"%s\")", args, rc, cases[i].rc, out, cases[i].want);
+    free(out);
+  }
+}
+
+/* The fields of an ATT&CK Navigator layer (format 4.5) that the Navigator's
+ * schema requires or types; returns the score of technique `tech` (-1 when
+ * the layer does not list it). */
+static long check_layer(const char *json, const char *tech) {
+  SgJDoc d = {0};
+  size_t off;
+  const char *err;
+  if (!sg_json_parse(&d, json, strlen(json), &off, &err))
+    fail_msg("the layer is not JSON: %s at %zu", err, off);
+  const struct {
+    const char *path;
+    SgJType type;
+    const char *value;
+  } want[] = {{"name", SG_J_STR, NULL},
+              {"domain", SG_J_STR, "enterprise-attack"},
+              {"versions.layer", SG_J_STR, "4.5"},
+              {"versions.attack", SG_J_STR, NULL},
+              {"versions.navigator", SG_J_STR, NULL},
+              {"gradient.minValue", SG_J_NUM, NULL},
+              {"gradient.maxValue", SG_J_NUM, NULL},
+              {"sorting", SG_J_NUM, NULL},
+              {"description", SG_J_STR, NULL}};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+    const SgJLeaf *l = sg_jdoc_find(&d, want[i].path, strlen(want[i].path));
+    if (!l || l->type != want[i].type) fail_msg("layer field %s missing or of the wrong type", want[i].path);
+    if (want[i].value && strcmp(d.text + l->val, want[i].value))
+      fail_msg("layer %s is %s", want[i].path, d.text + l->val);
+  }
+  long score = -1;
+  const char *id = NULL;
+  size_t ids = 0, scores = 0;
+  for (size_t i = 0; i < d.n; i++) { /* techniques: techniqueID then score, in order */
+    const SgJLeaf *l = &d.leaves[i];
+    const char *path = d.text + l->path, *v = d.text + l->val;
+    if (!strcmp(path, "techniques.techniqueID")) {
+      size_t n = strlen(v);
+      bool ok = l->type == SG_J_STR && (n == 5 || n == 9) && v[0] == 'T' && (n == 5 || v[5] == '.');
+      for (size_t k = 1; ok && k < n; k++)
+        ok = k == 5 || (v[k] >= '0' && v[k] <= '9');
+      if (!ok) fail_msg("techniqueID '%s' is not T0000 or T0000.000", v);
+      id = v;
+      ids++;
+    } else if (!strcmp(path, "techniques.score")) {
+      if (l->type != SG_J_NUM || !id) fail_msg("a technique's score is not a number after its id");
+      if (!strcmp(id, tech)) score = atol(v);
+      scores++;
+    } else if (!strcmp(path, "gradient.colors") && (l->type != SG_J_STR || v[0] != '#')) {
+      fail_msg("gradient color '%s'", v);
+    }
+  }
+  if (ids != scores) fail_msg("%zu techniques, %zu scores", ids, scores);
+  sg_jdoc_free(&d);
+  return score;
+}
+
+/* analyze attack: a valid layer, each technique scored by the rules tagged
+ * with it (counted here with grep), over the project's rules and the corpus. */
+static void test_analyze_attack(void **state) {
+  (void)state;
+  static const struct {
+    const char *dir, *tech, *tag;
+  } cases[] = {{"sigma-rules", "T1036.001", "attack.t1036.001"},
+               {"sigma-rules", "T1059.001", "attack.t1059.001"},
+               {"../shared/sigmahq/rules", "T1036.001", "attack.t1036.001"},
+               {"../shared/sigmahq/rules", "T1036.003", "attack.t1036.003"},
+               {"../shared/sigmahq/rules", "T1059.001", "attack.t1059.001"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "test -d '%s/%s'", SIGMACC_SOURCE_DIR, cases[i].dir);
+    int rc;
+    free(run(cmd, &rc));
+    if (rc) continue; /* the corpus is not here */
+    snprintf(cmd, sizeof cmd, "'%s' analyze attack %s 2>/dev/null", SIGMACC_BIN, cases[i].dir);
+    char *layer = run(cmd, &rc);
+    snprintf(cmd, sizeof cmd, "grep -rlE --include='*.yml' '^ *- %s *$' %s | wc -l", cases[i].tag,
+             cases[i].dir);
+    char *count = run(cmd, &rc);
+    long want = atol(count), got = check_layer(layer, cases[i].tech);
+    printf("analyze attack %s: %s scored %ld, %ld rules tagged\n", cases[i].dir, cases[i].tech, got, want);
+    if (got != (want ? want : -1))
+      fail_msg("%s: %s scored %ld, but %ld rules tag it", cases[i].dir, cases[i].tech, got, want);
+    free(layer);
+    free(count);
+  }
+}
+
 static void write_file(const char *name, const char *head, size_t headlen, char fill, size_t nfill,
                        const char *tail) {
   char path[512];
@@ -109,7 +293,7 @@ static void test_batch_keeps_going(void **state) {
   int rc;
   char *out = run(cmd, &rc);
   assert_int_equal(rc, 1);
-  assert_non_null(strstr(out, "checked 3 files, 3 rules: 6 errors, 0 warnings"));
+  assert_non_null(strstr(out, "checked 3 files, 3 rules: 6 errors, 3 warnings")); /* no id, a title twice */
   free(out);
   snprintf(cmd, sizeof cmd, "'%s' check --json golden/errors/bad_uuid.yml 2>/dev/null", SIGMACC_BIN);
   out = run(cmd, &rc);
@@ -230,8 +414,8 @@ static void test_option_forms(void **state) {
       {"check t.yml; printf 'title: t\\ntags: [Attack.X]\\nlogsource: {product: w}\\ndetection:\\n  s: {A: "
        "1}\\n"
        "  condition: s\\n' > t.yml; '" SIGMACC_BIN "' check -W no-W015 t.yml",
-       0, "0 errors, 0 warnings (1 switched off by -W)"},
-      {"check -W error t.yml", 1, "t.yml:2:8: error[W015]"},
+       0, "0 errors, 3 warnings (1 switched off by -W)"}, /* no id, file name length, namespace */
+      {"check -W error t.yml", 1, "t.yml:2:8: error[W015 tag_format]"},
       {"eval -r t.yml -W no-W015 - < /dev/null", 3, "sigmacc eval: 1 warning switched off by -W"},
       {"list warnings", 0, "W071  target cannot express the rule exactly"},
       {"list diagnostics", 0, "E030  unknown modifier"},
@@ -257,8 +441,8 @@ static void test_option_forms(void **state) {
       {"analyze logsources --json ana", 0,
        "[{\"product\":\"windows\",\"category\":\"process_creation\",\"service\":null,\"rules\":3},\n"
        " {\"product\":\"linux\",\"category\":null,\"service\":\"auditd\",\"rules\":1}]\n"},
-      {"analyze", 2, "what to analyze? (logsources)"},
-      {"analyze fields ana", 2, "unknown analysis 'fields'"},
+      {"analyze", 2, "what to analyze? (logsources, attack)"},
+      {"analyze mitre ana", 2, "unknown analysis 'mitre'"},
       {"analyze --help", 0, "usage: sigmacc analyze logsources"},
       /* did you mean */
       {"convert -t splnk " RULE, 2, "unknown target 'splnk' (did you mean 'splunk'?)"},
@@ -471,11 +655,12 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_error_catalogue),    cmocka_unit_test(test_generated_inputs),
-      cmocka_unit_test(test_batch_keeps_going),  cmocka_unit_test(test_golden_mutations),
-      cmocka_unit_test(test_option_forms),       cmocka_unit_test(test_golden_diff_marks),
-      cmocka_unit_test(test_eval_check),         cmocka_unit_test(test_event_inputs),
-      cmocka_unit_test(test_declared_logsource),
+      cmocka_unit_test(test_error_catalogue),    cmocka_unit_test(test_validator_catalogue),
+      cmocka_unit_test(test_validation_options), cmocka_unit_test(test_analyze_attack),
+      cmocka_unit_test(test_generated_inputs),   cmocka_unit_test(test_batch_keeps_going),
+      cmocka_unit_test(test_golden_mutations),   cmocka_unit_test(test_option_forms),
+      cmocka_unit_test(test_golden_diff_marks),  cmocka_unit_test(test_eval_check),
+      cmocka_unit_test(test_event_inputs),       cmocka_unit_test(test_declared_logsource),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
