@@ -106,6 +106,74 @@ static void read_file(void *arg, size_t i) {
   sg_diags_free(&d);
 }
 
+/* The field names a processed rule's conditions read, each once, in order
+ * (a fieldref's other field too). */
+typedef struct Names {
+  SgPart *v; /* s, n */
+  size_t n, cap;
+  bool oom;
+} Names;
+
+static void add_name(Names *x, const char *s, size_t n) {
+  for (size_t i = 0; i < x->n; i++)
+    if (x->v[i].n == n && !memcmp(x->v[i].s, s, n)) return;
+  if (x->n == x->cap) {
+    size_t c = x->cap ? x->cap * 2 : 16;
+    SgPart *v = realloc(x->v, c * sizeof *v);
+    if (!v) {
+      x->oom = true;
+      return;
+    }
+    x->v = v;
+    x->cap = c;
+  }
+  x->v[x->n++] = (SgPart){.s = s, .n = n};
+}
+
+static void collect_fields(const SgNode *n, Names *x) {
+  if (n->kind == SG_N_MATCH) {
+    if (n->m.field) add_name(x, n->m.field, strlen(n->m.field));
+    if (n->m.v.kind == SG_V_FIELD && n->m.v.str.nparts)
+      add_name(x, n->m.v.str.parts[0].s, n->m.v.str.parts[0].n);
+    return;
+  }
+  for (uint32_t k = 0; k < n->nkids; k++)
+    collect_fields(n->kids[k], x);
+}
+
+/* analyze fields: the rule through the pipelines, and the fields it reads. */
+static SgStatus rule_fields(const Work *w, SgUnit *u, const SgRule *rule, SgBuf *out, SgDiags *d) {
+  SgPipelineState ps = {0};
+  SgRule *p;
+  SgStatus st = sg_pipeline_apply(&u->arena, w->set, rule, &p, &ps, d);
+  if (st != SG_OK) return st;
+  Names x = {0};
+  for (size_t c = 0; c < p->nconds; c++)
+    if (p->conds[c].root) collect_fields(p->conds[c].root, &x);
+  if (w->args->fields == 2) {
+    sg_buf_cat(out, "{\"path\":");
+    sg_json_str(out, u->path, strlen(u->path));
+    sg_buf_catf(out, ",\"line\":%u,\"id\":", rule->loc.line);
+    sg_json_str_or_null(out, rule->id);
+    sg_buf_cat(out, ",\"title\":");
+    sg_json_str_or_null(out, rule->title);
+    sg_buf_cat(out, ",\"fields\":[");
+    for (size_t i = 0; i < x.n; i++) {
+      if (i) sg_buf_catc(out, ',');
+      sg_json_str(out, x.v[i].s, x.v[i].n);
+    }
+    sg_buf_cat(out, "]}\n");
+  } else {
+    sg_buf_catf(out, "%s:%u: %s:", u->path, rule->loc.line, rule->title ? rule->title : "(untitled)");
+    for (size_t i = 0; i < x.n; i++)
+      sg_buf_catf(out, "%s %.*s", i ? "," : "", (int)x.v[i].n, x.v[i].s);
+    sg_buf_cat(out, x.n ? "\n" : " (no field)\n");
+  }
+  free(x.v);
+  if (x.oom) out->oom = true;
+  return SG_OK;
+}
+
 static void convert_file(void *arg, size_t i) {
   const Work *w = arg;
   FileResult *r = &w->res[i];
@@ -126,7 +194,9 @@ static void convert_file(void *arg, size_t i) {
     if (rule->kind == SG_DOC_FILTER) continue; /* applied to other rules, not converted */
     if (rule->correlated) continue;            /* converted as part of its correlation */
     size_t errs = d.nerrors;
-    SgStatus st = sg_convert_rule(w->t, &ctx, w->set, u, rule, &r->q, &d);
+    if (args->fields && rule->kind != SG_DOC_RULE) continue; /* correlations read their rules' fields */
+    SgStatus st = args->fields ? rule_fields(w, u, rule, &r->file, &d)
+                               : sg_convert_rule(w->t, &ctx, w->set, u, rule, &r->q, &d);
     if (st == SG_ERR_UNSUPPORTED && args->skip_unsupported) {
       r->skipped++;
       d.nerrors = errs; /* reported, but not an error with -s */
@@ -282,6 +352,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
         sg_golden_file(&golden, paths.v[i] + paths.rel[i], r->file.data ? r->file.data : "", r->file.len) < 0)
       io_error = true;
     if (!append_queries(&q, &r->q)) io_error = true;
+    if (job->fields) sg_buf_catn(&res->out, r->file.data ? r->file.data : "", r->file.len);
     sg_buf_free(&r->diags);
     sg_buf_free(&r->file);
     free(r->src); /* not converted */
@@ -304,7 +375,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
       sg_buf_catf(&res->out, "golden: %zu file%s, %zu differ, %zu missing, %zu extra\n", n, n == 1 ? "" : "s",
                   golden.mismatches, golden.missing, golden.extra);
     sg_golden_free(&golden);
-  } else {
+  } else if (!job->fields) {
     size_t mark = d.n;
     sg_render_queries(t, &ctx, &set, &q, &res->out, &d);
     sg_render_diags(&res->diags, &d, mark, NULL, NULL, 0, job->json_diagnostics);

@@ -980,6 +980,8 @@ typedef struct SgConvertJob {
   bool update;                  /* --update */
   const SgWarnPolicy *warnings; /* -W; NULL: as they are */
   bool header; /* --header: "# PATH:LINE ID TITLE" before each rule's queries (text formats) */
+  int fields;  /* analyze fields: 1 list each rule's field names after the pipelines instead of
+                  converting ("PATH:LINE: TITLE: f1, f2"), 2 the same as JSON lines */
 } SgConvertJob;
 
 typedef struct SgConvertResult {

@@ -441,8 +441,19 @@ static void test_option_forms(void **state) {
       {"analyze logsources --json ana", 0,
        "[{\"product\":\"windows\",\"category\":\"process_creation\",\"service\":null,\"rules\":3},\n"
        " {\"product\":\"linux\",\"category\":null,\"service\":\"auditd\",\"rules\":1}]\n"},
-      {"analyze", 2, "what to analyze? (logsources, attack)"},
+      {"analyze", 2, "what to analyze? (logsources, attack, fields)"},
       {"analyze mitre ana", 2, "unknown analysis 'mitre'"},
+      {"analyze fields -t splunk -p sysmon -p splunk_windows " SIGMACC_SOURCE_DIR
+       "/sigma-rules/windows/process_creation/proc_creation_win_all_modifier.yml",
+       0,
+       "proc_creation_win_all_modifier.yml:1: Net User Add With Admin Group: source, EventCode, Image, "
+       "CommandLine\n"},
+      {"analyze fields -t aql -p qradar --json " SIGMACC_SOURCE_DIR
+       "/sigma-rules/windows/process_creation/proc_creation_win_fieldref_self_spawn.yml",
+       0, "\"fields\":[\"devicetype\",\"Event ID\",\"Process Path\",\"Parent Process Path\"]}\n"},
+      {"analyze fields ana", 2, "analyze fields needs -t TARGET"},
+      {"analyze fields -t splnk ana", 2, "unknown target 'splnk' (did you mean 'splunk'?)"},
+      {"analyze attack --json ana", 2, "--json is an option of analyze logsources and fields"},
       {"analyze --help", 0, "usage: sigmacc analyze logsources"},
       /* did you mean */
       {"convert -t splnk " RULE, 2, "unknown target 'splnk' (did you mean 'splunk'?)"},
