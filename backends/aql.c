@@ -532,6 +532,29 @@ static unsigned long long window_ms(const char *w) {
   return end[1] ? 0 : v;
 }
 
+/* The rule's `fields:` as columns, mapped and quoted like any field; an
+ * expression (a pipeline may map a field to one) gets the rule's name for it
+ * as its alias. `first` goes before the first column, `sep` between. */
+static void columns(Aql *a, SgBuf *q, const char *first, const char *sep) {
+  const SgStrList *fl = &a->r->fields;
+  for (size_t i = 0; i < fl->n; i++) {
+    sg_buf_cat(q, i ? sep : first);
+    const char *f = fl->v[i], *orig = fl->from ? fl->from[i] : NULL;
+    field(a, q, f);
+    if (is_expression(a, f)) {
+      const char *alias = orig ? orig : f;
+      bool ident = (*alias >= 'A' && *alias <= 'Z') || (*alias >= 'a' && *alias <= 'z') || *alias == '_';
+      for (const char *p = alias; *p && ident; p++)
+        ident = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+      sg_buf_cat(q, " AS ");
+      if (ident)
+        sg_buf_cat(q, alias); /* an alias is bare, or single-quoted when it is not an identifier */
+      else
+        quoted(q, alias, strlen(alias));
+    }
+  }
+}
+
 static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
   const char *time_col =
       sg_conv_opt(a->c, "time_column", "DATEFORMAT(starttime, 'YYYY-MM-dd HH:mm:ss') AS EventTime");
@@ -549,22 +572,7 @@ static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
     sg_buf_cat(q, cols ? ",\n       *" : "*");
     cols++;
   }
-  for (size_t i = 0; i < fl->n; i++) {
-    if (cols++) sg_buf_cat(q, ",\n       ");
-    const char *f = fl->v[i], *orig = fl->from ? fl->from[i] : NULL;
-    field(a, q, f);
-    if (is_expression(a, f)) { /* an expression gets the rule's name for it */
-      const char *alias = orig ? orig : f;
-      bool ident = (*alias >= 'A' && *alias <= 'Z') || (*alias >= 'a' && *alias <= 'z') || *alias == '_';
-      for (const char *p = alias; *p && ident; p++)
-        ident = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-      sg_buf_cat(q, " AS ");
-      if (ident)
-        sg_buf_cat(q, alias); /* an alias is bare, or single-quoted when it is not an identifier */
-      else
-        quoted(q, alias, strlen(alias));
-    }
-  }
+  columns(a, q, cols ? ",\n       " : "", ",\n       ");
   sg_buf_catf(q, "\nFROM %s", table(a));
   for (size_t i = 0; i < n; i++)
     sg_buf_catf(q, "%s%s", i ? "\n  AND " : "\nWHERE ", conj[i]);
@@ -685,7 +693,11 @@ static SgStatus aql_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
       detection(&a, conj, n, &q);
     } else {
       bool where = !strcmp(c->format, "where");
-      if (!where) sg_buf_catf(&q, "SELECT * FROM %s WHERE ", table(&a));
+      if (!where) { /* the rule's fields: after *, as IBM's backend selects them */
+        sg_buf_cat(&q, "SELECT *");
+        columns(&a, &q, ", ", ", ");
+        sg_buf_catf(&q, " FROM %s WHERE ", table(&a));
+      }
       for (size_t k = 0; k < n; k++)
         sg_buf_catf(&q, "%s%s", k ? " AND " : "", conj[k]);
     }
@@ -706,7 +718,7 @@ static void aql_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 
 static const char *const formats[] = {"default", "where", "detection", "json", NULL};
 static const char *const format_help[] = {
-    "SELECT * FROM events|flows WHERE ...",
+    "SELECT *[, the rule's fields:] FROM events|flows WHERE ...",
     "the WHERE condition only (QRadar rule tests, building blocks)",
     "target-query layout: columns, window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
     "one JSON object per query: id, title, level, path, tags, logsource, condition, query",

@@ -38,6 +38,7 @@ typedef struct SgQuery {
   char *id, *title, *level, *description; /* NULL when the rule has none */
   char *meta;                             /* JSON members "path", "tags", "logsource" (the json formats) */
   char *header; /* "# PATH:LINE ID TITLE" (--header), control characters as spaces */
+  char *stanza; /* savedsearches: this rule's -O stanza.KEY lines, its attributes filled in (or NULL) */
 } SgQuery;
 
 typedef struct SgQueries {

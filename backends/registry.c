@@ -45,6 +45,7 @@ static void queries_truncate(SgQueries *q, size_t n) {
     free(x->description);
     free(x->meta);
     free(x->header);
+    free(x->stanza);
   }
   if (n < q->n && (!n || q->v[n - 1].rule != q->v[n].rule)) q->rules--; /* its serial is free again */
   q->n = n < q->n ? n : q->n;

@@ -27,6 +27,8 @@ typedef struct Spl {
   bool substring; /* -O keywords=substring: a keyword is "*kw*", a substring of _raw */
 } Spl;
 
+static SgStatus add_query(const SgConvCtx *c, SgQueries *out, const SgRule *r, size_t cond, const SgBuf *q);
+
 static Spl spl_for(const SgConvCtx *c, const SgRule *r, SgDiags *d) {
   return (Spl){c, r, d, SG_OK, !strcmp(sg_conv_opt(c, "keywords", "term"), "substring")};
 }
@@ -681,7 +683,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
           "that straddle a bucket boundary are not correlated",
           span.data);
   sg_buf_free(&span);
-  st = q.oom || f.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, 0, sg_buf_cstr(&q), q.len);
+  st = f.oom ? SG_ERR_NOMEM : add_query(s->c, out, r, 0, &q);
   sg_buf_free(&q);
   sg_buf_free(&f);
   return st;
@@ -717,7 +719,7 @@ static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
         sg_buf_free(&t);
       }
     }
-    if (s.st == SG_OK) s.st = q.oom ? SG_ERR_NOMEM : sg_queries_add(out, r, i, sg_buf_cstr(&q), q.len);
+    if (s.st == SG_OK) s.st = add_query(c, out, r, i, &q);
     sg_buf_free(&base);
     sg_buf_free(&deferred);
     sg_buf_free(&q);
@@ -743,6 +745,57 @@ static void conf_value(SgBuf *b, const char *v) {
       sg_buf_catc(b, v[i]);
   }
   if (n && v[n - 1] == '\\') sg_buf_catc(b, ' ');
+}
+
+/* A -O value with {rule.ATTR} replaced by the rule's attribute (empty when
+ * unset; {rule.tags}: its tags, comma-separated); other text as it is. */
+static void fill_rule_attrs(SgBuf *out, const char *v, const SgRule *r) {
+  for (const char *p = v; *p;) {
+    const char *open = strstr(p, "{rule."), *close = open ? strchr(open, '}') : NULL;
+    if (!close) {
+      sg_buf_cat(out, p);
+      return;
+    }
+    sg_buf_catn(out, p, (size_t)(open - p));
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(close - open - 6 < 63 ? close - open - 6 : 63), open + 6);
+    if (!strcmp(name, "tags")) {
+      for (size_t i = 0; i < r->tags.n; i++)
+        sg_buf_catf(out, "%s%s", i ? "," : "", r->tags.v[i]);
+    } else {
+      const char *a = sg_rule_attr(r, name);
+      if (a) sg_buf_cat(out, a);
+    }
+    p = close + 1;
+  }
+}
+
+/* savedsearches: the -O stanza.KEY=VALUE lines for rule r (heap; NULL: none
+ * or out of memory, in *oom). */
+static char *stanza_lines(const SgConvCtx *c, const SgRule *r, bool *oom) {
+  SgBuf out = {0};
+  for (size_t i = 0; i < c->nopts; i++)
+    if (!strncmp(c->opts[i].key, "stanza.", 7)) {
+      SgBuf v = {0};
+      fill_rule_attrs(&v, c->opts[i].value, r);
+      sg_buf_catf(&out, "%s = ", c->opts[i].key + 7);
+      conf_value(&out, sg_buf_cstr(&v));
+      sg_buf_catc(&out, '\n');
+      sg_buf_taint(&out, &v);
+      sg_buf_free(&v);
+    }
+  if (out.oom) *oom = true, sg_buf_free(&out);
+  return out.oom ? NULL : out.data;
+}
+
+/* Add a query of r; for savedsearches with its stanza lines. */
+static SgStatus add_query(const SgConvCtx *c, SgQueries *out, const SgRule *r, size_t cond, const SgBuf *q) {
+  if (q->oom) return SG_ERR_NOMEM;
+  SgStatus st = sg_queries_add(out, r, cond, sg_buf_cstr((SgBuf *)q), q->len);
+  if (st != SG_OK || strcmp(c->format, "savedsearches")) return st;
+  bool oom = false;
+  out->v[out->n - 1].stanza = stanza_lines(c, r, &oom);
+  return oom ? SG_ERR_NOMEM : SG_OK;
 }
 
 static void conf_options(SgBuf *out, const SgConvCtx *c, const char *prefix) {
@@ -808,7 +861,7 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
     sg_buf_taint(out, &name);
     sg_buf_catf(out, "\n[%s]\n", sg_buf_cstr(&name));
     sg_buf_free(&name);
-    conf_options(out, c, "stanza.");
+    if (r->stanza) sg_buf_cat(out, r->stanza);
     sg_buf_cat(out, "description = ");
     conf_value(out, r->description ? r->description : "");
     sg_buf_cat(out, "\nsearch = ");
@@ -821,7 +874,7 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 static const char *const formats[] = {"default", "savedsearches", "data_model", "json", NULL};
 static const char *const format_help[] = {
     "plain SPL, one query per condition; keywords match terms (-O keywords=substring: \"*kw*\")",
-    "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY)",
+    "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY=...{rule.ATTR}...)",
     "tstats over a CIM data model (needs -p splunk_cim)",
     "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
 };

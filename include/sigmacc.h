@@ -451,6 +451,11 @@ typedef struct SgUnit {
   const SgYNode *pipeline; /* the file is a processing pipeline, not rules */
 } SgUnit;
 
+/* A rule attribute by name: title, id, name, status, level, description,
+ * author, date, modified, license, taxonomy, or a custom top-level key with a
+ * scalar value; NULL when unset. */
+const char *sg_rule_attr(const SgRule *r, const char *attr);
+
 /* ---- Entry points --------------------------------------------------------- */
 /* Read a file (path "-" is stdin). On failure appends E001 and returns SG_ERR_IO. */
 SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d);

@@ -624,9 +624,17 @@ static bool parse_spl(Lexer *L, OmQuery *q) {
 }
 
 static bool parse_aql(Lexer *L, OmQuery *q) {
-  if (!eat(L, TK_WORD, "SELECT") || !eat(L, TK_WORD, "*") || !eat(L, TK_WORD, "FROM") ||
-      !(eat(L, TK_WORD, "events") || eat(L, TK_WORD, "flows")) || !eat(L, TK_WORD, "WHERE"))
-    return fail(L, "not SELECT * FROM events WHERE ...");
+  if (!eat(L, TK_WORD, "SELECT") || !eat(L, TK_WORD, "*")) return fail(L, "not SELECT * ...");
+  while (eat(L, TK_SYM, ",")) { /* the rule's fields as columns: they select, they do not filter */
+    int depth = 0;
+    while (!is(L, TK_END, NULL) && !(depth == 0 && (is(L, TK_SYM, ",") || is(L, TK_WORD, "FROM")))) {
+      depth += is(L, TK_SYM, "(") - is(L, TK_SYM, ")");
+      L->i++;
+    }
+  }
+  if (!eat(L, TK_WORD, "FROM") || !(eat(L, TK_WORD, "events") || eat(L, TK_WORD, "flows")) ||
+      !eat(L, TK_WORD, "WHERE"))
+    return fail(L, "not SELECT *[, columns] FROM events WHERE ...");
   Node *w = x_or(L);
   if (!w) return false;
   stage(q, (Stage){.where = w});

@@ -13,6 +13,24 @@
 
 static char tmpdir[256];
 
+/* A command-line case: its arguments, exit code, a substring the output must
+ * hold and one it must not (or NULL). */
+typedef struct CliCase {
+  const char *args;
+  int rc;
+  const char *want, *not ;
+} CliCase;
+
+/* Run cmd (stdout and stderr) and hold it to case c. */
+static void run_case(const char *cmd, const CliCase *c) {
+  int rc;
+  char *out = run(cmd, &rc);
+  if (rc != c->rc || !strstr(out, c->want) || (c->not &&strstr(out, c->not )))
+    fail_msg("%s: exit %d (want %d):\n%s\n(want \"%s\"%s%s)", cmd, rc, c->rc, out, c->want,
+             c->not ? ", not " : "", c->not ? c->not : "");
+  free(out);
+}
+
 static void test_error_catalogue(void **state) {
   (void)state;
   const char *dir = SIGMACC_SOURCE_DIR "/golden/errors";
@@ -92,11 +110,7 @@ static void test_validation_options(void **state) {
   int rc;
   free(run(cmd, &rc));
   assert_int_equal(rc, 0);
-  static const struct {
-    const char *args;
-    int rc;
-    const char *want, *not ;
-  } cases[] = {
+  static const CliCase cases[] = {
       {"golden/validators/attacktag.yml", 0, "warning[W100 attacktag]", NULL},
       {"--fail-on warning golden/validators/attacktag.yml", 1, "warning[W100 attacktag]", NULL},
       {"--fail-on error golden/validators/attacktag.yml", 0, "2 warnings", NULL},
@@ -131,10 +145,7 @@ static void test_validation_options(void **state) {
     else
       snprintf(args, sizeof args, "%s", cases[i].args);
     snprintf(cmd, sizeof cmd, "'%s' check %s 2>&1", SIGMACC_BIN, args);
-    char *out = run(cmd, &rc);
-    if (rc != cases[i].rc || !strstr(out, cases[i].want) || (cases[i].not &&strstr(out, cases[i].not )))
-      fail_msg("check %s: exit %d (want %d):\n%s\n(want \"%s\")", args, rc, cases[i].rc, out, cases[i].want);
-    free(out);
+    run_case(cmd, &cases[i]);
   }
 }
 
@@ -623,11 +634,7 @@ static void test_declared_logsource(void **state) {
   int rc;
   free(run(cmd, &rc));
   assert_int_equal(rc, 0);
-  static const struct {
-    const char *args;
-    int rc;
-    const char *want, *not ;
-  } cases[] = {
+  static const CliCase cases[] = {
       {"--stats ev.jsonl", 0,
        "1 event had no log source (not in evtx_dump's shape): every rule applied to it", NULL},
       {"ev.jsonl", 0, "\"title\":\"windows\"", NULL},
@@ -643,11 +650,7 @@ static void test_declared_logsource(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     snprintf(cmd, sizeof cmd, "cd '%s/ls' && '%s' eval -r linux.yml -r windows.yml %s 2>&1", tmpdir,
              SIGMACC_BIN, cases[i].args);
-    char *out = run(cmd, &rc);
-    if (rc != cases[i].rc || !strstr(out, cases[i].want) || (cases[i].not &&strstr(out, cases[i].not )))
-      fail_msg("%s: exit %d (want %d):\n%s\n(want \"%s\")", cases[i].args, rc, cases[i].rc, out,
-               cases[i].want);
-    free(out);
+    run_case(cmd, &cases[i]);
   }
 }
 

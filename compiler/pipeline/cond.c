@@ -91,7 +91,7 @@ static bool compare(const char *attr, const char *have, const char *op, const Sg
   return c < 0; /* lt */
 }
 
-const char *sg_pl_rule_attr(const SgRule *r, const char *attr) {
+const char *sg_rule_attr(const SgRule *r, const char *attr) {
   static const char *const names[] = {"title",  "id",   "name",     "status",  "level",   "description",
                                       "author", "date", "modified", "license", "taxonomy"};
   const char *vals[] = {r->title,  r->id,   r->name,     r->status,  r->level,   r->description,
@@ -127,7 +127,7 @@ static bool eval_cond(Ctx *c, const PCond *pc, const SgNode *n) {
     return false;
   case PC_IS_RULE: return r->kind == SG_DOC_RULE;
   case PC_IS_CORR: return r->kind == SG_DOC_CORRELATION;
-  case PC_RULE_ATTR: return compare(pc->attribute, sg_pl_rule_attr(r, pc->attribute), pc->op, pc->value);
+  case PC_RULE_ATTR: return compare(pc->attribute, sg_rule_attr(r, pc->attribute), pc->op, pc->value);
   case PC_TAG:
     for (size_t i = 0; i < r->tags.n; i++)
       if (!sg_ascii_casecmp(r->tags.v[i], pc->tag)) return true;

@@ -282,7 +282,7 @@ static JVal rule_attr(const JObj *o, SgArena *a, const char *name) {
     }
     return (JVal){.k = J_OBJ, .o = d};
   }
-  const char *s = sg_pl_rule_attr(r, name);
+  const char *s = sg_rule_attr(r, name);
   if (!s) return (JVal){.k = J_NONE};
   char *flat = sg_arena_strdup(a, s); /* a rule's text is data: it cannot add a line */
   for (char *p = flat; p && *p; p++)

@@ -35,7 +35,7 @@ static bool template_apply(const char *tpl, const SgRule *r, const char *query, 
       char attr[64];
       snprintf(attr, sizeof attr, "%.*s", (int)(n - 5), p + 6);
       Ctx c = {.r = (SgRule *)r};
-      val = sg_pl_rule_attr(c.r, attr);
+      val = sg_rule_attr(c.r, attr);
       if (!val) val = "";
       /* a rule's text is data: it cannot add a line to the query */
       for (const char *v = val; *v; v++)
