@@ -643,7 +643,8 @@ typedef struct SgRuleKey {
 /* The keys of the rules of `u`, appended to *keys (heap). False on OOM. */
 bool sg_rule_keys(const SgUnit *u, SgRuleKey **keys, size_t *n, size_t *cap);
 void sg_rule_keys_free(SgRuleKey *keys, size_t n);
-/* identifier_uniqueness, duplicate_title, duplicate_filename over a batch. */
+/* identifier_uniqueness, duplicate_title, duplicate_filename over a batch
+ * (the diagnostics' paths are the keys' strings: free the keys after them). */
 void sg_validate_batch(const SgValidation *v, SgRuleKey *keys, size_t n, SgDiags *d);
 
 /* ---- Events (backends/eval/json.c) ---------------------------------------------

@@ -1,6 +1,7 @@
 /* fuzz_rule.c - fuzz target: arbitrary bytes through the whole front end
- * (YAML, rule model, detection, conditions, resolution, AST dump) and every
- * target's default format (no pipeline). */
+ * (YAML, rule model, detection, conditions, resolution, AST dump), `check`'s
+ * validators (they read the rule's YAML too) and every target's default
+ * format (no pipeline). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   SgUnit u;
   SgDiags d = {0};
   sg_compile_source(&u, "fuzz.yml", src, size, &d);
+  static SgValidation *val;
+  if (!val && !(val = sg_validation_new())) abort();
+  sg_validate_unit(val, &u, &d, 0);
+  SgRuleKey *keys = NULL; /* the checks across files, over this file's rules */
+  size_t nkeys = 0, capkeys = 0;
+  if (sg_rule_keys(&u, &keys, &nkeys, &capkeys)) sg_validate_batch(val, keys, nkeys, &d);
   SgBuf out = {0};
   for (size_t i = 0; i < u.nrules; i++)
     sg_dump_rule(&out, u.rules[i]);
@@ -33,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < d.n; i++)
     sg_diag_render(&out, &d.items[i], u.src, u.srclen);
   sg_buf_free(&out);
+  sg_rule_keys_free(keys, nkeys); /* after the diagnostics: their paths are the keys' */
   sg_unit_free(&u);
   sg_diags_free(&d);
   return 0;
