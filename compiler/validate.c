@@ -292,10 +292,11 @@ static bool is_tactic(const SgValidation *v, const char *name) {
   return false;
 }
 
+/* s[0..n) are all digits. */
 static bool digits(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (!isdigit((unsigned char)s[i])) return false;
-  return s[n] == '\0' || true;
+  return true;
 }
 
 /* tNNNN or tNNNN.NNN */
@@ -527,7 +528,7 @@ static void check_value(V *x, const SgYNode *val, unsigned mods) {
   if (s.double_star) finding(x, SG_V_DOUBLE_WILDCARD, val->loc, "the value has ** (one * means the same)");
   if (val->quoted && !(mods & ~(unsigned)M_ALL) && val->len && !strchr(val->text, ' ')) {
     const char *p = val->text + (val->text[0] == '-' || val->text[0] == '+');
-    if (*p && digits(p, strlen(p)) && strspn(p, "0123456789") == strlen(p))
+    if (*p && digits(p, strlen(p)))
       finding(x, SG_V_NUMBER_AS_STRING, val->loc, "'%s' is a number written as a string", val->text);
   }
 }
