@@ -117,17 +117,11 @@ typedef struct Names {
 static void add_name(Names *x, const char *s, size_t n) {
   for (size_t i = 0; i < x->n; i++)
     if (x->v[i].n == n && !memcmp(x->v[i].s, s, n)) return;
-  if (x->n == x->cap) {
-    size_t c = x->cap ? x->cap * 2 : 16;
-    SgPart *v = realloc(x->v, c * sizeof *v);
-    if (!v) {
-      x->oom = true;
-      return;
-    }
-    x->v = v;
-    x->cap = c;
-  }
-  x->v[x->n++] = (SgPart){.s = s, .n = n};
+  SgPart *slot = SG_PUSH_HEAP(x->v, x->n, x->cap);
+  if (slot)
+    *slot = (SgPart){.s = s, .n = n};
+  else
+    x->oom = true;
 }
 
 static void collect_fields(const SgNode *n, Names *x) {

@@ -87,19 +87,14 @@ static void add_source(void *ctx, const SgRule *rule) {
   while (k < s->n && !(same(s->v[k].v[0], t[0]) && same(s->v[k].v[1], t[1]) && same(s->v[k].v[2], t[2])))
     k++;
   if (k == s->n) {
-    if (s->n == s->cap) {
-      size_t cap = s->cap ? s->cap * 2 : 64;
-      Source *g = realloc(s->v, cap * sizeof *g);
-      if (!g) {
-        s->oom = true;
-        return;
-      }
-      s->v = g;
-      s->cap = cap;
+    Source *x = SG_PUSH_HEAP(s->v, s->n, s->cap);
+    if (!x) {
+      s->oom = true;
+      return;
     }
     for (int j = 0; j < 3; j++)
-      s->v[s->n].v[j] = t[j] ? sg_arena_strdup(&s->names, t[j]) : NULL;
-    s->v[s->n++].rules = 0;
+      x->v[j] = t[j] ? sg_arena_strdup(&s->names, t[j]) : NULL;
+    x->rules = 0;
   }
   s->v[k].rules++;
 }
@@ -182,38 +177,23 @@ static void add_techniques(void *ctx, const SgRule *rule) {
     while (k < L->n && strcmp(L->v[k].id, id))
       k++;
     if (k == L->n) {
-      if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 128;
-        Tech *g = realloc(L->v, cap * sizeof *g);
-        if (!g) {
-          L->oom = true;
-          return;
-        }
-        L->v = g;
-        L->cap = cap;
+      Tech *fresh = SG_PUSH_HEAP(L->v, L->n, L->cap);
+      if (!fresh) {
+        L->oom = true;
+        return;
       }
-      L->v[L->n++] = (Tech){.rules = 0};
-      snprintf(L->v[k].id, sizeof L->v[k].id, "%s", id);
+      *fresh = (Tech){.rules = 0};
+      snprintf(fresh->id, sizeof fresh->id, "%s", id);
     }
     Tech *x = &L->v[k];
     x->rules++;
     if (level_of(rule->level) > x->max_level) x->max_level = level_of(rule->level);
-    if (x->ntitles == x->cap) {
-      size_t cap = x->cap ? x->cap * 2 : 8;
-      char **g = realloc(x->titles, cap * sizeof *g);
-      if (!g) {
-        L->oom = true;
-        return;
-      }
-      x->titles = g;
-      x->cap = cap;
-    }
-    char *title = strdup(rule->title ? rule->title : "(untitled)");
-    if (!title) {
+    char **slot = SG_PUSH_HEAP(x->titles, x->ntitles, x->cap);
+    if (!slot || !(*slot = strdup(rule->title ? rule->title : "(untitled)"))) {
+      if (slot) x->ntitles--;
       L->oom = true;
       return;
     }
-    x->titles[x->ntitles++] = title;
   }
 }
 

@@ -278,14 +278,9 @@ void sg_check_run(const SgCheckJob *job, SgCheckResult *res) {
     for (int v = 0; v < SG_V__COUNT; v++)
       res->findings[v] += r->findings[v];
     for (size_t k = 0; k < r->nkeys; k++) { /* moved: the strings change owner */
-      if (nkeys == capkeys) {
-        size_t cap = capkeys ? capkeys * 2 : 256;
-        SgRuleKey *x = realloc(keys, cap * sizeof *x);
-        if (!x) break;
-        keys = x;
-        capkeys = cap;
-      }
-      keys[nkeys++] = r->keys[k];
+      SgRuleKey *slot = SG_PUSH_HEAP(keys, nkeys, capkeys);
+      if (!slot) break;
+      *slot = r->keys[k];
       r->keys[k] = (SgRuleKey){0};
     }
     sg_rule_keys_free(r->keys, r->nkeys);

@@ -104,6 +104,18 @@ bool sg_grow(SgArena *a, void *arrp, size_t n, size_t *cap, size_t elem) {
   return true;
 }
 
+bool sg_grow_heap(void *arrp, size_t n, size_t *cap, size_t elem) {
+  if (n < *cap) return true;
+  size_t ncap = *cap ? *cap * 2 : 16;
+  if (ncap > SIZE_MAX / elem) return false;
+  void *old, *p;
+  memcpy(&old, arrp, sizeof old); /* arrp points at the caller's T * */
+  if (!(p = realloc(old, ncap * elem))) return false;
+  memcpy(arrp, &p, sizeof p);
+  *cap = ncap;
+  return true;
+}
+
 char *sg_arena_strndup(SgArena *a, const char *s, size_t n) {
   char *p = sg_arena_alloc(a, n + 1);
   if (p && n) memcpy(p, s, n);

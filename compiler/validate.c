@@ -44,7 +44,7 @@ typedef struct Exclusion {
 struct SgValidation {
   bool off[SG_V__COUNT];
   Exclusion *excl;
-  size_t nexcl;
+  size_t nexcl, capexcl;
   size_t filename_min, filename_max;
   /* ATT&CK: the compiled-in data, or a file's */
   const SgAttackTechnique *tech;
@@ -167,14 +167,13 @@ SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d) {
           SgValidatorId id = config_name(names->kind == SG_Y_SEQ ? names->items[j] : names, d);
           if (id != SG_V__COUNT) e.off[id] = true;
         }
-        Exclusion *x = e.rule_id ? realloc(v->excl, (v->nexcl + 1) * sizeof *x) : NULL;
+        Exclusion *x = e.rule_id ? SG_PUSH_HEAP(v->excl, v->nexcl, v->capexcl) : NULL;
         if (!x) {
           free(e.rule_id);
           sg_diag(d, SG_D_NOMEM, val->keys[k]->loc, "out of memory reading the exclusions");
           break;
         }
-        v->excl = x;
-        v->excl[v->nexcl++] = e;
+        *x = e;
       }
     } else if (!strcmp(key, "config")) {
       for (size_t k = 0; val->kind == SG_Y_MAP && k < val->n; k++) {
@@ -745,13 +744,7 @@ bool sg_rule_keys(const SgUnit *u, SgRuleKey **keys, size_t *n, size_t *cap) {
   for (size_t i = 0; i < u->nrules; i++) {
     const SgRule *r = u->rules[i];
     if (r->kind == SG_DOC_FILTER) continue;
-    if (*n == *cap) {
-      size_t c = *cap ? *cap * 2 : 16;
-      SgRuleKey *k = realloc(*keys, c * sizeof *k);
-      if (!k) return false;
-      *keys = k;
-      *cap = c;
-    }
+    if (!sg_grow_heap(keys, *n, cap, sizeof **keys)) return false;
     SgRuleKey k = {r->id ? strdup(r->id) : NULL,
                    r->title ? strdup(r->title) : NULL,
                    strdup(u->path),

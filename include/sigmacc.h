@@ -80,6 +80,13 @@ const char *sg_buf_cstr(SgBuf *b);
 static inline void sg_buf_taint(SgBuf *b, const SgBuf *from) { b->oom = b->oom || from->oom; }
 void sg_buf_reset(SgBuf *b); /* empty, and no longer out of memory */
 
+/* Room for element n of the heap array *arrp (a T **, cap elements of elem
+ * bytes), doubling it; false when memory ran out (the array is unchanged).
+ * The heap twin of the arena's sg_grow. */
+bool sg_grow_heap(void *arrp, size_t n, size_t *cap, size_t elem);
+/* A pointer to the new last element of the heap array arr (n is incremented), or NULL. */
+#define SG_PUSH_HEAP(arr, n, cap) (sg_grow_heap(&(arr), (n), &(cap), sizeof *(arr)) ? &(arr)[(n)++] : NULL)
+
 /* ---- Source locations and diagnostics ------------------------------------- */
 typedef struct SgLoc {
   const char *path; /* file as given by the user; NULL when unknown */
@@ -729,7 +736,7 @@ typedef struct SgEventIn {
   size_t nrest, rest_line;
   size_t events, skipped;
   char msg[640];
-  SgEvtx *evtx;   /* EVTX input: its records, each as evtx_dump's JSON in `json` */
+  SgEvtx *evtx; /* EVTX input: its records, each as evtx_dump's JSON in `json` */
   SgBuf json;
   bool corrupted; /* EVTX: libevtx found the file corrupted (some records may be missing) */
 } SgEventIn;
@@ -740,10 +747,10 @@ void sg_events_init(SgEventIn *in, FILE *f);
 void sg_events_free(SgEventIn *in);
 /* SG_EV_EVENT: in->doc is the event, text[0..len) its JSON, *line where it
  * starts (for EVTX input, in->rd.evtx: the record's EventRecordID, or its
- * position in the file when the record cannot be read). SG_EV_SKIP: a document at *line was skipped because of *msg.
- * SG_EV_NOMEM: memory ran out reading the document at *line (not evaluated).
- * SG_EV_END: the input is done; in->rd.ioerr or in->rd.nomem say whether it
- * ended early. */
+ * position in the file when the record cannot be read). SG_EV_SKIP: a
+ * document at *line was skipped because of *msg. SG_EV_NOMEM: memory ran out
+ * reading the document at *line (not evaluated). SG_EV_END: the input is
+ * done; in->rd.ioerr or in->rd.nomem say whether it ended early. */
 SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
 /* The same in two steps, for a caller that splits the input itself: the
  * document text doc[0..n) starting at `line` (kept by pointer), then its
@@ -920,11 +927,11 @@ typedef struct SgCheckJob {
   size_t npaths;
   bool json;
   const SgWarnPolicy *warnings;
-  const char *validation_config;  /* sigma-cli's YAML (sg_validation_config), or NULL */
-  const char *const *exclude;     /* -x: validators left out */
+  const char *validation_config; /* sigma-cli's YAML (sg_validation_config), or NULL */
+  const char *const *exclude;    /* -x: validators left out */
   size_t nexclude;
-  const char *attack_data;        /* --attack-data: a techniques.tsv, or NULL */
-  bool fail_on_warning;           /* --fail-on warning: a warning fails the check too (exit 1) */
+  const char *attack_data; /* --attack-data: a techniques.tsv, or NULL */
+  bool fail_on_warning;    /* --fail-on warning: a warning fails the check too (exit 1) */
 } SgCheckJob;
 void sg_check_run(const SgCheckJob *job, SgCheckResult *res);
 void sg_check_result_free(SgCheckResult *res);

@@ -255,6 +255,8 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
  * events. */
 bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bool in_dir);
 size_t sg_evs_workers(const SgEvStream *s);
+/* Seconds on the monotonic clock (progress lines, --stats). */
+double sg_ev_now(void);
 /* Wait for the last block, write the summary, the counts; frees s. */
 void sg_evs_finish(SgEvStream *s, SgEvCounts *n);
 

@@ -126,27 +126,10 @@ static bool decode(char *s, size_t n, size_t *out) {
 }
 
 static int32_t add_node(XDom *d) {
-  if (d->n == d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 64;
-    XNode *v = realloc(d->nodes, cap * sizeof *v);
-    if (!v) return -1;
-    d->nodes = v;
-    d->cap = cap;
-  }
-  d->nodes[d->n] = (XNode){.first = -1, .last = -1, .next = -1};
-  return (int32_t)d->n++;
-}
-
-static bool add_attr(XDom *d, XAttr a) {
-  if (d->na == d->capa) {
-    size_t cap = d->capa ? d->capa * 2 : 64;
-    XAttr *v = realloc(d->attrs, cap * sizeof *v);
-    if (!v) return false;
-    d->attrs = v;
-    d->capa = cap;
-  }
-  d->attrs[d->na++] = a;
-  return true;
+  XNode *n = SG_PUSH_HEAP(d->nodes, d->n, d->cap);
+  if (!n) return -1;
+  *n = (XNode){.first = -1, .last = -1, .next = -1};
+  return (int32_t)(d->n - 1);
 }
 
 #define XML_MAX_DEPTH 64
@@ -230,7 +213,9 @@ static bool parse_xml(XDom *d, char *s, const char **why) {
       if (!end) return false;
       size_t vl;
       if (!decode(v, (size_t)(end - v), &vl)) return false;
-      if (!add_attr(d, (XAttr){an, v, anl, vl})) return *why = "out of memory", false;
+      XAttr *at = SG_PUSH_HEAP(d->attrs, d->na, d->capa);
+      if (!at) return *why = "out of memory", false;
+      *at = (XAttr){an, v, anl, vl};
       d->nodes[id].nattr++;
       q = end + 1;
     }

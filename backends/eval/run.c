@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "evaluator.h"
@@ -53,12 +52,6 @@ static char *sample_events(const char *rule, const char *suffix) {
   }
   fclose(f);
   return p;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Match the events of one input file ("-": stdin). A file found in a
@@ -385,7 +378,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
 
   /* stream the events */
   SgEvCounts n = {0};
-  double t0 = now_s();
+  double t0 = sg_ev_now();
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   size_t jobs = job->jobs ? job->jobs : cores > 0 ? (size_t)cores : 1;
   SgEvStream *sm = ev ? sg_evs_new(ev, co, &report, sink, jobs, job->progress) : NULL;
@@ -461,7 +454,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
         "sigmacc eval: warning: %zu match%s of correlated rules had no event time and were not correlated\n",
         sg_corr_untimed(co), sg_corr_untimed(co) == 1 ? "" : "es");
   if (n.progress_shown) say(sink, "\n");
-  double el = now_s() - t0;
+  double el = sg_ev_now() - t0;
   if (job->stats)
     say(sink,
         "events %zu, bytes %zu, matches %zu, skipped %zu, undecided %zu, rules %zu, jobs %zu, %.3f s, "

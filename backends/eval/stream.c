@@ -12,7 +12,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,29 +93,9 @@ struct SgEvStream {
   Block *qhead, *qtail, *ohead, *otail;
   size_t inflight;
   bool stop;
-  Block *cur; /* the block being filled */
 };
 
-static void say(SgBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(SgBuf *b, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  sg_buf_vcatf(b, fmt, ap);
-  va_end(ap);
-}
-
-/* Room for one more element of n in *v (cap elements of `size`). */
-static bool room(void **v, size_t n, size_t *cap, size_t size) {
-  if (n < *cap) return true;
-  size_t c = *cap ? *cap * 2 : 64;
-  void *x = realloc(*v, c * size);
-  if (!x) return false;
-  *v = x;
-  *cap = c;
-  return true;
-}
-
-static double now_s(void) {
+double sg_ev_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
@@ -156,8 +135,8 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
   const SgEvalHit *hits, *und;
   size_t nh;
   if (sg_eval_event(w->ev, doc, &hits, &nh) != SG_OK) {
-    say(&b->err, "%s%s%zu: error[E090]: out of memory matching this event; its matches are unknown\n",
-        b->name, sep, line);
+    sg_buf_catf(&b->err, "%s%s%zu: error[E090]: out of memory matching this event; its matches are unknown\n",
+                b->name, sep, line);
     b->n.unknown++;
     return;
   }
@@ -166,7 +145,8 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
     char why[128];
     sg_eval_error_text(und[u].error, why, sizeof why);
     const SgRule *r = und[u].rule;
-    say(&b->err,
+    sg_buf_catf(
+        &b->err,
         "%s%s%zu: error: rule '%s' (%s:%u), condition %zu: a regular expression could not be decided (%s); "
         "the rule's result for this event is unknown\n",
         b->name, sep, line, r->title ? r->title : "?", r->loc.path ? r->loc.path : "?", r->loc.line,
@@ -176,8 +156,7 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
   b->n.unsourced += !sg_eval_logsource_known(w->ev);
   if (!nh) return;
   if (!o->from_set && !o->to_set) where.has_time = sg_event_time(doc, &where.time);
-  void *recs = b->recs;
-  Rec *rec = room(&recs, b->nrecs, &b->caprecs, sizeof *rec) ? (b->recs = recs, &b->recs[b->nrecs++]) : NULL;
+  Rec *rec = SG_PUSH_HEAP(b->recs, b->nrecs, b->caprecs);
   size_t need = b->nhits + nh;
   if (rec && need > b->caphits) {
     size_t cap = b->caphits ? b->caphits * 2 : 64;
@@ -188,8 +167,9 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
   }
   if (!rec || need > b->caphits) {
     if (rec) b->nrecs--;
-    say(&b->err, "%s%s%zu: error[E090]: out of memory keeping this event's matches; they are unknown\n",
-        b->name, sep, line);
+    sg_buf_catf(&b->err,
+                "%s%s%zu: error[E090]: out of memory keeping this event's matches; they are unknown\n",
+                b->name, sep, line);
     b->n.unknown++;
     return;
   }
@@ -203,7 +183,8 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
     sg_buf_catn(&b->strs, doc->text + c->val, c->vallen);
   }
   if (sg_corr_count(w->s->co) && !copy_doc(&rec->doc, doc)) {
-    say(&b->err,
+    sg_buf_catf(
+        &b->err,
         "%s%s%zu: error[E090]: out of memory keeping this event for the correlations; they may miss it\n",
         b->name, sep, line);
     b->n.unknown++;
@@ -219,7 +200,7 @@ static void match_json(Worker *w, Block *b) {
   for (size_t i = 0; i < b->ndocs; i++) {
     const Doc *d = &b->docs[i];
     if (d->bad) {
-      say(&b->err, "%s:%zu: error: %s; skipped\n", b->name, d->line, d->bad);
+      sg_buf_catf(&b->err, "%s:%zu: error: %s; skipped\n", b->name, d->line, d->bad);
       b->n.skipped++;
       continue;
     }
@@ -231,10 +212,10 @@ static void match_json(Worker *w, Block *b) {
       if (k == SG_EV_EVENT) {
         event(w, b, &w->in.doc, text, len, line);
       } else if (k == SG_EV_SKIP) {
-        say(&b->err, "%s:%zu: error: %s; skipped\n", b->name, line, msg);
+        sg_buf_catf(&b->err, "%s:%zu: error: %s; skipped\n", b->name, line, msg);
         b->n.skipped++;
       } else {
-        say(&b->err, "%s:%zu: error[E090]: %s; its matches are unknown\n", b->name, line, msg);
+        sg_buf_catf(&b->err, "%s:%zu: error[E090]: %s; its matches are unknown\n", b->name, line, msg);
         b->n.unknown++;
       }
     }
@@ -245,13 +226,14 @@ static void match_evtx(Worker *w, Block *b) {
   char msg[640];
   SgEvtx *x = sg_evtx_open(b->file->data, b->file->size, false, msg, sizeof msg);
   if (!x && b->end == SIZE_MAX) { /* the whole file, not opened before */
-    say(&b->err, "%s: error[E001]: %s; not read\n", b->name, msg);
+    sg_buf_catf(&b->err, "%s: error[E001]: %s; not read\n", b->name, msg);
     b->n.ioerr = true;
     return;
   }
   if (!x) {
-    say(&b->err, "%s: error: records %zu to %zu could not be read again (%s); their matches are unknown\n",
-        b->name, b->first + 1, b->end, msg);
+    sg_buf_catf(&b->err,
+                "%s: error: records %zu to %zu could not be read again (%s); their matches are unknown\n",
+                b->name, b->first + 1, b->end, msg);
     b->n.unknown += b->end - b->first;
     return;
   }
@@ -271,10 +253,11 @@ static void match_evtx(Worker *w, Block *b) {
       snprintf(msg, sizeof msg, "out of memory reading this record");
     }
     if (k == SG_EV_SKIP) {
-      say(&b->err, "%s: record %zu: error: %s; skipped\n", b->name, record, msg);
+      sg_buf_catf(&b->err, "%s: record %zu: error: %s; skipped\n", b->name, record, msg);
       b->n.skipped++;
     } else {
-      say(&b->err, "%s: record %zu: error[E090]: %s; its matches are unknown\n", b->name, record, msg);
+      sg_buf_catf(&b->err, "%s: record %zu: error[E090]: %s; its matches are unknown\n", b->name, record,
+                  msg);
       b->n.unknown++;
     }
   }
@@ -359,8 +342,9 @@ static void emit(SgEvStream *s, Block *b) {
     const SgCorrHit *ch;
     size_t nc;
     if (sg_corr_event(s->co, &r->doc, b->hits + r->hit, r->nhits, &ch, &nc) != SG_OK) {
-      say(&corr, "%s%s%zu: error[E090]: out of memory correlating this event; correlations may miss it\n",
-          b->name, b->evtx ? ": record " : ":", r->line);
+      sg_buf_catf(&corr,
+                  "%s%s%zu: error[E090]: out of memory correlating this event; correlations may miss it\n",
+                  b->name, b->evtx ? ": record " : ":", r->line);
       b->n.unknown++;
       write_buf(k->err, k->ctx, &corr);
       sg_buf_reset(&corr);
@@ -385,7 +369,8 @@ static void emit(SgEvStream *s, Block *b) {
     b->file->events += b->n.events;
     if (b->last_of_file) {
       if (b->file->corrupted) { /* libevtx skips what it cannot read of a damaged file: never silently */
-        say(&b->tail,
+        sg_buf_catf(
+            &b->tail,
             "%s: error: the EVTX file is corrupt or truncated; %zu records were read, the records of its "
             "damaged parts are lost\n",
             b->name, b->file->events);
@@ -399,10 +384,10 @@ static void emit(SgEvStream *s, Block *b) {
   if (b->tail.oom || b->err.oom) b->n.lost_output = true;
   sg_ev_counts_add(&s->n, &b->n);
   if (s->progress) {
-    double t = now_s();
+    double t = sg_ev_now();
     if (t - s->last_progress > 1.0) {
       SgBuf p = {0};
-      say(&p, "\r%zu events, %zu matches", s->n.events, s->n.matches);
+      sg_buf_catf(&p, "\r%zu events, %zu matches", s->n.events, s->n.matches);
       write_buf(k->err, k->ctx, &p);
       sg_buf_free(&p);
       s->last_progress = t;
@@ -482,10 +467,8 @@ static Block *block_new(const char *name, const char *shown) {
 }
 
 static bool add_doc(Block *b, const char *text, size_t len, size_t line, const char *bad) {
-  void *docs = b->docs;
-  if (!room(&docs, b->ndocs, &b->capdocs, sizeof *b->docs)) return false;
-  b->docs = docs;
-  Doc *d = &b->docs[b->ndocs++];
+  Doc *d = SG_PUSH_HEAP(b->docs, b->ndocs, b->capdocs);
+  if (!d) return false;
   *d = (Doc){b->text.len, len, line, bad};
   sg_buf_catn(&b->text, text, len);
   if (!b->text.oom) return true;
@@ -507,7 +490,7 @@ static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char 
     SgEvtx *x = sg_evtx_open(file->data, file->size, false, msg, sizeof msg);
     if (!x) {
       SgBuf e = {0};
-      say(&e, "%s: error[E001]: %s; not read\n", name, msg);
+      sg_buf_catf(&e, "%s: error[E001]: %s; not read\n", name, msg);
       write_buf(s->sink->err, s->sink->ctx, &e);
       sg_buf_free(&e);
       free(file->data);
@@ -564,11 +547,11 @@ bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bo
     } else {
       s->n.bytes += r.bytes;
       if (r.ioerr || r.nomem || !ok) {
-        say(&b->tail, "%s: error[E001]: %s; the events after line %zu were not read\n", name,
-            r.nomem || !ok ? "out of memory"
-            : r.gz_error   ? r.gz_error
-                           : "read error",
-            r.line);
+        sg_buf_catf(&b->tail, "%s: error[E001]: %s; the events after line %zu were not read\n", name,
+                    r.nomem || !ok ? "out of memory"
+                    : r.gz_error   ? r.gz_error
+                                   : "read error",
+                    r.line);
         s->n.ioerr = true;
         ok = true; /* reported */
       }
@@ -578,9 +561,9 @@ bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bo
   if (r.not_events) {
     SgBuf e = {0};
     if (in_dir) {
-      say(&e, "%s: note: %s; passed over\n", name, r.not_events);
+      sg_buf_catf(&e, "%s: note: %s; passed over\n", name, r.not_events);
     } else {
-      say(&e, "%s: error[E001]: %s; not read\n", name, r.not_events);
+      sg_buf_catf(&e, "%s: error[E001]: %s; not read\n", name, r.not_events);
       s->n.ioerr = true;
     }
     write_buf(s->sink->err, s->sink->ctx, &e);
@@ -589,7 +572,8 @@ bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bo
   }
   if (!ok) {
     SgBuf e = {0};
-    say(&e, "%s: error[E090]: out of memory reading the events; the rest of the file was not read\n", name);
+    sg_buf_catf(&e, "%s: error[E090]: out of memory reading the events; the rest of the file was not read\n",
+                name);
     write_buf(s->sink->err, s->sink->ctx, &e);
     s->n.lost_output = s->n.lost_output || e.oom;
     sg_buf_free(&e);
@@ -605,7 +589,8 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
                        size_t jobs, bool progress) {
   SgEvStream *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  *s = (SgEvStream){.o = o, .ev = ev, .co = co, .sink = sink, .progress = progress, .last_progress = now_s()};
+  *s = (SgEvStream){
+      .o = o, .ev = ev, .co = co, .sink = sink, .progress = progress, .last_progress = sg_ev_now()};
   s->inline_w = (Worker){.s = s, .ev = ev};
   if (o->summary && !(s->sum = sg_summary_new())) {
     free(s);
