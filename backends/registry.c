@@ -9,9 +9,9 @@
 
 #include "backend.h"
 
-extern const SgTarget sg_target_ast, sg_target_splunk, sg_target_aql;
+extern const SgTarget sg_target_ast, sg_target_splunk, sg_target_splunk_spl2, sg_target_aql;
 
-static const SgTarget *const targets[] = {&sg_target_aql, &sg_target_splunk, &sg_target_ast};
+static const SgTarget *const targets[] = {&sg_target_aql, &sg_target_splunk, &sg_target_splunk_spl2, &sg_target_ast};
 
 const SgTarget *const *sg_target_list(size_t *n) {
   *n = sizeof targets / sizeof *targets;
@@ -235,7 +235,7 @@ void sg_list_targets(SgBuf *out) {
     char name[64];
     snprintf(name, sizeof name, "%s%s%s", t[i]->name, t[i]->alias ? ", " : "",
              t[i]->alias ? t[i]->alias : "");
-    sg_buf_catf(out, "%-14s %s\n", name, t[i]->description);
+    sg_buf_catf(out, "%-18s %s\n", name, t[i]->description);
   }
 }
 
@@ -245,7 +245,7 @@ void sg_list_formats(SgBuf *out, const char *target) {
   for (size_t i = 0; i < n; i++) {
     if (target && strcmp(t[i]->name, target) && !(t[i]->alias && !strcmp(t[i]->alias, target))) continue;
     for (size_t f = 0; t[i]->formats[f]; f++)
-      sg_buf_catf(out, "%-8s %-14s %s\n", t[i]->name, t[i]->formats[f], t[i]->format_help[f]);
+      sg_buf_catf(out, "%-11s %-14s %s\n", t[i]->name, t[i]->formats[f], t[i]->format_help[f]);
   }
 }
 
@@ -267,7 +267,7 @@ bool sg_list_pipelines(SgBuf *out, SgDiags *d) {
       if (!strncmp(desc, "# ", 2)) desc += 2;
       const char *dash = strstr(desc, " - ");
       if (dash && (!nl || dash < nl)) desc = dash + 3;
-      sg_buf_catf(out, "%-28s %-10s %.*s\n", b[i].name, l->n ? backends.data : "any",
+      sg_buf_catf(out, "%-28s %-18s %.*s\n", b[i].name, l->n ? backends.data : "any",
                   nl ? (int)(nl - desc) : (int)strlen(desc), desc);
       sg_buf_free(&backends);
     } else {
