@@ -91,6 +91,17 @@ static const char *re_flags(unsigned f, bool ci, char buf[4]) {
   return buf;
 }
 
+/* Does a Sigma string's literal text hold a letter (or a byte outside
+ * ASCII, which may be one)? Without one, case cannot matter. */
+static bool has_letters(const SgStr *s) {
+  for (uint32_t i = 0; i < s->nparts; i++)
+    for (size_t j = 0; s->parts[i].kind == SG_PART_LIT && j < s->parts[i].n; j++) {
+      unsigned char c = (unsigned char)s->parts[i].s[j];
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) return true;
+    }
+  return false;
+}
+
 /* Does a Sigma string hold letters outside ASCII (which lower() folds, and
  * sigmacc leaves to it)? */
 static bool non_ascii(const SgStr *s) {
@@ -136,13 +147,14 @@ static void string_literal(SgBuf *b, const SgStr *s, bool like, bool cased) {
  * literal %, _ or \ is written as a regex. A line break cannot be written in
  * a one-line query: a regex has \x0A. */
 static bool like_safe(const SgStr *s) {
-  return !sg_tq_str_has_literal(s, '%') && !sg_tq_str_has_literal(s, '_') && !sg_tq_str_has_literal(s, '\\') &&
-         !sg_tq_str_has_break(s);
+  return !sg_tq_str_has_literal(s, '%') && !sg_tq_str_has_literal(s, '_') &&
+         !sg_tq_str_has_literal(s, '\\') && !sg_tq_str_has_break(s);
 }
 
 /* The value side of `lhs` compared with a Sigma string: `= "v"`, `LIKE "p"`,
  * or match() with an anchored regex literal. `lhs` is written by `put`. */
 static void string_match(SgBuf *b, const char *lhs, const SgStr *s, bool cased) {
+  cased = cased || !has_letters(s);
   bool wild = sg_tq_str_has_kind(s, SG_PART_STAR) || sg_tq_str_has_kind(s, SG_PART_QMARK);
   bool exact = !wild && !sg_tq_str_has_break(s);
   if (exact || (wild && like_safe(s))) {
@@ -288,7 +300,9 @@ static bool in_list(const SgNode *n) {
 
 static void write_in(SgBuf *b, const SgNode *n, bool negated) {
   const SgMatch *m0 = &n->kids[0]->m;
-  bool str = m0->v.kind == SG_V_STR, lower = str && !m0->cased;
+  bool str = m0->v.kind == SG_V_STR, lower = false;
+  for (uint32_t i = 0; str && i < n->nkids && !m0->cased; i++)
+    lower = lower || has_letters(&n->kids[i]->m.v.str);
   if (negated) {
     sg_buf_catc(b, '(');
     field(b, m0->field);
@@ -302,7 +316,7 @@ static void write_in(SgBuf *b, const SgNode *n, bool negated) {
     if (i) sg_buf_cat(b, ", ");
     const SgValue *v = &n->kids[i]->m.v;
     if (str)
-      string_literal(b, &v->str, false, m0->cased);
+      string_literal(b, &v->str, false, !lower);
     else
       sg_buf_cat(b, v->num.text);
   }
@@ -373,13 +387,15 @@ static SgStatus corr_unsupported(Spl2 *s, const char *what) {
 
 static SgStatus correlation(Spl2 *s, SgBuf *q) {
   const SgCorrelation *k = s->r->corr;
-  static const char *const aggs[] = {"count()", "dc(%s)", NULL, NULL, "sum(%s)", "avg(%s)", NULL, "median(%s)"};
+  static const char *const aggs[] = {"count()", "dc(%s)",  NULL, NULL,
+                                     "sum(%s)", "avg(%s)", NULL, "median(%s)"};
   _Static_assert(sizeof aggs / sizeof *aggs == SG_CORR__COUNT, "one SPL2 aggregate per correlation type");
   if (!aggs[k->type])
-    return corr_unsupported(s, k->type == SG_CORR_VALUE_PERCENTILE
-                                   ? "value_percentile correlations (the rule cannot say which percentile)"
-                                   : "temporal correlations (SPL2 has no multisearch to tell the rules' events "
-                                     "apart; convert with -t splunk)");
+    return corr_unsupported(s,
+                            k->type == SG_CORR_VALUE_PERCENTILE
+                                ? "value_percentile correlations (the rule cannot say which percentile)"
+                                : "temporal correlations (SPL2 has no multisearch to tell the rules' events "
+                                  "apart; convert with -t splunk)");
   if (s->c->nrefs != 1)
     return corr_unsupported(s, "a correlation of several rules (SPL2 has no multisearch to count each rule's "
                                "events; convert with -t splunk)");

@@ -16,7 +16,7 @@
 
 /* ==== Tokens ==================================================================== */
 
-typedef enum Tk { TK_END, TK_WORD, TK_SQ, TK_DQ, TK_SYM } Tk;
+typedef enum Tk { TK_END, TK_WORD, TK_SQ, TK_DQ, TK_SYM, TK_RE } Tk;
 
 typedef struct Tok {
   Tk t;
@@ -26,7 +26,8 @@ typedef struct Tok {
 
 typedef struct Lexer {
   const char *p;
-  bool spl;
+  bool spl;  /* SPL quoting: "string", 'field', backslash escapes (SPL and SPL2) */
+  bool spl2; /* SPL2: /regex/ literals, LIKE, IN, IS NULL, bare booleans */
   Tok *v;
   size_t n, cap, i;
   char why[160];
@@ -83,6 +84,22 @@ static bool lex(Lexer *L) {
         sg_buf_catc(&b, *p++);
       }
       push(L, q == '"' ? TK_DQ : TK_SQ, sg_buf_cstr(&b), b.len);
+      sg_buf_free(&b);
+      continue;
+    }
+    if (L->spl2 && *p == '/') { /* a regex literal: \/ is a slash, other escapes stay */
+      SgBuf b = {0};
+      for (p++; *p != '/'; p++) {
+        if (!*p) return sg_buf_free(&b), fail(L, "a regex literal does not close");
+        if (*p == '\\' && p[1]) {
+          if (p[1] != '/') sg_buf_catc(&b, '\\');
+          sg_buf_catc(&b, *++p);
+          continue;
+        }
+        sg_buf_catc(&b, *p);
+      }
+      p++;
+      push(L, TK_RE, sg_buf_cstr(&b), b.len);
       sg_buf_free(&b);
       continue;
     }
@@ -354,8 +371,8 @@ static Node *x_primary(Lexer *L) {
     return n;
   }
   /* SPL: 'field' and "string"; AQL: "property" and 'string' */
-  if (t->t == TK_SQ || t->t == TK_DQ) {
-    bool fieldq = (t->t == TK_SQ) == L->spl;
+  if (t->t == TK_SQ || t->t == TK_DQ || t->t == TK_RE) {
+    bool fieldq = (t->t == TK_SQ) == L->spl && t->t != TK_RE;
     Node *n = node(fieldq ? K_FIELD : K_STR);
     n->s = strdup(t->s);
     L->i++;
@@ -401,10 +418,20 @@ static Node *x_primary(Lexer *L) {
     L->i++;
     return node(K_RAW);
   }
-  if (!L->spl && (!strcmp(t->s, "true") || !strcmp(t->s, "false"))) { /* an AQL boolean */
+  if ((!L->spl || L->spl2) && (!strcmp(t->s, "true") || !strcmp(t->s, "false"))) { /* AQL, SPL2 */
     Node *n = node(K_STR);
     n->s = strdup(t->s);
     n->isbool = true;
+    L->i++;
+    return n;
+  }
+  if (L->spl2) { /* SPL2: a bare name is a field */
+    static const char *const reserved[] = {"AND", "OR",   "NOT",  "IN",    "LIKE",
+                                           "IS",  "NULL", "FROM", "WHERE", NULL};
+    for (size_t i = 0; reserved[i]; i++)
+      if (!strcmp(reserved[i], t->s)) return fail(L, "unexpected '%s'", t->s), NULL;
+    Node *n = node(K_FIELD);
+    n->s = strdup(t->s);
     L->i++;
     return n;
   }
@@ -466,10 +493,21 @@ static Node *x_primary(Lexer *L) {
   return fail(L, "unknown word '%s'", t->s), NULL;
 }
 
+/* SPL2's LIKE pattern: "text", or lower("text") (folded as lower() folds). */
+static char *like_pattern(Lexer *L) {
+  bool low = is(L, TK_WORD, "lower") && peek(L, 1)->t == TK_SYM && !strcmp(peek(L, 1)->s, "(");
+  if (low) L->i += 2;
+  if (!is(L, TK_DQ, NULL)) return fail(L, "LIKE takes a string"), NULL;
+  char *s = strdup(peek(L, 0)->s);
+  L->i++;
+  if (low) sg_fold(s, s, strlen(s));
+  return !low || expect(L, TK_SYM, ")") ? s : (free(s), NULL);
+}
+
 static Node *x_cmp(Lexer *L) {
   Node *l = x_primary(L);
   if (!l) return NULL;
-  bool neg = false;
+  bool neg = false, sql = !L->spl || L->spl2; /* AQL and SPL2 have LIKE, IN and IS NULL */
   if (!L->spl && is(L, TK_WORD, "NOT") && peek(L, 1)->t == TK_WORD) {
     const char *w = peek(L, 1)->s;
     if (!strcmp(w, "LIKE") || !strcmp(w, "ILIKE") || !strcmp(w, "MATCHES") || !strcmp(w, "IMATCHES") ||
@@ -477,6 +515,11 @@ static Node *x_cmp(Lexer *L) {
       neg = true;
       L->i++;
     }
+  }
+  if (L->spl2 && eat(L, TK_WORD, "LIKE")) {
+    Node *n = node(K_LIKE);
+    add(n, l);
+    return (n->s = like_pattern(L)) ? n : (free_node(n), NULL);
   }
   if (!L->spl && (is(L, TK_WORD, "LIKE") || is(L, TK_WORD, "ILIKE"))) {
     Node *n = node(K_LIKE);
@@ -500,7 +543,7 @@ static Node *x_cmp(Lexer *L) {
     add(n, l);
     return n->re ? n : (free_node(n), NULL);
   }
-  if (!L->spl && is(L, TK_WORD, "IN")) {
+  if (sql && is(L, TK_WORD, "IN")) {
     Node *n = node(K_IN);
     n->neg = neg;
     L->i++;
@@ -513,7 +556,7 @@ static Node *x_cmp(Lexer *L) {
     } while (eat(L, TK_SYM, ","));
     return expect(L, TK_SYM, ")") ? n : (free_node(n), NULL);
   }
-  if (!L->spl && eat(L, TK_WORD, "IS")) {
+  if (sql && eat(L, TK_WORD, "IS")) {
     Node *n = node(K_NULL);
     n->neg = eat(L, TK_WORD, "NOT");
     add(n, l);
@@ -573,7 +616,7 @@ typedef struct Stage {
 } Stage;
 
 struct OmQuery {
-  bool spl;
+  OmLang lang;
   Stage *st;
   size_t n;
 };
@@ -623,6 +666,20 @@ static bool parse_spl(Lexer *L, OmQuery *q) {
   return is(L, TK_END, NULL) || fail(L, "text after the query: '%s'", peek(L, 0)->s);
 }
 
+static bool parse_spl2(Lexer *L, OmQuery *q) {
+  if (!eat(L, TK_WORD, "FROM") || !(eat(L, TK_WORD, NULL) || eat(L, TK_SQ, NULL)) ||
+      !eat(L, TK_WORD, "WHERE"))
+    return fail(L, "not FROM dataset WHERE ...");
+  Node *w = x_or(L);
+  if (!w) return false;
+  stage(q, (Stage){.where = w});
+  if (eat(L, TK_SYM, "|") &&
+      eat(L, TK_WORD, "table")) /* the rule's fields: they select, they do not filter */
+    while (!is(L, TK_END, NULL))
+      L->i++;
+  return is(L, TK_END, NULL) || fail(L, "text after the condition: '%s'", peek(L, 0)->s);
+}
+
 static bool parse_aql(Lexer *L, OmQuery *q) {
   if (!eat(L, TK_WORD, "SELECT") || !eat(L, TK_WORD, "*")) return fail(L, "not SELECT * ...");
   while (eat(L, TK_SYM, ",")) { /* the rule's fields as columns: they select, they do not filter */
@@ -641,11 +698,13 @@ static bool parse_aql(Lexer *L, OmQuery *q) {
   return is(L, TK_END, NULL) || fail(L, "text after the condition: '%s'", peek(L, 0)->s);
 }
 
-OmQuery *om_parse(const char *text, bool spl, char *why, size_t whylen) {
-  Lexer L = {.p = text, .spl = spl};
+OmQuery *om_parse(const char *text, OmLang lang, char *why, size_t whylen) {
+  Lexer L = {.p = text, .spl = lang != OM_AQL, .spl2 = lang == OM_SPL2};
   OmQuery *q = calloc(1, sizeof *q);
-  q->spl = spl;
-  bool ok = lex(&L) && (spl ? parse_spl(&L, q) : parse_aql(&L, q));
+  q->lang = lang;
+  bool ok = lex(&L) && (lang == OM_SPL    ? parse_spl(&L, q)
+                        : lang == OM_SPL2 ? parse_spl2(&L, q)
+                                          : parse_aql(&L, q));
   for (size_t i = 0; i < L.n; i++)
     free(L.v[i].s);
   free(L.v);
@@ -886,6 +945,12 @@ static Tri over_raw(const Node *pred, const SgJDoc *d, bool (*test)(const Node *
 }
 
 static bool like_ok(const Node *n, const char *s, size_t len) {
+  if (n->cased) { /* SPL2 lower(f) LIKE "p": the value folded, the pattern as written */
+    char *fs = folded(s, len);
+    bool ok = like(n->s, fs, fs + len);
+    free(fs);
+    return ok;
+  }
   if (!n->ci) return like(n->s, s, s + len);
   char *fs = folded(s, len), *fp = folded(n->s, strlen(n->s));
   bool ok = like(fp, fs, fs + len);
@@ -1131,11 +1196,19 @@ static Val ev(const Node *n, const SgJDoc *d, Tri *t) {
   case K_LIKE:
   case K_MATCH: {
     bool (*test)(const Node *, const char *, size_t) = n->k == K_LIKE ? like_ok : matches_ok;
-    if (n->kids[0]->k == K_RAW) {
+    const Node *x = n->kids[0];
+    Node lowered = *n; /* lower(f) LIKE: each value of f folded (`cased` marks it) */
+    if (n->k == K_LIKE && x->k == K_CALL && !strcmp(x->s, "lower") &&
+        (x->kids[0]->k == K_RAW || x->kids[0]->k == K_FIELD)) {
+      x = x->kids[0];
+      lowered.cased = true;
+      n = &lowered;
+    }
+    if (x->k == K_RAW) {
       *t = over_raw(n, d, test);
-    } else if (n->kids[0]->k == K_FIELD) {
+    } else if (x->k == K_FIELD) {
       const SgJLeaf *vals[64];
-      size_t nv = field_values(d, n->kids[0]->s, vals, 64);
+      size_t nv = field_values(d, x->s, vals, 64);
       *t = nv ? NO : UNKNOWN;
       for (size_t i = 0; i < nv && *t != YES; i++)
         if (test(n, d->text + vals[i]->val, vals[i]->vallen)) *t = YES;
@@ -1155,7 +1228,7 @@ static Val ev(const Node *n, const SgJDoc *d, Tri *t) {
       nv = field_values(d, n->kids[0]->s, vals, 64);
       for (size_t i = 0; i < nv; i++)
         one[i] = vstr(d->text + vals[i]->val, vals[i]->vallen);
-    } else if (n->kids[0]->k == K_CALL && !strcmp(n->kids[0]->s, "LOWER") &&
+    } else if (n->kids[0]->k == K_CALL && !sg_ascii_casecmp(n->kids[0]->s, "lower") &&
                n->kids[0]->kids[0]->k == K_FIELD) {
       nv = field_values(d, n->kids[0]->kids[0]->s, vals, 64);
       for (size_t i = 0; i < nv; i++) {
@@ -1202,7 +1275,7 @@ bool om_matches(const OmQuery *q, const SgJDoc *doc) {
       if (s->neg ? hit : !hit) return false;
       continue;
     }
-    if (q->spl && i == 0) {
+    if (q->lang == OM_SPL && i == 0) {
       if (!search(s->where, doc)) return false;
       continue;
     }

@@ -23,6 +23,10 @@
  *    valued logic (NULL for an absent field; the event is kept only when the
  *    expression is true), match() is a PCRE search, lower/substr/len/
  *    cidrmatch/isnull/isnotnull as documented by Splunk.
+ *  - SPL2 `FROM dataset WHERE expr`: the expression is eval (as `| where`),
+ *    with LIKE (case-sensitive, `%` any run, `_` one character, no escape
+ *    character), IN, IS [NOT] NULL, the bare booleans true and false, and
+ *    /regex/ literals (`\/` is a slash; other escapes go to PCRE as written).
  *  - AQL: SQL three-valued logic; LIKE/ILIKE match the whole value with `%`
  *    (any run) and `_` (one character) and no escape character; [I]MATCHES
  *    match the whole value with a Java regex, modelled by PCRE2 (the
@@ -40,9 +44,11 @@
 
 typedef struct OmQuery OmQuery;
 
-/* Parse a query as the backend wrote it (`spl`: a Splunk query, else AQL).
- * NULL with a message in `why` when the model does not know a construct. */
-OmQuery *om_parse(const char *text, bool spl, char *why, size_t whylen);
+typedef enum OmLang { OM_SPL, OM_SPL2, OM_AQL } OmLang;
+
+/* Parse a query as the backend wrote it. NULL with a message in `why` when
+ * the model does not know a construct. */
+OmQuery *om_parse(const char *text, OmLang lang, char *why, size_t whylen);
 /* Does the query keep the event? */
 bool om_matches(const OmQuery *q, const SgJDoc *doc);
 void om_free(OmQuery *q);

@@ -9,8 +9,8 @@
  * A case without diag or warn lines must exit 0 with nothing on stderr.
  *
  * Corpus checks (skipped without ../shared/sigmahq or $SIGMACC_CORPUS): every AQL query of
- * `-p qradar` has balanced quotes and parentheses and at least 99% of the
- * rules convert. */
+ * `-p qradar` and every SPL2 query has balanced quotes and parentheses, and at
+ * least 99% of the rules convert. */
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 #include "testrun.h"
@@ -154,10 +154,82 @@ static void test_corpus_aql(void **state) {
   sg_buf_free(&cmd);
 }
 
+/* SPL2: "strings" and 'fields' with backslash escapes, /regex/ literals
+ * (a backslash escapes the next character) and parentheses outside them
+ * balance. */
+static bool spl2_balanced(const char *q) {
+  int depth = 0;
+  char quote = 0;
+  for (const char *p = q; *p; p++) {
+    if (quote) {
+      if (*p == '\\' && p[1])
+        p++;
+      else if (*p == quote)
+        quote = 0;
+    } else if (*p == '\'' || *p == '"' || *p == '/') {
+      quote = *p;
+    } else if (*p == '(') {
+      depth++;
+    } else if (*p == ')' && --depth < 0) {
+      return false;
+    }
+  }
+  return !quote && depth == 0;
+}
+
+static void test_spl2_balance_checker(void **state) {
+  (void)state;
+  assert_true(spl2_balanced("FROM main WHERE lower('a\\'b')=\"x)\\\"\" AND match(c, /(\\/)/)"));
+  assert_false(spl2_balanced("FROM main WHERE a=\"x\\\""));
+  assert_false(spl2_balanced("FROM main WHERE match(a, /x\\/)"));
+  assert_false(spl2_balanced("FROM main WHERE (a=1"));
+}
+
+/* The whole corpus converts to SPL2: no crash, every query balanced, at
+ * least 99% of the rules converted (the rest are located diagnostics). */
+static void test_corpus_spl2(void **state) {
+  (void)state;
+  const char *corpus =
+      getenv("SIGMACC_CORPUS") ? getenv("SIGMACC_CORPUS") : SIGMACC_SOURCE_DIR "/../shared/sigmahq";
+  SgBuf cmd = {0};
+  sg_buf_catf(&cmd, "test -d '%s/rules'", corpus);
+  int rc;
+  free(run(sg_buf_cstr(&cmd), &rc));
+  if (rc != 0) {
+    sg_buf_free(&cmd);
+    skip();
+  }
+  cmd.len = 0;
+  sg_buf_catf(&cmd,
+              "cd '%s' && '%s' convert -t splunk_spl2 -s rules rules-emerging-threats rules-threat-hunting "
+              "rules-compliance rules-placeholder 2>&1",
+              corpus, SIGMACC_BIN);
+  char *out = run(sg_buf_cstr(&cmd), &rc);
+  assert_int_equal(rc, 0);
+  size_t queries = 0, failed = 0;
+  for (char *line = out, *nl; *line; line = nl + 1) {
+    nl = strchr(line, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    if (!strncmp(line, "FROM ", 5)) {
+      if (!spl2_balanced(line)) fail_msg("unbalanced SPL2 query: %s", line);
+      queries++;
+    } else if (line[0] != ' ' && strstr(line, ": error[")) {
+      failed++;
+    }
+  }
+  assert_true(queries >= 3700);
+  assert_true(failed <= 37);
+  free(out);
+  sg_buf_free(&cmd);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_aql_balance_checker),
       cmocka_unit_test(test_corpus_aql),
+      cmocka_unit_test(test_spl2_balance_checker),
+      cmocka_unit_test(test_corpus_spl2),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   return rc | tu_run_dir("backend", SIGMACC_TEST_DIR "/backend", backend_case, NULL);

@@ -1,5 +1,5 @@
-/* test_oracle.c - the semantic oracle: the SPL sigmacc writes, the AQL it
- * writes and the native evaluator must give the same verdict on every rule
+/* test_oracle.c - the semantic oracle: the SPL sigmacc writes, its SPL2, its
+ * AQL and the native evaluator must give the same verdict on every rule
  * and event. The queries run on executable models of the two languages
  * (oracle_models.c, with their assumptions stated there and in the README);
  * the evaluator implements Sigma's semantics directly.
@@ -33,13 +33,14 @@
 typedef struct ORule {
   const SgRule *r;
   char *path;
-  OmQuery **spl, **aql, **term; /* one query per condition (NULL: not converted) */
-  size_t nspl, naql, nterm;
+  OmQuery **spl, **spl2, **aql, **term; /* one query per condition (NULL: not converted) */
+  size_t nspl, nspl2, naql, nterm;
   bool not_windows;
 } ORule;
 
 typedef struct Stats {
-  size_t rules, pairs, generated, generated_pos, disagree, term_disagree, spl_skipped, aql_skipped;
+  size_t rules, pairs, generated, generated_pos, disagree, term_disagree, spl_skipped, spl2_skipped,
+      aql_skipped;
   size_t reg_checked, reg_missed;
 } Stats;
 
@@ -64,7 +65,8 @@ static void queries(SgUnit *u, const SgRule *r, const char *target, const SgOpti
     *out = calloc(q.n + 1, sizeof **out);
     for (size_t i = 0; i < q.n; i++) {
       char why[200];
-      OmQuery *m = om_parse(q.v[i].text, strcmp(target, "aql") != 0, why, sizeof why);
+      OmLang lang = !strcmp(target, "aql") ? OM_AQL : !strcmp(target, "splunk_spl2") ? OM_SPL2 : OM_SPL;
+      OmQuery *m = om_parse(q.v[i].text, lang, why, sizeof why);
       if (!m)
         fail_msg("%s: the %s model does not know this query (%s):\n%s", u->path, target, why, q.v[i].text);
       (*out)[(*n)++] = m;
@@ -85,14 +87,15 @@ static bool any_match(OmQuery **q, size_t n, const SgJDoc *doc) {
 static void compare(const ORule *o, const SgJDoc *doc, bool eval_hit, const char *what, const char *event) {
   st.pairs++;
   bool spl = o->spl ? any_match(o->spl, o->nspl, doc) : eval_hit;
+  bool spl2 = o->spl2 ? any_match(o->spl2, o->nspl2, doc) : eval_hit;
   bool aql = o->aql ? any_match(o->aql, o->naql, doc) : eval_hit;
   if (o->term && any_match(o->term, o->nterm, doc) != eval_hit) st.term_disagree++;
-  if (spl == eval_hit && aql == eval_hit) return;
+  if (spl == eval_hit && spl2 == eval_hit && aql == eval_hit) return;
   st.disagree++;
   if (reported++ < 10)
-    sg_buf_catf(&report, "%s (%s): eval %s, SPL %s, AQL %s\n  event: %.400s\n", o->path, what,
+    sg_buf_catf(&report, "%s (%s): eval %s, SPL %s, SPL2 %s, AQL %s\n  event: %.400s\n", o->path, what,
                 eval_hit ? "match" : "no", o->spl ? (spl ? "match" : "no") : "-",
-                o->aql ? (aql ? "match" : "no") : "-", event);
+                o->spl2 ? (spl2 ? "match" : "no") : "-", o->aql ? (aql ? "match" : "no") : "-", event);
 }
 
 /* ---- Generated events ---------------------------------------------------------------------- */
@@ -298,6 +301,7 @@ static void add_file(Corpus *c, const char *path) {
     o->path = strdup(path);
     o->not_windows = r->logsource.product && sg_ascii_casecmp(r->logsource.product, "windows");
     queries(u, r, "splunk", substring, 1, &o->spl, &o->nspl, &st.spl_skipped);
+    queries(u, r, "splunk_spl2", NULL, 0, &o->spl2, &o->nspl2, &st.spl2_skipped);
     queries(u, r, "aql", NULL, 0, &o->aql, &o->naql, &st.aql_skipped);
     size_t ignored = 0;
     queries(u, r, "splunk", NULL, 0, &o->term, &o->nterm, &ignored);
@@ -371,7 +375,7 @@ static void regression(const Corpus *c, const char *dir) {
       sg_events_init(&in, f);
       const char *text, *msg;
       size_t len, line;
-      bool eval = false, spl = false, aql = false;
+      bool eval = false, spl = false, spl2 = false, aql = false;
       SgEvaluator *e = sg_eval_new();
       SgPipelineSet set = {0};
       SgArena a;
@@ -386,12 +390,13 @@ static void regression(const Corpus *c, const char *dir) {
       while (ok && sg_events_next(&in, &text, &len, &line, &msg) == SG_EV_EVENT) {
         eval = eval || eval_one(e, &in.doc);
         spl = spl || (o->spl && any_match(o->spl, o->nspl, &in.doc));
+        spl2 = spl2 || (o->spl2 && any_match(o->spl2, o->nspl2, &in.doc));
         aql = aql || (o->aql && any_match(o->aql, o->naql, &in.doc));
       }
       st.reg_checked++;
-      if (!eval || (o->spl && !spl) || (o->aql && !aql)) {
+      if (!eval || (o->spl && !spl) || (o->spl2 && !spl2) || (o->aql && !aql)) {
         st.reg_missed++;
-        sg_buf_catf(&report, "regression %s: eval %d, SPL %d, AQL %d\n", path, eval, spl, aql);
+        sg_buf_catf(&report, "regression %s: eval %d, SPL %d, SPL2 %d, AQL %d\n", path, eval, spl, spl2, aql);
       }
       sg_events_free(&in);
       fclose(f);
@@ -430,21 +435,24 @@ static void test_oracle(void **state) {
   double t1 = (double)clock() / CLOCKS_PER_SEC;
   printf(
       "oracle: %zu rules (%zu of the project), %zu rule x event verdicts compared (%zu on generated events, "
-      "%zu of them matches), %zu regression events; not converted: SPL %zu, AQL %zu; %.1f s\n"
+      "%zu of them matches), %zu regression events; not converted: SPL %zu, SPL2 %zu, AQL %zu; %.1f s\n"
       "oracle: %zu disagreements; SPL with keyword terms (the default) differs on %zu verdicts\n",
-      st.rules, own, st.pairs, st.generated, st.generated_pos, st.reg_checked, st.spl_skipped, st.aql_skipped,
-      t1 - t0, st.disagree + st.reg_missed, st.term_disagree);
+      st.rules, own, st.pairs, st.generated, st.generated_pos, st.reg_checked, st.spl_skipped,
+      st.spl2_skipped, st.aql_skipped, t1 - t0, st.disagree + st.reg_missed, st.term_disagree);
   if (st.disagree || st.reg_missed) fail_msg("the engines disagree:\n%s", sg_buf_cstr(&report));
   sg_buf_free(&report);
   for (size_t i = 0; i < c.n; i++) {
     ORule *o = &c.rules[i];
     for (size_t k = 0; k < o->nspl; k++)
       om_free(o->spl[k]);
+    for (size_t k = 0; k < o->nspl2; k++)
+      om_free(o->spl2[k]);
     for (size_t k = 0; k < o->naql; k++)
       om_free(o->aql[k]);
     for (size_t k = 0; k < o->nterm; k++)
       om_free(o->term[k]);
     free(o->spl);
+    free(o->spl2);
     free(o->aql);
     free(o->term);
     free(o->path);
