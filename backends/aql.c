@@ -10,6 +10,7 @@
  * field, a negated predicate is guarded with `IS NULL OR` unless an AND
  * around it already requires the field.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,42 @@ static void search_regex(SgBuf *b, const char *pat, size_t n, unsigned flags) {
 
 /* ---- Predicates ---------------------------------------------------------------------- */
 
+/* IP-typed Ariel columns: QRadar compares them as addresses, not text. */
+static bool ip_column(const Aql *a, const char *f) {
+  static const char *const cols[] = {"sourceip",        "destinationip",        "identityip",
+                                     "postnatsourceip", "postnatdestinationip", NULL};
+  const char *bare = f ? bare_name(a, f) : NULL;
+  for (int i = 0; bare && cols[i]; i++)
+    if (!sg_ascii_casecmp(cols[i], bare)) return true;
+  return false;
+}
+
+/* `startswith` on an IP column as a network: "10.1.*" -> "10.1.0.0/16" (whole
+ * octets only; IBM's backend does the same for its host fields). */
+static bool ip_prefix(const SgStr *s, char out[32]) {
+  if (s->nparts != 2 || s->parts[0].kind != SG_PART_LIT || s->parts[1].kind != SG_PART_STAR) return false;
+  const char *p = s->parts[0].s, *end = p + s->parts[0].n;
+  unsigned oct[4] = {0}, n = 0;
+  while (p < end && n < 3) {
+    unsigned v = 0, digits = 0;
+    for (; p < end && *p >= '0' && *p <= '9' && digits < 4; p++, digits++)
+      v = v * 10 + (unsigned)(*p - '0');
+    if (!digits || digits > 3 || v > 255 || p == end || *p != '.') return false;
+    oct[n++] = v;
+    p++;
+  }
+  if (p != end || !n) return false;
+  snprintf(out, 32, "%u.%u.%u.%u/%u", oct[0], oct[1], oct[2], oct[3], 8 * n);
+  return true;
+}
+
+/* The pipelines' choice for a field no mapping covered: state
+ * aql_unmapped_fields = payload searches its value in UTF8(payload). */
+static bool unmapped_to_payload(const Aql *a, const SgMatch *m) {
+  const SgYNode *v = a->c->state ? sg_state_get(a->c->state, "aql_unmapped_fields") : NULL;
+  return m->field && !m->mapped && v && v->kind == SG_Y_SCALAR && !strcmp(v->text, "payload");
+}
+
 static bool guarded(const Guards *g, const char *f) {
   for (size_t i = 0; f && i < g->n; i++)
     if (!strcmp(g->v[i], f)) return true;
@@ -227,6 +264,25 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
     a->st = SG_ERR_UNSUPPORTED;
     return;
   }
+  if (unmapped_to_payload(a, m)) { /* the value anywhere in the payload: a keyword */
+    SgNode kw = *n;
+    kw.m.field = NULL;
+    kw.m.mapped = true;
+    if (m->op == SG_OP_EQ && v->kind == SG_V_NUM) { /* IBM: the field's name, then the number */
+      SgPart parts[3] = {{SG_PART_LIT, m->field, strlen(m->field)}, {SG_PART_STAR, "*", 1},
+                         {SG_PART_LIT, v->num.text, strlen(v->num.text)}};
+      kw.m.v = (SgValue){.kind = SG_V_STR, .str = {parts, 3}};
+      predicate(a, b, &kw, neg, g);
+    } else if (m->op == SG_OP_EQ && v->kind == SG_V_STR) {
+      predicate(a, b, &kw, neg, g);
+    } else {
+      sg_diag(a->d, SG_D_UNSUPPORTED, n->loc,
+              "field '%s' is not mapped, so its value is searched in UTF8(payload), which cannot test %s",
+              m->field, v->kind == SG_V_NULL ? "null" : v->kind == SG_V_BOOL ? "a boolean" : sg_op_name(m->op));
+      a->st = SG_ERR_UNSUPPORTED;
+    }
+    return;
+  }
   if (v->kind == SG_V_EXPR) {
     if (neg) sg_buf_cat(b, "NOT (");
     for (const char *p = v->str.parts[0].s; *p; p++) {
@@ -260,6 +316,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
     field(a, b, v->str.parts[0].s);
     sg_buf_cat(b, " IS NULL OR ");
   }
+  char net[32];
   switch (m->op) {
   case SG_OP_EQ:
     if (!m->field && v->kind == SG_V_NUM) { /* a number keyword: its digits anywhere in the payload */
@@ -274,6 +331,12 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
       lhs(a, b, m);
       sg_buf_cat(b, neg ? " <> " : " = ");
       sg_buf_cat(b, v->kind == SG_V_NUM ? v->num.text : v->b ? "true" : "false");
+    } else if (m->field && ip_column(a, m->field) && ip_prefix(&v->str, net)) {
+      sg_buf_cat(b, neg ? "NOT INCIDR(" : "INCIDR(");
+      quoted(b, net, strlen(net));
+      sg_buf_cat(b, ", ");
+      field(a, b, m->field);
+      sg_buf_catc(b, ')');
     } else if (m->field) {
       string_predicate(a, b, m, &v->str, neg);
     } else { /* keyword: anywhere in the payload */
@@ -474,17 +537,64 @@ static void free_list(char **v, size_t n) {
   free(v);
 }
 
-/* The top-level conjuncts (nested ANDs flattened), each rendered. */
+static int cmp_long(const void *x, const void *y) {
+  long a = *(const long *)x, b = *(const long *)y;
+  return (a > b) - (a < b);
+}
+
+/* The log source types the pipelines named: every value set for state
+ * aql_devicetypes (an id or a list of ids), their union, as IBM's backend
+ * takes a rule's product, service and eventSource ids; "" when none. */
+static SgStatus devicetypes(Aql *a, SgBuf *b) {
+  long ids[256];
+  size_t n = 0;
+  for (size_t i = 0; a->c->state && i < a->c->state->n; i++) {
+    const SgKV *kv = &a->c->state->kv[i];
+    if (strcmp(kv->key, "aql_devicetypes")) continue;
+    const SgYNode *v = kv->val;
+    for (size_t k = 0; k < (v->kind == SG_Y_SEQ ? v->n : 1); k++) {
+      const SgYNode *x = v->kind == SG_Y_SEQ ? v->items[k] : v;
+      char *end = NULL;
+      long id = x->kind == SG_Y_SCALAR ? strtol(x->text, &end, 10) : -1;
+      if (!end || *end || id < 0 || n == sizeof ids / sizeof *ids) {
+        sg_diag(a->d, SG_D_PIPELINE, x->loc, "aql_devicetypes takes log source type ids (at most %zu)",
+                sizeof ids / sizeof *ids);
+        return SG_ERR_UNSUPPORTED;
+      }
+      ids[n++] = id;
+    }
+  }
+  qsort(ids, n, sizeof *ids, cmp_long);
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!u || ids[u - 1] != ids[i]) ids[u++] = ids[i];
+  if (u == 1) sg_buf_catf(b, "devicetype = %ld", ids[0]);
+  for (size_t i = 0; u > 1 && i < u; i++)
+    sg_buf_catf(b, "%s%ld%s", i ? ", " : "devicetype IN (", ids[i], i + 1 == u ? ")" : "");
+  return SG_OK;
+}
+
+/* The top-level conjuncts (nested ANDs flattened), each rendered; the
+ * pipelines' devicetype test first. */
 static SgStatus conjuncts(Aql *a, const SgNode *root, char ***out, size_t *n) {
   NodeList l = {0};
   flatten(root, &l);
-  *out = calloc(l.n + 1, sizeof **out);
+  *out = calloc(l.n + 2, sizeof **out);
   *n = 0;
   if (l.oom || !*out) {
     free(l.v);
     free(*out);
     return SG_ERR_NOMEM;
   }
+  SgBuf dt = {0};
+  SgStatus st = devicetypes(a, &dt);
+  if (st || dt.oom) {
+    sg_buf_free(&dt);
+    free(l.v);
+    free(*out);
+    return st ? (a->st = st) : SG_ERR_NOMEM;
+  }
+  if (dt.len) (*out)[(*n)++] = dt.data;
   SgNode all = {.kind = SG_N_AND, .kids = l.v, .nkids = (uint32_t)l.n};
   Guards g = {.n = 0};
   add_guards(&all, false, &g);
@@ -611,7 +721,8 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
       if (!ref->conds[c].root) continue;
       char **conj;
       size_t n;
-      if (conjuncts(&ra, ref->conds[c].root, &conj, &n)) return sg_buf_free(&all), SG_ERR_NOMEM;
+      SgStatus st = conjuncts(&ra, ref->conds[c].root, &conj, &n);
+      if (st) return sg_buf_free(&all), st;
       sg_buf_cat(&all, nq++ ? ") OR (" : "(");
       for (size_t k = 0; k < n; k++)
         sg_buf_catf(&all, "%s%s", k ? " AND " : "", conj[k]);
@@ -687,7 +798,8 @@ static SgStatus aql_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
     if (!r->conds[i].root) continue;
     char **conj;
     size_t n;
-    if (conjuncts(&a, r->conds[i].root, &conj, &n)) return SG_ERR_NOMEM;
+    SgStatus st = conjuncts(&a, r->conds[i].root, &conj, &n);
+    if (st) return st;
     SgBuf q = {0};
     if (!strcmp(c->format, "detection")) {
       detection(&a, conj, n, &q);
