@@ -265,22 +265,39 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
     return;
   }
   if (unmapped_to_payload(a, m)) { /* the value anywhere in the payload: a keyword */
+    bool str = v->kind == SG_V_STR;
+    if (m->op != SG_OP_EQ || (!str && v->kind != SG_V_NUM)) {
+      sg_diag(a->d, SG_D_UNSUPPORTED, n->loc,
+              "field '%s' is not mapped, so its value is searched in UTF8(payload), which cannot test %s",
+              m->field,
+              v->kind == SG_V_NULL   ? "null"
+              : v->kind == SG_V_BOOL ? "a boolean"
+                                     : sg_op_name(m->op));
+      a->st = SG_ERR_UNSUPPORTED;
+      return;
+    }
+    /* a number, or any value without letters, says little anywhere in a payload:
+     * the field's name goes first (`Flags%8388608`), as IBM writes it */
+    SgStr val = str ? v->str : (SgStr){&(SgPart){SG_PART_LIT, v->num.text, strlen(v->num.text)}, 1};
+    bool named = !has_letters(&val);
+    SgPart *parts = malloc((val.nparts + 2) * sizeof *parts);
+    if (!parts) {
+      b->oom = true;
+      return;
+    }
+    uint32_t k = 0;
+    if (named) {
+      parts[k++] = (SgPart){SG_PART_LIT, m->field, strlen(m->field)};
+      parts[k++] = (SgPart){SG_PART_STAR, "", 0};
+    }
+    for (uint32_t i = 0; i < val.nparts; i++)
+      if (!(named && i == 0 && val.parts[0].kind == SG_PART_STAR)) parts[k++] = val.parts[i];
     SgNode kw = *n;
     kw.m.field = NULL;
     kw.m.mapped = true;
-    if (m->op == SG_OP_EQ && v->kind == SG_V_NUM) { /* IBM: the field's name, then the number */
-      SgPart parts[3] = {{SG_PART_LIT, m->field, strlen(m->field)}, {SG_PART_STAR, "*", 1},
-                         {SG_PART_LIT, v->num.text, strlen(v->num.text)}};
-      kw.m.v = (SgValue){.kind = SG_V_STR, .str = {parts, 3}};
-      predicate(a, b, &kw, neg, g);
-    } else if (m->op == SG_OP_EQ && v->kind == SG_V_STR) {
-      predicate(a, b, &kw, neg, g);
-    } else {
-      sg_diag(a->d, SG_D_UNSUPPORTED, n->loc,
-              "field '%s' is not mapped, so its value is searched in UTF8(payload), which cannot test %s",
-              m->field, v->kind == SG_V_NULL ? "null" : v->kind == SG_V_BOOL ? "a boolean" : sg_op_name(m->op));
-      a->st = SG_ERR_UNSUPPORTED;
-    }
+    kw.m.v = (SgValue){.kind = SG_V_STR, .str = {parts, k}};
+    predicate(a, b, &kw, neg, g);
+    free(parts);
     return;
   }
   if (v->kind == SG_V_EXPR) {
@@ -400,7 +417,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
 
 /* IN list: exact values; case-insensitive strings compare LOWER(field). */
 static bool in_ok(const SgNode *k, void *arg) {
-  (void)arg;
+  if (unmapped_to_payload(arg, &k->m)) return false; /* each value searched in the payload */
   if (k->m.v.kind == SG_V_NUM) return true;
   const SgStr *s = &k->m.v.str;
   return sg_str_is_plain(s) && !sg_tq_str_has_break(s);
@@ -459,7 +476,7 @@ static void add_guards(const SgNode *and, bool neg, Guards *g) {
   }
 }
 
-static bool in_list_node(const SgNode *n) { return sg_tq_is_in_list(n, in_ok, NULL); }
+static bool in_list_node(const Aql *a, const SgNode *n) { return sg_tq_is_in_list(n, in_ok, (void *)a); }
 
 /* A kid of a `parent` conjunction/disjunction, parenthesised when it renders
  * as the other connective. */
@@ -473,7 +490,7 @@ static void group(Aql *a, SgBuf *b, const SgNode *kid, bool neg, const Guards *g
   SgNodeKind as = k->kind == SG_N_AND || k->kind == SG_N_OR
                       ? ((k->kind == SG_N_AND) != kneg ? SG_N_AND : SG_N_OR)
                       : k->kind;
-  bool paren = (as == SG_N_AND || as == SG_N_OR) && !in_list_node(k) && as != parent;
+  bool paren = (as == SG_N_AND || as == SG_N_OR) && !in_list_node(a, k) && as != parent;
   if (paren) sg_buf_catc(b, '(');
   expr(a, b, kid, neg, g);
   if (paren) sg_buf_catc(b, ')');
@@ -486,7 +503,7 @@ static void expr(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards *g) {
   case SG_N_FALSE: sg_buf_cat(b, neg ? "1 = 1" : "1 = 0"); return;
   case SG_N_NOT: expr(a, b, n->kids[0], !neg, g); return;
   case SG_N_OR:
-    if (in_list_node(n)) {
+    if (in_list_node(a, n)) {
       in_list(a, b, n, neg, g);
       return;
     }

@@ -560,6 +560,7 @@ static SgNode *build_item(SgArena *a, const SgYNode *key, const SgYNode *val, Sg
   }
   group = simplify1(group);
   if (group->kind == SG_N_OR && !it.all && !group->flags) group->flags |= SG_NF_VALUES;
+  if (it.field && (group->kind == SG_N_AND || group->kind == SG_N_OR)) group->flags |= SG_NF_ITEM;
   if (it.neq) {
     SgNode *not = sg_node_new(a, SG_N_NOT, key->loc);
     if (!not || sg_node_add(a, not, group)) return NULL;

@@ -77,6 +77,7 @@ typedef struct Scan {
   char *lit; /* all literal bytes, parts point into it */
   size_t nparts, nlit;
   bool open; /* the last part is a literal being extended */
+  bool star; /* the last part is a `*` (a run of them is one) */
 } Scan;
 
 static void scan_lit(Scan *sc, const char *c, size_t k) {
@@ -84,6 +85,7 @@ static void scan_lit(Scan *sc, const char *c, size_t k) {
     if (sc->parts) sc->parts[sc->nparts] = (SgPart){SG_PART_LIT, sc->lit + sc->nlit, 0};
     sc->nparts++;
     sc->open = true;
+    sc->star = false;
   }
   if (sc->parts) {
     memcpy(sc->lit + sc->nlit, c, k);
@@ -93,6 +95,8 @@ static void scan_lit(Scan *sc, const char *c, size_t k) {
 }
 
 static void scan_special(Scan *sc, SgPartKind kind, const char *name, size_t k) {
+  if (kind == SG_PART_STAR && sc->star) return; /* `**` means `*` */
+  sc->star = kind == SG_PART_STAR;
   if (sc->parts)
     sc->parts[sc->nparts] = (SgPart){kind, kind == SG_PART_PLACEHOLDER ? sc->lit + sc->nlit : "", 0};
   if (kind == SG_PART_PLACEHOLDER) { /* the name is stored with the literals */

@@ -293,8 +293,10 @@ typedef struct SgNode SgNode;
 /* Node flags: an OR built by the front end for one detection item keeps its
  * shape (targets render a value list as one IN list, as the reference does;
  * an expansion's alternatives are never an IN list). Such nodes are not
- * spliced into a parent of the same kind. */
-enum { SG_NF_VALUES = 1, SG_NF_EXPANSION = 2 };
+ * spliced into a parent of the same kind. SG_NF_ITEM marks the AND/OR of one
+ * detection item's values (a field mapped to several names maps the item
+ * as a whole: `f|contains|all` stays on one name at a time, as in pySigma). */
+enum { SG_NF_VALUES = 1, SG_NF_EXPANSION = 2, SG_NF_ITEM = 4 };
 
 struct SgNode {
   SgNodeKind kind;

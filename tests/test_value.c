@@ -41,7 +41,9 @@ static void test_escaping(void **state) {
       {"%name%", "[%name%]"},
       {"", ""},
       {"\\", "[\\]"},
-      {"**", "WW"},
+      {"**", "W"}, /* a run of `*` is one wildcard */
+      {"a**?**b", "[a]WQW[b]"},
+      {"*\\**", "W[*]W"},
   };
   SgArena a;
   sg_arena_init(&a);

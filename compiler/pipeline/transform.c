@@ -617,6 +617,54 @@ static SgNode *apply_node(Ctx *c, const PItem *it, SgNode *n) {
   }
 }
 
+/* The one field of every match under a detection item's node (NULL when
+ * they differ, or one is a keyword or compares with another field), each
+ * meeting the item's conditions. */
+static const char *item_field(Ctx *c, const PItem *it, const SgNode *n, const char *f) {
+  if (n->kind == SG_N_MATCH) {
+    if (!n->m.field || (f && strcmp(f, n->m.field)) || n->m.op >= SG_OP_FIELDREF || !sg_pl_node_conds(c, it, n))
+      return NULL;
+    return n->m.field;
+  }
+  if (n->kind != SG_N_AND && n->kind != SG_N_OR) return NULL;
+  for (uint32_t i = 0; i < n->nkids; i++)
+    if (!(f = item_field(c, it, n->kids[i], f))) return NULL;
+  return f;
+}
+
+static void rename_all(Ctx *c, SgNode *n, const char *field, const char *id) {
+  if (n->kind == SG_N_MATCH) {
+    n->m.field = field;
+    n->m.mapped = true;
+    sg_pl_mark(c, n, id);
+    return;
+  }
+  for (uint32_t i = 0; i < n->nkids; i++)
+    rename_all(c, n->kids[i], field, id);
+}
+
+static SgNode *make_item_copy(Ctx *c, const SgNode *n, size_t i, const void *arg) {
+  const SgYNode *to = arg;
+  SgNode *k = sg_node_clone(c->a, n);
+  if (!k) return c->oom = true, NULL;
+  k->flags &= (uint8_t)~SG_NF_ITEM;
+  rename_all(c, k, to->items[i]->text, NULL);
+  return k;
+}
+
+/* A detection item of several values whose field maps to several names: the
+ * item as a whole once per name, ORed (pySigma maps the item, so
+ * `f|contains|all` holds on one name), or NULL when this does not apply. */
+static SgNode *map_item(Ctx *c, const PItem *it, SgNode *n) {
+  if (it->t != T_FIELD_MAP || !(n->flags & SG_NF_ITEM)) return NULL;
+  const char *f = item_field(c, it, n, NULL);
+  const SgYNode *to = f ? map_lookup(it->p.map.mapping, f) : NULL;
+  if (!to || to->kind != SG_Y_SEQ || to->n < 2) return NULL;
+  SgNode *r = or_of(c, n, to->n, make_item_copy, to);
+  if (r) sg_pl_mark(c, r, it->id);
+  return r;
+}
+
 /* Rewrite a tree; NULL when everything under it was dropped. */
 SgNode *sg_pl_walk(Ctx *c, const PItem *it, SgNode *n) {
   if (n->kind == SG_N_MATCH) {
@@ -627,6 +675,8 @@ SgNode *sg_pl_walk(Ctx *c, const PItem *it, SgNode *n) {
     return r;
   }
   if (n->kind == SG_N_TRUE || n->kind == SG_N_FALSE) return n;
+  SgNode *item = map_item(c, it, n);
+  if (item) return item;
   SgNode *copy = sg_node_new(c->a, n->kind, n->loc);
   if (!copy) return c->oom = true, n;
   copy->flags = n->flags;
