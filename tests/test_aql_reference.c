@@ -114,6 +114,7 @@ struct Node {
   NKind k;
   /* N_PRED: `field test value`; test: "like", "matches", "null", "cidr", or a comparison */
   char *field, *test, *value;
+  char *key; /* the serial form, once asked for (the node no longer changes then) */
   bool ci;
   Node **kids;
   size_t n;
@@ -138,6 +139,7 @@ static void nfree(Node *x) {
   free(x->field);
   free(x->test);
   free(x->value);
+  free(x->key);
   free(x);
 }
 
@@ -405,7 +407,7 @@ static void norm_pred(Node *x, const Undo *u) {
   if (x->ci) set_value(x, lowered(x->value));
 }
 
-static char *serial(const Node *x);
+static char *serial(Node *x);
 
 /* A negated test of `field`, or an AND/OR of them (NOT over an IN list). */
 static bool negated_on(const Node *x, const char *field) {
@@ -416,12 +418,13 @@ static bool negated_on(const Node *x, const char *field) {
   return true;
 }
 
+static const char *key_of(Node *x) {
+  if (!x->key) x->key = serial(x);
+  return x->key;
+}
+
 static int cmp_serial(const void *a, const void *b) {
-  char *x = serial(*(Node *const *)a), *y = serial(*(Node *const *)b);
-  int c = strcmp(x, y);
-  free(x);
-  free(y);
-  return c;
+  return strcmp(key_of(*(Node **)a), key_of(*(Node **)b));
 }
 
 /* NOT pushed down to predicates, nested AND/OR of one kind flattened,
@@ -485,7 +488,7 @@ static Node *norm(Node *x, bool neg, const Undo *u) {
   return out;
 }
 
-static void ser(SgBuf *b, const Node *x) {
+static void ser(SgBuf *b, Node *x) {
   switch (x->k) {
   case N_PRED: sg_buf_catf(b, "[%s %s%s '%s']", x->field, x->test, x->ci ? "/i" : "", x->value); return;
   case N_NOT:
@@ -496,13 +499,13 @@ static void ser(SgBuf *b, const Node *x) {
     sg_buf_cat(b, x->k == N_AND ? "AND(" : "OR(");
     for (size_t i = 0; i < x->n; i++) {
       if (i) sg_buf_catc(b, ' ');
-      ser(b, x->kids[i]);
+      sg_buf_cat(b, key_of(x->kids[i]));
     }
     sg_buf_catc(b, ')');
   }
 }
 
-static char *serial(const Node *x) {
+static char *serial(Node *x) {
   SgBuf b = {0};
   ser(&b, x);
   return b.data;

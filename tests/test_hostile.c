@@ -256,14 +256,17 @@ static size_t count(const char *s, size_t n, const char *needle) {
   return k;
 }
 
-/* Literals: SPL "..." and '...' with backslash escapes; AQL '...' and "..."
- * with the quote doubled. Each literal must close and hold an even number of
- * markers (a value's two markers stay together). */
-static void lex(const char *s, bool doubling, Lex *L) {
+typedef enum Lang { L_SPL, L_AQL, L_SPL2 } Lang;
+
+/* Literals: SPL "..." and '...' with backslash escapes (SPL2 also /regex/);
+ * AQL '...' and "..." with the quote doubled. Each literal must close and
+ * hold an even number of markers (a value's two markers stay together). */
+static void lex(const char *s, Lang lang, Lex *L) {
   memset(L, 0, sizeof *L);
+  bool doubling = lang == L_AQL;
   for (size_t i = 0; s[i];) {
     char q = s[i];
-    if (q != '"' && q != '\'') {
+    if (q != '"' && q != '\'' && !(lang == L_SPL2 && q == '/')) {
       sg_buf_catc(&L->outside, s[i++]);
       continue;
     }
@@ -301,17 +304,20 @@ static bool plain_name(const char *h) {
   return true;
 }
 
-/* Every `|` starts one of the commands the SPL backend writes. */
-static const char *spl_commands(const char *outside) {
-  static const char *const cmds[] = {"search ",     "regex ",  "where ",   "table ",
-                                     "multisearch", "eval ",   "bin ",     "stats ",
-                                     "rename ",     "tstats ", "convert ", "`drop_dm_object_name("};
+/* Every `|` starts one of the commands the SPL (SPL2) backend writes. */
+static const char *spl_commands(const char *outside, bool spl2) {
+  static const char *const cmds[] = {"table ",  "bin ",    "stats ",   "where ",
+                                     "rename ", "search ", "regex ",   "multisearch",
+                                     "eval ",   "tstats ", "convert ", "`drop_dm_object_name("};
+  size_t ncmds = spl2 ? 5 : sizeof cmds / sizeof *cmds;
+  if (spl2 && (strncmp(outside, "FROM ", 5) || strchr(outside, ';') || strchr(outside, '`')))
+    return "an SPL2 query that is not one FROM ... WHERE";
   for (const char *p = strchr(outside, '|'); p; p = strchr(p + 1, '|')) {
     const char *c = p + 1;
     while (*c == ' ')
       c++;
     bool ok = false;
-    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+    for (size_t i = 0; i < ncmds; i++)
       ok = ok || !strncmp(c, cmds[i], strlen(cmds[i]));
     if (!ok) return "a '|' starts a command the backend does not write";
   }
@@ -329,20 +335,45 @@ static const char *aql_clauses(const char *outside) {
 }
 
 /* One query's text in its language. */
-static const char *check_query(const char *q, bool aql, const char *h, bool correlation) {
+static const char *check_query(const char *q, Lang lang, const char *h, bool correlation) {
   Lex L;
-  lex(q, aql, &L);
+  bool aql = lang == L_AQL;
+  lex(q, lang, &L);
   const char *why = L.why;
   if (!why && strstr(L.outside.data, MARK) && !plain_name(h)) why = "a value is outside every literal";
   if (!why && strstr(q, "\n\n")) why = "a blank line inside a query";
   if (!why && strchr(q, '\r')) why = "a CR inside a query";
-  if (!why) why = aql ? (correlation ? NULL : aql_clauses(L.outside.data)) : spl_commands(L.outside.data);
+  if (!why)
+    why = aql ? (correlation ? NULL : aql_clauses(L.outside.data))
+              : spl_commands(L.outside.data, lang == L_SPL2);
   sg_buf_free(&L.outside);
   return why;
 }
 
-/* The default formats: queries separated by one blank line. */
-static const char *check_blocks(const Out *o, bool aql, const char *h, bool correlation) {
+/* SPL2 module: `$name = QUERY;`, each name `$` + [a-z][a-z0-9_]* and unique;
+ * the query is checked without its frame. */
+static const char *module_statement(SgBuf *q, SgStrList *names) {
+  const char *s = sg_buf_cstr(q), *eq = strstr(s, " = ");
+  if (s[0] != '$' || !eq || !(s[1] >= 'a' && s[1] <= 'z') || q->len < 2 || s[q->len - 1] != ';')
+    return "not a `$name = ...;` statement";
+  for (const char *p = s + 1; p < eq; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+      return "a search name with another character";
+  for (size_t i = 0; i < names->n; i++)
+    if (strlen(names->v[i]) == (size_t)(eq - s) && !strncmp(names->v[i], s, (size_t)(eq - s)))
+      return "a search name twice";
+  names->v = realloc((void *)names->v, (names->n + 1) * sizeof *names->v);
+  names->v[names->n++] = strndup(s, (size_t)(eq - s));
+  size_t skip = (size_t)(eq - s) + 3;
+  memmove(q->data, q->data + skip, q->len - skip - 1);
+  q->len -= skip + 1;
+  q->data[q->len] = '\0';
+  return NULL;
+}
+
+/* The text formats: queries (module statements) separated by one blank line. */
+static const char *check_blocks(const Out *o, Lang lang, bool module, const char *h, bool correlation) {
+  SgStrList names = {0};
   size_t blocks = 0;
   const char *s = o->text.data;
   SgBuf q = {0};
@@ -351,12 +382,17 @@ static const char *check_blocks(const Out *o, bool aql, const char *h, bool corr
     size_t n = end ? (size_t)(end - s) + 1 : strlen(s);
     q.len = 0;
     sg_buf_catn(&q, s, n && s[n - 1] == '\n' ? n - 1 : n);
-    const char *why = check_query(sg_buf_cstr(&q), aql, h, correlation);
-    if (why) return sg_buf_free(&q), why;
+    const char *why = module ? module_statement(&q, &names) : NULL;
+    if (!why) why = check_query(sg_buf_cstr(&q), lang, h, correlation);
+    if (why) break;
     blocks++;
     s += n + (end ? 1 : 0);
   }
   sg_buf_free(&q);
+  for (size_t i = 0; i < names.n; i++)
+    free((char *)names.v[i]);
+  free((void *)names.v);
+  if (*s) return module ? "a module statement is not well formed, or a value broke out" : "a query broke out";
   return blocks == o->nqueries ? NULL : "a value added or removed a query";
 }
 
@@ -398,7 +434,7 @@ static const char *check_conf(const Out *o, const char *h) {
             sg_buf_catc(&s, *p);
           else
             p += 1;
-        const char *why = check_query(sg_buf_cstr(&s), false, h, false);
+        const char *why = check_query(sg_buf_cstr(&s), L_SPL, h, false);
         sg_buf_free(&s);
         if (why) return sg_buf_free(&value), why;
       } else if (!strcmp(key, "description")) {
@@ -429,7 +465,7 @@ static const char *check_json(const Out *o) {
       }
     if (*line != '{' || nl[-1] != '}') return "a line is not a JSON object";
     Lex L;
-    lex(line, false, &L); /* JSON strings use backslash escapes like SPL's */
+    lex(line, L_SPL, &L); /* JSON strings use backslash escapes like SPL's */
     const char *why = L.why;
     if (!why && strstr(L.outside.data, MARK)) why = "a value is outside the JSON strings";
     sg_buf_free(&L.outside);
@@ -444,8 +480,11 @@ static const char *check_json(const Out *o) {
 
 static const struct {
   const char *target, *format;
-} outputs[] = {{"splunk", "default"}, {"splunk", "savedsearches"}, {"splunk", "json"}, {"aql", "default"},
-               {"aql", "where"},      {"aql", "detection"},        {"aql", "json"}};
+} outputs[] = {{"splunk", "default"},     {"splunk", "savedsearches"},
+               {"splunk", "json"},        {"splunk_spl2", "default"},
+               {"splunk_spl2", "module"}, {"splunk_spl2", "json"},
+               {"aql", "default"},        {"aql", "where"},
+               {"aql", "detection"},      {"aql", "json"}};
 
 static size_t checked, converted;
 
@@ -456,13 +495,13 @@ static void check_rule(const char *yaml, const char *h, bool correlation) {
     Out o;
     convert(yaml, t, outputs[i].format, &o);
     const char *why = NULL;
-    bool aql = !strcmp(t->name, "aql");
+    Lang lang = !strcmp(t->name, "aql") ? L_AQL : !strcmp(t->name, "splunk_spl2") ? L_SPL2 : L_SPL;
     if (!strcmp(outputs[i].format, "savedsearches"))
       why = check_conf(&o, h);
     else if (!strcmp(outputs[i].format, "json"))
       why = check_json(&o);
     else
-      why = check_blocks(&o, aql, h, correlation);
+      why = check_blocks(&o, lang, !strcmp(outputs[i].format, "module"), h, correlation);
     if (why)
       fail_msg("%s -f %s: %s\n--- rule:\n%s--- output:\n%s", outputs[i].target, outputs[i].format, why, yaml,
                o.text.data);
@@ -518,16 +557,27 @@ static void test_lexers_catch(void **state) {
   (void)state;
   Out o = {.nqueries = 1};
   sg_buf_cat(&o.text, "Image=\"" MARK "x" MARK "\" | delete\n");
-  assert_non_null(check_blocks(&o, false, "x\" | delete \"", false));
+  assert_non_null(check_blocks(&o, L_SPL, false, "x\" | delete \"", false));
   o.text.len = 0;
   sg_buf_cat(&o.text, "Image=\"" MARK "x\" OR \"" MARK "\"\n");
-  assert_non_null(check_blocks(&o, false, "x\" OR \"", false));
+  assert_non_null(check_blocks(&o, L_SPL, false, "x\" OR \"", false));
   o.text.len = 0;
   sg_buf_cat(&o.text, "SELECT * FROM events WHERE \"a\" = 'x' OR " MARK "(qid) " MARK " ILIKE 'y'\n");
-  assert_non_null(check_blocks(&o, true, "(qid) ", false));
+  assert_non_null(check_blocks(&o, L_AQL, false, "(qid) ", false));
   o.text.len = 0;
   sg_buf_cat(&o.text, "A=\"" MARK "a\n\nb" MARK "\"\n");
-  assert_non_null(check_blocks(&o, false, "a\n\nb", false));
+  assert_non_null(check_blocks(&o, L_SPL, false, "a\n\nb", false));
+  o.text.len = 0;
+  sg_buf_cat(&o.text, "FROM main WHERE match(a, /" MARK "x/) OR b=\"" MARK "\"\n");
+  assert_non_null(check_blocks(&o, L_SPL2, false, "x/) OR b=\"", false));
+  o.text.len = 0;
+  sg_buf_cat(&o.text, "$a = FROM main WHERE a=1;\n\n$a = FROM main WHERE a=2;\n");
+  o.nqueries = 2;
+  assert_non_null(check_blocks(&o, L_SPL2, true, "", false)); /* a name twice */
+  o.text.len = 0;
+  sg_buf_cat(&o.text, "$a = FROM main WHERE a=1; | delete\n");
+  o.nqueries = 1;
+  assert_non_null(check_blocks(&o, L_SPL2, true, "", false));
   o.text.len = 0;
   sg_buf_cat(&o.text, "[default]\n\n[t]\ndescription = " MARK "\\\nsearch = *\n");
   assert_non_null(check_conf(&o, "\\"));

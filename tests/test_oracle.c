@@ -12,9 +12,9 @@
  * its resolved tree - one satisfying each choice of OR branches, the same
  * with the case of the values flipped (unless `cased`), with the values on a
  * line of a multi-line text, and near misses (a filter made true).
- * A rule for another product than Windows is not compared on evtx_dump
- * events: the evaluator knows their log source, a query without a pipeline
- * does not.
+ * A rule that cannot meet Windows events (another product, or a category
+ * or service without a product) is not compared on evtx_dump events: the
+ * evaluator knows their log source, a query without a pipeline does not.
  *
  * CI runs every project rule, every 10th corpus rule and every 10th real
  * event; SIGMACC_ORACLE_FULL=1 (bench/oracle.sh) runs everything. Any
@@ -299,7 +299,11 @@ static void add_file(Corpus *c, const char *path) {
     memset(o, 0, sizeof *o);
     o->r = r;
     o->path = strdup(path);
-    o->not_windows = r->logsource.product && sg_ascii_casecmp(r->logsource.product, "windows");
+    /* the evaluator's log-source model: a Windows event meets a rule for Windows, or without
+     * a product whose category or service a loaded pipeline maps (none is loaded here), or
+     * without a log source */
+    const SgLogsource *ls = &r->logsource;
+    o->not_windows = ls->product ? sg_ascii_casecmp(ls->product, "windows") != 0 : ls->category || ls->service;
     queries(u, r, "splunk", substring, 1, &o->spl, &o->nspl, &st.spl_skipped);
     queries(u, r, "splunk_spl2", NULL, 0, &o->spl2, &o->nspl2, &st.spl2_skipped);
     queries(u, r, "aql", NULL, 0, &o->aql, &o->naql, &st.aql_skipped);
