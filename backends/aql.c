@@ -119,15 +119,6 @@ static void quoted(SgBuf *b, const char *s, size_t n) {
   sg_buf_catc(b, '\'');
 }
 
-static bool has_letters(const SgStr *s) {
-  for (uint32_t i = 0; i < s->nparts; i++)
-    for (size_t j = 0; s->parts[i].kind == SG_PART_LIT && j < s->parts[i].n; j++) {
-      unsigned char c = (unsigned char)s->parts[i].s[j];
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) return true;
-    }
-  return false;
-}
-
 /* LIKE has no escape for literal % and _, and a literal holding a line break
  * would break the query's line: such values are an exact regex instead
  * (control characters as \xHH). */
@@ -235,7 +226,7 @@ static void lhs(const Aql *a, SgBuf *b, const SgMatch *m) {
  * cannot say it (see needs_regex). Case-insensitive unless `cased` or the
  * value has no letters. */
 static void string_predicate(Aql *a, SgBuf *b, const SgMatch *m, const SgStr *s, bool neg) {
-  bool ci = !m->cased && has_letters(s);
+  bool ci = !m->cased && sg_tq_str_has_letters(s);
   lhs(a, b, m);
   sg_buf_cat(b, neg ? " NOT " : " ");
   if (needs_regex(s)) {
@@ -279,7 +270,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
     /* a number, or any value without letters, says little anywhere in a payload:
      * the field's name goes first (`Flags%8388608`), as IBM writes it */
     SgStr val = str ? v->str : (SgStr){&(SgPart){SG_PART_LIT, v->num.text, strlen(v->num.text)}, 1};
-    bool named = !has_letters(&val);
+    bool named = !sg_tq_str_has_letters(&val);
     SgPart *parts = malloc((val.nparts + 2) * sizeof *parts);
     if (!parts) {
       b->oom = true;
@@ -427,7 +418,7 @@ static void in_list(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards *g
   bool ci = false;
   for (uint32_t i = 0; i < n->nkids; i++) {
     const SgMatch *m = &n->kids[i]->m;
-    if (m->v.kind == SG_V_STR && !m->cased && has_letters(&m->v.str)) ci = true;
+    if (m->v.kind == SG_V_STR && !m->cased && sg_tq_str_has_letters(&m->v.str)) ci = true;
   }
   const char *f = n->kids[0]->m.field;
   bool guard = neg && !guarded(g, f);

@@ -82,26 +82,6 @@ static void regex_literal(SgBuf *b, const char *flags, const char *pat, size_t n
   sg_buf_catc(b, '/');
 }
 
-static const char *re_flags(unsigned f, bool ci, char buf[4]) {
-  size_t k = 0;
-  if ((f & SG_RE_I) || ci) buf[k++] = 'i';
-  if (f & SG_RE_M) buf[k++] = 'm';
-  if (f & SG_RE_S) buf[k++] = 's';
-  buf[k] = '\0';
-  return buf;
-}
-
-/* Does a Sigma string's literal text hold a letter (or a byte outside
- * ASCII, which may be one)? Without one, case cannot matter. */
-static bool has_letters(const SgStr *s) {
-  for (uint32_t i = 0; i < s->nparts; i++)
-    for (size_t j = 0; s->parts[i].kind == SG_PART_LIT && j < s->parts[i].n; j++) {
-      unsigned char c = (unsigned char)s->parts[i].s[j];
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) return true;
-    }
-  return false;
-}
-
 /* Does a Sigma string hold letters outside ASCII (which lower() folds, and
  * sigmacc leaves to it)? */
 static bool non_ascii(const SgStr *s) {
@@ -154,7 +134,7 @@ static bool like_safe(const SgStr *s) {
 /* The value side of `lhs` compared with a Sigma string: `= "v"`, `LIKE "p"`,
  * or match() with an anchored regex literal. `lhs` is written by `put`. */
 static void string_match(SgBuf *b, const char *lhs, const SgStr *s, bool cased) {
-  cased = cased || !has_letters(s);
+  cased = cased || !sg_tq_str_has_letters(s);
   bool wild = sg_tq_str_has_kind(s, SG_PART_STAR) || sg_tq_str_has_kind(s, SG_PART_QMARK);
   bool exact = !wild && !sg_tq_str_has_break(s);
   if (exact || (wild && like_safe(s))) {
@@ -223,7 +203,7 @@ static void predicate(Spl2 *s, SgBuf *b, const SgNode *n, bool negated) {
   case SG_OP_EXISTS: sg_buf_catf(b, "%s IS NOT NULL", lhs); break;
   case SG_OP_RE:
     sg_buf_catf(b, "match(%s, ", lhs);
-    regex_literal(b, re_flags(v->re.flags, false, fl), v->re.pat, v->re.len);
+    regex_literal(b, sg_tq_re_flags(v->re.flags, fl), v->re.pat, v->re.len);
     sg_buf_catc(b, ')');
     break;
   case SG_OP_CIDR:
@@ -302,7 +282,7 @@ static void write_in(SgBuf *b, const SgNode *n, bool negated) {
   const SgMatch *m0 = &n->kids[0]->m;
   bool str = m0->v.kind == SG_V_STR, lower = false;
   for (uint32_t i = 0; str && i < n->nkids && !m0->cased; i++)
-    lower = lower || has_letters(&n->kids[i]->m.v.str);
+    lower = lower || sg_tq_str_has_letters(&n->kids[i]->m.v.str);
   if (negated) {
     sg_buf_catc(b, '(');
     field(b, m0->field);
@@ -352,24 +332,9 @@ static void expr(Spl2 *s, SgBuf *b, const SgNode *n, bool negated) {
   }
 }
 
-static SgStatus check_placeholders(Spl2 *s, const SgNode *n) {
-  if (n->kind == SG_N_MATCH) {
-    const SgPart *p = sg_tq_placeholder(&n->m.v);
-    if (!p) return SG_OK;
-    sg_diag(s->d, SG_D_UNSUPPORTED, n->loc,
-            "placeholder %%%.*s%% is not resolved (add a value_placeholders, wildcard_placeholders or "
-            "query_expression_placeholders pipeline)",
-            (int)p->n, p->s);
-    return SG_ERR_UNSUPPORTED;
-  }
-  for (uint32_t i = 0; i < n->nkids; i++)
-    if (check_placeholders(s, n->kids[i])) return SG_ERR_UNSUPPORTED;
-  return SG_OK;
-}
-
 /* `FROM dataset WHERE expr` of one condition tree. */
 static SgStatus from_where(Spl2 *s, const SgNode *root, SgBuf *q) {
-  if (!root || check_placeholders(s, root)) return SG_ERR_UNSUPPORTED;
+  if (!root || sg_tq_check_placeholders(s->d, root)) return SG_ERR_UNSUPPORTED;
   const char *ds = sg_conv_opt(s->c, "dataset", "main");
   sg_buf_cat(q, "FROM ");
   field(q, ds);

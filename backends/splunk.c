@@ -265,15 +265,6 @@ static void regex_literal(SgBuf *b, const char *flags, const char *pat, size_t n
   sg_buf_free(&re);
 }
 
-static const char *re_flags(unsigned f, char buf[4]) {
-  size_t k = 0;
-  if (f & SG_RE_I) buf[k++] = 'i';
-  if (f & SG_RE_M) buf[k++] = 'm';
-  if (f & SG_RE_S) buf[k++] = 's';
-  buf[k] = '\0';
-  return buf;
-}
-
 /* One predicate in eval syntax; `negated` when under a NOT, where a missing
  * field must make the predicate false rather than null. */
 static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
@@ -290,7 +281,7 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
   char fl[4];
   if (!m->field && m->op == SG_OP_RE) { /* a regex keyword searches the raw event */
     sg_buf_cat(b, "match(_raw, ");
-    regex_literal(b, re_flags(v->re.flags, fl), v->re.pat, v->re.len);
+    regex_literal(b, sg_tq_re_flags(v->re.flags, fl), v->re.pat, v->re.len);
     sg_buf_catc(b, ')');
     return;
   }
@@ -328,7 +319,7 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
     sg_buf_cat(b, "match(");
     eval_field(b, m->field);
     sg_buf_cat(b, ", ");
-    regex_literal(b, re_flags(v->re.flags, fl), v->re.pat, v->re.len);
+    regex_literal(b, sg_tq_re_flags(v->re.flags, fl), v->re.pat, v->re.len);
     sg_buf_catc(b, ')');
     break;
   case SG_OP_CIDR:
@@ -463,29 +454,12 @@ static void render_query(Spl *s, const SgNode *root, SgBuf *base, SgBuf *deferre
     } else if ((re = lone_regex(k, &neg))) {
       char fl[4];
       sg_buf_catf(deferred, "\n| regex %s%s=", re->m.field, neg ? "!" : "");
-      regex_literal(deferred, re_flags(re->m.v.re.flags, fl), re->m.v.re.pat, re->m.v.re.len);
+      regex_literal(deferred, sg_tq_re_flags(re->m.v.re.flags, fl), re->m.v.re.pat, re->m.v.re.len);
     } else {
       sg_buf_cat(deferred, "\n| where ");
       eval_expr(s, deferred, k, false);
     }
   }
-}
-
-static SgStatus check_placeholders(Spl *s, const SgNode *n) {
-  if (n->kind == SG_N_MATCH) {
-    const SgPart *p = sg_tq_placeholder(&n->m.v);
-    if (p) {
-      sg_diag(s->d, SG_D_UNSUPPORTED, n->loc,
-              "placeholder %%%.*s%% is not resolved (add a value_placeholders, wildcard_placeholders or "
-              "query_expression_placeholders pipeline)",
-              (int)p->n, p->s);
-      return SG_ERR_UNSUPPORTED;
-    }
-    return SG_OK;
-  }
-  for (uint32_t i = 0; i < n->nkids; i++)
-    if (check_placeholders(s, n->kids[i])) return SG_ERR_UNSUPPORTED;
-  return SG_OK;
 }
 
 /* ---- Output formats ---------------------------------------------------------------------------- */
@@ -573,7 +547,7 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
       break;
     }
     for (size_t c = 0; c < ref->nconds && st == SG_OK; c++) {
-      if (!ref->conds[c].root || check_placeholders(&rs, ref->conds[c].root)) {
+      if (!ref->conds[c].root || sg_tq_check_placeholders(rs.d, ref->conds[c].root)) {
         st = SG_ERR_UNSUPPORTED;
         break;
       }
@@ -701,7 +675,7 @@ static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out,
   bool dm = !strcmp(c->format, "data_model");
   for (size_t i = 0; i < r->nconds; i++) {
     const SgNode *root = r->conds[i].root;
-    if (!root || check_placeholders(&s, root)) return SG_ERR_UNSUPPORTED;
+    if (!root || sg_tq_check_placeholders(s.d, root)) return SG_ERR_UNSUPPORTED;
     SgBuf base = {0}, deferred = {0}, q = {0};
     render_query(&s, root, &base, &deferred);
     sg_buf_taint(&q, &base);

@@ -100,6 +100,39 @@ SgStatus sg_tq_unsupported(SgDiags *d, const SgNode *n, const char *target, cons
   return SG_ERR_UNSUPPORTED;
 }
 
+const char *sg_tq_re_flags(unsigned f, char buf[4]) {
+  size_t k = 0;
+  if (f & SG_RE_I) buf[k++] = 'i';
+  if (f & SG_RE_M) buf[k++] = 'm';
+  if (f & SG_RE_S) buf[k++] = 's';
+  buf[k] = '\0';
+  return buf;
+}
+
+bool sg_tq_str_has_letters(const SgStr *s) {
+  for (uint32_t i = 0; i < s->nparts; i++)
+    for (size_t j = 0; s->parts[i].kind == SG_PART_LIT && j < s->parts[i].n; j++) {
+      unsigned char c = (unsigned char)s->parts[i].s[j];
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) return true;
+    }
+  return false;
+}
+
+SgStatus sg_tq_check_placeholders(SgDiags *d, const SgNode *n) {
+  if (n->kind == SG_N_MATCH) {
+    const SgPart *p = sg_tq_placeholder(&n->m.v);
+    if (!p) return SG_OK;
+    sg_diag(d, SG_D_UNSUPPORTED, n->loc,
+            "placeholder %%%.*s%% is not resolved (add a value_placeholders, wildcard_placeholders or "
+            "query_expression_placeholders pipeline)",
+            (int)p->n, p->s);
+    return SG_ERR_UNSUPPORTED;
+  }
+  for (uint32_t i = 0; i < n->nkids; i++)
+    if (sg_tq_check_placeholders(d, n->kids[i])) return SG_ERR_UNSUPPORTED;
+  return SG_OK;
+}
+
 const SgPart *sg_tq_placeholder(const SgValue *v) {
   if (v->kind != SG_V_STR) return NULL;
   for (uint32_t i = 0; i < v->str.nparts; i++)

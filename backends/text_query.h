@@ -32,6 +32,16 @@ SgStatus sg_tq_unsupported(SgDiags *d, const SgNode *n, const char *target, cons
 /* The first unresolved placeholder of a string value, or NULL. */
 const SgPart *sg_tq_placeholder(const SgValue *v);
 
+/* A regex's SG_RE_* flags as PCRE inline flag letters ("ims") in buf. */
+const char *sg_tq_re_flags(unsigned f, char buf[4]);
+
+/* A located error for the first unresolved placeholder under `n`. */
+SgStatus sg_tq_check_placeholders(SgDiags *d, const SgNode *n);
+
+/* True when a literal part holds a letter (or a byte outside ASCII, which may
+ * be one): without one, case cannot matter. */
+bool sg_tq_str_has_letters(const SgStr *s);
+
 /* Correlations: the conditions as `AGGREGATE OP VALUE` joined by `sep`,
  * `neq` being the target's not-equal operator. */
 void sg_tq_corr_conds(SgBuf *b, const SgCorrelation *k, const char *neq, const char *sep);

@@ -640,18 +640,9 @@ static int classify(const Ref *r, char **mine, size_t nmine, bool converted, con
 }
 
 static void compare(const char *jsonl, const char *pipeline, size_t *count) {
-  const char *corpus_env = getenv("SIGMACC_CORPUS");
-  char shared[2048], path[4096];
-  snprintf(shared, sizeof shared, "%s/..", corpus_env ? corpus_env : SIGMACC_SOURCE_DIR "/../shared/sigmahq");
-  snprintf(path, sizeof path, "%s/reference/qradar/%s", shared, jsonl);
-  char *data = tu_slurp(path, NULL);
-  snprintf(path, sizeof path, "%s/sigmahq/rules", shared);
-  DIR *corpus = opendir(path);
-  if (corpus) closedir(corpus);
-  if (!data || !corpus) {
-    free(data);
-    skip();
-  }
+  char shared[2048];
+  char *data = ref_load("qradar", jsonl, shared);
+  if (!data) skip();
   SgArena pa;
   sg_arena_init(&pa);
   SgPipelineSet set = {0};
@@ -666,19 +657,10 @@ static void compare(const char *jsonl, const char *pipeline, size_t *count) {
     if (nl) *nl = '\0';
     Ref r;
     ref_parse(line, &r);
-    snprintf(path, sizeof path, "%s/%s", shared, r.rule);
     SgDiags d = {0};
-    SgUnit u = {0};
-    char *src;
-    size_t len;
-    bool converted = false;
+    SgUnit u;
     SgQueries q = {0};
-    if (sg_read_file(path, &src, &len, &d) == SG_OK && sg_compile_source(&u, path, src, len, &d) == SG_OK) {
-      converted = true;
-      SgConvCtx ctx = {.format = "default"};
-      for (size_t i = 0; i < u.nrules; i++)
-        if (sg_convert_rule(t, &ctx, &set, &u, u.rules[i], &q, &d) != SG_OK) converted = false;
-    }
+    bool converted = ref_convert(shared, r.rule, t, &set, &u, &q, &d);
     const char *why = NULL; /* the first located error */
     for (size_t i = 0; i < d.n && !why; i++)
       if (d.items[i].sev == SG_SEV_ERROR && d.items[i].loc.line > 0) why = d.items[i].msg;

@@ -85,18 +85,21 @@ static void backend_case(void **state) {
   sg_buf_free(&cmd);
 }
 
-/* Quotes ('' is an escaped quote; "" delimits identifiers) and parentheses
- * outside them balance, in one AQL query line. */
-static bool aql_balanced(const char *q) {
+/* Literals close and parentheses outside them balance, in one query line.
+ * AQL: '...' and "..." with the quote doubled; SPL2: "..." and '...' with
+ * backslash escapes, and /regex/ literals. */
+static bool balanced(const char *q, bool aql) {
   int depth = 0;
   char quote = 0;
   for (const char *p = q; *p; p++) {
     if (quote) {
-      if (*p == quote && p[1] == quote)
+      if (aql && *p == quote && p[1] == quote)
+        p++;
+      else if (!aql && *p == '\\' && p[1])
         p++;
       else if (*p == quote)
         quote = 0;
-    } else if (*p == '\'' || *p == '"') {
+    } else if (*p == '\'' || *p == '"' || (!aql && *p == '/')) {
       quote = *p;
     } else if (*p == '(') {
       depth++;
@@ -107,16 +110,26 @@ static bool aql_balanced(const char *q) {
   return !quote && depth == 0;
 }
 
-static void test_aql_balance_checker(void **state) {
+static void test_balance_checker_aql(void **state) {
   (void)state;
-  assert_true(aql_balanced("SELECT * FROM events WHERE \"a\" = 'it''s (' AND (x)"));
-  assert_false(aql_balanced("WHERE \"a\" = 'unterminated"));
-  assert_false(aql_balanced("WHERE (\"a\" = 'x'"));
-  assert_false(aql_balanced("WHERE \"a\" = 'x')"));
+  assert_true(balanced("SELECT * FROM events WHERE \"a\" = 'it''s (' AND (x)", true));
+  assert_false(balanced("WHERE \"a\" = 'unterminated", true));
+  assert_false(balanced("WHERE (\"a\" = 'x'", true));
+  assert_false(balanced("WHERE \"a\" = 'x')", true));
 }
 
-static void test_corpus_aql(void **state) {
+static void test_balance_checker_spl2(void **state) {
   (void)state;
+  assert_true(balanced("FROM main WHERE lower('a\\'b')=\"x)\\\"\" AND match(c, /(\\/)/)", false));
+  assert_false(balanced("FROM main WHERE a=\"x\\\"", false));
+  assert_false(balanced("FROM main WHERE match(a, /x\\/)", false));
+  assert_false(balanced("FROM main WHERE (a=1", false));
+}
+
+/* The whole corpus converts with `args`: no crash, every query (a line
+ * starting with `prefix`) balanced, at least 99% of the 3,780 rules converted
+ * (the rest are located diagnostics). Skipped without the corpus. */
+static void corpus_converts(const char *args, const char *prefix, bool aql) {
   const char *corpus =
       getenv("SIGMACC_CORPUS") ? getenv("SIGMACC_CORPUS") : SIGMACC_SOURCE_DIR "/../shared/sigmahq";
   SgBuf cmd = {0};
@@ -129,10 +142,11 @@ static void test_corpus_aql(void **state) {
   }
   cmd.len = 0;
   /* queries on stdout (written once, at the end), located diagnostics on stderr */
-  sg_buf_catf(&cmd,
-              "cd '%s' && '%s' convert -t aql -p qradar -s rules rules-emerging-threats rules-threat-hunting "
-              "rules-compliance rules-placeholder 2>&1",
-              corpus, SIGMACC_BIN);
+  sg_buf_catf(
+      &cmd,
+      "cd '%s' && '%s' convert %s -s rules rules-emerging-threats rules-threat-hunting rules-compliance "
+      "rules-placeholder 2>&1",
+      corpus, SIGMACC_BIN, args);
   char *out = run(sg_buf_cstr(&cmd), &rc);
   assert_int_equal(rc, 0);
   size_t queries = 0, failed = 0;
@@ -140,95 +154,34 @@ static void test_corpus_aql(void **state) {
     nl = strchr(line, '\n');
     assert_non_null(nl);
     *nl = '\0';
-    if (!strncmp(line, "SELECT ", 7)) {
-      if (!aql_balanced(line)) fail_msg("unbalanced AQL query: %s", line);
+    if (!strncmp(line, prefix, strlen(prefix))) {
+      if (!balanced(line, aql)) fail_msg("unbalanced query (convert %s): %s", args, line);
       queries++;
     } else if (line[0] != ' ' && strstr(line, ": error[")) {
       failed++;
     }
   }
-  /* 3,780 rules; at least 99% convert (the rest are located diagnostics) */
   assert_true(queries >= 3700);
   assert_true(failed <= 37);
   free(out);
   sg_buf_free(&cmd);
 }
 
-/* SPL2: "strings" and 'fields' with backslash escapes, /regex/ literals
- * (a backslash escapes the next character) and parentheses outside them
- * balance. */
-static bool spl2_balanced(const char *q) {
-  int depth = 0;
-  char quote = 0;
-  for (const char *p = q; *p; p++) {
-    if (quote) {
-      if (*p == '\\' && p[1])
-        p++;
-      else if (*p == quote)
-        quote = 0;
-    } else if (*p == '\'' || *p == '"' || *p == '/') {
-      quote = *p;
-    } else if (*p == '(') {
-      depth++;
-    } else if (*p == ')' && --depth < 0) {
-      return false;
-    }
-  }
-  return !quote && depth == 0;
-}
-
-static void test_spl2_balance_checker(void **state) {
+static void test_corpus_aql(void **state) {
   (void)state;
-  assert_true(spl2_balanced("FROM main WHERE lower('a\\'b')=\"x)\\\"\" AND match(c, /(\\/)/)"));
-  assert_false(spl2_balanced("FROM main WHERE a=\"x\\\""));
-  assert_false(spl2_balanced("FROM main WHERE match(a, /x\\/)"));
-  assert_false(spl2_balanced("FROM main WHERE (a=1"));
+  corpus_converts("-t aql -p qradar", "SELECT ", true);
 }
 
-/* The whole corpus converts to SPL2: no crash, every query balanced, at
- * least 99% of the rules converted (the rest are located diagnostics). */
 static void test_corpus_spl2(void **state) {
   (void)state;
-  const char *corpus =
-      getenv("SIGMACC_CORPUS") ? getenv("SIGMACC_CORPUS") : SIGMACC_SOURCE_DIR "/../shared/sigmahq";
-  SgBuf cmd = {0};
-  sg_buf_catf(&cmd, "test -d '%s/rules'", corpus);
-  int rc;
-  free(run(sg_buf_cstr(&cmd), &rc));
-  if (rc != 0) {
-    sg_buf_free(&cmd);
-    skip();
-  }
-  cmd.len = 0;
-  sg_buf_catf(&cmd,
-              "cd '%s' && '%s' convert -t splunk_spl2 -s rules rules-emerging-threats rules-threat-hunting "
-              "rules-compliance rules-placeholder 2>&1",
-              corpus, SIGMACC_BIN);
-  char *out = run(sg_buf_cstr(&cmd), &rc);
-  assert_int_equal(rc, 0);
-  size_t queries = 0, failed = 0;
-  for (char *line = out, *nl; *line; line = nl + 1) {
-    nl = strchr(line, '\n');
-    assert_non_null(nl);
-    *nl = '\0';
-    if (!strncmp(line, "FROM ", 5)) {
-      if (!spl2_balanced(line)) fail_msg("unbalanced SPL2 query: %s", line);
-      queries++;
-    } else if (line[0] != ' ' && strstr(line, ": error[")) {
-      failed++;
-    }
-  }
-  assert_true(queries >= 3700);
-  assert_true(failed <= 37);
-  free(out);
-  sg_buf_free(&cmd);
+  corpus_converts("-t splunk_spl2", "FROM ", false);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_aql_balance_checker),
+      cmocka_unit_test(test_balance_checker_aql),
       cmocka_unit_test(test_corpus_aql),
-      cmocka_unit_test(test_spl2_balance_checker),
+      cmocka_unit_test(test_balance_checker_spl2),
       cmocka_unit_test(test_corpus_spl2),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

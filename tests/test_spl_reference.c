@@ -260,18 +260,9 @@ static int classify(const Ref *r, const char *src, char **mine, size_t nmine, bo
 
 static void compare(const char *jsonl, const char *const *pipelines) {
   /* the reference names rules sigmahq/rules/...: relative to the corpus's parent */
-  const char *corpus_env = getenv("SIGMACC_CORPUS");
   char shared[2048], path[4096];
-  snprintf(shared, sizeof shared, "%s/..", corpus_env ? corpus_env : SIGMACC_SOURCE_DIR "/../shared/sigmahq");
-  snprintf(path, sizeof path, "%s/reference/splunk/%s", shared, jsonl);
-  char *data = tu_slurp(path, NULL);
-  snprintf(path, sizeof path, "%s/sigmahq/rules", shared);
-  DIR *corpus = opendir(path);
-  if (corpus) closedir(corpus);
-  if (!data || !corpus) {
-    free(data);
-    skip();
-  }
+  char *data = ref_load("splunk", jsonl, shared);
+  if (!data) skip();
   SgArena pa;
   sg_arena_init(&pa);
   SgPipelineSet set = {0};
@@ -291,18 +282,10 @@ static void compare(const char *jsonl, const char *const *pipelines) {
     ref_parse(line, &r);
     snprintf(path, sizeof path, "%s/%s", shared, r.rule);
     SgDiags d = {0};
-    SgUnit u = {0};
-    char *src;
-    size_t len;
-    bool converted = false;
+    SgUnit u;
     SgQueries q = {0};
     char *text = tu_slurp(path, NULL); /* the rule's source, for the deviation check */
-    if (sg_read_file(path, &src, &len, &d) == SG_OK && sg_compile_source(&u, path, src, len, &d) == SG_OK) {
-      converted = true;
-      SgConvCtx ctx = {.format = "default"};
-      for (size_t i = 0; i < u.nrules; i++)
-        if (sg_convert_rule(t, &ctx, &set, &u, u.rules[i], &q, &d) != SG_OK) converted = false;
-    }
+    bool converted = ref_convert(shared, r.rule, t, &set, &u, &q, &d);
     bool diagnosed = false;
     for (size_t i = 0; i < d.n; i++)
       diagnosed = diagnosed || (d.items[i].sev == SG_SEV_ERROR && d.items[i].loc.line > 0);

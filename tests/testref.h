@@ -6,6 +6,8 @@
 
 #include "testutil.h"
 
+#include "backend.h"
+
 /* ---- The reference file: one JSON object per line ----------------------------------------- */
 
 /* A JSON string at *p (which points at its opening quote) into `out`. */
@@ -90,6 +92,39 @@ static inline void ref_free(Ref *r) {
     free(r->q[i]);
   free(r->q);
   free(r->rule);
+}
+
+/* The reference file ../shared/reference/DIR/JSONL (the corpus's parent:
+ * ../shared, or $SIGMACC_CORPUS/..), that folder in `shared`; NULL when it or
+ * the corpus's rules are absent (the test skips). */
+static inline char *ref_load(const char *dir, const char *jsonl, char shared[2048]) {
+  const char *corpus_env = getenv("SIGMACC_CORPUS");
+  char path[4096];
+  snprintf(shared, 2048, "%s/..", corpus_env ? corpus_env : SIGMACC_SOURCE_DIR "/../shared/sigmahq");
+  snprintf(path, sizeof path, "%s/sigmahq/rules", shared);
+  DIR *corpus = opendir(path);
+  if (!corpus) return NULL;
+  closedir(corpus);
+  snprintf(path, sizeof path, "%s/reference/%s/%s", shared, dir, jsonl);
+  return tu_slurp(path, NULL);
+}
+
+/* Convert the reference's rule (`rule`, relative to `shared`) with `t` and
+ * `set` as `convert` does; false when it does not convert whole. */
+static inline bool ref_convert(const char *shared, const char *rule, const SgTarget *t,
+                               const SgPipelineSet *set, SgUnit *u, SgQueries *q, SgDiags *d) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", shared, rule);
+  char *src;
+  size_t len;
+  memset(u, 0, sizeof *u);
+  if (sg_read_file(path, &src, &len, d) != SG_OK || sg_compile_source(u, path, src, len, d) != SG_OK)
+    return false;
+  bool converted = true;
+  SgConvCtx ctx = {.format = "default"};
+  for (size_t i = 0; i < u->nrules; i++)
+    if (sg_convert_rule(t, &ctx, set, u, u->rules[i], q, d) != SG_OK) converted = false;
+  return converted;
 }
 
 #endif
