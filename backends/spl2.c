@@ -131,8 +131,9 @@ static bool like_safe(const SgStr *s) {
          !sg_tq_str_has_literal(s, '\\') && !sg_tq_str_has_break(s);
 }
 
-/* The value side of `lhs` compared with a Sigma string: `= "v"`, `LIKE "p"`,
- * or match() with an anchored regex literal. `lhs` is written by `put`. */
+/* `lhs` (a field, written) compared with a Sigma string: `lower(lhs)="v"`,
+ * `lower(lhs) LIKE "p"` (no lower() when cased or without letters), or
+ * match() with an anchored regex literal. */
 static void string_match(SgBuf *b, const char *lhs, const SgStr *s, bool cased) {
   cased = cased || !sg_tq_str_has_letters(s);
   bool wild = sg_tq_str_has_kind(s, SG_PART_STAR) || sg_tq_str_has_kind(s, SG_PART_QMARK);
@@ -240,13 +241,15 @@ static void predicate(Spl2 *s, SgBuf *b, const SgNode *n, bool negated) {
     } else if (v->kind == SG_V_BOOL) {
       sg_buf_catf(b, "lower(%s)=\"%s\"", lhs, v->b ? "true" : "false");
     } else if (!m->field) { /* keyword: anywhere in the raw event */
-      SgPart digits = {SG_PART_LIT, v->kind == SG_V_NUM ? v->num.text : "", 0};
-      SgStr num = {&digits, 1}, w;
-      const SgStr *str = &v->str;
-      if (v->kind == SG_V_NUM) digits.n = strlen(v->num.text), str = &num;
+      SgPart digits;
+      SgStr str = v->str, w;
+      if (v->kind == SG_V_NUM) {
+        digits = (SgPart){SG_PART_LIT, v->num.text, strlen(v->num.text)};
+        str = (SgStr){&digits, 1};
+      }
       SgArena tmp;
       sg_arena_init(&tmp);
-      if (sg_str_wrap(&tmp, str, true, true, &w) == SG_OK)
+      if (sg_str_wrap(&tmp, &str, true, true, &w) == SG_OK)
         string_match(b, lhs, &w, m->cased);
       else
         b->oom = true;

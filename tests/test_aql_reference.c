@@ -46,12 +46,15 @@ typedef struct Tk {
 
 typedef struct P {
   Tk *t;
-  size_t n, i;
+  size_t n, cap, i;
   bool bad;
 } P;
 
 static void tpush(P *p, TKind k, const char *s, size_t n) {
-  p->t = realloc(p->t, (p->n + 1) * sizeof *p->t);
+  if (p->n == p->cap) {
+    p->cap = p->cap ? 2 * p->cap : 64;
+    p->t = realloc(p->t, p->cap * sizeof *p->t);
+  }
   p->t[p->n++] = (Tk){k, strndup(s, n)};
 }
 
@@ -117,7 +120,7 @@ struct Node {
   char *key; /* the serial form, once asked for (the node no longer changes then) */
   bool ci;
   Node **kids;
-  size_t n;
+  size_t n, cap;
 };
 
 static Node *mk(NKind k) {
@@ -127,7 +130,10 @@ static Node *mk(NKind k) {
 }
 
 static void add(Node *p, Node *k) {
-  p->kids = realloc(p->kids, (p->n + 1) * sizeof *p->kids);
+  if (p->n == p->cap) {
+    p->cap = p->cap ? 2 * p->cap : 4;
+    p->kids = realloc(p->kids, p->cap * sizeof *p->kids);
+  }
   p->kids[p->n++] = k;
 }
 
