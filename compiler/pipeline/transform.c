@@ -632,15 +632,14 @@ static const char *item_field(Ctx *c, const PItem *it, const SgNode *n, const ch
   return f;
 }
 
-static void rename_all(Ctx *c, SgNode *n, const char *field, const char *id) {
+static void rename_all(SgNode *n, const char *field) {
   if (n->kind == SG_N_MATCH) {
     n->m.field = field;
     n->m.mapped = true;
-    sg_pl_mark(c, n, id);
     return;
   }
   for (uint32_t i = 0; i < n->nkids; i++)
-    rename_all(c, n->kids[i], field, id);
+    rename_all(n->kids[i], field);
 }
 
 static SgNode *make_item_copy(Ctx *c, const SgNode *n, size_t i, const void *arg) {
@@ -648,7 +647,7 @@ static SgNode *make_item_copy(Ctx *c, const SgNode *n, size_t i, const void *arg
   SgNode *k = sg_node_clone(c->a, n);
   if (!k) return c->oom = true, NULL;
   k->flags &= (uint8_t)~SG_NF_ITEM;
-  rename_all(c, k, to->items[i]->text, NULL);
+  rename_all(k, to->items[i]->text);
   return k;
 }
 
