@@ -283,9 +283,8 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
     }
     for (uint32_t i = 0; i < val.nparts; i++)
       if (!(named && i == 0 && val.parts[0].kind == SG_PART_STAR)) parts[k++] = val.parts[i];
-    SgNode kw = *n;
+    SgNode kw = *n; /* a keyword: no field, so no second payload search */
     kw.m.field = NULL;
-    kw.m.mapped = true;
     kw.m.v = (SgValue){.kind = SG_V_STR, .str = {parts, k}};
     predicate(a, b, &kw, neg, g);
     free(parts);

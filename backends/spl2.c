@@ -38,28 +38,16 @@ static const char target[] = "Splunk SPL2";
 
 /* ---- Names and literals ------------------------------------------------------------------ */
 
-static bool plain_name(const char *f) {
-  if (!*f) return false;
-  for (const char *p = f; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-          *p == '.'))
-      return false;
-  return true;
-}
-
 /* `q` quoted, with the quote and the backslash escaped by a backslash. */
 static void quoted(SgBuf *b, char q, const char *s, size_t n) {
   sg_buf_catc(b, q);
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == q || s[i] == '\\') sg_buf_catc(b, '\\');
-    sg_buf_catc(b, s[i]);
-  }
+  sg_tq_escaped(b, s, n, (char[]){q, '\0'});
   sg_buf_catc(b, q);
 }
 
 /* A field: bare when [A-Za-z0-9_.]+, else single-quoted. */
 static void field(SgBuf *b, const char *f) {
-  if (plain_name(f))
+  if (sg_tq_plain_name(f))
     sg_buf_cat(b, f);
   else
     quoted(b, '\'', f, strlen(f));
@@ -382,14 +370,9 @@ static SgStatus correlation(Spl2 *s, SgBuf *q) {
       sg_buf_cat(q, " AS ");
       field(q, k->aliases[i].name);
     }
-  SgBuf span = {0}, f = {0};
-  size_t tl = strlen(k->timespan);
-  if (tl && k->timespan[tl - 1] == 'M') /* a month is "mon"; "M" is not a unit */
-    sg_buf_catf(&span, "%.*smon", (int)(tl - 1), k->timespan);
-  else
-    sg_buf_cat(&span, k->timespan);
-  sg_buf_taint(q, &span);
-  sg_buf_catf(q, "\n| bin _time span=%s\n| stats ", sg_buf_cstr(&span));
+  SgBuf f = {0};
+  sg_tq_bin_time(q, s->r, target, s->d);
+  sg_buf_cat(q, "\n| stats ");
   if (k->fields.n) field(&f, k->fields.v[0]);
   sg_buf_taint(q, &f);
   sg_buf_catf(q, aggs[k->type], sg_buf_cstr(&f));
@@ -400,11 +383,6 @@ static SgStatus correlation(Spl2 *s, SgBuf *q) {
   }
   sg_buf_cat(q, "\n| where ");
   sg_tq_corr_conds(q, k, "!=", " AND ");
-  sg_diag(s->d, SG_D_LOSSY, s->r->loc,
-          "%s target: `| bin _time span=%s` counts in fixed time buckets, not a sliding window: events that "
-          "straddle a bucket boundary are not correlated",
-          target, span.data);
-  sg_buf_free(&span);
   sg_buf_free(&f);
   return SG_OK;
 }

@@ -35,38 +35,21 @@ static Spl spl_for(const SgConvCtx *c, const SgRule *r, SgDiags *d) {
 
 /* ---- Names and literals --------------------------------------------------------- */
 
-static bool plain_name(const char *f) {
-  if (!*f) return false;
-  for (const char *p = f; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-          *p == '.'))
-      return false;
-  return true;
-}
-
-/* Characters `esc` get a backslash; so does the backslash itself. */
-static void escaped(SgBuf *b, const char *s, size_t n, const char *esc) {
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '\\' || strchr(esc, s[i])) sg_buf_catc(b, '\\');
-    sg_buf_catc(b, s[i]);
-  }
-}
-
 /* A field in `search`: bare when [A-Za-z0-9_.]+, else double-quoted and escaped. */
 static void search_field(SgBuf *b, const char *f) {
-  if (plain_name(f)) {
+  if (sg_tq_plain_name(f)) {
     sg_buf_cat(b, f);
     return;
   }
   sg_buf_catc(b, '"');
-  escaped(b, f, strlen(f), "\"");
+  sg_tq_escaped(b, f, strlen(f), "\"");
   sg_buf_catc(b, '"');
 }
 
 /* A field in eval/where: single-quoted. */
 static void eval_field(SgBuf *b, const char *f) {
   sg_buf_catc(b, '\'');
-  escaped(b, f, strlen(f), "'");
+  sg_tq_escaped(b, f, strlen(f), "'");
   sg_buf_catc(b, '\'');
 }
 
@@ -77,14 +60,14 @@ static void search_string(SgBuf *b, const SgStr *s) {
     if (s->parts[i].kind == SG_PART_STAR)
       sg_buf_catc(b, '*');
     else if (s->parts[i].kind == SG_PART_LIT)
-      escaped(b, s->parts[i].s, s->parts[i].n, "\"");
+      sg_tq_escaped(b, s->parts[i].s, s->parts[i].n, "\"");
   }
   sg_buf_catc(b, '"');
 }
 
 static void quoted(SgBuf *b, const char *s, size_t n) {
   sg_buf_catc(b, '"');
-  escaped(b, s, n, "\"");
+  sg_tq_escaped(b, s, n, "\"");
   sg_buf_catc(b, '"');
 }
 
@@ -147,7 +130,7 @@ static void substring_term(SgBuf *b, const SgValue *v) {
     if (s->parts[i].kind == SG_PART_STAR)
       sg_buf_catc(b, '*');
     else if (s->parts[i].kind == SG_PART_LIT)
-      escaped(b, s->parts[i].s, s->parts[i].n, "\"");
+      sg_tq_escaped(b, s->parts[i].s, s->parts[i].n, "\"");
   }
   if (!s->nparts || s->parts[s->nparts - 1].kind != SG_PART_STAR) sg_buf_catc(b, '*');
   sg_buf_catc(b, '"');
@@ -513,7 +496,7 @@ static SgStatus corr_unsupported(SgDiags *d, const SgRule *r, const char *what) 
 /* ` | eval event_type="NAME"`: which rule an event came from. */
 static void tag_event(SgBuf *b, const char *name) {
   sg_buf_cat(b, " | eval event_type=\"");
-  escaped(b, name, strlen(name), "\"");
+  sg_tq_escaped(b, name, strlen(name), "\"");
   sg_buf_catc(b, '"');
 }
 
@@ -585,7 +568,7 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
 static void corr_expr(SgBuf *b, const SgCondExpr *e, int parent) {
   if (e->kind == SG_C_ID) {
     sg_buf_cat(b, "event_types=\"");
-    escaped(b, e->name, strlen(e->name), "\"");
+    sg_tq_escaped(b, e->name, strlen(e->name), "\"");
     sg_buf_catc(b, '"');
     return;
   }
@@ -624,14 +607,8 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
     sg_buf_free(&q);
     return st;
   }
-  SgBuf span = {0};
-  size_t tl = strlen(k->timespan);
-  if (tl && k->timespan[tl - 1] == 'M') /* Splunk's month is "mon"; "M" is not a unit */
-    sg_buf_catf(&span, "%.*smon", (int)(tl - 1), k->timespan);
-  else
-    sg_buf_cat(&span, k->timespan);
-  sg_buf_taint(&q, &span);
-  sg_buf_catf(&q, "\n| bin _time span=%s\n| stats ", sg_buf_cstr(&span));
+  sg_tq_bin_time(&q, r, "Splunk", s->d);
+  sg_buf_cat(&q, "\n| stats ");
   if (k->fields.n) search_field(&f, k->fields.v[0]);
   if (temporal && k->expr) {
     sg_buf_cat(&q, "values(event_type) as event_types");
@@ -652,11 +629,6 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   } else {
     sg_tq_corr_conds(&q, k, "!=", " ");
   }
-  sg_diag(s->d, SG_D_LOSSY, r->loc,
-          "Splunk target: `| bin _time span=%s` counts in fixed time buckets, not a sliding window: events "
-          "that straddle a bucket boundary are not correlated",
-          span.data);
-  sg_buf_free(&span);
   st = f.oom ? SG_ERR_NOMEM : add_query(s->c, out, r, 0, &q);
   sg_buf_free(&q);
   sg_buf_free(&f);

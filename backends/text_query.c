@@ -100,6 +100,39 @@ SgStatus sg_tq_unsupported(SgDiags *d, const SgNode *n, const char *target, cons
   return SG_ERR_UNSUPPORTED;
 }
 
+bool sg_tq_plain_name(const char *f) {
+  if (!*f) return false;
+  for (const char *p = f; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+          *p == '.'))
+      return false;
+  return true;
+}
+
+void sg_tq_escaped(SgBuf *b, const char *s, size_t n, const char *esc) {
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '\\' || strchr(esc, s[i])) sg_buf_catc(b, '\\');
+    sg_buf_catc(b, s[i]);
+  }
+}
+
+void sg_tq_bin_time(SgBuf *q, const SgRule *r, const char *target, SgDiags *d) {
+  const char *t = r->corr->timespan;
+  size_t tl = strlen(t);
+  SgBuf span = {0};
+  if (tl && t[tl - 1] == 'M') /* Splunk's month is "mon"; "M" is not a unit */
+    sg_buf_catf(&span, "%.*smon", (int)(tl - 1), t);
+  else
+    sg_buf_cat(&span, t);
+  sg_buf_taint(q, &span);
+  sg_buf_catf(q, "\n| bin _time span=%s", sg_buf_cstr(&span));
+  sg_diag(d, SG_D_LOSSY, r->loc,
+          "%s target: `| bin _time span=%s` counts in fixed time buckets, not a sliding window: events that "
+          "straddle a bucket boundary are not correlated",
+          target, sg_buf_cstr(&span));
+  sg_buf_free(&span);
+}
+
 const char *sg_tq_re_flags(unsigned f, char buf[4]) {
   size_t k = 0;
   if (f & SG_RE_I) buf[k++] = 'i';

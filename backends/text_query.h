@@ -32,6 +32,17 @@ SgStatus sg_tq_unsupported(SgDiags *d, const SgNode *n, const char *target, cons
 /* The first unresolved placeholder of a string value, or NULL. */
 const SgPart *sg_tq_placeholder(const SgValue *v);
 
+/* Splunk names (SPL search and SPL2 fields): [A-Za-z0-9_.]+, written bare. */
+bool sg_tq_plain_name(const char *f);
+
+/* s[0..n) with a backslash before every backslash and every byte of `esc`
+ * (Splunk's quoted strings and names). */
+void sg_tq_escaped(SgBuf *b, const char *s, size_t n, const char *esc);
+
+/* Splunk correlations (SPL, SPL2): "\n| bin _time span=TIMESPAN" (a month as
+ * "mon"), and the warning that fixed buckets are not a sliding window. */
+void sg_tq_bin_time(SgBuf *q, const SgRule *r, const char *target, SgDiags *d);
+
 /* A regex's SG_RE_* flags as PCRE inline flag letters ("ims") in buf. */
 const char *sg_tq_re_flags(unsigned f, char buf[4]);
 
