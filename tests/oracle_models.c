@@ -167,6 +167,7 @@ struct Node {
   char *s, *field;
   double num;
   bool cased, neg, ci, isnum, isbool;
+  bool lower_value; /* K_LIKE on lower(f): the value folded, the pattern as written (SPL2) */
   pcre2_code *re;
   Node **kids;
   size_t n;
@@ -945,7 +946,7 @@ static Tri over_raw(const Node *pred, const SgJDoc *d, bool (*test)(const Node *
 }
 
 static bool like_ok(const Node *n, const char *s, size_t len) {
-  if (n->cased) { /* SPL2 lower(f) LIKE "p": the value folded, the pattern as written */
+  if (n->lower_value) {
     char *fs = folded(s, len);
     bool ok = like(n->s, fs, fs + len);
     free(fs);
@@ -1197,11 +1198,11 @@ static Val ev(const Node *n, const SgJDoc *d, Tri *t) {
   case K_MATCH: {
     bool (*test)(const Node *, const char *, size_t) = n->k == K_LIKE ? like_ok : matches_ok;
     const Node *x = n->kids[0];
-    Node lowered = *n; /* lower(f) LIKE: each value of f folded (`cased` marks it) */
+    Node lowered = *n; /* lower(f) LIKE: each value of f folded */
     if (n->k == K_LIKE && x->k == K_CALL && !strcmp(x->s, "lower") &&
         (x->kids[0]->k == K_RAW || x->kids[0]->k == K_FIELD)) {
       x = x->kids[0];
-      lowered.cased = true;
+      lowered.lower_value = true;
       n = &lowered;
     }
     if (x->k == K_RAW) {
