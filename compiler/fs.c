@@ -22,7 +22,8 @@ static bool has_rule_ext(const char *name) {
   return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
 }
 
-/* Memory ran out while listing `what`: never a silently shorter list. */
+/* Memory ran out while listing `what` (an argument: it outlives the
+ * diagnostics): never a silently shorter list. */
 static bool lost(SgDiags *d, const char *what) {
   sg_diag(d, SG_D_NOMEM, (SgLoc){what, 0, 0}, "out of memory listing the input; not read");
   return false;
@@ -48,34 +49,62 @@ static bool paths_push(SgPaths *p, char *s, size_t rel, const char *what, SgDiag
   return true;
 }
 
+/* Keep `path` (owned) as long as the list: a diagnostic is located at it. */
+static const char *hold(SgPaths *p, char *path) {
+  char **v = realloc(p->held, (p->nheld + 1) * sizeof *v);
+  if (!v) {
+    free(path);
+    return NULL;
+  }
+  p->held = v;
+  return p->held[p->nheld++] = path;
+}
+
 void sg_paths_free(SgPaths *p) {
   for (size_t i = 0; i < p->n; i++)
     free(p->v[i]);
+  for (size_t i = 0; i < p->nheld; i++)
+    free(p->held[i]);
   free(p->v);
   free(p->rel);
+  free(p->held);
   memset(p, 0, sizeof *p);
 }
 
 typedef struct Entry {
   char *name;
-  unsigned char type; /* DT_DIR, DT_REG or DT_UNKNOWN (then stat decides) */
+  unsigned char type; /* DT_DIR, DT_REG, ... or DT_UNKNOWN (then stat decides) */
 } Entry;
 
 static int cmp_entry(const void *a, const void *b) {
   return strcmp(((const Entry *)a)->name, ((const Entry *)b)->name);
 }
 
-/* False when memory ran out (reported); other problems are reported too. */
-static bool walk_dir(const char *dir, SgPaths *out, size_t rel, int depth, bool all, SgDiags *dg) {
-  if (depth > SG_MAX_DIR_DEPTH) {
-    sg_diag(dg, SG_D_IO, (SgLoc){dir, 0, 0}, "directory nested deeper than %d levels; not read",
-            SG_MAX_DIR_DEPTH);
-    return true;
-  }
+/* Report a problem with `path` (owned: the list keeps it for the diagnostic). */
+static bool report(SgPaths *out, char *path, const char *root, SgDiags *dg, SgDiagCode code, const char *fmt,
+                   const char *arg) {
+  const char *kept = hold(out, path);
+  if (!kept) return lost(dg, root);
+  sg_diag(dg, code, (SgLoc){kept, 0, 0}, fmt, arg);
+  return true;
+}
+
+/* Walk `dir` (owned when depth > 0), under the argument `root`. False when
+ * memory ran out (reported); other problems are reported too. Only regular
+ * files are listed: a FIFO or a device would block its reader forever. */
+static bool walk_dir(char *dir, const char *root, SgPaths *out, size_t rel, int depth, bool all, SgDiags *dg) {
+  char limit[64];
+  snprintf(limit, sizeof limit, "%d", SG_MAX_DIR_DEPTH);
+  if (depth > SG_MAX_DIR_DEPTH)
+    return report(out, dir, root, dg, SG_D_IO, "directory nested deeper than %s levels; not read", limit);
   DIR *d = opendir(dir);
   if (!d) {
-    sg_diag(dg, SG_D_IO, (SgLoc){dir, 0, 0}, "cannot open the directory: %s", strerror(errno));
-    return true;
+    int err = errno;
+    if (!depth) {
+      sg_diag(dg, SG_D_IO, (SgLoc){root, 0, 0}, "cannot open the directory: %s", strerror(err));
+      return true;
+    }
+    return report(out, dir, root, dg, SG_D_IO, "cannot open the directory: %s", strerror(err));
   }
   bool ok = true;
   Entry *ents = NULL;
@@ -87,7 +116,7 @@ static bool walk_dir(const char *dir, SgPaths *out, size_t rel, int depth, bool 
       cap = cap ? cap * 2 : 32;
       Entry *v = realloc(ents, cap * sizeof *v);
       if (!v) {
-        ok = lost(dg, dir);
+        ok = lost(dg, root);
         break;
       }
       ents = v;
@@ -95,7 +124,7 @@ static bool walk_dir(const char *dir, SgPaths *out, size_t rel, int depth, bool 
     ents[n].name = strdup(e->d_name);
     ents[n].type = e->d_type;
     if (!ents[n].name) {
-      ok = lost(dg, dir);
+      ok = lost(dg, root);
       break;
     }
     n++;
@@ -106,24 +135,29 @@ static bool walk_dir(const char *dir, SgPaths *out, size_t rel, int depth, bool 
     size_t len = strlen(dir) + strlen(ents[i].name) + 2;
     char *full = malloc(len);
     if (!full) {
-      ok = lost(dg, dir);
+      ok = lost(dg, root);
     } else {
       snprintf(full, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", ents[i].name);
       struct stat st;
-      bool is_dir = ents[i].type == DT_DIR ||
-                    (ents[i].type == DT_UNKNOWN && stat(full, &st) == 0 && S_ISDIR(st.st_mode));
-      if (is_dir) {
-        ok = walk_dir(full, out, rel, depth + 1, all, dg) && ok;
+      unsigned char type = ents[i].type;
+      if (type == DT_UNKNOWN || type == DT_LNK) /* a link is what it points to */
+        type = stat(full, &st) ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_FIFO;
+      if (type == DT_DIR) {
+        ok = walk_dir(full, root, out, rel, depth + 1, all, dg) && ok;
+      } else if (!all && !has_rule_ext(ents[i].name)) {
         free(full);
-      } else if (all || has_rule_ext(ents[i].name)) {
-        ok = paths_push(out, full, rel, dir, dg) && ok;
+      } else if (type == DT_REG) {
+        ok = paths_push(out, full, rel, root, dg) && ok;
+      } else if (type == DT_UNKNOWN) { /* a dangling link */
+        ok = report(out, full, root, dg, SG_D_IO, "cannot open: %s", strerror(errno)) && ok;
       } else {
-        free(full);
+        ok = report(out, full, root, dg, SG_D_NOT_FILE, "%s", "not a regular file; passed over") && ok;
       }
     }
     free(ents[i].name);
   }
   free(ents);
+  if (depth) free(dir);
   return ok;
 }
 
@@ -142,7 +176,7 @@ bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d) {
     } else if (S_ISDIR(st.st_mode)) {
       size_t before = out->n;
       size_t len = strlen(argv[i]);
-      if (!walk_dir(argv[i], out, len + (argv[i][len - 1] != '/'), 0, false, d)) {
+      if (!walk_dir(argv[i], argv[i], out, len + (argv[i][len - 1] != '/'), 0, false, d)) {
         ok = false;
       } else if (out->n == before) {
         sg_diag(d, SG_D_IO, (SgLoc){argv[i], 0, 0}, "is a directory with no .yml or .yaml files");
@@ -158,5 +192,5 @@ bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d) {
 
 bool sg_expand_dir_files(const char *dir, SgPaths *out, SgDiags *d) {
   size_t len = strlen(dir);
-  return walk_dir(dir, out, len + (len && dir[len - 1] != '/'), 0, true, d);
+  return walk_dir((char *)dir, dir, out, len + (len && dir[len - 1] != '/'), 0, true, d);
 }

@@ -874,6 +874,8 @@ typedef struct SgPaths {
   char **v;
   size_t *rel; /* offset of the path relative to its argument (a directory, or the file's folder) */
   size_t n, cap;
+  char **held; /* paths the walker's diagnostics are located at (owned) */
+  size_t nheld;
 } SgPaths;
 
 bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d);

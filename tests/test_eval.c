@@ -395,6 +395,105 @@ static void test_cli_bad_input(void **state) {
   }
 }
 
+/* Wildcards: the matcher agrees with a dynamic-programming reference on every
+ * small pattern and value over {a, b, é}, and the worst cases stay fast: the
+ * recursive matcher took 28 s on the CrackMapExec patterns against a 4 KB
+ * command line, minutes on a 200-byte value and overflowed the stack on a
+ * 400 KB one. */
+static bool ref_glob(const char *p, const char *s) {
+  /* characters: 'a', 'b', 'E' (é, two bytes in the event), '*', '?' */
+  size_t np = strlen(p), ns = strlen(s);
+  bool *row = calloc(ns + 1, 1), *next = calloc(ns + 1, 1);
+  row[0] = true;
+  for (size_t i = 0; i < np; i++) {
+    memset(next, 0, ns + 1);
+    for (size_t j = 0; j <= ns; j++) {
+      if (p[i] == '*') next[j] = row[j] || (j && next[j - 1]);
+      else if (j && row[j - 1]) next[j] = p[i] == '?' || p[i] == s[j - 1];
+    }
+    bool *t = row;
+    row = next;
+    next = t;
+  }
+  bool r = row[ns];
+  free(row);
+  free(next);
+  return r;
+}
+
+static void utf8_of(SgBuf *b, const char *s) {
+  for (; *s; s++)
+    if (*s == 'E') sg_buf_cat(b, "\xc3\xa9");
+    else sg_buf_catc(b, *s);
+}
+
+static void test_glob_property_and_worst_cases(void **state) {
+  (void)state;
+  const char alpha_p[] = "abE*?*", alpha_s[] = "abE";
+  unsigned seed = 7;
+  for (int t = 0; t < 600; t++) {
+    char p[8], s[10];
+    int np = 1 + (int)((seed = seed * 1103515245 + 12345) >> 16) % 6;
+    int ns = (int)((seed = seed * 1103515245 + 12345) >> 16) % 9;
+    for (int i = 0; i < np; i++)
+      p[i] = alpha_p[((seed = seed * 1103515245 + 12345) >> 16) % 6];
+    for (int i = 0; i < ns; i++)
+      s[i] = alpha_s[((seed = seed * 1103515245 + 12345) >> 16) % 3];
+    p[np] = s[ns] = 0;
+    SgBuf rule = {0}, ev = {0};
+    sg_buf_cat(&rule, "title: t\nlogsource: {product: test}\ndetection:\n  s: {A: '");
+    utf8_of(&rule, p);
+    sg_buf_cat(&rule, "'}\n  condition: s\n");
+    sg_buf_cat(&ev, "{\"A\": \"");
+    utf8_of(&ev, s);
+    sg_buf_cat(&ev, "\"}");
+    if (matches(rule.data, ev.data, false) != ref_glob(p, s)) fail_msg("pattern '%s' on '%s'", p, s);
+    sg_buf_free(&rule);
+    sg_buf_free(&ev);
+  }
+  /* a 32 KB command line of near misses against many stars */
+  SgBuf ev = {0}, rule = {0};
+  sg_buf_cat(&ev, "{\"A\": \"");
+  for (int i = 0; i < 32768; i++)
+    sg_buf_catc(&ev, i % 2 ? ' ' : '-');
+  sg_buf_cat(&ev, "\"}");
+  YES(RULE("  s: {A: '*-*-*-*-*-*-*-*-*-*-*-*-*'}\n  condition: s\n"), ev.data);
+  NO(RULE("  s: {A: '*-*-*-*-*-*-*-*-*-*-*-*-*-x*'}\n  condition: s\n"), ev.data);
+  NO(RULE("  s: {A: '* -?-*- -*-?-x* *'}\n  condition: s\n"), ev.data);
+  /* a 400 KB value of stars and letters */
+  sg_buf_cat(&rule, "title: t\nlogsource: {product: test}\ndetection:\n  s: {A: '");
+  for (int i = 0; i < 200000; i++)
+    sg_buf_cat(&rule, "*-");
+  sg_buf_cat(&rule, "'}\n  condition: s\n");
+  NO(rule.data, ev.data);
+  sg_buf_free(&ev);
+  sg_buf_free(&rule);
+}
+
+/* An events folder holding a FIFO is read without blocking (the FIFO passed
+ * over with W092); a closed stdin says so; a folder nested too deep names
+ * itself (the walker freed the path its diagnostic pointed to). */
+static void test_cli_special_files(void **state) {
+  (void)state;
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "d=$(mktemp -d); mkdir $d/ev; mkfifo $d/ev/pipe; echo '{\"A\":\"x\"}' > $d/ev/a.json; "
+           "printf 'title: t\\nlogsource: {product: x}\\ndetection:\\n  s: {A: x}\\n  condition: s\\n' > $d/r.yml; "
+           "timeout 20 '%s' eval -r $d/r.yml $d/ev 2>&1 | sed \"s#$d#D#g\"; echo \"rc=$?\"; "
+           "timeout 20 '%s' eval -r $d/r.yml <&- 2>&1; echo \"rc=$?\"; "
+           "p=$d/deep; for i in $(seq 34); do p=$p/d; done; mkdir -p $p; cp $d/r.yml $d/deep/; "
+           "'%s' convert -t splunk --without-pipeline $d/deep 2>&1 >/dev/null | sed \"s#$d#D#g\"; rm -rf $d",
+           SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  if (!strstr(out, "\"path\":\"D/ev/a.json\"") || !strstr(out, "D/ev/pipe: warning[W092]: not a regular file") ||
+      !strstr(out, "rc=0\n") || !strstr(out, "-: error[E001]: cannot read the events file: standard input is closed") ||
+      !strstr(out, "D/deep/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d: error[E001]: directory "
+                   "nested deeper than 32 levels"))
+    fail_msg("special files:\n%s", out);
+  free(out);
+}
+
 /* Regex limits: real rules need a JIT stack larger than PCRE2's default, and
  * a match PCRE2 cannot finish is reported as undecided, never a non-match. */
 static void test_regex_limits(void **state) {
@@ -669,6 +768,8 @@ int main(void) {
       cmocka_unit_test(test_stream_size_limit),
       cmocka_unit_test(test_cli_bad_input),
       cmocka_unit_test(test_regex_limits),
+      cmocka_unit_test(test_cli_special_files),
+      cmocka_unit_test(test_glob_property_and_worst_cases),
       cmocka_unit_test(test_corr_memory_bound),
       cmocka_unit_test(test_cli_bad_lines),
       cmocka_unit_test(test_cli_filters),

@@ -12,33 +12,88 @@
 
 #include "evaluator.h"
 
-static size_t utf8_len(unsigned char c) {
-  return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+/* One character of s[0..n), n > 0: a well-formed UTF-8 sequence, else one byte. */
+static size_t char_len(const char *s, size_t n) {
+  size_t l = sg_utf8_len(s, n);
+  return l ? l : 1;
 }
 
-static bool glob(const SgPart *p, uint32_t np, const char *s, size_t n) {
-  while (np) {
-    if (p->kind == SG_PART_STAR) {
-      if (np == 1) return true;
-      for (size_t i = 0; i <= n; i++)
-        if (glob(p + 1, np - 1, s + i, n - i)) return true;
-      return false;
-    }
+/* The star-free parts p[0..np) matched at the start of s[0..n): the offset
+ * where the match ends, or SIZE_MAX. */
+static size_t seg_at(const SgPart *p, uint32_t np, const char *s, size_t n) {
+  size_t i = 0;
+  for (; np; p++, np--) {
     if (p->kind == SG_PART_QMARK) {
-      if (!n) return false;
-      size_t l = utf8_len((unsigned char)*s);
-      if (l > n) l = n;
-      s += l;
-      n -= l;
+      if (i == n) return SIZE_MAX;
+      i += char_len(s + i, n - i);
     } else {
-      if (p->n > n || memcmp(p->s, s, p->n)) return false;
-      s += p->n;
-      n -= p->n;
+      if (p->n > n - i || memcmp(p->s, s + i, p->n)) return SIZE_MAX;
+      i += p->n;
     }
-    p++;
-    np--;
   }
-  return n == 0;
+  return i;
+}
+
+/* Where the segment p[0..np) first matches in s[from..n) (its start in *at),
+ * the offset of its end, or SIZE_MAX. A segment beginning with a literal is
+ * looked for with memmem; one beginning with `?` tries each character. */
+static size_t seg_find(const SgPart *p, uint32_t np, const char *s, size_t n, size_t from, size_t *at) {
+  for (size_t i = from; i <= n;) {
+    if (p->kind != SG_PART_QMARK) {
+      const char *q = p->n ? memmem(s + i, n - i, p->s, p->n) : s + i;
+      if (!q) return SIZE_MAX;
+      i = (size_t)(q - s);
+    }
+    size_t end = seg_at(p, np, s + i, n - i);
+    if (end != SIZE_MAX) {
+      *at = i;
+      return i + end;
+    }
+    if (i == n) break;
+    i += p->kind == SG_PART_QMARK ? char_len(s + i, n - i) : 1;
+  }
+  return SIZE_MAX;
+}
+
+/* A wildcard pattern against s[0..n), without recursion: the first segment
+ * (up to the first `*`) at the start, every middle segment at its leftmost
+ * place after the one before (any later place leaves less room for the rest),
+ * the last segment ending at n. Time O(n * longest segment), memory O(1):
+ * an event value cannot stall the run, a rule value cannot exhaust the stack. */
+static bool glob(const SgPart *p, uint32_t np, const char *s, size_t n) {
+  uint32_t k = 0;
+  while (k < np && p[k].kind != SG_PART_STAR) k++;
+  size_t pos = seg_at(p, k, s, n);
+  if (pos == SIZE_MAX) return false;
+  if (k == np) return pos == n;
+  for (;;) {
+    while (k < np && p[k].kind == SG_PART_STAR) k++;
+    if (k == np) return true;
+    uint32_t j = k;
+    while (j < np && p[j].kind != SG_PART_STAR) j++;
+    size_t at;
+    if (j < np) { /* a middle segment */
+      pos = seg_find(p + k, j - k, s, n, pos, &at);
+      if (pos == SIZE_MAX) return false;
+      k = j;
+      continue;
+    }
+    /* the last segment: it must end at n, starting at or after pos */
+    size_t len = 0;
+    bool fixed = true;
+    for (uint32_t i = k; i < j; i++) {
+      fixed = fixed && p[i].kind != SG_PART_QMARK;
+      len += p[i].n;
+    }
+    if (fixed) return n - pos >= len && seg_at(p + k, j - k, s + n - len, len) == len;
+    for (size_t from = pos;;) {
+      size_t end = seg_find(p + k, j - k, s, n, from, &at);
+      if (end == SIZE_MAX) return false;
+      if (end == n) return true;
+      from = at + (p[k].kind == SG_PART_QMARK ? char_len(s + at, n - at) : 1);
+      if (from > n) return false;
+    }
+  }
 }
 
 /* memmem, with short needles (those the literal index cannot take, 1-3

@@ -61,9 +61,10 @@ static bool read_input(SgEvStream *sm, const SgEvalSink *sink, const char *path,
   bool is_stdin = !strcmp(path, "-");
   FILE *f = is_stdin ? stdin : fopen(path, "rb");
   struct stat st;
-  if (!f || fstat(fileno(f), &st) || S_ISDIR(st.st_mode)) {
+  bool statted = f && !fstat(fileno(f), &st); /* a closed stdin fails here (EBADF) */
+  if (!statted || S_ISDIR(st.st_mode)) {
     say(sink, "%s: error[E001]: cannot read the events file: %s\n", path,
-        f ? "it is a directory" : strerror(errno));
+        statted ? "it is a directory" : is_stdin && f ? "standard input is closed" : strerror(errno));
     if (f && !is_stdin) fclose(f);
     return false;
   }
@@ -397,7 +398,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
       SgDiags fd = {0};
       if (!sg_expand_dir_files(inputs[i], &files, &fd)) io_error = true;
       if (!files.n && !fd.n) say(sink, "%s: error[E001]: the directory holds no files\n", inputs[i]);
-      io_error = io_error || !files.n || fd.n;
+      io_error = io_error || !files.n || fd.nerrors; /* W092: a FIFO or device passed over */
       say_diags(sink, &fd, 0, NULL, false);
       for (size_t k = 0; k < files.n; k++)
         io_error = !read_input(sm, sink, files.v[k], true) || io_error;
