@@ -356,7 +356,7 @@ static void eval_match(Spl *s, SgBuf *b, const SgNode *n, bool negated) {
     } else {
       SgBuf re = {0};
       if (v->kind == SG_V_BOOL)
-        sg_buf_cat(&re, v->b ? "^true$" : "^false$");
+        sg_buf_cat(&re, v->b ? "^true\\z" : "^false\\z");
       else
         sg_tq_str_regex(&re, &v->str, true);
       sg_buf_cat(b, "match(");

@@ -40,7 +40,7 @@ void sg_tq_str_regex(SgBuf *out, const SgStr *s, bool anchored) {
       break;
     }
   }
-  if (anchored) sg_buf_catc(out, '$');
+  if (anchored) sg_buf_cat(out, "\\z"); /* end of the value: `$` also matches before a final line break */
 }
 
 bool sg_tq_str_has_literal(const SgStr *s, char c) {

@@ -211,6 +211,48 @@ static pcre2_code *compile_re(Lexer *L, const char *pat, uint32_t opts) {
   return re;
 }
 
+/* A Java regex (QRadar [I]MATCHES) for PCRE2: Java's `$` (without MULTILINE)
+ * matches at the end and before a final line terminator - \r\n, \n, \r,
+ * U+0085, U+2028 or U+2029 - where PCRE's matches before a final \n only;
+ * Java's `.` stops at those terminators (PCRE2_NEWLINE_ANY: also at VT and FF,
+ * which no generated value holds). Escapes, \Q...\E and classes are copied. */
+static pcre2_code *compile_java_re(Lexer *L, const char *pat, uint32_t opts) {
+  SgBuf b = {0};
+  bool cls = false;
+  for (const char *p = pat; *p; p++) {
+    if (p[0] == '\\' && p[1] == 'Q') {
+      const char *e = strstr(p + 2, "\\E");
+      size_t n = e ? (size_t)(e + 2 - p) : strlen(p);
+      sg_buf_catn(&b, p, n);
+      p += n - 1;
+    } else if (p[0] == '\\' && p[1]) {
+      sg_buf_catn(&b, p++, 2);
+    } else if (cls) {
+      cls = *p != ']';
+      sg_buf_catc(&b, *p);
+    } else if (*p == '[') {
+      cls = true;
+      sg_buf_catc(&b, *p);
+      if (p[1] == '^') sg_buf_catc(&b, *++p);
+      if (p[1] == ']') sg_buf_catc(&b, *++p); /* a leading ] is a member */
+    } else if (*p == '$' && !strstr(pat, "(?m") && !(opts & PCRE2_MULTILINE)) {
+      sg_buf_cat(&b, "(?=(?:\\r\\n|[\\n\\r\\x{85}\\x{2028}\\x{2029}])?\\z)");
+    } else {
+      sg_buf_catc(&b, *p);
+    }
+  }
+  pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+  pcre2_set_newline(cc, PCRE2_NEWLINE_ANY);
+  int err;
+  PCRE2_SIZE off;
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)sg_buf_cstr(&b), PCRE2_ZERO_TERMINATED,
+                                 opts | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, cc);
+  pcre2_compile_context_free(cc);
+  if (!re) fail(L, "regex does not compile: %s", pat);
+  sg_buf_free(&b);
+  return re;
+}
+
 /* ==== SPL search syntax =========================================================== */
 
 static Node *s_or(Lexer *L);
@@ -539,7 +581,7 @@ static Node *x_cmp(Lexer *L) {
     n->neg = neg;
     L->i++;
     if (!is(L, TK_SQ, NULL)) return free_node(l), free_node(n), fail(L, "MATCHES takes a string"), NULL;
-    n->re = compile_re(L, peek(L, 0)->s, PCRE2_ANCHORED | PCRE2_ENDANCHORED | (n->ci ? PCRE2_CASELESS : 0));
+    n->re = compile_java_re(L, peek(L, 0)->s, PCRE2_ANCHORED | PCRE2_ENDANCHORED | (n->ci ? PCRE2_CASELESS : 0));
     L->i++;
     add(n, l);
     return n->re ? n : (free_node(n), NULL);

@@ -307,12 +307,13 @@ static bool has_letters(const char *s) {
   return false;
 }
 
-/* An exact regex sigmacc writes for a value LIKE cannot hold, `(?s)^...$`
+/* An exact regex sigmacc writes for a value LIKE cannot hold, `(?s)^...\z`
  * of escaped literals, `.*` and `.`, as the LIKE pattern it stands for. */
 static bool regex_as_like(const char *re, SgBuf *out) {
   if (strncmp(re, "(?s)^", 5)) return false;
   size_t n = strlen(re);
-  if (n < 6 || re[n - 1] != '$') return false;
+  if (n < 7 || strcmp(re + n - 2, "\\z")) return false;
+  n--; /* the loop stops before the anchor's last character */
   for (size_t i = 5; i + 1 < n; i++) {
     if (re[i] == '.' && re[i + 1] == '*')
       sg_buf_catc(out, '%'), i++;

@@ -198,9 +198,14 @@ static void gen(Gen *g, const SgNode *n, bool want, unsigned choice, unsigned de
   }
 }
 
-typedef enum Variant { V_AS_IS, V_FLIPPED, V_MULTILINE } Variant;
+/* The values as generated, with the case flipped, on a line of a multi-line
+ * text, or one value (the `which`th) ending in a line break: PCRE's and
+ * Java's `$` also match before a final line break, which Sigma's values do
+ * not end with. */
+typedef enum Variant { V_AS_IS, V_FLIPPED, V_MULTILINE, V_END_LF, V_END_CRLF, V_END_CR, V_END_LS, V_LAST } Variant;
 
-static void event_text(const Gen *g, Variant v, SgBuf *out) {
+static void event_text(const Gen *g, Variant v, size_t which, SgBuf *out) {
+  static const char *const endings[] = {"\n", "\r\n", "\r", "\xe2\x80\xa8"};
   sg_buf_catc(out, '{');
   for (size_t i = 0; i < g->n; i++) {
     SgBuf val = {0};
@@ -212,6 +217,7 @@ static void event_text(const Gen *g, Variant v, SgBuf *out) {
       sg_buf_catc(&val, c);
     }
     if (v == V_MULTILINE) sg_buf_cat(&val, "\nlast line");
+    if (v >= V_END_LF && i == which % g->n) sg_buf_cat(&val, endings[v - V_END_LF]);
     if (i) sg_buf_catc(out, ',');
     sg_json_str(out, g->names[i], strlen(g->names[i]));
     sg_buf_catc(out, ':');
@@ -243,11 +249,12 @@ static void generated(const ORule *o) {
     if (!root) continue;
     for (unsigned choice = 0; choice < 6; choice++)
       for (int want = 1; want >= 0; want--)
-        for (int v = V_AS_IS; v <= V_MULTILINE; v++) {
+        for (int v = V_AS_IS; v < V_LAST; v++) {
           Gen g = {0};
           gen(&g, root, want, choice, 0);
+          if (v >= V_END_LF && !g.n) continue;
           SgBuf text = {0};
-          event_text(&g, (Variant)v, &text);
+          event_text(&g, (Variant)v, choice, &text);
           size_t off;
           const char *err;
           if (sg_json_parse(&doc, sg_buf_cstr(&text), text.len, &off, &err)) {
