@@ -45,9 +45,26 @@ static void quoted(SgBuf *b, char q, const char *s, size_t n) {
   sg_buf_catc(b, q);
 }
 
-/* A field: bare when [A-Za-z0-9_.]+, else single-quoted. */
+/* A name SPL2 reads as a field when written bare: [A-Za-z_][A-Za-z0-9_]*
+ * (Splunk's SPL2 quotation rules: a dot, a leading digit, ... need quotes)
+ * and not a word of the language (`NOT IS NULL`, `lower(null)` broke). */
+static bool spl2_bare_name(const char *f) {
+  static const char *const words[] = {"and",   "as",     "between", "by",    "false", "from",  "group",
+                                      "having", "in",    "is",      "join",  "like",  "limit", "not",
+                                      "null",  "offset", "on",      "or",    "order", "search", "select",
+                                      "true",  "union",  "where",   "with",  "xor"};
+  if (!((*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') || *f == '_')) return false;
+  for (const char *p = f; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+      return false;
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    if (!sg_ascii_casecmp(f, words[i])) return false;
+  return true;
+}
+
+/* A field: bare when spl2_bare_name, else single-quoted. */
 static void field(SgBuf *b, const char *f) {
-  if (sg_tq_plain_name(f))
+  if (spl2_bare_name(f))
     sg_buf_cat(b, f);
   else
     quoted(b, '\'', f, strlen(f));
