@@ -95,6 +95,44 @@ static const char *wkind_name(const WVal *w) {
 
 /* ---- Parsing the key ------------------------------------------------------------ */
 
+/* Sigma 2.2's rules of the road for modifiers: contains, startswith and
+ * endswith exclude each other (startswith|endswith silently became contains);
+ * `all` comes last; exists, the comparisons, cidr and the time parts stand
+ * alone but for the list modifiers, and a time part followed by a comparison
+ * (`ts|hour|gte: 22`: the part is a number to compare). */
+static bool is_time_part(Mod m) {
+  return m == M_MINUTE || m == M_HOUR || m == M_DAY || m == M_WEEK || m == M_MONTH || m == M_YEAR;
+}
+
+static bool is_comparison(Mod m) { return m == M_GT || m == M_GTE || m == M_LT || m == M_LTE; }
+
+static bool stands_alone(Mod m) { return m == M_EXISTS || m == M_CIDR || is_comparison(m) || is_time_part(m); }
+
+static void sigma22_rules(Item *it) {
+  int where = -1; /* the first of contains, startswith, endswith */
+  for (size_t i = 0; i < it->nmods; i++) {
+    Mod m = it->mods[i];
+    if (m == M_CONTAINS || m == M_STARTSWITH || m == M_ENDSWITH) {
+      if (where >= 0 && it->mods[where] != m)
+        item_err(it, SG_D_MOD_COMBO, it->modloc[i], "modifiers '%s' and '%s' cannot be combined (Sigma 2.2)",
+                 mods[it->mods[where]].name, mods[m].name);
+      else if (where < 0)
+        where = (int)i;
+    }
+    if (m == M_ALL && i + 1 < it->nmods)
+      item_err(it, SG_D_MOD_ORDER, it->modloc[i], "modifier 'all' must come last (Sigma 2.2)");
+    if (stands_alone(m))
+      for (size_t j = 0; j < it->nmods; j++) {
+        Mod o = it->mods[j];
+        bool part_then_cmp = (j < i && is_time_part(o) && is_comparison(m)) || (i < j && is_time_part(m) && is_comparison(o));
+        bool both_types = mods[o].kind == MK_TYPE && mods[m].kind == MK_TYPE; /* reported above */
+        if (j != i && mods[o].kind != MK_LIST && !part_then_cmp && !both_types && !(stands_alone(o) && j < i))
+          item_err(it, SG_D_MOD_COMBO, it->modloc[j], "modifier '%s' cannot be combined with '%s' (Sigma 2.2)",
+                   mods[o].name, mods[m].name);
+      }
+  }
+}
+
 /* Modifiers that compare a field's value as a whole: a keyword (no field)
  * has no value to compare. */
 static bool needs_field(int mod) {
@@ -168,6 +206,7 @@ static bool parse_key(Item *it) {
         item_err(it, SG_D_MOD_COMBO, it->modloc[i], "modifiers '%s' and '%s' cannot be combined",
                  mods[it->mods[j]].name, mods[it->mods[i]].name);
   }
+  sigma22_rules(it);
   if (!it->field)
     for (size_t i = 0; i < it->nmods; i++)
       if (needs_field(it->mods[i]))

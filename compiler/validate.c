@@ -429,7 +429,8 @@ enum {
   M_ALL = 8,
   M_B64OFFSET = 16,
   M_WINDASH = 32,
-  M_RAW = 64
+  M_RAW = 64,
+  M_RE = 128
 };
 
 /* The modifiers of a detection key "field|m1|m2", as flags; M_RAW for
@@ -455,6 +456,8 @@ static unsigned key_mods(V *x, const SgYNode *key) {
       m |= M_B64OFFSET;
     else if (!strcmp(mod, "windash"))
       m |= M_WINDASH;
+    else if (!strcmp(mod, "re"))
+      m |= M_RE | M_RAW;
     else if (strcmp(mod, "cased") && strcmp(mod, "base64") && strcmp(mod, "wide") && strcmp(mod, "utf16") &&
              strcmp(mod, "utf16le") && strcmp(mod, "utf16be"))
       m |= M_RAW; /* re, cidr, gt..., exists, fieldref, expand, timestamp parts */
@@ -603,12 +606,48 @@ static const char *generic_category(const SgLogsource *ls, long id) {
   return NULL;
 }
 
+/* A regex value: inline flags, which Sigma 2.2 deprecates for re|i, re|m
+ * and re|s, and lookaround or atomic groups, outside Sigma's regex subset
+ * (SigmaHQ's sigmahq_unsupported_regex_group_construct). Escapes and
+ * character classes are skipped. */
+static void check_regex(V *x, const SgYNode *val) {
+  if (val->kind != SG_Y_SCALAR || val->type != SG_YT_STR) return;
+  const char *p = val->text, *end = p + val->len;
+  bool cls = false, flags = false, group = false;
+  for (; p < end; p++) {
+    if (*p == '\\') {
+      p++;
+    } else if (cls) {
+      cls = *p != ']';
+    } else if (*p == '[') {
+      cls = true;
+      if (p + 1 < end && p[1] == '^') p++;
+      if (p + 1 < end && p[1] == ']') p++;
+    } else if (*p == '(' && end - p > 2 && p[1] == '?') {
+      const char *q = p + 2;
+      if (*q == '=' || *q == '!' || *q == '>' || (*q == '<' && end - q > 1 && (q[1] == '=' || q[1] == '!'))) {
+        group = true;
+        continue;
+      }
+      while (q < end && strchr("imsxnU-", *q) && *q) q++;
+      flags = flags || (q > p + 2 && q < end && (*q == ')' || *q == ':'));
+    }
+  }
+  if (flags)
+    finding(x, SG_V_RE_INLINE_FLAGS, val->loc,
+            "the regex sets flags inline ((?i), (?m), (?s)): Sigma 2.2 deprecates them for re|i, re|m, re|s");
+  if (group)
+    finding(x, SG_V_RE_GROUP_CONSTRUCT, val->loc,
+            "the regex has a lookaround or atomic group, outside Sigma's regex subset: not every target has them");
+}
+
 static void check_item(V *x, const SgYNode *key, const SgYNode *vals) {
   unsigned mods = key ? key_mods(x, key) : 0;
   size_t n = vals->kind == SG_Y_SEQ ? vals->n : 1;
   for (size_t i = 0; i < n; i++) {
     const SgYNode *v = vals->kind == SG_Y_SEQ ? vals->items[i] : vals;
     check_value(x, v, mods);
+    if (mods & M_RE) check_regex(x, v);
     if (key && !mods && !strcmp(key->text, "EventID") && v->kind == SG_Y_SCALAR && v->type == SG_YT_INT) {
       const char *cat = generic_category(&x->r->logsource, strtol(v->text, NULL, 10));
       if (cat)
