@@ -826,7 +826,13 @@ size_t sg_eval_rule_count(const SgEvaluator *e);
  * dropped when the table has doubled since the last sweep, so at most about
  * twice the live groups (and SG_CORR_SWEEP_MIN) are kept. Thresholds are
  * decided as matches arrive, so only `gt`/`gte` conditions are accepted (a
- * "fewer than" condition would need the end of each window). */
+ * "fewer than" condition would need the end of each window). temporal_ordered
+ * with a condition expression: the rules it names outside `not` count when
+ * they matched in the order `rules` lists them (each after the last such rule
+ * before it that counts), those under `not` when they matched at all. Each
+ * window keeps its aggregate up to date as matches arrive and leave (distinct
+ * values in a hash table, the median in an order-statistic tree, each rule's
+ * matches in a queue): O(log n) a match, whatever the window holds. */
 typedef struct SgCorrelator SgCorrelator;
 
 #define SG_CORR_SWEEP_MIN 1024 /* groups kept before the first sweep of expired ones */

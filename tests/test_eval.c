@@ -570,6 +570,117 @@ static void test_corr_memory_bound(void **state) {
   sg_diags_free(&d);
 }
 
+/* Feed `events` ({"R":rule index,"t":seconds,"V":value,"G":group}) to the
+ * correlation of `src` (rules a, b, c matching R=a, R=b, R=c, then the
+ * correlation); the number of times it fired, the last aggregate in *last. */
+static size_t corr_run(const char *corr, const char *const *events, size_t nevents, int repeat, double *last) {
+  SgBuf src = {0};
+  const char *names[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; i++)
+    sg_buf_catf(&src, "title: %s\nname: %s\nlogsource: {product: x}\ndetection:\n  s: {R: %s}\n  condition: s\n---\n",
+                names[i], names[i], names[i]);
+  sg_buf_cat(&src, corr);
+  SgUnit u;
+  SgDiags d = {0};
+  size_t n = src.len;
+  sg_buf_cstr(&src);
+  if (sg_compile_source(&u, "c.yml", src.data, n, &d) != SG_OK || d.nerrors) fail_msg("does not compile");
+  src = (SgBuf){0}; /* the unit owns the text */
+  SgEvaluator *e = sg_eval_new();
+  SgCorrelator *co = sg_corr_new();
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(sg_eval_add(e, u.rules[i], &d), SG_OK);
+  assert_int_equal(sg_eval_prepare(e), SG_OK);
+  const SgRule *refs[3];
+  const SgCorrelation *k = u.rules[3]->corr;
+  for (size_t i = 0; i < k->rules.n; i++)
+    refs[i] = u.rules[k->rules.v[i][0] - 'a'];
+  assert_int_equal(sg_corr_add(co, u.rules[3], refs, &d), SG_OK);
+  SgJDoc doc = {0};
+  size_t fired = 0;
+  for (int rep = 0; rep < repeat; rep++)
+    for (size_t i = 0; i < nevents; i++) {
+      char ev[256];
+      snprintf(ev, sizeof ev, events[i], rep, rep);
+      size_t off, nh, nc;
+      const char *err;
+      const SgEvalHit *hits;
+      const SgCorrHit *ch;
+      if (!sg_json_parse(&doc, ev, strlen(ev), &off, &err)) fail_msg("bad event %s", ev);
+      assert_int_equal(sg_eval_event(e, &doc, &hits, &nh), SG_OK);
+      assert_int_equal(sg_corr_event(co, &doc, hits, nh, &ch, &nc), SG_OK);
+      fired += nc;
+      if (nc && last) *last = ch[nc - 1].value;
+    }
+  sg_jdoc_free(&doc);
+  sg_corr_free(co);
+  sg_eval_free(e);
+  sg_unit_free(&u);
+  sg_diags_free(&d);
+  sg_buf_free(&src);
+  return fired;
+}
+
+#define EV(r, sec, v) "{\"R\":\"" r "\",\"G\":\"g\",\"V\":\"" v "\",\"@timestamp\":\"2026-01-01T00:00:" sec "Z\"}"
+
+/* temporal_ordered with a condition keeps the order (it fired on events in
+ * reverse order); a rule under `not` must be absent. */
+static void test_corr_ordered_condition(void **state) {
+  (void)state;
+  const char *ordered = "title: o\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b]\n  group-by: [G]\n"
+                        "  timespan: 1m\n  condition: a and b\n";
+  const char *fwd[] = {EV("a", "01", "x"), EV("b", "02", "x")}, *rev[] = {EV("b", "01", "x"), EV("a", "02", "x")};
+  assert_int_equal(corr_run(ordered, fwd, 2, 1, NULL), 1);
+  assert_int_equal(corr_run(ordered, rev, 2, 1, NULL), 0);
+  const char *plain = "title: o\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b]\n  group-by: [G]\n"
+                      "  timespan: 1m\n";
+  assert_int_equal(corr_run(plain, fwd, 2, 1, NULL), 1);
+  assert_int_equal(corr_run(plain, rev, 2, 1, NULL), 0);
+  const char *nots = "title: o\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b, c]\n  group-by: [G]\n"
+                     "  timespan: 1m\n  condition: a and b and not c\n";
+  const char *withc[] = {EV("c", "00", "x"), EV("a", "01", "x"), EV("b", "02", "x")};
+  assert_int_equal(corr_run(nots, withc + 1, 2, 1, NULL), 1);
+  assert_int_equal(corr_run(nots, withc, 3, 1, NULL), 0);
+  /* b, a, b: the second b comes after a */
+  const char *bab[] = {EV("b", "01", "x"), EV("a", "02", "x"), EV("b", "03", "x")};
+  assert_int_equal(corr_run(ordered, bab, 3, 1, NULL), 1);
+}
+
+/* The aggregates against a direct computation, and windows of 100,000
+ * matches in one group in linear time (value_count compared every pair,
+ * the median sorted the window at each match). */
+static void test_corr_aggregates_scale(void **state) {
+  (void)state;
+  const char *median = "title: m\ncorrelation:\n  type: value_median\n  rules: [a]\n  group-by: [G]\n"
+                       "  timespan: 1h\n  condition: {gte: 1000000, field: V}\n";
+  const char *evs[] = {EV("a", "01", "5"), EV("a", "02", "1"), EV("a", "03", "x"), EV("a", "04", "9"),
+                       EV("a", "05", "3")};
+  double last = 0;
+  const char *med4 = "title: m\ncorrelation:\n  type: value_median\n  rules: [a]\n  group-by: [G]\n"
+                     "  timespan: 1h\n  condition: {gte: 8, field: V}\n";
+  const char *med[] = {EV("a", "01", "1"), EV("a", "02", "10"), EV("a", "03", "x"), EV("a", "04", "2"),
+                       EV("a", "05", "9"), EV("a", "06", "8")};
+  assert_int_equal(corr_run(med4, med, 6, 1, &last), 1); /* medians 1, 5.5, 2, 5.5, then 8 of 1 2 8 9 10 */
+  assert_true(last == 8);
+  assert_int_equal(corr_run(median, evs, 5, 1, NULL), 0);
+  const char *sum = "title: s\ncorrelation:\n  type: value_sum\n  rules: [a]\n  group-by: [G]\n"
+                    "  timespan: 1h\n  condition: {gte: 18, field: V}\n";
+  assert_int_equal(corr_run(sum, evs, 5, 1, &last), 1);
+  assert_true(last == 18);
+  /* 100,000 matches of one group in a 1-hour window: value_count of 100,000
+   * distinct values, the median and temporal over all of them */
+  const char *big[] = {"{\"R\":\"a\",\"G\":\"g\",\"V\":\"v%d\",\"@timestamp\":\"2026-01-01T00:00:00Z\",\"n\":%d}"};
+  const char *vc = "title: v\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [G]\n"
+                   "  timespan: 1h\n  condition: {gte: 100000, field: V}\n";
+  assert_int_equal(corr_run(vc, big, 1, 100000, &last), 1);
+  assert_true(last == 100000);
+  const char *bign[] = {"{\"R\":\"a\",\"G\":\"g\",\"V\":\"%d\",\"@timestamp\":\"2026-01-01T00:00:00Z\",\"n\":%d}"};
+  assert_int_equal(corr_run(median, bign, 1, 100000, NULL), 0);
+  const char *tmp = "title: t\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b]\n  group-by: [G]\n"
+                    "  timespan: 1h\n  condition: a and b\n";
+  assert_int_equal(corr_run(tmp, bign, 1, 100000, NULL), 0);
+}
+
 /* The CLI on a file with malformed lines: reported with file:line, skipped. */
 static void test_cli_bad_lines(void **state) {
   (void)state;
@@ -771,6 +882,8 @@ int main(void) {
       cmocka_unit_test(test_cli_special_files),
       cmocka_unit_test(test_glob_property_and_worst_cases),
       cmocka_unit_test(test_corr_memory_bound),
+      cmocka_unit_test(test_corr_ordered_condition),
+      cmocka_unit_test(test_corr_aggregates_scale),
       cmocka_unit_test(test_cli_bad_lines),
       cmocka_unit_test(test_cli_filters),
       cmocka_unit_test(test_cli_correlations),

@@ -13,17 +13,53 @@ typedef struct Entry {
   char *val;    /* condition.field's value (value_* types), or NULL */
 } Entry;
 
+/* A queue of match numbers (one per rule of a temporal correlation). */
+typedef struct Seqs {
+  uint64_t *v;
+  size_t lo, n, cap; /* v[lo..n) live */
+} Seqs;
+
+/* value_count: distinct values with their number of matches in the window. */
+typedef struct Distinct {
+  char **key; /* owned */
+  size_t *count;
+  size_t n, cap; /* n live keys; cap a power of two (0: empty) */
+} Distinct;
+
+/* value_median: an order-statistic treap of the window's numbers, keyed by
+ * (value, match number); nodes in an array, 0 is "none". */
+typedef struct TNode {
+  double x;
+  uint64_t seq;
+  uint32_t prio, size, l, r;
+} TNode;
+
+typedef struct Treap {
+  TNode *v;
+  uint32_t root, n, cap, free; /* free: a list through .l */
+} Treap;
+
+/* A group's window: its matches in time order (e[lo..n); match number
+ * base + i for e[i]) and what each correlation type keeps up to date as
+ * matches arrive and leave, so no decision rereads the window. */
 typedef struct Group {
   size_t corr;
   char *key; /* the group-by values as a JSON object */
   Entry *e;
-  size_t n, cap;
+  size_t lo, n, cap;
+  uint64_t base;
+  Seqs *byref;       /* temporal types: the match numbers of each rule */
+  Distinct distinct; /* value_count */
+  double sum;        /* value_sum, value_avg: of the numbers among the values */
+  size_t nums;       /* how many values are numbers */
+  Treap med;         /* value_median */
 } Group;
 
 typedef struct Corr {
   const SgRule *rule;
   const SgRule *const *refs; /* refs[i] names rules.v[i] */
   size_t nrefs;
+  bool *seen; /* 2 * nrefs: scratch of the temporal decisions (occurring) */
 } Corr;
 
 struct SgCorrelator {
@@ -39,27 +75,266 @@ struct SgCorrelator {
   size_t sweep_at; /* sweep out expired groups when there are this many */
 };
 
+/* ---- Window state --------------------------------------------------------------------------- */
+
+static bool seqs_push(Seqs *q, uint64_t x) {
+  if (q->n == q->cap) {
+    if (q->lo > q->n / 2) { /* reuse the front */
+      memmove(q->v, q->v + q->lo, (q->n - q->lo) * sizeof *q->v);
+      q->n -= q->lo;
+      q->lo = 0;
+    } else {
+      size_t cap = q->cap ? 2 * q->cap : 4;
+      uint64_t *v = realloc(q->v, cap * sizeof *v);
+      if (!v) return false;
+      q->v = v;
+      q->cap = cap;
+    }
+  }
+  q->v[q->n++] = x;
+  return true;
+}
+
+/* The first match number after `after` (UINT64_MAX: none), by binary search. */
+static uint64_t seqs_after(const Seqs *q, uint64_t after) {
+  size_t a = q->lo, b = q->n;
+  while (a < b) {
+    size_t m = a + (b - a) / 2;
+    if (q->v[m] <= after)
+      a = m + 1;
+    else
+      b = m;
+  }
+  return a < q->n ? q->v[a] : UINT64_MAX;
+}
+
+static uint64_t str_hash(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* The slot of `key` in d (linear probing), or the empty slot where it goes. */
+static size_t distinct_slot(const Distinct *d, const char *key) {
+  size_t s = str_hash(key) & (d->cap - 1);
+  while (d->key[s] && strcmp(d->key[s], key))
+    s = (s + 1) & (d->cap - 1);
+  return s;
+}
+
+static bool distinct_add(Distinct *d, const char *key) {
+  if (2 * (d->n + 1) > d->cap) {
+    Distinct t = {calloc(d->cap ? 2 * d->cap : 16, sizeof(char *)), calloc(d->cap ? 2 * d->cap : 16, sizeof(size_t)),
+                  d->n, d->cap ? 2 * d->cap : 16};
+    if (!t.key || !t.count) return free(t.key), free(t.count), false;
+    for (size_t i = 0; i < d->cap; i++)
+      if (d->key[i]) {
+        size_t s = distinct_slot(&t, d->key[i]);
+        t.key[s] = d->key[i];
+        t.count[s] = d->count[i];
+      }
+    free(d->key);
+    free(d->count);
+    *d = t;
+  }
+  size_t s = distinct_slot(d, key);
+  if (!d->key[s]) {
+    if (!(d->key[s] = strdup(key))) return false;
+    d->n++;
+  }
+  d->count[s]++;
+  return true;
+}
+
+/* One match of `key` left the window; a key without matches leaves the
+ * table (backward-shift deletion keeps every probe sequence unbroken). */
+static void distinct_remove(Distinct *d, const char *key) {
+  size_t s = distinct_slot(d, key);
+  if (!d->key[s] || --d->count[s]) return;
+  free(d->key[s]);
+  d->key[s] = NULL;
+  d->n--;
+  for (size_t j = (s + 1) & (d->cap - 1); d->key[j]; j = (j + 1) & (d->cap - 1)) {
+    size_t home = str_hash(d->key[j]) & (d->cap - 1);
+    bool movable = s <= j ? (home <= s || home > j) : (home <= s && home > j);
+    if (movable) {
+      d->key[s] = d->key[j];
+      d->count[s] = d->count[j];
+      d->key[j] = NULL;
+      s = j;
+    }
+  }
+}
+
+static void distinct_free(Distinct *d) {
+  for (size_t i = 0; i < d->cap; i++)
+    free(d->key[i]);
+  free(d->key);
+  free(d->count);
+  memset(d, 0, sizeof *d);
+}
+
+/* ---- the treap: expected depth O(log n), priorities from the match number */
+
+static uint32_t tsize(const Treap *t, uint32_t i) { return i ? t->v[i].size : 0; }
+
+static void tfix(Treap *t, uint32_t i) { t->v[i].size = 1 + tsize(t, t->v[i].l) + tsize(t, t->v[i].r); }
+
+static bool tless(const TNode *a, double x, uint64_t seq) { return a->x < x || (a->x == x && a->seq < seq); }
+
+/* Split subtree i into keys < (x, seq) and the rest. */
+static void tsplit(Treap *t, uint32_t i, double x, uint64_t seq, uint32_t *a, uint32_t *b) {
+  if (!i) {
+    *a = *b = 0;
+  } else if (tless(&t->v[i], x, seq)) {
+    tsplit(t, t->v[i].r, x, seq, &t->v[i].r, b);
+    tfix(t, i);
+    *a = i;
+  } else {
+    tsplit(t, t->v[i].l, x, seq, a, &t->v[i].l);
+    tfix(t, i);
+    *b = i;
+  }
+}
+
+static uint32_t tmerge(Treap *t, uint32_t a, uint32_t b) {
+  if (!a || !b) return a ? a : b;
+  if (t->v[a].prio > t->v[b].prio) {
+    t->v[a].r = tmerge(t, t->v[a].r, b);
+    tfix(t, a);
+    return a;
+  }
+  t->v[b].l = tmerge(t, a, t->v[b].l);
+  tfix(t, b);
+  return b;
+}
+
+static bool treap_add(Treap *t, double x, uint64_t seq) {
+  uint32_t i = t->free;
+  if (i) {
+    t->free = t->v[i].l;
+  } else {
+    if (t->n + 1 >= t->cap) {
+      uint32_t cap = t->cap ? 2 * t->cap : 16;
+      TNode *v = realloc(t->v, cap * sizeof *v);
+      if (!v) return false;
+      t->v = v;
+      t->cap = cap;
+    }
+    i = ++t->n; /* node 0 is "none" */
+  }
+  uint64_t h = (seq + 1) * 0x9E3779B97F4A7C15ull;
+  t->v[i] = (TNode){x, seq, (uint32_t)(h >> 32), 1, 0, 0};
+  uint32_t a, b;
+  tsplit(t, t->root, x, seq, &a, &b);
+  t->root = tmerge(t, tmerge(t, a, i), b);
+  return true;
+}
+
+static void treap_remove(Treap *t, double x, uint64_t seq) {
+  uint32_t a, b, m, c;
+  tsplit(t, t->root, x, seq, &a, &b);
+  tsplit(t, b, x, seq + 1, &m, &c); /* m: the one node (x, seq) */
+  if (m) {
+    t->v[m].l = t->free;
+    t->free = m;
+  }
+  t->root = tmerge(t, a, c);
+}
+
+/* The k-th smallest value (0-based, k < size). */
+static double treap_kth(const Treap *t, uint32_t k) {
+  uint32_t i = t->root;
+  for (;;) {
+    uint32_t ls = tsize(t, t->v[i].l);
+    if (k < ls) {
+      i = t->v[i].l;
+    } else if (k == ls) {
+      return t->v[i].x;
+    } else {
+      k -= ls + 1;
+      i = t->v[i].r;
+    }
+  }
+}
+
+/* A value as a number (value_sum, _avg, _median take only those). */
+static bool as_number(const char *s, double *d) {
+  char *end;
+  *d = strtod(s, &end);
+  return end != s && !*end && *d == *d; /* not NaN: the treap needs an order */
+}
+
+/* Match i of g (e[i]) enters or leaves what its correlation type keeps. */
+static bool track(Group *g, SgCorrType type, size_t i, bool enter) {
+  const Entry *e = &g->e[i];
+  uint64_t seq = g->base + i;
+  double d;
+  if (!e->val && type != SG_CORR_TEMPORAL && type != SG_CORR_TEMPORAL_ORDERED) return true;
+  switch (type) {
+  case SG_CORR_TEMPORAL:
+  case SG_CORR_TEMPORAL_ORDERED:
+    if (enter) return seqs_push(&g->byref[e->ref], seq);
+    g->byref[e->ref].lo++; /* matches leave in the order they came */
+    return true;
+  case SG_CORR_VALUE_COUNT:
+    if (enter) return distinct_add(&g->distinct, e->val);
+    distinct_remove(&g->distinct, e->val);
+    return true;
+  case SG_CORR_VALUE_SUM:
+  case SG_CORR_VALUE_AVG:
+  case SG_CORR_VALUE_MEDIAN:
+    if (!as_number(e->val, &d)) return true;
+    g->sum += enter ? d : -d;
+    g->nums += enter ? 1 : (size_t)-1;
+    if (type != SG_CORR_VALUE_MEDIAN) return true;
+    if (enter) return treap_add(&g->med, d, seq);
+    treap_remove(&g->med, d, seq);
+    return true;
+  default: return true;
+  }
+}
+
+/* Empty the window (the group fired, or is dropped). */
+static void clear(Group *g, size_t nrefs) {
+  for (size_t i = g->lo; i < g->n; i++)
+    free(g->e[i].val);
+  g->base += g->n;
+  g->lo = g->n = 0;
+  for (size_t r = 0; g->byref && r < nrefs; r++)
+    g->byref[r].lo = g->byref[r].n = 0;
+  distinct_free(&g->distinct);
+  g->sum = 0;
+  g->nums = 0;
+  g->med.root = 0;
+  g->med.n = 0;
+  g->med.free = 0;
+}
+
+static void group_free(Group *g, size_t nrefs) {
+  clear(g, nrefs);
+  for (size_t r = 0; g->byref && r < nrefs; r++)
+    free(g->byref[r].v);
+  free(g->byref);
+  free(g->med.v);
+  free(g->e);
+  free(g->key);
+}
+
 SgCorrelator *sg_corr_new(void) {
   SgCorrelator *c = calloc(1, sizeof(SgCorrelator));
   if (c) c->sweep_at = SG_CORR_SWEEP_MIN;
   return c;
 }
 
-static void clear(Group *g) {
-  for (size_t i = 0; i < g->n; i++)
-    free(g->e[i].val);
-  g->n = 0;
-}
-
 void sg_corr_free(SgCorrelator *c) {
   if (!c) return;
   for (size_t i = 0; i < c->nslots; i++)
-    if (c->groups[i].key) {
-      clear(&c->groups[i]);
-      free(c->groups[i].e);
-      free(c->groups[i].key);
-    }
+    if (c->groups[i].key) group_free(&c->groups[i], c->corrs[c->groups[i].corr].nrefs);
   free(c->groups);
+  for (size_t i = 0; i < c->ncorrs; i++)
+    free(c->corrs[i].seen);
   free(c->corrs);
   free(c->hits);
   sg_buf_free(&c->keys);
@@ -84,7 +359,9 @@ SgStatus sg_corr_add(SgCorrelator *c, const SgRule *corr, const SgRule *const *r
   Corr *v = realloc(c->corrs, (c->ncorrs + 1) * sizeof *v);
   if (!v) return SG_ERR_NOMEM;
   c->corrs = v;
-  c->corrs[c->ncorrs++] = (Corr){corr, refs, k->rules.n};
+  bool *seen = calloc(2 * k->rules.n + 1, sizeof *seen);
+  if (!seen) return SG_ERR_NOMEM;
+  c->corrs[c->ncorrs++] = (Corr){corr, refs, k->rules.n, seen};
   return SG_OK;
 }
 
@@ -236,7 +513,7 @@ static void sweep(SgCorrelator *c) {
   size_t live = 0;
   for (size_t i = 0; i < c->nslots; i++) {
     Group *g = &c->groups[i];
-    if (g->key && g->n && g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s)
+    if (g->key && g->n > g->lo && g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s)
       live++;
   }
   size_t ns = 64;
@@ -247,15 +524,13 @@ static void sweep(SgCorrelator *c) {
   for (size_t i = 0; i < c->nslots; i++) {
     Group *g = &c->groups[i];
     if (!g->key) continue;
-    if (g->n && g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s) {
+    if (g->n > g->lo && g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s) {
       size_t s = hash(g->corr, g->key) & (ns - 1);
       while (t[s].key)
         s = (s + 1) & (ns - 1);
       t[s] = *g;
     } else {
-      clear(g);
-      free(g->e);
-      free(g->key);
+      group_free(g, c->corrs[g->corr].nrefs);
     }
   }
   free(c->groups);
@@ -264,91 +539,102 @@ static void sweep(SgCorrelator *c) {
   c->ngroups = live;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
+/* ---- Deciding --------------------------------------------------------------------------------- */
+
+/* Mark the rules the expression names outside a `not` (they must occur, in
+ * order for temporal_ordered); the others must be absent. */
+static void mark_positive(const SgCondExpr *e, const Corr *k, bool neg, bool *pos) {
+  switch (e->kind) {
+  case SG_C_AND:
+  case SG_C_OR:
+    for (uint32_t i = 0; i < e->n; i++)
+      mark_positive(e->kids[i], k, neg, pos);
+    return;
+  case SG_C_NOT: mark_positive(e->kids[0], k, !neg, pos); return;
+  default:
+    for (size_t r = 0; r < k->nrefs; r++)
+      if (!neg && !strcmp(k->rule->corr->rules.v[r], e->name)) pos[r] = true;
+  }
 }
 
-/* Is the rule named `name` among the window's matches? (temporal conditions) */
-static bool has_ref(const Group *g, const Corr *k, const char *name) {
-  for (size_t i = 0; i < g->n; i++)
-    if (!strcmp(k->rule->corr->rules.v[g->e[i].ref], name)) return true;
-  return false;
-}
-
-static bool expr_holds(const SgCondExpr *e, const Group *g, const Corr *k) {
+static bool expr_holds(const SgCondExpr *e, const Corr *k, const bool *seen) {
   switch (e->kind) {
   case SG_C_AND:
     for (uint32_t i = 0; i < e->n; i++)
-      if (!expr_holds(e->kids[i], g, k)) return false;
+      if (!expr_holds(e->kids[i], k, seen)) return false;
     return true;
   case SG_C_OR:
     for (uint32_t i = 0; i < e->n; i++)
-      if (expr_holds(e->kids[i], g, k)) return true;
+      if (expr_holds(e->kids[i], k, seen)) return true;
     return false;
-  case SG_C_NOT: return !expr_holds(e->kids[0], g, k);
-  default: return has_ref(g, k, e->name);
+  case SG_C_NOT: return !expr_holds(e->kids[0], k, seen);
+  default:
+    for (size_t r = 0; r < k->nrefs; r++)
+      if (!strcmp(k->rule->corr->rules.v[r], e->name)) return seen[r];
+    return false;
   }
+}
+
+/* Which rules occur (k->seen): for temporal_ordered, a rule the condition
+ * names positively counts when it matched after the last such rule before it
+ * in `rules` that counts (the earliest chain: each found by binary search in
+ * its rule's queue); the others count when they matched at all. Returns how
+ * many rules from the first count without a gap (temporal_ordered's aggregate). */
+static size_t occurring(const Group *g, const Corr *k, bool ordered) {
+  const SgCorrelation *c = k->rule->corr;
+  bool *seen = k->seen, *pos = k->seen + k->nrefs;
+  memset(pos, !c->expr, k->nrefs); /* without a condition expression every rule is positive */
+  if (c->expr) mark_positive(c->expr->expr, k, false, pos);
+  uint64_t after = 0;
+  bool any = false;
+  size_t prefix = 0;
+  bool gap = false;
+  for (size_t r = 0; r < k->nrefs; r++) {
+    const Seqs *q = &g->byref[r];
+    if (ordered && pos[r]) {
+      uint64_t s = any ? seqs_after(q, after) : q->lo < q->n ? q->v[q->lo] : UINT64_MAX;
+      seen[r] = s != UINT64_MAX;
+      if (seen[r]) after = s, any = true;
+    } else {
+      seen[r] = q->lo < q->n;
+    }
+    gap = gap || !seen[r];
+    prefix += !gap;
+  }
+  return prefix;
 }
 
 /* The aggregate the condition compares; false when it cannot be computed. */
 static bool aggregate(const Group *g, const Corr *k, double *v) {
   const SgCorrelation *c = k->rule->corr;
-  size_t distinct = 0;
   *v = 0;
   switch (c->type) {
-  case SG_CORR_EVENT_COUNT: *v = (double)g->n; return true;
-  case SG_CORR_VALUE_COUNT:
-    for (size_t i = 0; i < g->n; i++) {
-      size_t j = 0;
-      while (j < i && strcmp(g->e[j].val, g->e[i].val))
-        j++;
-      distinct += j == i;
-    }
-    *v = (double)distinct;
-    return true;
-  case SG_CORR_TEMPORAL:
+  case SG_CORR_EVENT_COUNT: *v = (double)(g->n - g->lo); return true;
+  case SG_CORR_VALUE_COUNT: *v = (double)g->distinct.n; return true;
+  case SG_CORR_TEMPORAL: {
+    occurring(g, k, false);
     for (size_t r = 0; r < k->nrefs; r++)
-      for (size_t i = 0; i < g->n; i++)
-        if (g->e[i].ref == r) {
-          distinct++;
-          break;
-        }
-    *v = (double)distinct;
-    return true;
-  case SG_CORR_TEMPORAL_ORDERED: { /* rules seen in the listed order */
-    size_t next = 0;
-    for (size_t i = 0; i < g->n && next < k->nrefs; i++)
-      if (g->e[i].ref == next) next++;
-    *v = (double)next;
+      *v += k->seen[r];
     return true;
   }
-  default: break;
+  case SG_CORR_TEMPORAL_ORDERED: *v = (double)occurring(g, k, true); return true;
+  case SG_CORR_VALUE_SUM: *v = g->sum; return g->nums > 0;
+  case SG_CORR_VALUE_AVG: *v = g->sum / (double)g->nums; return g->nums > 0;
+  case SG_CORR_VALUE_MEDIAN: {
+    uint32_t n = (uint32_t)g->nums;
+    if (!n) return false;
+    *v = n % 2 ? treap_kth(&g->med, n / 2) : (treap_kth(&g->med, n / 2 - 1) + treap_kth(&g->med, n / 2)) / 2;
+    return true;
   }
-  double *x = malloc((g->n + 1) * sizeof *x), sum = 0;
-  if (!x) return false;
-  size_t n = 0;
-  for (size_t i = 0; i < g->n; i++) {
-    char *end;
-    double d = strtod(g->e[i].val, &end);
-    if (end != g->e[i].val && !*end) x[n++] = d, sum += d;
+  default: return false;
   }
-  bool ok = n > 0;
-  if (ok && c->type == SG_CORR_VALUE_SUM) *v = sum;
-  if (ok && c->type == SG_CORR_VALUE_AVG) *v = sum / (double)n;
-  if (ok && c->type == SG_CORR_VALUE_MEDIAN) {
-    qsort(x, n, sizeof *x, cmp_double);
-    *v = n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
-  }
-  free(x);
-  return ok;
 }
 
 static bool holds(const Group *g, const Corr *k, double *v) {
   const SgCorrelation *c = k->rule->corr;
   bool temporal = c->type == SG_CORR_TEMPORAL || c->type == SG_CORR_TEMPORAL_ORDERED;
   if (!aggregate(g, k, v)) return false;
-  if (temporal && c->expr) return expr_holds(c->expr->expr, g, k);
+  if (temporal && c->expr) return expr_holds(c->expr->expr, k, k->seen); /* seen: set by aggregate */
   if (!c->nconds) return *v >= (double)k->nrefs; /* temporal: every rule */
   for (size_t i = 0; i < c->nconds; i++)
     if (!(strcmp(c->conds[i].op, "gt") ? *v >= c->conds[i].value.d : *v > c->conds[i].value.d)) return false;
@@ -366,23 +652,30 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
   if (cr->fields.n && !(vf = field(doc, group_field(cr, cr->fields.v[0], cr->rules.v[ref])))) return true;
   Group *g = group(c, ci, sg_buf_cstr(key));
   if (!g) return false;
-  size_t old = 0; /* matches older than the timespan drop out */
-  while (old < g->n && g->e[old].t < t - (double)cr->timespan_s)
-    free(g->e[old++].val);
-  if (old) {
-    memmove(g->e, g->e + old, (g->n - old) * sizeof *g->e);
-    g->n -= old;
+  bool temporal = cr->type == SG_CORR_TEMPORAL || cr->type == SG_CORR_TEMPORAL_ORDERED;
+  if (temporal && !g->byref && !(g->byref = calloc(k->nrefs, sizeof *g->byref))) return false;
+  while (g->lo < g->n && g->e[g->lo].t < t - (double)cr->timespan_s) { /* older than the timespan: out */
+    track(g, cr->type, g->lo, false);
+    free(g->e[g->lo++].val);
   }
   if (g->n == g->cap) {
-    size_t cap = g->cap ? 2 * g->cap : 8;
-    Entry *e = realloc(g->e, cap * sizeof *e);
-    if (!e) return false;
-    g->e = e;
-    g->cap = cap;
+    if (g->lo > g->n / 2) { /* reuse the front: amortised O(1) a match */
+      memmove(g->e, g->e + g->lo, (g->n - g->lo) * sizeof *g->e);
+      g->base += g->lo;
+      g->n -= g->lo;
+      g->lo = 0;
+    } else {
+      size_t cap = g->cap ? 2 * g->cap : 8;
+      Entry *e = realloc(g->e, cap * sizeof *e);
+      if (!e) return false;
+      g->e = e;
+      g->cap = cap;
+    }
   }
   char *val = vf ? strndup(doc->text + vf->val, vf->vallen) : NULL;
   if (vf && !val) return false;
   g->e[g->n++] = (Entry){t, ref, val};
+  if (!track(g, cr->type, g->n - 1, true)) return false;
   double v = 0;
   if (!holds(g, k, &v)) return true;
   if (c->nhits == c->caphits) {
@@ -392,8 +685,8 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
     c->hits = h;
     c->caphits = cap;
   }
-  c->hits[c->nhits++] = (SgCorrHit){k->rule, g->key, v, g->e[0].t, t, g->n};
-  clear(g); /* fired: the group starts over */
+  c->hits[c->nhits++] = (SgCorrHit){k->rule, g->key, v, g->e[g->lo].t, t, g->n - g->lo};
+  clear(g, k->nrefs); /* fired: the group starts over */
   return true;
 }
 
