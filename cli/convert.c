@@ -3,6 +3,7 @@
  * or -o.
  */
 #define _GNU_SOURCE /* getopt_long */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,12 +150,12 @@ int sg_cli_convert(int argc, char **argv) {
   if (rc != 2 || res.out.len) {
     bool to_stdout = !args.output || !strcmp(args.output, "-");
     FILE *f = to_stdout ? stdout : fopen(args.output, "wb");
-    if (!f) {
-      fprintf(stderr, "sigmacc convert: cannot write '%s'\n", args.output);
+    bool ok = f && (!res.out.len || fwrite(res.out.data, 1, res.out.len, f) == res.out.len);
+    if (f && !to_stdout && fclose(f) != 0) ok = false; /* standard output: main() checks it */
+    if (!ok) {
+      fprintf(stderr, "sigmacc convert: error[E001]: cannot write '%s': %s\n", args.output ? args.output : "-",
+              strerror(errno));
       rc = 2;
-    } else {
-      if (res.out.len && fwrite(res.out.data, 1, res.out.len, f) != res.out.len) rc = 2;
-      if (to_stdout ? fflush(f) != 0 : fclose(f) != 0) rc = 2;
     }
   }
   sg_convert_result_free(&res);

@@ -11,7 +11,7 @@
 
 static const char eval_usage[] =
     "usage: sigmacc eval -r RULES [-r RULES]... [-p PIPELINE]... [--without-pipeline]\n"
-    "                    [-s] [-f jsonl|csv|table] [--summary] [--fields F1,F2,...]\n"
+    "                    [-s] [-f jsonl|csv|table] [--csv-exact] [--summary] [--fields F1,F2,...]\n"
     "                    [--min-level L] [--status S,...] [--tag T]... [--from T] [--to T]\n"
     "                    [-j N] [--stats] [EVENTS...]\n"
     "  -r, --rules        rule file or directory (repeatable)\n"
@@ -23,6 +23,9 @@ static const char eval_usage[] =
     "  -f, --format       jsonl (default): one JSON line per match, with the event; csv or\n"
     "                     table: a timeline (time, computer, channel, event id, record id,\n"
     "                     level, rule title, rule id, details)\n"
+    "  --csv-exact        csv cells exactly as the events have them (by default a cell that\n"
+    "                     begins with =, +, -, @, tab or CR gets a leading ', so a spreadsheet\n"
+    "                     does not run it as a formula)\n"
     "  --summary          counts per level, rule and computer instead of the matches (a table\n"
     "                     on a terminal or with -f table, JSON otherwise)\n"
     "  --fields           print these event fields instead of the whole event (csv, table: the\n"
@@ -60,7 +63,7 @@ typedef struct EvalArgs {
   const char *fields, *golden, *logsource, *format, *min_level, *status, *from, *to;
   const char **tags;
   size_t ntags, jobs;
-  bool summary;
+  bool summary, csv_exact;
   bool stats, without_pipeline, skip, update;
   SgWarnPolicy warn;
 } EvalArgs;
@@ -78,7 +81,8 @@ enum {
   OPT_STATUS,
   OPT_TAG,
   OPT_FROM,
-  OPT_TO
+  OPT_TO,
+  OPT_CSV_EXACT
 };
 
 static const struct option longopts[] = {
@@ -102,6 +106,7 @@ static const struct option longopts[] = {
     {"from", required_argument, NULL, OPT_FROM},
     {"to", required_argument, NULL, OPT_TO},
     {"jobs", required_argument, NULL, 'j'},
+    {"csv-exact", no_argument, NULL, OPT_CSV_EXACT},
     {NULL, 0, NULL, 0},
 };
 
@@ -134,6 +139,7 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
     case OPT_LOGSOURCE: a->logsource = optarg; break;
     case 'f': a->format = optarg; break;
     case OPT_SUMMARY: a->summary = true; break;
+    case OPT_CSV_EXACT: a->csv_exact = true; break;
     case OPT_MIN_LEVEL: a->min_level = optarg; break;
     case OPT_STATUS: a->status = optarg; break;
     case OPT_TAG: a->tags[a->ntags++] = optarg; break;
@@ -191,6 +197,7 @@ int sg_cli_eval(int argc, char **argv) {
                      .format = args.format,
                      .summary = args.summary,
                      .summary_table = isatty(1),
+                     .csv_exact = args.csv_exact,
                      .min_level = args.min_level,
                      .status = args.status,
                      .tags = args.tags,

@@ -317,11 +317,19 @@ static const char usage[] =
     "Run 'sigmacc <command> --help' for the options of a command.\n" SG_CLI_EXIT_HELP
     "eval also exits 3 when documents were skipped or a result could not be decided.\n";
 
-int main(int argc, char **argv) {
-  if (argc < 2) {
-    fputs(usage, stderr);
-    return 2;
-  }
+/* Standard output must have taken every byte: a full disk, a closed stdout
+ * or a failing close is an error naming it (exit 2), never a silent exit 0. */
+static int finish(const char *cmd, int rc) {
+  bool failed = ferror(stdout) != 0;
+  errno = 0;
+  if (fclose(stdout) != 0) failed = true;
+  if (!failed) return rc;
+  fprintf(stderr, "sigmacc%s%s: error[E001]: cannot write standard output%s%s\n", *cmd ? " " : "", cmd,
+          errno ? ": " : "", errno ? strerror(errno) : "");
+  return 2;
+}
+
+static int dispatch(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
     fputs(usage, stdout);
@@ -338,4 +346,12 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "eval")) return sg_cli_eval(argc - 1, argv + 1);
   fprintf(stderr, "sigmacc: unknown command '%s'\n\n%s", cmd, usage);
   return 2;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return 2;
+  }
+  return finish(argv[1][0] == '-' ? "" : argv[1], dispatch(argc, argv));
 }

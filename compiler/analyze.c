@@ -99,6 +99,18 @@ static void add_source(void *ctx, const SgRule *rule) {
   s->v[k].rules++;
 }
 
+/* A rule's text in a column of the text table, through sg_term_str, padded
+ * to `width` characters (none for the last column). */
+static void term_cell(SgBuf *out, const char *s, size_t width) {
+  size_t at = out->len, chars = 0;
+  sg_term_str(out, s ? s : "-", strlen(s ? s : "-"));
+  for (size_t i = at; i < out->len; i++)
+    chars += ((unsigned char)out->data[i] & 0xC0) != 0x80;
+  for (; chars < width; chars++)
+    sg_buf_catc(out, ' ');
+  sg_buf_cat(out, width ? " " : "\n");
+}
+
 void sg_analyze_logsources(char *const *paths, size_t npaths, bool json, SgAnalyzeResult *res) {
   memset(res, 0, sizeof *res);
   Sources s = {0};
@@ -122,9 +134,12 @@ void sg_analyze_logsources(char *const *paths, size_t npaths, bool json, SgAnaly
     sg_buf_cat(&res->out, "]\n");
   } else {
     sg_buf_catf(&res->out, "%6s  %-16s %-28s %s\n", "rules", "product", "category", "service");
-    for (size_t k = 0; k < n; k++)
-      sg_buf_catf(&res->out, "%6zu  %-16s %-28s %s\n", v[k].rules, v[k].v[0] ? v[k].v[0] : "-",
-                  v[k].v[1] ? v[k].v[1] : "-", v[k].v[2] ? v[k].v[2] : "-");
+    for (size_t k = 0; k < n; k++) {
+      sg_buf_catf(&res->out, "%6zu  ", v[k].rules);
+      term_cell(&res->out, v[k].v[0], 16);
+      term_cell(&res->out, v[k].v[1], 28);
+      term_cell(&res->out, v[k].v[2], 0);
+    }
   }
   sg_buf_catf(&res->summary, "analyzed %zu file%s, %zu rule%s, %zu log source%s; %zu rule%s not loaded\n",
               nfiles, nfiles == 1 ? "" : "s", res->rules, res->rules == 1 ? "" : "s", n, n == 1 ? "" : "s",

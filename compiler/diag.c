@@ -128,27 +128,37 @@ static bool find_line(const char *src, size_t len, uint32_t line, const char **s
   return true;
 }
 
+/* The path, the message and the source line come from files and rules
+ * (strangers' text): they reach the terminal through sg_term_str. */
 void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen) {
   const char *path = dg->loc.path ? dg->loc.path : "<input>";
-  if (dg->loc.line)
-    sg_buf_catf(out, "%s:%u:%u: ", path, dg->loc.line, dg->loc.col);
-  else
-    sg_buf_catf(out, "%s: ", path);
-  sg_buf_catf(out, "%s[%s%s%s]: %s\n", sev_name(dg->sev), sg_diag_code_str(dg->code),
-              dg->validator ? " " : "", dg->validator ? dg->validator : "", dg->msg);
+  sg_term_str(out, path, strlen(path));
+  if (dg->loc.line) sg_buf_catf(out, ":%u:%u", dg->loc.line, dg->loc.col);
+  sg_buf_catf(out, ": %s[%s%s%s]: ", sev_name(dg->sev), sg_diag_code_str(dg->code), dg->validator ? " " : "",
+              dg->validator ? dg->validator : "");
+  sg_term_str(out, dg->msg, strlen(dg->msg));
+  sg_buf_catc(out, '\n');
   const char *ls;
   size_t ln;
   if (!src || !dg->loc.line || !find_line(src, srclen, dg->loc.line, &ls, &ln)) return;
   if (ln > 200) ln = 200; /* keep huge lines readable */
   sg_buf_cat(out, "    ");
-  for (size_t i = 0; i < ln; i++) {
-    unsigned char c = (unsigned char)ls[i];
-    sg_buf_catc(out, c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+  size_t caret = 0; /* characters written for the bytes before the column */
+  for (size_t i = 0; i < ln;) {
+    size_t at = i, before = out->len;
+    if (ls[i] == '\t') { /* one column, as the caret line counts it */
+      sg_buf_catc(out, ' ');
+      i++;
+    } else {
+      i += sg_term_char(out, ls + i, ln - i);
+    }
+    if (at + 1 < dg->loc.col)
+      for (size_t j = before; j < out->len; j++) /* characters, not bytes */
+        caret += ((unsigned char)out->data[j] & 0xC0) != 0x80;
   }
   sg_buf_cat(out, "\n    ");
-  /* caret under the column; count UTF-8 continuation bytes as nothing */
-  for (uint32_t i = 0; i + 1 < dg->loc.col && i < ln; i++)
-    if (((unsigned char)ls[i] & 0xC0) != 0x80) sg_buf_catc(out, ' ');
+  for (size_t i = 0; i < caret; i++)
+    sg_buf_catc(out, ' ');
   sg_buf_cat(out, "^\n");
 }
 
@@ -168,6 +178,51 @@ size_t sg_utf8_len(const char *s, size_t n) {
       (u[0] == 0xF4 && u[1] >= 0x90))
     return 0;
   return k;
+}
+
+/* Characters a terminal acts on or reorders: C1 controls (U+0080-U+009F:
+ * NEL, CSI, ST, OSC), the bidirectional marks, embeddings, overrides and
+ * isolates (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) and the
+ * line and paragraph separators (U+2028, U+2029). */
+static bool term_unsafe(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
+}
+
+static uint32_t utf8_cp(const unsigned char *u, size_t k) {
+  if (k == 1) return u[0];
+  uint32_t cp = u[0] & (0xff >> (k + 1));
+  for (size_t i = 1; i < k; i++)
+    cp = (cp << 6) | (u[i] & 0x3f);
+  return cp;
+}
+
+size_t sg_term_char(SgBuf *out, const char *s, size_t n) {
+  unsigned char c = (unsigned char)s[0];
+  size_t k = c < 0x80 ? 1 : sg_utf8_len(s, n);
+  if (!k) {
+    sg_buf_catf(out, "\\x%02x", c);
+    return 1;
+  }
+  uint32_t cp = utf8_cp((const unsigned char *)s, k);
+  if (cp == '\n')
+    sg_buf_cat(out, "\\n");
+  else if (cp == '\r')
+    sg_buf_cat(out, "\\r");
+  else if (cp == '\t')
+    sg_buf_cat(out, "\\t");
+  else if (cp < 0x20 || cp == 0x7f)
+    sg_buf_catf(out, "\\x%02x", (unsigned)cp);
+  else if (term_unsafe(cp))
+    sg_buf_catf(out, "\\u{%04X}", (unsigned)cp);
+  else
+    sg_buf_catn(out, s, k);
+  return k;
+}
+
+void sg_term_str(SgBuf *out, const char *s, size_t n) {
+  for (size_t i = 0; i < n;)
+    i += sg_term_char(out, s + i, n - i);
 }
 
 void sg_json_str_or_null(SgBuf *out, const char *s) {

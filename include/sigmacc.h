@@ -149,6 +149,14 @@ void sg_json_str(SgBuf *out, const char *s, size_t n);
 void sg_json_str_or_null(SgBuf *out, const char *s);
 /* The length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */
 size_t sg_utf8_len(const char *s, size_t n);
+/* Text from files and events for a terminal: C0 controls and DEL as \xNN
+ * (\n, \r, \t as such), C1 controls, bidirectional controls and the line
+ * and paragraph separators as \u{XXXX}, invalid UTF-8 bytes as \xNN; the
+ * rest as it is. A log line can then neither move the cursor, change colours
+ * nor reverse what a row shows. sg_term_char writes the character at s[0..n)
+ * (n > 0) and returns the bytes it took. */
+void sg_term_str(SgBuf *out, const char *s, size_t n);
+size_t sg_term_char(SgBuf *out, const char *s, size_t n);
 
 /* ---- YAML tree ------------------------------------------------------------ */
 typedef enum SgYKind { SG_Y_SCALAR, SG_Y_SEQ, SG_Y_MAP } SgYKind;
@@ -1042,6 +1050,7 @@ typedef struct SgEvalJob {
   const char *format;           /* "jsonl" (NULL), "csv" or "table": how a match is written */
   bool summary;                 /* counts per level, rule and computer instead of the matches */
   bool summary_table;           /* the summary as a table (else JSON; a table with format "table") */
+  bool csv_exact;               /* csv cells as they are: no ' before a leading =, +, -, @, tab or CR */
   const char *min_level;        /* show matches of rules of this level or above */
   const char *status;           /* S1,S2,...: of rules with one of these statuses */
   const char *const *tags;      /* of rules with one of these tags (or one under it) */

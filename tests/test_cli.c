@@ -623,6 +623,35 @@ static void test_event_inputs(void **state) {
 
 /* Events with no log source of their own: every rule applies (said by
  * --stats) until --logsource names theirs; a bad --logsource is exit 2. */
+/* Every command checks that standard output took its bytes: a full disk or
+ * a closed stdout is exit 2 with a message naming it (it was exit 0 with
+ * nothing written), and so is convert -o onto a full disk. */
+static void test_write_errors(void **state) {
+  (void)state;
+  static const char *const cmds[] = {
+      "check " RULE, "list targets", "list diagnostics", "analyze logsources " RULE, "convert -t splunk " RULE,
+      "eval -r sigma-rules -p sigma-rules/pipelines/placeholders.yml "
+      "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.events.jsonl", "--version", "convert --help"};
+  static const char *const sinks[] = {">/dev/full", ">&-"};
+  static const char *const why[] = {"No space left on device", "Bad file descriptor"};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+    for (size_t k = 0; k < 2; k++) {
+      char cmd[1024];
+      snprintf(cmd, sizeof cmd, "'%s' %s 2>&1 %s", SIGMACC_BIN, cmds[i], sinks[k]);
+      CliCase c = {cmds[i], 2, "error[E001]: cannot write standard output", NULL};
+      run_case(cmd, &c);
+      if (strcmp(cmds[i], "convert -t splunk " RULE) && strcmp(cmds[i], "check " RULE)) {
+        snprintf(cmd, sizeof cmd, "'%s' %s 2>&1 %s", SIGMACC_BIN, cmds[i], sinks[k]);
+        CliCase reason = {cmds[i], 2, why[k], NULL};
+        run_case(cmd, &reason);
+      }
+    }
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' convert -t splunk -o /dev/full " RULE " 2>&1", SIGMACC_BIN);
+  CliCase c = {"-o /dev/full", 2, "sigmacc convert: error[E001]: cannot write '/dev/full': No space left", NULL};
+  run_case(cmd, &c);
+}
+
 static void test_declared_logsource(void **state) {
   (void)state;
   char cmd[2048];
@@ -675,6 +704,7 @@ int main(void) {
       cmocka_unit_test(test_golden_mutations),   cmocka_unit_test(test_option_forms),
       cmocka_unit_test(test_golden_diff_marks),  cmocka_unit_test(test_eval_check),
       cmocka_unit_test(test_event_inputs),       cmocka_unit_test(test_declared_logsource),
+      cmocka_unit_test(test_write_errors),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

@@ -20,87 +20,11 @@
 #include "testutil.h"
 
 #include "backend.h"
+#include "hostile.h"
 
 #define MARK "QZX"
 
-static const char *const hostile[] = {
-    "\"",
-    "\\",
-    "end\\",
-    "\\\"",
-    "'",
-    "a'b",
-    "''",
-    "\r",
-    "\n",
-    "\n\n",
-    "\r\n",
-    "a\n\nSELECT * FROM events",
-    "\t",
-    "\x01\x1b\x7f",
-    "|",
-    "| delete",
-    "\" | delete \"",
-    "[x]",
-    "]\n[evil]\nsearch = *",
-    "(",
-    ")",
-    "`",
-    "$x",
-    "${x}",
-    "%",
-    "_",
-    "%_%",
-    "*",
-    "?",
-    "\\*",
-    "\\?",
-    "=",
-    " OR 1=1",
-    "' OR '1'='1",
-    "\" OR \"1\"=\"1",
-    "--",
-    "/*",
-    ";",
-    "GROUP BY x LAST 3650 DAYS --",
-    "QIDNAME(qid)",
-    "{field}",
-    "{query}",
-    "{rule.title}",
-    "#",
-    "\xe2\x80\xa8",
-    "\xe2\x80\xa9",
-    "\xe2\x80\x9c\xe2\x80\x9d\xe2\x80\x98\xe2\x80\x99",
-    "\xef\xbc\x82\xef\xbc\x87",
-    "\xc2\xa0",
-    "plain_name",
-    "a.b-c",
-    "",
-};
-
 /* ---- Rules with a hostile string in one slot ------------------------------------------- */
-
-/* A YAML double-quoted scalar holding s exactly. */
-static void yq(SgBuf *b, const char *s) {
-  sg_buf_catc(b, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      sg_buf_catf(b, "\\%c", *p);
-    else if (*p == '\n')
-      sg_buf_cat(b, "\\n");
-    else if (*p == '\r')
-      sg_buf_cat(b, "\\r");
-    else if (*p == '\t')
-      sg_buf_cat(b, "\\t");
-    else if (*p < 0x20 || *p == 0x7f)
-      sg_buf_catf(b, "\\x%02x", *p);
-    else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) /* YAML line breaks */
-      sg_buf_cat(b, p[2] == 0xa8 ? "\\L" : "\\P"), p += 2;
-    else
-      sg_buf_catc(b, (char)*p);
-  }
-  sg_buf_catc(b, '"');
-}
 
 /* The value as the rule holds it: the hostile string between markers. */
 static void marked(SgBuf *b, const char *h) {

@@ -267,6 +267,7 @@ struct SgEvReport {
   SgEvFormat format;
   bool summary;       /* counts per level, rule and computer instead of the matches */
   bool summary_table; /* ... as a table (else JSON) */
+  bool csv_exact;     /* csv cells exactly (else a cell a spreadsheet would run gets a leading ') */
   const char *fields; /* F1,F2,...: jsonl prints them instead of the event; csv, table: the details */
   int min_level;      /* 0: any; 1 informational ... 5 critical */
   const char **status;

@@ -100,13 +100,18 @@ static void details(const SgEvReport *o, SgBuf *out, const SgJDoc *doc) {
 
 /* ---- cells ------------------------------------------------------------------------------ */
 
-/* A CSV cell (RFC 4180): quoted when it holds a comma, quote or line break. */
-static void csv_cell(SgBuf *out, const char *s, size_t n, bool last) {
-  bool quote = false;
+/* A CSV cell (RFC 4180): quoted when it holds a comma, quote or line break.
+ * A cell beginning with =, +, -, @, tab or CR is a formula to a spreadsheet
+ * (=HYPERLINK(...) from an event): unless `exact`, a ' goes before it, as
+ * OWASP advises against CSV injection, and the cell is quoted. */
+static void csv_cell(SgBuf *out, const char *s, size_t n, bool last, bool exact) {
+  bool formula = !exact && n && strchr("=+-@\t\r", s[0]);
+  bool quote = formula;
   for (size_t i = 0; i < n && !quote; i++)
     quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
   if (quote) {
     sg_buf_catc(out, '"');
+    if (formula) sg_buf_catc(out, '\'');
     for (size_t i = 0; i < n; i++) {
       if (s[i] == '"') sg_buf_catc(out, '"');
       sg_buf_catc(out, s[i]);
@@ -118,31 +123,18 @@ static void csv_cell(SgBuf *out, const char *s, size_t n, bool last) {
   sg_buf_catc(out, last ? '\n' : ',');
 }
 
-#define TABLE_CELL_MAX 160 /* bytes of a table cell; the rest is cut (marked) */
+#define TABLE_CELL_MAX 160 /* columns of a table cell; the rest is cut (marked) */
 
-/* A table cell: control characters and DEL as \xNN (a value never moves the
- * terminal's cursor or changes its colours), invalid UTF-8 as \xNN, at most
- * TABLE_CELL_MAX bytes with a mark of what was cut; padded to `width`. */
+/* A table cell: through sg_term_char (a value never moves the terminal's
+ * cursor, changes its colours or reverses the row), at most TABLE_CELL_MAX
+ * characters with a mark of what was cut; padded to `width`. */
 static void table_cell(SgBuf *out, const char *s, size_t n, size_t width, bool last) {
   size_t shown = 0, i = 0;
-  for (; i < n && shown < TABLE_CELL_MAX; i++) {
-    unsigned char c = (unsigned char)s[i];
-    size_t k = c >= 0x80 ? sg_utf8_len(s + i, n - i) : 1;
-    if (c < 0x20 || c == 0x7f || !k) {
-      if (c == '\n')
-        sg_buf_cat(out, "\\n");
-      else if (c == '\r')
-        sg_buf_cat(out, "\\r");
-      else if (c == '\t')
-        sg_buf_cat(out, "\\t");
-      else
-        sg_buf_catf(out, "\\x%02x", c);
-      shown++;
-      continue;
-    }
-    sg_buf_catn(out, s + i, k);
-    i += k - 1;
-    shown++;
+  while (i < n && shown < TABLE_CELL_MAX) {
+    size_t before = out->len;
+    i += sg_term_char(out, s + i, n - i);
+    size_t w = out->len - before; /* an escape takes its width; a character one column */
+    shown += w > 1 && out->data[before] == '\\' ? w : 1;
   }
   if (i < n) {
     sg_buf_catf(out, "...(%zu more bytes)", n - i);
@@ -176,7 +168,7 @@ static const bool table_col[NCOLS] = {true, true, true, true, false, true, true,
 
 static void cell(const SgEvReport *o, SgBuf *out, int col, const char *s, size_t n) {
   if (o->format == SG_FMT_CSV)
-    csv_cell(out, s, n, col == NCOLS - 1);
+    csv_cell(out, s, n, col == NCOLS - 1, o->csv_exact);
   else if (table_col[col])
     table_cell(out, s, n, col_width[col], col == NCOLS - 1);
 }
@@ -233,9 +225,21 @@ static void json_rule(SgBuf *b, const SgRule *r) {
   json_opt(b, "level", r->level, true);
 }
 
+/* A number of the event as JSON: as written, unless it has a leading zero
+ * (`0123`, `-007`), which the event parser accepts and JSON does not: then
+ * its text as a string, so every line parses and no digit is lost. */
+static void json_number(SgBuf *out, const char *s, size_t n) {
+  size_t i = n && s[0] == '-';
+  if (i + 1 < n && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9')
+    sg_json_str(out, s, n);
+  else
+    sg_buf_catn(out, s, n);
+}
+
 /* The event as one JSON line: whitespace outside strings removed; invalid
- * UTF-8 inside strings becomes \ufffd, so the line is always valid JSON
- * (the event was parsed, so it holds no raw control characters). */
+ * UTF-8 inside strings becomes \ufffd and numbers go through json_number, so
+ * the line is always valid JSON (the event was parsed, so it holds no raw
+ * control characters). */
 static void minify(SgBuf *out, const char *s, size_t n) {
   size_t run = 0; /* start of the pending span to copy */
   bool str = false, esc = false;
@@ -260,6 +264,14 @@ static void minify(SgBuf *out, const char *s, size_t n) {
       }
     } else if (c == '"') {
       str = true;
+    } else if (c == '-' || (c >= '0' && c <= '9')) { /* a number: digits occur outside strings only there */
+      size_t e = i + 1;
+      while (e < n && strchr("0123456789.eE+-", s[e]) && s[e])
+        e++;
+      sg_buf_catn(out, s + run, i - run);
+      json_number(out, s + i, e - i);
+      run = e;
+      i = e - 1;
     } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
       sg_buf_catn(out, s + run, i - run);
       run = i + 1;
@@ -284,6 +296,8 @@ static void json_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
         sg_json_str(out, doc->text + l->val, l->vallen);
       else if (l->type == SG_J_NULL)
         sg_buf_cat(out, "null");
+      else if (l->type == SG_J_NUM)
+        json_number(out, doc->text + l->val, l->vallen);
       else
         sg_buf_catn(out, doc->text + l->val, l->vallen);
     }

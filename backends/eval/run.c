@@ -201,6 +201,7 @@ static bool parse_report(const SgEvalJob *job, SgEvReport *o, const char **statu
   else
     ok = false, say(sink, "sigmacc eval: error: --format is jsonl, csv or table, not '%s'\n", job->format);
   o->summary_table = job->summary_table || o->format == SG_FMT_TABLE;
+  o->csv_exact = job->csv_exact;
   if (job->min_level && !(o->min_level = sg_report_level(job->min_level)))
     ok = false,
     say(sink, "sigmacc eval: error: --min-level is informational, low, medium, high or critical, not '%s'\n",

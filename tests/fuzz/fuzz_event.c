@@ -1,12 +1,16 @@
 /* fuzz_event.c - fuzz target: arbitrary bytes as an events input (reader,
  * JSON parser) matched by rules that use every operator, through the evtx
- * pipeline, with correlations of every type the evaluator decides. */
+ * pipeline, with correlations of every type the evaluator decides. Each
+ * event is also written as a match in every format: a JSON line must be
+ * strict JSON, a table row must hold nothing a terminal acts on. */
 #define _POSIX_C_SOURCE 200809L /* fmemopen */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../outcheck.h"
+#include "eval/evaluator.h"
 #include "sigmacc.h"
 
 static const char rules[] =
@@ -89,7 +93,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       sg_buf_cat(&out, ch[i].group);
     for (size_t i = 0; i < in.doc.n; i++)
       sg_json_str(&out, in.doc.text + in.doc.leaves[i].val, in.doc.leaves[i].vallen);
-    out.len = 0;
+    sg_buf_reset(&out);
+    static const SgEvReport formats[] = {{.format = SG_FMT_JSONL}, {.format = SG_FMT_TABLE}, {.format = SG_FMT_CSV}};
+    SgReportWhere w = {"in", "line", line, false, 0};
+    for (size_t fmt = 0; fmt < 3; fmt++) {
+      sg_report_match(&formats[fmt], &out, unit.rules[0], 0, &in.doc, text, len, &w);
+      if (fmt == 0 && !oc_json_valid(out.data, out.len)) abort();
+      if (fmt == 1 && oc_term_unsafe(out.data, out.len) != out.len) abort();
+      sg_buf_reset(&out);
+    }
   }
   sg_buf_free(&out);
   sg_events_free(&in);
