@@ -15,22 +15,29 @@
 
 /* Pipelines for this run: user ones sorted by (priority, name), then the
  * target's default ones unless --without-pipeline. */
+/* st, with an E090 naming `what` when it says memory ran out (a status
+ * alone would end the run with exit 1 and nothing said). */
+static SgStatus said(SgStatus st, SgDiags *d, const char *what) {
+  if (st == SG_ERR_NOMEM) sg_diag(d, SG_D_NOMEM, (SgLoc){what, 0, 0}, "out of memory");
+  return st;
+}
+
 static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi, SgArena *a,
                            SgPipelineSet *set, SgDiags *d, bool *usage) {
   bool ok = true;
   for (size_t i = 0; i < job->npipelines; i++) {
-    SgStatus st = sg_pipeline_add(a, set, job->pipelines[i], d);
+    SgStatus st = said(sg_pipeline_add(a, set, job->pipelines[i], d), d, job->pipelines[i]);
     ok = ok && st == SG_OK;
     *usage = *usage || st == SG_ERR_USAGE || st == SG_ERR_IO; /* -p names nothing, or it cannot be read */
   }
   sg_pipeline_sort(set);
   if (!job->without_pipeline && t->default_pipeline) {
     SgPipelineSet def = {0};
-    if (sg_pipeline_add(a, &def, t->default_pipeline, d) != SG_OK ||
-        sg_pipeline_append(a, set, &def) != SG_OK)
+    if (said(sg_pipeline_add(a, &def, t->default_pipeline, d), d, t->default_pipeline) != SG_OK ||
+        said(sg_pipeline_append(a, set, &def), d, t->default_pipeline) != SG_OK)
       ok = false;
   }
-  if (ok && sg_pipeline_validate(a, set, d) != SG_OK) ok = false;
+  if (ok && said(sg_pipeline_validate(a, set, d), d, "pipelines") != SG_OK) ok = false;
   const char *key = t->format_state ? t->format_state[fi] : NULL;
   if (ok && key && !sg_pipeline_sets_state(set, key)) { /* once, not once per rule */
     sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0},
@@ -52,9 +59,14 @@ static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi
 void sg_render_queries(const SgTarget *t, const SgConvCtx *ctx, const SgPipelineSet *set, const SgQueries *q,
                        SgBuf *out, SgDiags *d) {
   const char **texts = calloc(q->n + 1, sizeof *texts);
-  for (size_t i = 0; texts && i < q->n; i++)
+  if (!texts) { /* never the output without the finalizers */
+    sg_diag(d, SG_D_NOMEM, (SgLoc){"convert", 0, 0}, "out of memory joining the queries; nothing written");
+    out->oom = true;
+    return;
+  }
+  for (size_t i = 0; i < q->n; i++)
     texts[i] = q->v[i].text;
-  if (!texts || !sg_pipeline_finalize(set, texts, q->n, out, d)) {
+  if (!sg_pipeline_finalize(set, texts, q->n, out, d)) {
     if (t->finish) {
       t->finish(ctx, q, out);
     } else {
@@ -212,7 +224,7 @@ static void convert_file(void *arg, size_t i) {
     for (size_t k = 0; k < d.n; k++)
       if (d.items[k].sev == SG_SEV_ERROR)
         sg_buf_catf(&r->file, "# error[%s] %u:%u: %s (in \"%s\")\n", sg_diag_code_str(d.items[k].code),
-                    d.items[k].loc.line, d.items[k].loc.col, d.items[k].msg, title);
+                    d.items[k].loc.line, d.items[k].loc.col, d.items[k].msg ? d.items[k].msg : "(out of memory)", title);
     r->errors = 0; /* recorded and reviewed, not a failure of the check */
     r->failed = 0;
   }
@@ -345,7 +357,12 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     if (job->golden && r->golden &&
         sg_golden_file(&golden, paths.v[i] + paths.rel[i], r->file.data ? r->file.data : "", r->file.len) < 0)
       io_error = true;
-    if (!append_queries(&q, &r->q)) io_error = true;
+    if (!append_queries(&q, &r->q)) {
+      size_t mark = d.n;
+      sg_diag(&d, SG_D_NOMEM, (SgLoc){paths.v[i], 0, 0}, "out of memory: its queries were not collected");
+      sg_render_diags(&res->diags, &d, mark, NULL, NULL, 0, job->json_diagnostics);
+      io_error = true;
+    }
     if (job->fields) sg_buf_catn(&res->out, r->file.data ? r->file.data : "", r->file.len);
     sg_buf_free(&r->diags);
     sg_buf_free(&r->file);
@@ -380,7 +397,11 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   if (res->skipped)
     sg_buf_catf(&res->diags, "sigmacc convert: %zu rule%s skipped as unsupported\n", res->skipped,
                 res->skipped == 1 ? "" : "s");
-  if (res->out.oom || res->diags.oom) io_error = true;
+  if (res->out.oom || res->diags.oom) { /* said, even when the diagnostics themselves were cut */
+    io_error = true;
+    if (res->diags.oom) sg_buf_reset(&res->diags);
+    sg_buf_cat(&res->diags, "sigmacc convert: error[E090]: out of memory; the output is incomplete\n");
+  }
   res->exit_code = io_error || golden_rc == 2                               ? 2
                    : (res->failed || res->errors || d.nerrors || golden_rc) ? 1
                                                                             : 0;

@@ -195,8 +195,8 @@ static SgStatus framed(const char *q, const SgRule *r, SgDiags *d) {
   return SG_ERR_UNSUPPORTED;
 }
 
-SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,
-                         const SgRule *rule, SgQueries *q, SgDiags *d) {
+static SgStatus convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,
+                             const SgRule *rule, SgQueries *q, SgDiags *d) {
   SgPipelineState state = {0};
   const SgRule *r;
   SgStatus st = process(set, u, rule, &r, &state, d);
@@ -224,6 +224,20 @@ SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet 
     }
   }
   if (st) queries_truncate(q, first); /* a rule converts whole or not at all */
+  return st;
+}
+
+/* A rule that ran out of memory anywhere in its conversion says so (E090 at
+ * the rule) unless a stage already did: a status alone is an exit 1 with
+ * nothing said. */
+SgStatus sg_convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipelineSet *set, SgUnit *u,
+                         const SgRule *rule, SgQueries *q, SgDiags *d) {
+  size_t mark = d->n;
+  SgStatus st = convert_rule(t, ctx, set, u, rule, q, d);
+  if (st != SG_ERR_NOMEM) return st;
+  for (size_t i = mark; i < d->n; i++)
+    if (d->items[i].code == SG_D_NOMEM) return st;
+  sg_diag(d, SG_D_NOMEM, rule->loc, "out of memory converting the rule");
   return st;
 }
 

@@ -165,6 +165,10 @@ void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path
       sg_diag_render(out, x, NULL, 0);
   }
   free(other);
+  if (d->oom) /* diagnostics that could not be stored: never a silent failure */
+    sg_buf_cat(out, json ? "{\"path\":\"\",\"line\":0,\"col\":0,\"severity\":\"error\",\"code\":\"E090\","
+                           "\"message\":\"out of memory: diagnostics were lost\"}\n"
+                         : "sigmacc: error[E090]: out of memory: diagnostics were lost\n");
 }
 
 /* ---- check: every file loaded, every diagnostic, in path order ----------------------- */

@@ -79,8 +79,8 @@ void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list a
   dg->sev = warning ? SG_SEV_WARNING : SG_SEV_ERROR;
   dg->loc = loc;
   dg->validator = NULL;
-  dg->msg = b.data ? b.data : NULL;
-  if (!dg->msg) dg->msg = calloc(1, 1);
+  dg->msg = b.data; /* NULL: the message was lost (rendered as such) */
+  if (!dg->msg) d->oom = true;
   if (dg->sev == SG_SEV_ERROR)
     d->nerrors++;
   else
@@ -136,7 +136,8 @@ void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen
   if (dg->loc.line) sg_buf_catf(out, ":%u:%u", dg->loc.line, dg->loc.col);
   sg_buf_catf(out, ": %s[%s%s%s]: ", sev_name(dg->sev), sg_diag_code_str(dg->code), dg->validator ? " " : "",
               dg->validator ? dg->validator : "");
-  sg_term_str(out, dg->msg, strlen(dg->msg));
+  const char *msg = dg->msg ? dg->msg : "(out of memory: the message was lost)";
+  sg_term_str(out, msg, strlen(msg));
   sg_buf_catc(out, '\n');
   const char *ls;
   size_t ln;
@@ -268,6 +269,6 @@ void sg_diag_render_json(SgBuf *out, const SgDiag *dg) {
               sev_name(dg->sev), sg_diag_code_str(dg->code));
   if (dg->validator) sg_buf_catf(out, "\"validator\":\"%s\",", dg->validator);
   sg_buf_cat(out, "\"message\":");
-  sg_json_str(out, dg->msg, strlen(dg->msg));
+  sg_json_str_or_null(out, dg->msg);
   sg_buf_cat(out, "}\n");
 }

@@ -176,6 +176,9 @@ SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d) {
         *x = e;
       }
     } else if (!strcmp(key, "config")) {
+      if (val->kind != SG_Y_MAP && !(val->kind == SG_Y_SCALAR && val->type == SG_YT_NULL))
+        sg_diag(d, SG_D_TYPE, val->loc, "'config' maps validator names to their settings, not %s",
+                sg_ytype_name(val));
       for (size_t k = 0; val->kind == SG_Y_MAP && k < val->n; k++) {
         SgValidatorId id = config_name(val->keys[k], d);
         const SgYNode *params = val->items[k];

@@ -107,7 +107,7 @@ typedef struct SgDiag {
   SgSeverity sev;
   SgDiagCode code;
   SgLoc loc;
-  char *msg;             /* heap, owned by the SgDiags */
+  char *msg;             /* heap, owned by the SgDiags; NULL when memory ran out */
   const char *validator; /* the `check` validator that names this finding (static), or NULL */
 } SgDiag;
 

@@ -105,7 +105,8 @@ static void test_validation_options(void **state) {
       "cd '%s' && rm -rf vo && mkdir vo && cd vo && printf 'id\\tname\\ttactics\\tstatus\\n"
       "T9999\\tNew\\texecution\\tactive\\n' > techniques.tsv && "
       "printf 'validators: [all, -attacktga]\\n' > typo.yml && "
-      "printf 'validators: [-cartag]\\nexclusions: {x: [nothere]}\\nconfig: {cartag: {a: 1}}\\n' > bad.yml",
+      "printf 'validators: [-cartag]\\nexclusions: {x: [nothere]}\\nconfig: {cartag: {a: 1}}\\n' > bad.yml && "
+      "printf 'config: [filename_length]\\n' > list.yml",
       tmpdir);
   int rc;
   free(run(cmd, &rc));
@@ -130,6 +131,8 @@ static void test_validation_options(void **state) {
       {"--validation-config TMP/bad.yml golden/validators/attacktag.yml", 2,
        "sigmacc's 'cartag' has no settings", NULL},
       {"--validation-config TMP/none.yml golden/validators/attacktag.yml", 2, "none.yml: error[E001]", NULL},
+      {"--validation-config TMP/list.yml golden/validators/attacktag.yml", 2,
+       "list.yml:1:9: error[E010]: 'config' maps validator names to their settings, not a list", NULL},
       {"--attack-data TMP/techniques.tsv golden/validators/attacktag.yml", 0,
        "'attack.t1059.001' is no ATT&CK", "'attack.t9999'"},
       {"--attack-data TMP/typo.yml golden/validators/attacktag.yml", 2,

@@ -284,6 +284,31 @@ static void job_eval_run(Result *r) {
   if (r->out.oom) r->failed = true;
 }
 
+/* `sigmacc convert` as a library call (sg_convert_run): the rules above
+ * through the pipeline above (and a Jinja template) to SPL and to AQL. A
+ * failure is reported when the diagnostics name it (E090, out of memory):
+ * an exit 1 with nothing said was how running out of memory looked. */
+static void job_convert_run(Result *r) {
+  char rules_path[96], pipe_path[96], tpl_path[96];
+  snprintf(rules_path, sizeof rules_path, "%s/r.yml", eval_dir);
+  snprintf(pipe_path, sizeof pipe_path, "%s/p.yml", eval_dir);
+  snprintf(tpl_path, sizeof tpl_path, "%s/t.yml", eval_dir);
+  char *paths[] = {rules_path};
+  const char *const pipes[] = {pipe_path, tpl_path};
+  static const char *const targets[] = {"splunk", "aql"};
+  for (int t = 0; t < 2; t++) {
+    SgConvertJob job = {.target = targets[t], .pipelines = pipes, .npipelines = 2, .without_pipeline = true};
+    SgConvertResult res;
+    sg_convert_run(&job, paths, 1, &res);
+    const char *err = sg_buf_cstr(&res.diags);
+    if (getenv("SIGMACC_OOM_AT")) fprintf(stderr, "diags (exit %d):\n%s", res.exit_code, err);
+    if (res.out.oom || res.diags.oom || strstr(err, "E090") || strstr(err, "out of memory")) r->failed = true;
+    sg_buf_catf(&r->out, "exit %d\n%s", res.exit_code, sg_buf_cstr(&res.out));
+    sg_convert_result_free(&res);
+  }
+  if (r->out.oom) r->failed = true;
+}
+
 /* The directory walker over the project's rules: a path it could not list
  * is reported, never a silently shorter list. */
 static void job_paths(Result *r) {
@@ -367,6 +392,19 @@ static void test_eval_run(void **state) {
   fputs(events, f);
   fclose(f);
   sweep(job_eval_run, "eval_run");
+  snprintf(path, sizeof path, "%s/p.yml", eval_dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(pipeline, f);
+  fclose(f);
+  snprintf(path, sizeof path, "%s/t.yml", eval_dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("name: tpl\npriority: 20\npostprocessing:\n  - type: template\n"
+        "    template: \"{% for x in ['a', 'b'] %}{{ x|upper }}{% endfor %} {{ query|replace('x', 'y') }}\"\n",
+        f);
+  fclose(f);
+  sweep(job_convert_run, "convert_run");
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", eval_dir);
   assert_int_equal(system(cmd), 0);

@@ -923,14 +923,23 @@ static JVal fail(const Scope *sc, const char *why) {
   return jundef();
 }
 
+/* Within the budget with `more` bytes being built (a filter's result)?
+ * Past a limit, an error that names it. Every byte a filter makes counts,
+ * before it is made: a chain of replace() cannot grow past the limit. */
+static bool within(SgArena *a, const Scope *sc, const SgBuf *out, size_t more) {
+  if (sc->rn->err) return false;
+  const char *why = sc->rn->steps > MAX_STEPS          ? "the template takes more than 1,000,000 steps"
+                    : out && out->len > MAX_OUTPUT     ? "the template writes more than 64 MiB"
+                    : a->bytes + more > MAX_MEMORY     ? "the template's values take more than 64 MiB of memory"
+                                                       : NULL;
+  if (why) fail(sc, why);
+  return !why;
+}
+
 /* One more step of rendering; false (an error) once past a limit. */
 static bool step(SgArena *a, const Scope *sc, const SgBuf *out) {
-  if (sc->rn->err) return false;
-  if (++sc->rn->steps > MAX_STEPS || out->len > MAX_OUTPUT || a->bytes > MAX_MEMORY) {
-    fail(sc, "the template renders too much (limits: 1,000,000 steps, 64 MiB of output, 64 MiB of memory)");
-    return false;
-  }
-  return true;
+  ++sc->rn->steps;
+  return within(a, sc, out, 0);
 }
 
 static void bind(SgArena *a, Scope *sc, const char *name, JVal v) {
@@ -983,7 +992,7 @@ static JVal filter(SgArena *a, const JNode *n, const Scope *sc) {
   if (!strcmp(f, "join")) {
     SgBuf b = {0};
     const char *sep = arg1.k == J_STR ? arg1.s : "";
-    for (size_t i = 0; v.k == J_LIST && i < v.n; i++) {
+    for (size_t i = 0; v.k == J_LIST && i < v.n && within(a, sc, NULL, b.len); i++) {
       if (i) sg_buf_cat(&b, sep);
       render(&b, a, &v.items[i], false);
     }
@@ -1018,7 +1027,7 @@ static JVal filter(SgArena *a, const JNode *n, const Scope *sc) {
       }
       sg_buf_catn(&b, p, len);
       first = false;
-      if (!e) break;
+      if (!e || !within(a, sc, NULL, b.len)) break;
     }
     char *r = sg_pl_buf_dup(a, &b);
     sg_buf_free(&b);
@@ -1045,7 +1054,7 @@ static JVal filter(SgArena *a, const JNode *n, const Scope *sc) {
   const char *from = arg1.k == J_STR ? arg1.s : "", *to = arg2.k == J_STR ? arg2.s : "";
   if (!*from) return jstr(s);
   SgBuf b = {0};
-  for (const char *p = s; *p;) {
+  for (const char *p = s; *p && within(a, sc, NULL, b.len);) {
     const char *m = strstr(p, from);
     if (!m) {
       sg_buf_cat(&b, p);
@@ -1297,6 +1306,7 @@ bool sg_jinja_render(const SgJinja *j, const SgRule *rule, const SgPipelineState
   if (query) bind(&a, &top, "query", jstr(query));
   if (queries) bind(&a, &top, "queries", qs);
   run(&a, j->body, j->n, &top, out);
+  within(&a, &top, out, 0); /* the last step's output counts too */
   if (a.failed) out->oom = true;
   bool ok = !rn.err && !out->oom;
   if (!ok) snprintf(err, errsize, "%s", out->oom ? "out of memory" : rn.err);
