@@ -633,6 +633,12 @@ static const char *table(const Aql *a) {
   return flows ? "flows" : "events";
 }
 
+/* A string the pipelines set (set_state key), or NULL. */
+static const char *state_text(const Aql *a, const char *key) {
+  const SgYNode *v = a->c->state ? sg_state_get(a->c->state, key) : NULL;
+  return v && v->kind == SG_Y_SCALAR ? v->text : NULL;
+}
+
 /* "24h" -> milliseconds; plain digits are milliseconds. 0 = invalid. */
 static unsigned long long window_ms(const char *w) {
   char *end;
@@ -672,10 +678,20 @@ static void columns(Aql *a, SgBuf *q, const char *first, const char *sep) {
   }
 }
 
+/* The detection layout. Its defaults are QRadar's right ones: the calendar
+ * year `yyyy` (Java's YYYY is the week-based year: 29-31 December print the
+ * next year) and the window as the search's own time range, `LAST 24 HOURS`
+ * after LIMIT (a `starttime > NOW() - ...` filter does not widen QRadar's
+ * default five minutes). -O time_column and window override them; so do the
+ * pipelines' state aql_time_column and aql_window_filter = now (the filter
+ * form), which is how sigma-rules/pipelines/qradar-site.yml keeps the target
+ * query's text. */
 static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
+  const char *site_time = state_text(a, "aql_time_column"), *site_filter = state_text(a, "aql_window_filter");
   const char *time_col =
-      sg_conv_opt(a->c, "time_column", "DATEFORMAT(starttime, 'YYYY-MM-dd HH:mm:ss') AS EventTime");
+      sg_conv_opt(a->c, "time_column", site_time ? site_time : "DATEFORMAT(starttime, 'yyyy-MM-dd HH:mm:ss') AS EventTime");
   const char *window = sg_conv_opt(a->c, "window", "24h");
+  bool as_filter = site_filter && !strcmp(site_filter, "now");
   const char *order = sg_conv_opt(a->c, "order_by", "starttime DESC");
   const char *limit = sg_conv_opt(a->c, "limit", "500");
   const SgStrList *fl = &a->r->fields;
@@ -693,18 +709,24 @@ static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
   sg_buf_catf(q, "\nFROM %s", table(a));
   for (size_t i = 0; i < n; i++)
     sg_buf_catf(q, "%s%s", i ? "\n  AND " : "\nWHERE ", conj[i]);
-  if (*window && strcmp(window, "none")) {
-    unsigned long long ms = window_ms(window);
-    if (!ms) {
-      sg_diag(a->d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "window '%s' is not a duration such as 24h, 30m or 7d",
-              window);
-      a->st = SG_ERR_USAGE;
-      return;
-    }
-    sg_buf_catf(q, "%sstarttime > (NOW() - %llu)", n ? "\n  AND " : "\nWHERE ", ms);
+  bool windowed = *window && strcmp(window, "none");
+  unsigned long long ms = windowed ? window_ms(window) : 0;
+  if (windowed && (!ms || (!as_filter && ms % 60000))) {
+    sg_diag(a->d, SG_D_USAGE, (SgLoc){"-O", 0, 0},
+            "window '%s' is not a duration such as 24h, 30m or 7d%s", window,
+            as_filter ? "" : " (LAST takes whole minutes)");
+    a->st = SG_ERR_USAGE;
+    return;
   }
+  if (windowed && as_filter) sg_buf_catf(q, "%sstarttime > (NOW() - %llu)", n ? "\n  AND " : "\nWHERE ", ms);
   if (*order && strcmp(order, "none")) sg_buf_catf(q, "\nORDER BY %s", order);
   if (*limit && strcmp(limit, "none")) sg_buf_catf(q, "\nLIMIT %s", limit);
+  if (windowed && !as_filter) { /* the time clause comes last, after LIMIT, in the unit the window names */
+    char u = window[strlen(window) - 1];
+    unsigned long long per = u == 'd' ? 86400000ull : u == 'h' ? 3600000ull : 60000ull;
+    if (ms % per) per = 60000ull;
+    sg_buf_catf(q, "\nLAST %llu %s", ms / per, per == 86400000ull ? "DAYS" : per == 3600000ull ? "HOURS" : "MINUTES");
+  }
 }
 
 /* ---- Correlation rules: GROUP BY + HAVING over the last timespan --------------------------- */
@@ -853,6 +875,7 @@ const SgTarget sg_target_aql = {
     .format_help = format_help,
     .format_options = format_options,
     .format_ext = format_ext,
+    .needs_mapping = "qradar, qradar-aql-fields, qradar-aql-payload",
     .convert = aql_convert,
     .finish = aql_finish,
 };

@@ -62,6 +62,9 @@ typedef struct SgTarget {
   const char *const *format_state;      /* per format: pipeline state it needs (NULL: none) */
   const char *const *format_state_from; /* per format: the built-in pipeline that sets it */
   const char *default_pipeline;         /* built-in pipeline applied by default, or NULL */
+  const char *needs_mapping;            /* the built-in pipelines that map Sigma's field names to the
+                                           target's (the target refuses to run without a pipeline
+                                           unless --without-pipeline says raw names are meant), or NULL */
   bool any_pipeline;                    /* skip the allowed_backends check (debug targets) */
   bool dump;                            /* output is a debug dump, not queries framed by blank lines */
   /* Convert every condition of `r`; append one SgQuery per condition. */

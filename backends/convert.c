@@ -24,6 +24,14 @@ static SgStatus said(SgStatus st, SgDiags *d, const char *what) {
 
 static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi, SgArena *a,
                            SgPipelineSet *set, SgDiags *d, bool *usage) {
+  if (t->needs_mapping && !job->npipelines && !job->without_pipeline && !t->default_pipeline) {
+    sg_diag(d, SG_D_USAGE, (SgLoc){"-p", 0, 0},
+            "target '%s' needs a pipeline that maps Sigma's field names to its own (built-in: %s; or a site's "
+            "own file); --without-pipeline writes Sigma's names as they are",
+            t->name, t->needs_mapping);
+    *usage = true;
+    return false;
+  }
   bool ok = true;
   for (size_t i = 0; i < job->npipelines; i++) {
     SgStatus st = said(sg_pipeline_add(a, set, job->pipelines[i], d), d, job->pipelines[i]);

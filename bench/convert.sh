@@ -10,7 +10,7 @@ need_corpus
 cd "$CORPUS"
 spl_bare=$(median_ms "$SIGMACC" convert -t splunk --without-pipeline -s "${CORPUS_DIRS[@]}")
 spl=$(median_ms "$SIGMACC" convert -t splunk -p sysmon -p splunk_windows -s "${CORPUS_DIRS[@]}")
-aql_bare=$(median_ms "$SIGMACC" convert -t aql -s "${CORPUS_DIRS[@]}")
+aql_bare=$(median_ms "$SIGMACC" convert -t aql --without-pipeline -s "${CORPUS_DIRS[@]}")
 aql=$(median_ms "$SIGMACC" convert -t aql -p qradar -s "${CORPUS_DIRS[@]}")
 spl2=$(median_ms "$SIGMACC" convert -t splunk_spl2 -s "${CORPUS_DIRS[@]}")
 spl2_module=$(median_ms "$SIGMACC" convert -t splunk_spl2 -f module -p splunk_windows -s "${CORPUS_DIRS[@]}")

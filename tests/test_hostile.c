@@ -253,8 +253,9 @@ static const char *aql_clauses(const char *outside) {
     return "a comment or ';' in AQL";
   if (count(outside, strlen(outside), "SELECT ") > 1 || count(outside, strlen(outside), " FROM ") > 1)
     return "a second SELECT or FROM";
-  if (strstr(outside, "GROUP BY") || strstr(outside, "LAST "))
-    return "an aggregate clause in a detection query";
+  const char *last = strstr(outside, "LAST ");
+  if (strstr(outside, "GROUP BY") || (last && strcmp(last, "LAST 24 HOURS")))
+    return "an aggregate clause in a detection query (only the detection format's window ends one)";
   return NULL;
 }
 
