@@ -257,12 +257,14 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
   }
   if (unmapped_to_payload(a, m)) { /* the value anywhere in the payload: a keyword */
     bool str = v->kind == SG_V_STR;
-    if (m->op != SG_OP_EQ || (!str && v->kind != SG_V_NUM)) {
+    bool empty = str && v->str.nparts == 0; /* '' would search for the field's name alone */
+    if (m->op != SG_OP_EQ || (!str && v->kind != SG_V_NUM) || empty) {
       sg_diag(a->d, SG_D_UNSUPPORTED, n->loc,
               "field '%s' is not mapped, so its value is searched in UTF8(payload), which cannot test %s",
               m->field,
               v->kind == SG_V_NULL   ? "null"
               : v->kind == SG_V_BOOL ? "a boolean"
+              : empty                ? "an empty value"
                                      : sg_op_name(m->op));
       a->st = SG_ERR_UNSUPPORTED;
       return;
@@ -549,12 +551,37 @@ static int cmp_long(const void *x, const void *y) {
   return (a > b) - (a < b);
 }
 
+/* A test a pipeline made of a log source type (IBM's eventSource values):
+ * devicetype = N, or an OR of them (a list); as a required conjunct its ids
+ * join the rule's union below. */
+static bool devicetype_test(const SgNode *n) {
+  if (n->kind == SG_N_OR) {
+    for (uint32_t i = 0; i < n->nkids; i++)
+      if (!devicetype_test(n->kids[i])) return false;
+    return n->nkids > 0;
+  }
+  return n->kind == SG_N_MATCH && n->m.field && !strcmp(n->m.field, "devicetype") && n->m.op == SG_OP_EQ &&
+         n->m.v.kind == SG_V_NUM && n->m.v.num.d >= 0 && n->m.v.num.d == (double)(long)n->m.v.num.d;
+}
+
+static void devicetype_ids(const SgNode *n, long *ids, size_t *k, size_t cap) {
+  if (n->kind == SG_N_OR)
+    for (uint32_t i = 0; i < n->nkids; i++)
+      devicetype_ids(n->kids[i], ids, k, cap);
+  else if (*k < cap)
+    ids[(*k)++] = (long)n->m.v.num.d;
+}
+
 /* The log source types the pipelines named: every value set for state
- * aql_devicetypes (an id or a list of ids), their union, as IBM's backend
- * takes a rule's product, service and eventSource ids; "" when none. */
-static SgStatus devicetypes(Aql *a, SgBuf *b) {
+ * aql_devicetypes (an id or a list of ids) and the required devicetype tests
+ * among the rule's conjuncts (l), their union, as IBM's backend takes a
+ * rule's product, service and eventSource ids; "" when none. A devicetype
+ * test under `not` or `or` stays where it is, a test of its own. */
+static SgStatus devicetypes(Aql *a, const NodeList *l, SgBuf *b) {
   long ids[256];
   size_t n = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (devicetype_test(l->v[i])) devicetype_ids(l->v[i], ids, &n, sizeof ids / sizeof *ids);
   for (size_t i = 0; a->c->state && i < a->c->state->n; i++) {
     const SgKV *kv = &a->c->state->kv[i];
     if (strcmp(kv->key, "aql_devicetypes")) continue;
@@ -594,7 +621,7 @@ static SgStatus conjuncts(Aql *a, const SgNode *root, char ***out, size_t *n) {
     return SG_ERR_NOMEM;
   }
   SgBuf dt = {0};
-  SgStatus st = devicetypes(a, &dt);
+  SgStatus st = devicetypes(a, &l, &dt);
   if (st || dt.oom) {
     sg_buf_free(&dt);
     free(l.v);
@@ -606,6 +633,7 @@ static SgStatus conjuncts(Aql *a, const SgNode *root, char ***out, size_t *n) {
   Guards g = {.n = 0};
   add_guards(&all, false, &g);
   for (size_t i = 0; i < l.n; i++) {
+    if (devicetype_test(l.v[i])) continue; /* in the union above */
     SgBuf b = {0};
     group(a, &b, l.v[i], false, &g, SG_N_AND);
     sg_buf_cstr(&b);
