@@ -633,8 +633,9 @@ static void test_write_errors(void **state) {
   (void)state;
   static const char *const cmds[] = {
       "check " RULE, "list targets", "list diagnostics", "analyze logsources " RULE, "convert -t splunk " RULE,
-      "eval -r sigma-rules -p sigma-rules/pipelines/placeholders.yml "
-      "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.events.jsonl", "--version", "convert --help"};
+      ("eval -r sigma-rules -p sigma-rules/pipelines/placeholders.yml "
+       "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.events.jsonl"),
+      "--version", "convert --help"};
   static const char *const sinks[] = {">/dev/full", ">&-"};
   static const char *const why[] = {"No space left on device", "Bad file descriptor"};
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
