@@ -972,6 +972,16 @@ static bool equal(const JVal *x, const JVal *y) {
   return false;
 }
 
+/* Where f[0..fl) (fl > 0) first occurs in s[0..n), or n: memchr then memcmp,
+ * never rereading the rest of s (strstr may, and a sanitizer's strstr measures
+ * all of s at each call: quadratic over a long text). */
+static size_t find(const char *s, size_t n, const char *f, size_t fl) {
+  for (const char *p = s, *end = s + n; (size_t)(end - p) >= fl && (p = memchr(p, f[0], (size_t)(end - p) - fl + 1));
+       p++)
+    if (!memcmp(p, f, fl)) return (size_t)(p - s);
+  return n;
+}
+
 static JVal filter(SgArena *a, const JNode *n, const Scope *sc) {
   JVal v = eval(a, n->kids[0], sc);
   const char *f = n->name;
@@ -1054,15 +1064,13 @@ static JVal filter(SgArena *a, const JNode *n, const Scope *sc) {
   const char *from = arg1.k == J_STR ? arg1.s : "", *to = arg2.k == J_STR ? arg2.s : "";
   if (!*from) return jstr(s);
   SgBuf b = {0};
-  for (const char *p = s; *p && within(a, sc, NULL, b.len);) {
-    const char *m = strstr(p, from);
-    if (!m) {
-      sg_buf_cat(&b, p);
-      break;
-    }
-    sg_buf_catn(&b, p, (size_t)(m - p));
-    sg_buf_cat(&b, to);
-    p = m + strlen(from);
+  size_t fl = strlen(from), tl = strlen(to), sl = strlen(s);
+  for (size_t i = 0; i < sl && within(a, sc, NULL, b.len);) {
+    size_t m = i + find(s + i, sl - i, from, fl);
+    sg_buf_catn(&b, s + i, m - i);
+    if (m == sl) break;
+    sg_buf_catn(&b, to, tl);
+    i = m + fl;
   }
   char *r = sg_pl_buf_dup(a, &b);
   sg_buf_free(&b);

@@ -1,11 +1,14 @@
 /* fuzz_rule.c - fuzz target: arbitrary bytes through the whole front end
  * (YAML, rule model, detection, conditions, resolution, AST dump), `check`'s
- * validators (they read the rule's YAML too) and every target's default
- * format (no pipeline). */
+ * validators (they read the rule's YAML too) and every target in every
+ * format (no pipeline), written out as a run writes them. Properties: every
+ * line of a json format is strict JSON; the rendered diagnostics hold nothing
+ * a terminal acts on. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../outcheck.h"
 #include "backend.h"
 #include "sigmacc.h"
 
@@ -30,15 +33,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t nt;
   const SgTarget *const *targets = sg_target_list(&nt);
   SgPipelineSet none = {0};
-  for (size_t t = 0; t < nt; t++) {
-    SgConvCtx ctx = {.format = targets[t]->formats[0]};
-    SgQueries q = {0};
-    for (size_t i = 0; i < u.nrules; i++)
-      if (!u.rules[i]->failed) sg_convert_rule(targets[t], &ctx, &none, &u, u.rules[i], &q, &d);
-    sg_queries_free(&q);
-  }
+  for (size_t t = 0; t < nt; t++)
+    for (size_t f = 0; targets[t]->formats[f]; f++) {
+      SgConvCtx ctx = {.format = targets[t]->formats[f]};
+      SgQueries q = {0};
+      SgDiags fd = {0};
+      for (size_t i = 0; i < u.nrules; i++)
+        if (!u.rules[i]->failed) sg_convert_rule(targets[t], &ctx, &none, &u, u.rules[i], &q, &fd);
+      SgBuf text = {0};
+      sg_render_queries(targets[t], &ctx, &none, &q, &text, &fd);
+      if (!strcmp(ctx.format, "json"))
+        for (const char *l = sg_buf_cstr(&text), *nl; *l; l = nl + 1)
+          if (!(nl = strchr(l, '\n')) || !oc_json_valid(l, (size_t)(nl - l))) abort();
+      sg_buf_free(&text);
+      sg_queries_free(&q);
+      sg_diags_free(&fd);
+    }
+  size_t at = out.len;
   for (size_t i = 0; i < d.n; i++)
     sg_diag_render(&out, &d.items[i], u.src, u.srclen);
+  if (oc_term_unsafe(sg_buf_cstr(&out) + at, out.len - at) != out.len - at) abort();
   sg_buf_free(&out);
   sg_rule_keys_free(keys, nkeys); /* after the diagnostics: their paths are the keys' */
   sg_unit_free(&u);
