@@ -1,4 +1,5 @@
-/* cli.h - the command entry points of the command line (cli/). */
+/* cli.h - the command line (cli/): the commands' entry points (one file each)
+ * and what they share (cli.c). */
 #ifndef SG_CLI_H
 #define SG_CLI_H
 
@@ -31,5 +32,8 @@ int sg_cli_warn_option(const char *cmd, SgWarnPolicy *w, const char *spec);
  * them (--opt=value, -ovalue, -- ends them). */
 int sg_cli_convert(int argc, char **argv);
 int sg_cli_eval(int argc, char **argv);
+int sg_cli_check(int argc, char **argv);
+int sg_cli_analyze(int argc, char **argv);
+int sg_cli_list(int argc, char **argv);
 
 #endif

@@ -1,7 +1,8 @@
-/* fs.c - the one directory walker: rule paths from the command line's
- * arguments (files as given, directories recursively, sorted by name so the
- * order never depends on the file system). What it cannot enter or skips
- * because of a limit is reported, never dropped silently.
+/* fs.c - the file system: reading a file whole (with its size limit), and
+ * the one directory walker: rule paths from the command line's arguments
+ * (files as given, directories recursively, sorted by name so the order
+ * never depends on the file system). What it cannot enter or skips because
+ * of a limit is reported, never dropped silently.
  */
 #define _DEFAULT_SOURCE /* DT_DIR */
 #include <dirent.h>
@@ -14,6 +15,50 @@
 #include "sigmacc.h"
 
 #define SG_MAX_DIR_DEPTH 32
+
+/* ---- Files ------------------------------------------------------------------ */
+
+SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d) {
+  SgLoc loc = {path, 0, 0};
+  bool is_stdin = strcmp(path, "-") == 0;
+  FILE *f = is_stdin ? stdin : fopen(path, "rb");
+  if (!f) {
+    sg_diag(d, SG_D_IO, loc, "cannot open: %s", strerror(errno));
+    return SG_ERR_IO;
+  }
+  SgBuf b = {0};
+  char chunk[65536];
+  size_t n;
+  bool too_big = false;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (b.len + n > SG_MAX_FILE_BYTES) {
+      too_big = true;
+      break;
+    }
+    sg_buf_catn(&b, chunk, n);
+  }
+  int err = ferror(f) ? errno : 0;
+  if (!is_stdin) fclose(f);
+  if (too_big) {
+    sg_buf_free(&b);
+    sg_diag(d, SG_D_YAML_TOO_BIG, loc, "file is larger than %u bytes", SG_MAX_FILE_BYTES);
+    return SG_ERR_IO;
+  }
+  if (err) {
+    sg_buf_free(&b);
+    sg_diag(d, SG_D_IO, loc, "cannot read: %s", strerror(err));
+    return SG_ERR_IO;
+  }
+  if (b.oom) {
+    sg_buf_free(&b);
+    sg_diag(d, SG_D_NOMEM, loc, "out of memory reading the file");
+    return SG_ERR_NOMEM;
+  }
+  sg_buf_cstr(&b);
+  *data = b.data;
+  *len = b.len;
+  return SG_OK;
+}
 
 /* ---- Path walking ---------------------------------------------------------- */
 

@@ -1,10 +1,9 @@
-/* util.c - arena allocator, growable byte buffer, file reading.
+/* util.c - arena allocator, growable byte buffer, ASCII helpers, suggestions.
  *
  * The arena hands out zeroed memory from malloc'd chunks and frees them all at
  * once; it never frees single objects. SgBuf is a heap buffer for output text.
  * Invariant: an SgBuf that ran out of memory keeps what it had and sets `oom`.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,50 +197,6 @@ void sg_buf_reset(SgBuf *b) {
   b->len = 0;
   b->oom = false; /* empty again: the next append may succeed */
   if (b->data) b->data[0] = '\0';
-}
-
-/* ---- Files ------------------------------------------------------------------ */
-
-SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d) {
-  SgLoc loc = {path, 0, 0};
-  bool is_stdin = strcmp(path, "-") == 0;
-  FILE *f = is_stdin ? stdin : fopen(path, "rb");
-  if (!f) {
-    sg_diag(d, SG_D_IO, loc, "cannot open: %s", strerror(errno));
-    return SG_ERR_IO;
-  }
-  SgBuf b = {0};
-  char chunk[65536];
-  size_t n;
-  bool too_big = false;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-    if (b.len + n > SG_MAX_FILE_BYTES) {
-      too_big = true;
-      break;
-    }
-    sg_buf_catn(&b, chunk, n);
-  }
-  int err = ferror(f) ? errno : 0;
-  if (!is_stdin) fclose(f);
-  if (too_big) {
-    sg_buf_free(&b);
-    sg_diag(d, SG_D_YAML_TOO_BIG, loc, "file is larger than %u bytes", SG_MAX_FILE_BYTES);
-    return SG_ERR_IO;
-  }
-  if (err) {
-    sg_buf_free(&b);
-    sg_diag(d, SG_D_IO, loc, "cannot read: %s", strerror(err));
-    return SG_ERR_IO;
-  }
-  if (b.oom) {
-    sg_buf_free(&b);
-    sg_diag(d, SG_D_NOMEM, loc, "out of memory reading the file");
-    return SG_ERR_NOMEM;
-  }
-  sg_buf_cstr(&b);
-  *data = b.data;
-  *len = b.len;
-  return SG_OK;
 }
 
 /* ---- ASCII ------------------------------------------------------------------ */

@@ -815,26 +815,34 @@ static const char *base_name(const char *p) {
 }
 
 typedef enum Field { K_ID, K_TITLE, K_FILE } Field;
-static Field sort_field;
 
-static const char *field_of(const SgRuleKey *k) {
-  return sort_field == K_ID ? k->id : sort_field == K_TITLE ? k->title : base_name(k->path);
+static const char *field_of(const SgRuleKey *k, Field f) {
+  return f == K_ID ? k->id : f == K_TITLE ? k->title : base_name(k->path);
 }
 
-static int cmp_field(const SgRuleKey *x, const SgRuleKey *y) {
-  return sort_field == K_ID ? sg_ascii_casecmp(field_of(x), field_of(y)) : strcmp(field_of(x), field_of(y));
+/* A rule's key with the field being compared, so the comparison needs no
+ * state beside its arguments (qsort passes none: a file-scope "which field"
+ * would race between threads). */
+typedef struct Keyed {
+  const char *field;
+  const SgRuleKey *k;
+  bool ci; /* ids compare case-insensitively */
+} Keyed;
+
+static int cmp_field(const Keyed *x, const Keyed *y) {
+  return x->ci ? sg_ascii_casecmp(x->field, y->field) : strcmp(x->field, y->field);
 }
 
 static int cmp_key(const void *a, const void *b) {
-  const SgRuleKey *x = *(SgRuleKey *const *)a, *y = *(SgRuleKey *const *)b;
+  const Keyed *x = a, *y = b;
   int c = cmp_field(x, y);
   if (c) return c;
-  c = strcmp(x->path, y->path);
-  return c ? c : (x->loc.line > y->loc.line) - (x->loc.line < y->loc.line);
+  c = strcmp(x->k->path, y->k->path);
+  return c ? c : (x->k->loc.line > y->k->loc.line) - (x->k->loc.line < y->k->loc.line);
 }
 
 void sg_validate_batch(const SgValidation *v, SgRuleKey *keys, size_t n, SgDiags *d) {
-  SgRuleKey **by = malloc((n + 1) * sizeof *by);
+  Keyed *by = malloc((n + 1) * sizeof *by);
   if (!by) {
     sg_diag(d, SG_D_NOMEM, (SgLoc){0}, "out of memory checking ids, titles and file names across files");
     return;
@@ -849,34 +857,31 @@ void sg_validate_batch(const SgValidation *v, SgRuleKey *keys, size_t n, SgDiags
   for (size_t c = 0; c < sizeof checks / sizeof *checks; c++) {
     if (v->off[checks[c].id]) continue;
     size_t m = 0;
-    sort_field = checks[c].f;
+    Field f = checks[c].f;
     for (size_t i = 0; i < n; i++)
-      if (field_of(&keys[i])) by[m++] = &keys[i];
+      if (field_of(&keys[i], f)) by[m++] = (Keyed){field_of(&keys[i], f), &keys[i], f == K_ID};
     qsort(by, m, sizeof *by, cmp_key);
     for (size_t i = 0; i < m;) {
       size_t j = i + 1;
-      while (j < m && !cmp_field(by[i], by[j]))
+      while (j < m && !cmp_field(&by[i], &by[j]))
         j++;
       bool distinct_files = false; /* duplicate_filename: the same name in two folders */
       for (size_t k = i + 1; k < j; k++)
-        distinct_files = distinct_files || strcmp(by[k]->path, by[i]->path);
-      if (j - i > 1 && (checks[c].f != K_FILE || distinct_files))
+        distinct_files = distinct_files || strcmp(by[k].k->path, by[i].k->path);
+      if (j - i > 1 && (f != K_FILE || distinct_files))
         for (size_t k = i; k < j; k++) {
-          const SgRuleKey *other = by[k == i ? i + 1 : i];
-          if (checks[c].f == K_FILE && (k > i && !strcmp(by[k]->path, by[k - 1]->path))) continue;
-          const Exclusion *e = exclusion(v, by[k]->id);
+          const SgRuleKey *key = by[k].k, *other = by[k == i ? i + 1 : i].k;
+          if (f == K_FILE && (k > i && !strcmp(key->path, by[k - 1].k->path))) continue;
+          const Exclusion *e = exclusion(v, key->id);
           if (e && e->off[checks[c].id]) continue;
-          SgLoc loc = checks[c].f == K_ID      ? by[k]->id_loc
-                      : checks[c].f == K_TITLE ? by[k]->title_loc
-                                               : (SgLoc){by[k]->path, 0, 0};
+          SgLoc loc = f == K_ID ? key->id_loc : f == K_TITLE ? key->title_loc : (SgLoc){key->path, 0, 0};
           size_t mark = d->n;
-          if (checks[c].f == K_FILE)
-            sg_diag(d, SG_D_VALIDATOR, loc, "file name '%s' is also %s's%s", field_of(by[k]), other->path,
+          if (f == K_FILE)
+            sg_diag(d, SG_D_VALIDATOR, loc, "file name '%s' is also %s's%s", by[k].field, other->path,
                     j - i > 2 ? " (and others')" : "");
           else
             sg_diag(d, SG_D_VALIDATOR, loc, "%s '%s' is also the %s of the rule at %s:%u%s", checks[c].what,
-                    field_of(by[k]), checks[c].what, other->path, other->loc.line,
-                    j - i > 2 ? " (and others)" : "");
+                    by[k].field, checks[c].what, other->path, other->loc.line, j - i > 2 ? " (and others)" : "");
           sg_diags_name(d, mark, sg_validator_info[checks[c].id].id);
         }
       i = j;

@@ -1,0 +1,84 @@
+/* check.c - `sigmacc check`: its arguments, then sg_check_run; prints the diagnostics and the summary. */
+#define _GNU_SOURCE /* getopt_long */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- check ----------------------------------------------------------------------- */
+
+static const char check_usage[] =
+    "usage: sigmacc check [--json] [--validation-config FILE] [-x VALIDATOR]... [--fail-on error|warning]\n"
+    "                     [--attack-data FILE] PATH...\n"
+    "Load every rule, filter, correlation and pipeline file under PATH (- reads stdin), run the\n"
+    "validators (pySigma's, same names: sigmacc list validators) and print every error, warning\n"
+    "and validator finding with file:line:col, the source line and a caret, then a summary.\n"
+    "  --json             diagnostics as JSON lines on stdout (the summary on stderr)\n"
+    "  --validation-config FILE\n"
+    "                     sigma-cli's validation configuration: validators (all, name, -name),\n"
+    "                     exclusions (rule id: validator or list), config\n"
+    "  -x, --exclude VALIDATOR\n"
+    "                     leave this validator out (repeatable)\n"
+    "  --fail-on error|warning\n"
+    "                     what makes the check fail (exit 1): errors (the default), or warnings too\n"
+    "  --attack-data FILE ATT&CK techniques (MITRE's techniques.tsv: id, name, tactics, status)\n"
+    "                     instead of the compiled-in ATT&CK data\n" SG_CLI_WARN_HELP SG_CLI_EXIT_HELP;
+
+int sg_cli_check(int argc, char **argv) {
+  enum { OPT_CONFIG = 256, OPT_FAIL_ON, OPT_ATTACK };
+  static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+                                           {"warn", required_argument, NULL, 'W'},
+                                           {"validation-config", required_argument, NULL, OPT_CONFIG},
+                                           {"exclude", required_argument, NULL, 'x'},
+                                           {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+                                           {"attack-data", required_argument, NULL, OPT_ATTACK},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+  SgWarnPolicy warn = {0};
+  SgCheckJob job = {.warnings = &warn};
+  const char **exclude = calloc((size_t)argc + 1, sizeof *exclude);
+  if (!exclude) return 2;
+  job.exclude = exclude;
+  optind = 1;
+  opterr = 0;
+  int rc = -1;
+  for (int c; rc < 0 && (c = getopt_long(argc, argv, ":hW:x:", longopts, NULL)) != -1;) {
+    switch (c) {
+    case 'h':
+      fputs(check_usage, stdout);
+      rc = 0;
+      break;
+    case 'W': rc = sg_cli_warn_option("check", &warn, optarg); break;
+    case 'j': job.json = true; break;
+    case 'x': exclude[job.nexclude++] = optarg; break;
+    case OPT_CONFIG: job.validation_config = optarg; break;
+    case OPT_ATTACK: job.attack_data = optarg; break;
+    case OPT_FAIL_ON:
+      if (strcmp(optarg, "error") && strcmp(optarg, "warning"))
+        rc = sg_cli_usage_error("check", "--fail-on is error or warning, not '%s'", optarg);
+      job.fail_on_warning = !strcmp(optarg, "warning");
+      break;
+    default: rc = sg_cli_option_error("check", c, argv, longopts);
+    }
+  }
+  if (rc < 0 && optind == argc)
+    rc = sg_cli_usage_error("check", "missing PATH (a rule file, a directory, or - for stdin)");
+  if (rc >= 0) {
+    free(exclude);
+    return rc;
+  }
+  job.paths = argv + optind;
+  job.npaths = (size_t)(argc - optind);
+  SgCheckResult res;
+  sg_check_run(&job, &res);
+  if (res.out.len) fwrite(res.out.data, 1, res.out.len, stdout);
+  fputs(sg_buf_cstr(&res.summary), job.json ? stderr : stdout);
+  rc = res.exit_code;
+  sg_check_result_free(&res);
+  free(exclude);
+  return rc;
+}
