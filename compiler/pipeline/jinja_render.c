@@ -43,6 +43,13 @@ struct JObj {
 static JVal jstr(const char *s) { return (JVal){.k = J_STR, .s = s ? s : ""}; }
 static JVal jundef(void) { return (JVal){.k = J_UNDEF}; }
 
+/* A list of n items to fill; empty when memory ran out (the arena's failure
+ * fails the rendering), never n items behind a NULL. */
+static JVal jlist(SgArena *a, size_t n) {
+  JVal *items = sg_arena_alloc(a, (n + 1) * sizeof *items);
+  return (JVal){.k = J_LIST, .items = items, .n = items ? n : 0};
+}
+
 static JVal from_yaml(SgArena *a, const SgYNode *y);
 
 /* Python's repr of a string: single quotes, as Jinja shows lists and dicts. */
@@ -139,7 +146,7 @@ static JVal dict_attr(const JObj *o, SgArena *a, const char *name) {
 static JVal from_yaml(SgArena *a, const SgYNode *y) {
   if (!y) return (JVal){.k = J_NONE};
   if (y->kind == SG_Y_SEQ) {
-    JVal l = {.k = J_LIST, .items = sg_arena_alloc(a, (y->n + 1) * sizeof(JVal)), .n = y->n};
+    JVal l = jlist(a, y->n);
     for (size_t i = 0; l.items && i < y->n; i++)
       l.items[i] = from_yaml(a, y->items[i]);
     return l;
@@ -208,7 +215,7 @@ static JVal date_of(SgArena *a, const char *s) {
 }
 
 static JVal strlist(SgArena *a, const SgStrList *l) {
-  JVal v = {.k = J_LIST, .items = sg_arena_alloc(a, (l->n + 1) * sizeof(JVal)), .n = l->n};
+  JVal v = jlist(a, l->n);
   for (size_t i = 0; v.items && i < l->n; i++)
     v.items[i] = jstr(l->v[i]);
   return v;
@@ -527,7 +534,7 @@ static JVal eval(SgArena *a, const JNode *n, const Scope *sc) {
         if (!strcmp(x->name, n->name)) return x->v;
     return jundef();
   case E_LIST: {
-    JVal l = {.k = J_LIST, .items = sg_arena_alloc(a, (n->n + 1) * sizeof(JVal)), .n = n->n};
+    JVal l = jlist(a, n->n);
     for (size_t i = 0; l.items && i < n->n; i++)
       l.items[i] = eval(a, n->kids[i], sc);
     return l;
@@ -697,7 +704,7 @@ bool sg_jinja_render(const SgJinja *j, const SgRule *rule, const SgPipelineState
   if (joined) {
     qs = jstr(nqueries ? queries[0] : "");
   } else {
-    qs = (JVal){.k = J_LIST, .items = sg_arena_alloc(&a, (nqueries + 1) * sizeof(JVal)), .n = nqueries};
+    qs = jlist(&a, nqueries);
     for (size_t i = 0; qs.items && i < nqueries; i++)
       qs.items[i] = jstr(queries[i]);
   }

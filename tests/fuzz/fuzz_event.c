@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../outcheck.h"
-#include "eval/evaluator.h"
+#include "runs.h"
 #include "sigmacc.h"
 
 static const char rules[] =

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "evaluator.h"
+#include "runs.h"
 
 /* ---- levels, filters ------------------------------------------------------------------ */
 

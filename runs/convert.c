@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "runs.h"
 
 /* Pipelines for this run: user ones sorted by (priority, name), then the
  * target's default ones unless --without-pipeline. */

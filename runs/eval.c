@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "evaluator.h"
+#include "runs.h"
 
 static void say(const SgEvalSink *sink, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const SgEvalSink *sink, const char *fmt, ...) {

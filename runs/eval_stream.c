@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "evaluator.h"
+#include "runs.h"
 
 #define BLOCK_DOCS 2048              /* JSON documents per block ... */
 #define BLOCK_BYTES (4u << 20)       /* ... or this much text */

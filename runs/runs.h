@@ -1,0 +1,101 @@
+/* runs.h - what the commands' runs (runs/) share privately: one file per
+ * command, as cli/ has them (convert.c, eval.c with eval_stream.c and
+ * eval_report.c, check.c, analyze.c, golden.c), and batch.c, what a run over
+ * many files needs (the batch's Sigma filters, the parallel runner, rendered
+ * diagnostics). The runs sit on the targets (backend.h) and the evaluator
+ * (eval/evaluator.h); the library's users call them through sigmacc.h.
+ */
+#ifndef SG_RUNS_H
+#define SG_RUNS_H
+
+#include <stdio.h>
+
+#include "backend.h"
+#include "eval/evaluator.h"
+
+/* ---- eval_stream.c: the events of a run on every core, in input order --------------------- */
+typedef struct SgEvCounts {
+  size_t events, matches, bytes;
+  size_t skipped;   /* documents or records skipped as malformed */
+  size_t unknown;   /* events or rule results that could not be decided */
+  size_t damaged;   /* EVTX files libevtx found corrupt or truncated */
+  size_t unsourced; /* events with no log source: every rule applied to them */
+  size_t untimed;   /* events left out by --from/--to: they have no time */
+  size_t outside;   /* events left out by --from/--to: outside the window */
+  bool ioerr;       /* an input could not be read (whole or in part) */
+  bool lost_output; /* memory ran out writing matches */
+  bool progress_shown;
+} SgEvCounts;
+
+static inline void sg_ev_counts_add(SgEvCounts *a, const SgEvCounts *b) {
+  a->events += b->events;
+  a->matches += b->matches;
+  a->bytes += b->bytes;
+  a->skipped += b->skipped;
+  a->unknown += b->unknown;
+  a->damaged += b->damaged;
+  a->unsourced += b->unsourced;
+  a->untimed += b->untimed;
+  a->outside += b->outside;
+  a->ioerr = a->ioerr || b->ioerr;
+  a->lost_output = a->lost_output || b->lost_output;
+  a->progress_shown = a->progress_shown || b->progress_shown;
+}
+
+typedef struct SgEvReport SgEvReport;
+typedef struct SgEvStream SgEvStream;
+/* `jobs` threads match (1: the calling thread); `ev` is forked for each. */
+SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, const SgEvalSink *sink,
+                       size_t jobs, bool progress);
+/* Read and match one input, `name` (printed as `shown`, a suffix of it);
+ * in_dir: found in a directory, so passed over with a note when it is not
+ * events. */
+bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bool in_dir);
+size_t sg_evs_workers(const SgEvStream *s);
+/* Seconds on the monotonic clock (progress lines, --stats). */
+double sg_ev_now(void);
+/* Wait for the last block, write the summary, the counts; frees s. */
+void sg_evs_finish(SgEvStream *s, SgEvCounts *n);
+
+/* ---- eval_report.c: how matches are written ---------------------------------------------- */
+typedef enum SgEvFormat { SG_FMT_JSONL, SG_FMT_CSV, SG_FMT_TABLE } SgEvFormat;
+
+struct SgEvReport {
+  SgEvFormat format;
+  bool summary;       /* counts per level, rule and computer instead of the matches */
+  bool summary_table; /* ... as a table (else JSON) */
+  bool csv_exact;     /* csv cells exactly (else a cell a spreadsheet would run gets a leading ') */
+  const char *fields; /* F1,F2,...: jsonl prints them instead of the event; csv, table: the details */
+  int min_level;      /* 0: any; 1 informational ... 5 critical */
+  const char **status;
+  size_t nstatus;
+  const char *const *tags; /* a rule tag equal to one, or under it (attack.t1059 -> attack.t1059.001) */
+  size_t ntags;
+  bool from_set, to_set; /* the event time window [from, to] (to_excl: [from, to)) */
+  bool to_excl;
+  double from, to;
+};
+
+typedef struct SgReportWhere { /* where a match was found */
+  const char *shown;           /* the input's path as printed */
+  const char *unit;            /* "line" or "record" */
+  size_t line;
+  bool has_time;
+  double time;
+} SgReportWhere;
+
+int sg_report_level(const char *level); /* 1 informational ... 5 critical; 0 other */
+bool sg_report_shows(const SgEvReport *o, const SgRule *r);
+void sg_report_time(SgBuf *out, double t);
+void sg_report_header(const SgEvReport *o, SgBuf *out);
+void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t cond, const SgJDoc *doc,
+                     const char *text, size_t len, const SgReportWhere *w);
+void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, const SgReportWhere *w);
+
+typedef struct SgSummary SgSummary;
+SgSummary *sg_summary_new(void);
+void sg_summary_free(SgSummary *s);
+bool sg_summary_add(SgSummary *s, const SgRule *r, const char *computer, size_t n);
+void sg_summary_print(const SgSummary *s, const SgEvReport *o, SgBuf *out, size_t events);
+
+#endif
