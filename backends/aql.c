@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 #include "text_query.h"
 
 typedef struct Aql {

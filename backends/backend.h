@@ -11,7 +11,7 @@
 #ifndef SG_BACKEND_H
 #define SG_BACKEND_H
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 typedef struct SgConvCtx {
   const char *format;   /* output format name, validated against the target */

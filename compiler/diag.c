@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 static const char *const codes[] = {
 #define SG_DIAG(name, code, text) code,

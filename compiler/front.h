@@ -6,7 +6,7 @@
 #ifndef SG_FRONT_H
 #define SG_FRONT_H
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 /* The front end's stages (called by sg_compile_source; tests call them too). */
 SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out, SgDiags *d);

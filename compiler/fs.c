@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 #define SG_MAX_DIR_DEPTH 32
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 typedef struct Frame {
   SgYNode *node;

@@ -75,17 +75,7 @@ void sg_buf_catc(SgBuf *b, char c);
 void sg_buf_catf(SgBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sg_buf_vcatf(SgBuf *b, const char *fmt, va_list ap);
 const char *sg_buf_cstr(SgBuf *b);
-/* Carry a scratch buffer's out-of-memory state into the buffer it is copied
- * into, so a truncated piece never makes a shorter result that looks whole. */
-static inline void sg_buf_taint(SgBuf *b, const SgBuf *from) { b->oom = b->oom || from->oom; }
 void sg_buf_reset(SgBuf *b); /* empty, and no longer out of memory */
-
-/* Room for element n of the heap array *arrp (a T **, cap elements of elem
- * bytes), doubling it; false when memory ran out (the array is unchanged).
- * The heap twin of the arena's sg_grow. */
-bool sg_grow_heap(void *arrp, size_t n, size_t *cap, size_t elem);
-/* A pointer to the new last element of the heap array arr (n is incremented), or NULL. */
-#define SG_PUSH_HEAP(arr, n, cap) (sg_grow_heap(&(arr), (n), &(cap), sizeof *(arr)) ? &(arr)[(n)++] : NULL)
 
 /* ---- Source locations and diagnostics ------------------------------------- */
 typedef struct SgLoc {
@@ -133,30 +123,10 @@ const char *sg_diag_code_str(SgDiagCode c); /* "E012" */
 void sg_diags_free(SgDiags *d);
 void sg_diag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list ap);
-/* Name the validator of the diagnostics d->items[from..] (a static string). */
-void sg_diags_name(SgDiags *d, size_t from, const char *validator);
-/* Remove d->items[i] (its count too). */
-void sg_diags_drop(SgDiags *d, size_t i);
 /* Render one diagnostic as "path:line:col: error[E012]: msg", then the source
  * line and a caret when `src` (the file's bytes) is given. */
 void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen);
 void sg_diag_render_json(SgBuf *out, const SgDiag *dg);
-/* A JSON string literal; invalid UTF-8 bytes become U+FFFD, so the output is
- * always valid JSON. */
-void sg_json_str(SgBuf *out, const char *s, size_t n);
-/* s as a JSON string, or null when s is NULL. */
-void sg_json_str_or_null(SgBuf *out, const char *s);
-/* The length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */
-size_t sg_utf8_len(const char *s, size_t n);
-/* Text from files and events for a terminal: C0 controls and DEL as \xNN
- * (\n, \r, \t as such), C1 controls, bidirectional controls and the line
- * and paragraph separators as \u{XXXX}, invalid UTF-8 bytes as \xNN; the
- * rest as it is. A log line can then neither move the cursor, change colours
- * nor reverse what a row shows. sg_term_char writes the character at s[0..n)
- * (n > 0) and returns the bytes it took. */
-void sg_term_str(SgBuf *out, const char *s, size_t n);
-size_t sg_term_char(SgBuf *out, const char *s, size_t n);
 
 /* ---- YAML tree ------------------------------------------------------------ */
 typedef enum SgYKind { SG_Y_SCALAR, SG_Y_SEQ, SG_Y_MAP } SgYKind;
@@ -178,18 +148,6 @@ struct SgYNode {
   SgYNode **keys;
   size_t n;
 };
-
-typedef struct SgYDoc {
-  SgYNode *root; /* NULL for an empty document */
-  SgLoc loc;
-} SgYDoc;
-
-/* Parse `len` bytes into documents. Diagnostics carry `path`. Returns SG_OK or
- * SG_ERR_PARSE; documents parsed before an error are kept. */
-SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len, SgYDoc **docs, size_t *ndocs,
-                      SgDiags *d);
-SgYNode *sg_ymap_get(const SgYNode *map, const char *key);
-const char *sg_ytype_name(const SgYNode *n);
 
 /* ---- Values and matches --------------------------------------------------- */
 typedef enum SgPartKind {
@@ -314,13 +272,6 @@ struct SgNode {
   uint32_t nkids;
   SgMatch m; /* MATCH */
 };
-
-SgNode *sg_node_new(SgArena *a, SgNodeKind k, SgLoc loc);
-SgStatus sg_node_add(SgArena *a, SgNode *parent, SgNode *kid);
-SgNode *sg_node_clone(SgArena *a, const SgNode *n);
-/* Add kid to parent; an AND kid of an AND (OR of an OR) is spliced in,
- * unless it carries SG_NF_* flags. */
-SgStatus sg_node_join(SgArena *a, SgNode *parent, SgNode *kid);
 
 /* ---- Rules ---------------------------------------------------------------- */
 typedef enum SgDocKind { SG_DOC_RULE, SG_DOC_CORRELATION, SG_DOC_FILTER } SgDocKind;
@@ -487,24 +438,6 @@ void sg_unit_free(SgUnit *u);
  * SG_ERR_UNSUPPORTED with a located error for a name no rule of `u` has:
  * a correlation is used together with its rules, in one file. */
 SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, size_t **idx, SgDiags *d);
-/* Sigma filters: `filter` applies to `rule` when the rule is a detection rule
- * with every log source attribute the filter names, and the filter lists it
- * (by id or name) or says `rules: any`. Applying it makes each condition
- * `(condition) and (filter condition)`, built in `a` (the rule's arena). */
-bool sg_filter_applies(const SgRule *filter, const SgRule *rule);
-SgStatus sg_filter_apply(SgArena *a, SgRule *rule, const SgRule *filter);
-
-/* Values (value.c) */
-SgStatus sg_str_parse(SgArena *a, const char *s, size_t n, SgStr *out);
-bool sg_str_is_plain(const SgStr *s); /* no wildcard or placeholder */
-bool sg_str_has_wildcard(const SgStr *s);
-char *sg_str_flat(SgArena *a, const SgStr *s, size_t *len); /* literal bytes only */
-bool sg_cidr_parse(const char *s, SgCidr *out);
-/* Add a leading and/or trailing wildcard unless one is already there. */
-SgStatus sg_str_wrap(SgArena *a, const SgStr *in, bool lead, bool trail, SgStr *out);
-/* ASCII case-insensitive comparison (locale-independent). */
-int sg_ascii_casecmp(const char *a, const char *b);
-int sg_ascii_ncasecmp(const char *a, const char *b, size_t n);
 
 /* "Did you mean": offer candidates one by one; the closest (edit distance,
  * ASCII case ignored, a swap of neighbours counts one) is the suggestion
@@ -522,24 +455,8 @@ const char *sg_suggest_best(const SgSuggest *s);
 /* " (did you mean 'X'?)" in buf, or `otherwise` when there is no suggestion. */
 const char *sg_suggest_text(const SgSuggest *s, char *buf, size_t size, const char *otherwise);
 
-/* Unicode-aware case folding: ASCII, Latin-1, Latin Extended-A, Greek and
- * Cyrillic letters to lower case; `out` holds `n` bytes (folding never
- * changes the length; out may be s). */
-void sg_fold(char *out, const char *s, size_t n);
-bool sg_num_parse(const char *s, size_t n, SgNum *out);
-
-/* Debug dump of a boolean tree, one node per line, used by `convert -t ast`. */
-void sg_dump_node(SgBuf *out, const SgNode *n, int indent);
-void sg_dump_value(SgBuf *out, const SgValue *v);
+/* Debug dump of a rule and its boolean trees, one node per line (`convert -t ast`). */
 void sg_dump_rule(SgBuf *out, const SgRule *r);
-const char *sg_op_name(SgOp op);
-
-/* Modifiers (modifiers.c): the names for `sigmacc list modifiers`. */
-typedef struct SgModInfo {
-  const char *name;
-  const char *help;
-} SgModInfo;
-const SgModInfo *sg_modifier_list(size_t *n);
 
 /* ---- Processing pipelines (compiler/pipeline/) ---------------------------------
  * pySigma-compatible pipeline YAML (name, priority, allowed_backends, vars,
@@ -555,19 +472,6 @@ typedef struct SgPipelineSet {
   size_t n, cap;
 } SgPipelineSet;
 
-/* State set by set_state, read by backends (e.g. the Splunk data model). */
-typedef struct SgPipelineState {
-  SgKV *kv; /* the last value set for a key wins */
-  size_t n, cap;
-} SgPipelineState;
-
-const SgYNode *sg_state_get(const SgPipelineState *s, const char *key);
-
-/* Whether an item of `set` is conditioned on the category or service of `ls`
- * (under `product` or no product): the pipelines know where `product`'s
- * events of that log source are. */
-bool sg_pipeline_knows_logsource(const SgPipelineSet *set, const char *product, const SgLogsource *ls);
-
 /* Load a pipeline from YAML bytes (kept by the caller for the arena's life). */
 SgStatus sg_pipeline_load(SgArena *a, const char *path, const char *src, size_t len, SgPipeline **out,
                           SgDiags *d);
@@ -579,42 +483,6 @@ SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDia
 /* Set-level checks: a processing_item_applied condition naming an item id
  * that no pipeline of the set defines gets warning W062 (it is false). */
 SgStatus sg_pipeline_validate(SgArena *a, const SgPipelineSet *set, SgDiags *d);
-/* Sort by (priority, name), as pySigma resolves -p arguments. */
-void sg_pipeline_sort(SgPipelineSet *set);
-/* Append `more` after `set` without sorting (backend and format pipelines). */
-SgStatus sg_pipeline_append(SgArena *a, SgPipelineSet *set, const SgPipelineSet *more);
-
-const char *sg_pipeline_name(const SgPipeline *p);
-/* allowed_backends (empty: any backend). */
-const SgStrList *sg_pipeline_backends(const SgPipeline *p);
-/* True when the pipeline may be used with `backend` (no allowed_backends = any). */
-bool sg_pipeline_allows(const SgPipeline *p, const char *backend);
-
-/* Apply every transformation to a copy of `in` (allocated in `a`). The copy's
- * conditions, log source, fields and custom attributes are rewritten; `in`
- * is not modified. Returns SG_ERR_PARSE/SG_ERR_UNSUPPORTED with diagnostics
- * when a transformation rejects the rule. */
-SgStatus sg_pipeline_apply(SgArena *a, const SgPipelineSet *set, const SgRule *in, SgRule **out,
-                           SgPipelineState *state, SgDiags *d);
-
-/* Postprocessing of one query in place. */
-SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, const SgPipelineState *state,
-                                 SgBuf *query, SgDiags *d);
-/* Does an item of the set (nests included) set state `key`? */
-bool sg_pipeline_sets_state(const SgPipelineSet *set, const char *key);
-/* Finalizers: join `n` queries into `out`. Returns false when the set has no
- * finalizer (the target's own joining applies). A template that fails is an
- * error in `d` and nothing is written. */
-bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out,
-                          SgDiags *d);
-
-/* Built-in pipelines, embedded at build time from pipelines/ *.yml. */
-typedef struct SgBuiltinPipeline {
-  const char *name;
-  const char *text;
-  size_t len;
-} SgBuiltinPipeline;
-const SgBuiltinPipeline *sg_builtin_pipelines(size_t *n);
 
 /* ---- Validators (compiler/validate.c) ------------------------------------------
  * `check` runs pySigma's validators (same identifiers, sigmacc_validators.def)
@@ -634,35 +502,6 @@ extern const SgValidatorInfo sg_validator_info[SG_V__COUNT];
 /* The validator with this identifier (case-insensitive), or SG_V__COUNT. */
 SgValidatorId sg_validator_find(const char *id);
 void sg_list_validators(SgBuf *out);
-
-typedef struct SgValidation SgValidation; /* what runs; exclusions; ATT&CK data */
-SgValidation *sg_validation_new(void);    /* every validator but tlpv1_tag and tlpv2_tag */
-void sg_validation_free(SgValidation *v);
-/* sigma-cli's validation configuration (YAML): `validators` (names to run,
- * `all`, `-name` to leave out, in order), `exclusions` (rule id -> a name or a
- * list of names), `config` (filename_length: min_size, max_size). */
-SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d);
-/* -x NAME: leave this validator out. False when it names none. */
-bool sg_validation_exclude(SgValidation *v, const char *name);
-/* --attack-data FILE: ATT&CK techniques as tab-separated id, name, tactics,
- * status (MITRE's techniques.tsv layout) instead of the compiled-in data. */
-SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d);
-const char *sg_attack_data_version(const SgValidation *v);
-/* Run the validators on every rule of `u`, then drop from d->items[from..]
- * the findings (W100, and the diagnostics a validator names) of validators
- * that are off, or excluded for the rule they are in. */
-void sg_validate_unit(const SgValidation *v, const SgUnit *u, SgDiags *d, size_t from);
-/* What the checks across files need of one rule (strings owned by the caller). */
-typedef struct SgRuleKey {
-  char *id, *title, *path;
-  SgLoc loc, id_loc, title_loc;
-} SgRuleKey;
-/* The keys of the rules of `u`, appended to *keys (heap). False on OOM. */
-bool sg_rule_keys(const SgUnit *u, SgRuleKey **keys, size_t *n, size_t *cap);
-void sg_rule_keys_free(SgRuleKey *keys, size_t n);
-/* identifier_uniqueness, duplicate_title, duplicate_filename over a batch
- * (the diagnostics' paths are the keys' strings: free the keys after them). */
-void sg_validate_batch(const SgValidation *v, SgRuleKey *keys, size_t n, SgDiags *d);
 
 /* ---- Events (backends/eval/json.c) ---------------------------------------------
  * SgJReader splits a stream into documents without holding more than one
@@ -762,16 +601,6 @@ void sg_events_free(SgEventIn *in);
  * reading the document at *line (not evaluated). SG_EV_END: the input is
  * done; in->rd.ioerr or in->rd.nomem say whether it ended early. */
 SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
-/* The same in two steps, for a caller that splits the input itself: the
- * document text doc[0..n) starting at `line` (kept by pointer), then its
- * events one by one (SG_EV_END when it is done). */
-void sg_events_set(SgEventIn *in, const char *doc, size_t n, size_t line);
-SgEvNext sg_events_parse(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
-/* The input's kind from its first bytes (r->evtx, r->not_events, gzip), and
- * all of the rest of it in one buffer the caller owns (false: out of memory
- * or a read error, in r->nomem / r->ioerr). */
-void sg_jreader_start(SgJReader *r);
-bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
 
 /* ---- The evaluator (backends/eval/: compile, index, prefilter, match) ----------
  * Rules (already processed by their pipelines) are compiled once into
@@ -779,10 +608,6 @@ bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
  * required field means an event only meets rules that can apply to it. Each
  * event's field values are collected once and case-folded at most once. */
 typedef struct SgEvaluator SgEvaluator;
-
-/* The JIT stack's largest size: enough for the backtracking real rules do on
- * long values; a match that still runs out is reported, never a non-match. */
-#define SG_EVAL_JIT_STACK (8u << 20)
 
 typedef struct SgEvalHit {
   const SgRule *rule;
@@ -819,8 +644,6 @@ SgStatus sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits
  * a PCRE2 limit (each with its condition and error code). */
 size_t sg_eval_undecided(const SgEvaluator *e, const SgEvalHit **v);
 /* The text of an undecided hit's error code. */
-void sg_eval_error_text(int error, char *buf, size_t n);
-size_t sg_eval_rule_count(const SgEvaluator *e);
 
 /* ---- Correlations (backends/eval/correlate.c) ----------------------------------
  * A correlation keeps, for each group (its group-by values in the event), the
@@ -872,66 +695,15 @@ size_t sg_corr_untimed(const SgCorrelator *c);
 size_t sg_corr_count(const SgCorrelator *c); /* correlations added */
 /* sg_corr_hides and sg_corr_count read only what sg_corr_add set: other
  * threads may call them while one thread feeds sg_corr_event. */
-/* "YYYY-MM-DD[T ]hh:mm:ss[.f...][Z|+hh:mm|-hh:mm]" (UTC without an offset) as
- * epoch seconds; false when s[0..n) is not such a time. */
-bool sg_parse_time(const char *s, size_t n, double *t);
-/* The event's time: the first of TimeCreated_SystemTime (evtx_dump),
- * @timestamp, timestamp, UtcTime, EventTime, _time, time that is a time. */
-bool sg_event_time(const SgJDoc *doc, double *t);
-/* Groups held now (alive, or expired since the last sweep). */
-size_t sg_corr_groups(const SgCorrelator *c);
 
-/* ---- Batches: paths, filters, parallel runs, golden files ----------------- */
-/* Rule paths from arguments (compiler/fs.c): files as given, directories
- * walked recursively in sorted order; `-` is stdin. */
-typedef struct SgPaths {
-  char **v;
-  size_t *rel; /* offset of the path relative to its argument (a directory, or the file's folder) */
-  size_t n, cap;
-  char **held; /* paths the walker's diagnostics are located at (owned) */
-  size_t nheld;
-} SgPaths;
-
-bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d);
-void sg_paths_free(SgPaths *p);
-/* Every file under `dir` (hidden ones excepted), recursively and sorted:
- * the event files of a directory. False when memory ran out. */
-bool sg_expand_dir_files(const char *dir, SgPaths *out, SgDiags *d);
+/* ---- Runs: the commands as library calls (runs/) --------------------------- */
 /* Diagnostics d->items[from..] rendered into `out` (with the source line and
  * a caret when `src`, the text of file `path`, is given and the diagnostic is
  * located in that file), or as JSON lines. */
 void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path, const char *src, size_t len,
                      bool json);
 
-/* fn(arg, i) for every i < n, on every core (at most 8; one thread for few
- * items). The calls must be independent; the library keeps no global state. */
-void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg);
-
-/* The Sigma filters of a run: those in --filter files and the filter
- * documents among the input files; as in pySigma, each applies to the whole
- * batch. */
-typedef struct SgFilters {
-  SgUnit **units; /* the files they came from */
-  size_t nunits;
-  const SgRule **v;
-  size_t n;
-  _Atomic size_t *used; /* per filter: rules it was applied to */
-} SgFilters;
-
-/* The filters of the --filter `files`. False when one fails to load or
- * holds no filter (reported in d). */
-bool sg_filters_load(const char *const *files, size_t nfiles, SgFilters *out, SgDiags *d);
-/* The filter documents of one file's text. `quiet`: an input file (read
- * once, before the run), compiled only when it has a top-level `filter:`
- * key, its problems reported when it is converted or evaluated. */
-bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d);
-/* Apply every filter that applies to a rule of u (see sg_filter_applies). */
-SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u);
-/* W072 for each filter that was applied to no rule of the run. */
-void sg_filters_report_unused(const SgFilters *f, SgDiags *d);
-void sg_filters_free(SgFilters *f);
-
-/* `sigmacc check` (compiler/batch.c): load every file under the paths (rules,
+/* `sigmacc check` (runs/check.c): load every file under the paths (rules,
  * and pipeline files among them), every diagnostic in path order. */
 typedef struct SgCheckResult {
   SgBuf out;     /* diagnostics, rendered (or JSON lines) */
@@ -969,27 +741,7 @@ void sg_analyze_logsources(char *const *paths, size_t npaths, bool json, SgAnaly
 void sg_analyze_attack(char *const *paths, size_t npaths, bool by_level, SgAnalyzeResult *res);
 void sg_analyze_result_free(SgAnalyzeResult *res);
 
-/* Golden files (compiler/golden.c): compare generated output with committed
- * files (--check DIR) or rewrite them (--update DIR), one file per rule file. */
-typedef struct SgGolden {
-  const char *dir; /* DIR of --check/--update */
-  const char *ext; /* output extension, e.g. ".aql" */
-  bool update;
-  char **seen; /* files produced this run */
-  size_t nseen, capseen;
-  size_t mismatches, missing, extra, written, errors;
-  SgBuf report; /* diffs and listings, to print */
-} SgGolden;
-
-void sg_golden_init(SgGolden *g, const char *dir, const char *ext, bool update);
-void sg_golden_free(SgGolden *g);
-/* Compare (or write) DIR/<rel without .yml><ext>. 0 same/written, 1 differs, -1 error. */
-int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len);
-/* List (or, updating, remove) files in DIR with EXT no rule produced.
- * Returns the exit code: 0 all equal, 1 differences, 2 write errors. */
-int sg_golden_finish(SgGolden *g);
-
-/* ---- Conversion runs (backends/convert.c) ----------------------------------- */
+/* ---- Conversion runs (runs/convert.c) ---------------------------------------- */
 typedef struct SgOption {
   const char *key, *value;
 } SgOption;
@@ -1027,7 +779,7 @@ typedef struct SgConvertResult {
 void sg_convert_run(const SgConvertJob *job, char *const *paths, size_t npaths, SgConvertResult *res);
 void sg_convert_result_free(SgConvertResult *res);
 
-/* ---- Evaluation runs (backends/eval/run.c) ----------------------------------- */
+/* ---- Evaluation runs (runs/eval.c) ------------------------------------------- */
 /* One run of `sigmacc eval`: every field as the command line sets it. */
 typedef struct SgEvalJob {
   char *const *rules; /* rule files or directories */

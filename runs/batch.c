@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 /* ---- Sigma filters -------------------------------------------------------------------------- */
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 typedef struct CheckResult {
   SgBuf out; /* its diagnostics, rendered */

@@ -8,7 +8,7 @@
  * Everything is sorted, so the report is byte-identical run to run.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
 #ifndef SG_HOSTILE_H
 #define SG_HOSTILE_H
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 static const char *const hostile[] = {
     "\"",

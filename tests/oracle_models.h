@@ -40,7 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 typedef struct OmQuery OmQuery;
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 typedef struct OcJson {
   const char *s;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 #include "testrun.h"
 

@@ -14,7 +14,7 @@
 /* cmocka needs the headers above first */
 #include <cmocka.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 typedef struct TUnit {
   SgUnit u;

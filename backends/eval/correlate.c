@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 typedef struct Entry {
   double t;

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 typedef enum PatKind { P_EXACT, P_PREFIX, P_SUFFIX, P_CONTAINS, P_ANY, P_GLOB } PatKind;
 

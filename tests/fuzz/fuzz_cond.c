@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "front.h"
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -11,7 +11,7 @@
 
 #include "../outcheck.h"
 #include "runs.h"
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 static const char rules[] =
     "title: a\nname: a\nlogsource: {product: windows, service: security}\ndetection:\n"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "backend.h"
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 static const char rules[] =
     "title: t\nid: 5d1c6b1e-1d2a-4c39-9e6b-1f0c6d1e2a3b\nstatus: test\nlevel: high\ntags: [attack.t1059]\n"

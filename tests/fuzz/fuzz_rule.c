@@ -10,7 +10,7 @@
 
 #include "../outcheck.h"
 #include "backend.h"
-#include "sigmacc.h"
+#include "sigmacc_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

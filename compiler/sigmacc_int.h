@@ -1,0 +1,278 @@
+/* sigmacc_int.h - what the library's folders share beyond the public API
+ * (include/sigmacc.h), as SQLite's sqliteInt.h sits beside sqlite3.h: the
+ * helpers of the front end, the pipelines' internals, the validators, the
+ * two-step event reader. Library files, the command line and the tests
+ * include it; a program using the library includes sigmacc.h alone.
+ */
+#ifndef SIGMACC_INT_H
+#define SIGMACC_INT_H
+
+#include "sigmacc.h"
+
+/* ---- Buffers --------------------------------------------------------------- */
+/* Carry a scratch buffer's out-of-memory state into the buffer it is copied
+ * into, so a truncated piece never makes a shorter result that looks whole. */
+static inline void sg_buf_taint(SgBuf *b, const SgBuf *from) { b->oom = b->oom || from->oom; }
+/* Room for element n of the heap array *arrp (a T **, cap elements of elem
+ * bytes), doubling it; false when memory ran out (the array is unchanged).
+ * The heap twin of the arena's sg_grow. */
+bool sg_grow_heap(void *arrp, size_t n, size_t *cap, size_t elem);
+/* A pointer to the new last element of the heap array arr (n is incremented), or NULL. */
+#define SG_PUSH_HEAP(arr, n, cap) (sg_grow_heap(&(arr), (n), &(cap), sizeof *(arr)) ? &(arr)[(n)++] : NULL)
+
+/* ---- Diagnostics ----------------------------------------------------------- */
+void sg_vdiag(SgDiags *d, SgDiagCode code, SgLoc loc, const char *fmt, va_list ap);
+/* Name the validator of the diagnostics d->items[from..] (a static string). */
+void sg_diags_name(SgDiags *d, size_t from, const char *validator);
+/* Remove d->items[i] (its count too). */
+void sg_diags_drop(SgDiags *d, size_t i);
+
+/* ---- Text for JSON and terminals ------------------------------------------- */
+/* A JSON string literal; invalid UTF-8 bytes become U+FFFD, so the output is
+ * always valid JSON. */
+void sg_json_str(SgBuf *out, const char *s, size_t n);
+/* s as a JSON string, or null when s is NULL. */
+void sg_json_str_or_null(SgBuf *out, const char *s);
+/* The length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */
+size_t sg_utf8_len(const char *s, size_t n);
+/* Text from files and events for a terminal: C0 controls and DEL as \xNN
+ * (\n, \r, \t as such), C1 controls, bidirectional controls and the line
+ * and paragraph separators as \u{XXXX}, invalid UTF-8 bytes as \xNN; the
+ * rest as it is. A log line can then neither move the cursor, change colours
+ * nor reverse what a row shows. sg_term_char writes the character at s[0..n)
+ * (n > 0) and returns the bytes it took. */
+void sg_term_str(SgBuf *out, const char *s, size_t n);
+size_t sg_term_char(SgBuf *out, const char *s, size_t n);
+
+/* ---- Boolean AST ----------------------------------------------------------- */
+SgNode *sg_node_new(SgArena *a, SgNodeKind k, SgLoc loc);
+SgStatus sg_node_add(SgArena *a, SgNode *parent, SgNode *kid);
+SgNode *sg_node_clone(SgArena *a, const SgNode *n);
+/* Add kid to parent; an AND kid of an AND (OR of an OR) is spliced in,
+ * unless it carries SG_NF_* flags. */
+SgStatus sg_node_join(SgArena *a, SgNode *parent, SgNode *kid);
+
+/* ---- Filters --------------------------------------------------------------- */
+/* Sigma filters: `filter` applies to `rule` when the rule is a detection rule
+ * with every log source attribute the filter names, and the filter lists it
+ * (by id or name) or says `rules: any`. Applying it makes each condition
+ * `(condition) and (filter condition)`, built in `a` (the rule's arena). */
+bool sg_filter_applies(const SgRule *filter, const SgRule *rule);
+SgStatus sg_filter_apply(SgArena *a, SgRule *rule, const SgRule *filter);
+
+/* ---- Values ---------------------------------------------------------------- */
+/* Values (value.c) */
+SgStatus sg_str_parse(SgArena *a, const char *s, size_t n, SgStr *out);
+bool sg_str_is_plain(const SgStr *s); /* no wildcard or placeholder */
+bool sg_str_has_wildcard(const SgStr *s);
+char *sg_str_flat(SgArena *a, const SgStr *s, size_t *len); /* literal bytes only */
+bool sg_cidr_parse(const char *s, SgCidr *out);
+/* Add a leading and/or trailing wildcard unless one is already there. */
+SgStatus sg_str_wrap(SgArena *a, const SgStr *in, bool lead, bool trail, SgStr *out);
+/* ASCII case-insensitive comparison (locale-independent). */
+int sg_ascii_casecmp(const char *a, const char *b);
+int sg_ascii_ncasecmp(const char *a, const char *b, size_t n);
+/* Unicode-aware case folding: ASCII, Latin-1, Latin Extended-A, Greek and
+ * Cyrillic letters to lower case; `out` holds `n` bytes (folding never
+ * changes the length; out may be s). */
+void sg_fold(char *out, const char *s, size_t n);
+bool sg_num_parse(const char *s, size_t n, SgNum *out);
+
+/* ---- Dumps ----------------------------------------------------------------- */
+void sg_dump_node(SgBuf *out, const SgNode *n, int indent);
+void sg_dump_value(SgBuf *out, const SgValue *v);
+const char *sg_op_name(SgOp op);
+
+/* ---- Modifiers ------------------------------------------------------------- */
+/* Modifiers (modifiers.c): the names for `sigmacc list modifiers`. */
+typedef struct SgModInfo {
+  const char *name;
+  const char *help;
+} SgModInfo;
+const SgModInfo *sg_modifier_list(size_t *n);
+
+/* ---- Pipelines ------------------------------------------------------------- */
+/* State set by set_state, read by backends (e.g. the Splunk data model). */
+typedef struct SgPipelineState {
+  SgKV *kv; /* the last value set for a key wins */
+  size_t n, cap;
+} SgPipelineState;
+
+const SgYNode *sg_state_get(const SgPipelineState *s, const char *key);
+
+/* Whether an item of `set` is conditioned on the category or service of `ls`
+ * (under `product` or no product): the pipelines know where `product`'s
+ * events of that log source are. */
+bool sg_pipeline_knows_logsource(const SgPipelineSet *set, const char *product, const SgLogsource *ls);
+/* Sort by (priority, name), as pySigma resolves -p arguments. */
+void sg_pipeline_sort(SgPipelineSet *set);
+/* Append `more` after `set` without sorting (backend and format pipelines). */
+SgStatus sg_pipeline_append(SgArena *a, SgPipelineSet *set, const SgPipelineSet *more);
+
+const char *sg_pipeline_name(const SgPipeline *p);
+/* allowed_backends (empty: any backend). */
+const SgStrList *sg_pipeline_backends(const SgPipeline *p);
+/* True when the pipeline may be used with `backend` (no allowed_backends = any). */
+bool sg_pipeline_allows(const SgPipeline *p, const char *backend);
+/* Apply every transformation to a copy of `in` (allocated in `a`). The copy's
+ * conditions, log source, fields and custom attributes are rewritten; `in`
+ * is not modified. Returns SG_ERR_PARSE/SG_ERR_UNSUPPORTED with diagnostics
+ * when a transformation rejects the rule. */
+SgStatus sg_pipeline_apply(SgArena *a, const SgPipelineSet *set, const SgRule *in, SgRule **out,
+                           SgPipelineState *state, SgDiags *d);
+
+/* Postprocessing of one query in place. */
+SgStatus sg_pipeline_postprocess(const SgPipelineSet *set, const SgRule *r, const SgPipelineState *state,
+                                 SgBuf *query, SgDiags *d);
+/* Does an item of the set (nests included) set state `key`? */
+bool sg_pipeline_sets_state(const SgPipelineSet *set, const char *key);
+/* Finalizers: join `n` queries into `out`. Returns false when the set has no
+ * finalizer (the target's own joining applies). A template that fails is an
+ * error in `d` and nothing is written. */
+bool sg_pipeline_finalize(const SgPipelineSet *set, const char *const *queries, size_t n, SgBuf *out,
+                          SgDiags *d);
+
+/* Built-in pipelines, embedded at build time from pipelines/ *.yml. */
+typedef struct SgBuiltinPipeline {
+  const char *name;
+  const char *text;
+  size_t len;
+} SgBuiltinPipeline;
+const SgBuiltinPipeline *sg_builtin_pipelines(size_t *n);
+
+/* ---- Validators ------------------------------------------------------------ */
+typedef struct SgValidation SgValidation; /* what runs; exclusions; ATT&CK data */
+SgValidation *sg_validation_new(void);    /* every validator but tlpv1_tag and tlpv2_tag */
+void sg_validation_free(SgValidation *v);
+/* sigma-cli's validation configuration (YAML): `validators` (names to run,
+ * `all`, `-name` to leave out, in order), `exclusions` (rule id -> a name or a
+ * list of names), `config` (filename_length: min_size, max_size). */
+SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d);
+/* -x NAME: leave this validator out. False when it names none. */
+bool sg_validation_exclude(SgValidation *v, const char *name);
+/* --attack-data FILE: ATT&CK techniques as tab-separated id, name, tactics,
+ * status (MITRE's techniques.tsv layout) instead of the compiled-in data. */
+SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d);
+const char *sg_attack_data_version(const SgValidation *v);
+/* Run the validators on every rule of `u`, then drop from d->items[from..]
+ * the findings (W100, and the diagnostics a validator names) of validators
+ * that are off, or excluded for the rule they are in. */
+void sg_validate_unit(const SgValidation *v, const SgUnit *u, SgDiags *d, size_t from);
+/* What the checks across files need of one rule (strings owned by the caller). */
+typedef struct SgRuleKey {
+  char *id, *title, *path;
+  SgLoc loc, id_loc, title_loc;
+} SgRuleKey;
+/* The keys of the rules of `u`, appended to *keys (heap). False on OOM. */
+bool sg_rule_keys(const SgUnit *u, SgRuleKey **keys, size_t *n, size_t *cap);
+void sg_rule_keys_free(SgRuleKey *keys, size_t n);
+/* identifier_uniqueness, duplicate_title, duplicate_filename over a batch
+ * (the diagnostics' paths are the keys' strings: free the keys after them). */
+void sg_validate_batch(const SgValidation *v, SgRuleKey *keys, size_t n, SgDiags *d);
+
+/* ---- Events ---------------------------------------------------------------- */
+/* The same in two steps, for a caller that splits the input itself: the
+ * document text doc[0..n) starting at `line` (kept by pointer), then its
+ * events one by one (SG_EV_END when it is done). */
+void sg_events_set(SgEventIn *in, const char *doc, size_t n, size_t line);
+SgEvNext sg_events_parse(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
+/* The input's kind from its first bytes (r->evtx, r->not_events, gzip), and
+ * all of the rest of it in one buffer the caller owns (false: out of memory
+ * or a read error, in r->nomem / r->ioerr). */
+void sg_jreader_start(SgJReader *r);
+bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
+
+/* ---- Batches: paths, filters, the parallel runner, golden files ------------ */
+/* Rule paths from arguments (compiler/fs.c): files as given, directories
+ * walked recursively in sorted order; `-` is stdin. */
+typedef struct SgPaths {
+  char **v;
+  size_t *rel; /* offset of the path relative to its argument (a directory, or the file's folder) */
+  size_t n, cap;
+  char **held; /* paths the walker's diagnostics are located at (owned) */
+  size_t nheld;
+} SgPaths;
+
+bool sg_expand_paths(int argc, char **argv, SgPaths *out, SgDiags *d);
+void sg_paths_free(SgPaths *p);
+/* Every file under `dir` (hidden ones excepted), recursively and sorted:
+ * the event files of a directory. False when memory ran out. */
+bool sg_expand_dir_files(const char *dir, SgPaths *out, SgDiags *d);
+/* fn(arg, i) for every i < n, on every core (at most 8; one thread for few
+ * items). The calls must be independent; the library keeps no global state. */
+void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg);
+
+/* The Sigma filters of a run: those in --filter files and the filter
+ * documents among the input files; as in pySigma, each applies to the whole
+ * batch. */
+typedef struct SgFilters {
+  SgUnit **units; /* the files they came from */
+  size_t nunits;
+  const SgRule **v;
+  size_t n;
+  _Atomic size_t *used; /* per filter: rules it was applied to */
+} SgFilters;
+
+/* The filters of the --filter `files`. False when one fails to load or
+ * holds no filter (reported in d). */
+bool sg_filters_load(const char *const *files, size_t nfiles, SgFilters *out, SgDiags *d);
+/* The filter documents of one file's text. `quiet`: an input file (read
+ * once, before the run), compiled only when it has a top-level `filter:`
+ * key, its problems reported when it is converted or evaluated. */
+bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d);
+/* Apply every filter that applies to a rule of u (see sg_filter_applies). */
+SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u);
+/* W072 for each filter that was applied to no rule of the run. */
+void sg_filters_report_unused(const SgFilters *f, SgDiags *d);
+void sg_filters_free(SgFilters *f);
+/* Golden files (compiler/golden.c): compare generated output with committed
+ * files (--check DIR) or rewrite them (--update DIR), one file per rule file. */
+typedef struct SgGolden {
+  const char *dir; /* DIR of --check/--update */
+  const char *ext; /* output extension, e.g. ".aql" */
+  bool update;
+  char **seen; /* files produced this run */
+  size_t nseen, capseen;
+  size_t mismatches, missing, extra, written, errors;
+  SgBuf report; /* diffs and listings, to print */
+} SgGolden;
+
+void sg_golden_init(SgGolden *g, const char *dir, const char *ext, bool update);
+void sg_golden_free(SgGolden *g);
+/* Compare (or write) DIR/<rel without .yml><ext>. 0 same/written, 1 differs, -1 error. */
+int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len);
+/* List (or, updating, remove) files in DIR with EXT no rule produced.
+ * Returns the exit code: 0 all equal, 1 differences, 2 write errors. */
+int sg_golden_finish(SgGolden *g);
+
+/* ---- YAML loader ----------------------------------------------------------- */
+typedef struct SgYDoc {
+  SgYNode *root; /* NULL for an empty document */
+  SgLoc loc;
+} SgYDoc;
+
+/* Parse `len` bytes into documents. Diagnostics carry `path`. Returns SG_OK or
+ * SG_ERR_PARSE; documents parsed before an error are kept. */
+SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len, SgYDoc **docs, size_t *ndocs,
+                      SgDiags *d);
+SgYNode *sg_ymap_get(const SgYNode *map, const char *key);
+const char *sg_ytype_name(const SgYNode *n);
+
+/* ---- Evaluator ------------------------------------------------------------- */
+/* The JIT stack's largest size: enough for the backtracking real rules do on
+ * long values; a match that still runs out is reported, never a non-match. */
+#define SG_EVAL_JIT_STACK (8u << 20)
+void sg_eval_error_text(int error, char *buf, size_t n);
+size_t sg_eval_rule_count(const SgEvaluator *e);
+
+/* ---- Correlations ---------------------------------------------------------- */
+/* "YYYY-MM-DD[T ]hh:mm:ss[.f...][Z|+hh:mm|-hh:mm]" (UTC without an offset) as
+ * epoch seconds; false when s[0..n) is not such a time. */
+bool sg_parse_time(const char *s, size_t n, double *t);
+/* The event's time: the first of TimeCreated_SystemTime (evtx_dump),
+ * @timestamp, timestamp, UtcTime, EventTime, _time, time that is a time. */
+bool sg_event_time(const SgJDoc *doc, double *t);
+/* Groups held now (alive, or expired since the last sweep). */
+size_t sg_corr_groups(const SgCorrelator *c);
+
+#endif
