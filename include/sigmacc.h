@@ -778,6 +778,13 @@ typedef struct SgConvertResult {
  * the caller writes res->out and res->diags. */
 void sg_convert_run(const SgConvertJob *job, char *const *paths, size_t npaths, SgConvertResult *res);
 void sg_convert_result_free(SgConvertResult *res);
+/* One rule (or one file's documents) as text: `src`, named `path` in the
+ * diagnostics, converted with the job's target, format, options and
+ * pipelines; the queries into `out` as convert writes them, diagnostics into
+ * `d`. SG_OK, SG_ERR_USAGE (target, format, option, pipeline name), or the
+ * status of the first rule that failed (its queries are not written). */
+SgStatus sg_convert_text(const SgConvertJob *job, const char *path, const char *src, size_t len, SgBuf *out,
+                         SgDiags *d);
 
 /* ---- Evaluation runs (runs/eval.c) ------------------------------------------- */
 /* One run of `sigmacc eval`: every field as the command line sets it. */

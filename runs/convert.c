@@ -270,19 +270,13 @@ void sg_convert_result_free(SgConvertResult *res) {
   memset(res, 0, sizeof *res);
 }
 
-/* A usage error of the run: exit 2, nothing converted. */
-static void usage_error(SgConvertResult *res, const SgConvertJob *job, const char *where, const char *msg) {
-  SgDiags d = {0};
-  sg_diag(&d, SG_D_USAGE, (SgLoc){where, 0, 0}, "%s", msg);
-  sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
-  sg_diags_free(&d);
-  res->exit_code = 2;
-}
-
-void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgConvertResult *res) {
-  memset(res, 0, sizeof *res);
-  const SgTarget *t = sg_target_find(job->target);
-  char msg[256];
+/* The job's target, format, options and pipelines, checked (one place for
+ * a run and for sg_convert_text): SG_OK, or SG_ERR_USAGE (an unknown target,
+ * format or option, a -p naming nothing) or a pipeline's error, each said in d. */
+static SgStatus prepare(const SgConvertJob *job, const SgTarget **tp, size_t *fip, SgConvCtx *ctx, SgArena *pa,
+                        SgPipelineSet *set, SgDiags *d) {
+  const SgTarget *t = *tp = sg_target_find(job->target);
+  char hint[96];
   if (!t) {
     SgSuggest sg;
     sg_suggest_init(&sg, job->target, strlen(job->target));
@@ -292,11 +286,9 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
       sg_suggest_add(&sg, all[i]->name);
       if (all[i]->alias) sg_suggest_add(&sg, all[i]->alias);
     }
-    char hint[96];
-    snprintf(msg, sizeof msg, "unknown target '%s'%s", job->target,
-             sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list targets')"));
-    usage_error(res, job, "-t", msg);
-    return;
+    sg_diag(d, SG_D_USAGE, (SgLoc){"-t", 0, 0}, "unknown target '%s'%s", job->target,
+            sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list targets')"));
+    return SG_ERR_USAGE;
   }
   const char *format = job->format ? job->format : t->formats[0];
   size_t fi = 0;
@@ -307,30 +299,71 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     sg_suggest_init(&sg, format, strlen(format));
     for (size_t i = 0; t->formats[i]; i++)
       sg_suggest_add(&sg, t->formats[i]);
-    char hint[96], other[96];
+    char other[96];
     snprintf(other, sizeof other, " (see 'sigmacc list formats %s')", t->name);
-    snprintf(msg, sizeof msg, "target '%s' has no format '%s'%s", t->name, format,
-             sg_suggest_text(&sg, hint, sizeof hint, other));
-    usage_error(res, job, "-f", msg);
-    return;
+    sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0}, "target '%s' has no format '%s'%s", t->name, format,
+            sg_suggest_text(&sg, hint, sizeof hint, other));
+    return SG_ERR_USAGE;
   }
-  SgConvCtx ctx = {.format = format, .opts = job->opts, .nopts = job->nopts, .header = job->header};
-  SgDiags d = {.policy = job->warnings};
-  if (sg_check_options(&ctx, t->name, t->format_options[fi], &d) != SG_OK) {
-    sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
-    sg_diags_free(&d);
-    res->exit_code = 2;
-    return;
-  }
+  *fip = fi;
+  *ctx = (SgConvCtx){.format = format, .opts = job->opts, .nopts = job->nopts, .header = job->header};
+  if (sg_check_options(ctx, t->name, t->format_options[fi], d) != SG_OK) return SG_ERR_USAGE;
+  bool usage = false;
+  if (!load_pipelines(job, t, fi, pa, set, d, &usage)) return usage ? SG_ERR_USAGE : SG_ERR_PARSE;
+  return SG_OK;
+}
+
+SgStatus sg_convert_text(const SgConvertJob *job, const char *path, const char *src, size_t len, SgBuf *out,
+                         SgDiags *d) {
+  const SgTarget *t;
+  size_t fi;
+  SgConvCtx ctx;
   SgArena parena;
   sg_arena_init(&parena);
   SgPipelineSet set = {0};
-  bool usage = false;
-  if (!load_pipelines(job, t, fi, &parena, &set, &d, &usage)) {
+  SgStatus st = prepare(job, &t, &fi, &ctx, &parena, &set, d);
+  char *copy = st == SG_OK ? malloc(len + 1) : NULL; /* the unit takes its text over */
+  if (st == SG_OK && !copy) st = SG_ERR_NOMEM;
+  if (st != SG_OK) {
+    sg_arena_free(&parena);
+    return st;
+  }
+  memcpy(copy, src, len);
+  copy[len] = '\0';
+  size_t errors = d->nerrors;
+  SgUnit u;
+  st = sg_compile_source(&u, path, copy, len, d);
+  SgQueries q = {0};
+  for (size_t k = 0; k < u.nrules; k++) {
+    const SgRule *rule = u.rules[k];
+    if (rule->failed || rule->kind == SG_DOC_FILTER || rule->correlated) continue;
+    SgStatus rs = sg_convert_rule(t, &ctx, &set, &u, rule, &q, d);
+    if (st == SG_OK) st = rs;
+  }
+  if (st == SG_OK && d->nerrors > errors) st = SG_ERR_PARSE; /* a rule that failed to load */
+  sg_render_queries(t, &ctx, &set, &q, out, d);
+  if (out->oom && st == SG_OK) st = SG_ERR_NOMEM;
+  sg_queries_free(&q);
+  sg_unit_free(&u);
+  sg_arena_free(&parena);
+  return st;
+}
+
+void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgConvertResult *res) {
+  memset(res, 0, sizeof *res);
+  const SgTarget *t;
+  size_t fi;
+  SgConvCtx ctx;
+  SgDiags d = {.policy = job->warnings};
+  SgArena parena;
+  sg_arena_init(&parena);
+  SgPipelineSet set = {0};
+  SgStatus prep = prepare(job, &t, &fi, &ctx, &parena, &set, &d);
+  if (prep != SG_OK) { /* nothing converted */
     sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
     sg_diags_free(&d);
     sg_arena_free(&parena);
-    res->exit_code = usage ? 2 : 1;
+    res->exit_code = prep == SG_ERR_USAGE ? 2 : 1;
     return;
   }
   SgPaths paths = {0};

@@ -1,7 +1,8 @@
 /* test_api.c - the library as another program uses it: this file includes
  * only sigmacc.h (and the C library) and is built against the library's
  * public include directory alone. It does the three jobs of the command line
- * - convert rules to SPL and AQL with a pipeline and a filter, evaluate
+ * - convert rules to SPL and AQL with a pipeline and a filter (and one rule's
+ * text to one string, the target query), evaluate
  * rules on events, run a golden check - and compares each result with what
  * the sigmacc executable prints for the same arguments, byte for byte. */
 #define _POSIX_C_SOURCE 200809L
@@ -105,6 +106,32 @@ int main(void) {
                "convert -t aql -p qradar -p sigma-rules/pipelines/placeholders.yml "
                "--filter tests/backend/filters/not_admins.yml -s sigma-rules/windows",
                rules, 1, "SELECT * FROM events WHERE devicetype = 12");
+
+  /* 1b. one rule's text to one string: the target query, byte for byte */
+  {
+    static const char rule_path[] = "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.yml";
+    char *src;
+    size_t len;
+    SgDiags d = {0};
+    CHECK(sg_read_file(rule_path, &src, &len, &d) == SG_OK, "cannot read %s", rule_path);
+    const char *const site[] = {"sigma-rules/pipelines/qradar-site.yml"};
+    SgConvertJob one = {.target = "aql", .format = "detection", .pipelines = site, .npipelines = 1};
+    SgBuf q = {0};
+    SgStatus st = sg_convert_text(&one, rule_path, src, len, &q, &d);
+    char *cout, *cerr;
+    int crc;
+    cli("convert -t aql -p sigma-rules/pipelines/qradar-site.yml -f detection "
+        "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.yml",
+        &cout, &cerr, &crc);
+    CHECK(st == SG_OK && crc == 0, "sg_convert_text: status %d, the CLI's exit %d", st, crc);
+    CHECK(!strcmp(cout, sg_buf_cstr(&q)), "sg_convert_text differs from the CLI:\n%s--- CLI:\n%s", q.data, cout);
+    CHECK(strstr(cout, "AND starttime > (NOW() - 86400000)") != NULL, "not the target query:\n%s", cout);
+    free(cout);
+    free(cerr);
+    free(src);
+    sg_buf_free(&q);
+    sg_diags_free(&d);
+  }
 
   /* 2. evaluate rules on events */
   static char *eval_rules[] = {"sigma-rules"};
