@@ -171,3 +171,26 @@ void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path
                          : "sigmacc: error[E090]: out of memory: diagnostics were lost\n");
 }
 
+/* ---- The pipelines of a run ------------------------------------------------------- */
+
+/* st, with an E090 naming `what` when it says memory ran out (a status
+ * alone would end the run with exit 1 and nothing said). */
+static SgStatus said(SgStatus st, SgDiags *d, const char *what) {
+  if (st == SG_ERR_NOMEM) sg_diag(d, SG_D_NOMEM, (SgLoc){what, 0, 0}, "out of memory");
+  return st;
+}
+
+bool sg_run_pipelines(SgArena *a, const char *const *specs, size_t n, const char *def, SgPipelineSet *set,
+                      SgDiags *d, bool *usage) {
+  bool ok = true;
+  for (size_t i = 0; i <= n; i++) {
+    const char *spec = i < n ? specs[i] : def;
+    if (!spec) continue;
+    SgStatus st = said(sg_pipeline_add(a, set, spec, d), d, spec);
+    ok = ok && st == SG_OK;
+    *usage = *usage || (i < n && (st == SG_ERR_USAGE || st == SG_ERR_IO)); /* -p names nothing, or is unreadable */
+  }
+  sg_pipeline_sort(set);
+  return ok && said(sg_pipeline_validate(a, set, d), d, "pipelines") == SG_OK;
+}
+

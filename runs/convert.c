@@ -15,13 +15,6 @@
 
 /* Pipelines for this run: user ones sorted by (priority, name), then the
  * target's default ones unless --without-pipeline. */
-/* st, with an E090 naming `what` when it says memory ran out (a status
- * alone would end the run with exit 1 and nothing said). */
-static SgStatus said(SgStatus st, SgDiags *d, const char *what) {
-  if (st == SG_ERR_NOMEM) sg_diag(d, SG_D_NOMEM, (SgLoc){what, 0, 0}, "out of memory");
-  return st;
-}
-
 static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi, SgArena *a,
                            SgPipelineSet *set, SgDiags *d, bool *usage) {
   if (t->needs_mapping && !job->npipelines && !job->without_pipeline && !t->default_pipeline) {
@@ -32,20 +25,8 @@ static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi
     *usage = true;
     return false;
   }
-  bool ok = true;
-  for (size_t i = 0; i < job->npipelines; i++) {
-    SgStatus st = said(sg_pipeline_add(a, set, job->pipelines[i], d), d, job->pipelines[i]);
-    ok = ok && st == SG_OK;
-    *usage = *usage || st == SG_ERR_USAGE || st == SG_ERR_IO; /* -p names nothing, or it cannot be read */
-  }
-  sg_pipeline_sort(set);
-  if (!job->without_pipeline && t->default_pipeline) {
-    SgPipelineSet def = {0};
-    if (said(sg_pipeline_add(a, &def, t->default_pipeline, d), d, t->default_pipeline) != SG_OK ||
-        said(sg_pipeline_append(a, set, &def), d, t->default_pipeline) != SG_OK)
-      ok = false;
-  }
-  if (ok && said(sg_pipeline_validate(a, set, d), d, "pipelines") != SG_OK) ok = false;
+  bool ok = sg_run_pipelines(a, job->pipelines, job->npipelines, job->without_pipeline ? NULL : t->default_pipeline,
+                             set, d, usage);
   const char *key = t->format_state ? t->format_state[fi] : NULL;
   if (ok && key && !sg_pipeline_sets_state(set, key)) { /* once, not once per rule */
     sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0},

@@ -1,6 +1,6 @@
-/* run.c - one run of `sigmacc eval` as a library call: the rules loaded
- * through the pipeline-set policy (the user's pipelines, then the evtx one
- * unless disabled) and the batch's filters, correlations over them, events
+/* eval.c - one run of `sigmacc eval` as a library call: the rules loaded
+ * through the run's pipelines (sg_run_pipelines: the user's and the evtx one,
+ * unless disabled, sorted together) and the batch's filters, correlations over them, events
  * streamed from each input, one JSON line per match, the golden check of
  * rules with sample events. Output goes to the caller's sink: matches to
  * `out`, diagnostics and progress to `err`.
@@ -240,17 +240,13 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   SgDiags d = {.policy = job->warnings};
   SgArena pa;
   sg_arena_init(&pa);
-  SgPipelineSet user = {0}, set = {0};
+  SgPipelineSet set = {0};
   bool rule_errors = false, io_error = false, setup_failed = false, nomem = false;
-  for (size_t i = 0; i < job->npipelines; i++) {
-    SgStatus st = sg_pipeline_add(&pa, &user, job->pipelines[i], &d);
-    setup_failed = setup_failed || st != SG_OK;
-    io_error = io_error || st == SG_ERR_USAGE || st == SG_ERR_IO; /* exit 2, as convert */
-  }
-  if (!job->without_pipeline && sg_pipeline_add(&pa, &user, "evtx", &d) != SG_OK) setup_failed = true;
-  sg_pipeline_sort(&user);
-  sg_pipeline_append(&pa, &set, &user);
-  if (!setup_failed && sg_pipeline_validate(&pa, &set, &d) != SG_OK) setup_failed = true;
+  bool usage = false; /* a -p naming nothing: exit 2, as convert */
+  if (!sg_run_pipelines(&pa, job->pipelines, job->npipelines, job->without_pipeline ? NULL : "evtx", &set, &d,
+                        &usage))
+    setup_failed = true;
+  io_error = io_error || usage;
   say_diags(sink, &d, 0, NULL, false);
   SgEvReport report;
   const char *status[5];

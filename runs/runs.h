@@ -13,6 +13,14 @@
 #include "backend.h"
 #include "eval/evaluator.h"
 
+/* The pipeline set of a run, one policy for convert and eval: the user's
+ * (-p: built-in names, files, folders) and the default one `def` (a target's,
+ * eval's evtx; NULL: none), sorted together by (priority, name) as pySigma
+ * resolves them, then checked as a set. False with diagnostics when one does
+ * not load; *usage when a -p names nothing or cannot be read (exit 2). */
+bool sg_run_pipelines(SgArena *a, const char *const *specs, size_t n, const char *def, SgPipelineSet *set,
+                      SgDiags *d, bool *usage);
+
 /* ---- eval_stream.c: the events of a run on every core, in input order --------------------- */
 typedef struct SgEvCounts {
   size_t events, matches, bytes;
