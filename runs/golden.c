@@ -10,7 +10,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sigmacc_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,7 +206,8 @@ static char *out_path(const SgGolden *g, const char *rel) {
     rl -= 5;
   size_t n = strlen(g->dir) + rl + strlen(g->ext) + 3;
   char *p = malloc(n);
-  if (p) snprintf(p, n, "%s/%.*s%s", g->dir, (int)rl, rel, g->ext);
+  size_t dl = strlen(g->dir); /* joined as the walker joins: one slash */
+  if (p) snprintf(p, n, "%s%s%.*s%s", g->dir, dl && g->dir[dl - 1] == '/' ? "" : "/", (int)rl, rel, g->ext);
   return p;
 }
 
@@ -272,59 +272,41 @@ int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len) {
   return 1;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void find_extra(SgGolden *g, const char *dir, int depth) {
-  if (depth > 32) return;
-  DIR *dd = opendir(dir);
-  if (!dd) return;
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  struct dirent *e;
-  while ((e = readdir(dd))) {
-    if (e->d_name[0] == '.') continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 32;
-      char **v = realloc(names, cap * sizeof *v);
-      if (!v) break;
-      names = v;
-    }
-    size_t l = strlen(dir) + strlen(e->d_name) + 2;
-    names[n] = malloc(l);
-    if (names[n]) snprintf(names[n++], l, "%s/%s", dir, e->d_name);
-  }
-  closedir(dd);
-  if (n) qsort(names, n, sizeof *names, cmp_str);
+/* Files in DIR with EXT that no rule produced, listed by the one directory
+ * walker (sorted; what it cannot read, or a folder nested too deep, is
+ * reported, never passed over in silence). */
+static void find_extra(SgGolden *g) {
+  struct stat st;
+  if (stat(g->dir, &st) != 0) return; /* nothing written yet: no extra file */
+  SgPaths files = {0};
+  SgDiags d = {0};
+  if (!sg_expand_dir_files(g->dir, &files, &d)) g->errors++;
+  g->errors += d.nerrors;
+  sg_render_diags(&g->report, &d, 0, NULL, NULL, 0, false);
   size_t el = strlen(g->ext);
-  for (size_t i = 0; i < n; i++) {
-    struct stat st;
-    if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-      find_extra(g, names[i], depth + 1);
-    } else {
-      size_t l = strlen(names[i]);
-      bool ours = l > el && !strcmp(names[i] + l - el, g->ext);
-      bool seen = false;
-      for (size_t k = 0; ours && k < g->nseen && !seen; k++)
-        seen = !strcmp(g->seen[k], names[i]);
-      if (ours && !seen) {
-        g->extra++;
-        if (g->update) {
-          if (remove(names[i]) == 0)
-            sg_buf_catf(&g->report, "removed %s (no rule produces it)\n", names[i]);
-          else
-            g->errors++;
-        } else {
-          sg_buf_catf(&g->report, "extra: %s (no rule produces it)\n", names[i]);
-        }
-      }
-    }
-    free(names[i]);
+  for (size_t i = 0; i < files.n; i++) {
+    const char *name = files.v[i];
+    size_t l = strlen(name);
+    bool ours = l > el && !strcmp(name + l - el, g->ext);
+    bool seen = false;
+    for (size_t k = 0; ours && k < g->nseen && !seen; k++)
+      seen = !strcmp(g->seen[k], name);
+    if (!ours || seen) continue;
+    g->extra++;
+    if (!g->update)
+      sg_buf_catf(&g->report, "extra: %s (no rule produces it)\n", name);
+    else if (remove(name) == 0)
+      sg_buf_catf(&g->report, "removed %s (no rule produces it)\n", name);
+    else
+      g->errors++;
   }
-  free(names);
+  sg_paths_free(&files);
+  sg_diags_free(&d);
 }
 
 int sg_golden_finish(SgGolden *g) {
-  find_extra(g, g->dir, 0);
+  find_extra(g);
   if (g->update) return g->errors ? 2 : 0;
   return g->mismatches || g->missing || g->extra ? 1 : 0;
 }

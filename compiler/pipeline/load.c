@@ -3,7 +3,6 @@
 #define _POSIX_C_SOURCE 200809L
 #define PCRE2_CODE_UNIT_WIDTH 8
 
-#include <dirent.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -669,49 +668,42 @@ static SgStatus add_source(SgArena *a, SgPipelineSet *set, const char *path, con
   return SG_OK;
 }
 
-static int cmp_name(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+/* One pipeline file. */
+static SgStatus add_file(SgArena *a, SgPipelineSet *set, const char *path, SgDiags *d) {
+  char *src;
+  size_t len;
+  SgStatus s = sg_read_file(path, &src, &len, d);
+  if (s) return s;
+  char *copy = sg_arena_strndup(a, src, len);
+  free(src);
+  if (!copy) return SG_ERR_NOMEM;
+  return add_source(a, set, sg_arena_strdup(a, path), copy, len, d);
+}
 
-static SgStatus add_path(SgArena *a, SgPipelineSet *set, const char *path, SgDiags *d, int depth) {
+/* A pipeline file, or every .yml/.yaml under a folder, listed by the one
+ * directory walker (sorted; what it cannot read or a folder nested too deep
+ * is reported: the walker's diagnostics are located at paths it owns, so they
+ * are copied into the arena before it is freed). */
+static SgStatus add_path(SgArena *a, SgPipelineSet *set, const char *path, SgDiags *d) {
   struct stat st;
   if (stat(path, &st) != 0) return SG_ERR_IO;
-  if (!S_ISDIR(st.st_mode)) {
-    char *src;
-    size_t len;
-    SgStatus s = sg_read_file(path, &src, &len, d);
-    if (s) return s;
-    char *copy = sg_arena_strndup(a, src, len);
-    free(src);
-    if (!copy) return SG_ERR_NOMEM;
-    return add_source(a, set, sg_arena_strdup(a, path), copy, len, d);
+  if (!S_ISDIR(st.st_mode)) return add_file(a, set, path, d);
+  SgPaths files = {0};
+  size_t mark = d->n;
+  SgStatus worst = sg_expand_dir_files(path, &files, d) ? SG_OK : SG_ERR_NOMEM;
+  for (size_t k = mark; k < d->n; k++) {
+    if (d->items[k].sev == SG_SEV_ERROR && !worst) worst = SG_ERR_IO;
+    const char *kept = d->items[k].loc.path ? sg_arena_strdup(a, d->items[k].loc.path) : NULL;
+    if (d->items[k].loc.path && !kept) worst = SG_ERR_NOMEM;
+    d->items[k].loc.path = kept;
   }
-  if (depth > 16) return SG_OK;
-  DIR *dir = opendir(path);
-  if (!dir) return SG_ERR_IO;
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  struct dirent *e;
-  SgStatus worst = SG_OK;
-  while ((e = readdir(dir))) {
-    if (e->d_name[0] == '.') continue;
-    char **slot = SG_PUSH(a, names, n, cap);
-    if (!slot) {
-      closedir(dir);
-      return SG_ERR_NOMEM;
-    }
-    *slot = sg_arena_printf(a, "%s/%s", path, e->d_name);
+  for (size_t i = 0; i < files.n; i++) {
+    size_t l = strlen(files.v[i]);
+    bool yml = (l > 4 && !strcmp(files.v[i] + l - 4, ".yml")) || (l > 5 && !strcmp(files.v[i] + l - 5, ".yaml"));
+    SgStatus s = yml ? add_file(a, set, files.v[i], d) : SG_OK;
+    if (s) worst = s;
   }
-  closedir(dir);
-  if (n) qsort(names, n, sizeof *names, cmp_name);
-  for (size_t i = 0; i < n; i++) {
-    size_t l = names[i] ? strlen(names[i]) : 0;
-    struct stat s2;
-    if (!l || stat(names[i], &s2) != 0) continue;
-    bool yml = (l > 4 && !strcmp(names[i] + l - 4, ".yml")) || (l > 5 && !strcmp(names[i] + l - 5, ".yaml"));
-    if (S_ISDIR(s2.st_mode) || yml) {
-      SgStatus s = add_path(a, set, names[i], d, depth + 1);
-      if (s) worst = s;
-    }
-  }
+  sg_paths_free(&files);
   return worst;
 }
 
@@ -723,7 +715,7 @@ SgStatus sg_pipeline_add(SgArena *a, SgPipelineSet *set, const char *spec, SgDia
       char *path = sg_arena_printf(a, "<builtin>/%s.yml", spec);
       return path ? add_source(a, set, path, b[i].text, b[i].len, d) : SG_ERR_NOMEM;
     }
-  SgStatus st = add_path(a, set, spec, d, 0);
+  SgStatus st = add_path(a, set, spec, d);
   if (st == SG_ERR_IO && d->nerrors == 0) { /* -p names nothing: a usage error */
     SgSuggest sg;
     sg_suggest_init(&sg, spec, strlen(spec));
