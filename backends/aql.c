@@ -248,11 +248,7 @@ static void predicate(Aql *a, SgBuf *b, const SgNode *n, bool neg, const Guards 
   }
   const SgPart *ph = sg_tq_placeholder(v);
   if (ph) {
-    sg_diag(a->d, SG_D_UNSUPPORTED, n->loc,
-            "placeholder %%%.*s%% is not resolved (add a value_placeholders or query_expression_placeholders "
-            "pipeline)",
-            (int)ph->n, ph->s);
-    a->st = SG_ERR_UNSUPPORTED;
+    a->st = sg_placeholder_error(a->d, n->loc, ph);
     return;
   }
   if (unmapped_to_payload(a, m)) { /* the value anywhere in the payload: a keyword */

@@ -154,12 +154,7 @@ bool sg_tq_str_has_letters(const SgStr *s) {
 SgStatus sg_tq_check_placeholders(SgDiags *d, const SgNode *n) {
   if (n->kind == SG_N_MATCH) {
     const SgPart *p = sg_tq_placeholder(&n->m.v);
-    if (!p) return SG_OK;
-    sg_diag(d, SG_D_UNSUPPORTED, n->loc,
-            "placeholder %%%.*s%% is not resolved (add a value_placeholders, wildcard_placeholders or "
-            "query_expression_placeholders pipeline)",
-            (int)p->n, p->s);
-    return SG_ERR_UNSUPPORTED;
+    return p ? sg_placeholder_error(d, n->loc, p) : SG_OK;
   }
   for (uint32_t i = 0; i < n->nkids; i++)
     if (sg_tq_check_placeholders(d, n->kids[i])) return SG_ERR_UNSUPPORTED;

@@ -67,6 +67,9 @@ bool sg_str_is_plain(const SgStr *s); /* no wildcard or placeholder */
 bool sg_str_has_wildcard(const SgStr *s);
 char *sg_str_flat(SgArena *a, const SgStr *s, size_t *len); /* literal bytes only */
 bool sg_cidr_parse(const char *s, SgCidr *out);
+/* The one error for a %placeholder% no pipeline resolved (every target and
+ * the evaluator): E070 at loc; returns SG_ERR_UNSUPPORTED. */
+SgStatus sg_placeholder_error(SgDiags *d, SgLoc loc, const SgPart *ph);
 /* Add a leading and/or trailing wildcard unless one is already there. */
 SgStatus sg_str_wrap(SgArena *a, const SgStr *in, bool lead, bool trail, SgStr *out);
 /* ASCII case-insensitive comparison (locale-independent). */

@@ -519,3 +519,11 @@ bool sg_cidr_parse(const char *s, SgCidr *out) {
     out->addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
   return true;
 }
+
+SgStatus sg_placeholder_error(SgDiags *d, SgLoc loc, const SgPart *ph) {
+  sg_diag(d, SG_D_UNSUPPORTED, loc,
+          "placeholder %%%.*s%% is not resolved (add a value_placeholders, wildcard_placeholders or "
+          "query_expression_placeholders pipeline)",
+          (int)ph->n, ph->s);
+  return SG_ERR_UNSUPPORTED;
+}

@@ -165,11 +165,7 @@ static SgStatus compile(SgEvaluator *e, const SgNode *n, CNode **out, SgDiags *d
   const SgPart *ph = NULL;
   for (uint32_t i = 0; m->v.kind == SG_V_STR && i < m->v.str.nparts; i++)
     if (m->v.str.parts[i].kind == SG_PART_PLACEHOLDER) ph = &m->v.str.parts[i];
-  if (ph) {
-    sg_diag(d, SG_D_UNSUPPORTED, n->loc,
-            "placeholder %%%.*s%% is not resolved (use a value_placeholders pipeline)", (int)ph->n, ph->s);
-    return SG_ERR_UNSUPPORTED;
-  }
+  if (ph) return sg_placeholder_error(d, n->loc, ph);
   switch (m->v.kind) {
   case SG_V_EXPR: return unsupported(d, n, "a query expression placeholder");
   case SG_V_STR:
