@@ -881,24 +881,21 @@ static void aql_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
   sg_tq_finish_text(c, q, out);
 }
 
-static const char *const formats[] = {"default", "where", "detection", "json", NULL};
-static const char *const format_help[] = {
-    "SELECT *[, the rule's fields:] FROM events|flows WHERE ...",
-    "the WHERE condition only (QRadar rule tests, building blocks)",
-    "target-query layout: columns, window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
-    "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
+static const SgFormat formats[] = {
+    {"default", "SELECT *[, the rule's fields:] FROM events|flows WHERE ...", "table", ".aql", NULL, NULL},
+    {"where", "the WHERE condition only (QRadar rule tests, building blocks)", "", ".aql", NULL, NULL},
+    {"detection", "target-query layout: columns, window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
+     "table time_column window order_by limit", ".aql", NULL, NULL},
+    {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query", "table",
+     ".jsonl", NULL, NULL},
+    {0},
 };
-static const char *const format_ext[] = {".aql", ".aql", ".aql", ".jsonl"};
-static const char *const format_options[] = {"table", "", "table time_column window order_by limit", "table"};
 
 const SgTarget sg_target_aql = {
     .name = "aql",
     .alias = "qradar",
     .description = "IBM QRadar AQL (Ariel Query Language)",
     .formats = formats,
-    .format_help = format_help,
-    .format_options = format_options,
-    .format_ext = format_ext,
     .needs_mapping = "qradar, qradar-aql-fields, qradar-aql-payload",
     .convert = aql_convert,
     .finish = aql_finish,

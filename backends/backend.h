@@ -50,17 +50,21 @@ typedef struct SgQueries {
 void sg_queries_free(SgQueries *q);
 SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *text, size_t len);
 
+/* An output format of a target: everything about it in one place. */
+typedef struct SgFormat {
+  const char *name;
+  const char *help;       /* one line for `sigmacc list formats` */
+  const char *options;    /* the -O keys it takes (space-separated; "prefix." takes any key with that prefix) */
+  const char *ext;        /* file extension for --check/--update */
+  const char *state;      /* pipeline state it needs (NULL: none) */
+  const char *state_from; /* the built-in pipeline that sets it */
+} SgFormat;
+
 typedef struct SgTarget {
   const char *name;
   const char *alias; /* or NULL */
   const char *description;
-  const char *const *formats;           /* NULL-terminated; formats[0] is the default */
-  const char *const *format_help;       /* one line per format */
-  const char *const *format_options;    /* per format: the -O keys it takes (space-separated;
-                                           "prefix." takes any key with that prefix) */
-  const char *const *format_ext;        /* per format: file extension for --check/--update */
-  const char *const *format_state;      /* per format: pipeline state it needs (NULL: none) */
-  const char *const *format_state_from; /* per format: the built-in pipeline that sets it */
+  const SgFormat *formats;              /* ended by one without a name; formats[0] is the default */
   const char *default_pipeline;         /* built-in pipeline applied by default, or NULL */
   const char *needs_mapping;            /* the built-in pipelines that map Sigma's field names to the
                                            target's (the target refuses to run without a pipeline

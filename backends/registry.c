@@ -137,18 +137,15 @@ static void ast_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
     sg_buf_cat(out, q->v[i].text);
 }
 
-static const char *const ast_formats[] = {"default", NULL};
-static const char *const ast_format_help[] = {"one node per line, two spaces of indent per level"};
-static const char *const ast_format_options[] = {""};
-static const char *const ast_format_ext[] = {".ast"};
+static const SgFormat ast_formats[] = {
+    {"default", "one node per line, two spaces of indent per level", "", ".ast", NULL, NULL},
+    {0},
+};
 
 const SgTarget sg_target_ast = {
     .name = "ast",
     .description = "the resolved boolean tree of each condition (debugging and tests)",
     .formats = ast_formats,
-    .format_help = ast_format_help,
-    .format_options = ast_format_options,
-    .format_ext = ast_format_ext,
     .any_pipeline = true,
     .dump = true,
     .convert = ast_convert,
@@ -259,8 +256,8 @@ void sg_list_formats(SgBuf *out, const char *target) {
   const SgTarget *const *t = sg_target_list(&n);
   for (size_t i = 0; i < n; i++) {
     if (target && strcmp(t[i]->name, target) && !(t[i]->alias && !strcmp(t[i]->alias, target))) continue;
-    for (size_t f = 0; t[i]->formats[f]; f++)
-      sg_buf_catf(out, "%-11s %-14s %s\n", t[i]->name, t[i]->formats[f], t[i]->format_help[f]);
+    for (const SgFormat *f = t[i]->formats; f->name; f++)
+      sg_buf_catf(out, "%-11s %-14s %s\n", t[i]->name, f->name, f->help);
   }
 }
 

@@ -514,23 +514,21 @@ static void spl2_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
     sg_tq_finish_text(c, q, out);
 }
 
-static const char *const formats[] = {"default", "module", "json", NULL};
-static const char *const format_help[] = {
-    "plain SPL2, one `FROM dataset WHERE ...` per condition (-O dataset=NAME, default main)",
-    "an SPL2 module: one `$name = FROM ...;` search statement per query, named after the rule",
-    "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
+static const SgFormat formats[] = {
+    {"default", "plain SPL2, one `FROM dataset WHERE ...` per condition (-O dataset=NAME, default main)", "dataset",
+     ".spl2", NULL, NULL},
+    {"module", "an SPL2 module: one `$name = FROM ...;` search statement per query, named after the rule", "dataset",
+     ".spl2", NULL, NULL},
+    {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query", "dataset",
+     ".jsonl", NULL, NULL},
+    {0},
 };
-static const char *const format_ext[] = {".spl2", ".spl2", ".jsonl"};
-static const char *const format_options[] = {"dataset", "dataset", "dataset"};
 
 const SgTarget sg_target_splunk_spl2 = {
     .name = "splunk_spl2",
     .alias = "spl2",
     .description = "Splunk SPL2 (FROM dataset WHERE ..., LIKE, match(), modules)",
     .formats = formats,
-    .format_help = format_help,
-    .format_options = format_options,
-    .format_ext = format_ext,
     .convert = spl2_convert,
     .finish = spl2_finish,
 };

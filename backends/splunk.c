@@ -817,28 +817,22 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
   free(dups);
 }
 
-static const char *const formats[] = {"default", "savedsearches", "data_model", "json", NULL};
-static const char *const format_help[] = {
-    "plain SPL, one query per condition; keywords match terms (-O keywords=substring: \"*kw*\")",
-    "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY=...{rule.ATTR}...)",
-    "tstats over a CIM data model (needs -p splunk_cim)",
-    "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
+static const SgFormat formats[] = {
+    {"default", "plain SPL, one query per condition; keywords match terms (-O keywords=substring: \"*kw*\")",
+     "keywords", ".spl", NULL, NULL},
+    {"savedsearches", "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY=...{rule.ATTR}...)",
+     "keywords min_time max_time default. stanza.", ".conf", NULL, NULL},
+    {"data_model", "tstats over a CIM data model (needs -p splunk_cim)", "keywords", ".spl", "data_model_set",
+     "splunk_cim"},
+    {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query", "keywords",
+     ".jsonl", NULL, NULL},
+    {0},
 };
-static const char *const format_ext[] = {".spl", ".conf", ".spl", ".jsonl"};
-static const char *const format_options[] = {"keywords", "keywords min_time max_time default. stanza.",
-                                             "keywords", "keywords"};
-static const char *const format_state[] = {NULL, NULL, "data_model_set", NULL};
-static const char *const format_state_from[] = {NULL, NULL, "splunk_cim", NULL};
 
 const SgTarget sg_target_splunk = {
     .name = "splunk",
     .description = "Splunk SPL (search, | regex, | where, tstats)",
     .formats = formats,
-    .format_help = format_help,
-    .format_options = format_options,
-    .format_ext = format_ext,
-    .format_state = format_state,
-    .format_state_from = format_state_from,
     .convert = spl_convert,
     .finish = spl_finish,
 };

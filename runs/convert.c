@@ -27,11 +27,11 @@ static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi
   }
   bool ok = sg_run_pipelines(a, job->pipelines, job->npipelines, job->without_pipeline ? NULL : t->default_pipeline,
                              set, d, usage);
-  const char *key = t->format_state ? t->format_state[fi] : NULL;
+  const char *key = t->formats[fi].state;
   if (ok && key && !sg_pipeline_sets_state(set, key)) { /* once, not once per rule */
     sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0},
-            "format '%s' needs a pipeline that sets state '%s' (-p %s), and none does", t->formats[fi], key,
-            t->format_state_from[fi]);
+            "format '%s' needs a pipeline that sets state '%s' (-p %s), and none does", t->formats[fi].name, key,
+            t->formats[fi].state_from);
     *usage = true;
     ok = false;
   }
@@ -271,15 +271,15 @@ static SgStatus prepare(const SgConvertJob *job, const SgTarget **tp, size_t *fi
             sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list targets')"));
     return SG_ERR_USAGE;
   }
-  const char *format = job->format ? job->format : t->formats[0];
+  const char *format = job->format ? job->format : t->formats[0].name;
   size_t fi = 0;
-  while (t->formats[fi] && strcmp(t->formats[fi], format))
+  while (t->formats[fi].name && strcmp(t->formats[fi].name, format))
     fi++;
-  if (!t->formats[fi]) {
+  if (!t->formats[fi].name) {
     SgSuggest sg;
     sg_suggest_init(&sg, format, strlen(format));
-    for (size_t i = 0; t->formats[i]; i++)
-      sg_suggest_add(&sg, t->formats[i]);
+    for (size_t i = 0; t->formats[i].name; i++)
+      sg_suggest_add(&sg, t->formats[i].name);
     char other[96];
     snprintf(other, sizeof other, " (see 'sigmacc list formats %s')", t->name);
     sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0}, "target '%s' has no format '%s'%s", t->name, format,
@@ -288,7 +288,7 @@ static SgStatus prepare(const SgConvertJob *job, const SgTarget **tp, size_t *fi
   }
   *fip = fi;
   *ctx = (SgConvCtx){.format = format, .opts = job->opts, .nopts = job->nopts, .header = job->header};
-  if (sg_check_options(ctx, t->name, t->format_options[fi], d) != SG_OK) return SG_ERR_USAGE;
+  if (sg_check_options(ctx, t->name, t->formats[fi].options, d) != SG_OK) return SG_ERR_USAGE;
   bool usage = false;
   if (!load_pipelines(job, t, fi, pa, set, d, &usage)) return usage ? SG_ERR_USAGE : SG_ERR_PARSE;
   return SG_OK;
@@ -367,7 +367,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   SgQueries q = {0};
   size_t suppressed = d.nsuppressed;
   SgGolden golden;
-  if (job->golden) sg_golden_init(&golden, job->golden, t->format_ext[fi], job->update);
+  if (job->golden) sg_golden_init(&golden, job->golden, t->formats[fi].ext, job->update);
   for (size_t i = 0; i < w.n; i++) {
     FileResult *r = &w.res[i];
     if (r->diags.len) sg_buf_catn(&res->diags, r->diags.data, r->diags.len);

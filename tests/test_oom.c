@@ -127,15 +127,15 @@ static void job_convert(Result *r) {
   size_t nt;
   const SgTarget *const *targets = sg_target_list(&nt);
   for (size_t t = 0; !r->failed && t < nt; t++)
-    for (size_t f = 0; targets[t]->formats[f]; f++) {
-      if (!strcmp(targets[t]->formats[f], "data_model")) continue; /* needs splunk_cim */
-      SgConvCtx ctx = {.format = targets[t]->formats[f]};
+    for (size_t f = 0; targets[t]->formats[f].name; f++) {
+      if (!strcmp(targets[t]->formats[f].name, "data_model")) continue; /* needs splunk_cim */
+      SgConvCtx ctx = {.format = targets[t]->formats[f].name};
       SgQueries q = {0};
       convert_all(r, targets[t], &ctx, &set, &u, &q, &d);
       SgBuf o = {0};
       targets[t]->finish(&ctx, &q, &o);
       if (o.oom) r->failed = true;
-      sg_buf_catf(&r->out, "== %s %s\n%s", targets[t]->name, targets[t]->formats[f], sg_buf_cstr(&o));
+      sg_buf_catf(&r->out, "== %s %s\n%s", targets[t]->name, targets[t]->formats[f].name, sg_buf_cstr(&o));
       sg_buf_free(&o);
       sg_queries_free(&q);
     }

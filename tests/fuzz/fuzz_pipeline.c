@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t nt;
         const SgTarget *const *targets = sg_target_list(&nt);
         for (size_t t = 0; t < nt; t++)
-          for (size_t f = 0; targets[t]->formats[f]; f++) {
-            SgConvCtx ctx = {.format = targets[t]->formats[f]};
+          for (size_t f = 0; targets[t]->formats[f].name; f++) {
+            SgConvCtx ctx = {.format = targets[t]->formats[f].name};
             SgQueries q = {0};
             for (size_t i = 0; i < u.nrules; i++)
               if (!u.rules[i]->failed && !u.rules[i]->correlated)

@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const SgTarget *const *targets = sg_target_list(&nt);
   SgPipelineSet none = {0};
   for (size_t t = 0; t < nt; t++)
-    for (size_t f = 0; targets[t]->formats[f]; f++) {
-      SgConvCtx ctx = {.format = targets[t]->formats[f]};
+    for (size_t f = 0; targets[t]->formats[f].name; f++) {
+      SgConvCtx ctx = {.format = targets[t]->formats[f].name};
       SgQueries q = {0};
       SgDiags fd = {0};
       for (size_t i = 0; i < u.nrules; i++)
