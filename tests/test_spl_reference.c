@@ -184,6 +184,30 @@ static char *canonical(const char *q, bool not_over_or) {
   return sg_buf_cstr(&out) ? out.data : calloc(1, 1);
 }
 
+/* The | where fallback keeps the rest of the rule in the base search: every
+ * term of sigmacc's base search (a field="value" comparison, compared as
+ * written, case aside) must be one of the reference's, which puts the whole
+ * condition in its search. */
+static bool base_terms_in(const char *mine, const char *ref) {
+  size_t sl = search_len(mine);
+  for (const char *p = mine; (size_t)(p - mine) < sl; p++) {
+    if (*p != '=' || p == mine || p[1] != '"') continue;
+    const char *a = p, *e = p + 2;
+    while (a > mine && !strchr(" (\n", a[-1]))
+      a--;
+    while (*e && *e != '"')
+      e += *e == '\\' && e[1] ? 2 : 1;
+    if (!*e) return false;
+    size_t n = (size_t)(e + 1 - a);
+    bool found = false;
+    for (const char *q = ref; *q && !found; q++)
+      found = !strncasecmp(q, a, n);
+    if (!found) return false;
+    p = e;
+  }
+  return true;
+}
+
 static void test_canonical(void **state) {
   (void)state;
   struct {
@@ -210,6 +234,9 @@ static void test_canonical(void **state) {
   assert_string_equal(a, b);
   free(a);
   free(b);
+  /* the base search of a | where fallback: its terms must be the reference's */
+  assert_true(base_terms_in("A=\"1\" (B=\"x y\" OR C=\"3\")\n| where match(D, \"e\")", "A=\"1\" B=\"x y\" OR C=\"3\" D=\"e\""));
+  assert_false(base_terms_in("A=\"1\" B=\"2\"\n| where match(D, \"e\")", "A=\"1\" B=\"3\" D=\"e\""));
 }
 
 /* ---- The comparison ----------------------------------------------------------------------- */
@@ -252,7 +279,8 @@ static int classify(const Ref *r, const char *src, char **mine, size_t nmine, bo
   size_t dlen = det ? (end ? (size_t)(end - det) : strlen(det)) : 0;
   for (size_t i = 0; i < nmine; i++)
     for (size_t k = 0; strstr(mine[i], "\n| where ") && needs_where[k]; k++)
-      if (det && memmem(det, dlen, needs_where[k], strlen(needs_where[k]))) return DEV_WHERE;
+      if (det && memmem(det, dlen, needs_where[k], strlen(needs_where[k])))
+        return base_terms_in(mine[i], r->q[i]) ? DEV_WHERE : DIFFERENT;
   if (all_canonical_equal(mine, r->q, nmine, false)) return EQUIVALENT;
   if (all_canonical_equal(mine, r->q, nmine, true)) return DEV_NOT_GROUP;
   return DIFFERENT;
