@@ -713,7 +713,8 @@ static void columns(Aql *a, SgBuf *q, const char *first, const char *sep) {
 static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
   const char *site_time = state_text(a, "aql_time_column"), *site_filter = state_text(a, "aql_window_filter");
   const char *time_col =
-      sg_conv_opt(a->c, "time_column", site_time ? site_time : "DATEFORMAT(starttime, 'yyyy-MM-dd HH:mm:ss') AS EventTime");
+      sg_conv_opt(a->c, "time_column",
+                  site_time ? site_time : "DATEFORMAT(starttime, 'yyyy-MM-dd HH:mm:ss') AS EventTime");
   const char *window = sg_conv_opt(a->c, "window", "24h");
   bool as_filter = site_filter && !strcmp(site_filter, "now");
   const char *order = sg_conv_opt(a->c, "order_by", "starttime DESC");
@@ -736,9 +737,8 @@ static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
   bool windowed = *window && strcmp(window, "none");
   unsigned long long ms = windowed ? window_ms(window) : 0;
   if (windowed && (!ms || (!as_filter && ms % 60000))) {
-    sg_diag(a->d, SG_D_USAGE, (SgLoc){"-O", 0, 0},
-            "window '%s' is not a duration such as 24h, 30m or 7d%s", window,
-            as_filter ? "" : " (LAST takes whole minutes)");
+    sg_diag(a->d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "window '%s' is not a duration such as 24h, 30m or 7d%s",
+            window, as_filter ? "" : " (LAST takes whole minutes)");
     a->st = SG_ERR_USAGE;
     return;
   }
@@ -749,7 +749,10 @@ static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
     char u = window[strlen(window) - 1];
     unsigned long long per = u == 'd' ? 86400000ull : u == 'h' ? 3600000ull : 60000ull;
     if (ms % per) per = 60000ull;
-    sg_buf_catf(q, "\nLAST %llu %s", ms / per, per == 86400000ull ? "DAYS" : per == 3600000ull ? "HOURS" : "MINUTES");
+    sg_buf_catf(q, "\nLAST %llu %s", ms / per,
+                per == 86400000ull  ? "DAYS"
+                : per == 3600000ull ? "HOURS"
+                                    : "MINUTES");
   }
 }
 
@@ -884,7 +887,8 @@ static void aql_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 static const SgFormat formats[] = {
     {"default", "SELECT *[, the rule's fields:] FROM events|flows WHERE ...", "table", ".aql", NULL, NULL},
     {"where", "the WHERE condition only (QRadar rule tests, building blocks)", "", ".aql", NULL, NULL},
-    {"detection", "target-query layout: columns, window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
+    {"detection",
+     "target-query layout: columns, window, ORDER BY, LIMIT (-O time_column, window, order_by, limit)",
      "table time_column window order_by limit", ".aql", NULL, NULL},
     {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query", "table",
      ".jsonl", NULL, NULL},

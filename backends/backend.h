@@ -53,10 +53,10 @@ SgStatus sg_queries_add(SgQueries *q, const SgRule *r, size_t cond, const char *
 /* An output format of a target: everything about it in one place. */
 typedef struct SgFormat {
   const char *name;
-  const char *help;       /* one line for `sigmacc list formats` */
-  const char *options;    /* the -O keys it takes (space-separated; "prefix." takes any key with that prefix) */
-  const char *ext;        /* file extension for --check/--update */
-  const char *state;      /* pipeline state it needs (NULL: none) */
+  const char *help;    /* one line for `sigmacc list formats` */
+  const char *options; /* the -O keys it takes (space-separated; "prefix." takes any key with that prefix) */
+  const char *ext;     /* file extension for --check/--update */
+  const char *state;   /* pipeline state it needs (NULL: none) */
   const char *state_from; /* the built-in pipeline that sets it */
 } SgFormat;
 
@@ -64,13 +64,13 @@ typedef struct SgTarget {
   const char *name;
   const char *alias; /* or NULL */
   const char *description;
-  const SgFormat *formats;              /* ended by one without a name; formats[0] is the default */
-  const char *default_pipeline;         /* built-in pipeline applied by default, or NULL */
-  const char *needs_mapping;            /* the built-in pipelines that map Sigma's field names to the
-                                           target's (the target refuses to run without a pipeline
-                                           unless --without-pipeline says raw names are meant), or NULL */
-  bool any_pipeline;                    /* skip the allowed_backends check (debug targets) */
-  bool dump;                            /* output is a debug dump, not queries framed by blank lines */
+  const SgFormat *formats;      /* ended by one without a name; formats[0] is the default */
+  const char *default_pipeline; /* built-in pipeline applied by default, or NULL */
+  const char *needs_mapping;    /* the built-in pipelines that map Sigma's field names to the
+                                   target's (the target refuses to run without a pipeline
+                                   unless --without-pipeline says raw names are meant), or NULL */
+  bool any_pipeline;            /* skip the allowed_backends check (debug targets) */
+  bool dump;                    /* output is a debug dump, not queries framed by blank lines */
   /* Convert every condition of `r`; append one SgQuery per condition. */
   SgStatus (*convert)(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d);
   /* Join the queries into the final output. NULL: queries separated by a

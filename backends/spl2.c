@@ -49,10 +49,10 @@ static void quoted(SgBuf *b, char q, const char *s, size_t n) {
  * (Splunk's SPL2 quotation rules: a dot, a leading digit, ... need quotes)
  * and not a word of the language (`NOT IS NULL`, `lower(null)` broke). */
 static bool spl2_bare_name(const char *f) {
-  static const char *const words[] = {"and",   "as",     "between", "by",    "false", "from",  "group",
-                                      "having", "in",    "is",      "join",  "like",  "limit", "not",
-                                      "null",  "offset", "on",      "or",    "order", "search", "select",
-                                      "true",  "union",  "where",   "with",  "xor"};
+  static const char *const words[] = {"and",    "as",     "between", "by",   "false", "from",   "group",
+                                      "having", "in",     "is",      "join", "like",  "limit",  "not",
+                                      "null",   "offset", "on",      "or",   "order", "search", "select",
+                                      "true",   "union",  "where",   "with", "xor"};
   if (!((*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') || *f == '_')) return false;
   for (const char *p = f; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
@@ -515,12 +515,12 @@ static void spl2_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 }
 
 static const SgFormat formats[] = {
-    {"default", "plain SPL2, one `FROM dataset WHERE ...` per condition (-O dataset=NAME, default main)", "dataset",
-     ".spl2", NULL, NULL},
-    {"module", "an SPL2 module: one `$name = FROM ...;` search statement per query, named after the rule", "dataset",
-     ".spl2", NULL, NULL},
-    {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query", "dataset",
-     ".jsonl", NULL, NULL},
+    {"default", "plain SPL2, one `FROM dataset WHERE ...` per condition (-O dataset=NAME, default main)",
+     "dataset", ".spl2", NULL, NULL},
+    {"module", "an SPL2 module: one `$name = FROM ...;` search statement per query, named after the rule",
+     "dataset", ".spl2", NULL, NULL},
+    {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
+     "dataset", ".jsonl", NULL, NULL},
     {0},
 };
 

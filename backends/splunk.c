@@ -820,12 +820,13 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 static const SgFormat formats[] = {
     {"default", "plain SPL, one query per condition; keywords match terms (-O keywords=substring: \"*kw*\")",
      "keywords", ".spl", NULL, NULL},
-    {"savedsearches", "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY=...{rule.ATTR}...)",
+    {"savedsearches",
+     "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY=...{rule.ATTR}...)",
      "keywords min_time max_time default. stanza.", ".conf", NULL, NULL},
     {"data_model", "tstats over a CIM data model (needs -p splunk_cim)", "keywords", ".spl", "data_model_set",
      "splunk_cim"},
-    {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query", "keywords",
-     ".jsonl", NULL, NULL},
+    {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
+     "keywords", ".jsonl", NULL, NULL},
     {0},
 };
 

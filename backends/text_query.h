@@ -12,7 +12,8 @@
 bool sg_tq_is_in_list(const SgNode *n, bool (*ok)(const SgNode *kid, void *arg), void *arg);
 
 /* A Sigma string as a PCRE pattern: literal text escaped, `*` -> `.*`, `?` -> `.`;
- * wrapped in ^...\z when `anchored` (\z, not $: PCRE's and Java's $ also match before a final line break). Placeholders must be resolved before. */
+ * wrapped in ^...\z when `anchored` (\z, not $: PCRE's and Java's $ also match before a final line break).
+ * Placeholders must be resolved before. */
 void sg_tq_str_regex(SgBuf *out, const SgStr *s, bool anchored);
 
 /* True when a literal (not wildcard) part contains byte c. */

@@ -153,8 +153,8 @@ int sg_cli_convert(int argc, char **argv) {
     bool ok = f && (!res.out.len || fwrite(res.out.data, 1, res.out.len, f) == res.out.len);
     if (f && !to_stdout && fclose(f) != 0) ok = false; /* standard output: main() checks it */
     if (!ok) {
-      fprintf(stderr, "sigmacc convert: error[E001]: cannot write '%s': %s\n", args.output ? args.output : "-",
-              strerror(errno));
+      fprintf(stderr, "sigmacc convert: error[E001]: cannot write '%s': %s\n",
+              args.output ? args.output : "-", strerror(errno));
       rc = 2;
     }
   }

@@ -106,7 +106,9 @@ static bool is_time_part(Mod m) {
 
 static bool is_comparison(Mod m) { return m == M_GT || m == M_GTE || m == M_LT || m == M_LTE; }
 
-static bool stands_alone(Mod m) { return m == M_EXISTS || m == M_CIDR || is_comparison(m) || is_time_part(m); }
+static bool stands_alone(Mod m) {
+  return m == M_EXISTS || m == M_CIDR || is_comparison(m) || is_time_part(m);
+}
 
 static void sigma22_rules(Item *it) {
   int where = -1; /* the first of contains, startswith, endswith */
@@ -124,11 +126,12 @@ static void sigma22_rules(Item *it) {
     if (stands_alone(m))
       for (size_t j = 0; j < it->nmods; j++) {
         Mod o = it->mods[j];
-        bool part_then_cmp = (j < i && is_time_part(o) && is_comparison(m)) || (i < j && is_time_part(m) && is_comparison(o));
+        bool part_then_cmp =
+            (j < i && is_time_part(o) && is_comparison(m)) || (i < j && is_time_part(m) && is_comparison(o));
         bool both_types = mods[o].kind == MK_TYPE && mods[m].kind == MK_TYPE; /* reported above */
         if (j != i && mods[o].kind != MK_LIST && !part_then_cmp && !both_types && !(stands_alone(o) && j < i))
-          item_err(it, SG_D_MOD_COMBO, it->modloc[j], "modifier '%s' cannot be combined with '%s' (Sigma 2.2)",
-                   mods[o].name, mods[m].name);
+          item_err(it, SG_D_MOD_COMBO, it->modloc[j],
+                   "modifier '%s' cannot be combined with '%s' (Sigma 2.2)", mods[o].name, mods[m].name);
       }
   }
 }

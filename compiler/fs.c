@@ -137,7 +137,8 @@ static bool report(SgPaths *out, char *path, const char *root, SgDiags *dg, SgDi
 /* Walk `dir` (owned when depth > 0), under the argument `root`. False when
  * memory ran out (reported); other problems are reported too. Only regular
  * files are listed: a FIFO or a device would block its reader forever. */
-static bool walk_dir(char *dir, const char *root, SgPaths *out, size_t rel, int depth, bool all, SgDiags *dg) {
+static bool walk_dir(char *dir, const char *root, SgPaths *out, size_t rel, int depth, bool all,
+                     SgDiags *dg) {
   char limit[64];
   snprintf(limit, sizeof limit, "%d", SG_MAX_DIR_DEPTH);
   if (depth > SG_MAX_DIR_DEPTH)
@@ -186,7 +187,10 @@ static bool walk_dir(char *dir, const char *root, SgPaths *out, size_t rel, int 
       struct stat st;
       unsigned char type = ents[i].type;
       if (type == DT_UNKNOWN || type == DT_LNK) /* a link is what it points to */
-        type = stat(full, &st) ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_FIFO;
+        type = stat(full, &st)       ? DT_UNKNOWN
+               : S_ISDIR(st.st_mode) ? DT_DIR
+               : S_ISREG(st.st_mode) ? DT_REG
+                                     : DT_FIFO;
       if (type == DT_DIR) {
         ok = walk_dir(full, root, out, rel, depth + 1, all, dg) && ok;
       } else if (!all && !has_rule_ext(ents[i].name)) {

@@ -632,7 +632,8 @@ static void check_regex(V *x, const SgYNode *val) {
         group = true;
         continue;
       }
-      while (q < end && strchr("imsxnU-", *q) && *q) q++;
+      while (q < end && strchr("imsxnU-", *q) && *q)
+        q++;
       flags = flags || (q > p + 2 && q < end && (*q == ')' || *q == ':'));
     }
   }
@@ -641,7 +642,8 @@ static void check_regex(V *x, const SgYNode *val) {
             "the regex sets flags inline ((?i), (?m), (?s)): Sigma 2.2 deprecates them for re|i, re|m, re|s");
   if (group)
     finding(x, SG_V_RE_GROUP_CONSTRUCT, val->loc,
-            "the regex has a lookaround or atomic group, outside Sigma's regex subset: not every target has them");
+            "the regex has a lookaround or atomic group, outside Sigma's regex subset: not every target has "
+            "them");
 }
 
 static void check_item(V *x, const SgYNode *key, const SgYNode *vals) {
@@ -881,7 +883,8 @@ void sg_validate_batch(const SgValidation *v, SgRuleKey *keys, size_t n, SgDiags
                     j - i > 2 ? " (and others')" : "");
           else
             sg_diag(d, SG_D_VALIDATOR, loc, "%s '%s' is also the %s of the rule at %s:%u%s", checks[c].what,
-                    by[k].field, checks[c].what, other->path, other->loc.line, j - i > 2 ? " (and others)" : "");
+                    by[k].field, checks[c].what, other->path, other->loc.line,
+                    j - i > 2 ? " (and others)" : "");
           sg_diags_name(d, mark, sg_validator_info[checks[c].id].id);
         }
       i = j;

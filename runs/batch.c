@@ -188,9 +188,9 @@ bool sg_run_pipelines(SgArena *a, const char *const *specs, size_t n, const char
     if (!spec) continue;
     SgStatus st = said(sg_pipeline_add(a, set, spec, d), d, spec);
     ok = ok && st == SG_OK;
-    *usage = *usage || (i < n && (st == SG_ERR_USAGE || st == SG_ERR_IO)); /* -p names nothing, or is unreadable */
+    *usage =
+        *usage || (i < n && (st == SG_ERR_USAGE || st == SG_ERR_IO)); /* -p names nothing, or is unreadable */
   }
   sg_pipeline_sort(set);
   return ok && said(sg_pipeline_validate(a, set, d), d, "pipelines") == SG_OK;
 }
-

@@ -18,20 +18,21 @@
 static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi, SgArena *a,
                            SgPipelineSet *set, SgDiags *d, bool *usage) {
   if (t->needs_mapping && !job->npipelines && !job->without_pipeline && !t->default_pipeline) {
-    sg_diag(d, SG_D_USAGE, (SgLoc){"-p", 0, 0},
-            "target '%s' needs a pipeline that maps Sigma's field names to its own (built-in: %s; or a site's "
-            "own file); --without-pipeline writes Sigma's names as they are",
-            t->name, t->needs_mapping);
+    sg_diag(
+        d, SG_D_USAGE, (SgLoc){"-p", 0, 0},
+        "target '%s' needs a pipeline that maps Sigma's field names to its own (built-in: %s; or a site's "
+        "own file); --without-pipeline writes Sigma's names as they are",
+        t->name, t->needs_mapping);
     *usage = true;
     return false;
   }
-  bool ok = sg_run_pipelines(a, job->pipelines, job->npipelines, job->without_pipeline ? NULL : t->default_pipeline,
-                             set, d, usage);
+  bool ok = sg_run_pipelines(a, job->pipelines, job->npipelines,
+                             job->without_pipeline ? NULL : t->default_pipeline, set, d, usage);
   const char *key = t->formats[fi].state;
   if (ok && key && !sg_pipeline_sets_state(set, key)) { /* once, not once per rule */
     sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0},
-            "format '%s' needs a pipeline that sets state '%s' (-p %s), and none does", t->formats[fi].name, key,
-            t->formats[fi].state_from);
+            "format '%s' needs a pipeline that sets state '%s' (-p %s), and none does", t->formats[fi].name,
+            key, t->formats[fi].state_from);
     *usage = true;
     ok = false;
   }
@@ -213,7 +214,8 @@ static void convert_file(void *arg, size_t i) {
     for (size_t k = 0; k < d.n; k++)
       if (d.items[k].sev == SG_SEV_ERROR)
         sg_buf_catf(&r->file, "# error[%s] %u:%u: %s (in \"%s\")\n", sg_diag_code_str(d.items[k].code),
-                    d.items[k].loc.line, d.items[k].loc.col, d.items[k].msg ? d.items[k].msg : "(out of memory)", title);
+                    d.items[k].loc.line, d.items[k].loc.col,
+                    d.items[k].msg ? d.items[k].msg : "(out of memory)", title);
     r->errors = 0; /* recorded and reviewed, not a failure of the check */
     r->failed = 0;
   }
@@ -254,8 +256,8 @@ void sg_convert_result_free(SgConvertResult *res) {
 /* The job's target, format, options and pipelines, checked (one place for
  * a run and for sg_convert_text): SG_OK, or SG_ERR_USAGE (an unknown target,
  * format or option, a -p naming nothing) or a pipeline's error, each said in d. */
-static SgStatus prepare(const SgConvertJob *job, const SgTarget **tp, size_t *fip, SgConvCtx *ctx, SgArena *pa,
-                        SgPipelineSet *set, SgDiags *d) {
+static SgStatus prepare(const SgConvertJob *job, const SgTarget **tp, size_t *fip, SgConvCtx *ctx,
+                        SgArena *pa, SgPipelineSet *set, SgDiags *d) {
   const SgTarget *t = *tp = sg_target_find(job->target);
   char hint[96];
   if (!t) {

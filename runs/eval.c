@@ -64,7 +64,9 @@ static bool read_input(SgEvStream *sm, const SgEvalSink *sink, const char *path,
   bool statted = f && !fstat(fileno(f), &st); /* a closed stdin fails here (EBADF) */
   if (!statted || S_ISDIR(st.st_mode)) {
     say(sink, "%s: error[E001]: cannot read the events file: %s\n", path,
-        statted ? "it is a directory" : is_stdin && f ? "standard input is closed" : strerror(errno));
+        statted         ? "it is a directory"
+        : is_stdin && f ? "standard input is closed"
+                        : strerror(errno));
     if (f && !is_stdin) fclose(f);
     return false;
   }

@@ -272,7 +272,6 @@ int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len) {
   return 1;
 }
 
-
 /* Files in DIR with EXT that no rule produced, listed by the one directory
  * walker (sorted; what it cannot read, or a folder nested too deep, is
  * reported, never passed over in silence). */

@@ -58,10 +58,12 @@ static const char *const hostile[] = {
     "\xef\xbc\x82\xef\xbc\x87",
     "\xc2\xa0",
     "\xc2\x85",
-    "\xc2\x9b" "31m",
+    "\xc2\x9b"
+    "31m",
     "\xc2\x9c\xc2\x9d",
     "\x1b[2J\x1b]0;title\x07",
-    "\xe2\x80\xae" "evil",
+    "\xe2\x80\xae"
+    "evil",
     "\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\x8f",
     "=HYPERLINK(\"http://x.example\",\"y\")",
     "+1",

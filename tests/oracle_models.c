@@ -581,7 +581,8 @@ static Node *x_cmp(Lexer *L) {
     n->neg = neg;
     L->i++;
     if (!is(L, TK_SQ, NULL)) return free_node(l), free_node(n), fail(L, "MATCHES takes a string"), NULL;
-    n->re = compile_java_re(L, peek(L, 0)->s, PCRE2_ANCHORED | PCRE2_ENDANCHORED | (n->ci ? PCRE2_CASELESS : 0));
+    n->re =
+        compile_java_re(L, peek(L, 0)->s, PCRE2_ANCHORED | PCRE2_ENDANCHORED | (n->ci ? PCRE2_CASELESS : 0));
     L->i++;
     add(n, l);
     return n->re ? n : (free_node(n), NULL);

@@ -17,12 +17,14 @@ typedef struct OcJson {
 } OcJson;
 
 static inline void oc_ws(OcJson *j) {
-  while (j->i < j->n && strchr(" \t\r\n", j->s[j->i]) && j->s[j->i]) j->i++;
+  while (j->i < j->n && strchr(" \t\r\n", j->s[j->i]) && j->s[j->i])
+    j->i++;
 }
 
 static inline bool oc_digits(OcJson *j) {
   size_t at = j->i;
-  while (j->i < j->n && j->s[j->i] >= '0' && j->s[j->i] <= '9') j->i++;
+  while (j->i < j->n && j->s[j->i] >= '0' && j->s[j->i] <= '9')
+    j->i++;
   return j->i > at;
 }
 
@@ -130,7 +132,7 @@ static inline size_t oc_term_unsafe(const char *s, size_t n) {
     if ((c < 0x20 && c != '\n') || c == 0x7f) return i;
     size_t k = c < 0x80 ? 1 : sg_utf8_len(s + i, n - i);
     if (!k) return i;
-    if (k == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0) return i; /* U+0080-U+009F */
+    if (k == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0) return i;  /* U+0080-U+009F */
     if (k == 2 && c == 0xd8 && (unsigned char)s[i + 1] == 0x9c) return i; /* U+061C */
     if (k == 3 && c == 0xe2 && (unsigned char)s[i + 1] == 0x80) {
       unsigned char d = (unsigned char)s[i + 2];

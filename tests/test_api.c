@@ -109,7 +109,8 @@ int main(void) {
 
   /* 1b. one rule's text to one string: the target query, byte for byte */
   {
-    static const char rule_path[] = "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.yml";
+    static const char rule_path[] =
+        "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.yml";
     char *src;
     size_t len;
     SgDiags d = {0};
@@ -124,7 +125,8 @@ int main(void) {
         "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.yml",
         &cout, &cerr, &crc);
     CHECK(st == SG_OK && crc == 0, "sg_convert_text: status %d, the CLI's exit %d", st, crc);
-    CHECK(!strcmp(cout, sg_buf_cstr(&q)), "sg_convert_text differs from the CLI:\n%s--- CLI:\n%s", q.data, cout);
+    CHECK(!strcmp(cout, sg_buf_cstr(&q)), "sg_convert_text differs from the CLI:\n%s--- CLI:\n%s", q.data,
+          cout);
     CHECK(strstr(cout, "AND starttime > (NOW() - 86400000)") != NULL, "not the target query:\n%s", cout);
     free(cout);
     free(cerr);

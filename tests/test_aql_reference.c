@@ -304,7 +304,8 @@ typedef struct Undo { /* the documented deviations to undo before comparing */
 /* sigmacc's corrections of two IBM expressions, each with IBM's text (README). */
 static const char *const expr_fixes[][2] = {
     {"CONCAT(\"File Directory\", '\\', filename)", "CONCAT('file directory', '/', filename)"},
-    {"CONCAT('MD5=', \"MD5 Hash\", ',SHA1=', \"SHA1 Hash\", ',SHA256=', \"SHA256 Hash\", ',IMPHASH=', \"IMP Hash\")",
+    {"CONCAT('MD5=', \"MD5 Hash\", ',SHA1=', \"SHA1 Hash\", ',SHA256=', \"SHA256 Hash\", ',IMPHASH=', \"IMP "
+     "Hash\")",
      "CONCAT('MD5=', 'MD5 Hash ', 'SHA1=', 'SHA1 Hash ', 'SHA256=', 'SHA256 Hash ', 'IMPHASH=', 'IMP HASH')"},
 };
 
@@ -667,7 +668,8 @@ static bool unknown_source(const SgNode *n, char **mine, size_t nmine, const cha
       return false;
     if (why && strstr(why, "field 'eventSource' is not mapped")) return true;
     char want[256];
-    snprintf(want, sizeof want, "UTF8(payload) ILIKE '%%%.*s%%'", (int)n->m.v.str.parts[0].n, n->m.v.str.parts[0].s);
+    snprintf(want, sizeof want, "UTF8(payload) ILIKE '%%%.*s%%'", (int)n->m.v.str.parts[0].n,
+             n->m.v.str.parts[0].s);
     for (size_t i = 0; i < nmine; i++)
       if (strstr(mine[i], want)) return true;
     return false;
@@ -677,8 +679,8 @@ static bool unknown_source(const SgNode *n, char **mine, size_t nmine, const cha
   return false;
 }
 
-static int classify(const Ref *r, const SgRule *rule, char **mine, size_t nmine, bool converted, const char *why,
-                    size_t *dev) {
+static int classify(const Ref *r, const SgRule *rule, char **mine, size_t nmine, bool converted,
+                    const char *why, size_t *dev) {
   static const Undo none = {0};
   if (!r->ok) return converted || why ? REF_FAILED : DIFFERENT;
   for (size_t c = 0; rule && c < rule->nconds; c++)

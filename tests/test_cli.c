@@ -100,14 +100,14 @@ static void test_validator_catalogue(void **state) {
 static void test_validation_options(void **state) {
   (void)state;
   char cmd[2048];
-  snprintf(
-      cmd, sizeof cmd,
-      "cd '%s' && rm -rf vo && mkdir vo && cd vo && printf 'id\\tname\\ttactics\\tstatus\\n"
-      "T9999\\tNew\\texecution\\tactive\\n' > techniques.tsv && "
-      "printf 'validators: [all, -attacktga]\\n' > typo.yml && "
-      "printf 'validators: [-cartag]\\nexclusions: {x: [nothere]}\\nconfig: {cartag: {a: 1}}\\n' > bad.yml && "
-      "printf 'config: [filename_length]\\n' > list.yml",
-      tmpdir);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && rm -rf vo && mkdir vo && cd vo && printf 'id\\tname\\ttactics\\tstatus\\n"
+           "T9999\\tNew\\texecution\\tactive\\n' > techniques.tsv && "
+           "printf 'validators: [all, -attacktga]\\n' > typo.yml && "
+           "printf 'validators: [-cartag]\\nexclusions: {x: [nothere]}\\nconfig: {cartag: {a: 1}}\\n' > "
+           "bad.yml && "
+           "printf 'config: [filename_length]\\n' > list.yml",
+           tmpdir);
   int rc;
   free(run(cmd, &rc));
   assert_int_equal(rc, 0);
@@ -632,10 +632,15 @@ static void test_event_inputs(void **state) {
 static void test_write_errors(void **state) {
   (void)state;
   static const char *const cmds[] = {
-      "check " RULE, "list targets", "list diagnostics", "analyze logsources " RULE, "convert -t splunk " RULE,
+      "check " RULE,
+      "list targets",
+      "list diagnostics",
+      "analyze logsources " RULE,
+      "convert -t splunk " RULE,
       ("eval -r sigma-rules -p sigma-rules/pipelines/placeholders.yml "
        "sigma-rules/windows/image_load/image_load_win_invalid_code_signature.events.jsonl"),
-      "--version", "convert --help"};
+      "--version",
+      "convert --help"};
   static const char *const sinks[] = {">/dev/full", ">&-"};
   static const char *const why[] = {"No space left on device", "Bad file descriptor"};
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
@@ -652,7 +657,8 @@ static void test_write_errors(void **state) {
     }
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "'%s' convert -t splunk -o /dev/full " RULE " 2>&1", SIGMACC_BIN);
-  CliCase c = {"-o /dev/full", 2, "sigmacc convert: error[E001]: cannot write '/dev/full': No space left", NULL};
+  CliCase c = {"-o /dev/full", 2, "sigmacc convert: error[E001]: cannot write '/dev/full': No space left",
+               NULL};
   run_case(cmd, &c);
 }
 

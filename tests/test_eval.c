@@ -408,8 +408,10 @@ static bool ref_glob(const char *p, const char *s) {
   for (size_t i = 0; i < np; i++) {
     memset(next, 0, ns + 1);
     for (size_t j = 0; j <= ns; j++) {
-      if (p[i] == '*') next[j] = row[j] || (j && next[j - 1]);
-      else if (j && row[j - 1]) next[j] = p[i] == '?' || p[i] == s[j - 1];
+      if (p[i] == '*')
+        next[j] = row[j] || (j && next[j - 1]);
+      else if (j && row[j - 1])
+        next[j] = p[i] == '?' || p[i] == s[j - 1];
     }
     bool *t = row;
     row = next;
@@ -423,8 +425,10 @@ static bool ref_glob(const char *p, const char *s) {
 
 static void utf8_of(SgBuf *b, const char *s) {
   for (; *s; s++)
-    if (*s == 'E') sg_buf_cat(b, "\xc3\xa9");
-    else sg_buf_catc(b, *s);
+    if (*s == 'E')
+      sg_buf_cat(b, "\xc3\xa9");
+    else
+      sg_buf_catc(b, *s);
 }
 
 static void test_glob_property_and_worst_cases(void **state) {
@@ -478,7 +482,8 @@ static void test_cli_special_files(void **state) {
   char cmd[2048];
   snprintf(cmd, sizeof cmd,
            "d=$(mktemp -d); mkdir $d/ev; mkfifo $d/ev/pipe; echo '{\"A\":\"x\"}' > $d/ev/a.json; "
-           "printf 'title: t\\nlogsource: {product: x}\\ndetection:\\n  s: {A: x}\\n  condition: s\\n' > $d/r.yml; "
+           "printf 'title: t\\nlogsource: {product: x}\\ndetection:\\n  s: {A: x}\\n  condition: s\\n' > "
+           "$d/r.yml; "
            "timeout 20 '%s' eval -r $d/r.yml $d/ev 2>&1 | sed \"s#$d#D#g\"; echo \"rc=$?\"; "
            "timeout 20 '%s' eval -r $d/r.yml <&- 2>&1; echo \"rc=$?\"; "
            "p=$d/deep; for i in $(seq 34); do p=$p/d; done; mkdir -p $p; cp $d/r.yml $d/deep/; "
@@ -486,10 +491,13 @@ static void test_cli_special_files(void **state) {
            SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN);
   int rc;
   char *out = run(cmd, &rc);
-  if (!strstr(out, "\"path\":\"D/ev/a.json\"") || !strstr(out, "D/ev/pipe: warning[W092]: not a regular file") ||
-      !strstr(out, "rc=0\n") || !strstr(out, "-: error[E001]: cannot read the events file: standard input is closed") ||
-      !strstr(out, "D/deep/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d: error[E001]: directory "
-                   "nested deeper than 32 levels"))
+  if (!strstr(out, "\"path\":\"D/ev/a.json\"") ||
+      !strstr(out, "D/ev/pipe: warning[W092]: not a regular file") || !strstr(out, "rc=0\n") ||
+      !strstr(out, "-: error[E001]: cannot read the events file: standard input is closed") ||
+      !strstr(
+          out,
+          "D/deep/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d: error[E001]: directory "
+          "nested deeper than 32 levels"))
     fail_msg("special files:\n%s", out);
   free(out);
 }
@@ -573,12 +581,14 @@ static void test_corr_memory_bound(void **state) {
 /* Feed `events` ({"R":rule index,"t":seconds,"V":value,"G":group}) to the
  * correlation of `src` (rules a, b, c matching R=a, R=b, R=c, then the
  * correlation); the number of times it fired, the last aggregate in *last. */
-static size_t corr_run(const char *corr, const char *const *events, size_t nevents, int repeat, double *last) {
+static size_t corr_run(const char *corr, const char *const *events, size_t nevents, int repeat,
+                       double *last) {
   SgBuf src = {0};
   const char *names[] = {"a", "b", "c"};
   for (int i = 0; i < 3; i++)
-    sg_buf_catf(&src, "title: %s\nname: %s\nlogsource: {product: x}\ndetection:\n  s: {R: %s}\n  condition: s\n---\n",
-                names[i], names[i], names[i]);
+    sg_buf_catf(
+        &src, "title: %s\nname: %s\nlogsource: {product: x}\ndetection:\n  s: {R: %s}\n  condition: s\n---\n",
+        names[i], names[i], names[i]);
   sg_buf_cat(&src, corr);
   SgUnit u;
   SgDiags d = {0};
@@ -621,7 +631,8 @@ static size_t corr_run(const char *corr, const char *const *events, size_t neven
   return fired;
 }
 
-#define EV(r, sec, v) "{\"R\":\"" r "\",\"G\":\"g\",\"V\":\"" v "\",\"@timestamp\":\"2026-01-01T00:00:" sec "Z\"}"
+#define EV(r, sec, v)                                                                                        \
+  "{\"R\":\"" r "\",\"G\":\"g\",\"V\":\"" v "\",\"@timestamp\":\"2026-01-01T00:00:" sec "Z\"}"
 
 /* temporal_ordered with a condition keeps the order (it fired on events in
  * reverse order); a rule under `not` must be absent. */
@@ -629,7 +640,8 @@ static void test_corr_ordered_condition(void **state) {
   (void)state;
   const char *ordered = "title: o\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b]\n  group-by: [G]\n"
                         "  timespan: 1m\n  condition: a and b\n";
-  const char *fwd[] = {EV("a", "01", "x"), EV("b", "02", "x")}, *rev[] = {EV("b", "01", "x"), EV("a", "02", "x")};
+  const char *fwd[] = {EV("a", "01", "x"), EV("b", "02", "x")},
+             *rev[] = {EV("b", "01", "x"), EV("a", "02", "x")};
   assert_int_equal(corr_run(ordered, fwd, 2, 1, NULL), 1);
   assert_int_equal(corr_run(ordered, rev, 2, 1, NULL), 0);
   const char *plain = "title: o\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b]\n  group-by: [G]\n"
@@ -658,8 +670,8 @@ static void test_corr_aggregates_scale(void **state) {
   double last = 0;
   const char *med4 = "title: m\ncorrelation:\n  type: value_median\n  rules: [a]\n  group-by: [G]\n"
                      "  timespan: 1h\n  condition: {gte: 8, field: V}\n";
-  const char *med[] = {EV("a", "01", "1"), EV("a", "02", "10"), EV("a", "03", "x"), EV("a", "04", "2"),
-                       EV("a", "05", "9"), EV("a", "06", "8")};
+  const char *med[] = {EV("a", "01", "1"), EV("a", "02", "10"), EV("a", "03", "x"),
+                       EV("a", "04", "2"), EV("a", "05", "9"),  EV("a", "06", "8")};
   assert_int_equal(corr_run(med4, med, 6, 1, &last), 1); /* medians 1, 5.5, 2, 5.5, then 8 of 1 2 8 9 10 */
   assert_true(last == 8);
   assert_int_equal(corr_run(median, evs, 5, 1, NULL), 0);
@@ -669,12 +681,14 @@ static void test_corr_aggregates_scale(void **state) {
   assert_true(last == 18);
   /* 100,000 matches of one group in a 1-hour window: value_count of 100,000
    * distinct values, the median and temporal over all of them */
-  const char *big[] = {"{\"R\":\"a\",\"G\":\"g\",\"V\":\"v%d\",\"@timestamp\":\"2026-01-01T00:00:00Z\",\"n\":%d}"};
+  const char *big[] = {
+      "{\"R\":\"a\",\"G\":\"g\",\"V\":\"v%d\",\"@timestamp\":\"2026-01-01T00:00:00Z\",\"n\":%d}"};
   const char *vc = "title: v\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [G]\n"
                    "  timespan: 1h\n  condition: {gte: 100000, field: V}\n";
   assert_int_equal(corr_run(vc, big, 1, 100000, &last), 1);
   assert_true(last == 100000);
-  const char *bign[] = {"{\"R\":\"a\",\"G\":\"g\",\"V\":\"%d\",\"@timestamp\":\"2026-01-01T00:00:00Z\",\"n\":%d}"};
+  const char *bign[] = {
+      "{\"R\":\"a\",\"G\":\"g\",\"V\":\"%d\",\"@timestamp\":\"2026-01-01T00:00:00Z\",\"n\":%d}"};
   assert_int_equal(corr_run(median, bign, 1, 100000, NULL), 0);
   const char *tmp = "title: t\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b]\n  group-by: [G]\n"
                     "  timespan: 1h\n  condition: a and b\n";

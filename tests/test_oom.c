@@ -400,9 +400,10 @@ static void test_eval_run(void **state) {
   snprintf(path, sizeof path, "%s/t.yml", eval_dir);
   f = fopen(path, "w");
   assert_non_null(f);
-  fputs("name: tpl\npriority: 20\npostprocessing:\n  - type: template\n"
-        "    template: \"{% for x in ['a', 'b'] %}{{ x|upper }}{% endfor %} {{ query|replace('x', 'y') }}\"\n",
-        f);
+  fputs(
+      "name: tpl\npriority: 20\npostprocessing:\n  - type: template\n"
+      "    template: \"{% for x in ['a', 'b'] %}{{ x|upper }}{% endfor %} {{ query|replace('x', 'y') }}\"\n",
+      f);
   fclose(f);
   sweep(job_convert_run, "convert_run");
   char cmd[128];

@@ -202,7 +202,16 @@ static void gen(Gen *g, const SgNode *n, bool want, unsigned choice, unsigned de
  * text, or one value (the `which`th) ending in a line break: PCRE's and
  * Java's `$` also match before a final line break, which Sigma's values do
  * not end with. */
-typedef enum Variant { V_AS_IS, V_FLIPPED, V_MULTILINE, V_END_LF, V_END_CRLF, V_END_CR, V_END_LS, V_LAST } Variant;
+typedef enum Variant {
+  V_AS_IS,
+  V_FLIPPED,
+  V_MULTILINE,
+  V_END_LF,
+  V_END_CRLF,
+  V_END_CR,
+  V_END_LS,
+  V_LAST
+} Variant;
 
 static void event_text(const Gen *g, Variant v, size_t which, SgBuf *out) {
   static const char *const endings[] = {"\n", "\r\n", "\r", "\xe2\x80\xa8"};
@@ -310,7 +319,8 @@ static void add_file(Corpus *c, const char *path) {
      * a product whose category or service a loaded pipeline maps (none is loaded here), or
      * without a log source */
     const SgLogsource *ls = &r->logsource;
-    o->not_windows = ls->product ? sg_ascii_casecmp(ls->product, "windows") != 0 : ls->category || ls->service;
+    o->not_windows =
+        ls->product ? sg_ascii_casecmp(ls->product, "windows") != 0 : ls->category || ls->service;
     queries(u, r, "splunk", substring, 1, &o->spl, &o->nspl, &st.spl_skipped);
     queries(u, r, "splunk_spl2", NULL, 0, &o->spl2, &o->nspl2, &st.spl2_skipped);
     queries(u, r, "aql", NULL, 0, &o->aql, &o->naql, &st.aql_skipped);

@@ -40,7 +40,7 @@ static size_t codepoint_strings(SgBuf *out, size_t *count) {
     for (int k = 0; k < 2048 && cp <= 0x10FFFF; cp++) {
       if (cp >= 0xD800 && cp <= 0xDFFF) continue;
       char u[4];
-      size_t l = cp < 0x80 ? (u[0] = (char)cp, 1)
+      size_t l = cp < 0x80    ? (u[0] = (char)cp, 1)
                  : cp < 0x800 ? (u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), 2)
                  : cp < 0x10000
                      ? (u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
@@ -59,8 +59,8 @@ static size_t codepoint_strings(SgBuf *out, size_t *count) {
   return n;
 }
 
-static SgBuf cps;      /* the code point strings, NUL-separated */
-static size_t ncps;    /* how many */
+static SgBuf cps;           /* the code point strings, NUL-separated */
+static size_t ncps;         /* how many */
 static const char **values; /* the CommandLine of event i */
 
 static int setup(void **state) {
@@ -76,8 +76,10 @@ static int setup(void **state) {
   for (size_t i = 0; i < NHOSTILE; i++) {
     sg_buf_cat(&r, i ? "---\ntitle: " : "title: ");
     yq(&r, hostile[i]);
-    sg_buf_catf(&r, "\nid: 00000000-0000-4000-8000-%012zx\nlevel: high\nlogsource: {product: x}\n"
-                    "detection:\n  s: {K: %zu}\n  condition: s\n", i, i);
+    sg_buf_catf(&r,
+                "\nid: 00000000-0000-4000-8000-%012zx\nlevel: high\nlogsource: {product: x}\n"
+                "detection:\n  s: {K: %zu}\n  condition: s\n",
+                i, i);
   }
   sg_buf_cat(&r, "---\ntitle: code points\nlevel: low\nlogsource: {product: x}\ndetection:\n  s: {K: cp}\n"
                  "  condition: s\n");
@@ -153,7 +155,8 @@ static void test_jsonl(void **state) {
   for (const char *l = sg_buf_cstr(&io.out), *nl; *l; l = nl + 1, lines++) {
     nl = strchr(l, '\n');
     assert_non_null(nl);
-    if (!oc_json_valid(l, (size_t)(nl - l))) fail_msg("line %zu is not JSON: %.*s", lines + 1, (int)(nl - l), l);
+    if (!oc_json_valid(l, (size_t)(nl - l)))
+      fail_msg("line %zu is not JSON: %.*s", lines + 1, (int)(nl - l), l);
   }
   assert_int_equal(lines, nevents);
   term_safe("eval diagnostics", &io.err);
@@ -161,7 +164,8 @@ static void test_jsonl(void **state) {
   sg_buf_free(&io.err);
   Io sum = {{0}, {0}};
   assert_int_equal(eval(NULL, true, false, false, &sum), 0);
-  if (!oc_json_valid(sum.out.data, sum.out.len)) fail_msg("the JSON summary is not JSON:\n%.400s", sum.out.data);
+  if (!oc_json_valid(sum.out.data, sum.out.len))
+    fail_msg("the JSON summary is not JSON:\n%.400s", sum.out.data);
   sg_buf_free(&sum.out);
   sg_buf_free(&sum.err);
 }

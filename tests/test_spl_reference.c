@@ -235,7 +235,8 @@ static void test_canonical(void **state) {
   free(a);
   free(b);
   /* the base search of a | where fallback: its terms must be the reference's */
-  assert_true(base_terms_in("A=\"1\" (B=\"x y\" OR C=\"3\")\n| where match(D, \"e\")", "A=\"1\" B=\"x y\" OR C=\"3\" D=\"e\""));
+  assert_true(base_terms_in("A=\"1\" (B=\"x y\" OR C=\"3\")\n| where match(D, \"e\")",
+                            "A=\"1\" B=\"x y\" OR C=\"3\" D=\"e\""));
   assert_false(base_terms_in("A=\"1\" B=\"2\"\n| where match(D, \"e\")", "A=\"1\" B=\"3\" D=\"e\""));
 }
 

@@ -125,8 +125,8 @@ static size_t distinct_slot(const Distinct *d, const char *key) {
 
 static bool distinct_add(Distinct *d, const char *key) {
   if (2 * (d->n + 1) > d->cap) {
-    Distinct t = {calloc(d->cap ? 2 * d->cap : 16, sizeof(char *)), calloc(d->cap ? 2 * d->cap : 16, sizeof(size_t)),
-                  d->n, d->cap ? 2 * d->cap : 16};
+    Distinct t = {calloc(d->cap ? 2 * d->cap : 16, sizeof(char *)),
+                  calloc(d->cap ? 2 * d->cap : 16, sizeof(size_t)), d->n, d->cap ? 2 * d->cap : 16};
     if (!t.key || !t.count) return free(t.key), free(t.count), false;
     for (size_t i = 0; i < d->cap; i++)
       if (d->key[i]) {
@@ -513,7 +513,8 @@ static void sweep(SgCorrelator *c) {
   size_t live = 0;
   for (size_t i = 0; i < c->nslots; i++) {
     Group *g = &c->groups[i];
-    if (g->key && g->n > g->lo && g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s)
+    if (g->key && g->n > g->lo &&
+        g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s)
       live++;
   }
   size_t ns = 64;
@@ -635,7 +636,7 @@ static bool holds(const Group *g, const Corr *k, double *v) {
   bool temporal = c->type == SG_CORR_TEMPORAL || c->type == SG_CORR_TEMPORAL_ORDERED;
   if (!aggregate(g, k, v)) return false;
   if (temporal && c->expr) return expr_holds(c->expr->expr, k, k->seen); /* seen: set by aggregate */
-  if (!c->nconds) return *v >= (double)k->nrefs; /* temporal: every rule */
+  if (!c->nconds) return *v >= (double)k->nrefs;                         /* temporal: every rule */
   for (size_t i = 0; i < c->nconds; i++)
     if (!(strcmp(c->conds[i].op, "gt") ? *v >= c->conds[i].value.d : *v > c->conds[i].value.d)) return false;
   return true;

@@ -62,15 +62,18 @@ static size_t seg_find(const SgPart *p, uint32_t np, const char *s, size_t n, si
  * an event value cannot stall the run, a rule value cannot exhaust the stack. */
 static bool glob(const SgPart *p, uint32_t np, const char *s, size_t n) {
   uint32_t k = 0;
-  while (k < np && p[k].kind != SG_PART_STAR) k++;
+  while (k < np && p[k].kind != SG_PART_STAR)
+    k++;
   size_t pos = seg_at(p, k, s, n);
   if (pos == SIZE_MAX) return false;
   if (k == np) return pos == n;
   for (;;) {
-    while (k < np && p[k].kind == SG_PART_STAR) k++;
+    while (k < np && p[k].kind == SG_PART_STAR)
+      k++;
     if (k == np) return true;
     uint32_t j = k;
-    while (j < np && p[j].kind != SG_PART_STAR) j++;
+    while (j < np && p[j].kind != SG_PART_STAR)
+      j++;
     size_t at;
     if (j < np) { /* a middle segment */
       pos = seg_find(p + k, j - k, s, n, pos, &at);

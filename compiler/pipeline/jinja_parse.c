@@ -542,7 +542,6 @@ static JNode **block(JParser *P, size_t *n, const char **stop) {
   return NULL;
 }
 
-
 SgJinja *sg_jinja_parse(SgArena *a, const char *src, const SgYNode *vars, const char **err, size_t *err_off) {
   size_t len = strlen(src);
   char *s =
@@ -565,4 +564,3 @@ SgJinja *sg_jinja_parse(SgArena *a, const char *src, const SgYNode *vars, const 
   }
   return j;
 }
-

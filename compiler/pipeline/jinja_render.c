@@ -329,10 +329,10 @@ static JVal fail(const Scope *sc, const char *why) {
  * before it is made: a chain of replace() cannot grow past the limit. */
 static bool within(SgArena *a, const Scope *sc, const SgBuf *out, size_t more) {
   if (sc->rn->err) return false;
-  const char *why = sc->rn->steps > MAX_STEPS          ? "the template takes more than 1,000,000 steps"
-                    : out && out->len > MAX_OUTPUT     ? "the template writes more than 64 MiB"
-                    : a->bytes + more > MAX_MEMORY     ? "the template's values take more than 64 MiB of memory"
-                                                       : NULL;
+  const char *why = sc->rn->steps > MAX_STEPS      ? "the template takes more than 1,000,000 steps"
+                    : out && out->len > MAX_OUTPUT ? "the template writes more than 64 MiB"
+                    : a->bytes + more > MAX_MEMORY ? "the template's values take more than 64 MiB of memory"
+                                                   : NULL;
   if (why) fail(sc, why);
   return !why;
 }
@@ -377,8 +377,8 @@ static bool equal(const JVal *x, const JVal *y) {
  * never rereading the rest of s (strstr may, and a sanitizer's strstr measures
  * all of s at each call: quadratic over a long text). */
 static size_t find(const char *s, size_t n, const char *f, size_t fl) {
-  for (const char *p = s, *end = s + n; (size_t)(end - p) >= fl && (p = memchr(p, f[0], (size_t)(end - p) - fl + 1));
-       p++)
+  for (const char *p = s, *end = s + n;
+       (size_t)(end - p) >= fl && (p = memchr(p, f[0], (size_t)(end - p) - fl + 1)); p++)
     if (!memcmp(p, f, fl)) return (size_t)(p - s);
   return n;
 }

@@ -699,7 +699,8 @@ static SgStatus add_path(SgArena *a, SgPipelineSet *set, const char *path, SgDia
   }
   for (size_t i = 0; i < files.n; i++) {
     size_t l = strlen(files.v[i]);
-    bool yml = (l > 4 && !strcmp(files.v[i] + l - 4, ".yml")) || (l > 5 && !strcmp(files.v[i] + l - 5, ".yaml"));
+    bool yml =
+        (l > 4 && !strcmp(files.v[i] + l - 4, ".yml")) || (l > 5 && !strcmp(files.v[i] + l - 5, ".yaml"));
     SgStatus s = yml ? add_file(a, set, files.v[i], d) : SG_OK;
     if (s) worst = s;
   }

@@ -622,7 +622,8 @@ static SgNode *apply_node(Ctx *c, const PItem *it, SgNode *n) {
  * meeting the item's conditions. */
 static const char *item_field(Ctx *c, const PItem *it, const SgNode *n, const char *f) {
   if (n->kind == SG_N_MATCH) {
-    if (!n->m.field || (f && strcmp(f, n->m.field)) || n->m.op >= SG_OP_FIELDREF || !sg_pl_node_conds(c, it, n))
+    if (!n->m.field || (f && strcmp(f, n->m.field)) || n->m.op >= SG_OP_FIELDREF ||
+        !sg_pl_node_conds(c, it, n))
       return NULL;
     return n->m.field;
   }
