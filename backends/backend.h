@@ -1,5 +1,7 @@
 /* backend.h - the interface every conversion target implements, and the
- * registry that lists them.
+ * registry that lists them: registry.c (the targets, sg_convert_rule,
+ * `list`), text_query.c (what the text targets share), splunk.c, spl2.c,
+ * aql.c; the evaluator in eval/ (eval/evaluator.h).
  *
  * A target turns each condition of a (pipeline-processed) rule into one query
  * string in the requested output format. Queries are collected by the caller;

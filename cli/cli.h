@@ -1,5 +1,6 @@
-/* cli.h - the command line (cli/): the commands' entry points (one file each)
- * and what they share (cli.c). */
+/* cli.h - the command line (cli/): main.c dispatches; convert.c, eval.c,
+ * check.c, analyze.c, list.c are the commands (one file each), cli.c what
+ * they share. */
 #ifndef SG_CLI_H
 #define SG_CLI_H
 

@@ -1,4 +1,7 @@
-/* front.h - internals shared by the front-end stages (not part of the API).
+/* front.h - internals shared by the front-end stages (not part of the API):
+ * yaml_load.c, rule.c, detection.c (modifiers.def), value.c, cond.c,
+ * resolve.c, compile.c (the driver), diag.c, util.c, fs.c, dump.c,
+ * validate.c, attack_data.c; pipeline/ has its own (pipeline.h).
  *
  * String transformations used by value modifiers; each takes an SgStr and
  * returns new arena memory, never modifying its input.

@@ -7,11 +7,15 @@
  * folding, once per value per event) unless `cased`; wildcards are compiled
  * to exact/prefix/suffix/contains tests where the pattern allows.
  *
- *   compile.c    rule trees -> matchers (CNode), interning, sg_eval_add
+ *   json.c       the event reader (SgEventIn, SgJReader) and the JSON parser
+ *   evtx.c       EVTX files through libevtx, each record as evtx_dump's JSON
+ *   intern.c     string -> id tables (field names, index keys, literals)
+ *   compile.c    rule trees -> matchers (CNode), sg_eval_add, sg_eval_fork
  *   index.c      which rules an event can meet: EventID/Channel keys, required
  *                fields, literal sets; sg_eval_prepare
  *   prefilter.c  the literal prefilter: every needed literal found in one pass
  *   match.c      one event: values attached to fields, matchers, sg_eval_event
+ *   correlate.c  correlation windows and their aggregates (sg_corr_*)
  */
 #ifndef SG_EVALUATOR_H
 #define SG_EVALUATOR_H

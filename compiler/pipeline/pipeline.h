@@ -8,6 +8,7 @@
  *   transform.c  node-level transformations (every MATCH of every condition tree)
  *   apply.c      rule-level transformations and sg_pipeline_apply
  *   post.c       postprocessing of each query, finalizers
+ *   jinja_parse.c, jinja_render.c: the Jinja subset of `template` (jinja.h)
  */
 #ifndef SG_PIPELINE_INT_H
 #define SG_PIPELINE_INT_H
