@@ -167,6 +167,80 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
   return -1;
 }
 
+/* ---- The option strings as the library's types ----------------------------------- */
+
+static bool bad(const char *fmt, const char *a, const char *b) {
+  fprintf(stderr, "sigmacc eval: error: ");
+  fprintf(stderr, fmt, a, b);
+  fputc('\n', stderr);
+  return false;
+}
+
+/* --logsource "product=P,category=C,service=S" (keys optional, in any order),
+ * its strings pointing into spec (which it edits). */
+static bool logsource_of(char *spec, SgLogsource *ls) {
+  for (char *save = NULL, *kv = strtok_r(spec, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    const char **slot = NULL;
+    if (eq) {
+      *eq = '\0';
+      slot = !strcmp(kv, "product")    ? &ls->product
+             : !strcmp(kv, "category") ? &ls->category
+             : !strcmp(kv, "service")  ? &ls->service
+                                       : NULL;
+    }
+    if (!slot || !eq[1])
+      return bad("--logsource takes product=P,category=C,service=S, not '%s%s'", kv, eq ? "=" : "");
+    *slot = eq + 1;
+  }
+  return ls->product || ls->category || ls->service ||
+         bad("--logsource names no product, category or service%s%s", "", "");
+}
+
+/* --from/--to: a time, or a date alone (from its start; to its end). */
+static bool bound_of(const char *opt, const char *v, bool to, double *t, bool *excl) {
+  size_t n = strlen(v);
+  char day[32];
+  if (n == 10 && snprintf(day, sizeof day, "%sT00:00:00Z", v) > 0 && sg_parse_time(day, strlen(day), t)) {
+    if (to) *t += 86400, *excl = true;
+    return true;
+  }
+  return sg_parse_time(v, n, t) ||
+         bad("%s takes a time like 2024-05-01T12:00:00Z or a date like 2024-05-01, not '%s'", opt, v);
+}
+
+/* The job's typed options from the command line's strings; false when one
+ * is not valid (said on stderr, every one of them: exit 2). */
+static bool typed(const EvalArgs *a, SgEvalJob *job, SgLogsource *ls, char *lsbuf) {
+  bool ok = true;
+  if (a->format && !strcmp(a->format, "csv"))
+    job->format = SG_EVAL_CSV;
+  else if (a->format && !strcmp(a->format, "table"))
+    job->format = SG_EVAL_TABLE;
+  else if (a->format && strcmp(a->format, "jsonl"))
+    ok = bad("--format is jsonl, csv or table, not '%s'%s", a->format, "");
+  if (a->min_level && !(job->min_level = sg_level_rank(a->min_level)))
+    ok = bad("--min-level is informational, low, medium, high or critical, not '%s'%s", a->min_level, "");
+  for (const char *p = a->status; p && *p;) {
+    size_t len = strcspn(p, ",");
+    char one[32];
+    snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), p);
+    unsigned bit = len < 31 ? sg_status_bit(one) : 0;
+    if (!bit)
+      ok = bad("--status takes stable, test, experimental, deprecated or unsupported, not '%s'%s", one, "");
+    job->statuses |= bit;
+    p += len + (p[len] == ',');
+  }
+  if (a->from && !(job->from_set = bound_of("--from", a->from, false, &job->from, &(bool){false})))
+    ok = false;
+  if (a->to && !(job->to_set = bound_of("--to", a->to, true, &job->to, &job->to_excl))) ok = false;
+  if (lsbuf && logsource_of(lsbuf, ls))
+    job->declared = ls;
+  else if (lsbuf)
+    ok = false;
+  return ok;
+}
+
 static void to_file(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, (FILE *)ctx); }
 static void to_stderr(void *ctx, const char *s, size_t n) {
   (void)ctx;
@@ -193,20 +267,24 @@ int sg_cli_eval(int argc, char **argv) {
                      .skip_unsupported = args.skip,
                      .progress = isatty(2),
                      .warnings = &args.warn,
-                     .logsource = args.logsource,
-                     .format = args.format,
                      .summary = args.summary,
                      .summary_table = isatty(1),
                      .csv_exact = args.csv_exact,
-                     .min_level = args.min_level,
-                     .status = args.status,
                      .tags = args.tags,
                      .ntags = args.ntags,
-                     .from = args.from,
-                     .to = args.to,
                      .jobs = args.jobs};
-    SgEvalSink sink = {to_file, to_stderr, stdout};
-    rc = sg_eval_run(&job, &sink);
+    SgLogsource ls = {0};
+    char *lsbuf = args.logsource ? strdup(args.logsource) : NULL;
+    if (args.logsource && !lsbuf) {
+      fprintf(stderr, "sigmacc eval: error[E090]: out of memory\n");
+      rc = 2;
+    } else if (!typed(&args, &job, &ls, lsbuf)) {
+      rc = 2;
+    } else {
+      SgEvalSink sink = {to_file, to_stderr, stdout};
+      rc = sg_eval_run(&job, &sink);
+    }
+    free(lsbuf);
   }
   free(args.rules);
   free(args.pipelines);

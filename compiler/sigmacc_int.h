@@ -269,9 +269,6 @@ void sg_eval_error_text(int error, char *buf, size_t n);
 size_t sg_eval_rule_count(const SgEvaluator *e);
 
 /* ---- Correlations ---------------------------------------------------------- */
-/* "YYYY-MM-DD[T ]hh:mm:ss[.f...][Z|+hh:mm|-hh:mm]" (UTC without an offset) as
- * epoch seconds; false when s[0..n) is not such a time. */
-bool sg_parse_time(const char *s, size_t n, double *t);
 /* The event's time: the first of TimeCreated_SystemTime (evtx_dump),
  * @timestamp, timestamp, UtcTime, EventTime, _time, time that is a time. */
 bool sg_event_time(const SgJDoc *doc, double *t);

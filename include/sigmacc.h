@@ -787,6 +787,15 @@ SgStatus sg_convert_text(const SgConvertJob *job, const char *path, const char *
                          SgDiags *d);
 
 /* ---- Evaluation runs (runs/eval.c) ------------------------------------------- */
+typedef enum SgEvalFormat { SG_EVAL_JSONL, SG_EVAL_CSV, SG_EVAL_TABLE } SgEvalFormat;
+/* A rule level's rank, 1 informational ... 5 critical (ASCII case ignored),
+ * 0 for another word; a rule status's bit for SgEvalJob.statuses (stable,
+ * test, experimental, deprecated, unsupported), 0 for another word. */
+int sg_level_rank(const char *level);
+unsigned sg_status_bit(const char *status);
+/* "YYYY-MM-DD[T ]hh:mm:ss[.f...][Z|+hh:mm|-hh:mm]" (UTC without an offset) as
+ * epoch seconds; false when s[0..n) is not such a time. */
+bool sg_parse_time(const char *s, size_t n, double *t);
 /* One run of `sigmacc eval`: every field as the command line sets it. */
 typedef struct SgEvalJob {
   char *const *rules; /* rule files or directories */
@@ -805,17 +814,19 @@ typedef struct SgEvalJob {
   bool skip_unsupported;
   bool progress;                /* a progress line on the error sink (a terminal) */
   const SgWarnPolicy *warnings; /* -W; NULL: as they are */
-  const char *logsource;        /* "product=P,category=C,service=S": events without their own */
-  const char *format;           /* "jsonl" (NULL), "csv" or "table": how a match is written */
+  const SgLogsource *declared;  /* the log source of events without their own, or NULL */
+  SgEvalFormat format;          /* how a match is written */
   bool summary;                 /* counts per level, rule and computer instead of the matches */
-  bool summary_table;           /* the summary as a table (else JSON; a table with format "table") */
+  bool summary_table;           /* the summary as a table (else JSON; a table with SG_EVAL_TABLE) */
   bool csv_exact;               /* csv cells as they are: no ' before a leading =, +, -, @, tab or CR */
-  const char *min_level;        /* show matches of rules of this level or above */
-  const char *status;           /* S1,S2,...: of rules with one of these statuses */
+  int min_level;                /* show matches of rules of this level or above (sg_level_rank; 0: any) */
+  unsigned statuses;            /* of rules with one of these statuses (sg_status_bit; 0: any) */
   const char *const *tags;      /* of rules with one of these tags (or one under it) */
   size_t ntags;
-  const char *from, *to; /* of events in this time window (ISO 8601; a date alone: that whole day) */
-  size_t jobs;           /* threads matching events; 0: one per core */
+  bool from_set, to_set; /* of events in the time window [from, to] (to_excl: [from, to)), epoch seconds */
+  bool to_excl;
+  double from, to;
+  size_t jobs; /* threads matching events; 0: one per core */
 } SgEvalJob;
 
 /* Where a run writes: matches (JSON lines) and golden reports to `out`,

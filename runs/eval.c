@@ -152,90 +152,22 @@ static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipe
   return errors;
 }
 
-/* --logsource "product=P,category=C,service=S" (keys optional, in any order). */
-static bool parse_logsource(char *spec, SgLogsource *ls, const SgEvalSink *sink) {
-  for (char *save = NULL, *kv = strtok_r(spec, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-    char *eq = strchr(kv, '=');
-    const char **slot = NULL;
-    if (eq) {
-      *eq = '\0';
-      slot = !strcmp(kv, "product")    ? &ls->product
-             : !strcmp(kv, "category") ? &ls->category
-             : !strcmp(kv, "service")  ? &ls->service
-                                       : NULL;
-    }
-    if (!slot || !eq[1]) {
-      say(sink, "sigmacc eval: error: --logsource takes product=P,category=C,service=S, not '%s%s'\n", kv,
-          eq ? "=" : "");
-      return false;
-    }
-    *slot = eq + 1;
-  }
-  return ls->product || ls->category || ls->service;
-}
-
-/* --from/--to: a time, or a date alone (from its start; to its end). */
-static bool parse_bound(const char *opt, const char *v, bool to, double *t, bool *excl,
-                        const SgEvalSink *sink) {
-  size_t n = strlen(v);
-  char day[32];
-  if (n == 10 && snprintf(day, sizeof day, "%sT00:00:00Z", v) > 0 && sg_parse_time(day, strlen(day), t)) {
-    if (to) *t += 86400, *excl = true;
-    return true;
-  }
-  if (sg_parse_time(v, n, t)) return true;
-  say(sink,
-      "sigmacc eval: error: %s takes a time like 2024-05-01T12:00:00Z or a date like 2024-05-01, not '%s'\n",
-      opt, v);
-  return false;
-}
-
-/* The output options of the job; false (reported) on a bad value. */
-static bool parse_report(const SgEvalJob *job, SgEvReport *o, const char **status, const SgEvalSink *sink) {
-  *o = (SgEvReport){.fields = job->fields, .summary = job->summary, .tags = job->tags, .ntags = job->ntags};
-  bool ok = true;
-  if (!job->format || !strcmp(job->format, "jsonl"))
-    o->format = SG_FMT_JSONL;
-  else if (!strcmp(job->format, "csv"))
-    o->format = SG_FMT_CSV;
-  else if (!strcmp(job->format, "table"))
-    o->format = SG_FMT_TABLE;
-  else
-    ok = false, say(sink, "sigmacc eval: error: --format is jsonl, csv or table, not '%s'\n", job->format);
-  o->summary_table = job->summary_table || o->format == SG_FMT_TABLE;
-  o->csv_exact = job->csv_exact;
-  if (job->min_level && !(o->min_level = sg_report_level(job->min_level)))
-    ok = false,
-    say(sink, "sigmacc eval: error: --min-level is informational, low, medium, high or critical, not '%s'\n",
-        job->min_level);
-  if (job->status) {
-    static const char *const known[] = {"stable", "test", "experimental", "deprecated", "unsupported"};
-    for (const char *p = job->status; *p;) {
-      size_t len = strcspn(p, ",");
-      size_t k = 0;
-      while (k < 5 && (strlen(known[k]) != len || sg_ascii_ncasecmp(p, known[k], len)))
-        k++;
-      if (k == 5) {
-        say(sink,
-            "sigmacc eval: error: --status takes stable, test, experimental, deprecated or unsupported, not "
-            "'%.*s'\n",
-            (int)len, p);
-        ok = false;
-      } else {
-        size_t j = 0;
-        while (j < o->nstatus && status[j] != known[k])
-          j++;
-        if (j == o->nstatus) status[o->nstatus++] = known[k]; /* each once: at most 5 */
-      }
-      p += len + (p[len] == ',');
-    }
-  }
-  o->status = status;
-  bool unused = false;
-  if (job->from && !(o->from_set = parse_bound("--from", job->from, false, &o->from, &unused, sink)))
-    ok = false;
-  if (job->to && !(o->to_set = parse_bound("--to", job->to, true, &o->to, &o->to_excl, sink))) ok = false;
-  return ok;
+/* The output options of the job, as the report reads them. */
+static SgEvReport report_of(const SgEvalJob *job) {
+  return (SgEvReport){.format = job->format,
+                      .summary = job->summary,
+                      .summary_table = job->summary_table || job->format == SG_EVAL_TABLE,
+                      .csv_exact = job->csv_exact,
+                      .fields = job->fields,
+                      .min_level = job->min_level,
+                      .statuses = job->statuses,
+                      .tags = job->tags,
+                      .ntags = job->ntags,
+                      .from_set = job->from_set,
+                      .to_set = job->to_set,
+                      .to_excl = job->to_excl,
+                      .from = job->from,
+                      .to = job->to};
 }
 
 int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
@@ -250,16 +182,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
     setup_failed = true;
   io_error = io_error || usage;
   say_diags(sink, &d, 0, NULL, false);
-  SgEvReport report;
-  const char *status[5];
-  if (!parse_report(job, &report, status, sink)) setup_failed = io_error = true; /* exit 2 */
-  SgLogsource declared = {0};
-  char *lsspec = job->logsource ? strdup(job->logsource) : NULL;
-  if (job->logsource && (!lsspec || !parse_logsource(lsspec, &declared, sink))) {
-    setup_failed = io_error = true; /* exit 2: a usage error */
-    if (lsspec && !declared.product && !declared.category && !declared.service)
-      say(sink, "sigmacc eval: error: --logsource names no product, category or service\n");
-  }
+  SgEvReport report = report_of(job);
   SgPaths paths = {0};
   size_t mark = d.n;
   if (!setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &paths, &d)) io_error = true;
@@ -290,7 +213,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   SgBuf unsampled = {0}; /* --check: rule files with no sample events, said once */
   size_t nunsampled = 0;
   if (!units || (!job->golden && (!ev || !co))) setup_failed = nomem = true;
-  if (ev) sg_eval_set_logsources(ev, &set, &declared);
+  if (ev) sg_eval_set_logsources(ev, &set, job->declared);
   for (size_t i = 0; !setup_failed && i < paths.n; i++) {
     mark = d.n;
     if (!srcs[i].text) { /* not read: say so, in path order */
@@ -314,12 +237,12 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
         SgEvaluator *target = sg_eval_new();
         SgCorrelator *tco = sg_corr_new();
         if (!target || !tco) setup_failed = nomem = true;
-        if (target) sg_eval_set_logsources(target, &set, &declared);
+        if (target) sg_eval_set_logsources(target, &set, job->declared);
         if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
         if (target && tco && sg_eval_prepare(target) == SG_OK) {
           GoldenSink gsink = {.parent = sink};
           SgEvalSink gs = {to_buf, to_parent_err, &gsink};
-          SgEvReport gr = {.format = SG_FMT_JSONL, .fields = job->fields};
+          SgEvReport gr = {.format = SG_EVAL_JSONL, .fields = job->fields};
           SgEvCounts gn = {0};
           SgEvStream *st = sg_evs_new(target, tco, &gr, &gs, 1, false);
           if (!st) {
@@ -475,7 +398,6 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   }
   free(srcs);
   sg_paths_free(&paths);
-  free(lsspec);
   sg_filters_free(&filters);
   sg_diags_free(&d);
   sg_arena_free(&pa);

@@ -16,9 +16,16 @@
 
 static const char *const level_names[] = {"informational", "low", "medium", "high", "critical"};
 
-int sg_report_level(const char *level) {
+int sg_level_rank(const char *level) {
   for (int i = 0; level && i < 5; i++)
     if (!sg_ascii_casecmp(level, level_names[i])) return i + 1;
+  return 0;
+}
+
+unsigned sg_status_bit(const char *status) {
+  static const char *const names[] = {"stable", "test", "experimental", "deprecated", "unsupported"};
+  for (unsigned i = 0; status && i < 5; i++)
+    if (!sg_ascii_casecmp(status, names[i])) return 1u << i;
   return 0;
 }
 
@@ -28,13 +35,8 @@ static bool tag_matches(const char *tag, const char *want) {
 }
 
 bool sg_report_shows(const SgEvReport *o, const SgRule *r) {
-  if (o->min_level && sg_report_level(r->level) < o->min_level) return false;
-  if (o->nstatus) {
-    bool ok = false;
-    for (size_t i = 0; i < o->nstatus && !ok; i++)
-      ok = r->status && !sg_ascii_casecmp(r->status, o->status[i]);
-    if (!ok) return false;
-  }
+  if (o->min_level && sg_level_rank(r->level) < o->min_level) return false;
+  if (o->statuses && !(sg_status_bit(r->status) & o->statuses)) return false;
   if (o->ntags) {
     bool ok = false;
     for (size_t i = 0; i < o->ntags && !ok; i++)
@@ -167,7 +169,7 @@ static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 13, 40, 36, 0};
 static const bool table_col[NCOLS] = {true, true, true, true, false, true, true, false, true};
 
 static void cell(const SgEvReport *o, SgBuf *out, int col, const char *s, size_t n) {
-  if (o->format == SG_FMT_CSV)
+  if (o->format == SG_EVAL_CSV)
     csv_cell(out, s, n, col == NCOLS - 1, o->csv_exact);
   else if (table_col[col])
     table_cell(out, s, n, col_width[col], col == NCOLS - 1);
@@ -183,7 +185,7 @@ static void cell_str(const SgEvReport *o, SgBuf *out, int col, const char *s) {
 }
 
 void sg_report_header(const SgEvReport *o, SgBuf *out) {
-  if (o->summary || o->format == SG_FMT_JSONL) return;
+  if (o->summary || o->format == SG_EVAL_JSONL) return;
   for (int c = 0; c < NCOLS; c++)
     cell_str(o, out, c, col_names[c]);
 }
@@ -200,7 +202,8 @@ static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *
   const SgJLeaf *ch = doc ? leaf(doc, "Channel") : NULL;
   const char *chs = ch ? doc->text + ch->val : "";
   size_t chn = ch ? ch->vallen : 0;
-  if (o->format == SG_FMT_TABLE && chn > 30 && !memcmp(chs, "Microsoft-Windows-", 18)) { /* short, as shown */
+  if (o->format == SG_EVAL_TABLE && chn > 30 &&
+      !memcmp(chs, "Microsoft-Windows-", 18)) { /* short, as shown */
     chs += 18;
     chn -= 18;
   }
@@ -308,7 +311,7 @@ static void json_fields(SgBuf *out, const SgJDoc *doc, const char *fields) {
 
 void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t cond, const SgJDoc *doc,
                      const char *text, size_t len, const SgReportWhere *w) {
-  if (o->format != SG_FMT_JSONL) {
+  if (o->format != SG_EVAL_JSONL) {
     SgBuf d = {0};
     details(o, &d, doc);
     row(o, out, r, doc, w->has_time, w->time, d.data ? d.data : "", d.len);
@@ -345,7 +348,7 @@ void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t co
 
 void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, const SgReportWhere *w) {
   const SgRule *r = h->rule;
-  if (o->format != SG_FMT_JSONL) {
+  if (o->format != SG_EVAL_JSONL) {
     SgBuf d = {0};
     sg_buf_catf(&d, "%s: group %s, value %.17g, %zu matches from ", sg_corr_type_name(r->corr->type),
                 h->group, h->value, h->matches);
@@ -415,7 +418,7 @@ bool sg_summary_add(SgSummary *s, const SgRule *r, const char *computer, size_t 
   if (!t) return false;
   t->rule = r;
   t->n++;
-  s->levels[sg_report_level(r->level)]++;
+  s->levels[sg_level_rank(r->level)]++;
   s->matches++;
   if (computer) {
     Tally *c = tally(&s->computer, &s->capcomputer, sg_ev_intern_add(&s->computers, computer, n));

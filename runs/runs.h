@@ -66,17 +66,15 @@ double sg_ev_now(void);
 void sg_evs_finish(SgEvStream *s, SgEvCounts *n);
 
 /* ---- eval_report.c: how matches are written ---------------------------------------------- */
-typedef enum SgEvFormat { SG_FMT_JSONL, SG_FMT_CSV, SG_FMT_TABLE } SgEvFormat;
 
 struct SgEvReport {
-  SgEvFormat format;
-  bool summary;       /* counts per level, rule and computer instead of the matches */
-  bool summary_table; /* ... as a table (else JSON) */
-  bool csv_exact;     /* csv cells exactly (else a cell a spreadsheet would run gets a leading ') */
-  const char *fields; /* F1,F2,...: jsonl prints them instead of the event; csv, table: the details */
-  int min_level;      /* 0: any; 1 informational ... 5 critical */
-  const char **status;
-  size_t nstatus;
+  SgEvalFormat format;
+  bool summary;            /* counts per level, rule and computer instead of the matches */
+  bool summary_table;      /* ... as a table (else JSON) */
+  bool csv_exact;          /* csv cells exactly (else a cell a spreadsheet would run gets a leading ') */
+  const char *fields;      /* F1,F2,...: jsonl prints them instead of the event; csv, table: the details */
+  int min_level;           /* 0: any; 1 informational ... 5 critical */
+  unsigned statuses;       /* sg_status_bit of the statuses shown; 0: any */
   const char *const *tags; /* a rule tag equal to one, or under it (attack.t1059 -> attack.t1059.001) */
   size_t ntags;
   bool from_set, to_set; /* the event time window [from, to] (to_excl: [from, to)) */
@@ -92,7 +90,6 @@ typedef struct SgReportWhere { /* where a match was found */
   double time;
 } SgReportWhere;
 
-int sg_report_level(const char *level); /* 1 informational ... 5 critical; 0 other */
 bool sg_report_shows(const SgEvReport *o, const SgRule *r);
 void sg_report_time(SgBuf *out, double t);
 void sg_report_header(const SgEvReport *o, SgBuf *out);

@@ -268,7 +268,7 @@ static void job_eval_run(Result *r) {
                      .events = event_args,
                      .nevents = 1,
                      .without_pipeline = true,
-                     .format = "csv",
+                     .format = SG_EVAL_CSV,
                      .summary = pass == 1,
                      .jobs = 1};
     SgEvalSink sink = {to_out, to_err, io};

@@ -126,7 +126,7 @@ static int teardown(void **state) {
   return 0;
 }
 
-static int eval(const char *format, bool summary, bool table, bool exact, Io *io) {
+static int eval(SgEvalFormat format, bool summary, bool table, bool exact, Io *io) {
   char *rules[] = {rules_path}, *events[] = {events_path};
   SgEvalJob job = {.rules = rules,
                    .nrules = 1,
@@ -150,7 +150,7 @@ static void term_safe(const char *what, const SgBuf *b) {
 static void test_jsonl(void **state) {
   (void)state;
   Io io = {{0}, {0}};
-  assert_int_equal(eval(NULL, false, false, false, &io), 0);
+  assert_int_equal(eval(SG_EVAL_JSONL, false, false, false, &io), 0);
   size_t lines = 0;
   for (const char *l = sg_buf_cstr(&io.out), *nl; *l; l = nl + 1, lines++) {
     nl = strchr(l, '\n');
@@ -163,7 +163,7 @@ static void test_jsonl(void **state) {
   sg_buf_free(&io.out);
   sg_buf_free(&io.err);
   Io sum = {{0}, {0}};
-  assert_int_equal(eval(NULL, true, false, false, &sum), 0);
+  assert_int_equal(eval(SG_EVAL_JSONL, true, false, false, &sum), 0);
   if (!oc_json_valid(sum.out.data, sum.out.len))
     fail_msg("the JSON summary is not JSON:\n%.400s", sum.out.data);
   sg_buf_free(&sum.out);
@@ -200,7 +200,7 @@ static bool csv_field(const char **p, SgBuf *cell, const char **text) {
 
 static void check_csv(bool exact) {
   Io io = {{0}, {0}};
-  assert_int_equal(eval("csv", false, false, exact, &io), 0);
+  assert_int_equal(eval(SG_EVAL_CSV, false, false, exact, &io), 0);
   const char *p = sg_buf_cstr(&io.out);
   SgBuf cell = {0};
   size_t row = 0;
@@ -237,13 +237,13 @@ static void test_csv(void **state) {
 static void test_tables(void **state) {
   (void)state;
   Io t = {{0}, {0}}, s = {{0}, {0}};
-  assert_int_equal(eval("table", false, false, false, &t), 0);
+  assert_int_equal(eval(SG_EVAL_TABLE, false, false, false, &t), 0);
   term_safe("table", &t.out);
   size_t lines = 0;
   for (size_t i = 0; i < t.out.len; i++)
     lines += t.out.data[i] == '\n';
   assert_int_equal(lines, nevents + 1);
-  assert_int_equal(eval("table", true, true, false, &s), 0);
+  assert_int_equal(eval(SG_EVAL_TABLE, true, true, false, &s), 0);
   term_safe("summary table", &s.out);
   for (size_t i = 0; i < NHOSTILE; i++)
     if (*hostile[i] && oc_term_unsafe(hostile[i], strlen(hostile[i])) == strlen(hostile[i]) &&

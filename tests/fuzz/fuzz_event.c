@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       sg_json_str(&out, in.doc.text + in.doc.leaves[i].val, in.doc.leaves[i].vallen);
     sg_buf_reset(&out);
     static const SgEvReport formats[] = {
-        {.format = SG_FMT_JSONL}, {.format = SG_FMT_TABLE}, {.format = SG_FMT_CSV}};
+        {.format = SG_EVAL_JSONL}, {.format = SG_EVAL_TABLE}, {.format = SG_EVAL_CSV}};
     SgReportWhere w = {"in", "line", line, false, 0};
     for (size_t fmt = 0; fmt < 3; fmt++) {
       sg_report_match(&formats[fmt], &out, unit.rules[0], 0, &in.doc, text, len, &w);
