@@ -95,20 +95,14 @@ static SgStatus mark_correlated(SgUnit *u) {
   return SG_OK;
 }
 
-SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d) {
-  return sg_compile_source_failing(u, path, src, len, d, 0);
-}
-
-static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
-                             size_t fail_after);
+static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d);
 
 /* Memory running out anywhere in a file (a status, or an allocation that
  * failed where only the arena's flag could say so) fails all of its rules
  * with one located E090: never a rule that silently lost a value. */
-SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
-                                   size_t fail_after) {
+SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d) {
   size_t mark = d->n;
-  SgStatus st = compile_unit(u, path, src, len, d, fail_after);
+  SgStatus st = compile_unit(u, path, src, len, d);
   if (st != SG_ERR_NOMEM && !u->arena.failed) return st;
   for (size_t i = 0; i < u->nrules; i++)
     u->rules[i]->failed = true;
@@ -120,11 +114,9 @@ SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_
   return SG_ERR_NOMEM;
 }
 
-static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
-                             size_t fail_after) {
+static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d) {
   memset(u, 0, sizeof *u);
   sg_arena_init(&u->arena);
-  u->arena.fail_after = fail_after;
   u->path = path;
   u->src = src;
   u->srclen = len;

@@ -21,10 +21,6 @@ SgNode *sg_search_build(SgArena *a, const SgYNode *def, SgDiags *d, bool *failed
 SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *d);
 SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d);
 
-/* sg_compile_source with the arena failing its `fail_after`-th allocation (tests). */
-SgStatus sg_compile_source_failing(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d,
-                                   size_t fail_after);
-
 typedef enum SgUtf16 { SG_UTF16LE, SG_UTF16BE, SG_UTF16BOM } SgUtf16;
 
 /* Encode literal parts as UTF-16 (wildcards stay). `in` must be valid UTF-8. */

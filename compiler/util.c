@@ -54,10 +54,6 @@ void sg_arena_free(SgArena *a) {
 
 void *sg_arena_alloc(SgArena *a, size_t n) {
   a->allocs++;
-  if (a->fail_after && --a->fail_after == 0) {
-    a->failed = true;
-    return NULL;
-  }
 #ifdef SG_ARENA_DEBUG
   /* a chunk of exactly n bytes per allocation, so AddressSanitizer sees any
    * access past an object (cmake -DSIGMACC_ARENA_DEBUG=ON) */

@@ -18,6 +18,14 @@
 
 /* ---- Part list builder ---------------------------------------------------------- */
 
+/* Memory ran out in a heap scratch buffer: the arena carries the failure, so
+ * the unit reports E090 and fails its rules (a status alone can end in a
+ * rule that silently lost a value). */
+static SgStatus lost(SgArena *a) {
+  a->failed = true;
+  return SG_ERR_NOMEM;
+}
+
 typedef struct PartBuf {
   SgArena *a;
   SgPart *parts;
@@ -27,6 +35,7 @@ typedef struct PartBuf {
 } PartBuf;
 
 static void pb_flush(PartBuf *pb) {
+  if (pb->lit.oom) pb->oom = true; /* a literal the buffer could not take: never an empty one */
   if (!pb->lit.len) return;
   SgPart *p = SG_PUSH(pb->a, pb->parts, pb->n, pb->cap);
   char *s = sg_arena_strndup(pb->a, pb->lit.data, pb->lit.len);
@@ -57,7 +66,7 @@ static SgStatus pb_finish(PartBuf *pb, SgStr *out) {
   sg_buf_free(&pb->lit);
   out->parts = pb->parts;
   out->nparts = (uint32_t)pb->n;
-  return pb->oom ? SG_ERR_NOMEM : SG_OK;
+  return pb->oom ? lost(pb->a) : SG_OK;
 }
 
 /* The closing `%` of a placeholder starting at s[i] == '%', or 0 if none:
@@ -286,7 +295,7 @@ SgStatus sg_str_base64(SgArena *a, const SgStr *in, SgStr *out) {
   if (!flat) return SG_ERR_NOMEM;
   SgBuf b = {0};
   b64(&b, (const unsigned char *)flat, n);
-  SgStatus st = b.oom ? SG_ERR_NOMEM : lit_str(a, b.data ? b.data : "", b.len, out);
+  SgStatus st = b.oom ? lost(a) : lit_str(a, b.data ? b.data : "", b.len, out);
   sg_buf_free(&b);
   return st;
 }
@@ -305,8 +314,8 @@ SgStatus sg_str_base64offset(SgArena *a, const SgStr *in, SgStr out[3]) {
     b64(&enc, (const unsigned char *)raw.data, raw.len);
     long s = start[i], e = (long)enc.len + end[(n + (size_t)i) % 3];
     if (e < s) e = s;
-    SgStatus st = (raw.oom || enc.oom) ? SG_ERR_NOMEM
-                                       : lit_str(a, enc.data ? enc.data + s : "", (size_t)(e - s), &out[i]);
+    SgStatus st =
+        (raw.oom || enc.oom) ? lost(a) : lit_str(a, enc.data ? enc.data + s : "", (size_t)(e - s), &out[i]);
     sg_buf_free(&raw);
     sg_buf_free(&enc);
     if (st) return st;

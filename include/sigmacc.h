@@ -44,7 +44,6 @@ typedef struct SgArenaCleanup SgArenaCleanup;
 typedef struct SgArena {
   SgArenaChunk *head;       /* newest chunk first */
   SgArenaCleanup *cleanups; /* run by sg_arena_free, newest first */
-  size_t fail_after;        /* test hook: fail the Nth allocation from now (0 = never) */
   size_t allocs;            /* allocations made so far */
   size_t bytes;             /* bytes of the chunks it holds (memory tests) */
   bool failed;              /* an allocation has failed; results are incomplete */

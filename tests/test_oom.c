@@ -10,25 +10,7 @@
 
 #include "backend.h"
 
-static size_t fail_at, allocs;
-
-static bool fail_now(void) { return ++allocs == fail_at; }
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
-void *__wrap_malloc(size_t n) { return fail_now() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t m) { return fail_now() ? NULL : __real_calloc(n, m); }
-void *__wrap_realloc(void *p, size_t n) { return fail_now() ? NULL : __real_realloc(p, n); }
-char *__wrap_strdup(const char *s) { return fail_now() ? NULL : __real_strdup(s); }
-char *__wrap_strndup(const char *s, size_t n) { return fail_now() ? NULL : __real_strndup(s, n); }
+#include "failalloc.h"
 
 static const char rules[] =
     "title: Suspicious Shell\nid: 5d1c6b1e-1d2a-4c39-9e6b-1f0c6d1e2a3b\nstatus: test\nlevel: high\n"
@@ -326,10 +308,9 @@ static void job_paths(Result *r) {
 
 static void sweep(void (*job)(Result *), const char *name) {
   Result want = {0};
-  fail_at = 0;
-  allocs = 0;
+  fa_start(0);
   job(&want);
-  size_t total = allocs;
+  size_t total = fa_allocs;
   assert_false(want.failed);
   assert_true(want.out.len > 0);
   /* SIGMACC_OOM_AT=NAME:K runs only that job with only allocation K failing (for a debugger) */
@@ -343,10 +324,9 @@ static void sweep(void (*job)(Result *), const char *name) {
   }
   for (size_t k = only ? only : 1; k <= (only ? only : total); k++) {
     Result got = {0};
-    fail_at = k;
-    allocs = 0;
+    fa_start(k);
     job(&got);
-    fail_at = 0;
+    fa_stop();
     if (got.failed)
       reported++;
     else if (strcmp(sg_buf_cstr(&got.out), sg_buf_cstr(&want.out))) {
