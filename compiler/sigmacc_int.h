@@ -173,18 +173,6 @@ void sg_rule_keys_free(SgRuleKey *keys, size_t n);
  * (the diagnostics' paths are the keys' strings: free the keys after them). */
 void sg_validate_batch(const SgValidation *v, SgRuleKey *keys, size_t n, SgDiags *d);
 
-/* ---- Events ---------------------------------------------------------------- */
-/* The same in two steps, for a caller that splits the input itself: the
- * document text doc[0..n) starting at `line` (kept by pointer), then its
- * events one by one (SG_EV_END when it is done). */
-void sg_events_set(SgEventIn *in, const char *doc, size_t n, size_t line);
-SgEvNext sg_events_parse(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
-/* The input's kind from its first bytes (r->evtx, r->not_events, gzip), and
- * all of the rest of it in one buffer the caller owns (false: out of memory
- * or a read error, in r->nomem / r->ioerr). */
-void sg_jreader_start(SgJReader *r);
-bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
-
 /* ---- Batches: paths, filters, the parallel runner, golden files ------------ */
 /* Rule paths from arguments (compiler/fs.c): files as given, directories
  * walked recursively in sorted order; `-` is stdin. */
@@ -274,5 +262,74 @@ size_t sg_eval_rule_count(const SgEvaluator *e);
 bool sg_event_time(const SgJDoc *doc, double *t);
 /* Groups held now (alive, or expired since the last sweep). */
 size_t sg_corr_groups(const SgCorrelator *c);
+
+/* ---- The event reader's parts (backends/eval/json.c) ------------------------- */
+#define SG_JSON_MAX_DOC (64u << 20) /* one event larger than this is skipped */
+#define SG_JSON_MAX_DEPTH 128
+
+typedef struct SgJReader {
+  FILE *f;
+  char *buf;
+  size_t len, cap, pos;
+  size_t line;   /* 1-based line of pos (LF, CRLF and a lone CR each end a line) */
+  int mode;      /* 0 unknown, 1 lines, 2 multi-line objects */
+  char eol;      /* what ends a JSON line: '\n', or '\r' in CR-only input */
+  bool cr;       /* the last byte counted was a CR (its LF is not a new line) */
+  bool in_array; /* inside a top-level [ ... ] */
+  bool started;  /* the byte order mark check is done */
+  bool eof;
+  bool ioerr;     /* reading failed (not the end of the input) */
+  bool nomem;     /* the buffer could not grow */
+  size_t bytes;   /* total bytes consumed (decompressed) */
+  size_t max_doc; /* a larger document is skipped (SG_JSON_MAX_DOC; tests lower it) */
+  void *gz;       /* the zlib stream when the input is gzip (detected from its bytes) */
+  unsigned char *zin;
+  bool gz_done;           /* the last gzip member ended */
+  const char *gz_error;   /* a corrupt or truncated gzip input (reading stopped there) */
+  const char *not_events; /* the input is not events (binary): why; nothing read */
+  bool evtx;              /* the input is an EVTX file (SgEventIn reads it with libevtx) */
+  bool json_only;         /* set by the caller: a text input not starting with { or [ is not events */
+} SgJReader;
+
+typedef enum SgJNext { SG_J_DOC, SG_J_END, SG_J_BAD } SgJNext;
+
+void sg_jreader_init(SgJReader *r, FILE *f);
+void sg_jreader_free(SgJReader *r);
+/* The next document: *doc and *len point into the reader's buffer until the next
+ * call; *line is where it starts. SG_J_BAD: *len bytes at *line were skipped
+ * as not JSON (*msg says why). */
+SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *line, const char **msg);
+
+/* Parse the object at the start of s[0..n) (after white space); *used is
+ * where the next one may start (white space after it skipped). */
+bool sg_json_parse_one(SgJDoc *d, const char *s, size_t n, size_t *used, size_t *err_off, const char **err);
+
+typedef struct SgEvtx SgEvtx; /* an open EVTX file (backends/eval/evtx.c) */
+
+typedef struct SgEventIn {
+  SgJReader rd;
+  SgJDoc doc;       /* the current event, parsed */
+  const char *rest; /* the unread part of the reader's current document */
+  size_t nrest, rest_line;
+  size_t events, skipped;
+  char msg[640];
+  SgEvtx *evtx; /* EVTX input: its records, each as evtx_dump's JSON in `json` */
+  SgBuf json;
+  bool corrupted; /* EVTX: libevtx found the file corrupted (some records may be missing) */
+} SgEventIn;
+
+void sg_events_init(SgEventIn *in, FILE *f); /* an SgEventIn in the caller's memory */
+void sg_events_free(SgEventIn *in);
+/* The same in two steps, for a caller that splits the input itself: the
+ * document text doc[0..n) starting at `line` (kept by pointer), then its
+ * events one by one (SG_EV_END when it is done). */
+void sg_events_set(SgEventIn *in, const char *doc, size_t n, size_t line);
+SgEvNext sg_events_parse(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
+/* The input's kind from its first bytes (r->evtx, r->not_events, gzip), and
+ * all of the rest of it in one buffer the caller owns (false: out of memory
+ * or a read error, in r->nomem / r->ioerr). */
+void sg_jreader_start(SgJReader *r);
+bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
+
 
 #endif

@@ -715,6 +715,20 @@ bool sg_json_parse(SgJDoc *d, const char *s, size_t n, size_t *err_off, const ch
 
 /* ==== Events: reader + parser ========================================================= */
 
+SgEventIn *sg_events_open(FILE *f) {
+  SgEventIn *in = malloc(sizeof *in);
+  if (in) sg_events_init(in, f);
+  return in;
+}
+
+void sg_events_close(SgEventIn *in) {
+  if (!in) return;
+  sg_events_free(in);
+  free(in);
+}
+
+const SgJDoc *sg_events_doc(const SgEventIn *in) { return &in->doc; }
+
 void sg_events_init(SgEventIn *in, FILE *f) {
   memset(in, 0, sizeof *in);
   sg_jreader_init(&in->rd, f);
