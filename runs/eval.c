@@ -170,145 +170,163 @@ static SgEvReport report_of(const SgEvalJob *job) {
                       .to = job->to};
 }
 
-int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
-  SgDiags d = {.policy = job->warnings};
+/* One eval run's state, passed through its stages (each a screen). */
+typedef struct Run {
+  const SgEvalJob *job;
+  const SgEvalSink *sink;
+  SgDiags d;
   SgArena pa;
-  sg_arena_init(&pa);
-  SgPipelineSet set = {0};
-  bool rule_errors = false, io_error = false, setup_failed = false, nomem = false;
+  SgPipelineSet set;
+  SgPaths paths;
+  Source *srcs;
+  SgFilters filters;
+  SgUnit *units;
+  SgEvaluator *ev;
+  SgCorrelator *co;
+  size_t skipped;
+  SgGolden golden;
+  SgBuf unsampled; /* --check: rule files with no sample events, said once */
+  size_t nunsampled;
+  bool rule_errors, io_error, setup_failed, nomem;
+} Run;
+
+/* The run's pipelines, its rule files read once before any is compiled (the
+ * filter documents among them apply to all), and its filters. */
+static void run_setup(Run *r) {
+  const SgEvalJob *job = r->job;
   bool usage = false; /* a -p naming nothing: exit 2, as convert */
-  if (!sg_run_pipelines(&pa, job->pipelines, job->npipelines, job->without_pipeline ? NULL : "evtx", &set, &d,
-                        &usage))
-    setup_failed = true;
-  io_error = io_error || usage;
-  say_diags(sink, &d, 0, NULL, false);
-  SgEvReport report = report_of(job);
-  SgPaths paths = {0};
-  size_t mark = d.n;
-  if (!setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &paths, &d)) io_error = true;
-  /* every rule file is read once, before any is compiled: the filter
-   * documents among them apply to all */
-  Source *srcs = calloc(paths.n + 1, sizeof *srcs);
-  if (!srcs) setup_failed = nomem = true;
-  for (size_t i = 0; !setup_failed && i < paths.n; i++) {
+  if (!sg_run_pipelines(&r->pa, job->pipelines, job->npipelines, job->without_pipeline ? NULL : "evtx",
+                        &r->set, &r->d, &usage))
+    r->setup_failed = true;
+  r->io_error = usage;
+  say_diags(r->sink, &r->d, 0, NULL, false);
+  size_t mark = r->d.n;
+  if (!r->setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &r->paths, &r->d))
+    r->io_error = true;
+  r->srcs = calloc(r->paths.n + 1, sizeof *r->srcs);
+  if (!r->srcs) r->setup_failed = r->nomem = true;
+  for (size_t i = 0; !r->setup_failed && i < r->paths.n; i++) {
     SgDiags rd = {0};
-    if (sg_read_file(paths.v[i], &srcs[i].text, &srcs[i].len, &rd) != SG_OK) {
-      srcs[i].text = NULL;
-      sg_render_diags(&srcs[i].error, &rd, 0, NULL, NULL, 0, false);
+    if (sg_read_file(r->paths.v[i], &r->srcs[i].text, &r->srcs[i].len, &rd) != SG_OK) {
+      r->srcs[i].text = NULL;
+      sg_render_diags(&r->srcs[i].error, &rd, 0, NULL, NULL, 0, false);
     }
     sg_diags_free(&rd);
   }
-  SgFilters filters = {0};
-  if (!setup_failed && !sg_filters_load(job->filters, job->nfilters, &filters, &d)) setup_failed = true;
-  for (size_t i = 0; !setup_failed && i < paths.n; i++)
-    if (srcs[i].text && !sg_filters_add(&filters, paths.v[i], srcs[i].text, srcs[i].len, true, &d))
-      setup_failed = true;
-  say_diags(sink, &d, mark, NULL, false);
-  SgUnit *units = calloc(paths.n + 1, sizeof *units);
-  SgEvaluator *ev = job->golden ? NULL : sg_eval_new();
-  SgCorrelator *co = job->golden ? NULL : sg_corr_new();
-  size_t skipped = 0;
-  SgGolden golden;
-  if (job->golden) sg_golden_init(&golden, job->golden, ".jsonl", job->update);
-  SgBuf unsampled = {0}; /* --check: rule files with no sample events, said once */
-  size_t nunsampled = 0;
-  if (!units || (!job->golden && (!ev || !co))) setup_failed = nomem = true;
-  if (ev) sg_eval_set_logsources(ev, &set, job->declared);
-  for (size_t i = 0; !setup_failed && i < paths.n; i++) {
-    mark = d.n;
-    if (!srcs[i].text) { /* not read: say so, in path order */
-      io_error = true;
-      say(sink, "%s", sg_buf_cstr(&srcs[i].error));
-      continue;
-    }
-    SgUnit *u = &units[i];
-    sg_compile_source(u, paths.v[i], srcs[i].text, srcs[i].len, &d);
-    srcs[i].text = NULL; /* the unit owns it */
-    if (sg_filters_apply(&filters, u) != SG_OK) setup_failed = nomem = true;
-    if (job->golden) { /* each rule file with its own sample events */
-      const char *shown_rule = paths.v[i] + paths.rel[i];
-      char *events = sample_events(paths.v[i], ".events.jsonl");
-      char *nomatch = sample_events(paths.v[i], ".nomatch.jsonl");
-      if (!events && !nomatch) sg_buf_catf(&unsampled, "  %s\n", paths.v[i]), nunsampled++;
-      for (int pass = 0; pass < 2; pass++) {
-        const char *file = pass ? nomatch : events;
-        FILE *ef = file ? fopen(file, "rb") : NULL;
-        if (!ef) continue;
-        SgEvaluator *target = sg_eval_new();
-        SgCorrelator *tco = sg_corr_new();
-        if (!target || !tco) setup_failed = nomem = true;
-        if (target) sg_eval_set_logsources(target, &set, job->declared);
-        if (target && tco && load_unit(target, tco, u, &set, false, &skipped, &d)) rule_errors = true;
-        if (target && tco && sg_eval_prepare(target) == SG_OK) {
-          GoldenSink gsink = {.parent = sink};
-          SgEvalSink gs = {to_buf, to_parent_err, &gsink};
-          SgEvReport gr = {.format = SG_EVAL_JSONL, .fields = job->fields};
-          SgEvCounts gn = {0};
-          SgEvStream *st = sg_evs_new(target, tco, &gr, &gs, 1, false);
-          if (!st) {
-            setup_failed = nomem = true;
-          } else {
-            sg_evs_file(st, ef, file, file + paths.rel[i], false);
-            sg_evs_finish(st, &gn);
-          }
-          SgBuf *out = &gsink.out;
-          if (!st) {
-          } else if (pass && out->len) { /* R.nomatch.jsonl: events the rule must not match */
-            say(sink, "%s: error: the rule matches events of %s, which it must not match:\n%s", paths.v[i],
-                file, sg_buf_cstr(out));
-            rule_errors = true;
-          } else if (!pass && !out->len && !gn.skipped) { /* a golden of no match checks nothing */
-            say(sink,
-                "%s: error: its sample events %s match nothing, so its golden file would check nothing "
-                "(events a rule must not match go in %.*s.nomatch.jsonl)\n",
-                paths.v[i], file, (int)(strlen(file) - 13), file);
-            rule_errors = true;
-          } else if (!pass && sg_golden_file(&golden, shown_rule, out->data ? out->data : "", out->len) < 0) {
-            io_error = true;
-          }
-          sg_buf_free(out);
-        }
-        fclose(ef);
-        sg_eval_free(target);
-        sg_corr_free(tco);
+  if (!r->setup_failed && !sg_filters_load(job->filters, job->nfilters, &r->filters, &r->d))
+    r->setup_failed = true;
+  for (size_t i = 0; !r->setup_failed && i < r->paths.n; i++)
+    if (r->srcs[i].text &&
+        !sg_filters_add(&r->filters, r->paths.v[i], r->srcs[i].text, r->srcs[i].len, true, &r->d))
+      r->setup_failed = true;
+  say_diags(r->sink, &r->d, mark, NULL, false);
+}
+
+/* --check/--update: rule file i against its own sample events, R.events.jsonl
+ * (its matches are the golden file) and R.nomatch.jsonl (must match nothing). */
+static void run_golden_unit(Run *r, size_t i) {
+  const SgEvalJob *job = r->job;
+  const SgEvalSink *sink = r->sink;
+  SgUnit *u = &r->units[i];
+  const char *path = r->paths.v[i], *shown_rule = path + r->paths.rel[i];
+  char *events = sample_events(path, ".events.jsonl");
+  char *nomatch = sample_events(path, ".nomatch.jsonl");
+  if (!events && !nomatch) sg_buf_catf(&r->unsampled, "  %s\n", path), r->nunsampled++;
+  for (int pass = 0; pass < 2; pass++) {
+    const char *file = pass ? nomatch : events;
+    FILE *ef = file ? fopen(file, "rb") : NULL;
+    if (!ef) continue;
+    SgEvaluator *target = sg_eval_new();
+    SgCorrelator *tco = sg_corr_new();
+    if (!target || !tco) r->setup_failed = r->nomem = true;
+    if (target) sg_eval_set_logsources(target, &r->set, job->declared);
+    if (target && tco && load_unit(target, tco, u, &r->set, false, &r->skipped, &r->d)) r->rule_errors = true;
+    if (target && tco && sg_eval_prepare(target) == SG_OK) {
+      GoldenSink gsink = {.parent = sink};
+      SgEvalSink gs = {to_buf, to_parent_err, &gsink};
+      SgEvReport gr = {.format = SG_EVAL_JSONL, .fields = job->fields};
+      SgEvCounts gn = {0};
+      SgEvStream *st = sg_evs_new(target, tco, &gr, &gs, 1, false);
+      if (!st) {
+        r->setup_failed = r->nomem = true;
+      } else {
+        sg_evs_file(st, ef, file, file + r->paths.rel[i], false);
+        sg_evs_finish(st, &gn);
       }
-      free(events);
-      free(nomatch);
-      say_diags(sink, &d, mark, u, false);
+      SgBuf *out = &gsink.out;
+      if (!st) {
+      } else if (pass && out->len) { /* R.nomatch.jsonl: events the rule must not match */
+        say(sink, "%s: error: the rule matches events of %s, which it must not match:\n%s", path, file,
+            sg_buf_cstr(out));
+        r->rule_errors = true;
+      } else if (!pass && !out->len && !gn.skipped) { /* a golden of no match checks nothing */
+        say(sink,
+            "%s: error: its sample events %s match nothing, so its golden file would check nothing "
+            "(events a rule must not match go in %.*s.nomatch.jsonl)\n",
+            path, file, (int)(strlen(file) - 13), file);
+        r->rule_errors = true;
+      } else if (!pass && sg_golden_file(&r->golden, shown_rule, out->data ? out->data : "", out->len) < 0) {
+        r->io_error = true;
+      }
+      sg_buf_free(out);
+    }
+    fclose(ef);
+    sg_eval_free(target);
+    sg_corr_free(tco);
+  }
+  free(events);
+  free(nomatch);
+}
+
+/* Every rule file compiled, its batch filters applied, and its rules added
+ * to the run's evaluator (or checked against their samples with --check). */
+static void run_load(Run *r) {
+  const SgEvalJob *job = r->job;
+  r->units = calloc(r->paths.n + 1, sizeof *r->units);
+  r->ev = job->golden ? NULL : sg_eval_new();
+  r->co = job->golden ? NULL : sg_corr_new();
+  if (job->golden) sg_golden_init(&r->golden, job->golden, ".jsonl", job->update);
+  if (!r->units || (!job->golden && (!r->ev || !r->co))) r->setup_failed = r->nomem = true;
+  if (r->ev) sg_eval_set_logsources(r->ev, &r->set, job->declared);
+  for (size_t i = 0; !r->setup_failed && i < r->paths.n; i++) {
+    size_t mark = r->d.n;
+    if (!r->srcs[i].text) { /* not read: say so, in path order */
+      r->io_error = true;
+      say(r->sink, "%s", sg_buf_cstr(&r->srcs[i].error));
       continue;
     }
-    if (load_unit(ev, co, u, &set, job->skip_unsupported, &skipped, &d)) rule_errors = true;
-    say_diags(sink, &d, mark, u, false);
+    SgUnit *u = &r->units[i];
+    sg_compile_source(u, r->paths.v[i], r->srcs[i].text, r->srcs[i].len, &r->d);
+    r->srcs[i].text = NULL; /* the unit owns it */
+    if (sg_filters_apply(&r->filters, u) != SG_OK) r->setup_failed = r->nomem = true;
+    if (job->golden)
+      run_golden_unit(r, i);
+    else if (load_unit(r->ev, r->co, u, &r->set, job->skip_unsupported, &r->skipped, &r->d))
+      r->rule_errors = true;
+    say_diags(r->sink, &r->d, mark, u, false);
   }
-  if (ev && !setup_failed && sg_eval_prepare(ev) != SG_OK) setup_failed = nomem = true;
-  if (!setup_failed) {
-    mark = d.n;
-    sg_filters_report_unused(&filters, &d);
-    say_diags(sink, &d, mark, NULL, false);
+  if (r->ev && !r->setup_failed && sg_eval_prepare(r->ev) != SG_OK) r->setup_failed = r->nomem = true;
+  if (!r->setup_failed) {
+    size_t mark = r->d.n;
+    sg_filters_report_unused(&r->filters, &r->d);
+    say_diags(r->sink, &r->d, mark, NULL, false);
   }
-  if (skipped)
-    say(sink, "sigmacc eval: %zu rule%s skipped as unsupported\n", skipped, skipped == 1 ? "" : "s");
-  if (nunsampled)
-    say(sink,
+  if (r->skipped)
+    say(r->sink, "sigmacc eval: %zu rule%s skipped as unsupported\n", r->skipped, r->skipped == 1 ? "" : "s");
+  if (r->nunsampled)
+    say(r->sink,
         "sigmacc eval: %zu of %zu rule files have no sample events (R.events.jsonl or R.nomatch.jsonl), "
         "so --check does not check them:\n%s",
-        nunsampled, paths.n, sg_buf_cstr(&unsampled));
-  sg_buf_free(&unsampled);
-  if (setup_failed) {
-    sg_eval_free(ev);
-    ev = NULL; /* no events are read: the rules were not all loaded */
+        r->nunsampled, r->paths.n, sg_buf_cstr(&r->unsampled));
+  if (r->setup_failed) {
+    sg_eval_free(r->ev);
+    r->ev = NULL; /* no events are read: the rules were not all loaded */
   }
+}
 
-  /* stream the events */
-  SgEvCounts n = {0};
-  double t0 = sg_ev_now();
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  size_t jobs = job->jobs ? job->jobs : cores > 0 ? (size_t)cores : 1;
-  SgEvStream *sm = ev ? sg_evs_new(ev, co, &report, sink, jobs, job->progress) : NULL;
-  if (ev && !sm) setup_failed = nomem = true;
-  if (nomem) /* never a silent exit 1 */
-    say(sink, "sigmacc eval: error[E090]: out of memory setting up the run; %s\n",
-        job->golden ? "rules may not have been checked" : "no event was matched");
+/* Every input (a folder: every file under it; none: stdin) through the stream. */
+static void run_inputs(Run *r, SgEvStream *sm) {
+  const SgEvalJob *job = r->job;
   char *stdin_name = "-";
   char *const *inputs = job->nevents ? job->events : &stdin_name;
   size_t ninputs = job->nevents ? job->nevents : 1;
@@ -318,88 +336,126 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
     if (!is_stdin && stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) { /* every file under it */
       SgPaths files = {0};
       SgDiags fd = {0};
-      if (!sg_expand_dir_files(inputs[i], &files, &fd)) io_error = true;
-      if (!files.n && !fd.n) say(sink, "%s: error[E001]: the directory holds no files\n", inputs[i]);
-      io_error = io_error || !files.n || fd.nerrors; /* W092: a FIFO or device passed over */
-      say_diags(sink, &fd, 0, NULL, false);
+      if (!sg_expand_dir_files(inputs[i], &files, &fd)) r->io_error = true;
+      if (!files.n && !fd.n) say(r->sink, "%s: error[E001]: the directory holds no files\n", inputs[i]);
+      r->io_error = r->io_error || !files.n || fd.nerrors; /* W092: a FIFO or device passed over */
+      say_diags(r->sink, &fd, 0, NULL, false);
       for (size_t k = 0; k < files.n; k++)
-        io_error = !read_input(sm, sink, files.v[k], true) || io_error;
+        r->io_error = !read_input(sm, r->sink, files.v[k], true) || r->io_error;
       sg_paths_free(&files);
       sg_diags_free(&fd);
       continue;
     }
-    io_error = !read_input(sm, sink, inputs[i], false) || io_error;
+    r->io_error = !read_input(sm, r->sink, inputs[i], false) || r->io_error;
   }
-  size_t workers = sm ? sg_evs_workers(sm) : 0;
-  if (sm) sg_evs_finish(sm, &n);
-  if (n.ioerr) io_error = true;
-  /* events that could not be read are never silent: exit 3 (below) */
-  bool lost = ev && (n.skipped || !n.events || n.unknown || n.damaged || n.lost_output);
-  if (ev && !n.events) say(sink, "sigmacc eval: no event was read\n");
-  if (n.skipped)
-    say(sink, "sigmacc eval: %zu document%s skipped as malformed\n", n.skipped,
-        n.skipped == 1 ? " was" : "s were");
-  if (n.unsourced && job->stats)
+}
+
+/* What the run could not do is never silent: skipped documents, damaged
+ * files, undecided results, untimed events (exit 3); then --stats. */
+static bool run_said(Run *r, const SgEvCounts *n, size_t workers, double el) {
+  const SgEvalSink *sink = r->sink;
+  const SgEvalJob *job = r->job;
+  bool lost = r->ev && (n->skipped || !n->events || n->unknown || n->damaged || n->lost_output);
+  if (r->ev && !n->events) say(sink, "sigmacc eval: no event was read\n");
+  if (n->skipped)
+    say(sink, "sigmacc eval: %zu document%s skipped as malformed\n", n->skipped,
+        n->skipped == 1 ? " was" : "s were");
+  if (n->unsourced && job->stats)
     say(sink,
         "sigmacc eval: %zu event%s had no log source (not in evtx_dump's shape): every rule applied to %s; "
         "--logsource says what they are\n",
-        n.unsourced, n.unsourced == 1 ? "" : "s", n.unsourced == 1 ? "it" : "them");
-  if (n.untimed)
-    say(sink, "sigmacc eval: %zu event%s no time, so --from/--to left %s out\n", n.untimed,
-        n.untimed == 1 ? " has" : "s have", n.untimed == 1 ? "it" : "them");
-  if (n.outside && job->stats)
-    say(sink, "sigmacc eval: %zu event%s outside the --from/--to window\n", n.outside,
-        n.outside == 1 ? " was" : "s were");
-  if (n.lost_output)
+        n->unsourced, n->unsourced == 1 ? "" : "s", n->unsourced == 1 ? "it" : "them");
+  if (n->untimed)
+    say(sink, "sigmacc eval: %zu event%s no time, so --from/--to left %s out\n", n->untimed,
+        n->untimed == 1 ? " has" : "s have", n->untimed == 1 ? "it" : "them");
+  if (n->outside && job->stats)
+    say(sink, "sigmacc eval: %zu event%s outside the --from/--to window\n", n->outside,
+        n->outside == 1 ? " was" : "s were");
+  if (n->lost_output)
     say(sink, "sigmacc eval: error[E090]: out of memory writing matches; some are missing\n");
-  if (n.damaged)
-    say(sink, "sigmacc eval: %zu EVTX file%s corrupt or truncated\n", n.damaged,
-        n.damaged == 1 ? " is" : "s are");
-  if (n.unknown)
-    say(sink, "sigmacc eval: %zu result%s could not be decided\n", n.unknown, n.unknown == 1 ? "" : "s");
-  int golden_rc = 0;
-  if (job->golden) {
-    golden_rc = sg_golden_finish(&golden);
-    SgBuf rep = {0};
-    sg_buf_cat(&rep, sg_buf_cstr(&golden.report));
-    if (job->update)
-      sg_buf_catf(&rep, "golden: %zu file%s, %zu written, %zu removed\n", golden.nseen,
-                  golden.nseen == 1 ? "" : "s", golden.written, golden.extra);
-    else
-      sg_buf_catf(&rep, "golden: %zu file%s, %zu differ, %zu missing, %zu extra\n", golden.nseen,
-                  golden.nseen == 1 ? "" : "s", golden.mismatches, golden.missing, golden.extra);
-    sink->out(sink->ctx, sg_buf_cstr(&rep), rep.len);
-    sg_buf_free(&rep);
-    sg_golden_free(&golden);
-  }
-  if (co && sg_corr_untimed(co))
+  if (n->damaged)
+    say(sink, "sigmacc eval: %zu EVTX file%s corrupt or truncated\n", n->damaged,
+        n->damaged == 1 ? " is" : "s are");
+  if (n->unknown)
+    say(sink, "sigmacc eval: %zu result%s could not be decided\n", n->unknown, n->unknown == 1 ? "" : "s");
+  if (r->co && sg_corr_untimed(r->co))
     say(sink,
         "sigmacc eval: warning: %zu match%s of correlated rules had no event time and were not correlated\n",
-        sg_corr_untimed(co), sg_corr_untimed(co) == 1 ? "" : "es");
-  if (n.progress_shown) say(sink, "\n");
-  double el = sg_ev_now() - t0;
+        sg_corr_untimed(r->co), sg_corr_untimed(r->co) == 1 ? "" : "es");
+  if (n->progress_shown) say(sink, "\n");
   if (job->stats)
     say(sink,
         "events %zu, bytes %zu, matches %zu, skipped %zu, undecided %zu, rules %zu, jobs %zu, %.3f s, "
         "%.0f events/s\n",
-        n.events, n.bytes, n.matches, n.skipped, n.unknown, ev ? sg_eval_rule_count(ev) : 0, workers, el,
-        el > 0 ? n.events / el : 0.0);
-  if (d.nsuppressed) /* never silent: the count of what -W switched off */
-    say(sink, "sigmacc eval: %zu warning%s switched off by -W\n", d.nsuppressed,
-        d.nsuppressed == 1 ? "" : "s");
-  sg_eval_free(ev);
-  sg_corr_free(co);
-  for (size_t i = 0; units && i < paths.n; i++)
-    sg_unit_free(&units[i]);
-  free(units);
-  for (size_t i = 0; srcs && i < paths.n; i++) {
-    free(srcs[i].text); /* not compiled */
-    sg_buf_free(&srcs[i].error);
+        n->events, n->bytes, n->matches, n->skipped, n->unknown, r->ev ? sg_eval_rule_count(r->ev) : 0,
+        workers, el, el > 0 ? n->events / el : 0.0);
+  if (r->d.nsuppressed) /* never silent: the count of what -W switched off */
+    say(sink, "sigmacc eval: %zu warning%s switched off by -W\n", r->d.nsuppressed,
+        r->d.nsuppressed == 1 ? "" : "s");
+  return lost;
+}
+
+/* --check/--update: the golden report; its exit code. */
+static int run_golden_finish(Run *r) {
+  int rc = sg_golden_finish(&r->golden);
+  SgBuf rep = {0};
+  sg_buf_cat(&rep, sg_buf_cstr(&r->golden.report));
+  const SgGolden *g = &r->golden;
+  if (r->job->update)
+    sg_buf_catf(&rep, "golden: %zu file%s, %zu written, %zu removed\n", g->nseen, g->nseen == 1 ? "" : "s",
+                g->written, g->extra);
+  else
+    sg_buf_catf(&rep, "golden: %zu file%s, %zu differ, %zu missing, %zu extra\n", g->nseen,
+                g->nseen == 1 ? "" : "s", g->mismatches, g->missing, g->extra);
+  r->sink->out(r->sink->ctx, sg_buf_cstr(&rep), rep.len);
+  sg_buf_free(&rep);
+  sg_golden_free(&r->golden);
+  return rc;
+}
+
+static void run_free(Run *r) {
+  sg_eval_free(r->ev);
+  sg_corr_free(r->co);
+  for (size_t i = 0; r->units && i < r->paths.n; i++)
+    sg_unit_free(&r->units[i]);
+  free(r->units);
+  for (size_t i = 0; r->srcs && i < r->paths.n; i++) {
+    free(r->srcs[i].text); /* not compiled */
+    sg_buf_free(&r->srcs[i].error);
   }
-  free(srcs);
-  sg_paths_free(&paths);
-  sg_filters_free(&filters);
-  sg_diags_free(&d);
-  sg_arena_free(&pa);
-  return io_error || golden_rc == 2 ? 2 : (rule_errors || setup_failed || golden_rc) ? 1 : lost ? 3 : 0;
+  free(r->srcs);
+  sg_buf_free(&r->unsampled);
+  sg_paths_free(&r->paths);
+  sg_filters_free(&r->filters);
+  sg_diags_free(&r->d);
+  sg_arena_free(&r->pa);
+}
+
+int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
+  Run r = {.job = job, .sink = sink, .d = {.policy = job->warnings}};
+  sg_arena_init(&r.pa);
+  run_setup(&r);
+  run_load(&r);
+  SgEvReport report = report_of(job);
+  SgEvCounts n = {0};
+  double t0 = sg_ev_now();
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t jobs = job->jobs ? job->jobs : cores > 0 ? (size_t)cores : 1;
+  SgEvStream *sm = r.ev ? sg_evs_new(r.ev, r.co, &report, sink, jobs, job->progress) : NULL;
+  if (r.ev && !sm) r.setup_failed = r.nomem = true;
+  if (r.nomem) /* never a silent exit 1 */
+    say(sink, "sigmacc eval: error[E090]: out of memory setting up the run; %s\n",
+        job->golden ? "rules may not have been checked" : "no event was matched");
+  run_inputs(&r, sm);
+  size_t workers = sm ? sg_evs_workers(sm) : 0;
+  if (sm) sg_evs_finish(sm, &n);
+  if (n.ioerr) r.io_error = true;
+  int golden_rc = job->golden ? run_golden_finish(&r) : 0;
+  bool lost = run_said(&r, &n, workers, sg_ev_now() - t0);
+  int rc = r.io_error || golden_rc == 2                     ? 2
+           : (r.rule_errors || r.setup_failed || golden_rc) ? 1
+           : lost                                           ? 3
+                                                            : 0;
+  run_free(&r);
+  return rc;
 }
