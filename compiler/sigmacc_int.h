@@ -332,4 +332,19 @@ void sg_jreader_start(SgJReader *r);
 bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
 
 
+/* ---- Conditions as parsed (compiler/cond.c) ---------------------------------- */
+typedef enum SgCondKind { SG_C_AND, SG_C_OR, SG_C_NOT, SG_C_ID, SG_C_ONE_OF, SG_C_ALL_OF } SgCondKind;
+
+/* AND and OR are n-ary (`a or b or c` is one node with three operands), so a
+ * long chain costs linear memory and no recursion depth; the depth of the
+ * tree is bounded by the parentheses and `not`s (SG_MAX_COND_DEPTH). */
+struct SgCondExpr {
+  SgCondKind kind;
+  SgLoc loc;
+  SgCondExpr **kids; /* AND/OR: n >= 2 operands; NOT: kids[0] */
+  uint32_t n;
+  const char *name; /* ID: identifier; *_OF: pattern, "them" for all */
+  bool them;
+};
+
 #endif
