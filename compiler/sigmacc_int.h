@@ -331,7 +331,6 @@ SgEvNext sg_events_parse(SgEventIn *in, const char **text, size_t *len, size_t *
 void sg_jreader_start(SgJReader *r);
 bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
 
-
 /* ---- Conditions as parsed (compiler/cond.c) ---------------------------------- */
 typedef enum SgCondKind { SG_C_AND, SG_C_OR, SG_C_NOT, SG_C_ID, SG_C_ONE_OF, SG_C_ALL_OF } SgCondKind;
 
