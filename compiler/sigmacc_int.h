@@ -346,4 +346,23 @@ struct SgCondExpr {
   bool them;
 };
 
+/* ---- Limits (one place, with reasons) -------------------------------------- */
+#define SG_MAX_FILE_BYTES (32u << 20)  /* largest SigmaHQ rule is ~30 KB; room for big collections */
+#define SG_MAX_SCALAR_BYTES (1u << 20) /* a 1 MB value is a mistake, not a rule */
+#define SG_MAX_YAML_DEPTH 64           /* real rules nest 4-5 levels */
+#define SG_MAX_COND_DEPTH 200          /* parenthesis / not nesting in conditions */
+#define SG_MAX_EXPANSION 4096          /* windash/base64offset alternatives per value */
+
+/* ---- Node flags (SgNode.flags) --------------------------------------------- */
+/* Node flags: an OR built by the front end for one detection item keeps its
+ * shape (targets render a value list as one IN list, as the reference does;
+ * an expansion's alternatives are never an IN list). Such nodes are not
+ * spliced into a parent of the same kind. SG_NF_ITEM marks the AND/OR of one
+ * detection item's values (a field mapped to several names maps the item
+ * as a whole: `f|contains|all` stays on one name at a time, as in pySigma). */
+enum { SG_NF_VALUES = 1, SG_NF_EXPANSION = 2, SG_NF_ITEM = 4 };
+
+/* ---- Correlator memory ----------------------------------------------------- */
+#define SG_CORR_SWEEP_MIN 1024 /* groups kept before the first sweep of expired ones */
+
 #endif

@@ -22,13 +22,6 @@
 
 #define SIGMACC_VERSION "0.1.0"
 
-/* ---- Limits (one place, with reasons) ----------------------------------- */
-#define SG_MAX_FILE_BYTES (32u << 20)  /* largest SigmaHQ rule is ~30 KB; room for big collections */
-#define SG_MAX_SCALAR_BYTES (1u << 20) /* a 1 MB value is a mistake, not a rule */
-#define SG_MAX_YAML_DEPTH 64           /* real rules nest 4-5 levels */
-#define SG_MAX_COND_DEPTH 200          /* parenthesis / not nesting in conditions */
-#define SG_MAX_EXPANSION 4096          /* windash/base64offset alternatives per value */
-
 typedef enum SgStatus {
   SG_OK = 0,
   SG_ERR_PARSE,       /* the input is malformed; diagnostics say where */
@@ -255,17 +248,10 @@ typedef struct SgMatch {
 typedef enum SgNodeKind { SG_N_AND, SG_N_OR, SG_N_NOT, SG_N_MATCH, SG_N_TRUE, SG_N_FALSE } SgNodeKind;
 
 typedef struct SgNode SgNode;
-/* Node flags: an OR built by the front end for one detection item keeps its
- * shape (targets render a value list as one IN list, as the reference does;
- * an expansion's alternatives are never an IN list). Such nodes are not
- * spliced into a parent of the same kind. SG_NF_ITEM marks the AND/OR of one
- * detection item's values (a field mapped to several names maps the item
- * as a whole: `f|contains|all` stays on one name at a time, as in pySigma). */
-enum { SG_NF_VALUES = 1, SG_NF_EXPANSION = 2, SG_NF_ITEM = 4 };
 
 struct SgNode {
   SgNodeKind kind;
-  uint8_t flags; /* SG_NF_* */
+  uint8_t flags; /* SG_NF_* (sigmacc_int.h): how the front end built it */
   SgLoc loc;     /* where the construct was written */
   SgNode **kids; /* AND, OR: >= 1 child; NOT: exactly 1 */
   uint32_t nkids;
@@ -594,7 +580,7 @@ size_t sg_eval_undecided(const SgEvaluator *e, const SgEvalHit **v);
  * groups alive in their window: a group whose newest match is older than the
  * newest event time minus the timespan (or that fired and is empty) is
  * dropped when the table has doubled since the last sweep, so at most about
- * twice the live groups (and SG_CORR_SWEEP_MIN) are kept. Thresholds are
+ * twice the live groups (and at least 1,024) are kept. Thresholds are
  * decided as matches arrive, so only `gt`/`gte` conditions are accepted (a
  * "fewer than" condition would need the end of each window). temporal_ordered
  * with a condition expression: the rules it names outside `not` count when
@@ -604,8 +590,6 @@ size_t sg_eval_undecided(const SgEvaluator *e, const SgEvalHit **v);
  * values in a hash table, the median in an order-statistic tree, each rule's
  * matches in a queue): O(log n) a match, whatever the window holds. */
 typedef struct SgCorrelator SgCorrelator;
-
-#define SG_CORR_SWEEP_MIN 1024 /* groups kept before the first sweep of expired ones */
 
 typedef struct SgCorrHit {
   const SgRule *rule; /* the correlation */
