@@ -9,10 +9,10 @@
 
 #include "backend.h"
 
-extern const SgTarget sg_target_ast, sg_target_splunk, sg_target_splunk_spl2, sg_target_aql;
+extern const SgTarget sg_target_ast, sg_target_splunk, sg_target_splunk_spl2, sg_target_aql, sg_target_text;
 
 static const SgTarget *const targets[] = {&sg_target_aql, &sg_target_splunk, &sg_target_splunk_spl2,
-                                          &sg_target_ast};
+                                          &sg_target_text, &sg_target_ast};
 
 const SgTarget *const *sg_target_list(size_t *n) {
   *n = sizeof targets / sizeof *targets;

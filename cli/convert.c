@@ -13,7 +13,7 @@
 static const char convert_usage[] =
     "usage: sigmacc convert -t TARGET [-p PIPELINE]... [--without-pipeline] [-f FORMAT]\n"
     "                       [-O key=value]... [-s] [-o OUT] PATH...\n"
-    "  -t, --target       aql (alias qradar), splunk, splunk_spl2 (alias spl2), ast\n"
+    "  -t, --target       aql (alias qradar), splunk, splunk_spl2 (alias spl2), text, ast\n"
     "  -p, --pipeline     built-in pipeline name, pipeline YAML file or directory (repeatable)\n"
     "  --without-pipeline do not apply the target's default pipeline\n"
     "  -f, --format       output format (see 'sigmacc list formats TARGET')\n"

@@ -17,7 +17,7 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-O key=value]... [-s] [-o OUT] PATH...\n"
-    "                     convert Sigma rules to queries (targets: aql, splunk, splunk_spl2, ast)\n"
+    "                     convert Sigma rules to queries (targets: aql, splunk, splunk_spl2, text, ast)\n"
     "  check [--json] [--validation-config FILE] [-x VALIDATOR]... [--fail-on error|warning] PATH...\n"
     "                     validate rules; print located diagnostics and validator findings\n"
     "  eval -r RULES... [-p PIPELINE]... [-f jsonl|csv|table] [--summary] [-j N] [EVENTS...]\n"

@@ -17,5 +17,6 @@ run aql/default convert -t aql -p qradar $P sigma-rules
 run aql/detection convert -t aql -p sigma-rules/pipelines/qradar-site.yml $P -f detection sigma-rules
 run splunk/default convert -t splunk -p sysmon -p splunk_windows $P sigma-rules
 run splunk/savedsearches convert -t splunk -p sysmon -p splunk_windows $P -f savedsearches sigma-rules
+run text/default convert -t text sigma-rules
 run eval eval -r sigma-rules $P --fields EventRecordID,SignatureStatus,Signature
 exit $rc

@@ -21,6 +21,7 @@
 
 #include "backend.h"
 #include "hostile.h"
+#include "outcheck.h"
 
 #define MARK "QZX"
 
@@ -180,17 +181,18 @@ static size_t count(const char *s, size_t n, const char *needle) {
   return k;
 }
 
-typedef enum Lang { L_SPL, L_AQL, L_SPL2 } Lang;
+typedef enum Lang { L_SPL, L_AQL, L_SPL2, L_TEXT } Lang;
 
 /* Literals: SPL "..." and '...' with backslash escapes (SPL2 also /regex/);
- * AQL '...' and "..." with the quote doubled. Each literal must close and
+ * AQL '...' and "..." with the quote doubled; the text target's sentences
+ * "..." with backslash escapes. Each literal must close and
  * hold an even number of markers (a value's two markers stay together). */
 static void lex(const char *s, Lang lang, Lex *L) {
   memset(L, 0, sizeof *L);
   bool doubling = lang == L_AQL;
   for (size_t i = 0; s[i];) {
     char q = s[i];
-    if (q != '"' && q != '\'' && !(lang == L_SPL2 && q == '/')) {
+    if (q != '"' && (q != '\'' || lang == L_TEXT) && !(lang == L_SPL2 && q == '/')) {
       sg_buf_catc(&L->outside, s[i++]);
       continue;
     }
@@ -268,7 +270,11 @@ static const char *check_query(const char *q, Lang lang, const char *h, bool cor
   if (!why && strstr(L.outside.data, MARK) && !plain_name(h)) why = "a value is outside every literal";
   if (!why && strstr(q, "\n\n")) why = "a blank line inside a query";
   if (!why && strchr(q, '\r')) why = "a CR inside a query";
-  if (!why)
+  if (!why && lang == L_TEXT) /* one sentence, which a terminal shows as it is */
+    why = strchr(q, '\n')                            ? "a line break inside a sentence"
+          : oc_term_unsafe(q, strlen(q)) < strlen(q) ? "a character a terminal acts on"
+                                                     : NULL;
+  else if (!why)
     why = aql ? (correlation ? NULL : aql_clauses(L.outside.data))
               : spl_commands(L.outside.data, lang == L_SPL2);
   sg_buf_free(&L.outside);
@@ -409,7 +415,8 @@ static const struct {
                {"splunk", "json"},        {"splunk_spl2", "default"},
                {"splunk_spl2", "module"}, {"splunk_spl2", "json"},
                {"aql", "default"},        {"aql", "where"},
-               {"aql", "detection"},      {"aql", "json"}};
+               {"aql", "detection"},      {"aql", "json"},
+               {"text", "default"}};
 
 static size_t checked, converted;
 
@@ -420,7 +427,10 @@ static void check_rule(const char *yaml, const char *h, bool correlation) {
     Out o;
     convert(yaml, t, outputs[i].format, &o);
     const char *why = NULL;
-    Lang lang = !strcmp(t->name, "aql") ? L_AQL : !strcmp(t->name, "splunk_spl2") ? L_SPL2 : L_SPL;
+    Lang lang = !strcmp(t->name, "aql")           ? L_AQL
+                : !strcmp(t->name, "splunk_spl2") ? L_SPL2
+                : !strcmp(t->name, "text")        ? L_TEXT
+                                                  : L_SPL;
     if (!strcmp(outputs[i].format, "savedsearches"))
       why = check_conf(&o, h);
     else if (!strcmp(outputs[i].format, "json"))
@@ -503,6 +513,12 @@ static void test_lexers_catch(void **state) {
   sg_buf_cat(&o.text, "$a = FROM main WHERE a=1; | delete\n");
   o.nqueries = 1;
   assert_non_null(check_blocks(&o, L_SPL2, true, "", false));
+  o.text.len = 0;
+  sg_buf_cat(&o.text, "events where a is \"" MARK "x\" or b is \"" MARK "\"\n");
+  assert_non_null(check_blocks(&o, L_TEXT, false, "x\" or b is \"", false));
+  o.text.len = 0;
+  sg_buf_cat(&o.text, "events where a is \"" MARK "\u202ex" MARK "\"\n"); /* a bidi control shown raw */
+  assert_non_null(check_blocks(&o, L_TEXT, false, "\u202ex", false));
   o.text.len = 0;
   sg_buf_cat(&o.text, "[default]\n\n[t]\ndescription = " MARK "\\\nsearch = *\n");
   assert_non_null(check_conf(&o, "\\"));
