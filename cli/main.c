@@ -24,6 +24,8 @@ static const char usage[] =
     "                     match rules against EVTX files and JSON events (evtx_dump shape or flat)\n"
     "  analyze logsources|attack|fields [options] PATH...\n"
     "                     rules per log source; an ATT&CK Navigator layer; the fields rules read\n"
+    "  pages (-o DIR | --check DIR | --update DIR) [--config FILE] [-p PIPELINE]... PATH...\n"
+    "                     detection pages: a static site of the rules, their queries and evidence\n"
     "  list targets|formats [TARGET]|pipelines|modifiers|diagnostics|warnings|validators\n"
     "\n"
     "  --help, --version\n"
@@ -57,6 +59,7 @@ static int dispatch(int argc, char **argv) {
   if (!strcmp(cmd, "analyze")) return sg_cli_analyze(argc - 1, argv + 1);
   if (!strcmp(cmd, "convert")) return sg_cli_convert(argc - 1, argv + 1);
   if (!strcmp(cmd, "eval")) return sg_cli_eval(argc - 1, argv + 1);
+  if (!strcmp(cmd, "pages")) return sg_cli_pages(argc - 1, argv + 1);
   fprintf(stderr, "sigmacc: unknown command '%s'\n\n%s", cmd, usage);
   return 2;
 }

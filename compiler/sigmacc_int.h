@@ -216,11 +216,12 @@ SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u);
 /* W072 for each filter that was applied to no rule of the run. */
 void sg_filters_report_unused(const SgFilters *f, SgDiags *d);
 void sg_filters_free(SgFilters *f);
-/* Golden files (compiler/golden.c): compare generated output with committed
- * files (--check DIR) or rewrite them (--update DIR), one file per rule file. */
+/* Golden files (runs/golden.c): compare generated output with committed
+ * files (--check DIR) or rewrite them (--update DIR), one file per rule file,
+ * or (ext NULL) files named as they are: a generated site (pages). */
 typedef struct SgGolden {
   const char *dir; /* DIR of --check/--update */
-  const char *ext; /* output extension, e.g. ".aql" */
+  const char *ext; /* output extension, e.g. ".aql"; NULL: rel as it is, every file in DIR ours */
   bool update;
   char **seen; /* files produced this run */
   size_t nseen, capseen;

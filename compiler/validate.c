@@ -247,13 +247,14 @@ SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d) {
       break;
     }
     SgAttackTechnique *slot = SG_PUSH(&v->arena, t, n, cap);
-    const char *id = sg_arena_strdup(&v->arena, cols[0]), *tactics = sg_arena_strdup(&v->arena, cols[2]);
-    if (!slot || !id || !tactics) {
+    const char *id = sg_arena_strdup(&v->arena, cols[0]), *name = sg_arena_strdup(&v->arena, cols[1]),
+               *tactics = sg_arena_strdup(&v->arena, cols[2]);
+    if (!slot || !id || !name || !tactics) {
       st = SG_ERR_NOMEM;
       sg_diag(d, SG_D_NOMEM, (SgLoc){path, 0, 0}, "out of memory reading the ATT&CK data");
       break;
     }
-    *slot = (SgAttackTechnique){id, tactics,
+    *slot = (SgAttackTechnique){id, name, tactics,
                                 !strcmp(cols[3], "active")       ? SG_ATTACK_ACTIVE
                                 : !strcmp(cols[3], "deprecated") ? SG_ATTACK_DEPRECATED
                                                                  : SG_ATTACK_REVOKED};
@@ -272,7 +273,7 @@ SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d) {
 }
 
 static const SgAttackTechnique *find_technique(const SgValidation *v, const char *id) {
-  SgAttackTechnique key = {id, NULL, SG_ATTACK_ACTIVE};
+  SgAttackTechnique key = {id, NULL, NULL, SG_ATTACK_ACTIVE};
   return bsearch(&key, v->tech, v->ntech, sizeof key, cmp_tech);
 }
 

@@ -765,6 +765,30 @@ typedef struct SgEvalSink {
  * result that could not be decided. */
 int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink);
 
+/* ---- Detection pages (runs/pages.c) ------------------------------------------ */
+/* One run of `sigmacc pages`: a static site, a page per rule file (its
+ * queries per platform, in words, its ATT&CK techniques, its sample events'
+ * verdicts, the portable rule), a page per technique and an index. */
+typedef struct SgPagesJob {
+  const char *outdir;           /* -o DIR: write the site */
+  const char *golden;           /* --check/--update DIR instead: compare with (rewrite) a committed site */
+  bool update;                  /* --update */
+  const char *config;           /* --config FILE: title and platforms; NULL: AQL, SPL, SPL2 */
+  const char *const *pipelines; /* -p: added to every platform's pipelines and to the evaluator's */
+  size_t npipelines;
+  const SgWarnPolicy *warnings; /* -W; NULL: as they are */
+} SgPagesJob;
+
+typedef struct SgPagesResult {
+  SgBuf out;   /* the golden report (--check/--update) */
+  SgBuf diags; /* every diagnostic of the run, rendered */
+  size_t pages, techniques, failed;
+  int exit_code; /* 0 success; 1 a rule failed to load, or the site differs; 2 usage, config or I/O */
+} SgPagesResult;
+
+void sg_pages_run(const SgPagesJob *job, char *const *paths, size_t npaths, SgPagesResult *res);
+void sg_pages_result_free(SgPagesResult *res);
+
 /* `sigmacc list`: targets, formats (of one target or all), built-in
  * pipelines, modifiers, as text lines. False when a built-in pipeline does
  * not load (a bug; diagnostics in d). */

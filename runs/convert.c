@@ -296,39 +296,49 @@ static SgStatus prepare(const SgConvertJob *job, const SgTarget **tp, size_t *fi
   return SG_OK;
 }
 
-SgStatus sg_convert_text(const SgConvertJob *job, const char *path, const char *src, size_t len, SgBuf *out,
-                         SgDiags *d) {
-  const SgTarget *t;
+SgStatus sg_converter_init(SgConverter *c, const SgConvertJob *job, SgDiags *d) {
+  memset(c, 0, sizeof *c);
+  sg_arena_init(&c->arena);
   size_t fi;
-  SgConvCtx ctx;
-  SgArena parena;
-  sg_arena_init(&parena);
-  SgPipelineSet set = {0};
-  SgStatus st = prepare(job, &t, &fi, &ctx, &parena, &set, d);
-  char *copy = st == SG_OK ? malloc(len + 1) : NULL; /* the unit takes its text over */
-  if (st == SG_OK && !copy) st = SG_ERR_NOMEM;
-  if (st != SG_OK) {
-    sg_arena_free(&parena);
-    return st;
-  }
+  SgStatus st = prepare(job, &c->target, &fi, &c->ctx, &c->arena, &c->set, d);
+  if (st != SG_OK) sg_converter_free(c);
+  return st;
+}
+
+void sg_converter_free(SgConverter *c) { sg_arena_free(&c->arena); }
+
+SgStatus sg_converter_text(const SgConverter *c, const char *path, const char *src, size_t len, SgBuf *out,
+                           SgDiags *d) {
+  char *copy = malloc(len + 1); /* the unit takes its text over */
+  if (!copy) return SG_ERR_NOMEM;
   memcpy(copy, src, len);
   copy[len] = '\0';
   size_t errors = d->nerrors;
+  SgConvCtx ctx = c->ctx; /* sg_convert_rule sets ctx.state */
   SgUnit u;
-  st = sg_compile_source(&u, path, copy, len, d);
+  SgStatus st = sg_compile_source(&u, path, copy, len, d);
   SgQueries q = {0};
   for (size_t k = 0; k < u.nrules; k++) {
     const SgRule *rule = u.rules[k];
     if (rule->failed || rule->kind == SG_DOC_FILTER || rule->correlated) continue;
-    SgStatus rs = sg_convert_rule(t, &ctx, &set, &u, rule, &q, d);
+    SgStatus rs = sg_convert_rule(c->target, &ctx, &c->set, &u, rule, &q, d);
     if (st == SG_OK) st = rs;
   }
   if (st == SG_OK && d->nerrors > errors) st = SG_ERR_PARSE; /* a rule that failed to load */
-  sg_render_queries(t, &ctx, &set, &q, out, d);
+  sg_render_queries(c->target, &ctx, &c->set, &q, out, d);
   if (out->oom && st == SG_OK) st = SG_ERR_NOMEM;
   sg_queries_free(&q);
   sg_unit_free(&u);
-  sg_arena_free(&parena);
+  return st;
+}
+
+SgStatus sg_convert_text(const SgConvertJob *job, const char *path, const char *src, size_t len, SgBuf *out,
+                         SgDiags *d) {
+  SgConverter c;
+  SgStatus st = sg_converter_init(&c, job, d);
+  if (st != SG_OK) return st;
+  st = sg_converter_text(&c, path, src, len, out, d);
+  sg_converter_free(&c);
   return st;
 }
 

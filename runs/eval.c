@@ -34,8 +34,7 @@ static void say_diags(const SgEvalSink *sink, const SgDiags *d, size_t from, con
   sg_buf_free(&b);
 }
 
-/* R.yml -> R<suffix> (.events.jsonl, .nomatch.jsonl), when that file exists. */
-static char *sample_events(const char *rule, const char *suffix) {
+char *sg_sample_events(const char *rule, const char *suffix) {
   size_t n = strlen(rule);
   if (n > 4 && !strcmp(rule + n - 4, ".yml"))
     n -= 4;
@@ -229,8 +228,8 @@ static void run_golden_unit(Run *r, size_t i) {
   const SgEvalSink *sink = r->sink;
   SgUnit *u = &r->units[i];
   const char *path = r->paths.v[i], *shown_rule = path + r->paths.rel[i];
-  char *events = sample_events(path, ".events.jsonl");
-  char *nomatch = sample_events(path, ".nomatch.jsonl");
+  char *events = sg_sample_events(path, ".events.jsonl");
+  char *nomatch = sg_sample_events(path, ".nomatch.jsonl");
   if (!events && !nomatch) sg_buf_catf(&r->unsampled, "  %s\n", path), r->nunsampled++;
   for (int pass = 0; pass < 2; pass++) {
     const char *file = pass ? nomatch : events;

@@ -198,16 +198,18 @@ static void unified_diff(SgBuf *out, const char *want_name, const char *want, si
 
 /* ---- files ---------------------------------------------------------------------- */
 
+/* DIR/rel with the rule's extension replaced by EXT; without EXT, DIR/rel. */
 static char *out_path(const SgGolden *g, const char *rel) {
   size_t rl = strlen(rel);
-  if (rl > 4 && !strcmp(rel + rl - 4, ".yml"))
+  if (g->ext && rl > 4 && !strcmp(rel + rl - 4, ".yml"))
     rl -= 4;
-  else if (rl > 5 && !strcmp(rel + rl - 5, ".yaml"))
+  else if (g->ext && rl > 5 && !strcmp(rel + rl - 5, ".yaml"))
     rl -= 5;
-  size_t n = strlen(g->dir) + rl + strlen(g->ext) + 3;
+  const char *ext = g->ext ? g->ext : "";
+  size_t n = strlen(g->dir) + rl + strlen(ext) + 3;
   char *p = malloc(n);
   size_t dl = strlen(g->dir); /* joined as the walker joins: one slash */
-  if (p) snprintf(p, n, "%s%s%.*s%s", g->dir, dl && g->dir[dl - 1] == '/' ? "" : "/", (int)rl, rel, g->ext);
+  if (p) snprintf(p, n, "%s%s%.*s%s", g->dir, dl && g->dir[dl - 1] == '/' ? "" : "/", (int)rl, rel, ext);
   return p;
 }
 
@@ -283,11 +285,11 @@ static void find_extra(SgGolden *g) {
   if (!sg_expand_dir_files(g->dir, &files, &d)) g->errors++;
   g->errors += d.nerrors;
   sg_render_diags(&g->report, &d, 0, NULL, NULL, 0, false);
-  size_t el = strlen(g->ext);
+  size_t el = g->ext ? strlen(g->ext) : 0;
   for (size_t i = 0; i < files.n; i++) {
     const char *name = files.v[i];
     size_t l = strlen(name);
-    bool ours = l > el && !strcmp(name + l - el, g->ext);
+    bool ours = !g->ext || (l > el && !strcmp(name + l - el, g->ext));
     bool seen = false;
     for (size_t k = 0; ours && k < g->nseen && !seen; k++)
       seen = !strcmp(g->seen[k], name);

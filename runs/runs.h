@@ -21,6 +21,23 @@
 bool sg_run_pipelines(SgArena *a, const char *const *specs, size_t n, const char *def, SgPipelineSet *set,
                       SgDiags *d, bool *usage);
 
+/* A conversion prepared once (target, format, options, pipelines) for many
+ * files, on any number of threads: sg_convert_text is init, text, free. */
+typedef struct SgConverter {
+  const SgTarget *target;
+  SgConvCtx ctx;
+  SgArena arena; /* the pipelines' */
+  SgPipelineSet set;
+} SgConverter;
+SgStatus sg_converter_init(SgConverter *c, const SgConvertJob *job, SgDiags *d);
+SgStatus sg_converter_text(const SgConverter *c, const char *path, const char *src, size_t len, SgBuf *out,
+                           SgDiags *d);
+void sg_converter_free(SgConverter *c);
+
+/* A rule file's sample events (eval --check, pages): R.yml -> R<suffix>
+ * (.events.jsonl, .nomatch.jsonl), heap-allocated, when that file exists. */
+char *sg_sample_events(const char *rule, const char *suffix);
+
 /* ---- eval_stream.c: the events of a run on every core, in input order --------------------- */
 typedef struct SgEvCounts {
   size_t events, matches, bytes;

@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages sigmacc needs, if any are missing.
 # Idempotent; uses sudo only when not root. Nothing else is downloaded.
 set -euo pipefail
-pkgs=(gcc clang clang-format make cmake pkg-config libyaml-dev libcmocka-dev libpcre2-dev zlib1g-dev libevtx-dev libbfio-dev)
+pkgs=(gcc clang clang-format make cmake pkg-config libyaml-dev libcmocka-dev libpcre2-dev zlib1g-dev libevtx-dev libbfio-dev tidy chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,5 +18,6 @@ run aql/detection convert -t aql -p sigma-rules/pipelines/qradar-site.yml $P -f 
 run splunk/default convert -t splunk -p sysmon -p splunk_windows $P sigma-rules
 run splunk/savedsearches convert -t splunk -p sysmon -p splunk_windows $P -f savedsearches sigma-rules
 run text/default convert -t text sigma-rules
+run pages pages --config docs/pages.yml $P sigma-rules
 run eval eval -r sigma-rules $P --fields EventRecordID,SignatureStatus,Signature
 exit $rc

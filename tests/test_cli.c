@@ -334,7 +334,7 @@ static void test_golden_mutations(void **state) {
   char cmd[8192];
   snprintf(
       cmd, sizeof cmd,
-      "set -e; for d in a b; do mkdir -p '%s'/$d/tests; cp -r sigma-rules golden '%s'/$d/; "
+      "set -e; for d in a b; do mkdir -p '%s'/$d/tests; cp -r sigma-rules golden docs '%s'/$d/; "
       "cp tests/golden.sh '%s'/$d/tests/; done; "
       "bash '%s'/a/tests/golden.sh '%s' --check '%s'/a >/dev/null 2>&1 || { echo CLEAN-FAILED; exit 0; }; "
       "n=0; bad=0; for f in $(cd '%s'/a && find sigma-rules -name '*.yml' ! -path '*/pipelines/*' | sort); "
