@@ -8,7 +8,8 @@
 #include "cli.h"
 
 static const char pages_usage[] =
-    "usage: sigmacc pages (-o DIR | --check DIR | --update DIR) [--config FILE] [-p PIPELINE]... PATH...\n"
+    "usage: sigmacc pages (-o DIR | --check DIR | --update DIR) [--config FILE] [-p PIPELINE]...\n"
+    "                     [--regression-data DIR] PATH...\n"
     "  a static site of detection pages: a page per rule file (ATT&CK tactics and techniques by\n"
     "  name, the data source, per platform the detection in words and the query as convert\n"
     "  writes it, false positives, references, the verdicts on the rule's sample events, the\n"
@@ -24,12 +25,13 @@ static const char pages_usage[] =
     "repeatable\n" SG_CLI_WARN_HELP SG_CLI_EXIT_HELP;
 
 int sg_cli_pages(int argc, char **argv) {
-  enum { OPT_CHECK = 256, OPT_UPDATE, OPT_CONFIG };
+  enum { OPT_CHECK = 256, OPT_UPDATE, OPT_CONFIG, OPT_REGRESSION };
   static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
                                            {"check", required_argument, NULL, OPT_CHECK},
                                            {"update", required_argument, NULL, OPT_UPDATE},
                                            {"config", required_argument, NULL, OPT_CONFIG},
                                            {"pipeline", required_argument, NULL, 'p'},
+                                           {"regression-data", required_argument, NULL, OPT_REGRESSION},
                                            {"warn", required_argument, NULL, 'W'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
@@ -51,6 +53,8 @@ int sg_cli_pages(int argc, char **argv) {
       job.update = c == OPT_UPDATE;
     } else if (c == OPT_CONFIG) {
       job.config = optarg;
+    } else if (c == OPT_REGRESSION) {
+      job.regression_data = optarg;
     } else if (c == 'p') {
       pipelines[job.npipelines++] = optarg;
     } else if (c == 'W') {

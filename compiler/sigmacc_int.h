@@ -223,6 +223,7 @@ typedef struct SgGolden {
   const char *dir; /* DIR of --check/--update */
   const char *ext; /* output extension, e.g. ".aql"; NULL: rel as it is, every file in DIR ours */
   bool update;
+  bool fresh;  /* DIR did not exist: nothing to compare before writing */
   char **seen; /* files produced this run */
   size_t nseen, capseen;
   size_t mismatches, missing, extra, written, errors;

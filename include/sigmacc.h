@@ -776,6 +776,7 @@ typedef struct SgPagesJob {
   const char *config;           /* --config FILE: title and platforms; NULL: AQL, SPL, SPL2 */
   const char *const *pipelines; /* -p: added to every platform's pipelines and to the evaluator's */
   size_t npipelines;
+  const char *regression_data; /* --regression-data DIR: SigmaHQ's regression_data/ (regression_tests_path) */
   const SgWarnPolicy *warnings; /* -W; NULL: as they are */
 } SgPagesJob;
 

@@ -274,6 +274,11 @@ typedef struct Page {
   size_t ntechniques;
 } Page;
 
+typedef struct Names {
+  const char **v;
+  size_t n, cap;
+} Names;
+
 typedef struct Pages {
   const SgPagesJob *job;
   Site *site;
@@ -306,11 +311,6 @@ static char *slug_of(const char *path) {
   if (!n || s[0] == '.') s[0] = '_';
   return s;
 }
-
-typedef struct Names {
-  const char **v;
-  size_t n, cap;
-} Names;
 
 /* The field names a condition reads. */
 static bool collect_fields(const SgNode *n, Names *out) {
@@ -352,9 +352,11 @@ static size_t count_events(const char *path) {
   return n;
 }
 
-/* One sample file through the evaluator, as `sigmacc eval -r RULE FILE --fields F` runs it;
- * its verdict as HTML. `must_match`: R.events.jsonl, else R.nomatch.jsonl. */
-static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const char *fields) {
+/* One file of events through the evaluator, as `sigmacc eval -r RULE FILE --fields F` runs
+ * it; its verdict as HTML. A sample (`expect` < 0): R.events.jsonl when `must_match`, else
+ * R.nomatch.jsonl; a regression test (`expect` matches, its name `label`): an EVTX file. */
+static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const char *fields, long expect,
+                    const char *label) {
   Capture c = {0};
   char *rules[] = {(char *)p->path}, *events[] = {(char *)file};
   SgEvalJob job = {.rules = rules,
@@ -368,7 +370,7 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
   SgEvalSink sink = {cap_out, cap_err, &c};
   int rc = sg_eval_run(&job, &sink);
   SgBuf out = c.out;
-  size_t total = count_events(file), matched = 0;
+  size_t total = expect < 0 ? count_events(file) : 0, matched = 0;
   SgBuf rows = {0};
   SgJDoc doc = {0};
   for (const char *l = out.data ? out.data : ""; *l;) {
@@ -377,10 +379,11 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
     size_t off;
     const char *why;
     if (n && l[0] == '{' && sg_json_parse(&doc, l, n, &off, &why)) {
-      const SgJLeaf *line = sg_jdoc_find(&doc, "line", 4);
+      const SgJLeaf *line = sg_jdoc_find(&doc, "line", 4), *rec = sg_jdoc_find(&doc, "record", 6);
       matched++;
       sg_buf_cat(&rows, "<li>");
       if (line) sg_buf_catf(&rows, "event on line %.*s", (int)line->vallen, doc.text + line->val);
+      if (!line && rec) sg_buf_catf(&rows, "record %.*s", (int)rec->vallen, doc.text + rec->val);
       bool first = true;
       for (size_t k = 0; k < doc.n; k++) {
         const SgJLeaf *f = &doc.leaves[k];
@@ -402,7 +405,9 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
   const char *name = strrchr(file, '/');
   name = name ? name + 1 : file;
   SgBuf *b = &p->evidence;
-  sg_buf_cat(b, "<p><code>");
+  sg_buf_cat(b, "<p>");
+  if (label) htmls(b, label), sg_buf_cat(b, " ");
+  sg_buf_cat(b, "<code>");
   htmls(b, name);
   sg_buf_cat(b, "</code>: ");
   if (rc != 0) {
@@ -410,6 +415,10 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
     sg_buf_catf(b, "%d).</p>\n<pre class=\"error\">", rc);
     html(b, c.err.data ? c.err.data : "", c.err.len);
     sg_buf_cat(b, "</pre>\n");
+  } else if (expect >= 0) {
+    sg_buf_catf(b, "expected %ld match%s, the evaluator found %zu: %s</p>\n", expect, expect == 1 ? "" : "es",
+                matched, (size_t)expect == matched ? "passes" : "<strong class=\"bad\">fails</strong>");
+    if (rows.len) sg_buf_catf(b, "<ul>\n%s</ul>\n", sg_buf_cstr(&rows));
   } else if (must_match) {
     sg_buf_catf(b, "the rule fires on <strong>%zu of %zu</strong> sample events%s</p>\n", matched, total,
                 matched == total ? "." : " (the others are context).");
@@ -423,6 +432,49 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
   sg_buf_free(&rows);
   sg_buf_free(&c.out);
   sg_buf_free(&c.err);
+}
+
+/* SigmaHQ's regression tests: the rule's `regression_tests_path`
+ * (regression_data/.../info.yml, found under --regression-data DIR), each
+ * test's events through the evaluator against its match_count. */
+static void regression(Pages *ps, Page *p, const char *fields) {
+  const char *root = ps->job->regression_data, *rel = sg_rule_attr(p->rule, "regression_tests_path");
+  static const char prefix[] = "regression_data/";
+  if (!root || !rel || strncmp(rel, prefix, sizeof prefix - 1) || strstr(rel, "..")) return;
+  SgArena a;
+  sg_arena_init(&a);
+  SgDiags d = {0};
+  const char *info = sg_arena_printf(&a, "%s/%s", root, rel + sizeof prefix - 1);
+  char *src;
+  size_t len;
+  SgYDoc *docs;
+  size_t ndocs = 0;
+  bool read = info && sg_read_file(info, &src, &len, &d) == SG_OK;
+  if (read) {
+    char *kept = sg_arena_strndup(&a, src, len);
+    free(src);
+    if (kept) sg_yaml_load(&a, info, kept, len, &docs, &ndocs, &d);
+  }
+  const SgYNode *tests = ndocs && docs[0].root ? sg_ymap_get(docs[0].root, "regression_tests_info") : NULL;
+  if (!tests || tests->kind != SG_Y_SEQ) {
+    sg_buf_cat(&p->evidence, "<p>Regression tests: <strong>not checked</strong>, ");
+    htmls(&p->evidence, info ? info : rel);
+    sg_buf_cat(&p->evidence, read ? " is not SigmaHQ's info.yml.</p>\n" : " is not there.</p>\n");
+  }
+  for (size_t i = 0; tests && tests->kind == SG_Y_SEQ && i < tests->n; i++) {
+    const SgYNode *t = tests->items[i];
+    const SgYNode *name = sg_ymap_get(t, "name"), *path = sg_ymap_get(t, "path"),
+                  *count = sg_ymap_get(t, "match_count");
+    if (!path || path->kind != SG_Y_SCALAR || strncmp(path->text, prefix, sizeof prefix - 1) ||
+        strstr(path->text, "..") || !count || count->type != SG_YT_INT)
+      continue;
+    const char *file = sg_arena_printf(&a, "%s/%s", root, path->text + sizeof prefix - 1);
+    if (file)
+      verdict(ps, p, file, true, fields, strtol(count->text, NULL, 10),
+              name && name->kind == SG_Y_SCALAR ? name->text : "Regression test");
+  }
+  sg_diags_free(&d);
+  sg_arena_free(&a);
 }
 
 /* The rule file's queries on every platform, in words, and its evidence. */
@@ -453,8 +505,10 @@ static void build_page(void *arg, size_t i) {
     if (!k || strcmp(f.v[k], f.v[k - 1])) sg_buf_catf(&fields, "%s%s", fields.len ? "," : "", f.v[k]);
   free(f.v);
   char *ev = sg_sample_events(p->path, ".events.jsonl"), *nm = sg_sample_events(p->path, ".nomatch.jsonl");
-  if (ev) verdict(ps, p, ev, true, fields.len ? sg_buf_cstr(&fields) : NULL);
-  if (nm) verdict(ps, p, nm, false, fields.len ? sg_buf_cstr(&fields) : NULL);
+  const char *fl = fields.len ? sg_buf_cstr(&fields) : NULL;
+  if (ev) verdict(ps, p, ev, true, fl, -1, NULL);
+  if (nm) verdict(ps, p, nm, false, fl, -1, NULL);
+  regression(ps, p, fl);
   free(ev);
   free(nm);
   sg_buf_free(&fields);
@@ -572,6 +626,67 @@ static void list_section(SgBuf *b, const char *title, const SgStrList *l, bool l
     sg_buf_cat(b, "</li>\n");
   }
   sg_buf_cat(b, "</ul>\n</section>\n");
+}
+
+/* Sigma's `related:` (derived, obsolete, merged, renamed, similar): each id
+ * linked to its page when the site has it. */
+static void related(const Pages *ps, const SgRule *r, SgBuf *b) {
+  if (!r->nrelated) return;
+  sg_buf_cat(b, "<section>\n<h2>Related rules</h2>\n<ul>\n");
+  for (size_t i = 0; i < r->nrelated; i++) {
+    const SgRelated *x = &r->related[i];
+    const Page *to = NULL;
+    for (size_t k = 0; x->id && k < ps->n && !to; k++)
+      if (ps->v[k].rule->id && !strcmp(ps->v[k].rule->id, x->id)) to = &ps->v[k];
+    sg_buf_cat(b, "<li>");
+    htmls(b, x->type ? x->type : "related");
+    sg_buf_cat(b, ": ");
+    if (to) {
+      sg_buf_catf(b, "<a href=\"%s.html\">", to->slug);
+      htmls(b, to->rule->title ? to->rule->title : to->slug);
+      sg_buf_cat(b, "</a> (");
+    }
+    sg_buf_cat(b, "<code>");
+    htmls(b, x->id ? x->id : "");
+    sg_buf_cat(b, to ? "</code>)</li>\n" : "</code></li>\n");
+  }
+  sg_buf_cat(b, "</ul>\n</section>\n");
+}
+
+/* A rule's `simulation:` entries (Atomic Red Team tests to validate it with):
+ * what should make it fire. Not run here, and the page says so. */
+static void simulation(const SgRule *r, SgBuf *b) {
+  const SgYNode *sim = NULL;
+  for (size_t i = 0; i < r->ncustom && !sim; i++)
+    if (!strcmp(r->custom[i].key, "simulation")) sim = r->custom[i].val;
+  if (!sim || sim->kind != SG_Y_SEQ || !sim->n) return;
+  sg_buf_cat(
+      b, "<h3>Simulations</h3>\n<p>Tests that should make the rule fire (not run by sigmacc):</p>\n<ul>\n");
+  for (size_t i = 0; i < sim->n; i++) {
+    const SgYNode *e = sim->items[i];
+    if (e->kind != SG_Y_MAP) continue;
+    const SgYNode *type = sg_ymap_get(e, "type"), *name = sg_ymap_get(e, "name"),
+                  *tech = sg_ymap_get(e, "technique"), *guid = sg_ymap_get(e, "atomic_guid");
+    const char *t = tech && tech->kind == SG_Y_SCALAR ? tech->text : NULL;
+    sg_buf_cat(b, "<li>");
+    htmls(b, type && type->kind == SG_Y_SCALAR ? type->text : "simulation");
+    sg_buf_cat(b, ": ");
+    bool plain_id = t && t[0] == 'T';
+    for (const char *c = t; plain_id && *c; c++)
+      plain_id = (*c >= '0' && *c <= '9') || *c == '.' || c == t;
+    if (plain_id && type && type->kind == SG_Y_SCALAR && !strcmp(type->text, "atomic-red-team"))
+      sg_buf_catf(b,
+                  "<a href=\"https://github.com/redcanaryco/atomic-red-team/blob/master/atomics/%s/%s.md\">",
+                  t, t);
+    htmls(b, name && name->kind == SG_Y_SCALAR ? name->text : "(unnamed)");
+    if (plain_id && type && type->kind == SG_Y_SCALAR && !strcmp(type->text, "atomic-red-team"))
+      sg_buf_cat(b, "</a>");
+    if (t) sg_buf_cat(b, " (technique "), htmls(b, t), sg_buf_cat(b, ")");
+    if (guid && guid->kind == SG_Y_SCALAR)
+      sg_buf_cat(b, ", atomic GUID <code>"), htmls(b, guid->text), sg_buf_cat(b, "</code>");
+    sg_buf_cat(b, "</li>\n");
+  }
+  sg_buf_cat(b, "</ul>\n");
 }
 
 /* The pages of a technique's rules, in page order. */
@@ -693,12 +808,14 @@ static void rule_page(const Pages *ps, const Techs *techs, size_t i, SgBuf *b) {
   sg_buf_cat(b, "</section>\n");
   list_section(b, "False positives", &r->falsepositives, false);
   list_section(b, "References", &r->references, true);
+  related(ps, r, b);
   sg_buf_cat(b, "<section>\n<h2>Test evidence</h2>\n");
   if (p->evidence.len)
     sg_buf_catn(b, p->evidence.data, p->evidence.len);
   else
     sg_buf_cat(b, "<p>No sample events come with this rule (<code>RULE.events.jsonl</code>, "
                   "<code>RULE.nomatch.jsonl</code>): nothing was checked.</p>\n");
+  simulation(r, b);
   sg_buf_cat(b, "</section>\n<section>\n<h2>Portable Sigma rule</h2>\n");
   sg_buf_catf(b, "<p><a href=\"%s.yml\" download>Download %s.yml</a> (the rule file as written)</p>\n",
               p->slug, p->slug);
@@ -876,13 +993,13 @@ static void search_index(const Pages *ps, SgBuf *b) {
 
 static const char style_css[] =
     ":root{--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--code:#f6f8fa;--link:#0550ae;"
-    "--h1:#dbeafe;--h2:#93c5fd;--h3:#3b82f6;--h4:#1d4ed8;--h4fg:#fff;--bad:#a40e26}\n"
+    "--h1:#dbeafe;--h2:#bfdbfe;--h3:#1d4ed8;--h4:#1e3a8a;--h4fg:#fff;--bad:#a40e26}\n"
     "[data-theme=dark]{--bg:#0d1117;--fg:#e6edf3;--muted:#9da7b3;--line:#30363d;--code:#161b22;--link:#"
     "79c0ff;"
-    "--h1:#0c2d6b;--h2:#1f4a8a;--h3:#2f6fcf;--h4:#79c0ff;--h4fg:#0d1117;--bad:#ff7b72}\n"
+    "--h1:#0c2d6b;--h2:#1f4a8a;--h3:#58a6ff;--h4:#79c0ff;--h4fg:#0d1117;--bad:#ff7b72}\n"
     "@media "
     "(prefers-color-scheme:dark){:root:not([data-theme=light]){--bg:#0d1117;--fg:#e6edf3;--muted:#9da7b3;"
-    "--line:#30363d;--code:#161b22;--link:#79c0ff;--h1:#0c2d6b;--h2:#1f4a8a;--h3:#2f6fcf;--h4:#79c0ff;--h4fg:"
+    "--line:#30363d;--code:#161b22;--link:#79c0ff;--h1:#0c2d6b;--h2:#1f4a8a;--h3:#58a6ff;--h4:#79c0ff;--h4fg:"
     "#0d1117;"
     "--bad:#ff7b72}}\n"
     "body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,sans-serif}\n"
@@ -907,11 +1024,12 @@ static const char style_css[] =
     ".matrix{display:flex;gap:.5rem;overflow-x:auto}.tactic{min-width:11rem;flex:1}.tactic "
     "h3{font-size:.95rem}\n"
     ".tactic ul{list-style:none;padding:0;margin:0}.tactic li{margin:.2rem 0;padding:.2rem .3rem;"
-    "border-radius:3px;font-size:.85rem}\n"
+    "border-radius:3px;font-size:.85rem;display:flex;justify-content:space-between;gap:.3rem}\n"
     ".heat1{background:var(--h1)}.heat2{background:var(--h2)}.heat3{background:var(--h3)}"
     ".heat4{background:var(--h4)}.heat4 a{color:var(--h4fg)}.heat3 a{color:var(--h4fg)}\n"
-    ".count{float:right;font-weight:600}\n"
-    "input[type=search]{font:inherit;width:100%;max-width:30rem;padding:.3rem;display:block;margin:.3rem 0}\n"
+    ".count{font-weight:600}\n"
+    "input[type=search]{font:inherit;width:100%;max-width:30rem;padding:.3rem;display:block;margin:.3rem 0;"
+    "background:var(--bg);color:var(--fg);border:1px solid var(--muted)}\n"
     "@media print{header.site,button,#q,label[for=q]{display:none}pre{white-space:pre-wrap}"
     "a{color:inherit}body{background:#fff;color:#000}}\n";
 

@@ -9,6 +9,7 @@ set -u
 bin=$(realpath "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
 command -v chromium >/dev/null && command -v tidy >/dev/null || { echo "pages_browser: chromium or tidy missing: skipped"; exit 77; }
+shots=${SIGMACC_SHOTS:-$PWD} # the build folder under ctest
 site=$(mktemp -d)
 trap 'rm -rf "$site"' EXIT
 cd "$root" || exit 2
@@ -20,7 +21,6 @@ while IFS= read -r f; do
   fi
 done < <(find "$site" -name '*.html' | sort)
 chrome() { chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 --window-size=1200,1600 "$@"; }
-shots=${SIGMACC_SHOTS:-$PWD}
 for page in rules/image_load_win_invalid_code_signature.html techniques/T1036.001.html index.html; do
   for theme in light dark; do
     flag=(); [ $theme = dark ] && flag=(--force-dark-mode)

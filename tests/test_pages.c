@@ -312,11 +312,45 @@ static void test_hostile_values(void **state) {
   free(site);
 }
 
+/* SigmaHQ's regression tests on the pages (skipped without ../shared): the
+ * RedSun named-pipe rule's EVTX test expects one match and gets it. */
+static void test_regression_evidence(void **state) {
+  (void)state;
+  const char *corpus = getenv("SIGMACC_CORPUS") ? getenv("SIGMACC_CORPUS") : SRC "/../shared/sigmahq";
+  char rule[4096], data[4096];
+  snprintf(rule, sizeof rule,
+           "%s/rules-emerging-threats/2026/Exploits/RedSun/pipe_created_win_exploit_redsun_named_pipe.yml",
+           corpus);
+  snprintf(data, sizeof data, "%s/../reference/regression", corpus);
+  struct stat st;
+  if (stat(rule, &st) != 0 || stat(data, &st) != 0) {
+    print_message("regression evidence: no shared corpus and regression data: skipped\n");
+    skip();
+  }
+  char tmpl[] = "/tmp/sigmacc-pages-reg-XXXXXX";
+  char *site = mkdtemp(tmpl), *paths[] = {rule};
+  SgPagesJob job = {.outdir = site, .regression_data = data};
+  SgPagesResult res;
+  sg_pages_run(&job, paths, 1, &res);
+  assert_int_equal(res.exit_code, 0);
+  sg_pages_result_free(&res);
+  size_t len;
+  char *page = slurp(site, "rules/pipe_created_win_exploit_redsun_named_pipe.html", &len);
+  assert_non_null(page);
+  assert_non_null(strstr(page,
+                         "Positive Detection Test <code>9b4e7c2a-3f6d-4a8b-b5e9-1c7d3f2e6a4b.evtx</code>: "
+                         "expected 1 match, the evaluator found 1: passes"));
+  assert_null(well_formed(page));
+  free(page);
+  rm_rf(site);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_site),
       cmocka_unit_test(test_bad_config),
       cmocka_unit_test(test_hostile_values),
+      cmocka_unit_test(test_regression_evidence),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@ _sigmacc() {
     ;;
   -f | --format | -O | --option | --fields) return ;;
   -o | --output | --filter | -r | --rules | --config) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-  --check | --update) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+  --check | --update | --regression-data) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
   esac
   local opts
   case $cmd in
@@ -31,7 +31,7 @@ _sigmacc() {
   check) opts="--json -W --warn --validation-config -x --exclude --fail-on --attack-data --help" ;;
   eval) opts="-r --rules -p --pipeline --without-pipeline --filter -s --skip-unsupported --fields --stats --logsource -f --format --csv-exact --summary --min-level --status --tag --from --to -j --jobs --check --update -W --warn --help" ;;
   analyze) opts="logsources attack fields --json --by-level -o --output -t --target -p --pipeline --without-pipeline --help" ;;
-  pages) opts="-o --output --check --update --config -p --pipeline -W --warn --help" ;;
+  pages) opts="-o --output --check --update --config -p --pipeline --regression-data -W --warn --help" ;;
   list) opts="targets formats pipelines modifiers diagnostics warnings validators --help" ;;
   esac
   if [[ $cur == -* || $cmd == list || ($cmd == analyze && COMP_CWORD == 2) ]]; then
