@@ -1,6 +1,7 @@
 /* runs.h - what the commands' runs (runs/) share privately: one file per
  * command, as cli/ has them (convert.c, eval.c with eval_stream.c and
- * eval_report.c, check.c, analyze.c, golden.c), and batch.c, what a run over
+ * eval_report.c, check.c, analyze.c, pages.c with pages_html.c and site.h,
+ * golden.c), and batch.c, what a run over
  * many files needs (the batch's Sigma filters, the parallel runner, rendered
  * diagnostics). The runs sit on the targets (backend.h) and the evaluator
  * (eval/evaluator.h); the library's users call them through sigmacc.h.
