@@ -9,6 +9,114 @@
 
 #include "sigmacc.h"
 
+/* ---- Values and matches (the boolean tree's leaves) ------------------------ */
+typedef enum SgPartKind {
+  SG_PART_LIT,         /* literal bytes (may include NUL after UTF-16 encoding) */
+  SG_PART_STAR,        /* wildcard: any sequence */
+  SG_PART_QMARK,       /* wildcard: exactly one character */
+  SG_PART_PLACEHOLDER, /* %name% from |expand; text is the name */
+} SgPartKind;
+
+typedef struct SgPart {
+  SgPartKind kind;
+  const char *s;
+  size_t n;
+} SgPart;
+
+typedef struct SgStr {
+  SgPart *parts;
+  uint32_t nparts;
+} SgStr;
+
+typedef enum SgValKind {
+  SG_V_STR,   /* str */
+  SG_V_NUM,   /* num */
+  SG_V_BOOL,  /* b */
+  SG_V_NULL,  /* - */
+  SG_V_RE,    /* re */
+  SG_V_CIDR,  /* cidr */
+  SG_V_FIELD, /* str: one literal part, the other field's name (fieldref) */
+  SG_V_EXPR,  /* str: one literal part, a raw target expression with {field}
+                 (from a pipeline's query_expression_placeholders) */
+} SgValKind;
+
+enum { SG_RE_I = 1, SG_RE_M = 2, SG_RE_S = 4 };
+
+typedef struct SgCidr {
+  const char *text; /* canonical "addr/prefix" as written (validated) */
+  uint8_t addr[16]; /* network bytes, host bits cleared */
+  uint8_t family;   /* 4 or 6 */
+  uint8_t prefix;
+} SgCidr;
+
+typedef struct SgValue {
+  SgValKind kind;
+  union {      /* by kind */
+    SgStr str; /* STR, FIELD, EXPR */
+    SgNum num; /* NUM */
+    bool b;    /* BOOL */
+    struct {
+      const char *pat; /* the pattern byte for byte */
+      size_t len;
+      unsigned flags; /* SG_RE_* */
+    } re;             /* RE */
+    SgCidr cidr;      /* CIDR */
+  };
+} SgValue;
+
+/* Operators; the X-macro keeps names and the enum in step. */
+#define SG_OP_LIST(X)                                                                                        \
+  X(EQ, "eq")     /* string pattern, number, bool or null */                                                 \
+  X(RE, "re")     /* regular expression (searches, unanchored) */                                            \
+  X(CIDR, "cidr") /* IP address in network */                                                                \
+  X(LT, "lt")                                                                                                \
+  X(LTE, "lte")                                                                                              \
+  X(GT, "gt")                                                                                                \
+  X(GTE, "gte")           /* numeric compare */                                                              \
+  X(EXISTS, "exists")     /* the field is present */                                                         \
+  X(FIELDREF, "fieldref") /* equals another field */                                                         \
+  X(FIELDREF_STARTS, "fieldref-startswith")                                                                  \
+  X(FIELDREF_ENDS, "fieldref-endswith") X(FIELDREF_CONTAINS, "fieldref-contains")
+
+typedef enum SgOp {
+#define X(name, str) SG_OP_##name,
+  SG_OP_LIST(X)
+#undef X
+} SgOp;
+
+typedef enum SgTsPart {
+  SG_TS_NONE,
+  SG_TS_MINUTE,
+  SG_TS_HOUR,
+  SG_TS_DAY,
+  SG_TS_WEEK,
+  SG_TS_MONTH,
+  SG_TS_YEAR
+} SgTsPart;
+
+typedef struct SgMatch {
+  const char *field; /* NULL: keyword search over the whole event */
+  SgOp op;
+  SgTsPart tspart; /* compare a part of a timestamp field instead of the value */
+  bool cased;      /* case-sensitive string comparison */
+  SgValue v;
+  const char **applied; /* ids of pipeline items applied to this match */
+  uint32_t napplied;
+  bool mapped; /* a pipeline field mapping covered the field */
+} SgMatch;
+
+/* ---- Boolean AST ---------------------------------------------------------- */
+typedef enum SgNodeKind { SG_N_AND, SG_N_OR, SG_N_NOT, SG_N_MATCH, SG_N_TRUE, SG_N_FALSE } SgNodeKind;
+
+struct SgNode {
+  SgNodeKind kind;
+  uint8_t flags; /* SG_NF_* (sigmacc_int.h): how the front end built it */
+  SgLoc loc;     /* where the construct was written */
+  SgNode **kids; /* AND, OR: >= 1 child; NOT: exactly 1 */
+  uint32_t nkids;
+  SgMatch m; /* MATCH */
+};
+
 /* ---- Buffers --------------------------------------------------------------- */
 /* Carry a scratch buffer's out-of-memory state into the buffer it is copied
  * into, so a truncated piece never makes a shorter result that looks whole. */
