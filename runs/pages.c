@@ -365,8 +365,8 @@ static bool converters(Pages *ps, SgDiags *d) {
     const Platform *pl = &s->platforms[k];
     const char **specs = calloc(pl->npipelines + pj->npipelines + 1, sizeof *specs);
     if (!specs) return false;
-    memcpy(specs, pl->pipelines, pl->npipelines * sizeof *specs);
-    memcpy(specs + pl->npipelines, pj->pipelines, pj->npipelines * sizeof *specs);
+    if (pl->npipelines) memcpy(specs, pl->pipelines, pl->npipelines * sizeof *specs);
+    if (pj->npipelines) memcpy(specs + pl->npipelines, pj->pipelines, pj->npipelines * sizeof *specs);
     SgConvertJob job = {.target = pl->target,
                         .format = pl->format,
                         .pipelines = specs,
