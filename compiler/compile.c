@@ -1,59 +1,12 @@
 /* compile.c - the front-end driver: file bytes -> SgUnit of resolved rules.
  *
- *   sg_yaml_load -> legacy collection actions -> sg_rule_from_yaml
+ *   sg_yaml_load -> legacy collection actions (collection.c) -> sg_rule_from_yaml
  *                   (detection, conditions, resolution) per document
- *
- * Legacy collections (`action: global|reset|repeat`, still in SigmaHQ's
- * unsupported/ folder) are honoured as pySigma does: a global document is
- * deep-merged into every later document until a reset.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "front.h"
-
-/* Deep merge: maps merge key by key (b wins), anything else is replaced by b. */
-static SgYNode *merge(SgArena *a, const SgYNode *base, const SgYNode *over) {
-  if (!base) return (SgYNode *)over;
-  if (base->kind != SG_Y_MAP || over->kind != SG_Y_MAP) return (SgYNode *)over;
-  SgYNode *m = sg_arena_alloc(a, sizeof *m);
-  size_t cap = base->n + over->n;
-  if (!m) return NULL;
-  *m = *over;
-  m->keys = sg_arena_alloc(a, (cap + 1) * sizeof *m->keys);
-  m->items = sg_arena_alloc(a, (cap + 1) * sizeof *m->items);
-  if (!m->keys || !m->items) return NULL;
-  m->n = 0;
-  for (size_t i = 0; i < base->n; i++) {
-    const SgYNode *o = sg_ymap_get(over, base->keys[i]->text);
-    m->keys[m->n] = base->keys[i];
-    m->items[m->n] = o ? merge(a, base->items[i], o) : base->items[i];
-    if (!m->items[m->n++]) return NULL;
-  }
-  for (size_t i = 0; i < over->n; i++)
-    if (!sg_ymap_get(base, over->keys[i]->text)) {
-      m->keys[m->n] = over->keys[i];
-      m->items[m->n++] = over->items[i];
-    }
-  return m;
-}
-
-/* A copy of map `m` without key `key`. */
-static SgYNode *without(SgArena *a, const SgYNode *m, const char *key) {
-  SgYNode *c = sg_arena_alloc(a, sizeof *c);
-  if (!c) return NULL;
-  *c = *m;
-  c->keys = sg_arena_alloc(a, (m->n + 1) * sizeof *c->keys);
-  c->items = sg_arena_alloc(a, (m->n + 1) * sizeof *c->items);
-  if (!c->keys || !c->items) return NULL;
-  c->n = 0;
-  for (size_t i = 0; i < m->n; i++)
-    if (strcmp(m->keys[i]->text, key)) {
-      c->keys[c->n] = m->keys[i];
-      c->items[c->n++] = m->items[i];
-    }
-  return c;
-}
 
 static SgStatus add_rule(SgUnit *u, const SgYNode *doc, SgLoc loc, size_t *cap, SgDiags *d) {
   SgRule *r = NULL;
@@ -114,6 +67,14 @@ SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, S
   return SG_ERR_NOMEM;
 }
 
+/* A processing pipeline, not rules: no detection, correlation or filter, and
+ * a pipeline's keys. */
+static bool is_pipeline(const SgYNode *doc) {
+  return !sg_ymap_get(doc, "detection") && !sg_ymap_get(doc, "correlation") && !sg_ymap_get(doc, "filter") &&
+         (sg_ymap_get(doc, "transformations") || sg_ymap_get(doc, "postprocessing") ||
+          sg_ymap_get(doc, "finalizers"));
+}
+
 static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d) {
   memset(u, 0, sizeof *u);
   sg_arena_init(&u->arena);
@@ -126,51 +87,17 @@ static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len,
   if (st != SG_OK) return st;
   SgStatus worst = SG_OK;
   size_t cap = 0, nonempty = 0;
-  const SgYNode *global = NULL, *last = NULL;
+  SgCollection coll = {0};
   for (size_t i = 0; i < ndocs; i++) {
-    const SgYNode *doc = docs[i].root;
+    const SgYNode *doc = docs[i].root, *body;
     if (!doc || (doc->kind == SG_Y_SCALAR && doc->type == SG_YT_NULL)) continue;
     nonempty++;
-    /* a pipeline file kept beside the rules (sigma-rules/pipelines/...) */
-    if (ndocs == 1 && !sg_ymap_get(doc, "detection") && !sg_ymap_get(doc, "correlation") &&
-        !sg_ymap_get(doc, "filter") &&
-        (sg_ymap_get(doc, "transformations") || sg_ymap_get(doc, "postprocessing") ||
-         sg_ymap_get(doc, "finalizers"))) {
+    if (ndocs == 1 && is_pipeline(doc)) { /* a pipeline file kept beside the rules */
       u->pipeline = doc;
       return SG_OK;
     }
-    const SgYNode *action = sg_ymap_get(doc, "action");
-    const SgYNode *body = doc;
-    if (action) {
-      const char *act = action->kind == SG_Y_SCALAR ? action->text : "";
-      body = without(&u->arena, doc, "action");
-      if (!body) return SG_ERR_NOMEM;
-      if (!strcmp(act, "global")) {
-        global = merge(&u->arena, global, body);
-        if (!global) return SG_ERR_NOMEM;
-        continue;
-      } else if (!strcmp(act, "reset")) {
-        global = NULL;
-        continue;
-      } else if (!strcmp(act, "repeat")) {
-        if (!last) {
-          sg_diag(d, SG_D_LEGACY_ACTION, action->loc, "'action: repeat' has no previous document to repeat");
-          worst = SG_ERR_PARSE;
-          continue;
-        }
-        body = merge(&u->arena, last, body);
-      } else {
-        sg_diag(d, SG_D_LEGACY_ACTION, action->loc,
-                "'action: %s' is not a collection action (global, reset or repeat)", act);
-        worst = SG_ERR_PARSE;
-        continue;
-      }
-    } else if (global) {
-      body = merge(&u->arena, global, body);
-    }
-    if (!body) return SG_ERR_NOMEM;
-    last = body;
-    st = add_rule(u, body, docs[i].loc, &cap, d);
+    st = sg_collection_next(&u->arena, &coll, doc, &body, d);
+    if (st == SG_OK && body) st = add_rule(u, body, docs[i].loc, &cap, d);
     if (st == SG_ERR_NOMEM) return st;
     if (st) worst = st;
   }
@@ -179,11 +106,7 @@ static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len,
     return SG_ERR_PARSE;
   }
   if (mark_correlated(u)) return SG_ERR_NOMEM;
-  if (u->nrules == 0 && global && worst == SG_OK) {
-    sg_diag(d, SG_D_LEGACY_ACTION, global->loc, "'action: global' is not followed by any rule document");
-    return SG_ERR_PARSE;
-  }
-  return worst;
+  return worst ? worst : sg_collection_finish(&coll, u->nrules, d);
 }
 
 SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, size_t **idx, SgDiags *d) {

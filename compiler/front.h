@@ -12,6 +12,16 @@
 #include "sigmacc_int.h"
 
 /* The front end's stages (called by sg_compile_source; tests call them too). */
+/* Legacy collections (collection.c): the document to compile for `doc`
+ * (merged with the global document, or with the one before for `repeat`) in
+ * *body, or NULL for a global or reset document; a bad action is reported. */
+typedef struct SgCollection {
+  const SgYNode *global, *last;
+} SgCollection;
+SgStatus sg_collection_next(SgArena *a, SgCollection *c, const SgYNode *doc, const SgYNode **body,
+                            SgDiags *d);
+/* A global document that no rule followed is an error. */
+SgStatus sg_collection_finish(const SgCollection *c, size_t nrules, SgDiags *d);
 SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule **out, SgDiags *d);
 /* `det` is the detection (or filter) mapping; `key` its key, where problems
  * of the whole section are reported. */
