@@ -679,6 +679,15 @@ static unsigned long long window_ms(const char *w) {
   return end[1] ? 0 : v;
 }
 
+/* -O window once, before any rule: a duration or none (whether LAST can
+ * take it depends on the pipelines' state, so each rule checks that). */
+static SgStatus aql_check_options(const SgConvCtx *c, SgDiags *d) {
+  const char *w = sg_conv_opt(c, "window", "24h");
+  if (!*w || !strcmp(w, "none") || window_ms(w)) return SG_OK;
+  sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-O: window '%s' is not a duration such as 24h, 30m or 7d", w);
+  return SG_ERR_USAGE;
+}
+
 /* The rule's `fields:` as columns, mapped and quoted like any field; an
  * expression (a pipeline may map a field to one) gets the rule's name for it
  * as its alias. `first` goes before the first column, `sep` between. */
@@ -737,7 +746,7 @@ static void detection(Aql *a, char **conj, size_t n, SgBuf *q) {
   bool windowed = *window && strcmp(window, "none");
   unsigned long long ms = windowed ? window_ms(window) : 0;
   if (windowed && (!ms || (!as_filter && ms % 60000))) {
-    sg_diag(a->d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "window '%s' is not a duration such as 24h, 30m or 7d%s",
+    sg_diag(a->d, SG_D_USAGE, (SgLoc){0}, "-O: window '%s' is not a duration such as 24h, 30m or 7d%s",
             window, as_filter ? "" : " (LAST takes whole minutes)");
     a->st = SG_ERR_USAGE;
     return;
@@ -901,6 +910,7 @@ const SgTarget sg_target_aql = {
     .description = "IBM QRadar AQL (Ariel Query Language)",
     .formats = formats,
     .needs_mapping = "qradar, qradar-aql-fields, qradar-aql-payload",
+    .check_options = aql_check_options,
     .convert = aql_convert,
     .finish = aql_finish,
 };

@@ -73,6 +73,8 @@ typedef struct SgTarget {
                                    unless --without-pipeline says raw names are meant), or NULL */
   bool any_pipeline;            /* skip the allowed_backends check (debug targets) */
   bool dump;                    /* output is a debug dump, not queries framed by blank lines */
+  /* The -O values, checked once before any rule (NULL: nothing to check). */
+  SgStatus (*check_options)(const SgConvCtx *c, SgDiags *d);
   /* Convert every condition of `r`; append one SgQuery per condition. */
   SgStatus (*convert)(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d);
   /* Join the queries into the final output. NULL: queries separated by a

@@ -406,12 +406,13 @@ static SgStatus correlation(Spl2 *s, SgBuf *q) {
 
 /* ---- Rules ---------------------------------------------------------------------------------- */
 
+static SgStatus spl2_check_options(const SgConvCtx *c, SgDiags *d) {
+  if (*sg_conv_opt(c, "dataset", "main")) return SG_OK;
+  sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-O: dataset must name a dataset, not be empty");
+  return SG_ERR_USAGE;
+}
+
 static SgStatus spl2_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
-  const char *ds = sg_conv_opt(c, "dataset", "main");
-  if (!*ds) {
-    sg_diag(d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "dataset must name a dataset, not be empty");
-    return SG_ERR_USAGE;
-  }
   if (sg_tq_check_names(r, target, d)) return SG_ERR_UNSUPPORTED;
   Spl2 s = {c, r, d, SG_OK};
   for (size_t i = 0; i < (r->kind == SG_DOC_CORRELATION ? 1 : r->nconds); i++) {
@@ -529,6 +530,7 @@ const SgTarget sg_target_splunk_spl2 = {
     .alias = "spl2",
     .description = "Splunk SPL2 (FROM dataset WHERE ..., LIKE, match(), modules)",
     .formats = formats,
+    .check_options = spl2_check_options,
     .convert = spl2_convert,
     .finish = spl2_finish,
 };

@@ -635,13 +635,15 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   return st;
 }
 
+static SgStatus spl_check_options(const SgConvCtx *c, SgDiags *d) {
+  const char *kw = sg_conv_opt(c, "keywords", "term");
+  if (!strcmp(kw, "term") || !strcmp(kw, "substring")) return SG_OK;
+  sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-O: keywords must be term or substring, not '%s'", kw);
+  return SG_ERR_USAGE;
+}
+
 static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
   Spl s = spl_for(c, r, d);
-  const char *kw = sg_conv_opt(c, "keywords", "term");
-  if (strcmp(kw, "term") && strcmp(kw, "substring")) {
-    sg_diag(d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "keywords must be term or substring, not '%s'", kw);
-    return SG_ERR_USAGE;
-  }
   if (sg_tq_check_names(r, "Splunk", d)) return SG_ERR_UNSUPPORTED;
   if (r->kind == SG_DOC_CORRELATION) return spl_correlation(&s, out);
   bool dm = !strcmp(c->format, "data_model");
@@ -834,6 +836,7 @@ const SgTarget sg_target_splunk = {
     .name = "splunk",
     .description = "Splunk SPL (search, | regex, | where, tstats)",
     .formats = formats,
+    .check_options = spl_check_options,
     .convert = spl_convert,
     .finish = spl_finish,
 };

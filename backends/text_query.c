@@ -182,8 +182,8 @@ SgStatus sg_check_options(const SgConvCtx *c, const char *target, const char *kn
       p = e ? e + 1 : p + n;
     }
     if (!ok) {
-      sg_diag(d, SG_D_USAGE, (SgLoc){"-O", 0, 0}, "target %s (format %s) has no option '%s'; known: %s",
-              target, c->format, k, *known ? known : "none");
+      sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-O: target %s (format %s) has no option '%s'; known: %s", target,
+              c->format, k, *known ? known : "none");
       st = SG_ERR_USAGE;
     }
   }

@@ -131,7 +131,7 @@ static bool find_line(const char *src, size_t len, uint32_t line, const char **s
 /* The path, the message and the source line come from files and rules
  * (strangers' text): they reach the terminal through sg_term_str. */
 void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen) {
-  const char *path = dg->loc.path ? dg->loc.path : "<input>";
+  const char *path = dg->loc.path ? dg->loc.path : "sigmacc"; /* a usage error names its option itself */
   sg_term_str(out, path, strlen(path));
   if (dg->loc.line) sg_buf_catf(out, ":%u:%u", dg->loc.line, dg->loc.col);
   sg_buf_catf(out, ": %s[%s%s%s]: ", sev_name(dg->sev), sg_diag_code_str(dg->code), dg->validator ? " " : "",

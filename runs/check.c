@@ -82,7 +82,7 @@ static bool setup_validation(const SgCheckJob *job, SgValidation *v, SgDiags *d)
       for (int k = 0; k < SG_V__COUNT; k++)
         sg_suggest_add(&sug, sg_validator_info[k].id);
       char hint[96];
-      sg_diag(d, SG_D_USAGE, (SgLoc){"-x", 0, 0}, "'%s' is no validator%s", job->exclude[i],
+      sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-x: '%s' is no validator%s", job->exclude[i],
               sg_suggest_text(&sug, hint, sizeof hint, " (sigmacc list validators)"));
       ok = false;
     }

@@ -18,11 +18,11 @@
 static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi, SgArena *a,
                            SgPipelineSet *set, SgDiags *d, bool *usage) {
   if (t->needs_mapping && !job->npipelines && !job->without_pipeline && !t->default_pipeline) {
-    sg_diag(
-        d, SG_D_USAGE, (SgLoc){"-p", 0, 0},
-        "target '%s' needs a pipeline that maps Sigma's field names to its own (built-in: %s; or a site's "
-        "own file); --without-pipeline writes Sigma's names as they are",
-        t->name, t->needs_mapping);
+    sg_diag(d, SG_D_USAGE, (SgLoc){0},
+            "-p: target '%s' needs a pipeline that maps Sigma's field names to its own (built-in: %s; or a "
+            "site's "
+            "own file); --without-pipeline writes Sigma's names as they are",
+            t->name, t->needs_mapping);
     *usage = true;
     return false;
   }
@@ -30,9 +30,9 @@ static bool load_pipelines(const SgConvertJob *job, const SgTarget *t, size_t fi
                              job->without_pipeline ? NULL : t->default_pipeline, set, d, usage);
   const char *key = t->formats[fi].state;
   if (ok && key && !sg_pipeline_sets_state(set, key)) { /* once, not once per rule */
-    sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0},
-            "format '%s' needs a pipeline that sets state '%s' (-p %s), and none does", t->formats[fi].name,
-            key, t->formats[fi].state_from);
+    sg_diag(d, SG_D_USAGE, (SgLoc){0},
+            "-f: format '%s' needs a pipeline that sets state '%s' (-p %s), and none does",
+            t->formats[fi].name, key, t->formats[fi].state_from);
     *usage = true;
     ok = false;
   }
@@ -269,7 +269,7 @@ static SgStatus prepare(const SgConvertJob *job, const SgTarget **tp, size_t *fi
       sg_suggest_add(&sg, all[i]->name);
       if (all[i]->alias) sg_suggest_add(&sg, all[i]->alias);
     }
-    sg_diag(d, SG_D_USAGE, (SgLoc){"-t", 0, 0}, "unknown target '%s'%s", job->target,
+    sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-t: unknown target '%s'%s", job->target,
             sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list targets')"));
     return SG_ERR_USAGE;
   }
@@ -284,13 +284,15 @@ static SgStatus prepare(const SgConvertJob *job, const SgTarget **tp, size_t *fi
       sg_suggest_add(&sg, t->formats[i].name);
     char other[96];
     snprintf(other, sizeof other, " (see 'sigmacc list formats %s')", t->name);
-    sg_diag(d, SG_D_USAGE, (SgLoc){"-f", 0, 0}, "target '%s' has no format '%s'%s", t->name, format,
+    sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-f: target '%s' has no format '%s'%s", t->name, format,
             sg_suggest_text(&sg, hint, sizeof hint, other));
     return SG_ERR_USAGE;
   }
   *fip = fi;
   *ctx = (SgConvCtx){.format = format, .opts = job->opts, .nopts = job->nopts, .header = job->header};
-  if (sg_check_options(ctx, t->name, t->formats[fi].options, d) != SG_OK) return SG_ERR_USAGE;
+  if (sg_check_options(ctx, t->name, t->formats[fi].options, d) != SG_OK ||
+      (t->check_options && t->check_options(ctx, d) != SG_OK))
+    return SG_ERR_USAGE;
   bool usage = false;
   if (!load_pipelines(job, t, fi, pa, set, d, &usage)) return usage ? SG_ERR_USAGE : SG_ERR_PARSE;
   return SG_OK;
