@@ -197,6 +197,45 @@ static void data_source(SgBuf *b, const SgLogsource *ls) {
   }
 }
 
+/* The QRadar log source types (devicetype, LOGSOURCETYPEID) an AQL query
+ * tests, outside its literals: `devicetype = 12`, `LOGSOURCETYPEID IN (65, 1263)`. */
+static void qradar_types(const char *q, SgBuf *out) {
+  for (size_t i = 0; q[i];) {
+    if (q[i] == '\'' || q[i] == '"') {
+      char c = q[i++];
+      while (q[i] && q[i] != c)
+        i++;
+      if (q[i]) i++;
+      continue;
+    }
+    size_t k = !strncmp(q + i, "devicetype ", 11) ? 11 : !strncmp(q + i, "LOGSOURCETYPEID ", 16) ? 16 : 0;
+    if (!k || (i && q[i - 1] != ' ' && q[i - 1] != '(' && q[i - 1] != '\n')) {
+      i++;
+      continue;
+    }
+    const char *p = q + i + k;
+    bool list = !strncmp(p, "IN (", 4);
+    if (!list && strncmp(p, "= ", 2)) {
+      i += k;
+      continue;
+    }
+    p += list ? 4 : 2;
+    for (;;) {
+      const char *d = p;
+      while (*p >= '0' && *p <= '9')
+        p++;
+      if (p == d) break;
+      char id[24]; /* the list is ",12,65," */
+      snprintf(id, sizeof id, ",%.*s,", (int)(p - d < 20 ? p - d : 20), d);
+      if (!out->len) sg_buf_catc(out, ',');
+      if (!strstr(sg_buf_cstr(out), id)) sg_buf_cat(out, id + 1);
+      if (!list || strncmp(p, ", ", 2)) break;
+      p += 2;
+    }
+    i = (size_t)(p - q);
+  }
+}
+
 /* The tables the queries read: in each query (a block of the output), the
  * word after its first FROM outside quotes - AQL's `SELECT ... FROM events`,
  * SPL2's `FROM main`; a value only comes later, after WHERE. */
@@ -388,6 +427,22 @@ void sg_pages_rule(const Pages *ps, const Techs *techs, size_t i, SgBuf *b) {
   for (size_t k = 0; k < tb.n; k++)
     free((char *)tb.v[k]);
   free(tb.v);
+  SgBuf types = {0};
+  for (size_t k = 0; k < ps->site->nplatforms; k++)
+    if (!p->queries[k].failed && !strcmp(ps->site->platforms[k].target, "aql"))
+      qradar_types(sg_buf_cstr((SgBuf *)&p->queries[k].text), &types);
+  if (types.len) { /* 12: the Microsoft Windows Security Event Log DSM (pipelines/qradar.yml) */
+    sg_buf_cat(b, "<p>QRadar log source types:");
+    for (const char *t = types.data + 1; *t;) {
+      size_t n = strcspn(t, ",");
+      sg_buf_catf(b, "%s %.*s%s", t == types.data + 1 ? "" : ",", (int)n, t,
+                  n == 2 && !strncmp(t, "12", 2) ? " (Microsoft Windows Security Event Log)" : "");
+      t += n + (t[n] == ',');
+    }
+    sg_buf_cat(b, "</p>\n");
+  }
+  sg_buf_taint(b, &types);
+  sg_buf_free(&types);
   sg_buf_cat(b, "</section>\n<section>\n<h2>Detection</h2>\n");
   for (size_t k = 0; k < ps->site->nplatforms; k++) {
     const Platform *pl = &ps->site->platforms[k];

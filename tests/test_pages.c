@@ -166,6 +166,7 @@ static void test_site(void **state) {
   assert_non_null(strstr(page, "Defense Evasion (TA0005)"));
   assert_non_null(strstr(page, "the rule fires on <strong>2 of 7</strong> sample events"));
   assert_non_null(strstr(page, "Sysmon Event ID 7: Image loaded"));
+  assert_non_null(strstr(page, "<p>QRadar log source types: 65, 1263</p>")); /* the target query's */
   /* the portable rule, byte for byte */
   size_t ylen;
   char *yml = slurp(site, "rules/image_load_win_invalid_code_signature.yml", &ylen);
