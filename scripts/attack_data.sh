@@ -29,4 +29,5 @@ out=$here/compiler/attack_data.c
   echo "};"
   echo "const size_t sg_attack_ntechniques = sizeof sg_attack_techniques / sizeof *sg_attack_techniques;"
 } >"$out"
+command -v clang-format >/dev/null && clang-format -i "$out" # laid out as every C file
 echo "wrote $out"

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 echo "== clang-format"
 unformatted=$(find include compiler backends runs cli tests bench \( -name '*.c' -o -name '*.h' \) -print | sort |
-  while read -r f; do clang-format --dry-run "$f" 2>&1 | grep -q warning && echo "$f"; done || true)
+  while read -r f; do # a here-string: grep -q quitting early must not SIGPIPE clang-format past pipefail
+    out=$(clang-format --dry-run "$f" 2>&1); grep -q warning <<<"$out" && echo "$f"; done || true)
 if [ -n "$unformatted" ]; then
   echo "clang-format: not laid out as .clang-format says (run clang-format -i):"; echo "$unformatted"; exit 1
 fi

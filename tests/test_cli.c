@@ -488,10 +488,10 @@ static void test_option_forms(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     free(expect_cli(cases[i].args, cases[i].rc, cases[i].want));
   /* a setting error is reported once for the run, not once per rule */
-  char *out =
-      expect_cli("convert -t splunk -f data_model " SIGMACC_SOURCE_DIR "/sigma-rules", 2,
-                 "sigmacc: error[E080]: -f: format 'data_model' needs a pipeline that sets state 'data_model_set' "
-                 "(-p splunk_cim)");
+  char *out = expect_cli(
+      "convert -t splunk -f data_model " SIGMACC_SOURCE_DIR "/sigma-rules", 2,
+      "sigmacc: error[E080]: -f: format 'data_model' needs a pipeline that sets state 'data_model_set' "
+      "(-p splunk_cim)");
   size_t lines = 0;
   for (const char *p = out; (p = strchr(p, '\n')); p++)
     lines++;
