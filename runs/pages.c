@@ -260,8 +260,7 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
                 matched, (size_t)expect == matched ? "passes" : "<strong class=\"bad\">fails</strong>");
     if (rows.len) sg_buf_catf(b, "<ul>\n%s</ul>\n", sg_buf_cstr(&rows));
   } else if (must_match) {
-    sg_buf_catf(b, "the rule fires on <strong>%zu of %zu</strong> sample events%s</p>\n", matched, total,
-                matched == total ? "." : " (the others are context).");
+    sg_buf_catf(b, "the rule fires on <strong>%zu of %zu</strong> sample events.</p>\n", matched, total);
     if (rows.len) sg_buf_catf(b, "<ul>\n%s</ul>\n", sg_buf_cstr(&rows));
   } else {
     sg_buf_catf(b, "%s of the %zu events the rule must not match.</p>\n",
