@@ -55,15 +55,12 @@ static const char *beside(Site *s, const char *config, const char *spec) {
   return sg_arena_printf(&s->a, "%.*s/%s", (int)(slash - config), config, spec);
 }
 
-/* The --config file: title, targets: [{name, target, pipelines, format}]. */
-static bool load_config(Site *s, const char *path, SgDiags *d) {
-  char *src;
-  size_t len;
-  if (sg_read_file(path, &src, &len, d) != SG_OK) return false;
+/* The --config file's bytes (named `path` in the diagnostics): title, targets: [{name, target, pipelines,
+ * format}]. */
+bool sg_site_config(Site *s, const char *path, const char *src, size_t len, SgDiags *d) {
   SgYDoc *docs;
   size_t ndocs;
   char *kept = sg_arena_strndup(&s->a, src, len);
-  free(src);
   if (!kept || sg_yaml_load(&s->a, path, kept, len, &docs, &ndocs, d) != SG_OK) return false;
   const SgYNode *root = ndocs ? docs[0].root : NULL;
   if (!root || root->kind != SG_Y_MAP) {
@@ -124,6 +121,15 @@ static bool load_config(Site *s, const char *path, SgDiags *d) {
       ok = false;
     }
   }
+  return ok;
+}
+
+static bool load_config(Site *s, const char *path, SgDiags *d) {
+  char *src;
+  size_t len;
+  if (sg_read_file(path, &src, &len, d) != SG_OK) return false;
+  bool ok = sg_site_config(s, path, src, len, d);
+  free(src);
   return ok;
 }
 

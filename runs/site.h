@@ -76,6 +76,10 @@ static inline Tech *sg_pages_tech_find(const Techs *t, const char *id) {
   return NULL;
 }
 
+/* pages.c: a --config file's bytes into the site (title, platforms; pipeline
+ * files relative to `path`); false with located diagnostics. */
+bool sg_site_config(Site *s, const char *path, const char *src, size_t len, SgDiags *d);
+
 /* pages_html.c */
 bool sg_pages_fields(const SgRule *r, Names *out); /* the fields a rule's conditions read, sorted, unique */
 void sg_html(SgBuf *b, const char *s, size_t n);   /* text for HTML, controls and bidi shown, never obeyed */
