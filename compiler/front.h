@@ -76,5 +76,14 @@ extern const SgAttackTactic sg_attack_tactics[];
 extern const size_t sg_attack_ntactics;
 extern const SgAttackTechnique sg_attack_techniques[];
 extern const size_t sg_attack_ntechniques;
+/* attack.t1036.001 -> "T1036.001" in id: the tag names a technique
+ * (attack.tNNNN or attack.tNNNN.NNN); false for any other tag. */
+bool sg_attack_technique_tag(const char *tag, char id[16]);
+/* The compiled-in technique "T1036.001" (ASCII case ignored), or NULL. */
+const SgAttackTechnique *sg_attack_technique(const char *id);
+/* The compiled-in tactic of this shortname ("defense-evasion"), or NULL. */
+const SgAttackTactic *sg_attack_tactic(const char *shortname);
+/* `shortname` is one of `tactics` (a technique's, comma-separated). */
+bool sg_attack_in_tactics(const char *tactics, const char *shortname);
 
 #endif

@@ -62,10 +62,14 @@ SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d) {
 
 /* ---- Path walking ---------------------------------------------------------- */
 
-static bool has_rule_ext(const char *name) {
-  size_t n = strlen(name);
-  return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
+size_t sg_rule_stem_len(const char *path) {
+  size_t n = strlen(path);
+  if (n > 4 && !strcmp(path + n - 4, ".yml")) return n - 4;
+  if (n > 5 && !strcmp(path + n - 5, ".yaml")) return n - 5;
+  return n;
 }
+
+static bool has_rule_ext(const char *name) { return name[sg_rule_stem_len(name)] != '\0'; }
 
 /* Memory ran out while listing `what` (an argument: it outlives the
  * diagnostics): never a silently shorter list. */

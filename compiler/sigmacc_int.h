@@ -297,6 +297,9 @@ void sg_paths_free(SgPaths *p);
 /* Every file under `dir` (hidden ones excepted), recursively and sorted:
  * the event files of a directory. False when memory ran out. */
 bool sg_expand_dir_files(const char *dir, SgPaths *out, SgDiags *d);
+/* The length of `path` without its rule file extension (.yml, .yaml);
+ * strlen(path) when it has neither. */
+size_t sg_rule_stem_len(const char *path);
 /* fn(arg, i) for every i < n, on every core (at most 8; one thread for few
  * items). The calls must be independent; the library keeps no global state. */
 void sg_parallel_for(size_t n, void (*fn)(void *arg, size_t i), void *arg);

@@ -272,9 +272,31 @@ SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d) {
   return SG_OK;
 }
 
-static const SgAttackTechnique *find_technique(const SgValidation *v, const char *id) {
+static const SgAttackTechnique *lookup(const SgAttackTechnique *tech, size_t n, const char *id) {
   SgAttackTechnique key = {id, NULL, NULL, SG_ATTACK_ACTIVE};
-  return bsearch(&key, v->tech, v->ntech, sizeof key, cmp_tech);
+  return n ? bsearch(&key, tech, n, sizeof key, cmp_tech) : NULL;
+}
+
+/* In the run's data: the compiled-in or an --attack-data file's. */
+static const SgAttackTechnique *find_technique(const SgValidation *v, const char *id) {
+  return lookup(v->tech, v->ntech, id);
+}
+
+const SgAttackTechnique *sg_attack_technique(const char *id) {
+  return lookup(sg_attack_techniques, sg_attack_ntechniques, id);
+}
+
+const SgAttackTactic *sg_attack_tactic(const char *shortname) {
+  for (size_t i = 0; i < sg_attack_ntactics; i++)
+    if (!strcmp(sg_attack_tactics[i].shortname, shortname)) return &sg_attack_tactics[i];
+  return NULL;
+}
+
+bool sg_attack_in_tactics(const char *tactics, const char *shortname) {
+  size_t n = strlen(shortname);
+  for (const char *p = tactics; (p = strstr(p, shortname)); p += n)
+    if ((p == tactics || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',')) return true;
+  return false;
 }
 
 /* ATT&CK v19 (April 2026) tactics, newer than the compiled-in v18.1 data and
@@ -282,16 +304,11 @@ static const SgAttackTechnique *find_technique(const SgValidation *v, const char
 static const char *const newer_tactics[] = {"stealth", "defense-impairment"};
 
 static bool is_tactic(const SgValidation *v, const char *name) {
-  for (size_t i = 0; i < sg_attack_ntactics; i++)
-    if (!strcmp(sg_attack_tactics[i].shortname, name)) return true;
+  if (sg_attack_tactic(name)) return true;
   for (size_t i = 0; i < sizeof newer_tactics / sizeof *newer_tactics; i++)
     if (!strcmp(newer_tactics[i], name)) return true;
-  for (size_t i = 0; v->version && i < v->ntech; i++) { /* a loaded file: the tactics its techniques name */
-    const char *t = v->tech[i].tactics;
-    size_t n = strlen(name);
-    for (const char *p = t; (p = strstr(p, name)); p += n)
-      if ((p == t || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',')) return true;
-  }
+  for (size_t i = 0; v->version && i < v->ntech; i++) /* a loaded file: the tactics its techniques name */
+    if (sg_attack_in_tactics(v->tech[i].tactics, name)) return true;
   return false;
 }
 
@@ -307,6 +324,12 @@ static bool technique_form(const char *s) {
   size_t n = strlen(s);
   return (n == 5 || n == 9) && s[0] == 't' && digits(s + 1, 4) &&
          (n == 5 || (s[5] == '.' && digits(s + 6, 3)));
+}
+
+bool sg_attack_technique_tag(const char *tag, char id[16]) {
+  if (strncmp(tag, "attack.", 7) || !technique_form(tag + 7)) return false;
+  snprintf(id, 16, "T%s", tag + 8);
+  return true;
 }
 
 /* An attack.* tag name pySigma accepts: a tactic, a technique of the data (or

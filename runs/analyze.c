@@ -176,14 +176,8 @@ static void add_techniques(void *ctx, const SgRule *rule) {
   Layer *L = ctx;
   for (size_t t = 0; t < rule->tags.n; t++) {
     const char *tag = rule->tags.v[t];
-    size_t n = strlen(tag);
-    if (!(n == 12 || n == 16) || strncmp(tag, "attack.t", 8)) continue; /* attack.tNNNN[.NNN] */
-    bool ok = true;
-    for (size_t i = 8; i < n; i++)
-      ok = ok && (i == 12 ? tag[i] == '.' : tag[i] >= '0' && tag[i] <= '9');
-    if (!ok) continue;
     char id[16];
-    snprintf(id, sizeof id, "T%s", tag + 8);
+    if (!sg_attack_technique_tag(tag, id)) continue;
     bool dup = false; /* a rule counts once per technique */
     for (size_t u = 0; u < t; u++)
       dup = dup || !strcmp(rule->tags.v[u], tag);

@@ -35,11 +35,7 @@ static void say_diags(const SgEvalSink *sink, const SgDiags *d, size_t from, con
 }
 
 char *sg_sample_events(const char *rule, const char *suffix) {
-  size_t n = strlen(rule);
-  if (n > 4 && !strcmp(rule + n - 4, ".yml"))
-    n -= 4;
-  else if (n > 5 && !strcmp(rule + n - 5, ".yaml"))
-    n -= 5;
+  size_t n = sg_rule_stem_len(rule);
   size_t size = n + strlen(suffix) + 1;
   char *p = malloc(size);
   if (!p) return NULL;

@@ -202,11 +202,7 @@ static void unified_diff(SgBuf *out, const char *want_name, const char *want, si
 
 /* DIR/rel with the rule's extension replaced by EXT; without EXT, DIR/rel. */
 static char *out_path(const SgGolden *g, const char *rel) {
-  size_t rl = strlen(rel);
-  if (g->ext && rl > 4 && !strcmp(rel + rl - 4, ".yml"))
-    rl -= 4;
-  else if (g->ext && rl > 5 && !strcmp(rel + rl - 5, ".yaml"))
-    rl -= 5;
+  size_t rl = g->ext ? sg_rule_stem_len(rel) : strlen(rel);
   const char *ext = g->ext ? g->ext : "";
   size_t n = strlen(g->dir) + rl + strlen(ext) + 3;
   char *p = malloc(n);

@@ -48,9 +48,7 @@ static const char *scalar(const SgYNode *n, const char *what, SgDiags *d) {
  * stays a name. */
 static const char *beside(Site *s, const char *config, const char *spec) {
   const char *slash = strrchr(config, '/');
-  size_t n = spec ? strlen(spec) : 0;
-  bool file = spec && (strchr(spec, '/') || (n > 4 && !strcmp(spec + n - 4, ".yml")) ||
-                       (n > 5 && !strcmp(spec + n - 5, ".yaml")));
+  bool file = spec && (strchr(spec, '/') || spec[sg_rule_stem_len(spec)]);
   if (!file || spec[0] == '/' || !slash) return spec;
   return sg_arena_printf(&s->a, "%.*s/%s", (int)(slash - config), config, spec);
 }
@@ -135,15 +133,11 @@ static bool load_config(Site *s, const char *path, SgDiags *d) {
 
 /* ---- the pages' data ----------------------------------------------------------------- */
 
-/* The file name without its extension, [A-Za-z0-9_.-] kept, the rest '_'. */
+/* The file name without its extension, [A-Za-z0-9_-] kept, the rest '_'. */
 static char *slug_of(const char *path) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
-  size_t n = strlen(base);
-  if (n > 4 && !strcmp(base + n - 4, ".yml"))
-    n -= 4;
-  else if (n > 5 && !strcmp(base + n - 5, ".yaml"))
-    n -= 5;
+  size_t n = sg_rule_stem_len(base);
   char *s = malloc(n + 16);
   if (!s) return NULL;
   for (size_t i = 0; i < n; i++) {
@@ -155,19 +149,6 @@ static char *slug_of(const char *path) {
   s[n] = '\0';
   if (!n || s[0] == '.') s[0] = '_';
   return s;
-}
-
-/* attack.t1036.001 -> "T1036.001" in buf; false for another tag. */
-static bool technique_tag(const char *tag, char *buf, size_t size) {
-  if (strncmp(tag, "attack.t", 8) || !(tag[8] >= '0' && tag[8] <= '9') || strlen(tag) - 7 >= size)
-    return false;
-  for (size_t i = 7; tag[i]; i++) {
-    char c = tag[i];
-    if (!((c >= '0' && c <= '9') || c == '.' || c == 't')) return false;
-    buf[i - 7] = c == 't' ? 'T' : c;
-  }
-  buf[strlen(tag) - 7] = '\0';
-  return true;
 }
 
 /* ---- building a page: the queries, the words, the evidence ----------------------------- */
@@ -396,8 +377,8 @@ static bool converters(Pages *ps, SgDiags *d) {
 static bool page_techniques(Page *p) {
   size_t cap = 0;
   for (size_t t = 0; t < p->rule->tags.n; t++) {
-    char id[32];
-    if (!technique_tag(p->rule->tags.v[t], id, sizeof id)) continue;
+    char id[16];
+    if (!sg_attack_technique_tag(p->rule->tags.v[t], id)) continue;
     bool seen = false;
     for (size_t k = 0; k < p->ntechniques && !seen; k++)
       seen = !strcmp(p->techniques[k], id);

@@ -110,26 +110,6 @@ bool sg_pages_fields(const SgRule *r, Names *out) {
 
 /* ---- ATT&CK -------------------------------------------------------------------------- */
 
-static const SgAttackTechnique *technique(const char *id) {
-  size_t lo = 0, hi = sg_attack_ntechniques;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    int c = strcmp(sg_attack_techniques[mid].id, id);
-    if (!c) return &sg_attack_techniques[mid];
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return NULL;
-}
-
-static const SgAttackTactic *tactic(const char *shortname) {
-  for (size_t i = 0; i < sg_attack_ntactics; i++)
-    if (!strcmp(sg_attack_tactics[i].shortname, shortname)) return &sg_attack_tactics[i];
-  return NULL;
-}
-
 /* https://attack.mitre.org/techniques/T1036/001/ */
 static void technique_url(SgBuf *b, const char *id) {
   const char *dot = strchr(id, '.');
@@ -356,12 +336,12 @@ static void simulation(const SgRule *r, SgBuf *b) {
 /* The pages of a technique's rules, in page order. */
 
 static void technique_name(SgBuf *b, const char *id) {
-  const SgAttackTechnique *t = technique(id);
+  const SgAttackTechnique *t = sg_attack_technique(id);
   const char *dot = strchr(id, '.');
   if (t && dot) {
     char parent[16];
     snprintf(parent, sizeof parent, "%.*s", (int)(dot - id), id);
-    const SgAttackTechnique *pt = technique(parent);
+    const SgAttackTechnique *pt = sg_attack_technique(parent);
     if (pt) sg_buf_catf(b, "%s: ", pt->name);
   }
   sg_buf_cat(b, t ? t->name : "(newer than the bundled ATT&CK data)");
@@ -393,7 +373,7 @@ void sg_pages_rule(const Pages *ps, const Techs *techs, size_t i, SgBuf *b) {
   SgBuf tac = {0};
   for (size_t t = 0; t < r->tags.n; t++) {
     const char *tag = r->tags.v[t];
-    const SgAttackTactic *ta = !strncmp(tag, "attack.", 7) ? tactic(tag + 7) : NULL;
+    const SgAttackTactic *ta = !strncmp(tag, "attack.", 7) ? sg_attack_tactic(tag + 7) : NULL;
     if (ta)
       sg_buf_catf(&tac, "<li>Tactic: <a href=\"https://attack.mitre.org/tactics/%s/\">%s (%s)</a></li>\n",
                   ta->id, ta->name, ta->id);
@@ -523,7 +503,7 @@ void sg_pages_technique(const Pages *ps, const Tech *te, SgBuf *b) {
   sg_buf_cat(b, "</h1>\n<p><a href=\"");
   technique_url(b, te->id);
   sg_buf_cat(b, "\">The technique on attack.mitre.org</a>");
-  const SgAttackTechnique *t = technique(te->id);
+  const SgAttackTechnique *t = sg_attack_technique(te->id);
   if (t && *t->tactics) {
     sg_buf_cat(b, "; tactics: ");
     sg_html_str(b, t->tactics);
@@ -562,13 +542,6 @@ static const char *const matrix_order[] = {
     "privilege-escalation", "defense-evasion",      "credential-access", "discovery", "lateral-movement",
     "collection",           "command-and-control",  "exfiltration",      "impact"};
 
-static bool in_tactic(const char *tactics, const char *shortname) {
-  size_t n = strlen(shortname);
-  for (const char *p = tactics; (p = strstr(p, shortname)); p += n)
-    if ((p == tactics || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) return true;
-  return false;
-}
-
 void sg_pages_index(const Pages *ps, const Techs *techs, SgBuf *b) {
   head(b, ps->site, "Index", "");
   sg_buf_cat(b, "<h1>");
@@ -584,15 +557,15 @@ void sg_pages_index(const Pages *ps, const Techs *techs, SgBuf *b) {
     SgBuf col = {0};
     for (size_t i = 0; i < techs->n; i++) {
       const Tech *te = &techs->v[i];
-      const SgAttackTechnique *t = technique(te->id);
-      if (c < ncols ? !t || !in_tactic(t->tactics, matrix_order[c]) : t != NULL) continue;
+      const SgAttackTechnique *t = sg_attack_technique(te->id);
+      if (c < ncols ? !t || !sg_attack_in_tactics(t->tactics, matrix_order[c]) : t != NULL) continue;
       int heat = te->n >= 10 ? 4 : te->n >= 5 ? 3 : te->n >= 2 ? 2 : 1;
       sg_buf_catf(&col, "<li class=\"heat%d\"><a href=\"techniques/%s.html\">%s ", heat, te->id, te->id);
       technique_name(&col, te->id);
       sg_buf_catf(&col, "</a> <span class=\"count\">%zu</span></li>\n", te->n);
     }
     if (col.len) {
-      const SgAttackTactic *ta = c < ncols ? tactic(matrix_order[c]) : NULL;
+      const SgAttackTactic *ta = c < ncols ? sg_attack_tactic(matrix_order[c]) : NULL;
       sg_buf_catf(b, "<div class=\"tactic\">\n<h3>%s</h3>\n<ul>\n", ta ? ta->name : "Newer techniques");
       sg_buf_catn(b, col.data, col.len);
       sg_buf_cat(b, "</ul>\n</div>\n");

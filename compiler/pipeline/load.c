@@ -698,9 +698,7 @@ static SgStatus add_path(SgArena *a, SgPipelineSet *set, const char *path, SgDia
     d->items[k].loc.path = kept;
   }
   for (size_t i = 0; i < files.n; i++) {
-    size_t l = strlen(files.v[i]);
-    bool yml =
-        (l > 4 && !strcmp(files.v[i] + l - 4, ".yml")) || (l > 5 && !strcmp(files.v[i] + l - 5, ".yaml"));
+    bool yml = files.v[i][sg_rule_stem_len(files.v[i])] != '\0';
     SgStatus s = yml ? add_file(a, set, files.v[i], d) : SG_OK;
     if (s) worst = s;
   }
