@@ -99,11 +99,11 @@ static bool valid_date(const char *s) {
   char sep = s[i++];
   if (sep != '-' && sep != '/') return false;
   int digits = 0;
-  for (; s[i] >= '0' && s[i] <= '9'; i++, digits++)
+  for (; s[i] >= '0' && s[i] <= '9' && digits <= 2; i++, digits++) /* a third digit already fails */
     m = m * 10 + s[i] - '0';
   if (digits < 1 || digits > 2 || (sep == '-' && digits != 2) || s[i++] != sep) return false;
   digits = 0;
-  for (; s[i] >= '0' && s[i] <= '9'; i++, digits++)
+  for (; s[i] >= '0' && s[i] <= '9' && digits <= 2; i++, digits++)
     d = d * 10 + s[i] - '0';
   if (digits < 1 || digits > 2 || (sep == '-' && digits != 2) || s[i]) return false;
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
