@@ -1,5 +1,5 @@
 /* cli.h - the command line (cli/): main.c dispatches; convert.c, eval.c,
- * check.c, analyze.c, list.c, pages.c are the commands (one file each), cli.c what
+ * dump.c, check.c, analyze.c, list.c, pages.c are the commands (one file each), cli.c what
  * they share. */
 #ifndef SG_CLI_H
 #define SG_CLI_H
@@ -37,5 +37,6 @@ int sg_cli_check(int argc, char **argv);
 int sg_cli_analyze(int argc, char **argv);
 int sg_cli_list(int argc, char **argv);
 int sg_cli_pages(int argc, char **argv);
+int sg_cli_dump(int argc, char **argv);
 
 #endif

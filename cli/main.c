@@ -22,6 +22,8 @@ static const char usage[] =
     "                     validate rules; print located diagnostics and validator findings\n"
     "  eval -r RULES... [-p PIPELINE]... [-f jsonl|csv|table] [--summary] [-j N] [EVENTS...]\n"
     "                     match rules against EVTX files and JSON events (evtx_dump shape or flat)\n"
+    "  dump [-j N] [--stats] [EVENTS...]\n"
+    "                     every event as the JSON line eval's rules read (EVTX records as evtx_dump's)\n"
     "  analyze logsources|attack|fields [options] PATH...\n"
     "                     rules per log source; an ATT&CK Navigator layer; the fields rules read\n"
     "  pages (-o DIR | --check DIR | --update DIR) [--config FILE] [-p PIPELINE]... PATH...\n"
@@ -30,7 +32,8 @@ static const char usage[] =
     "\n"
     "  --help, --version\n"
     "Run 'sigmacc <command> --help' for the options of a command.\n" SG_CLI_EXIT_HELP
-    "eval also exits 3 when documents were skipped or a result could not be decided.\n";
+    "eval and dump also exit 3 when documents were skipped, an EVTX file is damaged or a result\n"
+    "could not be decided.\n";
 
 /* Standard output must have taken every byte: a full disk, a closed stdout
  * or a failing close is an error naming it (exit 2), never a silent exit 0. */
@@ -60,6 +63,7 @@ static int dispatch(int argc, char **argv) {
   if (!strcmp(cmd, "convert")) return sg_cli_convert(argc - 1, argv + 1);
   if (!strcmp(cmd, "eval")) return sg_cli_eval(argc - 1, argv + 1);
   if (!strcmp(cmd, "pages")) return sg_cli_pages(argc - 1, argv + 1);
+  if (!strcmp(cmd, "dump")) return sg_cli_dump(argc - 1, argv + 1);
   fprintf(stderr, "sigmacc: unknown command '%s'\n\n%s", cmd, usage);
   return 2;
 }

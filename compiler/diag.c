@@ -234,17 +234,22 @@ void sg_json_str_or_null(SgBuf *out, const char *s) {
 }
 
 void sg_json_str(SgBuf *out, const char *s, size_t n) {
-  sg_buf_catc(out, '"');
-  for (size_t i = 0; i < n; i++) {
+  sg_buf_putc(out, '"');
+  size_t run = 0; /* s[run..i) is copied as it is */
+  for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
-    if (c >= 0x80) { /* valid UTF-8 is copied; an invalid byte becomes U+FFFD */
-      size_t k = sg_utf8_len(s + i, n - i);
-      if (k)
-        sg_buf_catn(out, s + i, k), i += k - 1;
-      else
-        sg_buf_cat(out, "\\ufffd");
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      for (i++;
+           i < n && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f && s[i] != '"' && s[i] != '\\';)
+        i++;
       continue;
     }
+    size_t k = c >= 0x80 ? sg_utf8_len(s + i, n - i) : 0;
+    if (k) { /* valid UTF-8 is copied */
+      i += k;
+      continue;
+    }
+    sg_buf_put(out, s + run, i - run);
     switch (c) {
     case '"': sg_buf_cat(out, "\\\""); break;
     case '\\': sg_buf_cat(out, "\\\\"); break;
@@ -252,13 +257,15 @@ void sg_json_str(SgBuf *out, const char *s, size_t n) {
     case '\r': sg_buf_cat(out, "\\r"); break;
     case '\t': sg_buf_cat(out, "\\t"); break;
     default:
-      if (c < 0x20 || c == 0x7f)
-        sg_buf_catf(out, "\\u%04x", c);
+      if (c >= 0x80) /* an invalid byte becomes U+FFFD */
+        sg_buf_cat(out, "\\ufffd");
       else
-        sg_buf_catc(out, (char)c);
+        sg_buf_catf(out, "\\u%04x", c);
     }
+    run = ++i;
   }
-  sg_buf_catc(out, '"');
+  sg_buf_put(out, s + run, n - run);
+  sg_buf_putc(out, '"');
 }
 
 void sg_diag_render_json(SgBuf *out, const SgDiag *dg) {

@@ -7,6 +7,8 @@
 #ifndef SIGMACC_INT_H
 #define SIGMACC_INT_H
 
+#include <string.h>
+
 #include "sigmacc.h"
 
 /* ---- Values and matches (the boolean tree's leaves) ------------------------ */
@@ -121,6 +123,27 @@ struct SgNode {
 /* Carry a scratch buffer's out-of-memory state into the buffer it is copied
  * into, so a truncated piece never makes a shorter result that looks whole. */
 static inline void sg_buf_taint(SgBuf *b, const SgBuf *from) { b->oom = b->oom || from->oom; }
+/* Room for `extra` more bytes (and the NUL) at b->data + b->len; false: out of memory (b->oom). */
+bool sg_buf_reserve(SgBuf *b, size_t extra);
+/* sg_buf_catc and sg_buf_catn inline where the room is there (hot loops). */
+static inline void sg_buf_putc(SgBuf *b, char c) {
+  if (b->len + 2 <= b->cap && !b->oom) {
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+  } else {
+    sg_buf_catc(b, c);
+  }
+}
+static inline void sg_buf_put(SgBuf *b, const char *s, size_t n) {
+  if (b->len + n + 1 <= b->cap && !b->oom) {
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+  } else {
+    sg_buf_catn(b, s, n);
+  }
+}
+#define SG_BUF_PUT_LIT(b, lit) sg_buf_put(b, lit, sizeof lit - 1)
 /* Room for element n of the heap array *arrp (a T **, cap elements of elem
  * bytes), doubling it; false when memory ran out (the array is unchanged).
  * The heap twin of the arena's sg_grow. */
@@ -400,7 +423,7 @@ typedef struct SgJReader {
   bool gz_done;           /* the last gzip member ended */
   const char *gz_error;   /* a corrupt or truncated gzip input (reading stopped there) */
   const char *not_events; /* the input is not events (binary): why; nothing read */
-  bool evtx;              /* the input is an EVTX file (SgEventIn reads it with libevtx) */
+  bool evtx;              /* the input is an EVTX file (read with evtx.c) */
   bool json_only;         /* set by the caller: a text input not starting with { or [ is not events */
 } SgJReader;
 
@@ -417,7 +440,8 @@ SgJNext sg_jreader_next(SgJReader *r, const char **doc, size_t *len, size_t *lin
  * where the next one may start (white space after it skipped). */
 bool sg_json_parse_one(SgJDoc *d, const char *s, size_t n, size_t *used, size_t *err_off, const char **err);
 
-typedef struct SgEvtx SgEvtx; /* an open EVTX file (backends/eval/evtx.c) */
+typedef struct SgEvtxSplit SgEvtxSplit; /* an EVTX file as a stream of chunks (backends/eval/evtx.c) */
+typedef struct SgEvtxDec SgEvtxDec;     /* a chunk's records */
 
 typedef struct SgEventIn {
   SgJReader rd;
@@ -426,9 +450,11 @@ typedef struct SgEventIn {
   size_t nrest, rest_line;
   size_t events, skipped;
   char msg[640];
-  SgEvtx *evtx; /* EVTX input: its records, each as evtx_dump's JSON in `json` */
+  SgEvtxSplit *split; /* EVTX input: its units, and the current one's records, each as evtx_dump's */
+  SgEvtxDec *dec;     /* JSON in `json` */
+  bool in_unit, done;
   SgBuf json;
-  bool corrupted; /* EVTX: libevtx found the file corrupted (some records may be missing) */
+  bool corrupted; /* EVTX: the file is damaged (see evtx.c; some records may be missing) */
 } SgEventIn;
 
 void sg_events_init(SgEventIn *in, FILE *f); /* an SgEventIn in the caller's memory */
@@ -439,10 +465,10 @@ void sg_events_free(SgEventIn *in);
 void sg_events_set(SgEventIn *in, const char *doc, size_t n, size_t line);
 SgEvNext sg_events_parse(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg);
 /* The input's kind from its first bytes (r->evtx, r->not_events, gzip), and
- * all of the rest of it in one buffer the caller owns (false: out of memory
- * or a read error, in r->nomem / r->ioerr). */
+ * then up to n more bytes of it (fewer only at its end or when reading failed:
+ * r->ioerr, r->gz_error). */
 void sg_jreader_start(SgJReader *r);
-bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n);
+size_t sg_jreader_read(SgJReader *r, void *dst, size_t n);
 
 /* ---- Conditions as parsed (compiler/cond.c) ---------------------------------- */
 typedef enum SgCondKind { SG_C_AND, SG_C_OR, SG_C_NOT, SG_C_ID, SG_C_ONE_OF, SG_C_ALL_OF } SgCondKind;

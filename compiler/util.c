@@ -135,9 +135,9 @@ char *sg_arena_printf(SgArena *a, const char *fmt, ...) {
 
 /* ---- SgBuf ----------------------------------------------------------------- */
 
-static bool buf_reserve(SgBuf *b, size_t extra) {
+bool sg_buf_reserve(SgBuf *b, size_t extra) {
+  if (b->len + extra + 1 <= b->cap && !b->oom) return true;
   if (b->oom) return false;
-  if (b->len + extra + 1 <= b->cap) return true;
   size_t cap = b->cap ? b->cap : 256;
   while (cap < b->len + extra + 1)
     cap *= 2;
@@ -157,7 +157,7 @@ void sg_buf_free(SgBuf *b) {
 }
 
 void sg_buf_catn(SgBuf *b, const char *s, size_t n) {
-  if (!buf_reserve(b, n)) return;
+  if (!sg_buf_reserve(b, n)) return;
   if (n) memcpy(b->data + b->len, s, n);
   b->len += n;
   b->data[b->len] = '\0';
@@ -165,14 +165,18 @@ void sg_buf_catn(SgBuf *b, const char *s, size_t n) {
 
 void sg_buf_cat(SgBuf *b, const char *s) { sg_buf_catn(b, s, strlen(s)); }
 
-void sg_buf_catc(SgBuf *b, char c) { sg_buf_catn(b, &c, 1); }
+void sg_buf_catc(SgBuf *b, char c) {
+  if (!sg_buf_reserve(b, 1)) return;
+  b->data[b->len++] = c;
+  b->data[b->len] = '\0';
+}
 
 void sg_buf_vcatf(SgBuf *b, const char *fmt, va_list ap) {
   va_list ap2;
   va_copy(ap2, ap);
   int n = vsnprintf(NULL, 0, fmt, ap2);
   va_end(ap2);
-  if (n < 0 || !buf_reserve(b, (size_t)n)) return;
+  if (n < 0 || !sg_buf_reserve(b, (size_t)n)) return;
   vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
   b->len += (size_t)n;
 }
@@ -185,7 +189,7 @@ void sg_buf_catf(SgBuf *b, const char *fmt, ...) {
 }
 
 const char *sg_buf_cstr(SgBuf *b) {
-  if (!b->data && buf_reserve(b, 0)) b->data[0] = '\0';
+  if (!b->data && sg_buf_reserve(b, 0)) b->data[0] = '\0';
   return b->data ? b->data : "";
 }
 

@@ -646,6 +646,7 @@ typedef struct SgEvalJob {
   bool to_excl;
   double from, to;
   size_t jobs; /* threads matching events; 0: one per core */
+  bool dump;   /* no rules: every event as the JSON line the rules would read (sigmacc dump) */
 } SgEvalJob;
 
 /* Where a run writes: matches (JSON lines) and golden reports to `out`,

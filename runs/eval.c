@@ -162,7 +162,8 @@ static SgEvReport report_of(const SgEvalJob *job) {
                       .to_set = job->to_set,
                       .to_excl = job->to_excl,
                       .from = job->from,
-                      .to = job->to};
+                      .to = job->to,
+                      .dump = job->dump};
 }
 
 /* One eval run's state, passed through its stages (each a screen). */
@@ -350,32 +351,30 @@ static void run_inputs(Run *r, SgEvStream *sm) {
 static bool run_said(Run *r, const SgEvCounts *n, size_t workers, double el) {
   const SgEvalSink *sink = r->sink;
   const SgEvalJob *job = r->job;
+  const char *me = job->dump ? "sigmacc dump" : "sigmacc eval";
   bool lost = r->ev && (n->skipped || !n->events || n->unknown || n->damaged || n->lost_output);
-  if (r->ev && !n->events) say(sink, "sigmacc eval: no event was read\n");
+  if (r->ev && !n->events) say(sink, "%s: no event was read\n", me);
   if (n->skipped)
-    say(sink, "sigmacc eval: %zu document%s skipped as malformed\n", n->skipped,
+    say(sink, "%s: %zu document%s skipped as malformed\n", me, n->skipped,
         n->skipped == 1 ? " was" : "s were");
   if (n->unsourced && job->stats)
     say(sink,
-        "sigmacc eval: %zu event%s had no log source (not in evtx_dump's shape): every rule applied to %s; "
+        "%s: %zu event%s had no log source (not in evtx_dump's shape): every rule applied to %s; "
         "--logsource says what they are\n",
-        n->unsourced, n->unsourced == 1 ? "" : "s", n->unsourced == 1 ? "it" : "them");
+        me, n->unsourced, n->unsourced == 1 ? "" : "s", n->unsourced == 1 ? "it" : "them");
   if (n->untimed)
-    say(sink, "sigmacc eval: %zu event%s no time, so --from/--to left %s out\n", n->untimed,
+    say(sink, "%s: %zu event%s no time, so --from/--to left %s out\n", me, n->untimed,
         n->untimed == 1 ? " has" : "s have", n->untimed == 1 ? "it" : "them");
   if (n->outside && job->stats)
-    say(sink, "sigmacc eval: %zu event%s outside the --from/--to window\n", n->outside,
+    say(sink, "%s: %zu event%s outside the --from/--to window\n", me, n->outside,
         n->outside == 1 ? " was" : "s were");
-  if (n->lost_output)
-    say(sink, "sigmacc eval: error[E090]: out of memory writing matches; some are missing\n");
+  if (n->lost_output) say(sink, "%s: error[E090]: out of memory writing matches; some are missing\n", me);
   if (n->damaged)
-    say(sink, "sigmacc eval: %zu EVTX file%s corrupt or truncated\n", n->damaged,
-        n->damaged == 1 ? " is" : "s are");
+    say(sink, "%s: %zu EVTX file%s damaged\n", me, n->damaged, n->damaged == 1 ? " is" : "s are");
   if (n->unknown)
-    say(sink, "sigmacc eval: %zu result%s could not be decided\n", n->unknown, n->unknown == 1 ? "" : "s");
+    say(sink, "%s: %zu result%s could not be decided\n", me, n->unknown, n->unknown == 1 ? "" : "s");
   if (r->co && sg_corr_untimed(r->co))
-    say(sink,
-        "sigmacc eval: warning: %zu match%s of correlated rules had no event time and were not correlated\n",
+    say(sink, "%s: warning: %zu match%s of correlated rules had no event time and were not correlated\n", me,
         sg_corr_untimed(r->co), sg_corr_untimed(r->co) == 1 ? "" : "es");
   if (n->progress_shown) say(sink, "\n");
   if (job->stats)
@@ -385,7 +384,7 @@ static bool run_said(Run *r, const SgEvCounts *n, size_t workers, double el) {
         n->events, n->bytes, n->matches, n->skipped, n->unknown, r->ev ? sg_eval_rule_count(r->ev) : 0,
         workers, el, el > 0 ? n->events / el : 0.0);
   if (r->d.nsuppressed) /* never silent: the count of what -W switched off */
-    say(sink, "sigmacc eval: %zu warning%s switched off by -W\n", r->d.nsuppressed,
+    say(sink, "%s: %zu warning%s switched off by -W\n", me, r->d.nsuppressed,
         r->d.nsuppressed == 1 ? "" : "s");
   return lost;
 }
@@ -439,7 +438,7 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   SgEvStream *sm = r.ev ? sg_evs_new(r.ev, r.co, &report, sink, jobs, job->progress) : NULL;
   if (r.ev && !sm) r.setup_failed = r.nomem = true;
   if (r.nomem) /* never a silent exit 1 */
-    say(sink, "sigmacc eval: error[E090]: out of memory setting up the run; %s\n",
+    say(sink, "sigmacc %s: error[E090]: out of memory setting up the run; %s\n", job->dump ? "dump" : "eval",
         job->golden ? "rules may not have been checked" : "no event was matched");
   run_inputs(&r, sm);
   size_t workers = sm ? sg_evs_workers(sm) : 0;

@@ -19,22 +19,33 @@
 
 #include "runs.h"
 
-#define BLOCK_DOCS 2048              /* JSON documents per block ... */
-#define BLOCK_BYTES (4u << 20)       /* ... or this much text */
-#define EVTX_SPLIT_BYTES (32u << 20) /* a larger EVTX file is split into blocks of ... */
-#define BLOCK_RECORDS 8192           /* ... records; a smaller one is one block (libevtx opens it once) */
-#define INFLIGHT_PER_WORKER 8        /* blocks read ahead per worker */
+#define BLOCK_DOCS 2048        /* JSON documents per block ... */
+#define BLOCK_BYTES (4u << 20) /* ... or this much text */
+#define BLOCK_CHUNKS 32        /* EVTX chunks (64 KiB each) per block */
+#define INFLIGHT_PER_WORKER 8  /* blocks read ahead per worker */
+
+typedef enum DocKind {
+  DOC_JSON,     /* JSON text */
+  DOC_CHUNK,    /* an EVTX chunk */
+  DOC_FRAGMENT, /* EVTX bytes that are no chunk */
+  DOC_NOTE,     /* what the EVTX reader found about the file: a note ... */
+  DOC_DAMAGE    /* ... or damage (the text) */
+} DocKind;
 
 typedef struct Doc {
-  size_t off, len, line;
-  const char *bad; /* the reader skipped this document: why (no text) */
+  size_t off, len, line; /* in Block.text; line: JSON's line, or the EVTX unit's offset in the file */
+  const char *bad;       /* the reader skipped this document: why (no text) */
+  DocKind kind;
 } Doc;
 
-typedef struct EvtxFile { /* one EVTX file, shared by its blocks */
-  char *data;
-  size_t size, events;
-  bool corrupted;
+typedef struct EvtxFile { /* one EVTX file, shared by its blocks (all on the calling thread) */
+  size_t events, refs;    /* refs: its blocks not yet written */
+  bool damaged, reading;
 } EvtxFile;
+
+static void file_drop(EvtxFile *f) {
+  if (f && !f->refs && !f->reading) free(f);
+}
 
 typedef struct Rec { /* an event that matched a rule */
   size_t out_end;    /* the block's output up to here is of the events up to this one */
@@ -54,9 +65,8 @@ struct Block {
   SgBuf text; /* JSON: the documents */
   Doc *docs;
   size_t ndocs, capdocs;
-  EvtxFile *file; /* EVTX: records [first, end) of it (end SIZE_MAX: all of them) */
-  size_t first, end;
-  bool last_of_file;
+  EvtxFile *file; /* EVTX: the file of the chunks in `docs` */
+  bool last_of_file, file_damaged;
   SgBuf tail; /* said after the block (the end of its input) */
   /* results */
   SgBuf out, err, strs;
@@ -71,8 +81,9 @@ struct Block {
 typedef struct Worker {
   SgEvStream *s;
   SgEvaluator *ev;
-  SgEventIn in; /* its document parser */
-  SgBuf json;   /* EVTX: the record as JSON */
+  SgEventIn in;   /* its document parser */
+  SgEvtxDec *dec; /* EVTX: the chunks' reader ... */
+  SgBuf json;     /* ... and the record as JSON */
   pthread_t thread;
 } Worker;
 
@@ -131,6 +142,11 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
       b->n.outside++;
       return;
     }
+  }
+  if (o->dump) {
+    sg_buf_catn(&b->out, text, len);
+    sg_buf_catc(&b->out, '\n');
+    return;
   }
   const SgEvalHit *hits, *und;
   size_t nh;
@@ -224,45 +240,58 @@ static void match_json(Worker *w, Block *b) {
 
 static void match_evtx(Worker *w, Block *b) {
   char msg[640];
-  SgEvtx *x = sg_evtx_open(b->file->data, b->file->size, false, msg, sizeof msg);
-  if (!x && b->end == SIZE_MAX) { /* the whole file, not opened before */
-    sg_buf_catf(&b->err, "%s: error[E001]: %s; not read\n", b->name, msg);
-    b->n.ioerr = true;
+  if (!w->dec && !(w->dec = sg_evtx_dec_new())) {
+    sg_buf_catf(
+        &b->err,
+        "%s: error[E090]: out of memory reading the EVTX file; the matches of %zu chunks are unknown\n",
+        b->name, b->ndocs);
+    b->n.unknown++;
     return;
   }
-  if (!x) {
-    sg_buf_catf(&b->err,
-                "%s: error: records %zu to %zu could not be read again (%s); their matches are unknown\n",
-                b->name, b->first + 1, b->end, msg);
-    b->n.unknown += b->end - b->first;
-    return;
-  }
-  sg_evtx_seek(x, b->first);
-  for (size_t i = b->first; i < b->end; i++) {
-    size_t record;
-    SgEvNext k = sg_evtx_next(x, &w->json, &record, msg, sizeof msg);
-    if (k == SG_EV_END) break;
-    if (k == SG_EV_EVENT) {
-      size_t off;
-      const char *err;
-      if (sg_json_parse(&w->in.doc, w->json.data, w->json.len, &off, &err)) {
-        event(w, b, &w->in.doc, w->json.data, w->json.len, record);
+  for (size_t i = 0; i < b->ndocs; i++) {
+    const Doc *d = &b->docs[i];
+    if (d->kind == DOC_NOTE || d->kind == DOC_DAMAGE) {
+      sg_buf_catf(&b->err, "%s: %s: %.*s\n", b->name, d->kind == DOC_NOTE ? "note" : "error", (int)d->len,
+                  b->text.data + d->off);
+      b->file_damaged = b->file_damaged || d->kind == DOC_DAMAGE;
+      continue;
+    }
+    sg_evtx_dec_start(w->dec, (const uint8_t *)b->text.data + d->off, d->len, d->line, d->kind == DOC_CHUNK);
+    for (;;) {
+      uint64_t id;
+      SgEvtxNext k = sg_evtx_dec_next(w->dec, &w->json, &id, msg, sizeof msg);
+      if (k == SG_EVTX_DONE) break;
+      size_t record = (size_t)id;
+      if (k == SG_EVTX_DAMAGED) {
+        sg_buf_catf(&b->err, "%s: error: %s\n", b->name, msg);
+        b->file_damaged = true;
         continue;
       }
-      k = SG_EV_NOMEM; /* evtx.c writes valid JSON: only memory can fail */
-      snprintf(msg, sizeof msg, "out of memory reading this record");
-    }
-    if (k == SG_EV_SKIP) {
-      sg_buf_catf(&b->err, "%s: record %zu: error: %s; skipped\n", b->name, record, msg);
-      b->n.skipped++;
-    } else {
-      sg_buf_catf(&b->err, "%s: record %zu: error[E090]: %s; its matches are unknown\n", b->name, record,
-                  msg);
-      b->n.unknown++;
+      if (k == SG_EVTX_RECOVERED) {
+        sg_buf_catf(&b->err, "%s: record %zu: warning: %s\n", b->name, record, msg);
+        b->file_damaged = true;
+      }
+      if (k == SG_EVTX_RECORD || k == SG_EVTX_RECOVERED) {
+        size_t off;
+        const char *err;
+        if (sg_json_parse(&w->in.doc, w->json.data, w->json.len, &off, &err)) {
+          event(w, b, &w->in.doc, w->json.data, w->json.len, record);
+          continue;
+        }
+        k = SG_EVTX_NOMEM; /* evtx.c writes valid JSON: only memory can fail */
+        snprintf(msg, sizeof msg, "out of memory reading this record");
+      }
+      if (k == SG_EVTX_SKIP) {
+        sg_buf_catf(&b->err, "%s: record %zu: error: %s; skipped\n", b->name, record, msg);
+        b->n.skipped++;
+        b->file_damaged = true;
+      } else {
+        sg_buf_catf(&b->err, "%s: record %zu: error[E090]: %s; its matches are unknown\n", b->name, record,
+                    msg);
+        b->n.unknown++;
+      }
     }
   }
-  if (b->end == SIZE_MAX) b->file->corrupted = sg_evtx_corrupted(x);
-  sg_evtx_free(x);
 }
 
 static void match_block(Worker *w, Block *b) {
@@ -367,18 +396,14 @@ static void emit(SgEvStream *s, Block *b) {
   write_part(k->out, k->ctx, &b->out, written, b->out.len);
   if (b->file) {
     b->file->events += b->n.events;
-    if (b->last_of_file) {
-      if (b->file->corrupted) { /* libevtx skips what it cannot read of a damaged file: never silently */
-        sg_buf_catf(
-            &b->tail,
-            "%s: error: the EVTX file is corrupt or truncated; %zu records were read, the records of its "
-            "damaged parts are lost\n",
-            b->name, b->file->events);
-        b->n.damaged++;
-      }
-      free(b->file->data);
-      free(b->file);
+    b->file->damaged = b->file->damaged || b->file_damaged;
+    if (b->last_of_file && b->file->damaged) { /* what was found is said above; the file's verdict here */
+      sg_buf_catf(&b->tail, "%s: error: the EVTX file is damaged (see above); %zu records were read\n",
+                  b->name, b->file->events);
+      b->n.damaged++;
     }
+    b->file->refs--;
+    file_drop(b->file);
   }
   write_buf(k->err, k->ctx, &b->tail);
   if (b->tail.oom || b->err.oom) b->n.lost_output = true;
@@ -469,54 +494,72 @@ static Block *block_new(const char *name, const char *shown) {
 static bool add_doc(Block *b, const char *text, size_t len, size_t line, const char *bad) {
   Doc *d = SG_PUSH_HEAP(b->docs, b->ndocs, b->capdocs);
   if (!d) return false;
-  *d = (Doc){b->text.len, len, line, bad};
+  *d = (Doc){b->text.len, len, line, bad, DOC_JSON};
   sg_buf_catn(&b->text, text, len);
   if (!b->text.oom) return true;
   b->ndocs--; /* not kept: the reading stops here, and says so */
   return false;
 }
 
-/* An EVTX file: held in memory, its records in blocks. */
+/* A unit of an EVTX file into the block (its bytes, or the reader's text). */
+static bool add_unit(Block *b, DocKind kind, const void *bytes, size_t len, uint64_t off) {
+  Doc *d = SG_PUSH_HEAP(b->docs, b->ndocs, b->capdocs);
+  if (!d) return false;
+  *d = (Doc){.off = b->text.len, .len = len, .line = (size_t)off, .kind = kind};
+  sg_buf_catn(&b->text, bytes, len);
+  if (!b->text.oom) return true;
+  b->ndocs--;
+  return false;
+}
+
+/* An EVTX file: its chunks, read as a stream, in blocks. */
 static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char *shown) {
   EvtxFile *file = calloc(1, sizeof *file);
-  if (!file || !sg_jreader_slurp(r, &file->data, &file->size)) {
-    free(file);
-    return false;
-  }
-  s->n.bytes += file->size;
-  size_t n = SIZE_MAX; /* a file of one block: its records are counted by the worker that reads it */
-  if (file->size > EVTX_SPLIT_BYTES) { /* opened here too, to count its records and split them */
-    char msg[640];
-    SgEvtx *x = sg_evtx_open(file->data, file->size, false, msg, sizeof msg);
-    if (!x) {
-      SgBuf e = {0};
-      sg_buf_catf(&e, "%s: error[E001]: %s; not read\n", name, msg);
-      write_buf(s->sink->err, s->sink->ctx, &e);
-      sg_buf_free(&e);
-      free(file->data);
-      free(file);
-      s->n.ioerr = true;
-      return true;
+  SgEvtxSplit *sp = sg_evtx_split_new(r);
+  Block *b = NULL;
+  bool ok = file && sp, end = false;
+  if (file) file->reading = true;
+  for (size_t chunks = 0; ok && !end;) {
+    const uint8_t *bytes;
+    size_t len = 0;
+    uint64_t off;
+    const char *msg;
+    SgEvtxUnit u = sg_evtx_split_next(sp, &bytes, &len, &off, &msg);
+    if (!b && (b = block_new(name, shown))) {
+      b->evtx = true;
+      b->file = file;
+      file->refs++;
     }
-    n = sg_evtx_count(x);
-    file->corrupted = sg_evtx_corrupted(x);
-    sg_evtx_free(x);
-  }
-  for (size_t first = 0;; first += BLOCK_RECORDS) {
-    Block *b = block_new(name, shown);
     if (!b) {
-      if (first == 0) free(file->data), free(file); /* else the submitted blocks own it */
-      return false;
+      ok = false;
+    } else if (u == SG_EVTX_END || u == SG_EVTX_STOP) {
+      if (u == SG_EVTX_STOP) {
+        sg_buf_catf(&b->tail, "%s: error[E001]: %s\n", name, msg);
+        b->n.ioerr = true;
+        b->file_damaged = true;
+      }
+      b->last_of_file = end = true;
+    } else if (u == SG_EVTX_NOTE || u == SG_EVTX_DAMAGE) {
+      ok = add_unit(b, u == SG_EVTX_NOTE ? DOC_NOTE : DOC_DAMAGE, msg, strlen(msg), off);
+    } else {
+      ok = add_unit(b, u == SG_EVTX_CHUNK ? DOC_CHUNK : DOC_FRAGMENT, bytes, len, off);
+      chunks++;
     }
-    b->evtx = true;
-    b->file = file;
-    b->first = first;
-    b->end = n == SIZE_MAX ? SIZE_MAX : first + BLOCK_RECORDS < n ? first + BLOCK_RECORDS : n;
-    bool last = b->last_of_file = b->end == n;
-    submit(s, b); /* b may be freed now */
-    if (last) break;
+    if (ok && (end || chunks >= BLOCK_CHUNKS)) {
+      submit(s, b); /* b may be freed now */
+      b = NULL;
+      chunks = 0;
+    }
   }
-  return true;
+  s->n.bytes += r->bytes;
+  sg_evtx_split_free(sp);
+  if (b) {
+    file->refs--;
+    block_free(b);
+  }
+  if (file) file->reading = false;
+  file_drop(file);
+  return ok;
 }
 
 bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bool in_dir) {
@@ -633,9 +676,11 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
     sg_eval_free(s->w[i].ev);
     sg_events_free(&s->w[i].in);
     sg_buf_free(&s->w[i].json);
+    sg_evtx_dec_free(s->w[i].dec);
   }
   sg_events_free(&s->inline_w.in);
   sg_buf_free(&s->inline_w.json);
+  sg_evtx_dec_free(s->inline_w.dec);
   if (s->sum) {
     SgBuf b = {0};
     sg_summary_print(s->sum, s->o, &b, s->n.events);

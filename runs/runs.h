@@ -98,6 +98,7 @@ struct SgEvReport {
   bool from_set, to_set; /* the event time window [from, to] (to_excl: [from, to)) */
   bool to_excl;
   double from, to;
+  bool dump; /* each event as its JSON line, no rules */
 };
 
 typedef struct SgReportWhere { /* where a match was found */

@@ -8,7 +8,8 @@
  * to exact/prefix/suffix/contains tests where the pattern allows.
  *
  *   json.c       the event reader (SgEventIn, SgJReader) and the JSON parser
- *   evtx.c       EVTX files through libevtx, each record as evtx_dump's JSON
+ *   evtx.c       EVTX files read natively, each record as evtx_dump's JSON
+ *   evtx_json.c  an event's element tree (evtx_dom.h) as evtx_dump's JSON
  *   intern.c     string -> id tables (field names, index keys, literals)
  *   compile.c    rule trees -> matchers (CNode), sg_eval_add, sg_eval_fork
  *   index.c      which rules an event can meet: EventID/Channel keys, required
@@ -207,19 +208,39 @@ uint32_t sg_ev_intern_add(Intern *t, const char *s, size_t n);
 void sg_ev_intern_free(Intern *t);
 void sg_ev_num_key(char *out, size_t cap, double x);
 const SgPart *sg_ev_longest_lit(const Pattern *p);
-/* evtx.c: an EVTX file held in memory (with `own`, `data` is freed with it,
- * or on failure); its records in order from the one sg_evtx_seek names, each
- * as evtx_dump's JSON. */
-SgEvtx *sg_evtx_open(char *data, size_t size, bool own, char *msg, size_t cap);
-size_t sg_evtx_count(const SgEvtx *x);
-void sg_evtx_seek(SgEvtx *x, size_t index);
-SgEvNext sg_evtx_next(SgEvtx *x, SgBuf *json, size_t *record, char *msg, size_t cap);
-bool sg_evtx_corrupted(SgEvtx *x);
-void sg_evtx_free(SgEvtx *x);
-/* One record's XML (modified in place) as evtx_dump's JSON, appended to out;
- * *dom is scratch reused between calls (sg_evtx_dom_free). */
-bool sg_evtx_xml_to_json(char *xml, SgBuf *out, void **dom, const char **why);
-void sg_evtx_dom_free(void *dom);
+/* evtx.c: EVTX read natively. A file is a stream of units (SgEvtxSplit,
+ * reading from an SgJReader that found "ElfFile"): 64 KiB chunks, bytes that
+ * are no chunk (records are searched for in them) and findings about the file
+ * (a bad header checksum, a second file header, the end of the input inside
+ * it). The bytes of a unit stay valid until the next call. */
+typedef enum SgEvtxUnit {
+  SG_EVTX_CHUNK,    /* bytes[0..len) at file offset off: a chunk (shorter at a cut-off end) */
+  SG_EVTX_FRAGMENT, /* bytes[0..len) at off: no chunk signature */
+  SG_EVTX_NOTE,     /* msg: a fact about the file, nothing lost */
+  SG_EVTX_DAMAGE,   /* msg: damage */
+  SG_EVTX_STOP,     /* msg: reading stopped (read error, corrupt or truncated gzip, memory) */
+  SG_EVTX_END
+} SgEvtxUnit;
+typedef struct SgEvtxSplit SgEvtxSplit;
+SgEvtxSplit *sg_evtx_split_new(SgJReader *r);
+SgEvtxUnit sg_evtx_split_next(SgEvtxSplit *s, const uint8_t **bytes, size_t *len, uint64_t *off,
+                              const char **msg);
+void sg_evtx_split_free(SgEvtxSplit *s);
+/* A unit's records, one at a time, each as evtx_dump's JSON; one decoder per
+ * thread, reused from unit to unit. */
+typedef enum SgEvtxNext {
+  SG_EVTX_RECORD,    /* json is the record *record */
+  SG_EVTX_RECOVERED, /* json is the record *record, read past damage msg says */
+  SG_EVTX_SKIP,      /* the record *record (0: unknown) could not be read: msg */
+  SG_EVTX_DAMAGED,   /* msg: damage in the unit, records may be lost */
+  SG_EVTX_NOMEM,
+  SG_EVTX_DONE
+} SgEvtxNext;
+typedef struct SgEvtxDec SgEvtxDec;
+SgEvtxDec *sg_evtx_dec_new(void);
+void sg_evtx_dec_start(SgEvtxDec *d, const uint8_t *bytes, size_t len, uint64_t off, bool chunk);
+SgEvtxNext sg_evtx_dec_next(SgEvtxDec *d, SgBuf *json, uint64_t *record, char *msg, size_t cap);
+void sg_evtx_dec_free(SgEvtxDec *d);
 int32_t sg_ev_lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, bool fold);
 void sg_ev_lit_scan(SgEvaluator *e);
 bool sg_ev_build_prefilter(SgEvaluator *e);

@@ -172,18 +172,22 @@ static void start(SgJReader *r) {
   }
 }
 
-/* The rest of the input in one buffer (owned by the caller); false when
- * memory ran out or reading failed (r->nomem, r->ioerr). */
-static bool slurp(SgJReader *r, char **data, size_t *n) {
-  while (fill(r, r->len)) {
+/* Up to n more bytes of the input (fewer only at its end, or when reading
+ * failed: r->ioerr, r->gz_error). */
+static size_t read_bytes(SgJReader *r, void *dst, size_t n) {
+  size_t k = r->len - r->pos < n ? r->len - r->pos : n;
+  if (k) memcpy(dst, r->buf + r->pos, k);
+  r->pos += k;
+  while (k < n && !r->eof) {
+    size_t got = raw_read(r, (char *)dst + k, n - k);
+    if (!got) {
+      r->eof = true;
+      r->ioerr = ferror(r->f) != 0 || r->gz_error;
+    }
+    k += got;
+    r->bytes += got;
   }
-  if (r->nomem || r->ioerr) return false;
-  memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-  *data = r->buf;
-  *n = r->len - r->pos;
-  r->buf = NULL;
-  r->len = r->cap = r->pos = 0;
-  return true;
+  return k;
 }
 
 static SgJNext bad(SgJReader *r, const char *why, size_t n, size_t *len, const char **msg) {
@@ -735,7 +739,8 @@ void sg_events_init(SgEventIn *in, FILE *f) {
 }
 
 void sg_events_free(SgEventIn *in) {
-  sg_evtx_free(in->evtx);
+  sg_evtx_split_free(in->split);
+  sg_evtx_dec_free(in->dec);
   sg_buf_free(&in->json);
   sg_jreader_free(&in->rd);
   sg_jdoc_free(&in->doc);
@@ -751,28 +756,56 @@ static size_t breaks(const char *s, size_t n) {
   return k;
 }
 
-/* The next record of an EVTX input, opened on the first call. */
+/* The next record of an EVTX input: unit after unit of the file, each
+ * unit's records; damage is counted (in->corrupted) and reading goes on. */
 static SgEvNext next_record(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg) {
-  if (!in->evtx) {
-    char *data;
-    size_t n;
-    if (in->rd.eof && !in->rd.buf) return SG_EV_END; /* opened and done, or failed */
-    if (!slurp(&in->rd, &data, &n)) return SG_EV_END;
-    in->rd.eof = true;
-    if (!(in->evtx = sg_evtx_open(data, n, true, in->msg, sizeof in->msg))) {
-      in->rd.not_events = in->msg;
-      return SG_EV_END;
+  if (!in->split) {
+    if (in->done) return SG_EV_END;
+    in->split = sg_evtx_split_new(&in->rd);
+    if (!in->dec) in->dec = sg_evtx_dec_new();
+    if (!in->split || !in->dec) {
+      sg_evtx_split_free(in->split);
+      in->split = NULL;
+      in->done = true;
+      *msg = "out of memory reading the EVTX file";
+      return SG_EV_NOMEM;
     }
   }
   *msg = in->msg;
-  SgEvNext k = sg_evtx_next(in->evtx, &in->json, line, in->msg, sizeof in->msg);
-  if (k == SG_EV_END) {
-    in->corrupted = sg_evtx_corrupted(in->evtx);
-    return k;
-  }
-  if (k != SG_EV_EVENT) {
-    in->skipped += k == SG_EV_SKIP;
-    return k;
+  for (;;) {
+    if (!in->in_unit) {
+      const uint8_t *bytes;
+      size_t n;
+      uint64_t off;
+      const char *why;
+      SgEvtxUnit u = sg_evtx_split_next(in->split, &bytes, &n, &off, &why);
+      if (u == SG_EVTX_END || u == SG_EVTX_STOP) {
+        in->corrupted = in->corrupted || u == SG_EVTX_STOP;
+        sg_evtx_split_free(in->split);
+        in->split = NULL;
+        in->done = true;
+        return SG_EV_END;
+      }
+      in->corrupted = in->corrupted || u == SG_EVTX_DAMAGE || u == SG_EVTX_FRAGMENT;
+      if (u != SG_EVTX_CHUNK && u != SG_EVTX_FRAGMENT) continue;
+      sg_evtx_dec_start(in->dec, bytes, n, off, u == SG_EVTX_CHUNK);
+      in->in_unit = true;
+    }
+    uint64_t id;
+    SgEvtxNext k = sg_evtx_dec_next(in->dec, &in->json, &id, in->msg, sizeof in->msg);
+    *line = (size_t)id;
+    if (k == SG_EVTX_DONE) {
+      in->in_unit = false;
+      continue;
+    }
+    if (k == SG_EVTX_DAMAGED || k == SG_EVTX_RECOVERED) in->corrupted = true;
+    if (k == SG_EVTX_DAMAGED) continue;
+    if (k == SG_EVTX_NOMEM) return SG_EV_NOMEM;
+    if (k == SG_EVTX_SKIP) {
+      in->skipped++;
+      return SG_EV_SKIP;
+    }
+    break;
   }
   size_t eoff;
   const char *err;
@@ -791,7 +824,7 @@ void sg_jreader_start(SgJReader *r) {
   if (!r->started) start(r);
 }
 
-bool sg_jreader_slurp(SgJReader *r, char **data, size_t *n) { return slurp(r, data, n); }
+size_t sg_jreader_read(SgJReader *r, void *dst, size_t n) { return read_bytes(r, dst, n); }
 
 SgEvNext sg_events_next(SgEventIn *in, const char **text, size_t *len, size_t *line, const char **msg) {
   if (!in->rd.started) start(&in->rd);
