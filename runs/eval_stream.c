@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "eval/evtx_dom.h"
 #include "runs.h"
 
 #define BLOCK_DOCS 2048        /* JSON documents per block ... */
@@ -82,8 +83,9 @@ typedef struct Worker {
   SgEvStream *s;
   SgEvaluator *ev;
   SgEventIn in;   /* its document parser */
-  SgEvtxDec *dec; /* EVTX: the chunks' reader ... */
-  SgBuf json;     /* ... and the record as JSON */
+  SgEvtxDec *dec; /* EVTX: the chunks' reader, ... */
+  SgJBuild *jb;   /* ... the record's document built, ... */
+  SgBuf json;     /* ... and its JSON when it is written */
   pthread_t thread;
 } Worker;
 
@@ -126,6 +128,17 @@ static bool copy_doc(SgJDoc *dst, const SgJDoc *src) {
   return true;
 }
 
+/* The event's JSON text: an EVTX record gets its own only when it is written
+ * (its document is built without it); NULL when memory ran out. */
+static const char *event_text(Worker *w, const char *text, size_t *len) {
+  if (text) return text;
+  sg_buf_reset(&w->json);
+  sg_xdom_json(sg_evtx_dec_event(w->dec), &w->json);
+  *len = w->json.len;
+  return w->json.oom ? NULL : sg_buf_cstr(&w->json);
+}
+
+/* One event: doc, and its text[0..len) (NULL: an EVTX record, see event_text). */
 static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size_t len, size_t line) {
   const SgEvReport *o = w->s->o;
   const char *sep = b->evtx ? ": record " : ":";
@@ -144,7 +157,8 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
     }
   }
   if (o->dump) {
-    sg_buf_catn(&b->out, text, len);
+    if (!(text = event_text(w, text, &len))) b->n.lost_output = true;
+    sg_buf_catn(&b->out, text ? text : "", text ? len : 0);
     sg_buf_catc(&b->out, '\n');
     return;
   }
@@ -207,8 +221,13 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
     sg_jdoc_free(&rec->doc);
   }
   for (size_t h = 0; h < nh && !o->summary; h++)
-    if (!sg_corr_hides(w->s->co, hits[h].rule) && sg_report_shows(o, hits[h].rule))
+    if (!sg_corr_hides(w->s->co, hits[h].rule) && sg_report_shows(o, hits[h].rule)) {
+      if (!(text = event_text(w, text, &len))) {
+        b->n.lost_output = true;
+        break;
+      }
       sg_report_match(o, &b->out, hits[h].rule, hits[h].cond, doc, text, len, &where);
+    }
   rec->out_end = b->out.len;
 }
 
@@ -240,7 +259,9 @@ static void match_json(Worker *w, Block *b) {
 
 static void match_evtx(Worker *w, Block *b) {
   char msg[640];
-  if (!w->dec && !(w->dec = sg_evtx_dec_new())) {
+  if (!w->jb) w->jb = sg_jbuild_new();
+  if (!w->dec) w->dec = sg_evtx_dec_new();
+  if (!w->dec || !w->jb) {
     sg_buf_catf(
         &b->err,
         "%s: error[E090]: out of memory reading the EVTX file; the matches of %zu chunks are unknown\n",
@@ -259,7 +280,7 @@ static void match_evtx(Worker *w, Block *b) {
     sg_evtx_dec_start(w->dec, (const uint8_t *)b->text.data + d->off, d->len, d->line, d->kind == DOC_CHUNK);
     for (;;) {
       uint64_t id;
-      SgEvtxNext k = sg_evtx_dec_next(w->dec, &w->json, &id, msg, sizeof msg);
+      SgEvtxNext k = sg_evtx_dec_next(w->dec, &id, msg, sizeof msg);
       if (k == SG_EVTX_DONE) break;
       size_t record = (size_t)id;
       if (k == SG_EVTX_DAMAGED) {
@@ -272,13 +293,11 @@ static void match_evtx(Worker *w, Block *b) {
         b->file_damaged = true;
       }
       if (k == SG_EVTX_RECORD || k == SG_EVTX_RECOVERED) {
-        size_t off;
-        const char *err;
-        if (sg_json_parse(&w->in.doc, w->json.data, w->json.len, &off, &err)) {
-          event(w, b, &w->in.doc, w->json.data, w->json.len, record);
+        if (sg_xdom_doc(sg_evtx_dec_event(w->dec), w->jb, &w->in.doc)) {
+          event(w, b, &w->in.doc, NULL, 0, record);
           continue;
         }
-        k = SG_EVTX_NOMEM; /* evtx.c writes valid JSON: only memory can fail */
+        k = SG_EVTX_NOMEM;
         snprintf(msg, sizeof msg, "out of memory reading this record");
       }
       if (k == SG_EVTX_SKIP) {
@@ -677,10 +696,12 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
     sg_events_free(&s->w[i].in);
     sg_buf_free(&s->w[i].json);
     sg_evtx_dec_free(s->w[i].dec);
+    sg_jbuild_free(s->w[i].jb);
   }
   sg_events_free(&s->inline_w.in);
   sg_buf_free(&s->inline_w.json);
   sg_evtx_dec_free(s->inline_w.dec);
+  sg_jbuild_free(s->inline_w.jb);
   if (s->sum) {
     SgBuf b = {0};
     sg_summary_print(s->sum, s->o, &b, s->n.events);

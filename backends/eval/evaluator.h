@@ -68,6 +68,7 @@ typedef struct CRule {
   size_t nconds;
   uint32_t *need; /* indexed by another key: literals one of which must occur */
   size_t nneed;
+  bool nonascii; /* it can only match a value with a byte >= 0x80 (a non-ASCII literal) */
 } CRule;
 
 /* string -> id hash table */
@@ -98,6 +99,7 @@ typedef struct Val {
  * per event. A rule whose every condition needs one of a set of literals is
  * only evaluated when one of them occurs. */
 #define KW_BITS 18
+#define GRAM4_BITS 16      /* the first-level filter: 64 Kbit, 8 KiB */
 #define POPULAR_LITERAL 16 /* rules sharing a literal before it counts as unselective */
 #define LIT_ANY UINT32_MAX
 /* (field, first K bytes) -> chain of literals, behind a bloom filter */
@@ -107,9 +109,9 @@ typedef struct LitTable {
   uint32_t *fields;
   size_t nslots;
   uint64_t *bloom;
-  uint64_t bigram[1024]; /* first two bytes of every anchor window */
-  size_t width;          /* K: 4 */
-  int which;             /* index into Lit.next */
+  uint64_t gram4[1u << (GRAM4_BITS - 6)]; /* a hash bit of every anchor window (4 bytes) */
+  size_t width;                           /* K: 4 */
+  int which;                              /* index into Lit.next */
 } LitTable;
 
 typedef struct Lit {
@@ -160,6 +162,7 @@ typedef struct EvPrefilter { /* literals found in one pass per event */
 
 typedef struct EvScratch { /* the event being matched */
   uint64_t event;          /* its serial: per-field and per-literal stamps compare with it */
+  bool nonascii;           /* its text has a byte >= 0x80 */
   uint64_t *rule_stamp;    /* per rule: last event that evaluated it */
   const SgJDoc *doc;
   bool windows_event;    /* evtx shape (Event.System.Channel): only rules for windows or no product apply */
@@ -208,6 +211,16 @@ uint32_t sg_ev_intern_add(Intern *t, const char *s, size_t n);
 void sg_ev_intern_free(Intern *t);
 void sg_ev_num_key(char *out, size_t cap, double x);
 const SgPart *sg_ev_longest_lit(const Pattern *p);
+/* json.c: a document built leaf by leaf, as the parser builds it from JSON
+ * text: keys pushed and popped around each member's value, arrays transparent
+ * (their elements keep the array's key path). */
+typedef struct SgJBuild SgJBuild;
+SgJBuild *sg_jbuild_new(void);
+void sg_jbuild_start(SgJBuild *b, SgJDoc *d);
+bool sg_jbuild_key(SgJBuild *b, const char *k, size_t n);
+void sg_jbuild_pop(SgJBuild *b);
+bool sg_jbuild_leaf(SgJBuild *b, SgJType t, const char *v, size_t n);
+void sg_jbuild_free(SgJBuild *b);
 /* evtx.c: EVTX read natively. A file is a stream of units (SgEvtxSplit,
  * reading from an SgJReader that found "ElfFile"): 64 KiB chunks, bytes that
  * are no chunk (records are searched for in them) and findings about the file
@@ -226,11 +239,13 @@ SgEvtxSplit *sg_evtx_split_new(SgJReader *r);
 SgEvtxUnit sg_evtx_split_next(SgEvtxSplit *s, const uint8_t **bytes, size_t *len, uint64_t *off,
                               const char **msg);
 void sg_evtx_split_free(SgEvtxSplit *s);
-/* A unit's records, one at a time, each as evtx_dump's JSON; one decoder per
- * thread, reused from unit to unit. */
+/* A unit's records, one at a time, each as its element tree
+ * (sg_evtx_dec_event, evtx_dom.h; valid until the next call): to the
+ * evaluator's document or evtx_dump's JSON from there. One decoder per thread,
+ * reused from unit to unit. */
 typedef enum SgEvtxNext {
-  SG_EVTX_RECORD,    /* json is the record *record */
-  SG_EVTX_RECOVERED, /* json is the record *record, read past damage msg says */
+  SG_EVTX_RECORD,    /* the record *record was read */
+  SG_EVTX_RECOVERED, /* the record *record was read past damage msg says */
   SG_EVTX_SKIP,      /* the record *record (0: unknown) could not be read: msg */
   SG_EVTX_DAMAGED,   /* msg: damage in the unit, records may be lost */
   SG_EVTX_NOMEM,
@@ -239,7 +254,9 @@ typedef enum SgEvtxNext {
 typedef struct SgEvtxDec SgEvtxDec;
 SgEvtxDec *sg_evtx_dec_new(void);
 void sg_evtx_dec_start(SgEvtxDec *d, const uint8_t *bytes, size_t len, uint64_t off, bool chunk);
-SgEvtxNext sg_evtx_dec_next(SgEvtxDec *d, SgBuf *json, uint64_t *record, char *msg, size_t cap);
+SgEvtxNext sg_evtx_dec_next(SgEvtxDec *d, uint64_t *record, char *msg, size_t cap);
+struct XDom;
+const struct XDom *sg_evtx_dec_event(const SgEvtxDec *d);
 void sg_evtx_dec_free(SgEvtxDec *d);
 int32_t sg_ev_lit_add(SgEvaluator *e, uint32_t field, const char *s, size_t n, bool fold);
 void sg_ev_lit_scan(SgEvaluator *e);

@@ -930,8 +930,8 @@ static size_t next_record(const SgEvtxDec *d, size_t p, size_t end) {
   return next_sig(d, p, end);
 }
 
-/* The record at p, n bytes, as JSON. */
-static bool decode(SgEvtxDec *d, size_t p, size_t n, SgBuf *json) {
+/* The record at p, n bytes, as its element tree. */
+static bool decode(SgEvtxDec *d, size_t p, size_t n) {
   d->err = NULL;
   d->dom.n = d->dom.na = 0;
   d->nodes = d->nvals = 0;
@@ -941,8 +941,6 @@ static bool decode(SgEvtxDec *d, size_t p, size_t n, SgBuf *json) {
   if (d->text.oom) return fail(d, "out of memory at offset %llu", p);
   d->dom.text = d->text.data;
   d->dom.names = d->names.data;
-  sg_buf_reset(json);
-  sg_xdom_json(&d->dom, json);
   return true;
 }
 
@@ -1019,7 +1017,9 @@ static bool check(SgEvtxDec *d, char *msg, size_t cap) {
 }
 
 /* stage: 0-2 the chunk's checks, then 3 its records, 4 done. */
-SgEvtxNext sg_evtx_dec_next(SgEvtxDec *d, SgBuf *json, uint64_t *record, char *msg, size_t cap) {
+const XDom *sg_evtx_dec_event(const SgEvtxDec *d) { return &d->dom; }
+
+SgEvtxNext sg_evtx_dec_next(SgEvtxDec *d, uint64_t *record, char *msg, size_t cap) {
   *record = 0;
   if (d->stage < 3 && check(d, msg, cap)) return SG_EVTX_DAMAGED;
   for (;;) {
@@ -1032,7 +1032,7 @@ SgEvtxNext sg_evtx_dec_next(SgEvtxDec *d, SgBuf *json, uint64_t *record, char *m
       size_t n = le32(d->c + p + 4);
       d->pos = p + n;
       *record = le64(d->c + p + 8);
-      if (decode(d, p, n, json)) return SG_EVTX_RECORD;
+      if (decode(d, p, n)) return SG_EVTX_RECORD;
       if (d->text.oom || !strncmp(d->err, "out of memory", 13))
         return say(msg, cap, SG_EVTX_NOMEM, "out of memory reading this record");
       return say(msg, cap, SG_EVTX_SKIP, "%s (the record at offset %zu)", d->err, at);
@@ -1042,7 +1042,7 @@ SgEvtxNext sg_evtx_dec_next(SgEvtxDec *d, SgBuf *json, uint64_t *record, char *m
       unsigned long size = le32(d->c + p + 4);
       d->pos = q;
       *record = le64(d->c + p + 8);
-      if (decode(d, p, q - p, json))
+      if (decode(d, p, q - p))
         return say(msg, cap, SG_EVTX_RECOVERED,
                    "the record at offset %zu says it is %lu bytes long; it is %zu (%s) and was read", at,
                    size, q - p, n ? "the size repeated at its end" : "up to the next record");

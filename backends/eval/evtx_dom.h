@@ -39,8 +39,10 @@ static inline const char *sg_xdom_str(const XDom *d, uint32_t off) {
 
 /* A new node, the last child of `parent` (-1: the root); -1 when memory ran out. */
 int32_t sg_xdom_add(XDom *d, int32_t parent);
-/* The tree as evtx_dump's JSON, appended to out. */
+/* The tree as evtx_dump's JSON, appended to out; or as the document the JSON
+ * parser would make of that JSON (false: out of memory). */
 void sg_xdom_json(const XDom *d, SgBuf *out);
+bool sg_xdom_doc(const XDom *d, SgJBuild *j, SgJDoc *doc);
 void sg_xdom_free(XDom *d);
 
 #endif

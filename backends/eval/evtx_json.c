@@ -1,5 +1,6 @@
 /* evtx_json.c - an event's element tree (evtx_dom.h) as the JSON evtx_dump
- * writes for it:
+ * writes for it, or straight as the evaluator's document (the leaves the JSON
+ * parser would make of that JSON: one walk, two outputs, so they agree):
  *   - an element with attributes or child elements is an object; its
  *     attributes under "#attributes" (strings), its children by name (a
  *     repeated name becomes an array), its text under "#text";
@@ -57,34 +58,112 @@ static bool digits(const char *s, size_t n) {
 
 typedef enum Ctx { CX_ANY, CX_SYSTEM, CX_NUMBER, CX_EVENTDATA } Ctx;
 
-/* A JSON string; control characters as evtx_dump writes them (`\x02`). */
-static void str(SgBuf *b, const char *s, size_t n) {
+#define OUT_DEPTH 256 /* objects and arrays open at once: the tree's depth is bounded below this */
+
+/* Where the walk goes: JSON text (b), or a document's leaves (j). */
+typedef struct Out {
+  SgBuf *b;
+  SgJBuild *j;
+  bool ok; /* the document could be built (memory) */
+  int depth;
+  bool first[OUT_DEPTH]; /* no member or element written yet at this depth */
+  bool array[OUT_DEPTH];
+  SgBuf tmp;
+} Out;
+
+static void sep(Out *o) {
+  if (!o->depth || o->depth > OUT_DEPTH) return;
+  if (!o->first[o->depth - 1]) sg_buf_putc(o->b, ',');
+  o->first[o->depth - 1] = false;
+}
+
+/* A value starts: the separator before an array's element. */
+static void value_start(Out *o) {
+  if (o->b && o->depth && o->depth <= OUT_DEPTH && o->array[o->depth - 1]) sep(o);
+}
+
+static void o_open(Out *o, bool array) {
+  if (o->b) {
+    value_start(o);
+    sg_buf_putc(o->b, array ? '[' : '{');
+  }
+  if (o->depth < OUT_DEPTH) {
+    o->first[o->depth] = true;
+    o->array[o->depth] = array;
+  }
+  o->depth++;
+}
+
+static void o_close(Out *o) {
+  o->depth--;
+  if (o->b) sg_buf_putc(o->b, o->depth < OUT_DEPTH && o->array[o->depth] ? ']' : '}');
+}
+
+static void key(Out *o, const char *k, size_t n) {
+  if (o->b) {
+    sep(o);
+    sg_json_str(o->b, k, n);
+    sg_buf_putc(o->b, ':');
+  } else if (o->ok && !sg_jbuild_key(o->j, k, n)) {
+    o->ok = false;
+  }
+}
+
+static void key_end(Out *o) {
+  if (!o->b && o->ok) sg_jbuild_pop(o->j);
+}
+
+static void leaf(Out *o, SgJType t, const char *s, size_t n) {
+  if (o->ok && !sg_jbuild_leaf(o->j, t, s, n)) o->ok = false;
+}
+
+static void null(Out *o) {
+  if (!o->b) {
+    leaf(o, SG_J_NULL, "", 0);
+    return;
+  }
+  value_start(o);
+  SG_BUF_PUT_LIT(o->b, "null");
+}
+
+/* A string; control characters as evtx_dump writes them (`\x02`). */
+static void str(Out *o, const char *s, size_t n) {
   size_t i = 0;
   while (i < n && ((unsigned char)s[i] >= 0x20 || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
     i++;
-  if (i == n) {
-    sg_json_str(b, s, n);
+  if (i < n) {
+    sg_buf_reset(&o->tmp);
+    for (i = 0; i < n; i++)
+      if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+        sg_buf_catf(&o->tmp, "\\x%02x", (unsigned)s[i]);
+      else
+        sg_buf_putc(&o->tmp, s[i]);
+    if (o->tmp.oom) o->ok = false;
+    s = o->tmp.data;
+    n = o->tmp.len;
+  }
+  if (!o->b) {
+    leaf(o, SG_J_STR, s, n);
     return;
   }
-  SgBuf t = {0};
-  for (i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-      sg_buf_catf(&t, "\\x%02x", (unsigned)s[i]);
-    else
-      sg_buf_putc(&t, s[i]);
-  sg_json_str(b, t.data, t.len);
-  sg_buf_taint(b, &t);
-  sg_buf_free(&t);
+  value_start(o);
+  sg_json_str(o->b, s, n);
 }
 
-static void text(SgBuf *b, const XDom *d, const XNode *n, bool number) {
+static void text(Out *o, const XDom *d, const XNode *n, bool number) {
   const char *s = d->text + n->text;
-  if (!n->tlen)
-    SG_BUF_PUT_LIT(b, "null");
-  else if (number && digits(s, n->tlen))
-    sg_buf_put(b, s, n->tlen);
-  else
-    str(b, s, n->tlen);
+  if (!n->tlen) {
+    null(o);
+  } else if (number && digits(s, n->tlen)) {
+    if (!o->b) {
+      leaf(o, SG_J_NUM, s, n->tlen);
+      return;
+    }
+    value_start(o);
+    sg_buf_put(o->b, s, n->tlen);
+  } else {
+    str(o, s, n->tlen);
+  }
 }
 
 static bool ns_attr(const XDom *d, const XAttr *a) {
@@ -92,10 +171,10 @@ static bool ns_attr(const XDom *d, const XAttr *a) {
   return a->nlen >= 5 && !memcmp(s, "xmlns", 5) && (a->nlen == 5 || s[5] == ':');
 }
 
-static void emit(SgBuf *b, const XDom *d, int32_t id, Ctx cx, bool root);
+static void emit(Out *o, const XDom *d, int32_t id, Ctx cx, bool root);
 
 /* The children of `id`, grouped by name in order of first appearance. */
-static void emit_children(SgBuf *b, const XDom *d, int32_t id, Ctx cx, bool *comma) {
+static void emit_children(Out *o, const XDom *d, int32_t id, Ctx cx) {
   for (int32_t c = d->nodes[id].first; c >= 0; c = d->nodes[c].next) {
     const XNode *k = &d->nodes[c];
     bool dup = false; /* written with its first sibling of the same name */
@@ -105,25 +184,18 @@ static void emit_children(SgBuf *b, const XDom *d, int32_t id, Ctx cx, bool *com
     size_t count = 0;
     for (int32_t e = c; e >= 0; e = d->nodes[e].next)
       count += same_name(d, &d->nodes[e], k);
-    if (*comma) sg_buf_putc(b, ',');
-    *comma = true;
-    sg_json_str(b, NAME(d, k), k->nlen);
-    sg_buf_putc(b, ':');
+    key(o, NAME(d, k), k->nlen);
     Ctx kcx = CX_ANY;
     if (cx == CX_SYSTEM) {
       static const char *const numeric[] = {"EventID", "Version", "Level", "Task", "Opcode", "EventRecordID"};
       for (size_t i = 0; i < sizeof numeric / sizeof *numeric; i++)
         if (is(NAME(d, k), k->nlen, numeric[i])) kcx = CX_NUMBER;
     }
-    if (count > 1) sg_buf_putc(b, '[');
-    bool first = true;
+    if (count > 1) o_open(o, true);
     for (int32_t e = c; e >= 0; e = d->nodes[e].next)
-      if (same_name(d, &d->nodes[e], k)) {
-        if (!first) sg_buf_putc(b, ',');
-        first = false;
-        emit(b, d, e, kcx, false);
-      }
-    if (count > 1) sg_buf_putc(b, ']');
+      if (same_name(d, &d->nodes[e], k)) emit(o, d, e, kcx, false);
+    if (count > 1) o_close(o);
+    key_end(o);
   }
 }
 
@@ -138,10 +210,16 @@ static const XAttr *name_attr(const XDom *d, const XNode *k) {
 
 static bool is_data(const XDom *d, const XNode *k) { return is(NAME(d, k), k->nlen, "Data"); }
 
+static void leaf_text(Out *o, const XDom *d, const XNode *k) {
+  if (k->tlen)
+    str(o, d->text + k->text, k->tlen);
+  else
+    null(o);
+}
+
 /* EventData: named Data elements by their names, unnamed ones as a list. */
-static void emit_eventdata(SgBuf *b, const XDom *d, int32_t id) {
-  sg_buf_putc(b, '{');
-  bool comma = false;
+static void emit_eventdata(Out *o, const XDom *d, int32_t id) {
+  o_open(o, false);
   size_t unnamed = 0;
   for (int32_t c = d->nodes[id].first; c >= 0; c = d->nodes[c].next) {
     const XNode *k = &d->nodes[c];
@@ -150,99 +228,99 @@ static void emit_eventdata(SgBuf *b, const XDom *d, int32_t id) {
       unnamed++;
       continue;
     }
-    if (comma) sg_buf_putc(b, ',');
-    comma = true;
     if (name && is_data(d, k) && k->first < 0) {
-      sg_json_str(b, d->text + name->val, name->vlen);
-      sg_buf_putc(b, ':');
-      if (k->tlen)
-        str(b, d->text + k->text, k->tlen);
-      else
-        SG_BUF_PUT_LIT(b, "null");
+      key(o, d->text + name->val, name->vlen);
+      leaf_text(o, d, k);
     } else {
-      sg_json_str(b, NAME(d, k), k->nlen);
-      sg_buf_putc(b, ':');
-      emit(b, d, c, CX_ANY, false);
+      key(o, NAME(d, k), k->nlen);
+      emit(o, d, c, CX_ANY, false);
     }
+    key_end(o);
   }
   if (unnamed) {
-    if (comma) sg_buf_putc(b, ',');
-    sg_buf_cat(b, "\"Data\":{\"#text\":");
-    if (unnamed > 1) sg_buf_putc(b, '[');
-    bool first = true;
+    key(o, "Data", 4);
+    o_open(o, false);
+    key(o, "#text", 5);
+    if (unnamed > 1) o_open(o, true);
     for (int32_t c = d->nodes[id].first; c >= 0; c = d->nodes[c].next) {
       const XNode *k = &d->nodes[c];
-      if (!is_data(d, k) || name_attr(d, k)) continue;
-      if (!first) sg_buf_putc(b, ',');
-      first = false;
-      if (k->tlen)
-        str(b, d->text + k->text, k->tlen);
-      else
-        SG_BUF_PUT_LIT(b, "null");
+      if (is_data(d, k) && !name_attr(d, k)) leaf_text(o, d, k);
     }
-    if (unnamed > 1) sg_buf_putc(b, ']');
-    sg_buf_putc(b, '}');
+    if (unnamed > 1) o_close(o);
+    key_end(o);
+    o_close(o);
+    key_end(o);
   }
-  sg_buf_putc(b, '}');
+  o_close(o);
 }
 
-static void emit(SgBuf *b, const XDom *d, int32_t id, Ctx cx, bool root) {
+static void emit(Out *o, const XDom *d, int32_t id, Ctx cx, bool root) {
   const XNode *n = &d->nodes[id];
   size_t nattr = 0;
   for (uint32_t a = 0; a < n->nattr; a++)
     nattr += root || !ns_attr(d, &d->attrs[n->attr + a]);
   if (cx == CX_EVENTDATA && n->first >= 0) {
-    emit_eventdata(b, d, id);
+    emit_eventdata(o, d, id);
     return;
   }
   if (!nattr && n->first < 0) {
-    text(b, d, n, cx == CX_NUMBER);
+    text(o, d, n, cx == CX_NUMBER);
     return;
   }
-  sg_buf_putc(b, '{');
-  bool comma = false;
+  o_open(o, false);
   if (nattr) {
-    sg_buf_cat(b, "\"#attributes\":{");
+    key(o, "#attributes", 11);
+    o_open(o, false);
     for (uint32_t a = 0; a < n->nattr; a++) {
       const XAttr *at = &d->attrs[n->attr + a];
       if (!root && ns_attr(d, at)) continue;
-      if (comma) sg_buf_putc(b, ',');
-      comma = true;
-      sg_json_str(b, sg_xdom_str(d, at->name), at->nlen);
-      sg_buf_putc(b, ':');
-      str(b, d->text + at->val, at->vlen);
+      key(o, sg_xdom_str(d, at->name), at->nlen);
+      str(o, d->text + at->val, at->vlen);
+      key_end(o);
     }
-    sg_buf_putc(b, '}');
+    o_close(o);
+    key_end(o);
   }
   if (n->first >= 0) {
     if (root) { /* Event: System's numbers, EventData's names */
       for (int32_t c = n->first; c >= 0; c = d->nodes[c].next) {
         const XNode *k = &d->nodes[c];
-        if (comma) sg_buf_putc(b, ',');
-        comma = true;
-        sg_json_str(b, NAME(d, k), k->nlen);
-        sg_buf_putc(b, ':');
-        emit(b, d, c,
+        key(o, NAME(d, k), k->nlen);
+        emit(o, d, c,
              is(NAME(d, k), k->nlen, "System")      ? CX_SYSTEM
              : is(NAME(d, k), k->nlen, "EventData") ? CX_EVENTDATA
                                                     : CX_ANY,
              false);
+        key_end(o);
       }
     } else {
-      emit_children(b, d, id, cx == CX_SYSTEM ? CX_SYSTEM : CX_ANY, &comma);
+      emit_children(o, d, id, cx == CX_SYSTEM ? CX_SYSTEM : CX_ANY);
     }
   } else if (n->tlen) {
-    if (comma) sg_buf_putc(b, ',');
-    sg_buf_cat(b, "\"#text\":");
-    text(b, d, n, cx == CX_NUMBER);
+    key(o, "#text", 5);
+    text(o, d, n, cx == CX_NUMBER);
+    key_end(o);
   }
-  sg_buf_putc(b, '}');
+  o_close(o);
+}
+
+static bool walk(const XDom *d, SgBuf *b, SgJBuild *j) {
+  Out out = {.b = b, .j = j, .ok = true}, *o = &out;
+  o_open(o, false);
+  key(o, NAME(d, &d->nodes[0]), d->nodes[0].nlen);
+  emit(o, d, 0, CX_ANY, true);
+  key_end(o);
+  o_close(o);
+  bool ok = o->ok && !o->tmp.oom;
+  sg_buf_free(&o->tmp);
+  return ok;
 }
 
 void sg_xdom_json(const XDom *d, SgBuf *out) {
-  sg_buf_putc(out, '{');
-  sg_json_str(out, NAME(d, &d->nodes[0]), d->nodes[0].nlen);
-  sg_buf_putc(out, ':');
-  emit(out, d, 0, CX_ANY, true);
-  sg_buf_putc(out, '}');
+  if (!walk(d, out, NULL)) out->oom = true;
+}
+
+bool sg_xdom_doc(const XDom *d, SgJBuild *j, SgJDoc *doc) {
+  sg_jbuild_start(j, doc);
+  return walk(d, NULL, j);
 }

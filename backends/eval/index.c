@@ -159,6 +159,38 @@ static bool needs(SgEvaluator *e, const CNode *c, IdList *out) {
   }
 }
 
+static bool high_byte(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] >= 0x80) return true;
+  return false;
+}
+
+/* Whether `c` can only be true on a value holding a non-ASCII byte: a string
+ * match whose literal has one (case folding keeps ASCII and the rest apart),
+ * an OR of such, an AND with one. A pure-ASCII event then skips the rule. */
+static bool needs_nonascii(const CNode *c) {
+  switch (c->kind) {
+  case C_MATCH:
+    if (c->op != SG_OP_EQ || c->tspart || c->vkind != SG_V_STR || c->re) return false;
+    if (c->pat.kind == P_GLOB) {
+      for (uint32_t i = 0; i < c->pat.nparts; i++)
+        if (c->pat.parts[i].kind == SG_PART_LIT && high_byte(c->pat.parts[i].s, c->pat.parts[i].n))
+          return true;
+      return false;
+    }
+    return c->pat.kind != P_ANY && high_byte(c->pat.lit, c->pat.litlen);
+  case C_OR:
+    for (uint32_t i = 0; i < c->nkids; i++)
+      if (!needs_nonascii(c->kids[i])) return false;
+    return c->nkids > 0;
+  case C_AND:
+    for (uint32_t i = 0; i < c->nkids; i++)
+      if (needs_nonascii(c->kids[i])) return true;
+    return false;
+  default: return false;
+  }
+}
+
 static bool index_rule(SgEvaluator *e, uint32_t ri) {
   const CRule *r = &e->cr.rules[ri];
   IdList need = {0};
@@ -266,8 +298,13 @@ SgStatus sg_eval_prepare(SgEvaluator *e) {
     for (size_t c = 0; c < e->cr.rules[i].nconds; c++)
       count_popularity(e, e->cr.rules[i].conds[c], i);
   e->ev.failed = false;
-  for (uint32_t i = 0; i < e->cr.nrules; i++)
+  for (uint32_t i = 0; i < e->cr.nrules; i++) {
     if (!index_rule(e, i)) return SG_ERR_NOMEM;
+    CRule *r = &e->cr.rules[i];
+    r->nonascii = r->nconds > 0;
+    for (size_t c = 0; c < r->nconds && r->nonascii; c++)
+      r->nonascii = needs_nonascii(r->conds[c]);
+  }
   if (!sg_ev_build_prefilter(e) || e->ev.failed) return SG_ERR_NOMEM;
   return SG_OK;
 }

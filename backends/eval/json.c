@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "evaluator.h"
+#include "evtx_dom.h"
 
 /* ==== Reader ===================================================================== */
 
@@ -690,6 +691,37 @@ static bool value(P *p) {
   }
 }
 
+/* ---- A document built without JSON text (the EVTX reader's), leaf by leaf ---- */
+
+struct SgJBuild {
+  P p;
+};
+
+SgJBuild *sg_jbuild_new(void) { return calloc(1, sizeof(SgJBuild)); }
+
+void sg_jbuild_free(SgJBuild *b) {
+  if (!b) return;
+  free(b->p.keys);
+  free(b);
+}
+
+void sg_jbuild_start(SgJBuild *b, SgJDoc *d) {
+  char *keys = b->p.keys;
+  size_t kcap = b->p.kcap;
+  b->p = (P){.d = d, .keys = keys, .kcap = kcap};
+  d->n = 0;
+  d->tlen = 0;
+}
+
+bool sg_jbuild_key(SgJBuild *b, const char *k, size_t n) { return push_key(&b->p, k, n); }
+
+void sg_jbuild_pop(SgJBuild *b) { pop_key(&b->p); }
+
+bool sg_jbuild_leaf(SgJBuild *b, SgJType t, const char *v, size_t n) {
+  uint32_t off = text_add(b->p.d, v, n);
+  return off != UINT32_MAX && leaf(&b->p, t, off, (uint32_t)n);
+}
+
 bool sg_json_parse_one(SgJDoc *d, const char *s, size_t n, size_t *used, size_t *err_off, const char **err) {
   d->n = 0;
   d->tlen = 0;
@@ -792,7 +824,7 @@ static SgEvNext next_record(SgEventIn *in, const char **text, size_t *len, size_
       in->in_unit = true;
     }
     uint64_t id;
-    SgEvtxNext k = sg_evtx_dec_next(in->dec, &in->json, &id, in->msg, sizeof in->msg);
+    SgEvtxNext k = sg_evtx_dec_next(in->dec, &id, in->msg, sizeof in->msg);
     *line = (size_t)id;
     if (k == SG_EVTX_DONE) {
       in->in_unit = false;
@@ -807,9 +839,11 @@ static SgEvNext next_record(SgEventIn *in, const char **text, size_t *len, size_
     }
     break;
   }
+  sg_buf_reset(&in->json);
+  sg_xdom_json(sg_evtx_dec_event(in->dec), &in->json);
   size_t eoff;
-  const char *err;
-  if (!sg_json_parse(&in->doc, in->json.data, in->json.len, &eoff, &err)) {
+  const char *err = oom_msg;
+  if (in->json.oom || !sg_json_parse(&in->doc, in->json.data, in->json.len, &eoff, &err)) {
     snprintf(in->msg, sizeof in->msg, "%s", err == oom_msg ? "out of memory reading this record" : err);
     in->skipped += err != oom_msg;
     return err == oom_msg ? SG_EV_NOMEM : SG_EV_SKIP;

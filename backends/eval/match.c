@@ -424,6 +424,7 @@ static void run_rule(SgEvaluator *e, uint32_t ri) {
   if (e->ev.rule_stamp[ri] == e->ev.event) return;
   e->ev.rule_stamp[ri] = e->ev.event;
   if (e->ev.windows_event ? r->not_windows : r->not_declared) return; /* a log source this event is not */
+  if (r->nonascii && !e->ev.nonascii) return;                         /* its literals are not in ASCII */
   if (r->nneed) {
     size_t i = 0;
     while (i < r->nneed && e->pf.lit_gen[r->need[i]] != e->ev.event)
@@ -528,6 +529,12 @@ SgStatus sg_eval_event(SgEvaluator *e, const SgJDoc *doc, const SgEvalHit **hits
     }
     e->ev.leaf_field[2 * i] = f;
     e->ev.leaf_field[2 * i + 1] = g;
+  }
+  e->ev.nonascii = false; /* a byte >= 0x80 anywhere in the event, eight at a time */
+  for (size_t i = 0; i < doc->tlen && !e->ev.nonascii; i += 8) {
+    uint64_t w = 0;
+    memcpy(&w, doc->text + i, doc->tlen - i < 8 ? doc->tlen - i : 8);
+    e->ev.nonascii = (w & 0x8080808080808080ull) != 0;
   }
   sg_ev_lit_scan(e);
   for (size_t i = 0; i < e->pf.seen.n; i++) {

@@ -71,6 +71,11 @@ static uint32_t lit_hash(uint64_t w, uint32_t field) {
   return (uint32_t)(h >> (64 - KW_BITS));
 }
 
+/* A 4-byte window's bit in the first-level filter (whatever the field). */
+static inline uint32_t gram4(uint64_t w) {
+  return (uint32_t)((uint32_t)w * 0x9E3779B1u) >> (32 - GRAM4_BITS);
+}
+
 static uint64_t load_key(const char *s, size_t width) {
   uint64_t w = 0;
   memcpy(&w, s, width);
@@ -103,8 +108,8 @@ static void table_add(SgEvaluator *e, LitTable *t, uint32_t id) {
   t->keys[slot] = w;
   t->fields[slot] = l->field;
   t->slots[slot] = id + 1;
-  unsigned bg = (unsigned char)l->s[l->anchor] | (unsigned)(unsigned char)l->s[l->anchor + 1] << 8;
-  t->bigram[bg >> 6] |= 1ull << (bg & 63);
+  uint32_t g = gram4(w);
+  t->gram4[g >> 6] |= 1ull << (g & 63);
 }
 
 /* Anchor each literal at its rarest window (fewest literals share it), so
@@ -203,13 +208,14 @@ static void probe(SgEvaluator *e, const LitTable *t, const char *h, size_t n, si
 }
 
 /* One pass over a value for all the keys (fields, ANY) it is searched under;
- * a bigram bitmap in L1 rejects most positions before any hashing. */
+ * a bitmap of the anchors' 4-byte windows, in L1, rejects most positions
+ * before the per-field tables are looked at. */
 static void scan_value(SgEvaluator *e, const LitTable *t, const char *h, size_t n, const uint32_t *keys,
                        size_t nkeys) {
   for (size_t i = 0; i + 4 <= n; i++) {
-    unsigned b = (unsigned char)h[i] | (unsigned)(unsigned char)h[i + 1] << 8;
-    if (!(t->bigram[b >> 6] & (1ull << (b & 63)))) continue;
     uint64_t w = load_key(h + i, 4);
+    uint32_t g = gram4(w);
+    if (!(t->gram4[g >> 6] & (1ull << (g & 63)))) continue;
     for (size_t k = 0; k < nkeys; k++)
       probe(e, t, h, n, i, w, keys[k]);
   }

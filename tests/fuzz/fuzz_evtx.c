@@ -1,8 +1,9 @@
 /* fuzz_evtx.c - fuzz target: arbitrary bytes as an EVTX file (read as eval
  * reads it, through the stream of chunks) and as one chunk on its own.
  * Properties: every record read is one valid JSON object (the evaluator's
- * parser reads it back), every record is reported (read, recovered or
- * skipped with a reason) and the reading ends. */
+ * parser reads it back), the document built straight from the record equals
+ * the one parsed from its JSON, leaf for leaf; every other step says why; the
+ * reading ends. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -10,32 +11,60 @@
 #include <string.h>
 
 #include "eval/evaluator.h"
+#include "eval/evtx_dom.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static bool same_doc(const SgJDoc *a, const SgJDoc *b) {
+  if (a->n != b->n) return false;
+  for (size_t i = 0; i < a->n; i++) {
+    const SgJLeaf *x = &a->leaves[i], *y = &b->leaves[i];
+    if (x->type != y->type || x->pathlen != y->pathlen || x->namelen != y->namelen ||
+        x->vallen != y->vallen || memcmp(a->text + x->path, b->text + y->path, x->pathlen) ||
+        memcmp(a->text + x->name, b->text + y->name, x->namelen) ||
+        memcmp(a->text + x->val, b->text + y->val, x->vallen))
+      return false;
+  }
+  return true;
+}
+
 static void chunk(const uint8_t *data, size_t size, bool whole) {
   SgEvtxDec *d = sg_evtx_dec_new();
-  if (!d) return;
+  SgJBuild *jb = sg_jbuild_new();
+  if (!d || !jb) {
+    sg_evtx_dec_free(d);
+    sg_jbuild_free(jb);
+    return;
+  }
   SgBuf json = {0};
-  SgJDoc doc = {0};
+  SgJDoc doc = {0}, built = {0};
   char msg[640];
   uint64_t id;
   sg_evtx_dec_start(d, data, size, 0, whole);
   for (size_t steps = 0;; steps++) {
     if (steps > size + 16) abort(); /* every step moves on */
     msg[0] = '\0';
-    SgEvtxNext k = sg_evtx_dec_next(d, &json, &id, msg, sizeof msg);
+    SgEvtxNext k = sg_evtx_dec_next(d, &id, msg, sizeof msg);
     if (k == SG_EVTX_DONE) break;
     if (k == SG_EVTX_RECORD || k == SG_EVTX_RECOVERED) {
       size_t off;
       const char *err;
-      if (!sg_json_parse(&doc, json.data, json.len, &off, &err) && strcmp(err, "out of memory")) abort();
+      sg_buf_reset(&json);
+      sg_xdom_json(sg_evtx_dec_event(d), &json);
+      if (json.oom) continue;
+      if (!sg_json_parse(&doc, json.data, json.len, &off, &err)) {
+        if (strcmp(err, "out of memory")) abort();
+        continue;
+      }
+      if (sg_xdom_doc(sg_evtx_dec_event(d), jb, &built) && !same_doc(&doc, &built)) abort();
     }
     if (k != SG_EVTX_RECORD && !msg[0]) abort(); /* what is not a record is said */
   }
   sg_jdoc_free(&doc);
+  sg_jdoc_free(&built);
   sg_buf_free(&json);
   sg_evtx_dec_free(d);
+  sg_jbuild_free(jb);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
