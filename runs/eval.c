@@ -425,7 +425,47 @@ static void run_free(Run *r) {
   sg_arena_free(&r->pa);
 }
 
+/* A Sigma rule file: a .yml or .yaml file with a top-level `detection:`. */
+static bool is_rule_file(const char *path) {
+  size_t n = strlen(path);
+  if (!((n > 4 && !strcmp(path + n - 4, ".yml")) || (n > 5 && !strcmp(path + n - 5, ".yaml")))) return false;
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  char line[256];
+  bool rule = false;
+  for (int k = 0; k < 4096 && !rule && fgets(line, sizeof line, f); k++)
+    rule = !strncmp(line, "detection:", 10);
+  fclose(f);
+  return rule;
+}
+
+/* Rules given as EVENTS (a rules folder after -r's value, say) would be read
+ * as events that are not events, and run no rule: a usage error naming -r. */
+static bool rules_among_events(const SgEvalJob *job, const SgEvalSink *sink) {
+  for (size_t i = 0; i < job->nevents; i++) {
+    const char *p = job->events[i], *rule = NULL;
+    struct stat st;
+    if (!strcmp(p, "-") || stat(p, &st) != 0) continue;
+    SgPaths files = {0};
+    SgDiags d = {0};
+    if (S_ISDIR(st.st_mode) && sg_expand_dir_files(p, &files, &d))
+      for (size_t k = 0; k < files.n && !rule; k++)
+        if (is_rule_file(files.v[k])) rule = files.v[k];
+    if (!S_ISDIR(st.st_mode) && is_rule_file(p)) rule = p;
+    if (rule == p)
+      say(sink, "sigmacc eval: error[E080]: %s is a Sigma rule, not events; give rules with -r %s\n", p, p);
+    else if (rule)
+      say(sink, "sigmacc eval: error[E080]: %s holds Sigma rules (%s), not events; give rules with -r %s\n",
+          p, rule, p);
+    sg_paths_free(&files);
+    sg_diags_free(&d);
+    if (rule) return true;
+  }
+  return false;
+}
+
 int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
+  if (!job->dump && !job->golden && rules_among_events(job, sink)) return 2;
   Run r = {.job = job, .sink = sink, .d = {.policy = job->warnings}};
   sg_arena_init(&r.pa);
   run_setup(&r);

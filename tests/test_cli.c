@@ -578,7 +578,9 @@ static void test_event_inputs(void **state) {
            "for i in $(seq 3000); do echo \"{\\\"A\\\":$((i %% 3)),\\\"n\\\":$i}\"; done > ev.jsonl && "
            "gzip -c ev.jsonl > ev.gz && cat ev.gz ev.gz > twice.gz && head -c 2000 ev.gz > cut.gz && "
            "printf 'ElfFile\\0\\0\\0' > x.evtx && printf '\\211PNG\\r\\n\\032\\n\\0\\0' > x.png && "
-           "mkdir -p dir/sub && cp ev.jsonl x.png r.yml dir/ && cp ev.gz dir/sub/ && touch dir/.hidden",
+           "mkdir -p dir/sub && cp ev.jsonl x.png dir/ && echo 'not: events' > dir/notes.yml && cp ev.gz "
+           "dir/sub/ && "
+           "touch dir/.hidden && mkdir rules && cp r.yml rules/",
            tmpdir);
   int rc;
   free(run(cmd, &rc));
@@ -606,10 +608,17 @@ static void test_event_inputs(void **state) {
   } cases[] = {
       {"eval -r r.yml --stats twice.gz", 0, "events 6000,"}, /* gzip members one after another */
       {"eval -r r.yml cut.gz", 2, "cut.gz: error[E001]: the gzip input is truncated; the events after line"},
-      {"eval -r r.yml x.evtx", 2, "x.evtx: error[E001]: not a readable EVTX file: "},
+      {"eval -r r.yml x.evtx", 2,
+       "x.evtx: error[E001]: not a readable EVTX file: its EVTX file header at offset 0 "
+       "is cut off (10 of 4096 bytes)"},
       {"eval -r r.yml x.png", 2, "x.png: error[E001]: a binary file, not events"},
-      {"eval -r r.yml r.yml", 3, "r.yml:1: error: not a JSON object"}, /* named: its lines are read */
-      {"eval -r r.yml --stats dir", 0, "dir/r.yml: note: not events (neither EVTX nor JSON"},
+      /* rules among the events (a folder after -r's value): a usage error naming -r, nothing read */
+      {"eval -r r.yml r.yml", 2,
+       "sigmacc eval: error[E080]: r.yml is a Sigma rule, not events; give rules with -r r.yml"},
+      {"eval -r r.yml rules ev.jsonl", 2,
+       "sigmacc eval: error[E080]: rules holds Sigma rules (rules/r.yml), not events; give rules with -r "
+       "rules"},
+      {"eval -r r.yml --stats dir", 0, "dir/notes.yml: note: not events (neither EVTX nor JSON"},
       {"eval -r r.yml --stats dir", 0, "dir/x.png: note: a binary file, not events"},
       {"eval -r r.yml --stats dir", 0, "events 6000,"},
       {"eval -r r.yml - < x.png", 2, "-: error[E001]: a binary file"},
