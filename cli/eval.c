@@ -13,6 +13,8 @@ static const char eval_usage[] =
     "usage: sigmacc eval -r RULES [-r RULES]... [-p PIPELINE]... [--without-pipeline]\n"
     "                    [-s] [-f jsonl|csv|table] [--csv-exact] [--summary] [--fields F1,F2,...]\n"
     "                    [--min-level L] [--status S,...] [--tag T]... [--from T] [--to T]\n"
+    "                    [--include-deprecated] [--include-unsupported] [--exclude-status S,...]\n"
+    "                    [--exclude-tag T]... [--exclude-rules FILE]\n"
     "                    [-j N] [--stats] [EVENTS...]\n"
     "  -r, --rules        rule file or directory (repeatable)\n"
     "  -p, --pipeline     extra pipeline (built-in name, file or directory)\n"
@@ -20,6 +22,12 @@ static const char eval_usage[] =
     "  --filter FILE      apply the Sigma filters in FILE (repeatable); filter documents among\n"
     "                     the RULES apply to all of them too\n"
     "  -s, --skip-unsupported  report rules that cannot be evaluated, run the rest, exit 0\n"
+    "  --include-deprecated, --include-unsupported\n"
+    "                     load rules with status deprecated or unsupported, or in a deprecated/ or\n"
+    "                     unsupported/ folder (left out by default, and counted on stderr)\n"
+    "  --exclude-status S,...  leave out rules with these statuses\n"
+    "  --exclude-tag T    leave out rules tagged T or under it (repeatable)\n"
+    "  --exclude-rules FILE  leave out the rules FILE lists: ids or paths, one per line, # comments\n"
     "  -f, --format       jsonl (default): one JSON line per match, with the event; csv or\n"
     "                     table: a timeline (time, computer, channel, event id, record id,\n"
     "                     level, rule title, rule id, details)\n"
@@ -61,8 +69,10 @@ typedef struct EvalArgs {
   int nrules, nevents, npipelines;
   size_t nfilters;
   const char *fields, *golden, *logsource, *format, *min_level, *status, *from, *to;
-  const char **tags;
-  size_t ntags, jobs;
+  const char **tags, **xtags;
+  size_t ntags, nxtags, jobs;
+  const char *xstatus, *xrules;
+  bool include_deprecated, include_unsupported;
   bool summary, csv_exact;
   bool stats, without_pipeline, skip, update;
   SgWarnPolicy warn;
@@ -82,7 +92,12 @@ enum {
   OPT_TAG,
   OPT_FROM,
   OPT_TO,
-  OPT_CSV_EXACT
+  OPT_CSV_EXACT,
+  OPT_INCLUDE_DEPRECATED,
+  OPT_INCLUDE_UNSUPPORTED,
+  OPT_EXCLUDE_STATUS,
+  OPT_EXCLUDE_TAG,
+  OPT_EXCLUDE_RULES
 };
 
 static const struct option longopts[] = {
@@ -107,6 +122,11 @@ static const struct option longopts[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"jobs", required_argument, NULL, 'j'},
     {"csv-exact", no_argument, NULL, OPT_CSV_EXACT},
+    {"include-deprecated", no_argument, NULL, OPT_INCLUDE_DEPRECATED},
+    {"include-unsupported", no_argument, NULL, OPT_INCLUDE_UNSUPPORTED},
+    {"exclude-status", required_argument, NULL, OPT_EXCLUDE_STATUS},
+    {"exclude-tag", required_argument, NULL, OPT_EXCLUDE_TAG},
+    {"exclude-rules", required_argument, NULL, OPT_EXCLUDE_RULES},
     {NULL, 0, NULL, 0},
 };
 
@@ -115,7 +135,8 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
   a->pipelines = calloc((size_t)argc + 1, sizeof *a->pipelines);
   a->filters = calloc((size_t)argc + 1, sizeof *a->filters);
   a->tags = calloc((size_t)argc + 1, sizeof *a->tags);
-  if (!a->rules || !a->pipelines || !a->filters || !a->tags) return 2;
+  a->xtags = calloc((size_t)argc + 1, sizeof *a->xtags);
+  if (!a->rules || !a->pipelines || !a->filters || !a->tags || !a->xtags) return 2;
   optind = 1;
   opterr = 0;
   for (int c, rc; (c = getopt_long(argc, argv, ":r:p:shW:f:j:", longopts, NULL)) != -1;) {
@@ -143,6 +164,11 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
     case OPT_MIN_LEVEL: a->min_level = optarg; break;
     case OPT_STATUS: a->status = optarg; break;
     case OPT_TAG: a->tags[a->ntags++] = optarg; break;
+    case OPT_EXCLUDE_TAG: a->xtags[a->nxtags++] = optarg; break;
+    case OPT_EXCLUDE_STATUS: a->xstatus = optarg; break;
+    case OPT_EXCLUDE_RULES: a->xrules = optarg; break;
+    case OPT_INCLUDE_DEPRECATED: a->include_deprecated = true; break;
+    case OPT_INCLUDE_UNSUPPORTED: a->include_unsupported = true; break;
     case OPT_FROM: a->from = optarg; break;
     case OPT_TO: a->to = optarg; break;
     case 'j': {
@@ -209,6 +235,21 @@ static bool bound_of(const char *opt, const char *v, bool to, double *t, bool *e
          bad("%s takes a time like 2024-05-01T12:00:00Z or a date like 2024-05-01, not '%s'", opt, v);
 }
 
+/* S1,S2,... as status bits; false (said) on a word that is no status. */
+static bool statuses(const char *opt, const char *list, unsigned *bits) {
+  bool ok = true;
+  for (const char *p = list; p && *p;) {
+    size_t len = strcspn(p, ",");
+    char one[32];
+    snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), p);
+    unsigned bit = len < 31 ? sg_status_bit(one) : 0;
+    if (!bit) ok = bad("%s takes stable, test, experimental, deprecated or unsupported, not '%s'", opt, one);
+    *bits |= bit;
+    p += len + (p[len] == ',');
+  }
+  return ok;
+}
+
 /* The job's typed options from the command line's strings; false when one
  * is not valid (said on stderr, every one of them: exit 2). */
 static bool typed(const EvalArgs *a, SgEvalJob *job, SgLogsource *ls, char *lsbuf) {
@@ -221,16 +262,8 @@ static bool typed(const EvalArgs *a, SgEvalJob *job, SgLogsource *ls, char *lsbu
     ok = bad("--format is jsonl, csv or table, not '%s'%s", a->format, "");
   if (a->min_level && !(job->min_level = sg_level_rank(a->min_level)))
     ok = bad("--min-level is informational, low, medium, high or critical, not '%s'%s", a->min_level, "");
-  for (const char *p = a->status; p && *p;) {
-    size_t len = strcspn(p, ",");
-    char one[32];
-    snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), p);
-    unsigned bit = len < 31 ? sg_status_bit(one) : 0;
-    if (!bit)
-      ok = bad("--status takes stable, test, experimental, deprecated or unsupported, not '%s'%s", one, "");
-    job->statuses |= bit;
-    p += len + (p[len] == ',');
-  }
+  ok = statuses("--status", a->status, &job->statuses) && ok;
+  ok = statuses("--exclude-status", a->xstatus, &job->exclude_statuses) && ok;
   if (a->from && !(job->from_set = bound_of("--from", a->from, false, &job->from, &(bool){false})))
     ok = false;
   if (a->to && !(job->to_set = bound_of("--to", a->to, true, &job->to, &job->to_excl))) ok = false;
@@ -272,7 +305,12 @@ int sg_cli_eval(int argc, char **argv) {
                      .csv_exact = args.csv_exact,
                      .tags = args.tags,
                      .ntags = args.ntags,
-                     .jobs = args.jobs};
+                     .jobs = args.jobs,
+                     .include_deprecated = args.include_deprecated,
+                     .include_unsupported = args.include_unsupported,
+                     .exclude_tags = args.xtags,
+                     .nexclude_tags = args.nxtags,
+                     .exclude_rules = args.xrules};
     SgLogsource ls = {0};
     char *lsbuf = args.logsource ? strdup(args.logsource) : NULL;
     if (args.logsource && !lsbuf) {
@@ -290,5 +328,6 @@ int sg_cli_eval(int argc, char **argv) {
   free(args.pipelines);
   free(args.filters);
   free(args.tags);
+  free(args.xtags);
   return rc;
 }

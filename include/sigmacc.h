@@ -647,6 +647,16 @@ typedef struct SgEvalJob {
   double from, to;
   size_t jobs; /* threads matching events; 0: one per core */
   bool dump;   /* no rules: every event as the JSON line the rules would read (sigmacc dump) */
+  /* Rules left out (and counted on the error sink): deprecated and unsupported
+   * ones (by status, or in a deprecated/ or unsupported/ folder) unless
+   * included (or asked for with `statuses`), those with these statuses, those
+   * with one of these tags (or one under it), those listed in the file
+   * exclude_rules (rule ids or paths, one per line, # comments). */
+  bool include_deprecated, include_unsupported;
+  unsigned exclude_statuses;
+  const char *const *exclude_tags;
+  size_t nexclude_tags;
+  const char *exclude_rules;
 } SgEvalJob;
 
 /* Where a run writes: matches (JSON lines) and golden reports to `out`,

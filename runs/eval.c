@@ -111,8 +111,57 @@ static SgStatus add_correlation(SgCorrelator *co, SgUnit *u, const SgRule *corr,
 /* Add the rules of `u` to `ev` through the pipelines, then its correlations
  * to `co`. True when a rule had an error; with `skip`, what cannot be
  * evaluated is only counted in *skipped. */
+/* Which rules a run leaves out, and how many for each reason. */
+typedef enum Why { OUT_DEPRECATED, OUT_UNSUPPORTED, OUT_STATUS, OUT_TAG, OUT_LISTED, OUT_REASONS } Why;
+
+typedef struct Selection {
+  const SgEvalJob *job;
+  char **listed; /* --exclude-rules: ids and paths */
+  size_t nlisted;
+  size_t count[OUT_REASONS];
+} Selection;
+
+static bool in_folder(const char *path, const char *folder) {
+  size_t n = strlen(folder);
+  for (const char *p = path; (p = strstr(p, folder)); p++)
+    if ((p == path || p[-1] == '/') && p[n] == '/') return true;
+  return false;
+}
+
+static bool tag_under(const char *tag, const char *want) {
+  size_t n = strlen(want);
+  return !sg_ascii_ncasecmp(tag, want, n) && (tag[n] == '\0' || tag[n] == '.');
+}
+
+/* Whether the rule of file `path` is left out; counted by its reason. */
+static bool left_out(Selection *sel, const SgRule *rule, const char *path) {
+  if (!sel) return false;
+  const SgEvalJob *job = sel->job;
+  unsigned st = sg_status_bit(rule->status);
+  Why why = OUT_REASONS;
+  bool dep = st == sg_status_bit("deprecated") || in_folder(path, "deprecated");
+  bool uns = st == sg_status_bit("unsupported") || in_folder(path, "unsupported");
+  if (dep && !job->include_deprecated && !(job->statuses & sg_status_bit("deprecated"))) why = OUT_DEPRECATED;
+  if (uns && !job->include_unsupported && !(job->statuses & sg_status_bit("unsupported")))
+    why = OUT_UNSUPPORTED;
+  if (why == OUT_REASONS && (st & job->exclude_statuses)) why = OUT_STATUS;
+  for (size_t i = 0; why == OUT_REASONS && i < job->nexclude_tags; i++)
+    for (size_t t = 0; t < rule->tags.n && why == OUT_REASONS; t++)
+      if (tag_under(rule->tags.v[t], job->exclude_tags[i])) why = OUT_TAG;
+  for (size_t i = 0; why == OUT_REASONS && i < sel->nlisted; i++) {
+    const char *e = sel->listed[i];
+    size_t n = strlen(e), pn = strlen(path);
+    if ((rule->id && !sg_ascii_casecmp(rule->id, e)) || !strcmp(path, e) ||
+        (pn > n && !strcmp(path + pn - n, e) && path[pn - n - 1] == '/'))
+      why = OUT_LISTED;
+  }
+  if (why == OUT_REASONS) return false;
+  sel->count[why]++;
+  return true;
+}
+
 static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipelineSet *set, bool skip,
-                      size_t *skipped, SgDiags *d) {
+                      size_t *skipped, Selection *sel, SgDiags *d) {
   bool errors = false;
   const SgRule **added = sg_arena_alloc(&u->arena, (u->nrules + 1) * sizeof *added);
   if (!added) {
@@ -123,6 +172,7 @@ static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipe
     for (size_t i = 0; i < u->nrules; i++) {
       const SgRule *rule = u->rules[i];
       if (rule->kind == SG_DOC_FILTER || (rule->kind == SG_DOC_CORRELATION) != (pass == 1)) continue;
+      if (left_out(sel, rule, u->path)) continue;
       if (rule->failed) {
         errors = true;
         continue;
@@ -180,11 +230,67 @@ typedef struct Run {
   SgEvaluator *ev;
   SgCorrelator *co;
   size_t skipped;
+  Selection sel;
   SgGolden golden;
   SgBuf unsampled; /* --check: rule files with no sample events, said once */
   size_t nunsampled;
   bool rule_errors, io_error, setup_failed, nomem;
 } Run;
+
+/* --exclude-rules FILE: rule ids or paths, one per line; blank lines and
+ * `#` comments are skipped. */
+static void read_exclusions(Run *r, const char *file) {
+  char *text;
+  size_t n;
+  SgDiags d = {0};
+  if (sg_read_file(file, &text, &n, &d) != SG_OK) {
+    say_diags(r->sink, &d, 0, NULL, false);
+    sg_diags_free(&d);
+    r->io_error = true;
+    return;
+  }
+  for (char *line = text, *next; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next) *next++ = '\0';
+    char *hash = strchr(line, '#');
+    if (hash) *hash = '\0';
+    while (*line == ' ' || *line == '\t')
+      line++;
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+      line[--len] = '\0';
+    if (!len) continue;
+    char **v = realloc(r->sel.listed, (r->sel.nlisted + 1) * sizeof *v);
+    if (!v || !(v[r->sel.nlisted] = strdup(line))) {
+      if (v) r->sel.listed = v;
+      r->setup_failed = r->nomem = true;
+      break;
+    }
+    r->sel.listed = v;
+    r->sel.nlisted++;
+  }
+  free(text);
+}
+
+/* The rules left out, by reason: never a silent narrowing of the run. */
+static void say_left_out(const Run *r) {
+  static const char *const reason[OUT_REASONS] = {"deprecated", "unsupported", "by --exclude-status",
+                                                  "by --exclude-tag", "by --exclude-rules"};
+  size_t total = 0;
+  SgBuf b = {0};
+  for (int i = 0; i < OUT_REASONS; i++)
+    if (r->sel.count[i]) {
+      sg_buf_catf(&b, "%s%zu %s", total ? ", " : "", r->sel.count[i], reason[i]);
+      total += r->sel.count[i];
+    }
+  if (total && r->ev)
+    say(r->sink, "sigmacc eval: %zu rule%s loaded; %zu left out: %s%s\n", sg_eval_rule_count(r->ev),
+        sg_eval_rule_count(r->ev) == 1 ? "" : "s", total, sg_buf_cstr(&b),
+        r->sel.count[OUT_DEPRECATED] || r->sel.count[OUT_UNSUPPORTED]
+            ? " (--include-deprecated, --include-unsupported load those)"
+            : "");
+  sg_buf_free(&b);
+}
 
 /* The run's pipelines, its rule files read once before any is compiled (the
  * filter documents among them apply to all), and its filters. */
@@ -196,6 +302,8 @@ static void run_setup(Run *r) {
     r->setup_failed = true;
   r->io_error = usage;
   say_diags(r->sink, &r->d, 0, NULL, false);
+  r->sel.job = job;
+  if (job->exclude_rules) read_exclusions(r, job->exclude_rules);
   size_t mark = r->d.n;
   if (!r->setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &r->paths, &r->d))
     r->io_error = true;
@@ -236,7 +344,8 @@ static void run_golden_unit(Run *r, size_t i) {
     SgCorrelator *tco = sg_corr_new();
     if (!target || !tco) r->setup_failed = r->nomem = true;
     if (target) sg_eval_set_logsources(target, &r->set, job->declared);
-    if (target && tco && load_unit(target, tco, u, &r->set, false, &r->skipped, &r->d)) r->rule_errors = true;
+    if (target && tco && load_unit(target, tco, u, &r->set, false, &r->skipped, NULL, &r->d))
+      r->rule_errors = true;
     if (target && tco && sg_eval_prepare(target) == SG_OK) {
       GoldenSink gsink = {.parent = sink};
       SgEvalSink gs = {to_buf, to_parent_err, &gsink};
@@ -297,7 +406,7 @@ static void run_load(Run *r) {
     if (sg_filters_apply(&r->filters, u) != SG_OK) r->setup_failed = r->nomem = true;
     if (job->golden)
       run_golden_unit(r, i);
-    else if (load_unit(r->ev, r->co, u, &r->set, job->skip_unsupported, &r->skipped, &r->d))
+    else if (load_unit(r->ev, r->co, u, &r->set, job->skip_unsupported, &r->skipped, &r->sel, &r->d))
       r->rule_errors = true;
     say_diags(r->sink, &r->d, mark, u, false);
   }
@@ -309,6 +418,7 @@ static void run_load(Run *r) {
   }
   if (r->skipped)
     say(r->sink, "sigmacc eval: %zu rule%s skipped as unsupported\n", r->skipped, r->skipped == 1 ? "" : "s");
+  say_left_out(r);
   if (r->nunsampled)
     say(r->sink,
         "sigmacc eval: %zu of %zu rule files have no sample events (R.events.jsonl or R.nomatch.jsonl), "
@@ -408,6 +518,9 @@ static int run_golden_finish(Run *r) {
 }
 
 static void run_free(Run *r) {
+  for (size_t i = 0; i < r->sel.nlisted; i++)
+    free(r->sel.listed[i]);
+  free(r->sel.listed);
   sg_eval_free(r->ev);
   sg_corr_free(r->co);
   for (size_t i = 0; r->units && i < r->paths.n; i++)

@@ -564,6 +564,61 @@ static void test_eval_check(void **state) {
   }
 }
 
+/* Rule selection: deprecated and unsupported rules (status or folder) left
+ * out unless asked, --exclude-status/-tag/-rules; every rule left out is
+ * counted with its reason. */
+static void test_rule_selection(void **state) {
+  (void)state;
+  char cmd[4096];
+  snprintf(
+      cmd, sizeof cmd,
+      "cd '%s' && rm -rf sel && mkdir -p sel/rules/deprecated && cd sel && "
+      "r() { printf 'title: %%s\\nid: %%s\\nstatus: %%s\\ntags: [%%s]\\nlogsource: {product: w}\\n"
+      "detection:\\n  s: {A: 1}\\n  condition: s\\n' \"$2\" \"$3\" \"$4\" \"$5\" > \"$1\"; } && "
+      "r rules/a.yml a 11111111-1111-1111-1111-111111111111 test attack.t1059.001 && "
+      "r rules/deprecated/b.yml b 22222222-2222-2222-2222-222222222222 test x && "
+      "r rules/c.yml c 33333333-3333-3333-3333-333333333333 unsupported x && "
+      "r rules/d.yml d 44444444-4444-4444-4444-444444444444 deprecated x && "
+      "r rules/e.yml e 55555555-5555-5555-5555-555555555555 experimental x && "
+      "echo '{\"A\":1}' > ev.jsonl && printf '# noisy\\n 55555555-5555-5555-5555-555555555555 \\n\\n' > list",
+      tmpdir);
+  int rc;
+  free(run(cmd, &rc));
+  assert_int_equal(rc, 0);
+  static const struct {
+    const char *args, *titles, *said;
+  } cases[] = {
+      {"", "a e",
+       "2 rules loaded; 3 left out: 2 deprecated, 1 unsupported (--include-deprecated, "
+       "--include-unsupported load those)"},
+      {"--include-deprecated", "a d b e", "4 rules loaded; 1 left out: 1 unsupported"},
+      {"--include-deprecated --include-unsupported", "a c d b e", NULL},
+      {"--status deprecated", "d", "4 rules loaded; 1 left out: 1 unsupported"},
+      {"--exclude-tag attack.t1059", "e",
+       "1 rule loaded; 4 left out: 2 deprecated, 1 unsupported, 1 by --exclude-tag"},
+      {"--exclude-status experimental", "a",
+       "1 rule loaded; 4 left out: 2 deprecated, 1 unsupported, 1 by --exclude-status"},
+      {"--exclude-rules list", "a",
+       "1 rule loaded; 4 left out: 2 deprecated, 1 unsupported, 1 by --exclude-rules"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    snprintf(
+        cmd, sizeof cmd,
+        "cd '%s/sel' && '%s' eval -r rules %s ev.jsonl 2>err | sed 's/.*\"title\":\"\\([a-e]\\)\".*/\\1/' | "
+        "tr '\\n' ' '; echo; cat err",
+        tmpdir, SIGMACC_BIN, cases[i].args);
+    char *out = run(cmd, &rc);
+    char want[64];
+    snprintf(want, sizeof want, "%s \n", cases[i].titles);
+    if (strncmp(out, want, strlen(want))) fail_msg("eval %s: fired %s, want %s", cases[i].args, out, want);
+    if (cases[i].said && !strstr(out, cases[i].said))
+      fail_msg("eval %s: want \"%s\" in:\n%s", cases[i].args, cases[i].said, out);
+    if (!cases[i].said && strstr(out, "left out"))
+      fail_msg("eval %s: nothing is left out:\n%s", cases[i].args, out);
+    free(out);
+  }
+}
+
 /* Event inputs are recognised from their bytes: gzip is read as the text it
  * holds (same matches), a truncated one is an error after what it held; a
  * damaged EVTX header or another binary file is an error (exit 2), never "0
@@ -722,8 +777,8 @@ int main(void) {
       cmocka_unit_test(test_generated_inputs),   cmocka_unit_test(test_batch_keeps_going),
       cmocka_unit_test(test_golden_mutations),   cmocka_unit_test(test_option_forms),
       cmocka_unit_test(test_golden_diff_marks),  cmocka_unit_test(test_eval_check),
-      cmocka_unit_test(test_event_inputs),       cmocka_unit_test(test_declared_logsource),
-      cmocka_unit_test(test_write_errors),
+      cmocka_unit_test(test_event_inputs),       cmocka_unit_test(test_rule_selection),
+      cmocka_unit_test(test_declared_logsource), cmocka_unit_test(test_write_errors),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
