@@ -66,37 +66,121 @@ void sg_report_time(SgBuf *out, double t) {
               tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-/* Fields shown as a match's details when --fields names none: what says most
- * about the Windows and Sysmon events rules look at, in this order. */
+/* The telling fields of an event, by channel and event id (Sysmon, Security,
+ * System, PowerShell, Defender, ...), as a responder reads them first. */
+static const struct {
+  const char *channel; /* the channel, case-insensitive */
+  const char *ids;     /* event ids, comma-separated */
+  const char *fields;  /* comma-separated */
+} telling[] = {
+    {"Microsoft-Windows-Sysmon/Operational", "1", "Image,CommandLine,ParentImage,ParentCommandLine,User"},
+    {"Microsoft-Windows-Sysmon/Operational", "2", "Image,TargetFilename,CreationUtcTime,PreviousCreationUtcTime"},
+    {"Microsoft-Windows-Sysmon/Operational", "3",
+     "Image,Protocol,SourceIp,SourcePort,DestinationIp,DestinationPort,DestinationHostname,User"},
+    {"Microsoft-Windows-Sysmon/Operational", "4,16", "State,Version,SchemaVersion,Configuration"},
+    {"Microsoft-Windows-Sysmon/Operational", "5", "Image,ProcessId"},
+    {"Microsoft-Windows-Sysmon/Operational", "6", "ImageLoaded,Signature,SignatureStatus"},
+    {"Microsoft-Windows-Sysmon/Operational", "7", "Image,ImageLoaded,Signature,SignatureStatus"},
+    {"Microsoft-Windows-Sysmon/Operational", "8", "SourceImage,TargetImage,StartAddress,StartFunction"},
+    {"Microsoft-Windows-Sysmon/Operational", "9", "Image,Device"},
+    {"Microsoft-Windows-Sysmon/Operational", "10", "SourceImage,TargetImage,GrantedAccess,CallTrace"},
+    {"Microsoft-Windows-Sysmon/Operational", "11,23,26,27,28,29", "Image,TargetFilename"},
+    {"Microsoft-Windows-Sysmon/Operational", "12,13,14", "EventType,Image,TargetObject,Details,NewName"},
+    {"Microsoft-Windows-Sysmon/Operational", "15", "Image,TargetFilename,Hash,Contents"},
+    {"Microsoft-Windows-Sysmon/Operational", "17,18", "EventType,Image,PipeName"},
+    {"Microsoft-Windows-Sysmon/Operational", "19,20,21", "EventType,Operation,Name,Query,Destination,Consumer,Filter"},
+    {"Microsoft-Windows-Sysmon/Operational", "22", "Image,QueryName,QueryResults"},
+    {"Microsoft-Windows-Sysmon/Operational", "24", "Image,Hashes"},
+    {"Microsoft-Windows-Sysmon/Operational", "25", "Image,Type"},
+    {"Security", "4624", "TargetUserName,TargetDomainName,LogonType,IpAddress,WorkstationName,ProcessName"},
+    {"Security", "4625",
+     "TargetUserName,TargetDomainName,LogonType,IpAddress,WorkstationName,FailureReason,Status,SubStatus"},
+    {"Security", "4648", "SubjectUserName,TargetUserName,TargetServerName,IpAddress,ProcessName"},
+    {"Security", "4672", "SubjectUserName,SubjectDomainName,PrivilegeList"},
+    {"Security", "4688", "NewProcessName,CommandLine,ParentProcessName,SubjectUserName,TokenElevationType"},
+    {"Security", "4697", "ServiceName,ServiceFileName,ServiceType,ServiceStartType,SubjectUserName"},
+    {"Security", "4698,4699,4700,4701,4702", "TaskName,SubjectUserName,TaskContent"},
+    {"Security", "4720,4722,4725,4726", "TargetUserName,TargetDomainName,SubjectUserName"},
+    {"Security", "4728,4732,4756", "MemberName,TargetUserName,SubjectUserName"},
+    {"Security", "4768,4769,4771", "TargetUserName,ServiceName,IpAddress,TicketEncryptionType,Status"},
+    {"Security", "5140", "SubjectUserName,IpAddress,ShareName,AccessMask"},
+    {"Security", "5145", "SubjectUserName,IpAddress,ShareName,RelativeTargetName,AccessMask"},
+    {"Security", "5156,5157", "Application,Direction,SourceAddress,SourcePort,DestAddress,DestPort,Protocol"},
+    {"Security", "1102", "SubjectUserName,SubjectDomainName"},
+    {"System", "7045", "ServiceName,ImagePath,ServiceType,StartType,AccountName"},
+    {"System", "7036", "param1,param2"},
+    {"System", "104", "SubjectUserName,Channel,BackupPath"},
+    {"Microsoft-Windows-PowerShell/Operational", "4103", "Payload,ContextInfo"},
+    {"Microsoft-Windows-PowerShell/Operational", "4104", "ScriptBlockText,Path"},
+    {"Windows PowerShell", "400,403,600,800", "HostApplication,CommandLine,EngineVersion"},
+    {"Microsoft-Windows-Windows Defender/Operational", "1116,1117,1118,1119",
+     "Threat Name,Severity Name,Path,Process Name,Detection User,Action Name"},
+    {"Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational", "1149", "Param1,Param2,Param3"},
+    {"Microsoft-Windows-TaskScheduler/Operational", "106,140,141,200,201", "TaskName,UserName,ActionName"},
+    {"Microsoft-Windows-Bits-Client/Operational", "59,60", "name,url,bytesTransferred"},
+};
+
+/* Fields shown as a match's details when the table has none for its event,
+ * in this order. */
 static const char *const default_details[] = {
     "CommandLine", "Image",          "ParentImage",     "TargetFilename",  "TargetObject", "Details",
     "ImageLoaded", "QueryName",      "DestinationIp",   "DestinationPort", "PipeName",     "ServiceName",
     "ImagePath",   "TargetUserName", "SubjectUserName", "IpAddress",       "LogonType",    "ScriptBlockText",
     NULL};
 
-/* "Name: value; Name: value" of the details fields present. */
+#define DETAILS_OWN 6 /* the event's own fields shown when nothing else is there */
+
+static bool in_list(const char *list, const char *s, size_t n) {
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == n && !sg_ascii_ncasecmp(p, s, n)) return true;
+    p += len + (p[len] == ',');
+  }
+  return false;
+}
+
+static void detail(SgBuf *out, bool *first, const char *name, size_t nlen, const SgJDoc *doc, const SgJLeaf *l) {
+  sg_buf_catf(out, "%s%.*s: ", *first ? "" : "; ", (int)nlen, name);
+  sg_buf_catn(out, doc->text + l->val, l->vallen);
+  *first = false;
+}
+
+/* "Name: value; Name: value": the --fields; else the telling fields of the
+ * event's channel and id; else the usual ones; else the event's own first
+ * EventData/UserData values. Never empty when the event has data. */
 static void details(const SgEvReport *o, SgBuf *out, const SgJDoc *doc) {
   bool first = true;
-  if (o->fields) {
-    for (const char *f = o->fields; *f;) {
-      const char *comma = strchr(f, ',');
-      size_t n = comma ? (size_t)(comma - f) : strlen(f);
-      const SgJLeaf *l = sg_jdoc_find(doc, f, n);
-      if (l && l->type != SG_J_NULL) {
-        sg_buf_catf(out, "%s%.*s: ", first ? "" : "; ", (int)n, f);
-        sg_buf_catn(out, doc->text + l->val, l->vallen);
-        first = false;
-      }
-      f = comma ? comma + 1 : f + n;
-    }
-    return;
+  const char *list = o->fields;
+  if (!list) {
+    const SgJLeaf *ch = leaf(doc, "Channel"), *id = leaf(doc, "EventID");
+    for (size_t i = 0; ch && id && !list && i < sizeof telling / sizeof *telling; i++)
+      if (strlen(telling[i].channel) == ch->vallen &&
+          !sg_ascii_ncasecmp(telling[i].channel, doc->text + ch->val, ch->vallen) &&
+          in_list(telling[i].ids, doc->text + id->val, id->vallen))
+        list = telling[i].fields;
   }
+  for (const char *f = list; f && *f;) {
+    size_t n = strcspn(f, ",");
+    const SgJLeaf *l = sg_jdoc_find(doc, f, n);
+    if (l && l->type != SG_J_NULL && (l->vallen || o->fields)) detail(out, &first, f, n, doc, l);
+    f += n + (f[n] == ',');
+  }
+  if (o->fields || !first) return;
   for (size_t i = 0; default_details[i]; i++) {
     const SgJLeaf *l = leaf(doc, default_details[i]);
-    if (!l) continue;
-    sg_buf_catf(out, "%s%s: ", first ? "" : "; ", default_details[i]);
-    sg_buf_catn(out, doc->text + l->val, l->vallen);
-    first = false;
+    if (l && l->vallen) detail(out, &first, default_details[i], strlen(default_details[i]), doc, l);
+  }
+  size_t own = 0;
+  for (size_t i = 0; first && i < doc->n && own < DETAILS_OWN; i++) {
+    const SgJLeaf *l = &doc->leaves[i];
+    const char *p = doc->text + l->path;
+    bool data = (l->pathlen > 16 && !memcmp(p, "Event.EventData.", 16)) ||
+                (l->pathlen > 15 && !memcmp(p, "Event.UserData.", 15));
+    if (data && l->type != SG_J_NULL && l->vallen) {
+      sg_buf_catf(out, "%s%.*s: ", own ? "; " : "", (int)l->namelen, doc->text + l->name);
+      sg_buf_catn(out, doc->text + l->val, l->vallen);
+      own++;
+    }
   }
 }
 
