@@ -20,10 +20,12 @@
 #include "eval/evtx_dom.h"
 #include "runs.h"
 
-#define BLOCK_DOCS 2048        /* JSON documents per block ... */
-#define BLOCK_BYTES (4u << 20) /* ... or this much text */
-#define BLOCK_CHUNKS 32        /* EVTX chunks (64 KiB each) per block */
-#define INFLIGHT_PER_WORKER 8  /* blocks read ahead per worker */
+#define BLOCK_DOCS 2048            /* JSON documents per block ... */
+#define BLOCK_BYTES (4u << 20)     /* ... or this much text */
+#define BLOCK_CHUNKS 32            /* EVTX chunks (64 KiB each) per block */
+#define INFLIGHT_PER_WORKER 32     /* blocks read ahead per worker ... */
+#define INFLIGHT_BYTES (32u << 20) /* ... and their input, per worker */
+#define SPARE_TEXTS 8              /* block input buffers kept for the next blocks (not mapped again) */
 
 typedef enum DocKind {
   DOC_JSON,     /* JSON text */
@@ -104,8 +106,11 @@ struct SgEvStream {
   pthread_mutex_t mu;
   pthread_cond_t work, done;
   Block *qhead, *qtail, *ohead, *otail;
-  size_t inflight;
+  size_t inflight, inflight_bytes; /* blocks read and not yet written; their input */
   bool stop;
+  SgEvtxSplit *split; /* EVTX files: the chunk stream (the calling thread's) */
+  SgBuf spare[SPARE_TEXTS];
+  size_t nspare;
 };
 
 double sg_ev_now(void) {
@@ -344,9 +349,20 @@ static void *worker_main(void *arg) {
 
 /* ---- writing a block (the calling thread, in input order) ----------------------------- */
 
-static void block_free(Block *b) {
+/* A block's input buffer back to the stream's spares (or freed). */
+static void text_done(SgEvStream *s, SgBuf *t) {
+  if (s && s->nspare < SPARE_TEXTS && t->data) {
+    sg_buf_reset(t);
+    s->spare[s->nspare++] = *t;
+  } else {
+    sg_buf_free(t);
+  }
+  *t = (SgBuf){0};
+}
+
+static void block_free(SgEvStream *s, Block *b) {
   free(b->name);
-  sg_buf_free(&b->text);
+  text_done(s, &b->text);
   free(b->docs);
   sg_buf_free(&b->tail);
   sg_buf_free(&b->out);
@@ -438,7 +454,7 @@ static void emit(SgEvStream *s, Block *b) {
       s->n.progress_shown = true;
     }
   }
-  block_free(b);
+  block_free(s, b);
 }
 
 /* Write the finished blocks at the head of the input order; with `all`,
@@ -449,7 +465,9 @@ static void drain(SgEvStream *s, bool all) {
     Block *b = s->ohead;
     if (!b) break;
     if (!b->done) {
-      if (!all && s->inflight < (s->nworkers + 1) * INFLIGHT_PER_WORKER) break;
+      if (!all && s->inflight < (s->nworkers + 1) * INFLIGHT_PER_WORKER &&
+          s->inflight_bytes < (s->nworkers + 1) * INFLIGHT_BYTES)
+        break;
       Block *q = s->qhead;
       if (q) { /* rather than wait, the calling thread matches a block too */
         s->qhead = q->qnext;
@@ -466,6 +484,7 @@ static void drain(SgEvStream *s, bool all) {
     s->ohead = b->onext;
     if (!s->ohead) s->otail = NULL;
     s->inflight--;
+    s->inflight_bytes -= b->text.len;
     pthread_mutex_unlock(&s->mu);
     emit(s, b);
     pthread_mutex_lock(&s->mu);
@@ -491,6 +510,7 @@ static void submit(SgEvStream *s, Block *b) {
     s->ohead = b;
   s->otail = b;
   s->inflight++;
+  s->inflight_bytes += b->text.len;
   pthread_cond_signal(&s->work);
   pthread_mutex_unlock(&s->mu);
   drain(s, false);
@@ -500,12 +520,13 @@ static void submit(SgEvStream *s, Block *b) {
 
 /* A block of the input `name` (copied: a block outlives the caller's path),
  * printed as `shown`, a suffix of it. */
-static Block *block_new(const char *name, const char *shown) {
+static Block *block_new(SgEvStream *s, const char *name, const char *shown) {
   Block *b = calloc(1, sizeof *b);
   if (!b || !(b->name = strdup(name))) {
     free(b);
     return NULL;
   }
+  if (s->nspare) b->text = s->spare[--s->nspare];
   b->shown = b->name + (shown - name);
   return b;
 }
@@ -534,7 +555,11 @@ static bool add_unit(Block *b, DocKind kind, const void *bytes, size_t len, uint
 /* An EVTX file: its chunks, read as a stream, in blocks. */
 static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char *shown) {
   EvtxFile *file = calloc(1, sizeof *file);
-  SgEvtxSplit *sp = sg_evtx_split_new(r);
+  if (s->split) /* one for the run: its 512 KiB window is not mapped again for every file */
+    sg_evtx_split_restart(s->split, r);
+  else
+    s->split = sg_evtx_split_new(r);
+  SgEvtxSplit *sp = s->split;
   Block *b = NULL;
   bool ok = file && sp, end = false;
   if (file) file->reading = true;
@@ -544,7 +569,7 @@ static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char 
     uint64_t off;
     const char *msg;
     SgEvtxUnit u = sg_evtx_split_next(sp, &bytes, &len, &off, &msg);
-    if (!b && (b = block_new(name, shown))) {
+    if (!b && (b = block_new(s, name, shown))) {
       b->evtx = true;
       b->file = file;
       file->refs++;
@@ -571,10 +596,9 @@ static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char 
     }
   }
   s->n.bytes += r->bytes;
-  sg_evtx_split_free(sp);
   if (b) {
     file->refs--;
-    block_free(b);
+    block_free(s, b);
   }
   if (file) file->reading = false;
   file_drop(file);
@@ -590,7 +614,7 @@ bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bo
   if (r.evtx) {
     if (!read_evtx(s, &r, name, shown)) ok = false;
   } else if (!r.not_events) {
-    Block *b = block_new(name, shown);
+    Block *b = block_new(s, name, shown);
     const char *doc, *msg;
     size_t len, line;
     SgJNext k;
@@ -601,7 +625,7 @@ bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bo
       }
       if (b->ndocs >= BLOCK_DOCS || b->text.len >= BLOCK_BYTES) {
         submit(s, b);
-        b = block_new(name, shown);
+        b = block_new(s, name, shown);
       }
     }
     if (!b) {
@@ -710,6 +734,9 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
     sg_buf_free(&b);
   }
   *n = s->n;
+  sg_evtx_split_free(s->split);
+  for (size_t i = 0; i < s->nspare; i++)
+    sg_buf_free(&s->spare[i]);
   free(s->w);
   sg_summary_free(s->sum);
   pthread_mutex_destroy(&s->mu);

@@ -236,6 +236,7 @@ typedef enum SgEvtxUnit {
 } SgEvtxUnit;
 typedef struct SgEvtxSplit SgEvtxSplit;
 SgEvtxSplit *sg_evtx_split_new(SgJReader *r);
+void sg_evtx_split_restart(SgEvtxSplit *s, SgJReader *r); /* another file, the same buffers */
 SgEvtxUnit sg_evtx_split_next(SgEvtxSplit *s, const uint8_t **bytes, size_t *len, uint64_t *off,
                               const char **msg);
 void sg_evtx_split_free(SgEvtxSplit *s);

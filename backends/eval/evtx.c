@@ -76,6 +76,11 @@ SgEvtxSplit *sg_evtx_split_new(SgJReader *r) {
   return s;
 }
 
+void sg_evtx_split_restart(SgEvtxSplit *s, SgJReader *r) {
+  uint8_t *win = s->win;
+  *s = (SgEvtxSplit){.r = r, .win = win};
+}
+
 void sg_evtx_split_free(SgEvtxSplit *s) {
   if (!s) return;
   free(s->win);
