@@ -2,6 +2,7 @@
  * loads the rules and streams the events) with stdout and stderr as sinks.
  */
 #define _GNU_SOURCE /* getopt_long */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static const char eval_usage[] =
     "                    [--min-level L] [--status S,...] [--tag T]... [--from T] [--to T]\n"
     "                    [--include-deprecated] [--include-unsupported] [--exclude-status S,...]\n"
     "                    [--exclude-tag T]... [--exclude-rules FILE]\n"
-    "                    [-j N] [--stats] [EVENTS...]\n"
+    "                    [-j N] [--stats] [--input-order] [-o FILE] [EVENTS...]\n"
     "  -r, --rules        rule file or directory (repeatable)\n"
     "  -p, --pipeline     extra pipeline (built-in name, file or directory)\n"
     "  --without-pipeline do not apply the evtx pipeline to Windows rules\n"
@@ -28,9 +29,13 @@ static const char eval_usage[] =
     "  --exclude-status S,...  leave out rules with these statuses\n"
     "  --exclude-tag T    leave out rules tagged T or under it (repeatable)\n"
     "  --exclude-rules FILE  leave out the rules FILE lists: ids or paths, one per line, # comments\n"
-    "  -f, --format       jsonl (default): one JSON line per match, with the event; csv or\n"
-    "                     table: a timeline (time, computer, channel, event id, record id,\n"
-    "                     level, rule title, rule id, details)\n"
+    "  -f, --format       jsonl: one JSON line per match, with the event (the default when the\n"
+    "                     output is not a terminal); csv or table: a timeline (time, computer,\n"
+    "                     channel, event id, record id, level, rule title, rule id, details),\n"
+    "                     sorted by event time; on a terminal the default is the table and\n"
+    "                     then the summary\n"
+    "  --input-order      csv, table: matches in the order the events were read, not by time\n"
+    "  -o, --output FILE  write the matches (any format) to FILE instead of standard output\n"
     "  --csv-exact        csv cells exactly as the events have them (by default a cell that\n"
     "                     begins with =, +, -, @, tab or CR gets a leading ', so a spreadsheet\n"
     "                     does not run it as a formula)\n"
@@ -42,7 +47,8 @@ static const char eval_usage[] =
     "                     medium, high, critical)\n"
     "  --status S,...     only matches of rules with one of these statuses\n"
     "  --tag T            only matches of rules tagged T or under it (attack.t1059 takes\n"
-    "                     attack.t1059.001); repeatable\n"
+    "                     attack.t1059.001); repeatable\n";
+static const char eval_usage_more[] =
     "  --from T, --to T   only events in this window (2024-05-01T12:00:00Z, or a date: that day)\n"
     "  -j, --jobs N       threads matching events (default: one per core); the output is the\n"
     "                     same for every N\n"
@@ -72,7 +78,8 @@ typedef struct EvalArgs {
   const char **tags, **xtags;
   size_t ntags, nxtags, jobs;
   const char *xstatus, *xrules;
-  bool include_deprecated, include_unsupported;
+  bool include_deprecated, include_unsupported, input_order;
+  const char *output;
   bool summary, csv_exact;
   bool stats, without_pipeline, skip, update;
   SgWarnPolicy warn;
@@ -97,7 +104,8 @@ enum {
   OPT_INCLUDE_UNSUPPORTED,
   OPT_EXCLUDE_STATUS,
   OPT_EXCLUDE_TAG,
-  OPT_EXCLUDE_RULES
+  OPT_EXCLUDE_RULES,
+  OPT_INPUT_ORDER
 };
 
 static const struct option longopts[] = {
@@ -127,6 +135,8 @@ static const struct option longopts[] = {
     {"exclude-status", required_argument, NULL, OPT_EXCLUDE_STATUS},
     {"exclude-tag", required_argument, NULL, OPT_EXCLUDE_TAG},
     {"exclude-rules", required_argument, NULL, OPT_EXCLUDE_RULES},
+    {"input-order", no_argument, NULL, OPT_INPUT_ORDER},
+    {"output", required_argument, NULL, 'o'},
     {NULL, 0, NULL, 0},
 };
 
@@ -139,12 +149,15 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
   if (!a->rules || !a->pipelines || !a->filters || !a->tags || !a->xtags) return 2;
   optind = 1;
   opterr = 0;
-  for (int c, rc; (c = getopt_long(argc, argv, ":r:p:shW:f:j:", longopts, NULL)) != -1;) {
+  for (int c, rc; (c = getopt_long(argc, argv, ":r:p:shW:f:j:o:", longopts, NULL)) != -1;) {
     switch (c) {
     case 'W':
       if ((rc = sg_cli_warn_option("eval", &a->warn, optarg)) >= 0) return rc;
       break;
-    case 'h': fputs(eval_usage, stdout); return 0;
+    case 'h':
+      fputs(eval_usage, stdout);
+      fputs(eval_usage_more, stdout);
+      return 0;
     case 'r': a->rules[a->nrules++] = optarg; break;
     case 'p': a->pipelines[a->npipelines++] = optarg; break;
     case OPT_FILTER: a->filters[a->nfilters++] = optarg; break;
@@ -168,6 +181,8 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
     case OPT_EXCLUDE_STATUS: a->xstatus = optarg; break;
     case OPT_EXCLUDE_RULES: a->xrules = optarg; break;
     case OPT_INCLUDE_DEPRECATED: a->include_deprecated = true; break;
+    case OPT_INPUT_ORDER: a->input_order = true; break;
+    case 'o': a->output = optarg; break;
     case OPT_INCLUDE_UNSUPPORTED: a->include_unsupported = true; break;
     case OPT_FROM: a->from = optarg; break;
     case OPT_TO: a->to = optarg; break;
@@ -284,6 +299,12 @@ int sg_cli_eval(int argc, char **argv) {
   EvalArgs args = {0};
   int rc = parse_eval_args(argc, argv, &args);
   if (rc < 0) {
+    FILE *out = stdout;
+    if (args.output && strcmp(args.output, "-") && !(out = fopen(args.output, "wb"))) {
+      fprintf(stderr, "sigmacc eval: error[E001]: cannot write %s: %s\n", args.output, strerror(errno));
+      rc = 2;
+    }
+    bool terminal = out == stdout && isatty(1);
     SgEvalJob job = {.rules = args.rules,
                      .nrules = (size_t)args.nrules,
                      .events = args.events,
@@ -301,7 +322,7 @@ int sg_cli_eval(int argc, char **argv) {
                      .progress = isatty(2),
                      .warnings = &args.warn,
                      .summary = args.summary,
-                     .summary_table = isatty(1),
+                     .summary_table = terminal,
                      .csv_exact = args.csv_exact,
                      .tags = args.tags,
                      .ntags = args.ntags,
@@ -310,17 +331,26 @@ int sg_cli_eval(int argc, char **argv) {
                      .include_unsupported = args.include_unsupported,
                      .exclude_tags = args.xtags,
                      .nexclude_tags = args.nxtags,
-                     .exclude_rules = args.xrules};
+                     .exclude_rules = args.xrules,
+                     .input_order = args.input_order};
+    /* a terminal's default: the timeline, then the summary */
+    bool timeline = terminal && !args.format && !args.summary && !args.golden;
     SgLogsource ls = {0};
     char *lsbuf = args.logsource ? strdup(args.logsource) : NULL;
-    if (args.logsource && !lsbuf) {
+    if (rc >= 0) {
+    } else if (args.logsource && !lsbuf) {
       fprintf(stderr, "sigmacc eval: error[E090]: out of memory\n");
       rc = 2;
     } else if (!typed(&args, &job, &ls, lsbuf)) {
       rc = 2;
     } else {
-      SgEvalSink sink = {to_file, to_stderr, stdout};
+      if (timeline) job.format = SG_EVAL_TABLE, job.summary_after = true;
+      SgEvalSink sink = {to_file, to_stderr, out};
       rc = sg_eval_run(&job, &sink);
+    }
+    if (out != stdout && (ferror(out) | fclose(out))) {
+      fprintf(stderr, "sigmacc eval: error[E001]: cannot write %s\n", args.output);
+      rc = 2;
     }
     free(lsbuf);
   }

@@ -636,6 +636,8 @@ typedef struct SgEvalJob {
   const SgLogsource *declared;  /* the log source of events without their own, or NULL */
   SgEvalFormat format;          /* how a match is written */
   bool summary;                 /* counts per level, rule and computer instead of the matches */
+  bool summary_after;           /* ... after the matches (a terminal's default view) */
+  bool input_order;             /* csv and table: matches as read (else sorted by event time) */
   bool summary_table;           /* the summary as a table (else JSON; a table with SG_EVAL_TABLE) */
   bool csv_exact;               /* csv cells as they are: no ' before a leading =, +, -, @, tab or CR */
   int min_level;                /* show matches of rules of this level or above (sg_level_rank; 0: any) */

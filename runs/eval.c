@@ -213,7 +213,9 @@ static SgEvReport report_of(const SgEvalJob *job) {
                       .to_excl = job->to_excl,
                       .from = job->from,
                       .to = job->to,
-                      .dump = job->dump};
+                      .dump = job->dump,
+                      .sort = !job->input_order && job->format != SG_EVAL_JSONL && !job->summary,
+                      .summary_after = job->summary_after && !job->summary};
 }
 
 /* One eval run's state, passed through its stages (each a screen). */

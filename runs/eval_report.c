@@ -74,7 +74,8 @@ static const struct {
   const char *fields;  /* comma-separated */
 } telling[] = {
     {"Microsoft-Windows-Sysmon/Operational", "1", "Image,CommandLine,ParentImage,ParentCommandLine,User"},
-    {"Microsoft-Windows-Sysmon/Operational", "2", "Image,TargetFilename,CreationUtcTime,PreviousCreationUtcTime"},
+    {"Microsoft-Windows-Sysmon/Operational", "2",
+     "Image,TargetFilename,CreationUtcTime,PreviousCreationUtcTime"},
     {"Microsoft-Windows-Sysmon/Operational", "3",
      "Image,Protocol,SourceIp,SourcePort,DestinationIp,DestinationPort,DestinationHostname,User"},
     {"Microsoft-Windows-Sysmon/Operational", "4,16", "State,Version,SchemaVersion,Configuration"},
@@ -88,7 +89,8 @@ static const struct {
     {"Microsoft-Windows-Sysmon/Operational", "12,13,14", "EventType,Image,TargetObject,Details,NewName"},
     {"Microsoft-Windows-Sysmon/Operational", "15", "Image,TargetFilename,Hash,Contents"},
     {"Microsoft-Windows-Sysmon/Operational", "17,18", "EventType,Image,PipeName"},
-    {"Microsoft-Windows-Sysmon/Operational", "19,20,21", "EventType,Operation,Name,Query,Destination,Consumer,Filter"},
+    {"Microsoft-Windows-Sysmon/Operational", "19,20,21",
+     "EventType,Operation,Name,Query,Destination,Consumer,Filter"},
     {"Microsoft-Windows-Sysmon/Operational", "22", "Image,QueryName,QueryResults"},
     {"Microsoft-Windows-Sysmon/Operational", "24", "Image,Hashes"},
     {"Microsoft-Windows-Sysmon/Operational", "25", "Image,Type"},
@@ -115,7 +117,8 @@ static const struct {
     {"Windows PowerShell", "400,403,600,800", "HostApplication,CommandLine,EngineVersion"},
     {"Microsoft-Windows-Windows Defender/Operational", "1116,1117,1118,1119",
      "Threat Name,Severity Name,Path,Process Name,Detection User,Action Name"},
-    {"Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational", "1149", "Param1,Param2,Param3"},
+    {"Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational", "1149",
+     "Param1,Param2,Param3"},
     {"Microsoft-Windows-TaskScheduler/Operational", "106,140,141,200,201", "TaskName,UserName,ActionName"},
     {"Microsoft-Windows-Bits-Client/Operational", "59,60", "name,url,bytesTransferred"},
 };
@@ -139,7 +142,8 @@ static bool in_list(const char *list, const char *s, size_t n) {
   return false;
 }
 
-static void detail(SgBuf *out, bool *first, const char *name, size_t nlen, const SgJDoc *doc, const SgJLeaf *l) {
+static void detail(SgBuf *out, bool *first, const char *name, size_t nlen, const SgJDoc *doc,
+                   const SgJLeaf *l) {
   sg_buf_catf(out, "%s%.*s: ", *first ? "" : "; ", (int)nlen, name);
   sg_buf_catn(out, doc->text + l->val, l->vallen);
   *first = false;

@@ -56,7 +56,15 @@ typedef struct Rec { /* an event that matched a rule */
   size_t line;
   size_t computer, ncomputer; /* into Block.strs; SIZE_MAX: none */
   SgJDoc doc;                 /* a copy, when there are correlations to feed */
+  bool has_time;              /* the event's time, for a timeline sorted by it */
+  double time;
 } Rec;
+
+typedef struct Sorted { /* a match's output, kept to be written in time order */
+  double time;
+  bool has_time;
+  size_t seq, off, len; /* input order; the text in SgEvStream.sorted_text */
+} Sorted;
 
 typedef struct Block Block;
 struct Block {
@@ -111,6 +119,9 @@ struct SgEvStream {
   SgEvtxSplit *split; /* EVTX files: the chunk stream (the calling thread's) */
   SgBuf spare[SPARE_TEXTS];
   size_t nspare;
+  Sorted *sorted; /* o->sort: the matches' output, written in time order at the end */
+  size_t nsorted, capsorted;
+  SgBuf sorted_text;
 };
 
 double sg_ev_now(void) {
@@ -208,7 +219,12 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
     b->n.unknown++;
     return;
   }
-  *rec = (Rec){.hit = b->nhits, .nhits = nh, .line = line, .computer = SIZE_MAX};
+  *rec = (Rec){.hit = b->nhits,
+               .nhits = nh,
+               .line = line,
+               .computer = SIZE_MAX,
+               .has_time = where.has_time,
+               .time = where.time};
   memcpy(b->hits + b->nhits, hits, nh * sizeof *hits);
   b->nhits += nh;
   const SgJLeaf *c = sg_jdoc_find(doc, "Computer", 8);
@@ -385,6 +401,34 @@ static void write_buf(void (*fn)(void *, const char *, size_t), void *ctx, const
   write_part(fn, ctx, b, 0, b->len);
 }
 
+/* A match's output: written now, or kept for the time order. */
+static void out_match(SgEvStream *s, const char *text, size_t len, bool has_time, double t) {
+  if (!len) return;
+  if (!s->o->sort) {
+    s->sink->out(s->sink->ctx, text, len);
+    return;
+  }
+  Sorted *e = SG_PUSH_HEAP(s->sorted, s->nsorted, s->capsorted);
+  if (!e) {
+    s->n.lost_output = true;
+    return;
+  }
+  *e = (Sorted){t, has_time, s->nsorted, s->sorted_text.len, len};
+  sg_buf_catn(&s->sorted_text, text, len);
+  if (s->sorted_text.oom) { /* not kept: said at the end (lost_output) */
+    s->nsorted--;
+    s->n.lost_output = true;
+  }
+}
+
+/* Events with a time first, by it; then those without; input order within. */
+static int cmp_sorted(const void *a, const void *b) {
+  const Sorted *x = a, *y = b;
+  if (x->has_time != y->has_time) return x->has_time ? -1 : 1;
+  if (x->has_time && x->time != y->time) return x->time < y->time ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 static void emit(SgEvStream *s, Block *b) {
   const SgEvalSink *k = s->sink;
   const SgEvReport *o = s->o;
@@ -393,14 +437,15 @@ static void emit(SgEvStream *s, Block *b) {
   SgBuf corr = {0};
   for (size_t i = 0; i < b->nrecs; i++) {
     Rec *r = &b->recs[i];
-    write_part(k->out, k->ctx, &b->out, written, r->out_end);
+    out_match(s, b->out.data + written, r->out_end - written, r->has_time, r->time);
     written = r->out_end;
     const char *comp = r->computer == SIZE_MAX ? NULL : r->ncomputer ? b->strs.data + r->computer : "";
     for (size_t h = 0; h < r->nhits; h++) {
       const SgRule *rule = b->hits[r->hit + h].rule;
       if (sg_corr_hides(s->co, rule) || !sg_report_shows(o, rule)) continue;
       b->n.matches++;
-      if (o->summary && !sg_summary_add(s->sum, rule, comp, r->ncomputer)) b->n.lost_output = true;
+      if ((o->summary || o->summary_after) && !sg_summary_add(s->sum, rule, comp, r->ncomputer))
+        b->n.lost_output = true;
     }
     if (!r->doc.leaves) continue; /* no correlations, or the event could not be kept */
     const SgCorrHit *ch;
@@ -417,13 +462,12 @@ static void emit(SgEvStream *s, Block *b) {
     for (size_t h = 0; h < nc; h++) {
       if (!sg_report_shows(o, ch[h].rule)) continue;
       b->n.matches++;
-      if (o->summary) {
-        if (!sg_summary_add(s->sum, ch[h].rule, NULL, 0)) b->n.lost_output = true;
-        continue;
-      }
+      if ((o->summary || o->summary_after) && !sg_summary_add(s->sum, ch[h].rule, NULL, 0))
+        b->n.lost_output = true;
+      if (o->summary) continue;
       sg_report_correlation(o, &corr, &ch[h], &where);
       if (corr.oom) b->n.lost_output = true;
-      write_buf(k->out, k->ctx, &corr);
+      out_match(s, corr.data, corr.len, r->has_time, r->time);
       sg_buf_reset(&corr);
     }
   }
@@ -678,7 +722,7 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
   *s = (SgEvStream){
       .o = o, .ev = ev, .co = co, .sink = sink, .progress = progress, .last_progress = sg_ev_now()};
   s->inline_w = (Worker){.s = s, .ev = ev};
-  if (o->summary && !(s->sum = sg_summary_new())) {
+  if ((o->summary || o->summary_after) && !(s->sum = sg_summary_new())) {
     free(s);
     return NULL;
   }
@@ -726,8 +770,16 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
   sg_buf_free(&s->inline_w.json);
   sg_evtx_dec_free(s->inline_w.dec);
   sg_jbuild_free(s->inline_w.jb);
+  if (s->nsorted) {
+    qsort(s->sorted, s->nsorted, sizeof *s->sorted, cmp_sorted);
+    for (size_t i = 0; i < s->nsorted; i++)
+      s->sink->out(s->sink->ctx, s->sorted_text.data + s->sorted[i].off, s->sorted[i].len);
+  }
+  free(s->sorted);
+  sg_buf_free(&s->sorted_text);
   if (s->sum) {
     SgBuf b = {0};
+    if (s->o->summary_after) sg_buf_catc(&b, '\n');
     sg_summary_print(s->sum, s->o, &b, s->n.events);
     if (b.oom) s->n.lost_output = true;
     write_buf(s->sink->out, s->sink->ctx, &b);

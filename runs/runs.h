@@ -98,7 +98,9 @@ struct SgEvReport {
   bool from_set, to_set; /* the event time window [from, to] (to_excl: [from, to)) */
   bool to_excl;
   double from, to;
-  bool dump; /* each event as its JSON line, no rules */
+  bool dump;          /* each event as its JSON line, no rules */
+  bool sort;          /* matches in time order (kept until the end), else as read */
+  bool summary_after; /* the summary after the matches */
 };
 
 typedef struct SgReportWhere { /* where a match was found */

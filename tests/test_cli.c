@@ -619,6 +619,42 @@ static void test_rule_selection(void **state) {
   }
 }
 
+/* The timeline: csv and table sorted by event time (events without one last),
+ * --input-order as read, jsonl as read; -o FILE; on a terminal (a pty from
+ * script(1)) the table and then the summary by default. */
+static void test_timeline_order(void **state) {
+  (void)state;
+  char cmd[4096];
+  int rc;
+  static const char *const cases[][2] = {
+      {"-f csv", "101 102 103 104 105 107 "}, /* by time; 107 has none */
+      {"-f csv --input-order", "105 101 102 103 104 107 "},
+      {"-f jsonl", "105 101 102 103 104 107 "},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    snprintf(
+        cmd, sizeof cmd,
+        "cd '%s' && { sed -n 5p tests/eval/timeline.jsonl; sed 5d tests/eval/timeline.jsonl; } | "
+        "'%s' eval -r sigma-rules/windows/process_creation "
+        "-p sigma-rules/pipelines/placeholders.yml %s --fields EventRecordID -o /tmp/sigmacc-tl-%d.out - && "
+        "grep -o 'EventRecordID[^0-9]*[0-9]*' /tmp/sigmacc-tl-%d.out | grep -o '[0-9]*$' | tr '\\n' ' '; "
+        "rm -f /tmp/sigmacc-tl-%d.out",
+        SIGMACC_SOURCE_DIR, SIGMACC_BIN, cases[i][0], (int)getpid(), (int)getpid(), (int)getpid());
+    char *out = run(cmd, &rc);
+    if (!strstr(out, cases[i][1])) fail_msg("eval %s: records %s, want %s", cases[i][0], out, cases[i][1]);
+    free(out);
+  }
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && script -qec \"'%s' eval -r sigma-rules/windows/process_creation -p "
+           "sigma-rules/pipelines/placeholders.yml tests/eval/timeline.jsonl\" /dev/null | tr -d '\\r'",
+           SIGMACC_SOURCE_DIR, SIGMACC_BIN);
+  char *out = run(cmd, &rc);
+  const char *head = strstr(out, "time "), *sum = strstr(out, "matches");
+  if (!head || !strstr(out, "Whoami Execution") || !sum || sum < head)
+    fail_msg("a terminal gets the table, then the summary:\n%s", out);
+  free(out);
+}
+
 /* Event inputs are recognised from their bytes: gzip is read as the text it
  * holds (same matches), a truncated one is an error after what it held; a
  * damaged EVTX header or another binary file is an error (exit 2), never "0
@@ -778,7 +814,8 @@ int main(void) {
       cmocka_unit_test(test_golden_mutations),   cmocka_unit_test(test_option_forms),
       cmocka_unit_test(test_golden_diff_marks),  cmocka_unit_test(test_eval_check),
       cmocka_unit_test(test_event_inputs),       cmocka_unit_test(test_rule_selection),
-      cmocka_unit_test(test_declared_logsource), cmocka_unit_test(test_write_errors),
+      cmocka_unit_test(test_timeline_order),     cmocka_unit_test(test_declared_logsource),
+      cmocka_unit_test(test_write_errors),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
