@@ -16,7 +16,8 @@ static const char eval_usage[] =
     "                    [--min-level L] [--status S,...] [--tag T]... [--from T] [--to T]\n"
     "                    [--include-deprecated] [--include-unsupported] [--exclude-status S,...]\n"
     "                    [--exclude-tag T]... [--exclude-rules FILE]\n"
-    "                    [-j N] [--stats] [--input-order] [-o FILE] [EVENTS...]\n"
+    "                    [-j N] [--stats] [--input-order] [--dedup] [--timezone +HH:MM|local] [--utc]\n"
+    "                    [-o FILE] [EVENTS...]\n"
     "  -r, --rules        rule file or directory (repeatable)\n"
     "  -p, --pipeline     extra pipeline (built-in name, file or directory)\n"
     "  --without-pipeline do not apply the evtx pipeline to Windows rules\n"
@@ -36,6 +37,10 @@ static const char eval_usage[] =
     "                     then the summary\n"
     "  --input-order      csv, table: matches in the order the events were read, not by time\n"
     "  -o, --output FILE  write the matches (any format) to FILE instead of standard output\n"
+    "  --dedup            show an event's matches once when the same event is read again (one\n"
+    "                     log in two files); the count left out is said on stderr\n"
+    "  --timezone Z       times at this offset (+02:00, -05:30) or in local time (local); --utc\n"
+    "                     (the default) writes them in UTC with a Z\n"
     "  --csv-exact        csv cells exactly as the events have them (by default a cell that\n"
     "                     begins with =, +, -, @, tab or CR gets a leading ', so a spreadsheet\n"
     "                     does not run it as a formula)\n"
@@ -78,8 +83,8 @@ typedef struct EvalArgs {
   const char **tags, **xtags;
   size_t ntags, nxtags, jobs;
   const char *xstatus, *xrules;
-  bool include_deprecated, include_unsupported, input_order;
-  const char *output;
+  bool include_deprecated, include_unsupported, input_order, dedup;
+  const char *output, *timezone;
   bool summary, csv_exact;
   bool stats, without_pipeline, skip, update;
   SgWarnPolicy warn;
@@ -105,7 +110,10 @@ enum {
   OPT_EXCLUDE_STATUS,
   OPT_EXCLUDE_TAG,
   OPT_EXCLUDE_RULES,
-  OPT_INPUT_ORDER
+  OPT_INPUT_ORDER,
+  OPT_DEDUP,
+  OPT_TIMEZONE,
+  OPT_UTC
 };
 
 static const struct option longopts[] = {
@@ -136,6 +144,9 @@ static const struct option longopts[] = {
     {"exclude-tag", required_argument, NULL, OPT_EXCLUDE_TAG},
     {"exclude-rules", required_argument, NULL, OPT_EXCLUDE_RULES},
     {"input-order", no_argument, NULL, OPT_INPUT_ORDER},
+    {"dedup", no_argument, NULL, OPT_DEDUP},
+    {"timezone", required_argument, NULL, OPT_TIMEZONE},
+    {"utc", no_argument, NULL, OPT_UTC},
     {"output", required_argument, NULL, 'o'},
     {NULL, 0, NULL, 0},
 };
@@ -182,6 +193,9 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
     case OPT_EXCLUDE_RULES: a->xrules = optarg; break;
     case OPT_INCLUDE_DEPRECATED: a->include_deprecated = true; break;
     case OPT_INPUT_ORDER: a->input_order = true; break;
+    case OPT_DEDUP: a->dedup = true; break;
+    case OPT_TIMEZONE: a->timezone = optarg; break;
+    case OPT_UTC: a->timezone = "Z"; break;
     case 'o': a->output = optarg; break;
     case OPT_INCLUDE_UNSUPPORTED: a->include_unsupported = true; break;
     case OPT_FROM: a->from = optarg; break;
@@ -250,6 +264,20 @@ static bool bound_of(const char *opt, const char *v, bool to, double *t, bool *e
          bad("%s takes a time like 2024-05-01T12:00:00Z or a date like 2024-05-01, not '%s'", opt, v);
 }
 
+/* --timezone: local, Z, UTC, or +HH:MM / -HH:MM (up to 14 hours). */
+static bool timezone_of(const char *v, SgEvalJob *job) {
+  if (!strcmp(v, "local")) return job->tz_local = true;
+  if (!strcmp(v, "Z") || !strcmp(v, "UTC") || !strcmp(v, "utc")) return true;
+  int h, m;
+  char sign, end;
+  if (sscanf(v, "%c%2d:%2d%c", &sign, &h, &m, &end) == 3 && (sign == '+' || sign == '-') && strlen(v) == 6 &&
+      h >= 0 && h <= 14 && m >= 0 && m < 60) {
+    job->tz_offset = (sign == '-' ? -1 : 1) * (h * 3600L + m * 60L);
+    return true;
+  }
+  return bad("--timezone takes local, UTC or an offset like +02:00, not '%s'%s", v, "");
+}
+
 /* S1,S2,... as status bits; false (said) on a word that is no status. */
 static bool statuses(const char *opt, const char *list, unsigned *bits) {
   bool ok = true;
@@ -278,6 +306,7 @@ static bool typed(const EvalArgs *a, SgEvalJob *job, SgLogsource *ls, char *lsbu
   if (a->min_level && !(job->min_level = sg_level_rank(a->min_level)))
     ok = bad("--min-level is informational, low, medium, high or critical, not '%s'%s", a->min_level, "");
   ok = statuses("--status", a->status, &job->statuses) && ok;
+  if (a->timezone) ok = timezone_of(a->timezone, job) && ok;
   ok = statuses("--exclude-status", a->xstatus, &job->exclude_statuses) && ok;
   if (a->from && !(job->from_set = bound_of("--from", a->from, false, &job->from, &(bool){false})))
     ok = false;
@@ -332,7 +361,8 @@ int sg_cli_eval(int argc, char **argv) {
                      .exclude_tags = args.xtags,
                      .nexclude_tags = args.nxtags,
                      .exclude_rules = args.xrules,
-                     .input_order = args.input_order};
+                     .input_order = args.input_order,
+                     .dedup = args.dedup};
     /* a terminal's default: the timeline, then the summary */
     bool timeline = terminal && !args.format && !args.summary && !args.golden;
     SgLogsource ls = {0};

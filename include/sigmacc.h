@@ -638,6 +638,9 @@ typedef struct SgEvalJob {
   bool summary;                 /* counts per level, rule and computer instead of the matches */
   bool summary_after;           /* ... after the matches (a terminal's default view) */
   bool input_order;             /* csv and table: matches as read (else sorted by event time) */
+  bool dedup;                   /* an event read again (the same log in two files) shows no match again */
+  bool tz_local;                /* times in local time, else at tz_offset seconds east of UTC (0: Z) */
+  long tz_offset;
   bool summary_table;           /* the summary as a table (else JSON; a table with SG_EVAL_TABLE) */
   bool csv_exact;               /* csv cells as they are: no ' before a leading =, +, -, @, tab or CR */
   int min_level;                /* show matches of rules of this level or above (sg_level_rank; 0: any) */

@@ -215,7 +215,10 @@ static SgEvReport report_of(const SgEvalJob *job) {
                       .to = job->to,
                       .dump = job->dump,
                       .sort = !job->input_order && job->format != SG_EVAL_JSONL && !job->summary,
-                      .summary_after = job->summary_after && !job->summary};
+                      .summary_after = job->summary_after && !job->summary,
+                      .dedup = job->dedup,
+                      .tz_local = job->tz_local,
+                      .tz_offset = job->tz_offset};
 }
 
 /* One eval run's state, passed through its stages (each a screen). */
@@ -481,6 +484,9 @@ static bool run_said(Run *r, const SgEvCounts *n, size_t workers, double el) {
     say(sink, "%s: %zu event%s outside the --from/--to window\n", me, n->outside,
         n->outside == 1 ? " was" : "s were");
   if (n->lost_output) say(sink, "%s: error[E090]: out of memory writing matches; some are missing\n", me);
+  if (n->duplicates)
+    say(sink, "%s: %zu event%s read before (--dedup): %s matches are shown once\n", me, n->duplicates,
+        n->duplicates == 1 ? " was" : "s were", n->duplicates == 1 ? "its" : "their");
   if (n->damaged)
     say(sink, "%s: %zu EVTX file%s damaged\n", me, n->damaged, n->damaged == 1 ? " is" : "s are");
   if (n->unknown)

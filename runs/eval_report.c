@@ -4,7 +4,7 @@
  * shown (--min-level, --status, --tag); and the summary of a run (counts per
  * level, rule and computer).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* struct tm's tm_gmtoff */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +55,26 @@ static const SgJLeaf *leaf(const SgJDoc *doc, const char *name) {
 }
 
 /* The time as ISO 8601 UTC with milliseconds. */
-void sg_report_time(SgBuf *out, double t) {
-  time_t s = (time_t)t;
-  if ((double)s > t) s--; /* floor */
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  int ms = (int)((t - (double)s) * 1000); /* truncated, as times are */
+void sg_report_time(const SgEvReport *o, SgBuf *out, double t) {
+  time_t sec = (time_t)t;
+  if ((double)sec > t) sec--;               /* floor */
+  int ms = (int)((t - (double)sec) * 1000); /* truncated, as times are */
   if (ms > 999) ms = 999;
-  sg_buf_catf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+  long off = o ? o->tz_offset : 0; /* seconds east of UTC */
+  struct tm tm;
+  if (o && o->tz_local) {
+    localtime_r(&sec, &tm);
+    off = tm.tm_gmtoff;
+  } else {
+    time_t shifted = sec + off;
+    gmtime_r(&shifted, &tm);
+  }
+  sg_buf_catf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
               tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  if (!off && !(o && o->tz_local))
+    sg_buf_catc(out, 'Z');
+  else
+    sg_buf_catf(out, "%c%02ld:%02ld", off < 0 ? '-' : '+', labs(off) / 3600, labs(off) / 60 % 60);
 }
 
 /* The telling fields of an event, by channel and event id (Sysmon, Security,
@@ -248,13 +259,14 @@ enum {
   COL_LEVEL,
   COL_TITLE,
   COL_ID,
+  COL_SOURCE,
   COL_DETAILS,
   NCOLS
 };
 static const char *const col_names[NCOLS] = {"time",  "computer",   "channel", "event_id", "record_id",
-                                             "level", "rule_title", "rule_id", "details"};
-static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 13, 40, 36, 0};
-static const bool table_col[NCOLS] = {true, true, true, true, false, true, true, false, true};
+                                             "level", "rule_title", "rule_id", "source",   "details"};
+static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 13, 40, 36, 24, 0};
+static const bool table_col[NCOLS] = {true, true, true, true, false, true, true, false, true, true};
 
 static void cell(const SgEvReport *o, SgBuf *out, int col, const char *s, size_t n) {
   if (o->format == SG_EVAL_CSV)
@@ -279,10 +291,26 @@ void sg_report_header(const SgEvReport *o, SgBuf *out) {
 }
 
 /* The timeline row of a match (time, event, rule, details). */
+/* The source of a match: csv the input's path and the line or record
+ * (path:line); the table the file's name and it (which file to open). */
+static void source(const SgEvReport *o, SgBuf *out, const SgReportWhere *w) {
+  if (!w || !w->shown) {
+    cell(o, out, COL_SOURCE, "", 0);
+    return;
+  }
+  const char *name = w->shown, *slash = strrchr(name, '/');
+  if (o->format == SG_EVAL_TABLE && slash && slash[1]) name = slash + 1;
+  SgBuf b = {0};
+  sg_buf_catf(&b, "%s:%zu", name, w->line);
+  cell(o, out, COL_SOURCE, b.data ? b.data : "", b.len);
+  sg_buf_taint(out, &b);
+  sg_buf_free(&b);
+}
+
 static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *doc, bool has_time, double t,
-                const char *detail, size_t detail_len) {
+                const SgReportWhere *w, const char *detail, size_t detail_len) {
   SgBuf tb = {0};
-  if (has_time) sg_report_time(&tb, t);
+  if (has_time) sg_report_time(o, &tb, t);
   cell(o, out, COL_TIME, tb.data ? tb.data : "", tb.len);
   sg_buf_taint(out, &tb);
   sg_buf_free(&tb);
@@ -301,6 +329,7 @@ static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *
   cell_str(o, out, COL_LEVEL, r->level);
   cell_str(o, out, COL_TITLE, r->title);
   cell_str(o, out, COL_ID, r->id);
+  source(o, out, w);
   cell(o, out, COL_DETAILS, detail, detail_len);
 }
 
@@ -402,7 +431,7 @@ void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t co
   if (o->format != SG_EVAL_JSONL) {
     SgBuf d = {0};
     details(o, &d, doc);
-    row(o, out, r, doc, w->has_time, w->time, d.data ? d.data : "", d.len);
+    row(o, out, r, doc, w->has_time, w->time, w, d.data ? d.data : "", d.len);
     sg_buf_taint(out, &d);
     sg_buf_free(&d);
     return;
@@ -417,7 +446,7 @@ void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t co
   sg_buf_catf(out, "],\"condition\":%zu},\"time\":", cond);
   if (w->has_time) {
     sg_buf_catc(out, '"');
-    sg_report_time(out, w->time);
+    sg_report_time(o, out, w->time);
     sg_buf_catc(out, '"');
   } else {
     sg_buf_cat(out, "null");
@@ -440,8 +469,8 @@ void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, 
     SgBuf d = {0};
     sg_buf_catf(&d, "%s: group %s, value %.17g, %zu matches from ", sg_corr_type_name(r->corr->type),
                 h->group, h->value, h->matches);
-    sg_report_time(&d, h->first);
-    row(o, out, r, NULL, true, h->last, d.data ? d.data : "", d.len);
+    sg_report_time(o, &d, h->first);
+    row(o, out, r, NULL, true, h->last, NULL, d.data ? d.data : "", d.len);
     sg_buf_taint(out, &d);
     sg_buf_free(&d);
     return;
@@ -451,9 +480,9 @@ void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, 
   json_opt(out, "type", sg_corr_type_name(r->corr->type), true);
   sg_buf_catf(out, "},\"group\":%s,\"value\":%.17g,\"matches\":%zu,\"first\":\"", h->group, h->value,
               h->matches);
-  sg_report_time(out, h->first);
+  sg_report_time(o, out, h->first);
   sg_buf_cat(out, "\",\"last\":\"");
-  sg_report_time(out, h->last);
+  sg_report_time(o, out, h->last);
   sg_buf_cat(out, "\",");
   json_opt(out, "path", w->shown, false);
   sg_buf_catf(out, ",\"%s\":%zu}\n", w->unit, w->line);

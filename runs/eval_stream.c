@@ -58,6 +58,7 @@ typedef struct Rec { /* an event that matched a rule */
   SgJDoc doc;                 /* a copy, when there are correlations to feed */
   bool has_time;              /* the event's time, for a timeline sorted by it */
   double time;
+  uint64_t digest; /* --dedup: of the event's fields and values */
 } Rec;
 
 typedef struct Sorted { /* a match's output, kept to be written in time order */
@@ -119,6 +120,8 @@ struct SgEvStream {
   SgEvtxSplit *split; /* EVTX files: the chunk stream (the calling thread's) */
   SgBuf spare[SPARE_TEXTS];
   size_t nspare;
+  uint64_t *seen; /* --dedup: digests of the events shown (open addressing) */
+  size_t nseen, capseen;
   Sorted *sorted; /* o->sort: the matches' output, written in time order at the end */
   size_t nsorted, capsorted;
   SgBuf sorted_text;
@@ -142,6 +145,23 @@ static bool copy_doc(SgJDoc *dst, const SgJDoc *src) {
   dst->n = dst->cap = src->n;
   dst->tlen = dst->tcap = src->tlen;
   return true;
+}
+
+/* FNV-1a over an event's leaves (path, type, value): the same event read twice
+ * (one log in two files) has the same digest. */
+static uint64_t digest(const SgJDoc *doc) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < doc->n; i++) {
+    const SgJLeaf *l = &doc->leaves[i];
+    const char *parts[2] = {doc->text + l->path, doc->text + l->val};
+    size_t lens[2] = {l->pathlen, l->vallen};
+    for (int k = 0; k < 2; k++) {
+      for (size_t j = 0; j < lens[k]; j++)
+        h = (h ^ (unsigned char)parts[k][j]) * 0x100000001b3ull;
+      h = (h ^ (0x100u + (unsigned)l->type * 2 + (unsigned)k)) * 0x100000001b3ull;
+    }
+  }
+  return h | 1; /* never 0: an empty slot */
 }
 
 /* The event's JSON text: an EVTX record gets its own only when it is written
@@ -224,7 +244,8 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
                .line = line,
                .computer = SIZE_MAX,
                .has_time = where.has_time,
-               .time = where.time};
+               .time = where.time,
+               .digest = o->dedup ? digest(doc) : 0};
   memcpy(b->hits + b->nhits, hits, nh * sizeof *hits);
   b->nhits += nh;
   const SgJLeaf *c = sg_jdoc_find(doc, "Computer", 8);
@@ -429,6 +450,33 @@ static int cmp_sorted(const void *a, const void *b) {
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* --dedup: whether an event with this digest was shown before (it is now). */
+static bool seen_before(SgEvStream *s, uint64_t d) {
+  if (2 * (s->nseen + 1) > s->capseen) {
+    size_t cap = s->capseen ? 2 * s->capseen : 1024;
+    uint64_t *v = calloc(cap, sizeof *v);
+    if (!v) return false; /* shown again rather than lost */
+    for (size_t i = 0; i < s->capseen; i++)
+      if (s->seen[i])
+        for (size_t k = s->seen[i] & (cap - 1);; k = (k + 1) & (cap - 1))
+          if (!v[k]) {
+            v[k] = s->seen[i];
+            break;
+          }
+    free(s->seen);
+    s->seen = v;
+    s->capseen = cap;
+  }
+  for (size_t k = d & (s->capseen - 1);; k = (k + 1) & (s->capseen - 1)) {
+    if (s->seen[k] == d) return true;
+    if (!s->seen[k]) {
+      s->seen[k] = d;
+      s->nseen++;
+      return false;
+    }
+  }
+}
+
 static void emit(SgEvStream *s, Block *b) {
   const SgEvalSink *k = s->sink;
   const SgEvReport *o = s->o;
@@ -437,8 +485,13 @@ static void emit(SgEvStream *s, Block *b) {
   SgBuf corr = {0};
   for (size_t i = 0; i < b->nrecs; i++) {
     Rec *r = &b->recs[i];
-    out_match(s, b->out.data + written, r->out_end - written, r->has_time, r->time);
+    bool dup = o->dedup && seen_before(s, r->digest);
+    if (dup)
+      b->n.duplicates++;
+    else
+      out_match(s, b->out.data + written, r->out_end - written, r->has_time, r->time);
     written = r->out_end;
+    if (dup) continue; /* its matches were counted and correlated the first time */
     const char *comp = r->computer == SIZE_MAX ? NULL : r->ncomputer ? b->strs.data + r->computer : "";
     for (size_t h = 0; h < r->nhits; h++) {
       const SgRule *rule = b->hits[r->hit + h].rule;
@@ -777,6 +830,7 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
   }
   free(s->sorted);
   sg_buf_free(&s->sorted_text);
+  free(s->seen);
   if (s->sum) {
     SgBuf b = {0};
     if (s->o->summary_after) sg_buf_catc(&b, '\n');

@@ -44,7 +44,8 @@ typedef struct SgEvCounts {
   size_t events, matches, bytes;
   size_t skipped;   /* documents or records skipped as malformed */
   size_t unknown;   /* events or rule results that could not be decided */
-  size_t damaged;   /* EVTX files libevtx found corrupt or truncated */
+  size_t damaged;   /* EVTX files found damaged */
+  size_t duplicates; /* --dedup: events whose matches were shown for the same event before */
   size_t unsourced; /* events with no log source: every rule applied to them */
   size_t untimed;   /* events left out by --from/--to: they have no time */
   size_t outside;   /* events left out by --from/--to: outside the window */
@@ -60,6 +61,7 @@ static inline void sg_ev_counts_add(SgEvCounts *a, const SgEvCounts *b) {
   a->skipped += b->skipped;
   a->unknown += b->unknown;
   a->damaged += b->damaged;
+  a->duplicates += b->duplicates;
   a->unsourced += b->unsourced;
   a->untimed += b->untimed;
   a->outside += b->outside;
@@ -101,6 +103,9 @@ struct SgEvReport {
   bool dump;          /* each event as its JSON line, no rules */
   bool sort;          /* matches in time order (kept until the end), else as read */
   bool summary_after; /* the summary after the matches */
+  bool dedup;         /* an event's matches once, when the same event was read before */
+  bool tz_local;      /* times in local time, else at tz_offset (seconds east of UTC; 0: Z) */
+  long tz_offset;
 };
 
 typedef struct SgReportWhere { /* where a match was found */
@@ -112,7 +117,8 @@ typedef struct SgReportWhere { /* where a match was found */
 } SgReportWhere;
 
 bool sg_report_shows(const SgEvReport *o, const SgRule *r);
-void sg_report_time(SgBuf *out, double t);
+/* t as ISO 8601 with milliseconds: UTC (Z), or at o's offset or local time (+HH:MM). */
+void sg_report_time(const SgEvReport *o, SgBuf *out, double t);
 void sg_report_header(const SgEvReport *o, SgBuf *out);
 void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t cond, const SgJDoc *doc,
                      const char *text, size_t len, const SgReportWhere *w);

@@ -220,7 +220,7 @@ static void check_csv(bool exact) {
       }
       col++;
     }
-    assert_int_equal(col, 9);
+    assert_int_equal(col, 10);
   }
   assert_int_equal(row, nevents + 1);
   sg_buf_free(&cell);
