@@ -644,6 +644,25 @@ static void test_timeline_order(void **state) {
     if (!strstr(out, cases[i][1])) fail_msg("eval %s: records %s, want %s", cases[i][0], out, cases[i][1]);
     free(out);
   }
+  /* times at an offset; the same events read twice show their matches once with --dedup */
+  snprintf(
+      cmd, sizeof cmd,
+      "cd '%s' && E='-r sigma-rules/windows/process_creation -p sigma-rules/pipelines/placeholders.yml' && "
+      "'%s' eval $E -f csv --timezone +02:00 tests/eval/timeline.jsonl | sed -n 2p | cut -d, -f1; "
+      "'%s' eval $E -f csv --timezone -05:30 tests/eval/timeline.jsonl | sed -n 2p | cut -d, -f1; "
+      "'%s' eval $E -f csv --timezone nowhere tests/eval/timeline.jsonl 2>&1; echo rc=$?; "
+      "'%s' eval $E -f csv tests/eval/timeline.jsonl | wc -l; "
+      "'%s' eval $E -f csv tests/eval/timeline.jsonl tests/eval/timeline.jsonl | wc -l; "
+      "'%s' eval $E -f csv --dedup tests/eval/timeline.jsonl tests/eval/timeline.jsonl 2>&1 | wc -l; "
+      "'%s' eval $E -f csv --dedup tests/eval/timeline.jsonl tests/eval/timeline.jsonl 2>&1 >/dev/null",
+      SIGMACC_SOURCE_DIR, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN, SIGMACC_BIN,
+      SIGMACC_BIN);
+  char *tz = run(cmd, &rc);
+  const char *want_tz = "2026-11-28T11:59:59.123+02:00\n2026-11-28T04:29:59.123-05:30\n";
+  if (strncmp(tz, want_tz, strlen(want_tz)) || !strstr(tz, "--timezone takes local, UTC or an offset") ||
+      !strstr(tz, "rc=2\n8\n15\n9\n") || !strstr(tz, "--dedup): their matches are shown once"))
+    fail_msg("--timezone, --dedup:\n%s", tz);
+  free(tz);
   snprintf(cmd, sizeof cmd,
            "cd '%s' && script -qec \"'%s' eval -r sigma-rules/windows/process_creation -p "
            "sigma-rules/pipelines/placeholders.yml tests/eval/timeline.jsonl\" /dev/null | tr -d '\\r'",
