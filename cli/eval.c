@@ -375,6 +375,7 @@ int sg_cli_eval(int argc, char **argv) {
       rc = 2;
     } else {
       if (timeline) job.format = SG_EVAL_TABLE, job.summary_after = true;
+      job.colour = terminal && !getenv("NO_COLOR"); /* https://no-color.org */
       SgEvalSink sink = {to_file, to_stderr, out};
       rc = sg_eval_run(&job, &sink);
     }

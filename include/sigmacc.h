@@ -639,6 +639,7 @@ typedef struct SgEvalJob {
   bool summary_after;           /* ... after the matches (a terminal's default view) */
   bool input_order;             /* csv and table: matches as read (else sorted by event time) */
   bool dedup;                   /* an event read again (the same log in two files) shows no match again */
+  bool colour;                  /* table: levels in colour (for a terminal) */
   bool tz_local;                /* times in local time, else at tz_offset seconds east of UTC (0: Z) */
   long tz_offset;
   bool summary_table;           /* the summary as a table (else JSON; a table with SG_EVAL_TABLE) */

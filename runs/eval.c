@@ -217,6 +217,7 @@ static SgEvReport report_of(const SgEvalJob *job) {
                       .sort = !job->input_order && job->format != SG_EVAL_JSONL && !job->summary,
                       .summary_after = job->summary_after && !job->summary,
                       .dedup = job->dedup,
+                      .colour = job->colour,
                       .tz_local = job->tz_local,
                       .tz_offset = job->tz_offset};
 }

@@ -230,16 +230,27 @@ static void csv_cell(SgBuf *out, const char *s, size_t n, bool last, bool exact)
  * cursor, changes its colours or reverses the row), at most TABLE_CELL_MAX
  * characters with a mark of what was cut; padded to `width`. */
 static void table_cell(SgBuf *out, const char *s, size_t n, size_t width, bool last) {
+  size_t room = last ? TABLE_CELL_MAX : width; /* a column keeps its width: the rows align */
   size_t shown = 0, i = 0;
-  while (i < n && shown < TABLE_CELL_MAX) {
-    size_t before = out->len;
+  while (i < n) {
+    size_t before = out->len, at = i;
     i += sg_term_char(out, s + i, n - i);
     size_t w = out->len - before; /* an escape takes its width; a character one column */
-    shown += w > 1 && out->data[before] == '\\' ? w : 1;
+    w = w > 1 && out->data[before] == '\\' ? w : 1;
+    if (!last && shown + w > room - 1 && i < n) { /* no room for it and the mark */
+      out->len = before;
+      i = at;
+      break;
+    }
+    shown += w;
+    if (last && shown >= room) break;
   }
-  if (i < n) {
+  if (i < n && last) {
     sg_buf_catf(out, "...(%zu more bytes)", n - i);
     shown += 16;
+  } else if (i < n) {
+    sg_buf_cat(out, "\xe2\x80\xa6"); /* ... in one column */
+    shown++;
   }
   if (last) {
     sg_buf_catc(out, '\n');
@@ -265,7 +276,7 @@ enum {
 };
 static const char *const col_names[NCOLS] = {"time",  "computer",   "channel", "event_id", "record_id",
                                              "level", "rule_title", "rule_id", "source",   "details"};
-static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 13, 40, 36, 24, 0};
+static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 13, 40, 36, 30, 0};
 static const bool table_col[NCOLS] = {true, true, true, true, false, true, true, false, true, true};
 
 static void cell(const SgEvReport *o, SgBuf *out, int col, const char *s, size_t n) {
@@ -301,7 +312,17 @@ static void source(const SgEvReport *o, SgBuf *out, const SgReportWhere *w) {
   const char *name = w->shown, *slash = strrchr(name, '/');
   if (o->format == SG_EVAL_TABLE && slash && slash[1]) name = slash + 1;
   SgBuf b = {0};
-  sg_buf_catf(&b, "%s:%zu", name, w->line);
+  char at[32];
+  int atn = snprintf(at, sizeof at, ":%zu", w->line);
+  size_t keep = strlen(name), room = col_width[COL_SOURCE];
+  if (o->format == SG_EVAL_TABLE && keep + (size_t)atn > room) { /* the name cut, its record kept */
+    keep = room - (size_t)atn - 1;
+    while (keep && ((unsigned char)name[keep] & 0xC0) == 0x80) /* not inside a character */
+      keep--;
+    sg_buf_catf(&b, "%.*s\xe2\x80\xa6%s", (int)keep, name, at);
+  } else {
+    sg_buf_catf(&b, "%s%s", name, at);
+  }
   cell(o, out, COL_SOURCE, b.data ? b.data : "", b.len);
   sg_buf_taint(out, &b);
   sg_buf_free(&b);
@@ -326,7 +347,14 @@ static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *
   cell(o, out, COL_CHANNEL, chs, chn);
   cell_leaf(o, out, COL_EVENTID, doc, "EventID");
   cell_leaf(o, out, COL_RECORD, doc, "EventRecordID");
+  const char *colour = NULL; /* a terminal's table: the level in colour (never a value of the event) */
+  if (o->colour && o->format == SG_EVAL_TABLE) {
+    static const char *const by_rank[] = {NULL, NULL, "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[1;31m"};
+    colour = by_rank[sg_level_rank(r->level)];
+  }
+  if (colour) sg_buf_cat(out, colour);
   cell_str(o, out, COL_LEVEL, r->level);
+  if (colour) sg_buf_cat(out, "\x1b[0m");
   cell_str(o, out, COL_TITLE, r->title);
   cell_str(o, out, COL_ID, r->id);
   source(o, out, w);

@@ -104,6 +104,7 @@ struct SgEvReport {
   bool sort;          /* matches in time order (kept until the end), else as read */
   bool summary_after; /* the summary after the matches */
   bool dedup;         /* an event's matches once, when the same event was read before */
+  bool colour;        /* table: levels in colour (a terminal) */
   bool tz_local;      /* times in local time, else at tz_offset (seconds east of UTC; 0: Z) */
   long tz_offset;
 };
