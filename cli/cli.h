@@ -38,5 +38,6 @@ int sg_cli_analyze(int argc, char **argv);
 int sg_cli_list(int argc, char **argv);
 int sg_cli_pages(int argc, char **argv);
 int sg_cli_dump(int argc, char **argv);
+int sg_cli_metrics(int argc, char **argv);
 
 #endif

@@ -652,7 +652,8 @@ typedef struct SgEvalJob {
   bool to_excl;
   double from, to;
   size_t jobs; /* threads matching events; 0: one per core */
-  bool dump;   /* no rules: every event as the JSON line the rules would read (sigmacc dump) */
+  bool dump;    /* no rules: every event as the JSON line the rules would read (sigmacc dump) */
+  bool metrics; /* no rules: the events counted by channel, event id, computer, provider (metrics) */
   /* Rules left out (and counted on the error sink): deprecated and unsupported
    * ones (by status, or in a deprecated/ or unsupported/ folder) unless
    * included (or asked for with `statuses`), those with these statuses, those

@@ -82,6 +82,7 @@ struct Block {
   SgBuf tail; /* said after the block (the end of its input) */
   /* results */
   SgBuf out, err, strs;
+  SgBuf metrics; /* `metrics`: the events' keys (sg_metrics_note) */
   Rec *recs;
   size_t nrecs, caprecs;
   SgEvalHit *hits;
@@ -118,6 +119,7 @@ struct SgEvStream {
   size_t inflight, inflight_bytes; /* blocks read and not yet written; their input */
   bool stop;
   SgEvtxSplit *split; /* EVTX files: the chunk stream (the calling thread's) */
+  SgMetrics *metrics; /* o->metrics: the counts */
   SgBuf spare[SPARE_TEXTS];
   size_t nspare;
   uint64_t *seen; /* --dedup: digests of the events shown (open addressing) */
@@ -191,6 +193,10 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
       b->n.outside++;
       return;
     }
+  }
+  if (o->metrics) {
+    sg_metrics_note(&b->metrics, doc);
+    return;
   }
   if (o->dump) {
     if (!(text = event_text(w, text, &len))) b->n.lost_output = true;
@@ -405,6 +411,7 @@ static void block_free(SgEvStream *s, Block *b) {
   sg_buf_free(&b->out);
   sg_buf_free(&b->err);
   sg_buf_free(&b->strs);
+  sg_buf_free(&b->metrics);
   for (size_t i = 0; i < b->nrecs; i++)
     sg_jdoc_free(&b->recs[i].doc);
   free(b->recs);
@@ -464,6 +471,14 @@ static bool seen_before(SgEvStream *s, uint64_t d) {
             break;
           }
     free(s->seen);
+    if (s->metrics) {
+      SgBuf b = {0};
+      sg_metrics_print(s->metrics, s->o, &b);
+      if (b.oom) s->n.lost_output = true;
+      write_buf(s->sink->out, s->sink->ctx, &b);
+      sg_buf_free(&b);
+      sg_metrics_free(s->metrics);
+    }
     s->seen = v;
     s->capseen = cap;
   }
@@ -526,6 +541,8 @@ static void emit(SgEvStream *s, Block *b) {
   }
   sg_buf_free(&corr);
   write_part(k->out, k->ctx, &b->out, written, b->out.len);
+  if (s->metrics) sg_metrics_add(s->metrics, b->metrics.data, b->metrics.len);
+  if (b->metrics.oom) b->n.lost_output = true;
   if (b->file) {
     b->file->events += b->n.events;
     b->file->damaged = b->file->damaged || b->file_damaged;
@@ -775,7 +792,9 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
   *s = (SgEvStream){
       .o = o, .ev = ev, .co = co, .sink = sink, .progress = progress, .last_progress = sg_ev_now()};
   s->inline_w = (Worker){.s = s, .ev = ev};
-  if ((o->summary || o->summary_after) && !(s->sum = sg_summary_new())) {
+  if ((o->metrics && !(s->metrics = sg_metrics_new())) ||
+      ((o->summary || o->summary_after) && !(s->sum = sg_summary_new()))) {
+    sg_metrics_free(s->metrics);
     free(s);
     return NULL;
   }
@@ -831,6 +850,14 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
   free(s->sorted);
   sg_buf_free(&s->sorted_text);
   free(s->seen);
+  if (s->metrics) {
+    SgBuf b = {0};
+    sg_metrics_print(s->metrics, s->o, &b);
+    if (b.oom) s->n.lost_output = true;
+    write_buf(s->sink->out, s->sink->ctx, &b);
+    sg_buf_free(&b);
+    sg_metrics_free(s->metrics);
+  }
   if (s->sum) {
     SgBuf b = {0};
     if (s->o->summary_after) sg_buf_catc(&b, '\n');

@@ -105,6 +105,7 @@ struct SgEvReport {
   bool summary_after; /* the summary after the matches */
   bool dedup;         /* an event's matches once, when the same event was read before */
   bool colour;        /* table: levels in colour (a terminal) */
+  bool metrics;       /* no rules: counts of the events by channel, id, computer, provider */
   bool tz_local;      /* times in local time, else at tz_offset (seconds east of UTC; 0: Z) */
   long tz_offset;
 };
@@ -126,6 +127,15 @@ void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t co
 void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, const SgReportWhere *w);
 
 typedef struct SgSummary SgSummary;
+
+/* eval_metrics.c: `sigmacc metrics`. A worker notes an event's keys in a
+ * buffer; the calling thread adds a block's notes, in input order. */
+typedef struct SgMetrics SgMetrics;
+SgMetrics *sg_metrics_new(void);
+void sg_metrics_note(SgBuf *keys, const SgJDoc *doc);
+void sg_metrics_add(SgMetrics *m, const char *keys, size_t len);
+void sg_metrics_print(const SgMetrics *m, const SgEvReport *o, SgBuf *out);
+void sg_metrics_free(SgMetrics *m);
 SgSummary *sg_summary_new(void);
 void sg_summary_free(SgSummary *s);
 bool sg_summary_add(SgSummary *s, const SgRule *r, const char *computer, size_t n);

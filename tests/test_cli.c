@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "outcheck.h"
 #include "testrun.h"
 #include "testutil.h"
 
@@ -674,6 +675,38 @@ static void test_timeline_order(void **state) {
   free(out);
 }
 
+/* metrics: the events counted by channel, channel and event id, computer and
+ * provider, with their first and last time; strict JSON off a terminal, the
+ * same for -j 1 and -j 3. */
+static void test_metrics(void **state) {
+  (void)state;
+  char cmd[2048];
+  int rc;
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' metrics -j 1 tests/eval/timeline.jsonl", SIGMACC_SOURCE_DIR,
+           SIGMACC_BIN);
+  char *one = run(cmd, &rc);
+  assert_int_equal(rc, 0);
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' metrics -j 3 tests/eval/timeline.jsonl", SIGMACC_SOURCE_DIR,
+           SIGMACC_BIN);
+  char *three = run(cmd, &rc);
+  assert_string_equal(one, three);
+  assert_true(oc_json_valid(one, strlen(one) - 1));
+  static const char *const want[] = {
+      "{\"events\":7,\"untimed\":1,\"first\":\"2026-11-28T09:59:59.123Z\",\"last\":\"2026-11-29T01:00:00."
+      "000Z\"",
+      "\"channels\":[{\"name\":\"Microsoft-Windows-Sysmon/Operational\",\"events\":7}]",
+      "\"event_ids\":[{\"channel\":\"Microsoft-Windows-Sysmon/"
+      "Operational\",\"event_id\":\"1\",\"events\":7}]",
+      "\"computers\":[{\"name\":\"WS01\",\"events\":3},{\"name\":\"SRV-DC01\",\"events\":2},{\"name\":"
+      "\"WS02\",\"events\":2}]",
+      "\"providers\":[{\"name\":\"Microsoft-Windows-Sysmon\",\"events\":7}]}\n",
+  };
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    if (!strstr(one, want[i])) fail_msg("metrics: want %s in:\n%s", want[i], one);
+  free(one);
+  free(three);
+}
+
 /* Event inputs are recognised from their bytes: gzip is read as the text it
  * holds (same matches), a truncated one is an error after what it held; a
  * damaged EVTX header or another binary file is an error (exit 2), never "0
@@ -833,8 +866,8 @@ int main(void) {
       cmocka_unit_test(test_golden_mutations),   cmocka_unit_test(test_option_forms),
       cmocka_unit_test(test_golden_diff_marks),  cmocka_unit_test(test_eval_check),
       cmocka_unit_test(test_event_inputs),       cmocka_unit_test(test_rule_selection),
-      cmocka_unit_test(test_timeline_order),     cmocka_unit_test(test_declared_logsource),
-      cmocka_unit_test(test_write_errors),
+      cmocka_unit_test(test_timeline_order),     cmocka_unit_test(test_metrics),
+      cmocka_unit_test(test_declared_logsource), cmocka_unit_test(test_write_errors),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
