@@ -654,6 +654,7 @@ typedef struct SgEvalJob {
   size_t jobs; /* threads matching events; 0: one per core */
   bool dump;    /* no rules: every event as the JSON line the rules would read (sigmacc dump) */
   bool metrics; /* no rules: the events counted by channel, event id, computer, provider (metrics) */
+  bool logons;  /* no rules: successful and failed logons counted by user, source, type (logons) */
   /* Rules left out (and counted on the error sink): deprecated and unsupported
    * ones (by status, or in a deprecated/ or unsupported/ folder) unless
    * included (or asked for with `statuses`), those with these statuses, those

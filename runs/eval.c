@@ -219,6 +219,7 @@ static SgEvReport report_of(const SgEvalJob *job) {
                       .dedup = job->dedup,
                       .colour = job->colour,
                       .metrics = job->metrics,
+                      .logons = job->logons,
                       .tz_local = job->tz_local,
                       .tz_offset = job->tz_offset};
 }
@@ -468,7 +469,10 @@ static void run_inputs(Run *r, SgEvStream *sm) {
 static bool run_said(Run *r, const SgEvCounts *n, size_t workers, double el) {
   const SgEvalSink *sink = r->sink;
   const SgEvalJob *job = r->job;
-  const char *me = job->metrics ? "sigmacc metrics" : job->dump ? "sigmacc dump" : "sigmacc eval";
+  const char *me = job->logons    ? "sigmacc logons"
+                   : job->metrics ? "sigmacc metrics"
+                   : job->dump    ? "sigmacc dump"
+                                  : "sigmacc eval";
   bool lost = r->ev && (n->skipped || !n->events || n->unknown || n->damaged || n->lost_output);
   if (r->ev && !n->events) say(sink, "%s: no event was read\n", me);
   if (n->skipped)
@@ -588,7 +592,7 @@ static bool rules_among_events(const SgEvalJob *job, const SgEvalSink *sink) {
 }
 
 int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
-  if (!job->dump && !job->metrics && !job->golden && rules_among_events(job, sink)) return 2;
+  if (!job->dump && !job->metrics && !job->logons && !job->golden && rules_among_events(job, sink)) return 2;
   Run r = {.job = job, .sink = sink, .d = {.policy = job->warnings}};
   sg_arena_init(&r.pa);
   run_setup(&r);

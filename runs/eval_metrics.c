@@ -1,8 +1,11 @@
 /* eval_metrics.c - `sigmacc metrics`: what a pile of event logs holds, before
  * any rule: the events, their first and last time, and counts by channel, by
  * channel and event id, by computer and by provider (as Hayabusa's and
- * Chainsaw's metrics show). Workers note each event's keys in their block;
- * the calling thread counts them in input order, so every -j gives the same.
+ * Chainsaw's metrics show); `sigmacc logons`: successful and failed logons
+ * (Security 4624 and 4625) counted by user, computer, logon type, source
+ * workstation and address (Hayabusa's logon-summary). Workers note each
+ * event's keys in their block; the calling thread counts them in input
+ * order, so every -j gives the same.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +14,11 @@
 #include "eval/evaluator.h"
 #include "runs.h"
 
-enum { M_CHANNEL, M_EVENTID, M_COMPUTER, M_PROVIDER, M_KINDS };
+enum { M_CHANNEL, M_EVENTID, M_COMPUTER, M_PROVIDER, M_LOGON_OK, M_LOGON_FAILED, M_KINDS };
+
+#define LOGON_FIELDS 6 /* user, domain, computer, logon type, source workstation, source address */
+static const char *const logon_field[LOGON_FIELDS] = {"TargetUserName", "TargetDomainName", "Computer",
+                                                      "LogonType",      "WorkstationName",  "IpAddress"};
 
 struct SgMetrics {
   Intern names[M_KINDS];
@@ -36,6 +43,33 @@ static void put_leaf(SgBuf *keys, const SgJDoc *doc, const char *name) {
   const SgJLeaf *l = sg_jdoc_find(doc, name, strlen(name));
   if (l && l->type != SG_J_NULL) sg_buf_catn(keys, doc->text + l->val, l->vallen);
   sg_buf_catc(keys, '\0');
+}
+
+static void count(SgMetrics *m, int k, const char *s, size_t n);
+
+static bool leaf_is(const SgJDoc *doc, const char *name, const char *want) {
+  const SgJLeaf *l = sg_jdoc_find(doc, name, strlen(name));
+  return l && l->vallen == strlen(want) && !memcmp(doc->text + l->val, want, l->vallen);
+}
+
+void sg_logons_note(SgBuf *keys, const SgJDoc *doc) {
+  bool ok = leaf_is(doc, "EventID", "4624"), failed = leaf_is(doc, "EventID", "4625");
+  if ((!ok && !failed) || !leaf_is(doc, "Channel", "Security")) return;
+  sg_buf_catc(keys, ok ? 'S' : 'F');
+  for (int i = 0; i < LOGON_FIELDS; i++) {
+    const SgJLeaf *l = sg_jdoc_find(doc, logon_field[i], strlen(logon_field[i]));
+    if (l && l->type != SG_J_NULL) sg_buf_catn(keys, doc->text + l->val, l->vallen);
+    sg_buf_catc(keys, i + 1 < LOGON_FIELDS ? '\x1f' : '\0');
+  }
+}
+
+void sg_logons_add(SgMetrics *m, const char *keys, size_t len) {
+  for (const char *p = keys, *end = keys + len; p < end;) {
+    size_t n = strlen(p);
+    count(m, *p == 'S' ? M_LOGON_OK : M_LOGON_FAILED, p + 1, n - 1);
+    m->events++;
+    p += n + 1;
+  }
 }
 
 void sg_metrics_note(SgBuf *keys, const SgJDoc *doc) {
@@ -158,6 +192,64 @@ static void section(const SgMetrics *m, int k, const SgEvReport *o, SgBuf *out) 
   free(rows);
 }
 
+/* A logon table: count, then the fields (a key's parts split at \x1f). */
+static void logon_section(const SgMetrics *m, int k, const SgEvReport *o, SgBuf *out) {
+  size_t n = m->names[k].n;
+  Row *rows = calloc(n + 1, sizeof *rows);
+  if (!rows) {
+    out->oom = true;
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    rows[i] = (Row){m->count[k][i], i, m->names[k].names[i], m->names[k].lens[i]};
+  qsort(rows, n, sizeof *rows, cmp_row);
+  if (o->summary_table)
+    sg_buf_catf(out,
+                "\n%s logons\n  logons  user / domain / computer / logon type / source workstation / source "
+                "address\n",
+                k == M_LOGON_OK ? "successful" : "failed");
+  else
+    sg_buf_cat(out, k == M_LOGON_OK ? ",\"successful\":[" : ",\"failed\":[");
+  for (size_t i = 0; i < n; i++) {
+    const char *p = rows[i].s, *end = p + rows[i].len;
+    if (o->summary_table)
+      sg_buf_catf(out, "%8zu  ", rows[i].n);
+    else
+      sg_buf_cat(out, i ? ",{" : "{");
+    for (int f = 0; f < LOGON_FIELDS; f++) {
+      const char *sep = memchr(p, '\x1f', (size_t)(end - p));
+      size_t len = sep ? (size_t)(sep - p) : (size_t)(end - p);
+      if (o->summary_table) {
+        if (f) sg_buf_cat(out, " / ");
+        sg_term_str(out, len ? p : "-", len ? len : 1);
+      } else {
+        sg_json_str(out, logon_field[f], strlen(logon_field[f]));
+        sg_buf_catc(out, ':');
+        sg_json_str(out, p, len);
+        sg_buf_catc(out, ',');
+      }
+      p = sep ? sep + 1 : end;
+    }
+    if (o->summary_table)
+      sg_buf_catc(out, '\n');
+    else
+      sg_buf_catf(out, "\"logons\":%zu}", rows[i].n);
+  }
+  if (!o->summary_table) sg_buf_catc(out, ']');
+  free(rows);
+}
+
+void sg_logons_print(const SgMetrics *m, const SgEvReport *o, SgBuf *out) {
+  if (o->summary_table)
+    sg_buf_catf(out, "%zu logon events (Security 4624, 4625)\n", m->events);
+  else
+    sg_buf_catf(out, "{\"logons\":%zu", m->events);
+  logon_section(m, M_LOGON_OK, o, out);
+  logon_section(m, M_LOGON_FAILED, o, out);
+  if (!o->summary_table) sg_buf_cat(out, "}\n");
+  if (m->oom) out->oom = true;
+}
+
 void sg_metrics_print(const SgMetrics *m, const SgEvReport *o, SgBuf *out) {
   if (o->summary_table) {
     sg_buf_catf(out, "%zu events", m->events);
@@ -182,7 +274,7 @@ void sg_metrics_print(const SgMetrics *m, const SgEvReport *o, SgBuf *out) {
       if (!i) sg_buf_cat(out, ",\"last\":");
     }
   }
-  for (int k = 0; k < M_KINDS; k++)
+  for (int k = 0; k <= M_PROVIDER; k++)
     section(m, k, o, out);
   if (!o->summary_table) sg_buf_cat(out, "}\n");
   if (m->oom) out->oom = true;

@@ -194,8 +194,8 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
       return;
     }
   }
-  if (o->metrics) {
-    sg_metrics_note(&b->metrics, doc);
+  if (o->metrics || o->logons) {
+    (o->logons ? sg_logons_note : sg_metrics_note)(&b->metrics, doc);
     return;
   }
   if (o->dump) {
@@ -473,7 +473,7 @@ static bool seen_before(SgEvStream *s, uint64_t d) {
     free(s->seen);
     if (s->metrics) {
       SgBuf b = {0};
-      sg_metrics_print(s->metrics, s->o, &b);
+      (s->o->logons ? sg_logons_print : sg_metrics_print)(s->metrics, s->o, &b);
       if (b.oom) s->n.lost_output = true;
       write_buf(s->sink->out, s->sink->ctx, &b);
       sg_buf_free(&b);
@@ -541,7 +541,7 @@ static void emit(SgEvStream *s, Block *b) {
   }
   sg_buf_free(&corr);
   write_part(k->out, k->ctx, &b->out, written, b->out.len);
-  if (s->metrics) sg_metrics_add(s->metrics, b->metrics.data, b->metrics.len);
+  if (s->metrics) (o->logons ? sg_logons_add : sg_metrics_add)(s->metrics, b->metrics.data, b->metrics.len);
   if (b->metrics.oom) b->n.lost_output = true;
   if (b->file) {
     b->file->events += b->n.events;
@@ -792,7 +792,7 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
   *s = (SgEvStream){
       .o = o, .ev = ev, .co = co, .sink = sink, .progress = progress, .last_progress = sg_ev_now()};
   s->inline_w = (Worker){.s = s, .ev = ev};
-  if ((o->metrics && !(s->metrics = sg_metrics_new())) ||
+  if (((o->metrics || o->logons) && !(s->metrics = sg_metrics_new())) ||
       ((o->summary || o->summary_after) && !(s->sum = sg_summary_new()))) {
     sg_metrics_free(s->metrics);
     free(s);
@@ -852,7 +852,7 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
   free(s->seen);
   if (s->metrics) {
     SgBuf b = {0};
-    sg_metrics_print(s->metrics, s->o, &b);
+    (s->o->logons ? sg_logons_print : sg_metrics_print)(s->metrics, s->o, &b);
     if (b.oom) s->n.lost_output = true;
     write_buf(s->sink->out, s->sink->ctx, &b);
     sg_buf_free(&b);

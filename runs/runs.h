@@ -106,6 +106,7 @@ struct SgEvReport {
   bool dedup;         /* an event's matches once, when the same event was read before */
   bool colour;        /* table: levels in colour (a terminal) */
   bool metrics;       /* no rules: counts of the events by channel, id, computer, provider */
+  bool logons;        /* no rules: successful and failed logons counted */
   bool tz_local;      /* times in local time, else at tz_offset (seconds east of UTC; 0: Z) */
   long tz_offset;
 };
@@ -136,6 +137,10 @@ void sg_metrics_note(SgBuf *keys, const SgJDoc *doc);
 void sg_metrics_add(SgMetrics *m, const char *keys, size_t len);
 void sg_metrics_print(const SgMetrics *m, const SgEvReport *o, SgBuf *out);
 void sg_metrics_free(SgMetrics *m);
+/* `sigmacc logons`: the same, of Security 4624/4625 events only. */
+void sg_logons_note(SgBuf *keys, const SgJDoc *doc);
+void sg_logons_add(SgMetrics *m, const char *keys, size_t len);
+void sg_logons_print(const SgMetrics *m, const SgEvReport *o, SgBuf *out);
 SgSummary *sg_summary_new(void);
 void sg_summary_free(SgSummary *s);
 bool sg_summary_add(SgSummary *s, const SgRule *r, const char *computer, size_t n);

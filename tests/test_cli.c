@@ -705,6 +705,24 @@ static void test_metrics(void **state) {
     if (!strstr(one, want[i])) fail_msg("metrics: want %s in:\n%s", want[i], one);
   free(one);
   free(three);
+  /* logons: Security 4624 and 4625 counted by user and source, nothing else */
+  snprintf(
+      cmd, sizeof cmd,
+      "cd /tmp && l() { printf '{\"Event\":{\"System\":{\"EventID\":%%s,\"Channel\":\"%%s\",\"Computer\":"
+      "\"DC\"},\"EventData\":{\"TargetUserName\":\"%%s\",\"TargetDomainName\":\"CORP\",\"LogonType\":\"3\","
+      "\"WorkstationName\":\"WS\",\"IpAddress\":\"%%s\"}}}\\n' \"$@\"; } && "
+      "{ l 4624 Security alice 10.0.0.1; l 4624 Security alice 10.0.0.1; l 4625 Security bob 10.0.0.9; "
+      "l 4624 System eve 1.1.1.1; l 4688 Security eve 1.1.1.1; } | '%s' logons -",
+      SIGMACC_BIN);
+  char *lo = run(cmd, &rc);
+  assert_int_equal(rc, 0);
+  assert_string_equal(
+      lo, "{\"logons\":3,\"successful\":[{\"TargetUserName\":\"alice\",\"TargetDomainName\":\"CORP\","
+          "\"Computer\":\"DC\",\"LogonType\":\"3\",\"WorkstationName\":\"WS\",\"IpAddress\":\"10.0.0.1\","
+          "\"logons\":2}],\"failed\":[{\"TargetUserName\":\"bob\",\"TargetDomainName\":\"CORP\","
+          "\"Computer\":\"DC\",\"LogonType\":\"3\",\"WorkstationName\":\"WS\",\"IpAddress\":\"10.0.0.9\","
+          "\"logons\":1}]}\n");
+  free(lo);
 }
 
 /* Event inputs are recognised from their bytes: gzip is read as the text it
