@@ -40,5 +40,6 @@ int sg_cli_pages(int argc, char **argv);
 int sg_cli_dump(int argc, char **argv);
 int sg_cli_metrics(int argc, char **argv);
 int sg_cli_logons(int argc, char **argv);
+int sg_cli_search(int argc, char **argv);
 
 #endif

@@ -642,19 +642,24 @@ typedef struct SgEvalJob {
   bool colour;                  /* table: levels in colour (for a terminal) */
   bool tz_local;                /* times in local time, else at tz_offset seconds east of UTC (0: Z) */
   long tz_offset;
-  bool summary_table;           /* the summary as a table (else JSON; a table with SG_EVAL_TABLE) */
-  bool csv_exact;               /* csv cells as they are: no ' before a leading =, +, -, @, tab or CR */
-  int min_level;                /* show matches of rules of this level or above (sg_level_rank; 0: any) */
-  unsigned statuses;            /* of rules with one of these statuses (sg_status_bit; 0: any) */
-  const char *const *tags;      /* of rules with one of these tags (or one under it) */
+  bool summary_table;      /* the summary as a table (else JSON; a table with SG_EVAL_TABLE) */
+  bool csv_exact;          /* csv cells as they are: no ' before a leading =, +, -, @, tab or CR */
+  int min_level;           /* show matches of rules of this level or above (sg_level_rank; 0: any) */
+  unsigned statuses;       /* of rules with one of these statuses (sg_status_bit; 0: any) */
+  const char *const *tags; /* of rules with one of these tags (or one under it) */
   size_t ntags;
   bool from_set, to_set; /* of events in the time window [from, to] (to_excl: [from, to)), epoch seconds */
   bool to_excl;
   double from, to;
-  size_t jobs; /* threads matching events; 0: one per core */
+  size_t jobs;  /* threads matching events; 0: one per core */
   bool dump;    /* no rules: every event as the JSON line the rules would read (sigmacc dump) */
   bool metrics; /* no rules: the events counted by channel, event id, computer, provider (metrics) */
   bool logons;  /* no rules: successful and failed logons counted by user, source, type (logons) */
+  /* search: no rules; the events with a value holding this keyword (or
+   * matching it as a PCRE2 regex), in any field or in search_field alone. */
+  const char *search;
+  bool search_regex, search_caseless;
+  const char *search_field;
   /* Rules left out (and counted on the error sink): deprecated and unsupported
    * ones (by status, or in a deprecated/ or unsupported/ folder) unless
    * included (or asked for with `statuses`), those with these statuses, those

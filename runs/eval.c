@@ -220,6 +220,7 @@ static SgEvReport report_of(const SgEvalJob *job) {
                       .colour = job->colour,
                       .metrics = job->metrics,
                       .logons = job->logons,
+                      .search_field = job->search_field,
                       .tz_local = job->tz_local,
                       .tz_offset = job->tz_offset};
 }
@@ -469,7 +470,8 @@ static void run_inputs(Run *r, SgEvStream *sm) {
 static bool run_said(Run *r, const SgEvCounts *n, size_t workers, double el) {
   const SgEvalSink *sink = r->sink;
   const SgEvalJob *job = r->job;
-  const char *me = job->logons    ? "sigmacc logons"
+  const char *me = job->search    ? "sigmacc search"
+                   : job->logons  ? "sigmacc logons"
                    : job->metrics ? "sigmacc metrics"
                    : job->dump    ? "sigmacc dump"
                                   : "sigmacc eval";
@@ -592,12 +594,29 @@ static bool rules_among_events(const SgEvalJob *job, const SgEvalSink *sink) {
 }
 
 int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
-  if (!job->dump && !job->metrics && !job->logons && !job->golden && rules_among_events(job, sink)) return 2;
+  bool no_rules = job->dump || job->metrics || job->logons || job->search;
+  if (!no_rules && !job->golden && rules_among_events(job, sink)) return 2;
+  pcre2_code *pattern = NULL;
+  if (job->search) { /* a keyword is a literal; every event is UTF-8 to the matcher, invalid bytes and all */
+    int err;
+    PCRE2_SIZE at;
+    uint32_t flags = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (job->search_regex ? 0 : PCRE2_LITERAL) |
+                     (job->search_caseless ? PCRE2_CASELESS : 0);
+    if (!(pattern = pcre2_compile((PCRE2_SPTR)job->search, PCRE2_ZERO_TERMINATED, flags, &err, &at, NULL))) {
+      char why[160];
+      pcre2_get_error_message(err, (PCRE2_UCHAR *)why, sizeof why);
+      say(sink, "sigmacc search: error[E080]: the pattern '%s' at offset %zu: %s\n", job->search, (size_t)at,
+          why);
+      return 2;
+    }
+    pcre2_jit_compile(pattern, PCRE2_JIT_COMPLETE);
+  }
   Run r = {.job = job, .sink = sink, .d = {.policy = job->warnings}};
   sg_arena_init(&r.pa);
   run_setup(&r);
   run_load(&r);
   SgEvReport report = report_of(job);
+  report.search = pattern;
   SgEvCounts n = {0};
   double t0 = sg_ev_now();
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -618,5 +637,6 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
            : lost                                           ? 3
                                                             : 0;
   run_free(&r);
+  pcre2_code_free(pattern);
   return rc;
 }

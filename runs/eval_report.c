@@ -295,8 +295,20 @@ static void cell_str(const SgEvReport *o, SgBuf *out, int col, const char *s) {
   cell(o, out, col, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* `search`'s csv and table: where an event is, and what in it matched. */
+static const char *const found_cols[] = {"time", "computer", "channel", "event_id", "source", "matched"};
+
 void sg_report_header(const SgEvReport *o, SgBuf *out) {
-  if (o->summary || o->format == SG_EVAL_JSONL) return;
+  if (o->summary || o->format == SG_EVAL_JSONL || o->metrics || o->logons || o->dump) return;
+  if (o->search) {
+    for (int c = 0; c < 6; c++)
+      if (o->format == SG_EVAL_CSV)
+        csv_cell(out, found_cols[c], strlen(found_cols[c]), c == 5, true);
+      else
+        table_cell(out, found_cols[c], strlen(found_cols[c]), c == 4 ? col_width[COL_SOURCE] : col_width[c],
+                   c == 5);
+    return;
+  }
   for (int c = 0; c < NCOLS; c++)
     cell_str(o, out, c, col_names[c]);
 }
@@ -304,14 +316,10 @@ void sg_report_header(const SgEvReport *o, SgBuf *out) {
 /* The timeline row of a match (time, event, rule, details). */
 /* The source of a match: csv the input's path and the line or record
  * (path:line); the table the file's name and it (which file to open). */
-static void source(const SgEvReport *o, SgBuf *out, const SgReportWhere *w) {
-  if (!w || !w->shown) {
-    cell(o, out, COL_SOURCE, "", 0);
-    return;
-  }
+static void source_text(const SgEvReport *o, SgBuf *b, const SgReportWhere *w) {
+  if (!w || !w->shown) return;
   const char *name = w->shown, *slash = strrchr(name, '/');
   if (o->format == SG_EVAL_TABLE && slash && slash[1]) name = slash + 1;
-  SgBuf b = {0};
   char at[32];
   int atn = snprintf(at, sizeof at, ":%zu", w->line);
   size_t keep = strlen(name), room = col_width[COL_SOURCE];
@@ -319,10 +327,15 @@ static void source(const SgEvReport *o, SgBuf *out, const SgReportWhere *w) {
     keep = room - (size_t)atn - 1;
     while (keep && ((unsigned char)name[keep] & 0xC0) == 0x80) /* not inside a character */
       keep--;
-    sg_buf_catf(&b, "%.*s\xe2\x80\xa6%s", (int)keep, name, at);
+    sg_buf_catf(b, "%.*s\xe2\x80\xa6%s", (int)keep, name, at);
   } else {
-    sg_buf_catf(&b, "%s%s", name, at);
+    sg_buf_catf(b, "%s%s", name, at);
   }
+}
+
+static void source(const SgEvReport *o, SgBuf *out, const SgReportWhere *w) {
+  SgBuf b = {0};
+  source_text(o, &b, w);
   cell(o, out, COL_SOURCE, b.data ? b.data : "", b.len);
   sg_buf_taint(out, &b);
   sg_buf_free(&b);
@@ -514,6 +527,68 @@ void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, 
   sg_buf_cat(out, "\",");
   json_opt(out, "path", w->shown, false);
   sg_buf_catf(out, ",\"%s\":%zu}\n", w->unit, w->line);
+}
+
+/* `search`: an event some of whose values matched: leaves[0..n). */
+void sg_report_found(const SgEvReport *o, SgBuf *out, const SgJDoc *doc, const uint32_t *leaves, size_t n,
+                     const char *text, size_t len, const SgReportWhere *w) {
+  if (o->format == SG_EVAL_JSONL) {
+    sg_buf_cat(out, "{\"time\":");
+    if (w->has_time) {
+      sg_buf_catc(out, '"');
+      sg_report_time(o, out, w->time);
+      sg_buf_catc(out, '"');
+    } else {
+      sg_buf_cat(out, "null");
+    }
+    json_opt(out, "path", w->shown, true);
+    sg_buf_catf(out, ",\"%s\":%zu,\"matched\":[", w->unit, w->line);
+    for (size_t i = 0; i < n; i++) {
+      const SgJLeaf *l = &doc->leaves[leaves[i]];
+      sg_buf_cat(out, i ? ",{\"field\":" : "{\"field\":");
+      sg_json_str(out, doc->text + l->path, l->pathlen);
+      sg_buf_cat(out, ",\"value\":");
+      sg_json_str(out, doc->text + l->val, l->vallen);
+      sg_buf_catc(out, '}');
+    }
+    sg_buf_cat(out, "],\"event\":");
+    minify(out, text, len);
+    sg_buf_cat(out, "}\n");
+    return;
+  }
+  SgBuf c = {0};
+  if (w->has_time) sg_report_time(o, &c, w->time);
+  const char *const leafs[] = {"Computer", "Channel", "EventID"};
+  for (int k = 0; k < 5; k++) {
+    const char *v = c.data ? c.data : "";
+    size_t vn = c.len;
+    const SgJLeaf *l = k >= 1 && k <= 3 ? leaf(doc, leafs[k - 1]) : NULL;
+    if (k >= 1 && k <= 3) v = l ? doc->text + l->val : "", vn = l ? l->vallen : 0;
+    if (k == 2 && o->format == SG_EVAL_TABLE && vn > 30 && !memcmp(v, "Microsoft-Windows-", 18))
+      v += 18, vn -= 18; /* short, as the timeline shows it */
+    if (k == 4) {
+      sg_buf_reset(&c);
+      source_text(o, &c, w);
+      v = c.data ? c.data : "";
+      vn = c.len;
+    }
+    if (o->format == SG_EVAL_CSV)
+      csv_cell(out, v, vn, false, o->csv_exact);
+    else
+      table_cell(out, v, vn, k == 4 ? col_width[COL_SOURCE] : col_width[k], false);
+  }
+  sg_buf_reset(&c);
+  for (size_t i = 0; i < n; i++) {
+    const SgJLeaf *l = &doc->leaves[leaves[i]];
+    sg_buf_catf(&c, "%s%.*s: ", i ? "; " : "", (int)l->pathlen, doc->text + l->path);
+    sg_buf_catn(&c, doc->text + l->val, l->vallen);
+  }
+  if (o->format == SG_EVAL_CSV)
+    csv_cell(out, c.data ? c.data : "", c.len, true, o->csv_exact);
+  else
+    table_cell(out, c.data ? c.data : "", c.len, 0, true);
+  sg_buf_taint(out, &c);
+  sg_buf_free(&c);
 }
 
 /* ---- summary ------------------------------------------------------------------------------ */

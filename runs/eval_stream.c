@@ -94,10 +94,13 @@ struct Block {
 typedef struct Worker {
   SgEvStream *s;
   SgEvaluator *ev;
-  SgEventIn in;   /* its document parser */
-  SgEvtxDec *dec; /* EVTX: the chunks' reader, ... */
-  SgJBuild *jb;   /* ... the record's document built, ... */
-  SgBuf json;     /* ... and its JSON when it is written */
+  SgEventIn in;         /* its document parser */
+  SgEvtxDec *dec;       /* EVTX: the chunks' reader, ... */
+  SgJBuild *jb;         /* ... the record's document built, ... */
+  SgBuf json;           /* ... and its JSON when it is written */
+  pcre2_match_data *md; /* search */
+  uint32_t *found;      /* search: the leaves that matched */
+  size_t capfound;
   pthread_t thread;
 } Worker;
 
@@ -176,6 +179,52 @@ static const char *event_text(Worker *w, const char *text, size_t *len) {
   return w->json.oom ? NULL : sg_buf_cstr(&w->json);
 }
 
+/* `search`: the event's values the pattern matches (in the field asked for, if
+ * any); the event is written when one does. */
+static void search(Worker *w, Block *b, const SgJDoc *doc, const char *text, size_t len,
+                   SgReportWhere *where) {
+  const SgEvReport *o = w->s->o;
+  if (!w->md && !(w->md = pcre2_match_data_create_from_pattern(o->search, NULL))) {
+    b->n.unknown++;
+    return;
+  }
+  if (doc->n > w->capfound) {
+    uint32_t *v = realloc(w->found, doc->n * sizeof *v);
+    if (!v) {
+      b->n.unknown++;
+      return;
+    }
+    w->found = v;
+    w->capfound = doc->n;
+  }
+  size_t n = 0, fl = o->search_field ? strlen(o->search_field) : 0;
+  for (size_t i = 0; i < doc->n; i++) {
+    const SgJLeaf *l = &doc->leaves[i];
+    if (l->type == SG_J_NULL) continue;
+    if (o->search_field && !(l->namelen == fl && !memcmp(doc->text + l->name, o->search_field, fl)) &&
+        !(l->pathlen == fl && !memcmp(doc->text + l->path, o->search_field, fl)))
+      continue;
+    int rc = pcre2_match(o->search, (PCRE2_SPTR)(doc->text + l->val), l->vallen, 0, 0, w->md, NULL);
+    if (rc >= 0) w->found[n++] = (uint32_t)i;
+    if (rc < PCRE2_ERROR_NOMATCH) b->n.unknown++; /* a limit: said at the end, never a silent no */
+  }
+  if (!n) return;
+  if (!(text = event_text(w, text, &len))) {
+    b->n.lost_output = true;
+    return;
+  }
+  Rec *rec = SG_PUSH_HEAP(b->recs, b->nrecs, b->caprecs);
+  if (!rec) {
+    b->n.lost_output = true;
+    return;
+  }
+  where->has_time = sg_event_time(doc, &where->time);
+  *rec = (Rec){.line = where->line, .computer = SIZE_MAX, .has_time = where->has_time, .time = where->time};
+  sg_report_found(o, &b->out, doc, w->found, n, text, len, where);
+  rec->out_end = b->out.len;
+  b->n.matches++;
+}
+
 /* One event: doc, and its text[0..len) (NULL: an EVTX record, see event_text). */
 static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size_t len, size_t line) {
   const SgEvReport *o = w->s->o;
@@ -193,6 +242,10 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
       b->n.outside++;
       return;
     }
+  }
+  if (o->search) {
+    search(w, b, doc, text, len, &where);
+    return;
   }
   if (o->metrics || o->logons) {
     (o->logons ? sg_logons_note : sg_metrics_note)(&b->metrics, doc);
@@ -837,11 +890,15 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
     sg_buf_free(&s->w[i].json);
     sg_evtx_dec_free(s->w[i].dec);
     sg_jbuild_free(s->w[i].jb);
+    pcre2_match_data_free(s->w[i].md);
+    free(s->w[i].found);
   }
   sg_events_free(&s->inline_w.in);
   sg_buf_free(&s->inline_w.json);
   sg_evtx_dec_free(s->inline_w.dec);
   sg_jbuild_free(s->inline_w.jb);
+  pcre2_match_data_free(s->inline_w.md);
+  free(s->inline_w.found);
   if (s->nsorted) {
     qsort(s->sorted, s->nsorted, sizeof *s->sorted, cmp_sorted);
     for (size_t i = 0; i < s->nsorted; i++)

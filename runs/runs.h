@@ -42,15 +42,15 @@ char *sg_sample_events(const char *rule, const char *suffix);
 /* ---- eval_stream.c: the events of a run on every core, in input order --------------------- */
 typedef struct SgEvCounts {
   size_t events, matches, bytes;
-  size_t skipped;   /* documents or records skipped as malformed */
-  size_t unknown;   /* events or rule results that could not be decided */
-  size_t damaged;   /* EVTX files found damaged */
+  size_t skipped;    /* documents or records skipped as malformed */
+  size_t unknown;    /* events or rule results that could not be decided */
+  size_t damaged;    /* EVTX files found damaged */
   size_t duplicates; /* --dedup: events whose matches were shown for the same event before */
-  size_t unsourced; /* events with no log source: every rule applied to them */
-  size_t untimed;   /* events left out by --from/--to: they have no time */
-  size_t outside;   /* events left out by --from/--to: outside the window */
-  bool ioerr;       /* an input could not be read (whole or in part) */
-  bool lost_output; /* memory ran out writing matches */
+  size_t unsourced;  /* events with no log source: every rule applied to them */
+  size_t untimed;    /* events left out by --from/--to: they have no time */
+  size_t outside;    /* events left out by --from/--to: outside the window */
+  bool ioerr;        /* an input could not be read (whole or in part) */
+  bool lost_output;  /* memory ran out writing matches */
   bool progress_shown;
 } SgEvCounts;
 
@@ -100,14 +100,16 @@ struct SgEvReport {
   bool from_set, to_set; /* the event time window [from, to] (to_excl: [from, to)) */
   bool to_excl;
   double from, to;
-  bool dump;          /* each event as its JSON line, no rules */
-  bool sort;          /* matches in time order (kept until the end), else as read */
-  bool summary_after; /* the summary after the matches */
-  bool dedup;         /* an event's matches once, when the same event was read before */
-  bool colour;        /* table: levels in colour (a terminal) */
-  bool metrics;       /* no rules: counts of the events by channel, id, computer, provider */
-  bool logons;        /* no rules: successful and failed logons counted */
-  bool tz_local;      /* times in local time, else at tz_offset (seconds east of UTC; 0: Z) */
+  bool dump;                /* each event as its JSON line, no rules */
+  bool sort;                /* matches in time order (kept until the end), else as read */
+  bool summary_after;       /* the summary after the matches */
+  bool dedup;               /* an event's matches once, when the same event was read before */
+  bool colour;              /* table: levels in colour (a terminal) */
+  bool metrics;             /* no rules: counts of the events by channel, id, computer, provider */
+  bool logons;              /* no rules: successful and failed logons counted */
+  const void *search;       /* no rules: the events some value of which this pcre2_code matches */
+  const char *search_field; /* ... only this field's (a name or a dotted path) */
+  bool tz_local;            /* times in local time, else at tz_offset (seconds east of UTC; 0: Z) */
   long tz_offset;
 };
 
@@ -124,6 +126,9 @@ bool sg_report_shows(const SgEvReport *o, const SgRule *r);
 void sg_report_time(const SgEvReport *o, SgBuf *out, double t);
 void sg_report_header(const SgEvReport *o, SgBuf *out);
 void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t cond, const SgJDoc *doc,
+                     const char *text, size_t len, const SgReportWhere *w);
+/* `search`: an event with the leaves that matched (indexes into doc->leaves). */
+void sg_report_found(const SgEvReport *o, SgBuf *out, const SgJDoc *doc, const uint32_t *leaves, size_t n,
                      const char *text, size_t len, const SgReportWhere *w);
 void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, const SgReportWhere *w);
 

@@ -725,6 +725,62 @@ static void test_metrics(void **state) {
   free(lo);
 }
 
+/* search: a keyword (case-sensitive or not) or a regex over every value, or
+ * one field's; each event once, with the fields that matched; strict JSON;
+ * the same for -j 1 and -j 3; a bad regex is a usage error. */
+static void test_search(void **state) {
+  (void)state;
+  char cmd[2048];
+  int rc;
+  static const struct {
+    const char *args;
+    const char *records; /* EventRecordIDs of the events found, in order */
+    const char *field;   /* a field that matched */
+  } cases[] = {
+      {"whoami", "101 102 107 ", "Event.EventData.CommandLine"},
+      {"WHOAMI", "", NULL},
+      {"-i WHOAMI", "101 102 107 ", "Event.EventData.Image"},
+      {"--field Image -i whoami", "101 107 ", "Event.EventData.Image"},
+      {"-e 'SharpHound\\.exe -c \\w+$'", "104 ", "Event.EventData.CommandLine"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *out[2];
+    for (int j = 0; j < 2; j++) {
+      snprintf(cmd, sizeof cmd, "cd '%s' && '%s' search -j %d %s tests/eval/timeline.jsonl",
+               SIGMACC_SOURCE_DIR, SIGMACC_BIN, j ? 3 : 1, cases[i].args);
+      out[j] = run(cmd, &rc);
+      assert_int_equal(rc, 0);
+    }
+    assert_string_equal(out[0], out[1]);
+    SgBuf got = {0};
+    for (const char *line = out[0]; *line;) {
+      const char *nl = strchr(line, '\n');
+      assert_non_null(nl);
+      assert_true(oc_json_valid(line, (size_t)(nl - line)));
+      const char *rec = strstr(line, "\"EventRecordID\":");
+      if (rec) sg_buf_catf(&got, "%d ", atoi(rec + 16));
+      line = nl + 1;
+    }
+    if (strcmp(sg_buf_cstr(&got), cases[i].records))
+      fail_msg("search %s: records %s, want %s", cases[i].args, sg_buf_cstr(&got), cases[i].records);
+    if (cases[i].field) {
+      char want[128];
+      snprintf(want, sizeof want, "{\"field\":\"%s\",\"value\":", cases[i].field);
+      if (!strstr(out[0], want)) fail_msg("search %s: want %s in:\n%s", cases[i].args, want, out[0]);
+    }
+    sg_buf_free(&got);
+    free(out[0]);
+    free(out[1]);
+  }
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' search -e '(' tests/eval/timeline.jsonl 2>&1",
+           SIGMACC_SOURCE_DIR, SIGMACC_BIN);
+  char *bad = run(cmd, &rc);
+  assert_int_equal(rc, 2);
+  if (!strstr(bad, "sigmacc search: error[E080]: the pattern '(' at offset 1: missing closing parenthesis"))
+    fail_msg("%s", bad);
+  free(bad);
+}
+
 /* Event inputs are recognised from their bytes: gzip is read as the text it
  * holds (same matches), a truncated one is an error after what it held; a
  * damaged EVTX header or another binary file is an error (exit 2), never "0
@@ -878,14 +934,23 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_error_catalogue),    cmocka_unit_test(test_validator_catalogue),
-      cmocka_unit_test(test_validation_options), cmocka_unit_test(test_analyze_attack),
-      cmocka_unit_test(test_generated_inputs),   cmocka_unit_test(test_batch_keeps_going),
-      cmocka_unit_test(test_golden_mutations),   cmocka_unit_test(test_option_forms),
-      cmocka_unit_test(test_golden_diff_marks),  cmocka_unit_test(test_eval_check),
-      cmocka_unit_test(test_event_inputs),       cmocka_unit_test(test_rule_selection),
-      cmocka_unit_test(test_timeline_order),     cmocka_unit_test(test_metrics),
-      cmocka_unit_test(test_declared_logsource), cmocka_unit_test(test_write_errors),
+      cmocka_unit_test(test_error_catalogue),
+      cmocka_unit_test(test_validator_catalogue),
+      cmocka_unit_test(test_validation_options),
+      cmocka_unit_test(test_analyze_attack),
+      cmocka_unit_test(test_generated_inputs),
+      cmocka_unit_test(test_batch_keeps_going),
+      cmocka_unit_test(test_golden_mutations),
+      cmocka_unit_test(test_option_forms),
+      cmocka_unit_test(test_golden_diff_marks),
+      cmocka_unit_test(test_eval_check),
+      cmocka_unit_test(test_event_inputs),
+      cmocka_unit_test(test_rule_selection),
+      cmocka_unit_test(test_timeline_order),
+      cmocka_unit_test(test_metrics),
+      cmocka_unit_test(test_search),
+      cmocka_unit_test(test_declared_logsource),
+      cmocka_unit_test(test_write_errors),
   };
   return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
