@@ -502,7 +502,6 @@ static bool run_said(Run *r, const SgEvCounts *n, size_t workers, double el) {
   if (r->co && sg_corr_untimed(r->co))
     say(sink, "%s: warning: %zu match%s of correlated rules had no event time and were not correlated\n", me,
         sg_corr_untimed(r->co), sg_corr_untimed(r->co) == 1 ? "" : "es");
-  if (n->progress_shown) say(sink, "\n");
   if (job->stats)
     say(sink,
         "events %zu, bytes %zu, matches %zu, skipped %zu, undecided %zu, rules %zu, jobs %zu, %.3f s, "

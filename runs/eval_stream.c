@@ -110,7 +110,9 @@ struct SgEvStream {
   SgCorrelator *co;
   const SgEvalSink *sink;
   bool progress;
-  double last_progress;
+  double last_progress, started;
+  bool progress_line; /* the progress line is on the terminal: cleared before any other message */
+  size_t files;
   SgEvCounts n;
   SgSummary *sum;
   Worker inline_w; /* -j 1: the calling thread matches */
@@ -482,6 +484,16 @@ static void write_buf(void (*fn)(void *, const char *, size_t), void *ctx, const
   write_part(fn, ctx, b, 0, b->len);
 }
 
+/* Diagnostics to the error sink, never onto the progress line. */
+static void say_err(SgEvStream *s, const SgBuf *b) {
+  if (!b->len) return;
+  if (s->progress_line) {
+    s->sink->err(s->sink->ctx, "\r\x1b[K", 4);
+    s->progress_line = false;
+  }
+  s->sink->err(s->sink->ctx, b->data, b->len);
+}
+
 /* A match's output: written now, or kept for the time order. */
 static void out_match(SgEvStream *s, const char *text, size_t len, bool has_time, double t) {
   if (!len) return;
@@ -548,7 +560,7 @@ static bool seen_before(SgEvStream *s, uint64_t d) {
 static void emit(SgEvStream *s, Block *b) {
   const SgEvalSink *k = s->sink;
   const SgEvReport *o = s->o;
-  write_buf(k->err, k->ctx, &b->err);
+  say_err(s, &b->err);
   size_t written = 0;
   SgBuf corr = {0};
   for (size_t i = 0; i < b->nrecs; i++) {
@@ -576,7 +588,7 @@ static void emit(SgEvStream *s, Block *b) {
                   "%s%s%zu: error[E090]: out of memory correlating this event; correlations may miss it\n",
                   b->name, b->evtx ? ": record " : ":", r->line);
       b->n.unknown++;
-      write_buf(k->err, k->ctx, &corr);
+      say_err(s, &corr);
       sg_buf_reset(&corr);
     }
     SgReportWhere where = {b->shown, b->evtx ? "record" : "line", r->line, false, 0};
@@ -607,18 +619,19 @@ static void emit(SgEvStream *s, Block *b) {
     b->file->refs--;
     file_drop(b->file);
   }
-  write_buf(k->err, k->ctx, &b->tail);
+  say_err(s, &b->tail);
   if (b->tail.oom || b->err.oom) b->n.lost_output = true;
   sg_ev_counts_add(&s->n, &b->n);
   if (s->progress) {
     double t = sg_ev_now();
     if (t - s->last_progress > 1.0) {
       SgBuf p = {0};
-      sg_buf_catf(&p, "\r%zu events, %zu matches", s->n.events, s->n.matches);
-      write_buf(k->err, k->ctx, &p);
+      sg_buf_catf(&p, "\r\x1b[K%zu file%s, %zu events, %.0f events/s, %zu matches", s->files,
+                  s->files == 1 ? "" : "s", s->n.events, s->n.events / (t - s->started), s->n.matches);
+      k->err(k->ctx, p.data ? p.data : "", p.len);
       sg_buf_free(&p);
       s->last_progress = t;
-      s->n.progress_shown = true;
+      s->progress_line = true;
     }
   }
   block_free(s, b);
@@ -773,6 +786,7 @@ static bool read_evtx(SgEvStream *s, SgJReader *r, const char *name, const char 
 }
 
 bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bool in_dir) {
+  s->files++;
   SgJReader r;
   sg_jreader_init(&r, f);
   r.json_only = in_dir;
@@ -819,7 +833,7 @@ bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bo
       sg_buf_catf(&e, "%s: error[E001]: %s; not read\n", name, r.not_events);
       s->n.ioerr = true;
     }
-    write_buf(s->sink->err, s->sink->ctx, &e);
+    say_err(s, &e);
     s->n.lost_output = s->n.lost_output || e.oom;
     sg_buf_free(&e);
   }
@@ -827,7 +841,7 @@ bool sg_evs_file(SgEvStream *s, FILE *f, const char *name, const char *shown, bo
     SgBuf e = {0};
     sg_buf_catf(&e, "%s: error[E090]: out of memory reading the events; the rest of the file was not read\n",
                 name);
-    write_buf(s->sink->err, s->sink->ctx, &e);
+    say_err(s, &e);
     s->n.lost_output = s->n.lost_output || e.oom;
     sg_buf_free(&e);
     s->n.ioerr = true;
@@ -844,6 +858,7 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
   if (!s) return NULL;
   *s = (SgEvStream){
       .o = o, .ev = ev, .co = co, .sink = sink, .progress = progress, .last_progress = sg_ev_now()};
+  s->started = s->last_progress;
   s->inline_w = (Worker){.s = s, .ev = ev};
   if (((o->metrics || o->logons) && !(s->metrics = sg_metrics_new())) ||
       ((o->summary || o->summary_after) && !(s->sum = sg_summary_new()))) {
@@ -879,6 +894,7 @@ size_t sg_evs_workers(const SgEvStream *s) { return s->nworkers + 1; }
 
 void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
   drain(s, true);
+  if (s->progress_line) s->sink->err(s->sink->ctx, "\r\x1b[K", 4); /* the line goes: the results follow */
   pthread_mutex_lock(&s->mu);
   s->stop = true;
   pthread_cond_broadcast(&s->work);

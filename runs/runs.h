@@ -51,7 +51,6 @@ typedef struct SgEvCounts {
   size_t outside;    /* events left out by --from/--to: outside the window */
   bool ioerr;        /* an input could not be read (whole or in part) */
   bool lost_output;  /* memory ran out writing matches */
-  bool progress_shown;
 } SgEvCounts;
 
 static inline void sg_ev_counts_add(SgEvCounts *a, const SgEvCounts *b) {
@@ -67,7 +66,6 @@ static inline void sg_ev_counts_add(SgEvCounts *a, const SgEvCounts *b) {
   a->outside += b->outside;
   a->ioerr = a->ioerr || b->ioerr;
   a->lost_output = a->lost_output || b->lost_output;
-  a->progress_shown = a->progress_shown || b->progress_shown;
 }
 
 typedef struct SgEvReport SgEvReport;
