@@ -93,7 +93,7 @@ static int run(int argc, char **argv, Mode mode) {
   }
   job.events = argv + optind;
   job.nevents = (size_t)(argc - optind);
-  SgEvalSink sink = {to_stdout, to_stderr, NULL};
+  SgEvalSink sink = {to_stdout, to_stderr, NULL, NULL};
   return sg_eval_run(&job, &sink);
 }
 

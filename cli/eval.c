@@ -17,7 +17,7 @@ static const char eval_usage[] =
     "                    [--include-deprecated] [--include-unsupported] [--exclude-status S,...]\n"
     "                    [--exclude-tag T]... [--exclude-rules FILE]\n"
     "                    [-j N] [--stats] [--input-order] [--dedup] [--timezone +HH:MM|local] [--utc]\n"
-    "                    [-o FILE] [EVENTS...]\n"
+    "                    [-o FILE] [--html FILE] [EVENTS...]\n"
     "  -r, --rules        rule file or directory (repeatable)\n"
     "  -p, --pipeline     extra pipeline (built-in name, file or directory)\n"
     "  --without-pipeline do not apply the evtx pipeline to Windows rules\n"
@@ -39,6 +39,8 @@ static const char eval_usage[] =
     "  -o, --output FILE  write the matches (any format) to FILE instead of standard output\n"
     "  --dedup            show an event's matches once when the same event is read again (one\n"
     "                     log in two files); the count left out is said on stderr\n"
+    "  --html FILE        also write a report page: counts, matches over time, top rules and\n"
+    "                     computers, the timeline per level, each rule's detail (one file, no script)\n"
     "  --timezone Z       times at this offset (+02:00, -05:30) or in local time (local); --utc\n"
     "                     (the default) writes them in UTC with a Z\n"
     "  --csv-exact        csv cells exactly as the events have them (by default a cell that\n"
@@ -84,7 +86,7 @@ typedef struct EvalArgs {
   size_t ntags, nxtags, jobs;
   const char *xstatus, *xrules;
   bool include_deprecated, include_unsupported, input_order, dedup;
-  const char *output, *timezone;
+  const char *output, *timezone, *html;
   bool summary, csv_exact;
   bool stats, without_pipeline, skip, update;
   SgWarnPolicy warn;
@@ -113,7 +115,8 @@ enum {
   OPT_INPUT_ORDER,
   OPT_DEDUP,
   OPT_TIMEZONE,
-  OPT_UTC
+  OPT_UTC,
+  OPT_HTML
 };
 
 static const struct option longopts[] = {
@@ -147,6 +150,7 @@ static const struct option longopts[] = {
     {"dedup", no_argument, NULL, OPT_DEDUP},
     {"timezone", required_argument, NULL, OPT_TIMEZONE},
     {"utc", no_argument, NULL, OPT_UTC},
+    {"html", required_argument, NULL, OPT_HTML},
     {"output", required_argument, NULL, 'o'},
     {NULL, 0, NULL, 0},
 };
@@ -196,6 +200,7 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a) {
     case OPT_DEDUP: a->dedup = true; break;
     case OPT_TIMEZONE: a->timezone = optarg; break;
     case OPT_UTC: a->timezone = "Z"; break;
+    case OPT_HTML: a->html = optarg; break;
     case 'o': a->output = optarg; break;
     case OPT_INCLUDE_UNSUPPORTED: a->include_unsupported = true; break;
     case OPT_FROM: a->from = optarg; break;
@@ -318,7 +323,12 @@ static bool typed(const EvalArgs *a, SgEvalJob *job, SgLogsource *ls, char *lsbu
   return ok;
 }
 
-static void to_file(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, (FILE *)ctx); }
+typedef struct Outs {
+  FILE *out, *html; /* the matches; --html's page */
+} Outs;
+
+static void to_file(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, ((Outs *)ctx)->out); }
+static void to_html(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, ((Outs *)ctx)->html); }
 static void to_stderr(void *ctx, const char *s, size_t n) {
   (void)ctx;
   fwrite(s, 1, n, stderr);
@@ -376,8 +386,19 @@ int sg_cli_eval(int argc, char **argv) {
     } else {
       if (timeline) job.format = SG_EVAL_TABLE, job.summary_after = true;
       job.colour = terminal && !getenv("NO_COLOR"); /* https://no-color.org */
-      SgEvalSink sink = {to_file, to_stderr, out};
-      rc = sg_eval_run(&job, &sink);
+      Outs outs = {out, NULL};
+      if (args.html && !(outs.html = fopen(args.html, "wb"))) {
+        fprintf(stderr, "sigmacc eval: error[E001]: cannot write %s: %s\n", args.html, strerror(errno));
+        rc = 2;
+      } else {
+        job.html = args.html != NULL;
+        SgEvalSink sink = {to_file, to_stderr, &outs, to_html};
+        rc = sg_eval_run(&job, &sink);
+      }
+      if (outs.html && (ferror(outs.html) | fclose(outs.html))) {
+        fprintf(stderr, "sigmacc eval: error[E001]: cannot write %s\n", args.html);
+        rc = 2;
+      }
     }
     if (out != stdout && (ferror(out) | fclose(out))) {
       fprintf(stderr, "sigmacc eval: error[E001]: cannot write %s\n", args.output);

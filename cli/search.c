@@ -85,6 +85,6 @@ int sg_cli_search(int argc, char **argv) {
   if (!*job.search) return sg_cli_usage_error("search", "the keyword is empty");
   job.events = argv + optind;
   job.nevents = (size_t)(argc - optind);
-  SgEvalSink sink = {to_stdout, to_stderr, NULL};
+  SgEvalSink sink = {to_stdout, to_stderr, NULL, NULL};
   return sg_eval_run(&job, &sink);
 }

@@ -640,6 +640,7 @@ typedef struct SgEvalJob {
   bool input_order;             /* csv and table: matches as read (else sorted by event time) */
   bool dedup;                   /* an event read again (the same log in two files) shows no match again */
   bool colour;                  /* table: levels in colour (for a terminal) */
+  bool html;                    /* an HTML report of the matches to SgEvalSink.html too */
   bool tz_local;                /* times in local time, else at tz_offset seconds east of UTC (0: Z) */
   long tz_offset;
   bool summary_table;      /* the summary as a table (else JSON; a table with SG_EVAL_TABLE) */
@@ -678,6 +679,7 @@ typedef struct SgEvalSink {
   void (*out)(void *ctx, const char *s, size_t n);
   void (*err)(void *ctx, const char *s, size_t n);
   void *ctx;
+  void (*html)(void *ctx, const char *s, size_t n); /* SgEvalJob.html: the report page, at the end */
 } SgEvalSink;
 
 /* Evaluate; returns the exit code: 0 ok; 1 a rule had an error; 2 usage or

@@ -218,6 +218,7 @@ static SgEvReport report_of(const SgEvalJob *job) {
                       .summary_after = job->summary_after && !job->summary,
                       .dedup = job->dedup,
                       .colour = job->colour,
+                      .html = job->html,
                       .metrics = job->metrics,
                       .logons = job->logons,
                       .search_field = job->search_field,
@@ -357,7 +358,7 @@ static void run_golden_unit(Run *r, size_t i) {
       r->rule_errors = true;
     if (target && tco && sg_eval_prepare(target) == SG_OK) {
       GoldenSink gsink = {.parent = sink};
-      SgEvalSink gs = {to_buf, to_parent_err, &gsink};
+      SgEvalSink gs = {to_buf, to_parent_err, &gsink, NULL};
       SgEvReport gr = {.format = SG_EVAL_JSONL, .fields = job->fields};
       SgEvCounts gn = {0};
       SgEvStream *st = sg_evs_new(target, tco, &gr, &gs, 1, false);

@@ -163,7 +163,7 @@ static void detail(SgBuf *out, bool *first, const char *name, size_t nlen, const
 /* "Name: value; Name: value": the --fields; else the telling fields of the
  * event's channel and id; else the usual ones; else the event's own first
  * EventData/UserData values. Never empty when the event has data. */
-static void details(const SgEvReport *o, SgBuf *out, const SgJDoc *doc) {
+void sg_report_details(const SgEvReport *o, SgBuf *out, const SgJDoc *doc) {
   bool first = true;
   const char *list = o->fields;
   if (!list) {
@@ -471,7 +471,7 @@ void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t co
                      const char *text, size_t len, const SgReportWhere *w) {
   if (o->format != SG_EVAL_JSONL) {
     SgBuf d = {0};
-    details(o, &d, doc);
+    sg_report_details(o, &d, doc);
     row(o, out, r, doc, w->has_time, w->time, w, d.data ? d.data : "", d.len);
     sg_buf_taint(out, &d);
     sg_buf_free(&d);

@@ -58,7 +58,8 @@ typedef struct Rec { /* an event that matched a rule */
   SgJDoc doc;                 /* a copy, when there are correlations to feed */
   bool has_time;              /* the event's time, for a timeline sorted by it */
   double time;
-  uint64_t digest; /* --dedup: of the event's fields and values */
+  uint64_t digest;    /* --dedup: of the event's fields and values */
+  size_t html, nhtml; /* --html: its notes in Block.html */
 } Rec;
 
 typedef struct Sorted { /* a match's output, kept to be written in time order */
@@ -83,6 +84,7 @@ struct Block {
   /* results */
   SgBuf out, err, strs;
   SgBuf metrics; /* `metrics`: the events' keys (sg_metrics_note) */
+  SgBuf html;    /* --html: the matches' notes (sg_html_note) */
   Rec *recs;
   size_t nrecs, caprecs;
   SgEvalHit *hits;
@@ -125,6 +127,7 @@ struct SgEvStream {
   bool stop;
   SgEvtxSplit *split; /* EVTX files: the chunk stream (the calling thread's) */
   SgMetrics *metrics; /* o->metrics: the counts */
+  SgHtml *html;       /* o->html: the report's matches */
   SgBuf spare[SPARE_TEXTS];
   size_t nspare;
   uint64_t *seen; /* --dedup: digests of the events shown (open addressing) */
@@ -323,6 +326,23 @@ static void event(Worker *w, Block *b, const SgJDoc *doc, const char *text, size
     b->n.unknown++;
     sg_jdoc_free(&rec->doc);
   }
+  rec->html = b->html.len;
+  for (size_t h = 0; h < nh && o->html; h++)
+    if (!sg_corr_hides(w->s->co, hits[h].rule) && sg_report_shows(o, hits[h].rule)) {
+      SgBuf d = {0}, src = {0};
+      sg_report_details(o, &d, doc);
+      sg_buf_catf(&src, "%s:%zu", b->shown, line);
+      const SgJLeaf *ch = sg_jdoc_find(doc, "Channel", 7), *id = sg_jdoc_find(doc, "EventID", 7);
+      sg_html_note(&b->html, hits[h].rule, where.has_time, where.time,
+                   rec->computer == SIZE_MAX ? NULL : b->strs.data + rec->computer, rec->ncomputer,
+                   ch && ch->type != SG_J_NULL ? doc->text + ch->val : NULL, ch ? ch->vallen : 0,
+                   id && id->type != SG_J_NULL ? doc->text + id->val : NULL, id ? id->vallen : 0,
+                   sg_buf_cstr(&src), d.data, d.len);
+      if (d.oom || src.oom) b->n.lost_output = true;
+      sg_buf_free(&d);
+      sg_buf_free(&src);
+    }
+  rec->nhtml = b->html.len - rec->html;
   for (size_t h = 0; h < nh && !o->summary; h++)
     if (!sg_corr_hides(w->s->co, hits[h].rule) && sg_report_shows(o, hits[h].rule)) {
       if (!(text = event_text(w, text, &len))) {
@@ -467,6 +487,7 @@ static void block_free(SgEvStream *s, Block *b) {
   sg_buf_free(&b->err);
   sg_buf_free(&b->strs);
   sg_buf_free(&b->metrics);
+  sg_buf_free(&b->html);
   for (size_t i = 0; i < b->nrecs; i++)
     sg_jdoc_free(&b->recs[i].doc);
   free(b->recs);
@@ -569,9 +590,10 @@ static void emit(SgEvStream *s, Block *b) {
     if (dup)
       b->n.duplicates++;
     else
-      out_match(s, b->out.data + written, r->out_end - written, r->has_time, r->time);
+      out_match(s, b->out.data ? b->out.data + written : "", r->out_end - written, r->has_time, r->time);
     written = r->out_end;
     if (dup) continue; /* its matches were counted and correlated the first time */
+    if (s->html && r->nhtml) sg_html_add(s->html, b->html.data + r->html, r->nhtml);
     const char *comp = r->computer == SIZE_MAX ? NULL : r->ncomputer ? b->strs.data + r->computer : "";
     for (size_t h = 0; h < r->nhits; h++) {
       const SgRule *rule = b->hits[r->hit + h].rule;
@@ -861,8 +883,10 @@ SgEvStream *sg_evs_new(SgEvaluator *ev, SgCorrelator *co, const SgEvReport *o, c
   s->started = s->last_progress;
   s->inline_w = (Worker){.s = s, .ev = ev};
   if (((o->metrics || o->logons) && !(s->metrics = sg_metrics_new())) ||
+      (o->html && !(s->html = sg_html_new())) ||
       ((o->summary || o->summary_after) && !(s->sum = sg_summary_new()))) {
     sg_metrics_free(s->metrics);
+    sg_html_free(s->html);
     free(s);
     return NULL;
   }
@@ -923,6 +947,14 @@ void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
   free(s->sorted);
   sg_buf_free(&s->sorted_text);
   free(s->seen);
+  if (s->html) {
+    SgBuf b = {0};
+    sg_html_page(s->html, s->o, &b, s->n.events, s->files);
+    if (b.oom) s->n.lost_output = true;
+    if (s->sink->html) s->sink->html(s->sink->ctx, b.data ? b.data : "", b.len);
+    sg_buf_free(&b);
+    sg_html_free(s->html);
+  }
   if (s->metrics) {
     SgBuf b = {0};
     (s->o->logons ? sg_logons_print : sg_metrics_print)(s->metrics, s->o, &b);

@@ -194,7 +194,7 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
                    .npipelines = ps->job->npipelines,
                    .fields = fields,
                    .jobs = 1};
-  SgEvalSink sink = {cap_out, cap_err, &c};
+  SgEvalSink sink = {cap_out, cap_err, &c, NULL};
   int rc = sg_eval_run(&job, &sink);
   SgBuf out = c.out;
   size_t total = expect < 0 ? count_events(file) : 0, matched = 0;

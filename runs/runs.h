@@ -105,6 +105,7 @@ struct SgEvReport {
   bool colour;              /* table: levels in colour (a terminal) */
   bool metrics;             /* no rules: counts of the events by channel, id, computer, provider */
   bool logons;              /* no rules: successful and failed logons counted */
+  bool html;                /* an HTML report of the matches too (SgEvalSink.html) */
   const void *search;       /* no rules: the events some value of which this pcre2_code matches */
   const char *search_field; /* ... only this field's (a name or a dotted path) */
   bool tz_local;            /* times in local time, else at tz_offset (seconds east of UTC; 0: Z) */
@@ -140,6 +141,19 @@ void sg_metrics_note(SgBuf *keys, const SgJDoc *doc);
 void sg_metrics_add(SgMetrics *m, const char *keys, size_t len);
 void sg_metrics_print(const SgMetrics *m, const SgEvReport *o, SgBuf *out);
 void sg_metrics_free(SgMetrics *m);
+/* eval_html.c: `eval --html`. A worker notes each match shown; the calling
+ * thread adds a block's notes in input order; the page at the end. */
+typedef struct SgHtml SgHtml;
+SgHtml *sg_html_new(void);
+void sg_html_note(SgBuf *notes, const SgRule *r, bool has_time, double t, const char *computer, size_t nc,
+                  const char *channel, size_t nch, const char *eventid, size_t nid, const char *source,
+                  const char *details, size_t nd);
+void sg_html_add(SgHtml *h, const char *notes, size_t len);
+void sg_html_page(SgHtml *h, const SgEvReport *o, SgBuf *out, size_t events, size_t files);
+void sg_html_free(SgHtml *h);
+/* eval_report.c: the details shown for a match of `doc` (the --fields, or
+ * the telling fields of its channel and event id, ...). */
+void sg_report_details(const SgEvReport *o, SgBuf *out, const SgJDoc *doc);
 /* `sigmacc logons`: the same, of Security 4624/4625 events only. */
 void sg_logons_note(SgBuf *keys, const SgJDoc *doc);
 void sg_logons_add(SgMetrics *m, const char *keys, size_t len);

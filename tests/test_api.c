@@ -148,7 +148,7 @@ int main(void) {
                   .npipelines = 1,
                   .fields = "EventRecordID,SignatureStatus"};
   Streams io = {{0}, {0}};
-  SgEvalSink sink = {to_out, to_err, &io};
+  SgEvalSink sink = {to_out, to_err, &io, NULL};
   int rc = sg_eval_run(&ev, &sink);
   char *cout, *cerr;
   int crc;

@@ -253,7 +253,7 @@ static void job_eval_run(Result *r) {
                      .format = SG_EVAL_CSV,
                      .summary = pass == 1,
                      .jobs = 1};
-    SgEvalSink sink = {to_out, to_err, io};
+    SgEvalSink sink = {to_out, to_err, io, NULL};
     int rc = sg_eval_run(&job, &sink);
     const char *err = sg_buf_cstr(&io[1].out);
     if (getenv("SIGMACC_OOM_AT")) fprintf(stderr, "stderr of pass %d:\n%s", pass, err); /* for a debugger */

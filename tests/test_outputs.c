@@ -137,7 +137,7 @@ static int eval(SgEvalFormat format, bool summary, bool table, bool exact, Io *i
                    .summary_table = table,
                    .csv_exact = exact,
                    .jobs = 2};
-  SgEvalSink sink = {to_out, to_err, io};
+  SgEvalSink sink = {to_out, to_err, io, NULL};
   return sg_eval_run(&job, &sink);
 }
 
