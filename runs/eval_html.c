@@ -201,14 +201,15 @@ void sg_html_page(SgHtml *h, const SgEvReport *o, SgBuf *out, size_t events, siz
                   step == 3600.0 ? "an hour" : "a period");
       sg_report_time(o, out, base);
       sg_buf_catf(out, " (%zu bar%s; most in one: %zu).</p>\n", nb, nb == 1 ? "" : "s", top);
-      size_t w = nb * 6 + 10 < 420 ? 420 : nb * 6 + 10;
+      size_t slot = nb * 6 < 600 ? 600 / nb : 6, w = nb * slot + 10; /* at least 600 px wide */
       sg_buf_catf(out, "<svg width=\"%zu\" height=\"130\" role=\"img\" aria-label=\"matches over time\">\n",
                   w);
       for (size_t k = 0; k < nb; k++)
         if (bars[k]) {
           size_t hgt = bars[k] * 100 / top + 1;
-          sg_buf_catf(out, "<rect x=\"%zu\" y=\"%zu\" width=\"5\" height=\"%zu\"><title>%zu</title></rect>\n",
-                      5 + k * 6, 110 - hgt, hgt, bars[k]);
+          sg_buf_catf(out,
+                      "<rect x=\"%zu\" y=\"%zu\" width=\"%zu\" height=\"%zu\"><title>%zu</title></rect>\n",
+                      5 + k * slot, 110 - hgt, slot - 1, hgt, bars[k]);
         }
       sg_buf_cat(out, "<text x=\"5\" y=\"125\">");
       sg_report_time(o, out, base);
