@@ -309,8 +309,14 @@ void sg_report_header(const SgEvReport *o, SgBuf *out) {
                    c == 5);
     return;
   }
-  for (int c = 0; c < NCOLS; c++)
+  bool split = o->fields && o->format == SG_EVAL_CSV; /* csv: a column per --fields field */
+  for (int c = 0; c < NCOLS - split; c++)
     cell_str(o, out, c, col_names[c]);
+  for (const char *f = split ? o->fields : ""; *f;) {
+    size_t n = strcspn(f, ",");
+    csv_cell(out, f, n, !f[n], true);
+    f += n + (f[n] == ',');
+  }
 }
 
 /* The timeline row of a match (time, event, rule, details). */
@@ -371,7 +377,20 @@ static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *
   cell_str(o, out, COL_TITLE, r->title);
   cell_str(o, out, COL_ID, r->id);
   source(o, out, w);
-  cell(o, out, COL_DETAILS, detail, detail_len);
+  if (!(o->fields && o->format == SG_EVAL_CSV)) {
+    cell(o, out, COL_DETAILS, detail, detail_len);
+    return;
+  }
+  for (const char *f = o->fields; *f;) { /* csv: each --fields field in its own column */
+    size_t n = strcspn(f, ",");
+    const SgJLeaf *l = doc ? sg_jdoc_find(doc, f, n) : NULL;
+    bool has = l && l->type != SG_J_NULL;
+    if (!doc && f == o->fields) /* a correlation: its details in the first */
+      csv_cell(out, detail, detail_len, !f[n], o->csv_exact);
+    else
+      csv_cell(out, has ? doc->text + l->val : "", has ? l->vallen : 0, !f[n], o->csv_exact);
+    f += n + (f[n] == ',');
+  }
 }
 
 static void json_opt(SgBuf *b, const char *key, const char *v, bool comma) {

@@ -638,13 +638,28 @@ static void test_timeline_order(void **state) {
         "cd '%s' && { sed -n 5p tests/eval/timeline.jsonl; sed 5d tests/eval/timeline.jsonl; } | "
         "'%s' eval -r sigma-rules/windows/process_creation "
         "-p sigma-rules/pipelines/placeholders.yml %s --fields EventRecordID -o /tmp/sigmacc-tl-%d.out - && "
-        "grep -o 'EventRecordID[^0-9]*[0-9]*' /tmp/sigmacc-tl-%d.out | grep -o '[0-9]*$' | tr '\\n' ' '; "
+        "{ grep -o '\"EventRecordID\":[0-9]*' /tmp/sigmacc-tl-%d.out | grep -o '[0-9]*$' || "
+        "sed 1d /tmp/sigmacc-tl-%d.out | cut -d, -f5; } | tr '\\n' ' '; "
         "rm -f /tmp/sigmacc-tl-%d.out",
-        SIGMACC_SOURCE_DIR, SIGMACC_BIN, cases[i][0], (int)getpid(), (int)getpid(), (int)getpid());
+        SIGMACC_SOURCE_DIR, SIGMACC_BIN, cases[i][0], (int)getpid(), (int)getpid(), (int)getpid(),
+        (int)getpid());
     char *out = run(cmd, &rc);
     if (!strstr(out, cases[i][1])) fail_msg("eval %s: records %s, want %s", cases[i][0], out, cases[i][1]);
     free(out);
   }
+  /* csv with --fields: a column per field, empty where the event has none */
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && '%s' eval -r sigma-rules/windows/process_creation -p "
+           "sigma-rules/pipelines/placeholders.yml "
+           "-f csv --fields Image,User,Nope tests/eval/timeline.jsonl | sed -n '1p;7p'",
+           SIGMACC_SOURCE_DIR, SIGMACC_BIN);
+  char *cols = run(cmd, &rc);
+  assert_string_equal(
+      cols, "time,computer,channel,event_id,record_id,level,rule_title,rule_id,source,Image,User,Nope\n"
+            ",WS01,Microsoft-Windows-Sysmon/Operational,1,107,medium,Whoami Execution,"
+            "1831e34e-55c9-5595-945b-61dd62fb6831,tests/eval/timeline.jsonl:7,"
+            "C:\\Windows\\System32\\whoami.exe,,\n");
+  free(cols);
   /* times at an offset; the same events read twice show their matches once with --dedup */
   snprintf(
       cmd, sizeof cmd,
