@@ -276,7 +276,7 @@ enum {
 };
 static const char *const col_names[NCOLS] = {"time",  "computer",   "channel", "event_id", "record_id",
                                              "level", "rule_title", "rule_id", "source",   "details"};
-static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 13, 40, 36, 30, 0};
+static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 5, 40, 36, 30, 0};
 static const bool table_col[NCOLS] = {true, true, true, true, false, true, true, false, true, true};
 
 static void cell(const SgEvReport *o, SgBuf *out, int col, const char *s, size_t n) {
@@ -372,7 +372,10 @@ static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *
     colour = by_rank[sg_level_rank(r->level)];
   }
   if (colour) sg_buf_cat(out, colour);
-  cell_str(o, out, COL_LEVEL, r->level);
+  static const char *const short_level[] = {NULL, "info", "low", "med", "high", "crit"};
+  const char *lv = r->level; /* the table: short, as Hayabusa shows them */
+  if (o->format == SG_EVAL_TABLE && sg_level_rank(lv)) lv = short_level[sg_level_rank(lv)];
+  cell_str(o, out, COL_LEVEL, lv);
   if (colour) sg_buf_cat(out, "\x1b[0m");
   cell_str(o, out, COL_TITLE, r->title);
   cell_str(o, out, COL_ID, r->id);
