@@ -60,3 +60,13 @@ int sg_cli_warn_option(const char *cmd, SgWarnPolicy *w, const char *spec) {
   return sg_cli_usage_error(cmd, "-W '%s' names no warning%s", spec,
                             sg_suggest_text(&sg, hint, sizeof hint, " (see 'sigmacc list warnings')"));
 }
+
+void sg_cli_to_stdout(void *ctx, const char *s, size_t n) {
+  (void)ctx;
+  fwrite(s, 1, n, stdout);
+}
+
+void sg_cli_to_stderr(void *ctx, const char *s, size_t n) {
+  (void)ctx;
+  fwrite(s, 1, n, stderr);
+}

@@ -29,6 +29,10 @@ int sg_cli_warn_option(const char *cmd, SgWarnPolicy *w, const char *spec);
   "  -W, --warn SPEC    no-CODE switches warning CODE off (e.g. -W no-W071), CODE on again;\n"               \
   "                     error makes every warning an error (repeatable; sigmacc list warnings)\n"
 
+/* Sinks of a run (SgEvalSink): standard output and standard error. */
+void sg_cli_to_stdout(void *ctx, const char *s, size_t n);
+void sg_cli_to_stderr(void *ctx, const char *s, size_t n);
+
 /* Commands: argv[0] is the command's name; options as getopt_long reads
  * them (--opt=value, -ovalue, -- ends them). */
 int sg_cli_convert(int argc, char **argv);

@@ -47,14 +47,6 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void to_stdout(void *ctx, const char *s, size_t n) {
-  (void)ctx;
-  fwrite(s, 1, n, stdout);
-}
-static void to_stderr(void *ctx, const char *s, size_t n) {
-  (void)ctx;
-  fwrite(s, 1, n, stderr);
-}
 
 typedef enum Mode { DUMP, METRICS, LOGONS } Mode;
 
@@ -93,7 +85,7 @@ static int run(int argc, char **argv, Mode mode) {
   }
   job.events = argv + optind;
   job.nevents = (size_t)(argc - optind);
-  SgEvalSink sink = {to_stdout, to_stderr, NULL, NULL};
+  SgEvalSink sink = {sg_cli_to_stdout, sg_cli_to_stderr, NULL, NULL};
   return sg_eval_run(&job, &sink);
 }
 

@@ -329,10 +329,6 @@ typedef struct Outs {
 
 static void to_file(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, ((Outs *)ctx)->out); }
 static void to_html(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, ((Outs *)ctx)->html); }
-static void to_stderr(void *ctx, const char *s, size_t n) {
-  (void)ctx;
-  fwrite(s, 1, n, stderr);
-}
 
 int sg_cli_eval(int argc, char **argv) {
   EvalArgs args = {0};
@@ -392,7 +388,7 @@ int sg_cli_eval(int argc, char **argv) {
         rc = 2;
       } else {
         job.html = args.html != NULL;
-        SgEvalSink sink = {to_file, to_stderr, &outs, to_html};
+        SgEvalSink sink = {to_file, sg_cli_to_stderr, &outs, to_html};
         rc = sg_eval_run(&job, &sink);
       }
       if (outs.html && (ferror(outs.html) | fclose(outs.html))) {

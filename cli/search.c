@@ -34,14 +34,6 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void to_stdout(void *ctx, const char *s, size_t n) {
-  (void)ctx;
-  fwrite(s, 1, n, stdout);
-}
-static void to_stderr(void *ctx, const char *s, size_t n) {
-  (void)ctx;
-  fwrite(s, 1, n, stderr);
-}
 
 int sg_cli_search(int argc, char **argv) {
   bool terminal = isatty(1);
@@ -85,6 +77,6 @@ int sg_cli_search(int argc, char **argv) {
   if (!*job.search) return sg_cli_usage_error("search", "the keyword is empty");
   job.events = argv + optind;
   job.nevents = (size_t)(argc - optind);
-  SgEvalSink sink = {to_stdout, to_stderr, NULL, NULL};
+  SgEvalSink sink = {sg_cli_to_stdout, sg_cli_to_stderr, NULL, NULL};
   return sg_eval_run(&job, &sink);
 }

@@ -150,18 +150,26 @@ static int cmp_row(const void *a, const void *b) {
   return c ? c : x->len < y->len ? -1 : x->len > y->len;
 }
 
-static void section(const SgMetrics *m, int k, const SgEvReport *o, SgBuf *out) {
-  static const char *const json_name[] = {"channels", "event_ids", "computers", "providers"};
-  static const char *const head[] = {"channel", "channel / event id", "computer", "provider"};
+/* The counts of kind k, most first (NULL: out of memory, said in out). */
+static Row *sorted_rows(const SgMetrics *m, int k, SgBuf *out) {
   size_t n = m->names[k].n;
   Row *rows = calloc(n + 1, sizeof *rows);
   if (!rows) {
     out->oom = true;
-    return;
+    return NULL;
   }
   for (size_t i = 0; i < n; i++)
     rows[i] = (Row){m->count[k][i], i, m->names[k].names[i], m->names[k].lens[i]};
   qsort(rows, n, sizeof *rows, cmp_row);
+  return rows;
+}
+
+static void section(const SgMetrics *m, int k, const SgEvReport *o, SgBuf *out) {
+  static const char *const json_name[] = {"channels", "event_ids", "computers", "providers"};
+  static const char *const head[] = {"channel", "channel / event id", "computer", "provider"};
+  size_t n = m->names[k].n;
+  Row *rows = sorted_rows(m, k, out);
+  if (!rows) return;
   if (o->summary_table)
     sg_buf_catf(out, "\n  events  %s\n", head[k]);
   else
@@ -195,14 +203,8 @@ static void section(const SgMetrics *m, int k, const SgEvReport *o, SgBuf *out) 
 /* A logon table: count, then the fields (a key's parts split at \x1f). */
 static void logon_section(const SgMetrics *m, int k, const SgEvReport *o, SgBuf *out) {
   size_t n = m->names[k].n;
-  Row *rows = calloc(n + 1, sizeof *rows);
-  if (!rows) {
-    out->oom = true;
-    return;
-  }
-  for (size_t i = 0; i < n; i++)
-    rows[i] = (Row){m->count[k][i], i, m->names[k].names[i], m->names[k].lens[i]};
-  qsort(rows, n, sizeof *rows, cmp_row);
+  Row *rows = sorted_rows(m, k, out);
+  if (!rows) return;
   if (o->summary_table)
     sg_buf_catf(out,
                 "\n%s logons\n  logons  user / domain / computer / logon type / source workstation / source "

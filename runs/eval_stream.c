@@ -557,14 +557,6 @@ static bool seen_before(SgEvStream *s, uint64_t d) {
             break;
           }
     free(s->seen);
-    if (s->metrics) {
-      SgBuf b = {0};
-      (s->o->logons ? sg_logons_print : sg_metrics_print)(s->metrics, s->o, &b);
-      if (b.oom) s->n.lost_output = true;
-      write_buf(s->sink->out, s->sink->ctx, &b);
-      sg_buf_free(&b);
-      sg_metrics_free(s->metrics);
-    }
     s->seen = v;
     s->capseen = cap;
   }

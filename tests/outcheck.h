@@ -147,4 +147,18 @@ static inline size_t oc_term_unsafe(const char *s, size_t n) {
   return n;
 }
 
+/* Two documents with the same leaves (path, name, type, value), in order. */
+static inline bool oc_same_doc(const SgJDoc *a, const SgJDoc *b) {
+  if (a->n != b->n) return false;
+  for (size_t i = 0; i < a->n; i++) {
+    const SgJLeaf *x = &a->leaves[i], *y = &b->leaves[i];
+    if (x->type != y->type || x->pathlen != y->pathlen || x->namelen != y->namelen ||
+        x->vallen != y->vallen || memcmp(a->text + x->path, b->text + y->path, x->pathlen) ||
+        memcmp(a->text + x->name, b->text + y->name, x->namelen) ||
+        memcmp(a->text + x->val, b->text + y->val, x->vallen))
+      return false;
+  }
+  return true;
+}
+
 #endif

@@ -24,6 +24,7 @@
 #include "eval/evaluator.h"
 #include "evtx_xml.h"
 
+#include "outcheck.h"
 #include "testrun.h"
 
 #ifdef SG_HAVE_LIBEVTX
@@ -195,19 +196,6 @@ static void evtx_files(const char *dir, SgPaths *files) {
   sg_diags_free(&d);
 }
 
-static bool same_doc(const SgJDoc *a, const SgJDoc *b) {
-  if (a->n != b->n) return false;
-  for (size_t i = 0; i < a->n; i++) {
-    const SgJLeaf *x = &a->leaves[i], *y = &b->leaves[i];
-    if (x->type != y->type || x->pathlen != y->pathlen || x->namelen != y->namelen ||
-        x->vallen != y->vallen || memcmp(a->text + x->path, b->text + y->path, x->pathlen) ||
-        memcmp(a->text + x->name, b->text + y->name, x->namelen) ||
-        memcmp(a->text + x->val, b->text + y->val, x->vallen))
-      return false;
-  }
-  return true;
-}
-
 /* eval builds a record's document straight from its tree; it equals the one
  * the JSON parser makes of the record's JSON, leaf for leaf, for every record
  * of the samples and the regression files. */
@@ -248,7 +236,7 @@ static void test_doc_straight(void **state) {
         const char *err;
         assert_true(sg_json_parse(&parsed, json.data, json.len, &eoff, &err));
         assert_true(sg_xdom_doc(sg_evtx_dec_event(d), jb, &built));
-        if (!same_doc(&parsed, &built))
+        if (!oc_same_doc(&parsed, &built))
           fail_msg("%s: record %llu: the documents differ", files.v[i], (unsigned long long)id);
         records++;
         leaves += built.n;

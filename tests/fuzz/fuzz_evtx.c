@@ -12,21 +12,9 @@
 
 #include "eval/evaluator.h"
 #include "eval/evtx_dom.h"
+#include "../outcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool same_doc(const SgJDoc *a, const SgJDoc *b) {
-  if (a->n != b->n) return false;
-  for (size_t i = 0; i < a->n; i++) {
-    const SgJLeaf *x = &a->leaves[i], *y = &b->leaves[i];
-    if (x->type != y->type || x->pathlen != y->pathlen || x->namelen != y->namelen ||
-        x->vallen != y->vallen || memcmp(a->text + x->path, b->text + y->path, x->pathlen) ||
-        memcmp(a->text + x->name, b->text + y->name, x->namelen) ||
-        memcmp(a->text + x->val, b->text + y->val, x->vallen))
-      return false;
-  }
-  return true;
-}
 
 static void chunk(const uint8_t *data, size_t size, bool whole) {
   SgEvtxDec *d = sg_evtx_dec_new();
@@ -56,7 +44,7 @@ static void chunk(const uint8_t *data, size_t size, bool whole) {
         if (strcmp(err, "out of memory")) abort();
         continue;
       }
-      if (sg_xdom_doc(sg_evtx_dec_event(d), jb, &built) && !same_doc(&doc, &built)) abort();
+      if (sg_xdom_doc(sg_evtx_dec_event(d), jb, &built) && !oc_same_doc(&doc, &built)) abort();
     }
     if (k != SG_EVTX_RECORD && !msg[0]) abort(); /* what is not a record is said */
   }
