@@ -7,7 +7,8 @@
  * folding, once per value per event) unless `cased`; wildcards are compiled
  * to exact/prefix/suffix/contains tests where the pattern allows.
  *
- *   json.c       the event reader (SgEventIn, SgJReader) and the JSON parser
+ *   json.c       the event reader (SgJReader), the JSON parser, SgJBuild
+ *   events.c     an input of events (SgEventIn): documents parsed, or EVTX records
  *   evtx.c       EVTX files read natively, each record as evtx_dump's JSON
  *   evtx_json.c  an event's element tree (evtx_dom.h) as evtx_dump's JSON
  *   intern.c     string -> id tables (field names, index keys, literals)
