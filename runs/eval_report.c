@@ -225,6 +225,8 @@ static void csv_cell(SgBuf *out, const char *s, size_t n, bool last, bool exact)
 }
 
 #define TABLE_CELL_MAX 160 /* columns of a table cell; the rest is cut (marked) */
+#define FOLD_WIDTH 100     /* the timeline's details fold onto lines of this many columns ... */
+#define FOLD_LINES 4       /* ... at most this many; the rest is cut (marked) */
 
 /* A table cell: through sg_term_char (a value never moves the terminal's
  * cursor, changes its colours or reverses the row), at most TABLE_CELL_MAX
@@ -279,11 +281,38 @@ static const char *const col_names[NCOLS] = {"time",  "computer",   "channel", "
 static const size_t col_width[NCOLS] = {24, 16, 20, 8, 9, 5, 40, 36, 30, 0};
 static const bool table_col[NCOLS] = {true, true, true, true, false, true, true, false, true, true};
 
+/* The table's last cell, folded: lines of FOLD_WIDTH columns, each after the
+ * first indented to the cell's column, at most FOLD_LINES, then the mark. */
+static void table_fold(SgBuf *out, const char *s, size_t n, size_t indent) {
+  size_t i = 0;
+  for (int line = 0; line < FOLD_LINES && i < n; line++) {
+    if (line) {
+      sg_buf_catc(out, '\n');
+      for (size_t k = 0; k < indent; k++)
+        sg_buf_catc(out, ' ');
+    }
+    for (size_t shown = 0; i < n && shown < FOLD_WIDTH;) {
+      size_t before = out->len;
+      i += sg_term_char(out, s + i, n - i);
+      size_t w = out->len - before;
+      shown += w > 1 && out->data[before] == '\\' ? w : 1;
+    }
+  }
+  if (i < n) sg_buf_catf(out, "...(%zu more bytes)", n - i);
+  sg_buf_catc(out, '\n');
+}
+
 static void cell(const SgEvReport *o, SgBuf *out, int col, const char *s, size_t n) {
-  if (o->format == SG_EVAL_CSV)
+  if (o->format == SG_EVAL_CSV) {
     csv_cell(out, s, n, col == NCOLS - 1, o->csv_exact);
-  else if (table_col[col])
-    table_cell(out, s, n, col_width[col], col == NCOLS - 1);
+  } else if (col == NCOLS - 1) {
+    size_t indent = 0; /* the columns before it, and their gaps */
+    for (int c = 0; c < col; c++)
+      indent += table_col[c] ? col_width[c] + 2 : 0;
+    table_fold(out, s, n, indent);
+  } else if (table_col[col]) {
+    table_cell(out, s, n, col_width[col], false);
+  }
 }
 
 static void cell_leaf(const SgEvReport *o, SgBuf *out, int col, const SgJDoc *doc, const char *name) {
