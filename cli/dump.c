@@ -47,7 +47,6 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-
 typedef enum Mode { DUMP, METRICS, LOGONS } Mode;
 
 static int run(int argc, char **argv, Mode mode) {

@@ -34,7 +34,6 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-
 int sg_cli_search(int argc, char **argv) {
   bool terminal = isatty(1);
   SgEvalJob job = {.progress = isatty(2), .format = terminal ? SG_EVAL_TABLE : SG_EVAL_JSONL};
