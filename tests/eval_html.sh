@@ -3,7 +3,7 @@
 # correlation sample events (with a hostile event: markup, quotes and controls in its
 # values) is one self-contained page: HTML Tidy finds no error or warning, it references
 # no external resource and runs no script, every rule link lands on an anchor, each
-# hostile value stays text; headless Chromium renders it without a console message in
+# hostile value stays text, the page is the same for -j 1 and every core; headless Chromium renders it without a console message in
 # the light and the dark theme (screenshots kept in the build folder). Skips (77) when
 # chromium or tidy is missing.
 set -u
@@ -22,6 +22,10 @@ sed -n 1p tests/eval/timeline.jsonl |
   > "$tmp/out.jsonl" || exit 1
 fail=0
 page=$tmp/report.html
+"$bin" eval -j 1 -r sigma-rules/windows/process_creation -r sigma-rules/windows/builtin/security \
+  -p sigma-rules/pipelines/placeholders.yml --html "$tmp/report1.html" -o /dev/null tests/eval/timeline.jsonl \
+  sigma-rules/windows/builtin/security/win_security_failed_logon_burst.events.jsonl "$tmp/hostile.jsonl"
+cmp -s "$page" "$tmp/report1.html" || { echo "eval_html: the page differs between -j 1 and the default"; fail=1; }
 if ! out=$(tidy -q -e "$page" 2>&1); then echo "eval_html: tidy:"; echo "$out" | head -5; fail=1; fi
 if grep -qiE '<script|<link|src=|url\(|@import' "$page"; then echo "eval_html: the page loads or runs something"; fail=1; fi
 grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot; &#39;s&#39; &amp;amp; &lt;b&gt;x&lt;/b&gt;' "$page" ||

@@ -141,6 +141,21 @@ static int eval(SgEvalFormat format, bool summary, bool table, bool exact, Io *i
   return sg_eval_run(&job, &sink);
 }
 
+/* search (every event: a regex any value matches) and metrics, over the hostile events. */
+static int side(SgEvalFormat format, bool metrics, bool table, Io *io) {
+  char *events[] = {events_path};
+  SgEvalJob job = {.events = events,
+                   .nevents = 1,
+                   .format = format,
+                   .summary_table = table,
+                   .metrics = metrics,
+                   .search = metrics ? NULL : "[^\\s\\S]|.|^$",
+                   .search_regex = true,
+                   .jobs = 2};
+  SgEvalSink sink = {to_out, to_err, io, NULL};
+  return sg_eval_run(&job, &sink);
+}
+
 static void term_safe(const char *what, const SgBuf *b) {
   size_t at = oc_term_unsafe(b->data ? b->data : "", b->len);
   if (at != b->len)
@@ -196,6 +211,42 @@ static bool csv_field(const char **p, SgBuf *cell, const char **text) {
   assert_true(*s == ',' || *s == '\n');
   *p = s + 1;
   return *s == '\n';
+}
+
+/* search and metrics: strict JSON, terminal-safe tables, csv cells a
+ * spreadsheet does not run; every hostile event found. */
+static void test_side_commands(void **state) {
+  (void)state;
+  Io j = {{0}, {0}}, t = {{0}, {0}}, c = {{0}, {0}}, m = {{0}, {0}}, mt = {{0}, {0}};
+  assert_int_equal(side(SG_EVAL_JSONL, false, false, &j), 0);
+  size_t lines = 0;
+  for (const char *l = sg_buf_cstr(&j.out), *nl; *l; l = nl + 1, lines++) {
+    nl = strchr(l, '\n');
+    assert_non_null(nl);
+    if (!oc_json_valid(l, (size_t)(nl - l)))
+      fail_msg("search line %zu is not JSON: %.*s", lines + 1, (int)(nl - l), l);
+  }
+  assert_int_equal(lines, nevents);
+  assert_int_equal(side(SG_EVAL_TABLE, false, true, &t), 0);
+  term_safe("search table", &t.out);
+  assert_int_equal(side(SG_EVAL_CSV, false, false, &c), 0);
+  SgBuf cell = {0};
+  for (const char *p = sg_buf_cstr(&c.out); *p;) {
+    const char *text;
+    csv_field(&p, &cell, &text);
+    if (*text && strchr("=+-@\t\r", *text)) fail_msg("a csv cell a spreadsheet runs: %.40s", text);
+  }
+  sg_buf_free(&cell);
+  assert_int_equal(side(SG_EVAL_JSONL, true, false, &m), 0);
+  if (!oc_json_valid(m.out.data, m.out.len - 1)) fail_msg("metrics is not JSON:\n%.400s", m.out.data);
+  assert_int_equal(side(SG_EVAL_JSONL, true, true, &mt), 0);
+  term_safe("metrics table", &mt.out);
+  Io *all[] = {&j, &t, &c, &m, &mt};
+  for (size_t i = 0; i < 5; i++) {
+    term_safe("diagnostics", &all[i]->err);
+    sg_buf_free(&all[i]->out);
+    sg_buf_free(&all[i]->err);
+  }
 }
 
 static void check_csv(bool exact) {
@@ -314,8 +365,9 @@ static void test_checks_catch(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_checks_catch), cmocka_unit_test(test_jsonl),         cmocka_unit_test(test_csv),
-      cmocka_unit_test(test_tables),       cmocka_unit_test(test_check_analyze),
+      cmocka_unit_test(test_checks_catch),  cmocka_unit_test(test_jsonl),
+      cmocka_unit_test(test_side_commands), cmocka_unit_test(test_csv),
+      cmocka_unit_test(test_tables),        cmocka_unit_test(test_check_analyze),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
