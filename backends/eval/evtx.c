@@ -614,12 +614,11 @@ static bool stream(SgEvtxDec *d, size_t p, size_t end, int32_t parent, size_t vb
 static bool text_open(SgEvtxDec *d, int32_t id) {
   XNode *n = &d->dom.nodes[id];
   if (n->tlen && n->text + n->tlen != d->text.len) { /* mixed content: moved to the end */
-    char *t = malloc(n->tlen);
-    if (!t) return false;
-    memcpy(t, d->text.data + n->text, n->tlen);
+    if (!sg_buf_reserve(&d->text, n->tlen)) return false;
+    memcpy(d->text.data + d->text.len, d->text.data + n->text, n->tlen); /* before the end: apart */
     n->text = (uint32_t)d->text.len;
-    sg_buf_catn(&d->text, t, n->tlen);
-    free(t);
+    d->text.len += n->tlen;
+    d->text.data[d->text.len] = '\0';
   } else if (!n->tlen) {
     n->text = (uint32_t)d->text.len;
   }
