@@ -45,5 +45,6 @@ int sg_cli_dump(int argc, char **argv);
 int sg_cli_metrics(int argc, char **argv);
 int sg_cli_logons(int argc, char **argv);
 int sg_cli_search(int argc, char **argv);
+int sg_cli_test(int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ static const char usage[] =
     "                     every event as the JSON line eval's rules read (EVTX records as evtx_dump's)\n"
     "  metrics [-j N] [--json] [EVENTS...]\n"
     "                     what the events hold: counts by channel, event id, computer, provider\n"
+    "  test [--regression-data DIR] [-p PIPELINE]... [--junit FILE] PATH...\n"
+    "                     a rule repository's regression tests (SigmaHQ's info.yml, R.events.jsonl)\n"
     "  search [-i] [--field F] [-f FORMAT] (KEYWORD | -e REGEX) [EVENTS...]\n"
     "                     the events with a value holding a keyword or matching a regex\n"
     "  logons [-j N] [--json] [EVENTS...]\n"
@@ -73,6 +75,7 @@ static int dispatch(int argc, char **argv) {
   if (!strcmp(cmd, "metrics")) return sg_cli_metrics(argc - 1, argv + 1);
   if (!strcmp(cmd, "logons")) return sg_cli_logons(argc - 1, argv + 1);
   if (!strcmp(cmd, "search")) return sg_cli_search(argc - 1, argv + 1);
+  if (!strcmp(cmd, "test")) return sg_cli_test(argc - 1, argv + 1);
   fprintf(stderr, "sigmacc: unknown command '%s'\n\n%s", cmd, usage);
   return 2;
 }

@@ -712,6 +712,29 @@ typedef struct SgPagesResult {
 void sg_pages_run(const SgPagesJob *job, char *const *paths, size_t npaths, SgPagesResult *res);
 void sg_pages_result_free(SgPagesResult *res);
 
+/* ---- Regression tests (runs/test.c) -------------------------------------------- */
+
+/* `sigmacc test`: every rule's SigmaHQ regression tests (regression_tests_path
+ * -> info.yml -> each file and its match_count) and its R.events.jsonl /
+ * R.nomatch.jsonl, each rule alone through the evaluator. */
+typedef struct SgTestJob {
+  const char *regression_data;  /* regression_data/ itself; NULL: the one found above each rule */
+  const char *const *pipelines; /* -p: the evaluator's */
+  size_t npipelines;
+} SgTestJob;
+
+typedef struct SgTestResult {
+  SgBuf out;                               /* a line per test (PASS/FAIL, what and where), then the counts */
+  SgBuf diags;                             /* rule files that could not be read */
+  SgBuf junit;                             /* the same as JUnit XML: one testcase per test */
+  SgBuf cases;                             /* (the testcases, while they are gathered) */
+  size_t rules, untested, tests, failures; /* rules read, those without a test; tests, failed */
+  int exit_code;                           /* 0 all passed; 1 a test failed; 2 usage or I/O */
+} SgTestResult;
+
+void sg_test_run(const SgTestJob *job, char *const *paths, size_t npaths, SgTestResult *res);
+void sg_test_result_free(SgTestResult *res);
+
 /* `sigmacc list`: targets, formats (of one target or all), built-in
  * pipelines, modifiers, as text lines. False when a built-in pipeline does
  * not load (a bug; diagnostics in d). */

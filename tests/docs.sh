@@ -12,7 +12,7 @@ fail() { echo "docs: $*"; rc=1; }
 longs() { grep -o -- '--[a-z][a-z-]*' | sort -u; }
 # the man page's section of a command, its hyphens unescaped
 section() { sed -n "/^\.SS $1\$/,/^\.S[SH] /p" "$man" | sed 's/\\-/-/g'; }
-for cmd in convert check eval dump metrics logons search pages; do
+for cmd in convert check eval dump metrics logons search test pages; do
   help=$("$bin" "$cmd" --help 2>&1) || fail "'$cmd --help' exits non-zero"
   want=$(printf '%s\n' "$help" | longs | grep -vx -- '--help')
   have=$(section "$cmd" | longs)

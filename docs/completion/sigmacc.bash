@@ -5,7 +5,7 @@ _sigmacc() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
   cmd=${COMP_WORDS[1]}
   if ((COMP_CWORD == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W "convert check eval dump metrics logons search analyze pages list --help --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "convert check eval dump metrics logons search test analyze pages list --help --version" -- "$cur")
     return
   fi
   case $prev in
@@ -33,6 +33,7 @@ _sigmacc() {
   dump) opts="-j --jobs --stats --help" ;;
   metrics) opts="-j --jobs --json --help" ;;
   logons) opts="-j --jobs --json --help" ;;
+  test) opts="--regression-data -p --pipeline --junit --help" ;;
   search) opts="-e --regex -i --ignore-case --field -f --format -j --jobs --help" ;;
   analyze) opts="logsources attack fields --json --by-level -o --output -t --target -p --pipeline --without-pipeline --help" ;;
   pages) opts="-o --output --check --update --config -p --pipeline --regression-data -W --warn --help" ;;

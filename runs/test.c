@@ -1,0 +1,284 @@
+/* test.c - `sigmacc test`: a rule repository's regression tests, as
+ * SigmaHQ's CI runs them. For every rule with `regression_tests_path`, its
+ * info.yml (SigmaHQ's regression convention: `rule_metadata` naming the rule,
+ * `regression_tests_info` with each test's name, type, `match_count` and
+ * path) is read under the repository's regression_data/ (the folder holding
+ * it, found upward from the rule file, or --regression-data), and the rule
+ * alone is evaluated on each file: the matches must be `match_count`, or at
+ * least one when it is not given. The project's own convention too: R.yml's
+ * R.events.jsonl must match, R.nomatch.jsonl must not. Every failure says
+ * what and where; a JUnit report carries one testcase per test.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runs.h"
+
+typedef struct Capture {
+  SgBuf out, err;
+} Capture;
+static void cap_out(void *ctx, const char *s, size_t n) { sg_buf_catn(&((Capture *)ctx)->out, s, n); }
+static void cap_err(void *ctx, const char *s, size_t n) { sg_buf_catn(&((Capture *)ctx)->err, s, n); }
+
+typedef struct Run {
+  const SgTestJob *job;
+  SgTestResult *res;
+} Run;
+
+static void xml(SgBuf *b, const char *s) {
+  for (; s && *s; s++)
+    if (*s == '&')
+      sg_buf_cat(b, "&amp;");
+    else if (*s == '<')
+      sg_buf_cat(b, "&lt;");
+    else if (*s == '>')
+      sg_buf_cat(b, "&gt;");
+    else if (*s == '"')
+      sg_buf_cat(b, "&quot;");
+    else if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+      sg_buf_cat(b, "\xef\xbf\xbd"); /* XML 1.0 has no such character */
+    else
+      sg_buf_catc(b, *s);
+}
+
+/* One test's verdict: the report's line, the JUnit testcase. */
+static void verdict(Run *r, const char *rule_path, const char *name, const char *why) {
+  SgTestResult *res = r->res;
+  res->tests++;
+  res->failures += why != NULL;
+  sg_buf_catf(&res->out, "%s %s: %s%s%s\n", why ? "FAIL" : "PASS", rule_path, name, why ? ": " : "",
+              why ? why : "");
+  sg_buf_cat(&res->cases, "    <testcase classname=\"");
+  xml(&res->cases, rule_path);
+  sg_buf_cat(&res->cases, "\" name=\"");
+  xml(&res->cases, name);
+  if (!why) {
+    sg_buf_cat(&res->cases, "\"/>\n");
+    return;
+  }
+  sg_buf_cat(&res->cases, "\">\n      <failure message=\"");
+  xml(&res->cases, why);
+  sg_buf_cat(&res->cases, "\">");
+  xml(&res->cases, rule_path);
+  sg_buf_cat(&res->cases, ": ");
+  xml(&res->cases, why);
+  sg_buf_cat(&res->cases, "</failure>\n    </testcase>\n");
+}
+
+/* The rule's matches on one file of events (-1: the evaluator could not run;
+ * *why says so). */
+static long matches(Run *r, const char *rule_path, const SgRule *rule, const char *file, SgBuf *why) {
+  Capture c = {0};
+  char *rules[] = {(char *)rule_path}, *events[] = {(char *)file};
+  SgEvalJob job = {.rules = rules,
+                   .nrules = 1,
+                   .events = events,
+                   .nevents = 1,
+                   .pipelines = r->job->pipelines,
+                   .npipelines = r->job->npipelines,
+                   .include_deprecated = true,
+                   .include_unsupported = true,
+                   .fields = "EventRecordID",
+                   .jobs = 1};
+  SgEvalSink sink = {cap_out, cap_err, &c, NULL};
+  int rc = sg_eval_run(&job, &sink);
+  long n = 0;
+  char key[128];
+  snprintf(key, sizeof key, "{\"rule\":{\"id\":\"%s\"", rule->id ? rule->id : "");
+  for (const char *l = sg_buf_cstr(&c.out); (l = strstr(l, key)); l++)
+    n++;
+  if (rc != 0 && rc != 3) {
+    sg_buf_catf(why, "the evaluator stopped (exit %d): %s", rc, sg_buf_cstr(&c.err));
+    while (why->len && why->data[why->len - 1] == '\n')
+      why->data[--why->len] = '\0';
+    n = -1;
+  }
+  sg_buf_free(&c.out);
+  sg_buf_free(&c.err);
+  return n;
+}
+
+/* The folder regression_data/ of the repository the rule file is in: --regression-data, or the
+ * first found upward from the rule's folder. */
+static char *regression_root(const SgTestJob *job, const char *rule_path) {
+  if (job->regression_data) return strdup(job->regression_data);
+  char *dir = strdup(rule_path);
+  for (char *slash; dir && (slash = strrchr(dir, '/'));) {
+    *slash = '\0';
+    size_t n = strlen(dir) + sizeof "/regression_data";
+    char *cand = malloc(n);
+    struct stat st;
+    if (cand) snprintf(cand, n, "%s/regression_data", dir);
+    if (cand && stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+      free(dir);
+      return cand;
+    }
+    free(cand);
+  }
+  free(dir);
+  return NULL;
+}
+
+static const char prefix[] = "regression_data/";
+
+/* A rule's SigmaHQ regression tests. */
+static void regression(Run *r, const char *rule_path, const SgRule *rule) {
+  const char *rel = sg_rule_attr(rule, "regression_tests_path");
+  if (!rel) return;
+  if (strncmp(rel, prefix, sizeof prefix - 1) || strstr(rel, "..")) {
+    verdict(r, rule_path, "regression_tests_path", "it is not a path under regression_data/");
+    return;
+  }
+  char *root = regression_root(r->job, rule_path);
+  if (!root) {
+    verdict(r, rule_path, "regression_tests_path",
+            "no regression_data/ folder above the rule (give --regression-data DIR)");
+    return;
+  }
+  SgArena a;
+  sg_arena_init(&a);
+  SgDiags d = {0};
+  SgBuf why = {0};
+  const char *info = sg_arena_printf(&a, "%s/%s", root, rel + sizeof prefix - 1);
+  char *src;
+  size_t len;
+  SgYDoc *docs = NULL;
+  size_t ndocs = 0;
+  if (!info || sg_read_file(info, &src, &len, &d) != SG_OK) {
+    sg_buf_catf(&why, "%s is not there", info ? info : rel);
+    verdict(r, rule_path, "info.yml", sg_buf_cstr(&why));
+    goto done;
+  }
+  char *kept = sg_arena_strndup(&a, src, len);
+  free(src);
+  if (kept) sg_yaml_load(&a, info, kept, len, &docs, &ndocs, &d);
+  const SgYNode *root_map = ndocs ? docs[0].root : NULL;
+  const SgYNode *meta = root_map ? sg_ymap_get(root_map, "rule_metadata") : NULL;
+  const SgYNode *tests = root_map ? sg_ymap_get(root_map, "regression_tests_info") : NULL;
+  if (!tests || tests->kind != SG_Y_SEQ) {
+    sg_buf_catf(&why, "%s has no regression_tests_info list", info);
+    verdict(r, rule_path, "info.yml", sg_buf_cstr(&why));
+    goto done;
+  }
+  bool named = false;
+  for (size_t i = 0; meta && meta->kind == SG_Y_SEQ && i < meta->n && !named; i++) {
+    const SgYNode *id = sg_ymap_get(meta->items[i], "id");
+    named = id && id->kind == SG_Y_SCALAR && rule->id && !sg_ascii_casecmp(id->text, rule->id);
+  }
+  if (!named) {
+    sg_buf_catf(&why, "%s names another rule, not %s", info, rule->id ? rule->id : "(a rule without an id)");
+    verdict(r, rule_path, "info.yml", sg_buf_cstr(&why));
+    goto done;
+  }
+  for (size_t i = 0; i < tests->n; i++) {
+    const SgYNode *t = tests->items[i];
+    const SgYNode *name = sg_ymap_get(t, "name"), *path = sg_ymap_get(t, "path"),
+                  *count = sg_ymap_get(t, "match_count");
+    const char *label = name && name->kind == SG_Y_SCALAR ? name->text : "regression test";
+    char *test = sg_arena_printf(&a, "%s (%s:%u)", label, info, t->loc.line);
+    sg_buf_reset(&why);
+    if (!path || path->kind != SG_Y_SCALAR || strncmp(path->text, prefix, sizeof prefix - 1) ||
+        strstr(path->text, "..")) {
+      verdict(r, rule_path, test, "its path is not a file under regression_data/");
+      continue;
+    }
+    const char *file = sg_arena_printf(&a, "%s/%s", root, path->text + sizeof prefix - 1);
+    struct stat st;
+    if (!file || stat(file, &st) != 0) {
+      sg_buf_catf(&why, "the data file %s is missing", file ? file : path->text);
+      verdict(r, rule_path, test, sg_buf_cstr(&why));
+      continue;
+    }
+    long want =
+        count && count->kind == SG_Y_SCALAR && count->type == SG_YT_INT ? strtol(count->text, NULL, 10) : -1;
+    long got = matches(r, rule_path, rule, file, &why);
+    if (got >= 0 && want >= 0 && got != want)
+      sg_buf_catf(&why, "%s: match_count %ld (%s:%u), the rule matched %ld", file, want, info,
+                  count->loc.line, got);
+    else if (got >= 0 && want < 0 && !got)
+      sg_buf_catf(&why, "%s: the rule matched nothing (no match_count: at least one)", file);
+    verdict(r, rule_path, test, why.len ? sg_buf_cstr(&why) : NULL);
+  }
+done:
+  sg_buf_free(&why);
+  sg_diags_free(&d);
+  sg_arena_free(&a);
+  free(root);
+}
+
+/* The project's convention: R.events.jsonl must match, R.nomatch.jsonl must not. */
+static void samples(Run *r, const char *rule_path, const SgRule *rule) {
+  for (int k = 0; k < 2; k++) {
+    char *file = sg_sample_events(rule_path, k ? ".nomatch.jsonl" : ".events.jsonl");
+    if (!file) continue;
+    SgBuf why = {0};
+    long got = matches(r, rule_path, rule, file, &why);
+    if (got > 0 && k)
+      sg_buf_catf(&why, "%s: the rule matched %ld event%s it must not match", file, got, got == 1 ? "" : "s");
+    else if (!got && !k)
+      sg_buf_catf(&why, "%s: the rule matched none of its sample events", file);
+    const char *slash = strrchr(file, '/');
+    verdict(r, rule_path, slash ? slash + 1 : file, why.len ? sg_buf_cstr(&why) : NULL);
+    sg_buf_free(&why);
+    free(file);
+  }
+}
+
+void sg_test_run(const SgTestJob *job, char *const *paths, size_t npaths, SgTestResult *res) {
+  *res = (SgTestResult){0};
+  Run r = {job, res};
+  SgPaths files = {0};
+  SgDiags d = {0};
+  if (!sg_expand_paths((int)npaths, (char **)paths, &files, &d)) res->exit_code = 2;
+  sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, false);
+  sg_diags_free(&d);
+  for (size_t i = 0; i < files.n; i++) {
+    SgDiags fd = {0};
+    char *src;
+    size_t len;
+    if (sg_read_file(files.v[i], &src, &len, &fd) != SG_OK) {
+      sg_render_diags(&res->diags, &fd, 0, NULL, NULL, 0, false);
+      sg_diags_free(&fd);
+      res->exit_code = 2;
+      continue;
+    }
+    SgUnit u = {0};
+    sg_compile_source(&u, files.v[i], src, len, &fd); /* the unit owns src */
+    for (size_t k = 0; k < u.nrules; k++) {
+      const SgRule *rule = u.rules[k];
+      if (rule->kind != SG_DOC_RULE) continue;
+      size_t before = res->tests;
+      regression(&r, files.v[i], rule);
+      if (k == 0) samples(&r, files.v[i], rule);
+      res->rules += 1;
+      res->untested += res->tests == before;
+    }
+    sg_unit_free(&u);
+    sg_diags_free(&fd);
+  }
+  sg_paths_free(&files);
+  sg_buf_catf(&res->out, "test: %zu test%s of %zu rule%s, %zu failed; %zu rule%s without tests\n", res->tests,
+              res->tests == 1 ? "" : "s", res->rules - res->untested,
+              res->rules - res->untested == 1 ? "" : "s", res->failures, res->untested,
+              res->untested == 1 ? "" : "s");
+  sg_buf_catf(
+      &res->junit,
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"sigmacc test\" tests=\"%zu\" "
+      "failures=\"%zu\">\n  <testsuite name=\"sigmacc test\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+      "skipped=\"0\">\n",
+      res->tests, res->failures, res->tests, res->failures);
+  sg_buf_catn(&res->junit, res->cases.data ? res->cases.data : "", res->cases.len);
+  sg_buf_cat(&res->junit, "  </testsuite>\n</testsuites>\n");
+  if (!res->exit_code && res->failures) res->exit_code = 1;
+  if (res->out.oom || res->junit.oom) res->exit_code = 2;
+}
+
+void sg_test_result_free(SgTestResult *res) {
+  sg_buf_free(&res->out);
+  sg_buf_free(&res->diags);
+  sg_buf_free(&res->junit);
+  sg_buf_free(&res->cases);
+}
