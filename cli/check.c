@@ -13,7 +13,7 @@
 
 static const char check_usage[] =
     "usage: sigmacc check [--json] [--validation-config FILE] [-x VALIDATOR]... [--fail-on error|warning]\n"
-    "                     [--attack-data FILE] PATH...\n"
+    "                     [--attack-data FILE] [--sarif FILE] [--junit FILE] PATH...\n"
     "Load every rule, filter, correlation and pipeline file under PATH (- reads stdin), run the\n"
     "validators (pySigma's, same names: sigmacc list validators) and print every error, warning\n"
     "and validator finding with file:line:col, the source line and a caret, then a summary.\n"
@@ -25,21 +25,26 @@ static const char check_usage[] =
     "                     leave this validator out (repeatable)\n"
     "  --fail-on error|warning\n"
     "                     what makes the check fail (exit 1): errors (the default), or warnings too\n"
+    "  --sarif FILE       also write the findings as SARIF 2.1.0 (GitHub code scanning, GitLab)\n"
+    "  --junit FILE       also write them as JUnit XML: a testcase per file, failed by its errors\n"
     "  --attack-data FILE ATT&CK techniques (MITRE's techniques.tsv: id, name, tactics, status)\n"
     "                     instead of the compiled-in ATT&CK data\n" SG_CLI_WARN_HELP SG_CLI_EXIT_HELP;
 
 int sg_cli_check(int argc, char **argv) {
-  enum { OPT_CONFIG = 256, OPT_FAIL_ON, OPT_ATTACK };
+  enum { OPT_CONFIG = 256, OPT_FAIL_ON, OPT_ATTACK, OPT_SARIF, OPT_JUNIT };
   static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
                                            {"warn", required_argument, NULL, 'W'},
                                            {"validation-config", required_argument, NULL, OPT_CONFIG},
                                            {"exclude", required_argument, NULL, 'x'},
                                            {"fail-on", required_argument, NULL, OPT_FAIL_ON},
                                            {"attack-data", required_argument, NULL, OPT_ATTACK},
+                                           {"sarif", required_argument, NULL, OPT_SARIF},
+                                           {"junit", required_argument, NULL, OPT_JUNIT},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   SgWarnPolicy warn = {0};
   SgCheckJob job = {.warnings = &warn};
+  const char *sarif = NULL, *junit = NULL;
   const char **exclude = calloc((size_t)argc + 1, sizeof *exclude);
   if (!exclude) return 2;
   job.exclude = exclude;
@@ -57,6 +62,8 @@ int sg_cli_check(int argc, char **argv) {
     case 'x': exclude[job.nexclude++] = optarg; break;
     case OPT_CONFIG: job.validation_config = optarg; break;
     case OPT_ATTACK: job.attack_data = optarg; break;
+    case OPT_SARIF: sarif = optarg; break;
+    case OPT_JUNIT: junit = optarg; break;
     case OPT_FAIL_ON:
       if (strcmp(optarg, "error") && strcmp(optarg, "warning"))
         rc = sg_cli_usage_error("check", "--fail-on is error or warning, not '%s'", optarg);
@@ -73,11 +80,27 @@ int sg_cli_check(int argc, char **argv) {
   }
   job.paths = argv + optind;
   job.npaths = (size_t)(argc - optind);
+  job.reports = sarif || junit;
   SgCheckResult res;
   sg_check_run(&job, &res);
   if (res.out.len) fwrite(res.out.data, 1, res.out.len, stdout);
   fputs(sg_buf_cstr(&res.summary), job.json ? stderr : stdout);
   rc = res.exit_code;
+  for (int k = 0; k < 2; k++) { /* the reports CI shows */
+    const char *file = k ? junit : sarif;
+    if (!file) continue;
+    SgBuf b = {0};
+    if (k)
+      sg_check_junit(&res, job.fail_on_warning, &b);
+    else
+      sg_check_sarif(&res, &b);
+    FILE *f = fopen(file, "wb");
+    if (b.oom || !f || fwrite(b.data, 1, b.len, f) != b.len || fclose(f)) {
+      fprintf(stderr, "sigmacc check: error[E001]: cannot write %s\n", file);
+      rc = 2;
+    }
+    sg_buf_free(&b);
+  }
   sg_check_result_free(&res);
   free(exclude);
   return rc;

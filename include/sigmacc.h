@@ -527,6 +527,7 @@ void sg_render_diags(SgBuf *out, const SgDiags *d, size_t from, const char *path
 typedef struct SgCheckResult {
   SgBuf out;     /* diagnostics, rendered (or JSON lines) */
   SgBuf summary; /* "checked N files, N rules: N errors, N warnings" */
+  SgBuf report;  /* job->reports: each file checked ({"checked":path}) then its diagnostics, JSON lines */
   size_t files, rules, pipelines, errors, warnings;
   size_t findings[SG_V__COUNT]; /* per validator */
   int exit_code; /* 0 clean; 1 errors (or warnings with fail_on_warning); 2 unreadable input or usage */
@@ -541,9 +542,16 @@ typedef struct SgCheckJob {
   size_t nexclude;
   const char *attack_data; /* --attack-data: a techniques.tsv, or NULL */
   bool fail_on_warning;    /* --fail-on warning: a warning fails the check too (exit 1) */
+  bool reports;            /* res->report too, for sg_check_sarif and sg_check_junit */
 } SgCheckJob;
 void sg_check_run(const SgCheckJob *job, SgCheckResult *res);
 void sg_check_result_free(SgCheckResult *res);
+/* A run's findings (job.reports) as SARIF 2.1.0 (the tool, a rule per
+ * diagnostic code or validator with its help text, a result per finding with
+ * its file, line and column), or as JUnit XML (a testcase per file checked,
+ * failed by its errors, or its warnings with fail_on_warning). */
+void sg_check_sarif(const SgCheckResult *res, SgBuf *out);
+void sg_check_junit(const SgCheckResult *res, bool fail_on_warning, SgBuf *out);
 
 /* `sigmacc analyze`: facts about the rules under `paths`. */
 typedef struct SgAnalyzeResult {

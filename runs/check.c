@@ -10,7 +10,8 @@
 #include "sigmacc_int.h"
 
 typedef struct CheckResult {
-  SgBuf out; /* its diagnostics, rendered */
+  SgBuf out;    /* its diagnostics, rendered */
+  SgBuf report; /* job->reports: the same as JSON lines */
   size_t rules, errors, warnings, suppressed;
   size_t findings[SG_V__COUNT];
   SgRuleKey *keys; /* for the checks across files */
@@ -24,6 +25,7 @@ typedef struct Check {
   const SgWarnPolicy *warnings;
   const SgValidation *val;
   CheckResult *res;
+  bool reports;
 } Check;
 
 static void count_findings(size_t *findings, const SgDiags *d, size_t from) {
@@ -44,6 +46,7 @@ static void check_file(void *arg, size_t i) {
     r->io_error = true;
     r->errors = d.nerrors;
     sg_render_diags(&r->out, &d, 0, NULL, NULL, 0, c->json);
+    if (c->reports) sg_render_diags(&r->report, &d, 0, NULL, NULL, 0, true);
     sg_diags_free(&d);
     return;
   }
@@ -67,6 +70,7 @@ static void check_file(void *arg, size_t i) {
   r->warnings = d.nwarnings;
   r->suppressed = d.nsuppressed;
   sg_render_diags(&r->out, &d, 0, u.path, u.src, u.srclen, c->json);
+  if (c->reports) sg_render_diags(&r->report, &d, 0, NULL, NULL, 0, true);
   sg_unit_free(&u);
   sg_diags_free(&d);
 }
@@ -100,7 +104,8 @@ void sg_check_run(const SgCheckJob *job, SgCheckResult *res) {
   SgPaths paths = {0};
   bool io_ok = setup_ok && sg_expand_paths((int)job->npaths, (char **)job->paths, &paths, &d);
   sg_render_diags(&res->out, &d, 0, NULL, NULL, 0, json);
-  Check c = {&paths, json, job->warnings, val, calloc(paths.n + 1, sizeof *c.res)};
+  if (job->reports) sg_render_diags(&res->report, &d, 0, NULL, NULL, 0, true);
+  Check c = {&paths, json, job->warnings, val, calloc(paths.n + 1, sizeof *c.res), job->reports};
   size_t nerrors = d.nerrors, nwarnings = d.nwarnings, suppressed = d.nsuppressed;
   bool io_error = !io_ok || !c.res;
   sg_parallel_for(c.res && setup_ok ? paths.n : 0, check_file, &c);
@@ -109,6 +114,13 @@ void sg_check_run(const SgCheckJob *job, SgCheckResult *res) {
   for (size_t i = 0; c.res && i < paths.n; i++) { /* in path order */
     CheckResult *r = &c.res[i];
     sg_buf_catn(&res->out, r->out.data ? r->out.data : "", r->out.len);
+    if (job->reports) { /* the file checked, then its diagnostics: a testcase each */
+      sg_buf_cat(&res->report, "{\"checked\":");
+      sg_json_str(&res->report, paths.v[i], strlen(paths.v[i]));
+      sg_buf_cat(&res->report, "}\n");
+      sg_buf_catn(&res->report, r->report.data ? r->report.data : "", r->report.len);
+    }
+    sg_buf_free(&r->report);
     res->rules += r->rules;
     res->pipelines += r->pipeline;
     nerrors += r->errors;
@@ -131,6 +143,10 @@ void sg_check_run(const SgCheckJob *job, SgCheckResult *res) {
     sg_validate_batch(val, keys, nkeys, &bd);
     count_findings(res->findings, &bd, 0);
     sg_render_diags(&res->out, &bd, 0, NULL, NULL, 0, json);
+    if (job->reports) { /* across files: none of them */
+      sg_buf_cat(&res->report, "{\"across\":true}\n");
+      sg_render_diags(&res->report, &bd, 0, NULL, NULL, 0, true);
+    }
     nerrors += bd.nerrors;
     nwarnings += bd.nwarnings;
     suppressed += bd.nsuppressed;
@@ -165,6 +181,7 @@ void sg_check_run(const SgCheckJob *job, SgCheckResult *res) {
 
 void sg_check_result_free(SgCheckResult *res) {
   sg_buf_free(&res->out);
+  sg_buf_free(&res->report);
   sg_buf_free(&res->summary);
   memset(res, 0, sizeof *res);
 }

@@ -796,6 +796,78 @@ static void test_search(void **state) {
   free(bad);
 }
 
+static size_t count_of(const char *s, const char *what) {
+  size_t n = 0;
+  for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+    n++;
+  return n;
+}
+
+static size_t leaves_at(const SgJDoc *d, const char *path) {
+  size_t n = 0, len = strlen(path);
+  for (size_t i = 0; i < d->n; i++)
+    n += d->leaves[i].pathlen == len && !memcmp(d->text + d->leaves[i].path, path, len);
+  return n;
+}
+
+/* check --sarif and --junit: SARIF 2.1.0 with what its schema requires of a
+ * run, each rule and each result (object by object: a result per finding, each
+ * with its rule, level, message, file, line and column; each rule with help
+ * text); JUnit with a testcase per file, its counts right. */
+static void test_check_reports(void **state) {
+  (void)state;
+  char cmd[2048];
+  int rc;
+  snprintf(
+      cmd, sizeof cmd,
+      "cd '%s' && '%s' check --json --sarif /tmp/sigmacc-%d.sarif --junit /tmp/sigmacc-%d.xml golden/errors "
+      "sigma-rules 2>/dev/null | wc -l; cat /tmp/sigmacc-%d.sarif; echo; cat /tmp/sigmacc-%d.xml; "
+      "rm -f /tmp/sigmacc-%d.sarif /tmp/sigmacc-%d.xml",
+      SIGMACC_SOURCE_DIR, SIGMACC_BIN, (int)getpid(), (int)getpid(), (int)getpid(), (int)getpid(),
+      (int)getpid(), (int)getpid());
+  char *out = run(cmd, &rc);
+  size_t findings = (size_t)atol(out);
+  const char *sarif = strchr(out, '\n') + 1, *end = strchr(sarif, '\n');
+  assert_true(findings > 50);
+  assert_true(oc_json_valid(sarif, (size_t)(end - sarif)));
+  SgJDoc d = {0};
+  size_t off;
+  const char *err;
+  assert_true(sg_json_parse(&d, sarif, (size_t)(end - sarif), &off, &err));
+  const SgJLeaf *version = sg_jdoc_find(&d, "version", 7);
+  assert_non_null(version);
+  assert_int_equal(version->vallen, 5);
+  assert_memory_equal(d.text + version->val, "2.1.0", 5);
+  assert_int_equal(leaves_at(&d, "runs.tool.driver.name"), 1);
+  static const char *const per_result[] = {"runs.results.ruleId",
+                                           "runs.results.level",
+                                           "runs.results.message.text",
+                                           "runs.results.locations.physicalLocation.artifactLocation.uri",
+                                           "runs.results.locations.physicalLocation.region.startLine",
+                                           "runs.results.locations.physicalLocation.region.startColumn"};
+  for (size_t i = 0; i < sizeof per_result / sizeof *per_result; i++)
+    if (leaves_at(&d, per_result[i]) != findings)
+      fail_msg("SARIF: %zu %s for %zu findings", leaves_at(&d, per_result[i]), per_result[i], findings);
+  size_t rules = leaves_at(&d, "runs.tool.driver.rules.id");
+  assert_true(rules > 10);
+  assert_int_equal(leaves_at(&d, "runs.tool.driver.rules.help.text"), rules);
+  assert_int_equal(leaves_at(&d, "runs.tool.driver.rules.shortDescription.text"), rules);
+  sg_jdoc_free(&d);
+  const char *xml = end + 1;
+  unsigned tests = 0, failures = 0;
+  const char *suite = strstr(xml, "<testsuite ");
+  assert_non_null(suite);
+  assert_int_equal(
+      sscanf(suite, "<testsuite name=\"sigmacc check\" tests=\"%u\" failures=\"%u\"", &tests, &failures), 2);
+  assert_int_equal(count_of(xml, "<testcase "), tests);
+  assert_int_equal(count_of(xml, "<failure "), failures);
+  assert_int_equal(count_of(xml, "</failure>"), failures);
+  assert_true(strstr(xml, "</testsuite>\n</testsuites>\n") != NULL);
+  printf("check: %zu findings, SARIF with %zu rules; JUnit %u testcases, %u failed\n", findings, rules, tests,
+         failures);
+  free(out);
+}
+
 /* Event inputs are recognised from their bytes: gzip is read as the text it
  * holds (same matches), a truncated one is an error after what it held; a
  * damaged EVTX header or another binary file is an error (exit 2), never "0
@@ -964,6 +1036,7 @@ int main(void) {
       cmocka_unit_test(test_timeline_order),
       cmocka_unit_test(test_metrics),
       cmocka_unit_test(test_search),
+      cmocka_unit_test(test_check_reports),
       cmocka_unit_test(test_declared_logsource),
       cmocka_unit_test(test_write_errors),
   };

@@ -598,11 +598,11 @@ static void test_regression_runner(void **state) {
   int rc;
   char *out = run(cmd, &rc);
   static const char *const want[] = {
-      "rc=1\n92\nFAIL sigmahq/rules/windows/file/file_event/file_event_win_anydesk_artefact.yml: Positive "
-      "Detection Test (reference/regression/rules/windows/file/file_event/file_event_win_anydesk_artefact/"
-      "info.yml:9): ",
-      "match_count 1 (reference/regression/rules/windows/file/file_event/file_event_win_anydesk_artefact/"
-      "info.yml:12), the rule matched 3\ncases ",
+      ("rc=1\n92\nFAIL sigmahq/rules/windows/file/file_event/file_event_win_anydesk_artefact.yml: Positive "
+       "Detection Test (reference/regression/rules/windows/file/file_event/file_event_win_anydesk_artefact/"
+       "info.yml:9): "),
+      ("match_count 1 (reference/regression/rules/windows/file/file_event/file_event_win_anydesk_artefact/"
+       "info.yml:12), the rule matched 3\ncases "),
       "/file_event_win_creation_system_dll_files/info.yml:12), the rule matched 1\n",
       "rc=1\n",
       "info.yml names another rule, not 13c02350-4177-4e45-ac17-cf7ca628ff5e\n",
