@@ -58,16 +58,31 @@ void sg_queries_free(SgQueries *q) {
   memset(q, 0, sizeof *q);
 }
 
-/* The rule's file, tags and log source as JSON object members. */
+static void json_list(SgBuf *b, const char *key, const SgStrList *l) {
+  sg_buf_catf(b, ",\"%s\":[", key);
+  for (size_t i = 0; i < l->n; i++) {
+    if (i) sg_buf_catc(b, ',');
+    sg_json_str_or_null(b, l->v[i]);
+  }
+  sg_buf_catc(b, ']');
+}
+
+/* The rule's file, metadata (what pages and reports are built from), tags and
+ * log source as JSON object members. */
 static void rule_meta(SgBuf *b, const SgRule *r) {
   sg_buf_cat(b, "\"path\":");
   sg_json_str_or_null(b, r->loc.path);
-  sg_buf_cat(b, ",\"tags\":[");
-  for (size_t i = 0; i < r->tags.n; i++) {
-    if (i) sg_buf_catc(b, ',');
-    sg_json_str_or_null(b, r->tags.v[i]);
+  static const char *const keys[] = {"status", "description", "author", "date", "modified"};
+  const char *const vals[] = {r->status, r->description, r->author, r->date, r->modified};
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+    sg_buf_catf(b, ",\"%s\":", keys[i]);
+    sg_json_str_or_null(b, vals[i]);
   }
-  sg_buf_cat(b, "],\"logsource\":{\"category\":");
+  json_list(b, "references", &r->references);
+  json_list(b, "falsepositives", &r->falsepositives);
+  json_list(b, "fields", &r->fields);
+  json_list(b, "tags", &r->tags);
+  sg_buf_cat(b, ",\"logsource\":{\"category\":");
   sg_json_str_or_null(b, r->logsource.category);
   sg_buf_cat(b, ",\"product\":");
   sg_json_str_or_null(b, r->logsource.product);
