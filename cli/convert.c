@@ -25,13 +25,15 @@ static const char convert_usage[] =
     "  --check DIR        compare each rule file's output with DIR/<relative path>.<ext>;\n"
     "                     print a diff for each difference, list missing and extra files, exit 1\n"
     "  --update DIR       write those files instead (the explicit golden update)\n"
+    "  --junit FILE       with --check: also write the comparison as JUnit XML (a testcase per file)\n"
+    "  --junit FILE       with --check: also write the comparison as JUnit XML (a testcase per file)\n"
     "  --json-diagnostics diagnostics as JSON lines on stderr\n"
     "  --header           a line '# PATH:LINE ID TITLE' before each rule's queries (text formats;\n"
     "                     not part of the query)\n" SG_CLI_WARN_HELP
     "PATH is a rule file or a directory of them; - reads rules from stdin.\n" SG_CLI_EXIT_HELP;
 
 typedef struct ConvArgs {
-  const char *target, *format, *output, *golden;
+  const char *target, *format, *output, *golden, *junit;
   bool update;
   const char **pipelines, **filters;
   size_t npipelines, nfilters;
@@ -43,7 +45,7 @@ typedef struct ConvArgs {
   SgWarnPolicy warn;
 } ConvArgs;
 
-enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_CHECK, OPT_UPDATE, OPT_JSON, OPT_HEADER };
+enum { OPT_WITHOUT = 256, OPT_FILTER, OPT_CHECK, OPT_UPDATE, OPT_JSON, OPT_HEADER, OPT_JUNIT };
 
 static const struct option longopts[] = {
     {"target", required_argument, NULL, 't'},
@@ -57,6 +59,7 @@ static const struct option longopts[] = {
     {"without-pipeline", no_argument, NULL, OPT_WITHOUT},
     {"filter", required_argument, NULL, OPT_FILTER},
     {"check", required_argument, NULL, OPT_CHECK},
+    {"junit", required_argument, NULL, OPT_JUNIT},
     {"update", required_argument, NULL, OPT_UPDATE},
     {"json-diagnostics", no_argument, NULL, OPT_JSON},
     {"warn", required_argument, NULL, 'W'},
@@ -99,6 +102,7 @@ static int parse_args(int argc, char **argv, ConvArgs *a) {
     case OPT_WITHOUT: a->without_pipeline = true; break;
     case OPT_JSON: a->json = true; break;
     case OPT_HEADER: a->header = true; break;
+    case OPT_JUNIT: a->junit = optarg; break;
     default: return sg_cli_option_error("convert", c, argv, longopts);
     }
   }
@@ -107,6 +111,8 @@ static int parse_args(int argc, char **argv, ConvArgs *a) {
   if (!a->target) return sg_cli_usage_error("convert", "missing -t TARGET (see 'sigmacc list targets')");
   if (!a->npaths)
     return sg_cli_usage_error("convert", "missing PATH (a rule file, a directory, or - for stdin)");
+  if (a->junit && (!a->golden || a->update))
+    return sg_cli_usage_error("convert", "--junit reports a --check: give --check DIR");
   if (a->golden && a->output)
     return sg_cli_usage_error("convert", "--%s writes its report to stdout: -o does not apply",
                               a->update ? "update" : "check");
@@ -155,6 +161,13 @@ int sg_cli_convert(int argc, char **argv) {
     if (!ok) {
       fprintf(stderr, "sigmacc convert: error[E001]: cannot write '%s': %s\n",
               args.output ? args.output : "-", strerror(errno));
+      rc = 2;
+    }
+  }
+  if (args.junit) {
+    FILE *f = fopen(args.junit, "wb");
+    if (!f || fwrite(res.junit.data, 1, res.junit.len, f) != res.junit.len || fclose(f)) {
+      fprintf(stderr, "sigmacc convert: error[E001]: cannot write '%s': %s\n", args.junit, strerror(errno));
       rc = 2;
     }
   }

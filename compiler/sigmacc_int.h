@@ -362,6 +362,8 @@ typedef struct SgGolden {
   size_t nseen, capseen;
   size_t mismatches, missing, extra, written, errors;
   SgBuf report; /* diffs and listings, to print */
+  SgBuf cases;  /* --check: a JUnit testcase per file compared, missing or extra */
+  size_t ncases, nfailed;
 } SgGolden;
 
 void sg_golden_init(SgGolden *g, const char *dir, const char *ext, bool update);
@@ -371,6 +373,8 @@ int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len);
 /* List (or, updating, remove) files in DIR with EXT no rule produced.
  * Returns the exit code: 0 all equal, 1 differences, 2 write errors. */
 int sg_golden_finish(SgGolden *g);
+/* The comparison as JUnit XML (after sg_golden_finish): a testcase per file. */
+void sg_golden_junit(const SgGolden *g, const char *suite, SgBuf *out);
 
 /* ---- YAML loader ----------------------------------------------------------- */
 typedef struct SgYDoc {

@@ -596,6 +596,7 @@ typedef struct SgConvertJob {
 
 typedef struct SgConvertResult {
   SgBuf out;   /* the queries in the output format, or the golden report */
+  SgBuf junit; /* --check: the comparison as JUnit XML, a testcase per golden file */
   SgBuf diags; /* every diagnostic of the run, rendered, in path order */
   size_t failed, skipped, errors;
   int exit_code; /* 0 success; 1 a rule or pipeline failed, or golden drift; 2 usage or I/O */

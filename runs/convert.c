@@ -250,6 +250,7 @@ static bool append_queries(SgQueries *all, SgQueries *file) {
 void sg_convert_result_free(SgConvertResult *res) {
   sg_buf_free(&res->out);
   sg_buf_free(&res->diags);
+  sg_buf_free(&res->junit);
   memset(res, 0, sizeof *res);
 }
 
@@ -421,6 +422,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     else
       sg_buf_catf(&res->out, "golden: %zu file%s, %zu differ, %zu missing, %zu extra\n", n, n == 1 ? "" : "s",
                   golden.mismatches, golden.missing, golden.extra);
+    if (!job->update) sg_golden_junit(&golden, "sigmacc golden", &res->junit);
     sg_golden_free(&golden);
   } else if (!job->fields) {
     size_t mark = d.n;

@@ -30,6 +30,7 @@ void sg_golden_free(SgGolden *g) {
     free(g->seen[i]);
   free(g->seen);
   sg_buf_free(&g->report);
+  sg_buf_free(&g->cases);
 }
 
 /* ---- unified diff ------------------------------------------------------------------ */
@@ -227,6 +228,50 @@ static bool mkdirs(const char *path) {
   return true;
 }
 
+static void xml(SgBuf *b, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == '&')
+      sg_buf_cat(b, "&amp;");
+    else if (s[i] == '<')
+      sg_buf_cat(b, "&lt;");
+    else if (s[i] == '>')
+      sg_buf_cat(b, "&gt;");
+    else if (s[i] == '"')
+      sg_buf_cat(b, "&quot;");
+    else if ((unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t')
+      sg_buf_cat(b, "\xef\xbf\xbd");
+    else
+      sg_buf_catc(b, s[i]);
+}
+
+/* A testcase for the file `path`: passed, or failed with `why` (and the detail, a diff). */
+static void junit_case(SgGolden *g, const char *path, const char *why, const char *detail, size_t ndetail) {
+  if (g->update) return;
+  g->ncases++;
+  sg_buf_cat(&g->cases, "    <testcase classname=\"golden\" name=\"");
+  xml(&g->cases, path, strlen(path));
+  if (!why) {
+    sg_buf_cat(&g->cases, "\"/>\n");
+    return;
+  }
+  g->nfailed++;
+  sg_buf_cat(&g->cases, "\">\n      <failure message=\"");
+  xml(&g->cases, why, strlen(why));
+  sg_buf_cat(&g->cases, "\">");
+  xml(&g->cases, detail ? detail : why, detail ? ndetail : strlen(why));
+  sg_buf_cat(&g->cases, "</failure>\n    </testcase>\n");
+}
+
+void sg_golden_junit(const SgGolden *g, const char *suite, SgBuf *out) {
+  sg_buf_catf(
+      out,
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"%s\" tests=\"%zu\" failures=\"%zu\">\n"
+      "  <testsuite name=\"%s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
+      suite, g->ncases, g->nfailed, suite, g->ncases, g->nfailed);
+  sg_buf_catn(out, g->cases.data ? g->cases.data : "", g->cases.len);
+  sg_buf_cat(out, "  </testsuite>\n</testsuites>\n");
+}
+
 int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len) {
   char *path = out_path(g, rel);
   if (!path) return -1;
@@ -243,6 +288,7 @@ int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len) {
   sg_diags_free(&d);
   if (exists && wl == len && !memcmp(want, got, len)) {
     free(want);
+    junit_case(g, path, NULL, NULL, 0);
     return 0;
   }
   if (g->update) {
@@ -263,12 +309,15 @@ int sg_golden_file(SgGolden *g, const char *rel, const char *got, size_t len) {
   if (!exists) {
     g->missing++;
     sg_buf_catf(&g->report, "missing: %s (run with --update to create it)\n", path);
+    junit_case(g, path, "missing (run with --update to create it)", NULL, 0);
     return 1;
   }
   g->mismatches++;
   char label[4096];
   snprintf(label, sizeof label, "%s (generated)", path);
+  size_t from = g->report.len;
   unified_diff(&g->report, path, want, wl, label, got, len);
+  junit_case(g, path, "differs from the golden file", g->report.data + from, g->report.len - from);
   free(want);
   return 1;
 }
@@ -294,6 +343,7 @@ static void find_extra(SgGolden *g) {
       seen = !strcmp(g->seen[k], name);
     if (!ours || seen) continue;
     g->extra++;
+    junit_case(g, name, "extra: no rule produces it", NULL, 0);
     if (!g->update)
       sg_buf_catf(&g->report, "extra: %s (no rule produces it)\n", name);
     else if (remove(name) == 0)

@@ -868,6 +868,34 @@ static void test_check_reports(void **state) {
   free(out);
 }
 
+/* convert --check --junit: a testcase per golden file; a changed file fails
+ * with its diff, a missing one and an extra one fail too; --junit without
+ * --check is a usage error. */
+static void test_golden_junit(void **state) {
+  (void)state;
+  char cmd[4096];
+  int rc;
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && t=$(mktemp -d) && C() { '%s' convert -t splunk --without-pipeline \"$@\"; } && "
+           "C --update $t/g sigma-rules/windows/process_creation > /dev/null && "
+           "C --check $t/g --junit $t/pass.xml sigma-rules/windows/process_creation > /dev/null; echo rc=$?; "
+           "grep -c '<testcase ' $t/pass.xml; grep -c '<failure' $t/pass.xml; "
+           "f=$(find $t/g -name '*.spl' | sort | head -1); echo 'changed' >> $f; "
+           "g=$(find $t/g -name '*.spl' | sort | tail -1); rm $g; echo x > $t/g/extra.spl; "
+           "C --check $t/g --junit $t/fail.xml sigma-rules/windows/process_creation > /dev/null; echo rc=$?; "
+           "grep -o 'failures=\"[0-9]*\"' $t/fail.xml | head -1; "
+           "grep -c 'message=\"differs from the golden file\"' $t/fail.xml; "
+           "grep -c 'message=\"missing (run with --update to create it)\"' $t/fail.xml; "
+           "grep -c 'message=\"extra: no rule produces it\"' $t/fail.xml; grep -c '^+changed' $t/fail.xml; "
+           "C --junit $t/x.xml sigma-rules/windows/process_creation > /dev/null 2>&1; echo rc=$?; rm -rf $t",
+           SIGMACC_SOURCE_DIR, SIGMACC_BIN);
+  char *out = run(cmd, &rc);
+  unsigned cases = 0;
+  if (sscanf(out, "rc=0\n%u\n0\n", &cases) != 1 || cases < 5) fail_msg("a clean check:\n%s", out);
+  if (!strstr(out, "rc=1\nfailures=\"3\"\n1\n1\n1\n") || !strstr(out, "\nrc=2\n")) fail_msg("%s", out);
+  free(out);
+}
+
 /* Event inputs are recognised from their bytes: gzip is read as the text it
  * holds (same matches), a truncated one is an error after what it held; a
  * damaged EVTX header or another binary file is an error (exit 2), never "0
@@ -1037,6 +1065,7 @@ int main(void) {
       cmocka_unit_test(test_metrics),
       cmocka_unit_test(test_search),
       cmocka_unit_test(test_check_reports),
+      cmocka_unit_test(test_golden_junit),
       cmocka_unit_test(test_declared_logsource),
       cmocka_unit_test(test_write_errors),
   };
