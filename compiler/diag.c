@@ -268,6 +268,25 @@ void sg_json_str(SgBuf *out, const char *s, size_t n) {
   sg_buf_putc(out, '"');
 }
 
+void sg_xml_str(SgBuf *out, const char *s, size_t n) {
+  size_t run = 0; /* s[run..i) is copied as it is */
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    const char *r = c == '&'                             ? "&amp;"
+                    : c == '<'                           ? "&lt;"
+                    : c == '>'                           ? "&gt;"
+                    : c == '"'                           ? "&quot;"
+                    : c == '\''                          ? "&#39;"
+                    : c < 0x20 && c != '\t' && c != '\n' ? "\xef\xbf\xbd" /* XML 1.0 has no such character */
+                                                         : NULL;
+    if (!r) continue;
+    sg_buf_catn(out, s + run, i - run);
+    sg_buf_cat(out, r);
+    run = i + 1;
+  }
+  sg_buf_catn(out, s + run, n - run);
+}
+
 void sg_diag_render_json(SgBuf *out, const SgDiag *dg) {
   const char *path = dg->loc.path ? dg->loc.path : "";
   sg_buf_cat(out, "{\"path\":");

@@ -146,22 +146,6 @@ void sg_check_sarif(const SgCheckResult *res, SgBuf *out) {
   findings_free(&f);
 }
 
-static void xml(SgBuf *b, const char *s) {
-  for (; s && *s; s++)
-    if (*s == '&')
-      sg_buf_cat(b, "&amp;");
-    else if (*s == '<')
-      sg_buf_cat(b, "&lt;");
-    else if (*s == '>')
-      sg_buf_cat(b, "&gt;");
-    else if (*s == '"')
-      sg_buf_cat(b, "&quot;");
-    else if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-      sg_buf_cat(b, "\xef\xbf\xbd");
-    else
-      sg_buf_catc(b, *s);
-}
-
 void sg_check_junit(const SgCheckResult *res, bool fail_on_warning, SgBuf *out) {
   Findings f = {0};
   read_findings(res, &f);
@@ -184,12 +168,12 @@ void sg_check_junit(const SgCheckResult *res, bool fail_on_warning, SgBuf *out) 
     failed += n > 0;
     tests++;
     sg_buf_cat(&cases, "    <testcase classname=\"sigmacc check\" name=\"");
-    xml(&cases, batch ? "rules across files" : f.files[i]);
+    sg_xml_cstr(&cases, batch ? "rules across files" : f.files[i]);
     if (!n) {
       sg_buf_cat(&cases, "\"/>\n");
     } else {
       sg_buf_catf(&cases, "\">\n      <failure message=\"%zu finding%s\">", n, n == 1 ? "" : "s");
-      xml(&cases, sg_buf_cstr(&why));
+      sg_xml_cstr(&cases, sg_buf_cstr(&why));
       sg_buf_cat(&cases, "</failure>\n    </testcase>\n");
     }
     sg_buf_free(&why);

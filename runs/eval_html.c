@@ -72,26 +72,6 @@ void sg_html_add(SgHtml *h, const char *notes, size_t len) {
   }
 }
 
-static void esc(SgBuf *b, const char *s, size_t n) {
-  size_t run = 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *r = s[i] == '&'                                                  ? "&amp;"
-                    : s[i] == '<'                                                ? "&lt;"
-                    : s[i] == '>'                                                ? "&gt;"
-                    : s[i] == '"'                                                ? "&quot;"
-                    : s[i] == '\''                                               ? "&#39;"
-                    : (unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' ? "\xef\xbf\xbd"
-                                                                                 : NULL;
-    if (!r) continue;
-    sg_buf_catn(b, s + run, i - run);
-    sg_buf_cat(b, r);
-    run = i + 1;
-  }
-  sg_buf_catn(b, s + run, n - run);
-}
-
-static void esc0(SgBuf *b, const char *s) { esc(b, s ? s : "", s ? strlen(s) : 0); }
-
 static const char *field(const SgHtml *h, const Match *m, int k) {
   const char *p = h->text.data + m->text;
   for (int i = 0; i < k; i++)
@@ -222,15 +202,15 @@ void sg_html_page(SgHtml *h, const SgEvReport *o, SgBuf *out, size_t events, siz
     const SgRule *r = rs[i].key;
     size_t ri = rule_index(rules, &nr, r);
     sg_buf_catf(out, "<tr><td>%zu</td><td class=\"%s\">", rs[i].n, sg_level_rank(r->level) ? r->level : "");
-    esc0(out, r->level);
+    sg_xml_cstr(out, r->level);
     sg_buf_catf(out, "</td><td><a href=\"#rule-%zu\">", ri);
-    esc0(out, r->title);
+    sg_xml_cstr(out, r->title);
     sg_buf_cat(out, "</a></td></tr>\n");
   }
   sg_buf_cat(out, "</table>\n<h2>Top computers</h2>\n<table><tr><th>matches</th><th>computer</th></tr>\n");
   for (size_t i = 0; i < ncomp && i < 50; i++) {
     sg_buf_catf(out, "<tr><td>%zu</td><td>", cc[i].n);
-    esc0(out, *(const char *)cc[i].key ? cc[i].key : "-");
+    sg_xml_cstr(out, *(const char *)cc[i].key ? cc[i].key : "-");
     sg_buf_cat(out, "</td></tr>\n");
   }
   sg_buf_cat(out, "</table>\n");
@@ -248,14 +228,14 @@ void sg_html_page(SgHtml *h, const SgEvReport *o, SgBuf *out, size_t events, siz
       if (m->has_time) sg_report_time(o, out, m->time);
       for (int k = 0; k < 3; k++) {
         sg_buf_cat(out, "</td><td>");
-        esc0(out, field(h, m, k));
+        sg_xml_cstr(out, field(h, m, k));
       }
       sg_buf_catf(out, "</td><td><a href=\"#rule-%zu\">", rule_index(rules, &nr, m->rule));
-      esc0(out, m->rule->title);
+      sg_xml_cstr(out, m->rule->title);
       sg_buf_cat(out, "</a></td><td>");
-      esc0(out, field(h, m, 3));
+      sg_xml_cstr(out, field(h, m, 3));
       sg_buf_cat(out, "</td><td class=\"d\">");
-      esc0(out, field(h, m, 4));
+      sg_xml_cstr(out, field(h, m, 4));
       sg_buf_cat(out, "</td></tr>\n");
     }
     sg_buf_cat(out, "</table>\n");
@@ -264,15 +244,15 @@ void sg_html_page(SgHtml *h, const SgEvReport *o, SgBuf *out, size_t events, siz
   for (size_t i = 0; i < nr; i++) {
     const SgRule *r = rules[i];
     sg_buf_catf(out, "<h3 id=\"rule-%zu\">", i);
-    esc0(out, r->title);
+    sg_xml_cstr(out, r->title);
     sg_buf_catf(out, "</h3>\n<table><tr><th>matches</th><td>%zu</td></tr>\n<tr><th>level</th><td>", rc[i].n);
-    esc0(out, r->level);
+    sg_xml_cstr(out, r->level);
     const char *const keys[] = {"id", "status", "author", "description"};
     const char *const vals[] = {r->id, r->status, r->author, r->description};
     for (int k = 0; k < 4; k++) {
       if (!vals[k]) continue;
       sg_buf_catf(out, "</td></tr>\n<tr><th>%s</th><td>", keys[k]);
-      esc0(out, vals[k]);
+      sg_xml_cstr(out, vals[k]);
     }
     const SgStrList *lists[] = {&r->tags, &r->falsepositives, &r->references};
     const char *const lnames[] = {"tags", "false positives", "references"};
@@ -281,11 +261,11 @@ void sg_html_page(SgHtml *h, const SgEvReport *o, SgBuf *out, size_t events, siz
       sg_buf_catf(out, "</td></tr>\n<tr><th>%s</th><td>", lnames[k]);
       for (size_t j = 0; j < lists[k]->n; j++) {
         if (j) sg_buf_cat(out, "<br>");
-        esc0(out, lists[k]->v[j]);
+        sg_xml_cstr(out, lists[k]->v[j]);
       }
     }
     sg_buf_cat(out, "</td></tr>\n<tr><th>file</th><td>");
-    esc0(out, r->loc.path);
+    sg_xml_cstr(out, r->loc.path);
     sg_buf_cat(out, "</td></tr></table>\n");
   }
   sg_buf_cat(out, "</body>\n</html>\n");

@@ -228,37 +228,21 @@ static bool mkdirs(const char *path) {
   return true;
 }
 
-static void xml(SgBuf *b, const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] == '&')
-      sg_buf_cat(b, "&amp;");
-    else if (s[i] == '<')
-      sg_buf_cat(b, "&lt;");
-    else if (s[i] == '>')
-      sg_buf_cat(b, "&gt;");
-    else if (s[i] == '"')
-      sg_buf_cat(b, "&quot;");
-    else if ((unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t')
-      sg_buf_cat(b, "\xef\xbf\xbd");
-    else
-      sg_buf_catc(b, s[i]);
-}
-
 /* A testcase for the file `path`: passed, or failed with `why` (and the detail, a diff). */
 static void junit_case(SgGolden *g, const char *path, const char *why, const char *detail, size_t ndetail) {
   if (g->update) return;
   g->ncases++;
   sg_buf_cat(&g->cases, "    <testcase classname=\"golden\" name=\"");
-  xml(&g->cases, path, strlen(path));
+  sg_xml_str(&g->cases, path, strlen(path));
   if (!why) {
     sg_buf_cat(&g->cases, "\"/>\n");
     return;
   }
   g->nfailed++;
   sg_buf_cat(&g->cases, "\">\n      <failure message=\"");
-  xml(&g->cases, why, strlen(why));
+  sg_xml_str(&g->cases, why, strlen(why));
   sg_buf_cat(&g->cases, "\">");
-  xml(&g->cases, detail ? detail : why, detail ? ndetail : strlen(why));
+  sg_xml_str(&g->cases, detail ? detail : why, detail ? ndetail : strlen(why));
   sg_buf_cat(&g->cases, "</failure>\n    </testcase>\n");
 }
 

@@ -28,22 +28,6 @@ typedef struct Run {
   SgTestResult *res;
 } Run;
 
-static void xml(SgBuf *b, const char *s) {
-  for (; s && *s; s++)
-    if (*s == '&')
-      sg_buf_cat(b, "&amp;");
-    else if (*s == '<')
-      sg_buf_cat(b, "&lt;");
-    else if (*s == '>')
-      sg_buf_cat(b, "&gt;");
-    else if (*s == '"')
-      sg_buf_cat(b, "&quot;");
-    else if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-      sg_buf_cat(b, "\xef\xbf\xbd"); /* XML 1.0 has no such character */
-    else
-      sg_buf_catc(b, *s);
-}
-
 /* One test's verdict: the report's line, the JUnit testcase. */
 static void verdict(Run *r, const char *rule_path, const char *name, const char *why) {
   SgTestResult *res = r->res;
@@ -52,19 +36,19 @@ static void verdict(Run *r, const char *rule_path, const char *name, const char 
   sg_buf_catf(&res->out, "%s %s: %s%s%s\n", why ? "FAIL" : "PASS", rule_path, name, why ? ": " : "",
               why ? why : "");
   sg_buf_cat(&res->cases, "    <testcase classname=\"");
-  xml(&res->cases, rule_path);
+  sg_xml_cstr(&res->cases, rule_path);
   sg_buf_cat(&res->cases, "\" name=\"");
-  xml(&res->cases, name);
+  sg_xml_cstr(&res->cases, name);
   if (!why) {
     sg_buf_cat(&res->cases, "\"/>\n");
     return;
   }
   sg_buf_cat(&res->cases, "\">\n      <failure message=\"");
-  xml(&res->cases, why);
+  sg_xml_cstr(&res->cases, why);
   sg_buf_cat(&res->cases, "\">");
-  xml(&res->cases, rule_path);
+  sg_xml_cstr(&res->cases, rule_path);
   sg_buf_cat(&res->cases, ": ");
-  xml(&res->cases, why);
+  sg_xml_cstr(&res->cases, why);
   sg_buf_cat(&res->cases, "</failure>\n    </testcase>\n");
 }
 

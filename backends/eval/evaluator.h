@@ -9,7 +9,8 @@
  *
  *   json.c       the event reader (SgJReader), the JSON parser, SgJBuild
  *   events.c     an input of events (SgEventIn): documents parsed, or EVTX records
- *   evtx.c       EVTX files read natively, each record as evtx_dump's JSON
+ *   evtx.c       EVTX read natively: a chunk's records as element trees (evtx_dom.h)
+ *   evtx_file.c  an EVTX file as a stream of chunks (evtx_format.h: the layout)
  *   evtx_json.c  an event's element tree (evtx_dom.h) as evtx_dump's JSON
  *   intern.c     string -> id tables (field names, index keys, literals)
  *   compile.c    rule trees -> matchers (CNode), sg_eval_add, sg_eval_fork
