@@ -811,8 +811,8 @@ static bool decode(SgEvtxDec *d, size_t p, size_t n) {
   if (!stream(d, p + RECORD_HEADER, p + n - 4, -1, 0, 0, false, 0)) return false;
   if (!d->dom.n) return fail(d, "a record without an element at offset %llu", p);
   if (d->text.oom) return fail(d, "out of memory at offset %llu", p);
-  d->dom.text = d->text.data;
-  d->dom.names = d->names.data;
+  d->dom.text = d->text.data ? d->text.data : ""; /* a record of names alone has no text buffer yet */
+  d->dom.names = d->names.data ? d->names.data : "";
   return true;
 }
 
