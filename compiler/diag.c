@@ -287,6 +287,8 @@ void sg_xml_str(SgBuf *out, const char *s, size_t n) {
   sg_buf_catn(out, s + run, n - run);
 }
 
+void sg_xml_cstr(SgBuf *out, const char *s) { sg_xml_str(out, s ? s : "", s ? strlen(s) : 0); }
+
 void sg_diag_render_json(SgBuf *out, const SgDiag *dg) {
   const char *path = dg->loc.path ? dg->loc.path : "";
   sg_buf_cat(out, "{\"path\":");

@@ -165,7 +165,7 @@ void sg_json_str(SgBuf *out, const char *s, size_t n);
 /* s[0..n) as XML (and HTML) text or attribute value: & < > " ' escaped, a C0
  * control other than tab and LF as U+FFFD (XML 1.0 has none). */
 void sg_xml_str(SgBuf *out, const char *s, size_t n);
-static inline void sg_xml_cstr(SgBuf *out, const char *s) { sg_xml_str(out, s ? s : "", s ? strlen(s) : 0); }
+void sg_xml_cstr(SgBuf *out, const char *s); /* s, or nothing when NULL */
 /* s as a JSON string, or null when s is NULL. */
 void sg_json_str_or_null(SgBuf *out, const char *s);
 /* The length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */

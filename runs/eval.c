@@ -640,3 +640,8 @@ int sg_eval_run(const SgEvalJob *job, const SgEvalSink *sink) {
   pcre2_code_free(pattern);
   return rc;
 }
+
+static void capture_out(void *ctx, const char *s, size_t n) { sg_buf_catn(&((SgCapture *)ctx)->out, s, n); }
+static void capture_err(void *ctx, const char *s, size_t n) { sg_buf_catn(&((SgCapture *)ctx)->err, s, n); }
+
+SgEvalSink sg_capture_sink(SgCapture *c) { return (SgEvalSink){capture_out, capture_err, c, NULL}; }

@@ -348,7 +348,11 @@ void sg_report_header(const SgEvReport *o, SgBuf *out) {
   }
 }
 
-/* The timeline row of a match (time, event, rule, details). */
+/* A channel as the table shows it: long Microsoft-Windows-* names without that prefix. */
+static void short_channel(const SgEvReport *o, const char **s, size_t *n) {
+  if (o->format == SG_EVAL_TABLE && *n > 30 && !memcmp(*s, "Microsoft-Windows-", 18)) *s += 18, *n -= 18;
+}
+
 /* The source of a match: csv the input's path and the line or record
  * (path:line); the table the file's name and it (which file to open). */
 static void source_text(const SgEvReport *o, SgBuf *b, const SgReportWhere *w) {
@@ -376,6 +380,7 @@ static void source(const SgEvReport *o, SgBuf *out, const SgReportWhere *w) {
   sg_buf_free(&b);
 }
 
+/* The timeline row of a match (time, event, rule, details). */
 static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *doc, bool has_time, double t,
                 const SgReportWhere *w, const char *detail, size_t detail_len) {
   SgBuf tb = {0};
@@ -387,11 +392,7 @@ static void row(const SgEvReport *o, SgBuf *out, const SgRule *r, const SgJDoc *
   const SgJLeaf *ch = doc ? leaf(doc, "Channel") : NULL;
   const char *chs = ch ? doc->text + ch->val : "";
   size_t chn = ch ? ch->vallen : 0;
-  if (o->format == SG_EVAL_TABLE && chn > 30 &&
-      !memcmp(chs, "Microsoft-Windows-", 18)) { /* short, as shown */
-    chs += 18;
-    chn -= 18;
-  }
+  short_channel(o, &chs, &chn);
   cell(o, out, COL_CHANNEL, chs, chn);
   cell_leaf(o, out, COL_EVENTID, doc, "EventID");
   cell_leaf(o, out, COL_RECORD, doc, "EventRecordID");
@@ -615,8 +616,7 @@ void sg_report_found(const SgEvReport *o, SgBuf *out, const SgJDoc *doc, const u
     size_t vn = c.len;
     const SgJLeaf *l = k >= 1 && k <= 3 ? leaf(doc, leafs[k - 1]) : NULL;
     if (k >= 1 && k <= 3) v = l ? doc->text + l->val : "", vn = l ? l->vallen : 0;
-    if (k == 2 && o->format == SG_EVAL_TABLE && vn > 30 && !memcmp(v, "Microsoft-Windows-", 18))
-      v += 18, vn -= 18; /* short, as the timeline shows it */
+    if (k == 2) short_channel(o, &v, &vn);
     if (k == 4) {
       sg_buf_reset(&c);
       source_text(o, &c, w);

@@ -153,12 +153,6 @@ static char *slug_of(const char *path) {
 
 /* ---- building a page: the queries, the words, the evidence ----------------------------- */
 
-typedef struct Capture {
-  SgBuf out, err;
-} Capture;
-static void cap_out(void *ctx, const char *s, size_t n) { sg_buf_catn(&((Capture *)ctx)->out, s, n); }
-static void cap_err(void *ctx, const char *s, size_t n) { sg_buf_catn(&((Capture *)ctx)->err, s, n); }
-
 /* Non-blank lines of a JSON-lines file: its events. */
 static size_t count_events(const char *path) {
   char *src;
@@ -184,7 +178,7 @@ static size_t count_events(const char *path) {
  * R.nomatch.jsonl; a regression test (`expect` matches, its name `label`): an EVTX file. */
 static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const char *fields, long expect,
                     const char *label) {
-  Capture c = {0};
+  SgCapture c = {0};
   char *rules[] = {(char *)p->path}, *events[] = {(char *)file};
   SgEvalJob job = {.rules = rules,
                    .nrules = 1,
@@ -194,7 +188,7 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
                    .npipelines = ps->job->npipelines,
                    .fields = fields,
                    .jobs = 1};
-  SgEvalSink sink = {cap_out, cap_err, &c, NULL};
+  SgEvalSink sink = sg_capture_sink(&c);
   int rc = sg_eval_run(&job, &sink);
   SgBuf out = c.out;
   size_t total = expect < 0 ? count_events(file) : 0, matched = 0;

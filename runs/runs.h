@@ -141,6 +141,13 @@ void sg_metrics_note(SgBuf *keys, const SgJDoc *doc);
 void sg_metrics_add(SgMetrics *m, const char *keys, size_t len);
 void sg_metrics_print(const SgMetrics *m, const SgEvReport *o, SgBuf *out);
 void sg_metrics_free(SgMetrics *m);
+/* eval.c: a run's output and diagnostics kept in memory (a run inside a run:
+ * pages' evidence, test's verdicts). */
+typedef struct SgCapture {
+  SgBuf out, err;
+} SgCapture;
+SgEvalSink sg_capture_sink(SgCapture *c);
+
 /* eval_html.c: `eval --html`. A worker notes each match shown; the calling
  * thread adds a block's notes in input order; the page at the end. */
 typedef struct SgHtml SgHtml;

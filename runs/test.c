@@ -17,12 +17,6 @@
 
 #include "runs.h"
 
-typedef struct Capture {
-  SgBuf out, err;
-} Capture;
-static void cap_out(void *ctx, const char *s, size_t n) { sg_buf_catn(&((Capture *)ctx)->out, s, n); }
-static void cap_err(void *ctx, const char *s, size_t n) { sg_buf_catn(&((Capture *)ctx)->err, s, n); }
-
 typedef struct Run {
   const SgTestJob *job;
   SgTestResult *res;
@@ -55,7 +49,7 @@ static void verdict(Run *r, const char *rule_path, const char *name, const char 
 /* The rule's matches on one file of events (-1: the evaluator could not run;
  * *why says so). */
 static long matches(Run *r, const char *rule_path, const SgRule *rule, const char *file, SgBuf *why) {
-  Capture c = {0};
+  SgCapture c = {0};
   char *rules[] = {(char *)rule_path}, *events[] = {(char *)file};
   SgEvalJob job = {.rules = rules,
                    .nrules = 1,
@@ -67,7 +61,7 @@ static long matches(Run *r, const char *rule_path, const SgRule *rule, const cha
                    .include_unsupported = true,
                    .fields = "EventRecordID",
                    .jobs = 1};
-  SgEvalSink sink = {cap_out, cap_err, &c, NULL};
+  SgEvalSink sink = sg_capture_sink(&c);
   int rc = sg_eval_run(&job, &sink);
   long n = 0;
   char key[128];
