@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -13,7 +14,8 @@
 
 static const char check_usage[] =
     "usage: sigmacc check [--json] [--validation-config FILE] [-x VALIDATOR]... [--fail-on error|warning]\n"
-    "                     [--attack-data FILE] [--sarif FILE] [--junit FILE] PATH...\n"
+    "                     [--sigmahq] [--sigmahq-data DIR] [--attack-data FILE] [--sarif FILE]\n"
+    "                     [--junit FILE] PATH...\n"
     "Load every rule, filter, correlation and pipeline file under PATH (- reads stdin), run the\n"
     "validators (pySigma's, same names: sigmacc list validators) and print every error, warning\n"
     "and validator finding with file:line:col, the source line and a caret, then a summary.\n"
@@ -27,17 +29,24 @@ static const char check_usage[] =
     "                     what makes the check fail (exit 1): errors (the default), or warnings too\n"
     "  --sarif FILE       also write the findings as SARIF 2.1.0 (GitHub code scanning, GitLab)\n"
     "  --junit FILE       also write them as JUnit XML: a testcase per file, failed by its errors\n"
+    "  --sigmahq          SigmaHQ's validators too (pySigma-validators-sigmaHQ: its conventions for\n"
+    "                     titles, file names, dates, tags, fields); a configuration's 'all' has them\n"
+    "  --sigmahq-data DIR SigmaHQ's data files (sigmahq_taxonomy.json, sigmahq_filename.json,\n"
+    "                     sigmahq_windows_validator.json) for the seven validators that read them;\n"
+    "                     ./validator_json when it exists (pySigma's place)\n"
     "  --attack-data FILE ATT&CK techniques (MITRE's techniques.tsv: id, name, tactics, status)\n"
     "                     instead of the compiled-in ATT&CK data\n" SG_CLI_WARN_HELP SG_CLI_EXIT_HELP;
 
 int sg_cli_check(int argc, char **argv) {
-  enum { OPT_CONFIG = 256, OPT_FAIL_ON, OPT_ATTACK, OPT_SARIF, OPT_JUNIT };
+  enum { OPT_CONFIG = 256, OPT_FAIL_ON, OPT_ATTACK, OPT_SARIF, OPT_JUNIT, OPT_SIGMAHQ, OPT_HQ_DATA };
   static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
                                            {"warn", required_argument, NULL, 'W'},
                                            {"validation-config", required_argument, NULL, OPT_CONFIG},
                                            {"exclude", required_argument, NULL, 'x'},
                                            {"fail-on", required_argument, NULL, OPT_FAIL_ON},
                                            {"attack-data", required_argument, NULL, OPT_ATTACK},
+                                           {"sigmahq", no_argument, NULL, OPT_SIGMAHQ},
+                                           {"sigmahq-data", required_argument, NULL, OPT_HQ_DATA},
                                            {"sarif", required_argument, NULL, OPT_SARIF},
                                            {"junit", required_argument, NULL, OPT_JUNIT},
                                            {"help", no_argument, NULL, 'h'},
@@ -62,6 +71,8 @@ int sg_cli_check(int argc, char **argv) {
     case 'x': exclude[job.nexclude++] = optarg; break;
     case OPT_CONFIG: job.validation_config = optarg; break;
     case OPT_ATTACK: job.attack_data = optarg; break;
+    case OPT_SIGMAHQ: job.sigmahq = true; break;
+    case OPT_HQ_DATA: job.sigmahq_data = optarg; break;
     case OPT_SARIF: sarif = optarg; break;
     case OPT_JUNIT: junit = optarg; break;
     case OPT_FAIL_ON:
@@ -78,6 +89,11 @@ int sg_cli_check(int argc, char **argv) {
     free(exclude);
     return rc;
   }
+  struct stat st;
+  if (!job.sigmahq_data && !stat("validator_json", &st) && S_ISDIR(st.st_mode))
+    job.sigmahq_data = "validator_json";
+  const char *epoch = getenv("SOURCE_DATE_EPOCH"); /* a reproducible "today" */
+  if (epoch && *epoch) job.today = strtoll(epoch, NULL, 10) / 86400;
   job.paths = argv + optind;
   job.npaths = (size_t)(argc - optind);
   job.reports = sarif || junit;

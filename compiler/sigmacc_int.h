@@ -292,6 +292,16 @@ bool sg_validation_exclude(SgValidation *v, const char *name);
  * status (MITRE's techniques.tsv layout) instead of the compiled-in data. */
 SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d);
 const char *sg_attack_data_version(const SgValidation *v);
+/* --sigmahq: switch SigmaHQ's validators on (pySigma-validators-sigmaHQ). */
+void sg_validation_sigmahq(SgValidation *v);
+/* The day sigmahq_status_to_high counts from (days since 1970-01-01; the clock's by default). */
+void sg_validation_today(SgValidation *v, long long days);
+/* --sigmahq-data DIR: SigmaHQ's data files (sigmahq_taxonomy.json,
+ * sigmahq_filename.json, sigmahq_windows_validator.json, as
+ * pySigma-validators-sigmaHQ publishes them in its tools/ folder). */
+SgStatus sg_hq_data_load(SgValidation *v, const char *dir, SgDiags *d);
+/* Warning W101 naming the validators that are on but need SigmaHQ's data it was not given. */
+void sg_hq_unready(const SgValidation *v, SgDiags *d);
 /* Run the validators on every rule of `u`, then drop from d->items[from..]
  * the findings (W100, and the diagnostics a validator names) of validators
  * that are off, or excluded for the rule they are in. */
@@ -390,6 +400,10 @@ typedef struct SgYDoc {
  * SG_ERR_PARSE; documents parsed before an error are kept. */
 SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len, SgYDoc **docs, size_t *ndocs,
                       SgDiags *d);
+/* The same for a configuration (sigma-cli's validation config): a duplicate
+ * key is warning W017 and every entry is kept, where PyYAML keeps the last. */
+SgStatus sg_yaml_load_config(SgArena *a, const char *path, const char *src, size_t len, SgYDoc **docs,
+                             size_t *ndocs, SgDiags *d);
 SgYNode *sg_ymap_get(const SgYNode *map, const char *key);
 const char *sg_ytype_name(const SgYNode *n);
 

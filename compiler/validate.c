@@ -13,11 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "front.h"
+#include "validate.h"
 
 const SgValidatorInfo sg_validator_info[SG_V__COUNT] = {
-#define SG_VALIDATOR(name, id, severity, text) {id, severity, text},
+#define SG_VALIDATOR(name, id, severity, set, text) {id, severity, SG_VSET_##set, text},
 #include "sigmacc_validators.def"
 #undef SG_VALIDATOR
 };
@@ -29,35 +30,22 @@ SgValidatorId sg_validator_find(const char *id) {
 }
 
 void sg_list_validators(SgBuf *out) {
+  static const char *const sets[] = {"pysigma", "sigmacc", "sigmahq"};
   for (int v = 0; v < SG_V__COUNT; v++)
-    sg_buf_catf(out, "%-38s %-6s  %s\n", sg_validator_info[v].id, sg_validator_info[v].severity,
-                sg_validator_info[v].description);
+    sg_buf_catf(out, "%-41s %-7s %-6s  %s\n", sg_validator_info[v].id, sets[sg_validator_info[v].set],
+                sg_validator_info[v].severity, sg_validator_info[v].description);
 }
 
 /* ---- configuration ------------------------------------------------------------------ */
-
-typedef struct Exclusion {
-  char *rule_id;
-  bool off[SG_V__COUNT];
-} Exclusion;
-
-struct SgValidation {
-  bool off[SG_V__COUNT];
-  Exclusion *excl;
-  size_t nexcl, capexcl;
-  size_t filename_min, filename_max;
-  /* ATT&CK: the compiled-in data, or a file's */
-  const SgAttackTechnique *tech;
-  size_t ntech;
-  char *version;
-  SgArena arena; /* a loaded file's strings */
-};
 
 SgValidation *sg_validation_new(void) {
   SgValidation *v = calloc(1, sizeof *v);
   if (!v) return NULL;
   sg_arena_init(&v->arena);
+  for (int k = 0; k < SG_V__COUNT; k++) /* SigmaHQ's conventions: asked for by name or --sigmahq */
+    v->off[k] = sg_validator_info[k].set == SG_VSET_SIGMAHQ;
   v->off[SG_V_TLPV1_TAG] = v->off[SG_V_TLPV2_TAG] = true; /* tlptag accepts both versions */
+  v->today = (long long)(time(NULL) / 86400);
   v->filename_min = 10;
   v->filename_max = 90;
   v->tech = sg_attack_techniques;
@@ -74,6 +62,13 @@ void sg_validation_free(SgValidation *v) {
   free(v);
 }
 
+void sg_validation_sigmahq(SgValidation *v) {
+  for (int k = 0; k < SG_V__COUNT; k++)
+    if (sg_validator_info[k].set == SG_VSET_SIGMAHQ) v->off[k] = false;
+}
+
+void sg_validation_today(SgValidation *v, long long days) { v->today = days; }
+
 bool sg_validation_exclude(SgValidation *v, const char *name) {
   SgValidatorId id = sg_validator_find(name);
   if (id == SG_V__COUNT) return false;
@@ -84,6 +79,8 @@ bool sg_validation_exclude(SgValidation *v, const char *name) {
 const char *sg_attack_data_version(const SgValidation *v) {
   return v->version ? v->version : sg_attack_version;
 }
+
+static const Exclusion *exclusion(const SgValidation *v, const char *id);
 
 /* The validator a config names at node n, or SG_V__COUNT (reported). */
 static SgValidatorId config_name(const SgYNode *n, SgDiags *d) {
@@ -122,7 +119,7 @@ SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d) {
   SgYDoc *docs;
   size_t ndocs;
   size_t errors = d->nerrors;
-  SgStatus st = sg_yaml_load(&a, path, src, len, &docs, &ndocs, d);
+  SgStatus st = sg_yaml_load_config(&a, path, src, len, &docs, &ndocs, d);
   const SgYNode *root = st == SG_OK && ndocs ? docs[0].root : NULL;
   if (st == SG_OK && (!root || root->kind != SG_Y_MAP))
     sg_diag(d, SG_D_TYPE, root ? root->loc : (SgLoc){path, 1, 1},
@@ -139,9 +136,9 @@ SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d) {
       }
       for (size_t k = 0; k < val->n; k++) {
         const SgYNode *it = val->items[k];
-        if (it->kind == SG_Y_SCALAR && !strcmp(it->text, "all")) {
+        if (it->kind == SG_Y_SCALAR && !strcmp(it->text, "all")) { /* what sigma-cli has: not sigmacc's own */
           for (int x = 0; x < SG_V__COUNT; x++)
-            set[x] = true;
+            set[x] = set[x] || sg_validator_info[x].set != SG_VSET_SIGMACC;
           continue;
         }
         bool minus = it->kind == SG_Y_SCALAR && it->text[0] == '-';
@@ -160,20 +157,20 @@ SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d) {
         continue;
       }
       for (size_t k = 0; k < val->n; k++) {
-        Exclusion e = {.rule_id = strdup(val->keys[k]->text)};
+        Exclusion *x = (Exclusion *)exclusion(v, val->keys[k]->text); /* a repeated id adds to its entry */
+        if (!x && (x = SG_PUSH_HEAP(v->excl, v->nexcl, v->capexcl)))
+          *x = (Exclusion){.rule_id = strdup(val->keys[k]->text)};
+        if (!x || !x->rule_id) {
+          if (x) v->nexcl--;
+          sg_diag(d, SG_D_NOMEM, val->keys[k]->loc, "out of memory reading the exclusions");
+          break;
+        }
         const SgYNode *names = val->items[k];
         size_t nn = names->kind == SG_Y_SEQ ? names->n : 1;
         for (size_t j = 0; j < nn; j++) {
           SgValidatorId id = config_name(names->kind == SG_Y_SEQ ? names->items[j] : names, d);
-          if (id != SG_V__COUNT) e.off[id] = true;
+          if (id != SG_V__COUNT) x->off[id] = true;
         }
-        Exclusion *x = e.rule_id ? SG_PUSH_HEAP(v->excl, v->nexcl, v->capexcl) : NULL;
-        if (!x) {
-          free(e.rule_id);
-          sg_diag(d, SG_D_NOMEM, val->keys[k]->loc, "out of memory reading the exclusions");
-          break;
-        }
-        *x = e;
       }
     } else if (!strcmp(key, "config")) {
       if (val->kind != SG_Y_MAP && !(val->kind == SG_Y_SCALAR && val->type == SG_YT_NULL))
@@ -277,8 +274,7 @@ static const SgAttackTechnique *lookup(const SgAttackTechnique *tech, size_t n, 
   return n ? bsearch(&key, tech, n, sizeof key, cmp_tech) : NULL;
 }
 
-/* In the run's data: the compiled-in or an --attack-data file's. */
-static const SgAttackTechnique *find_technique(const SgValidation *v, const char *id) {
+const SgAttackTechnique *sg_vtechnique(const SgValidation *v, const char *id) {
   return lookup(v->tech, v->ntech, id);
 }
 
@@ -302,6 +298,12 @@ bool sg_attack_in_tactics(const char *tactics, const char *shortname) {
 /* ATT&CK v19 (April 2026) tactics, newer than the compiled-in v18.1 data and
  * already used by the SigmaHQ corpus. */
 static const char *const newer_tactics[] = {"stealth", "defense-impairment"};
+
+bool sg_attack_knows_tactic(const SgValidation *v, const char *name) {
+  for (size_t i = 0; i < v->ntech; i++)
+    if (sg_attack_in_tactics(v->tech[i].tactics, name)) return true;
+  return false;
+}
 
 static bool is_tactic(const SgValidation *v, const char *name) {
   if (sg_attack_tactic(name)) return true;
@@ -340,7 +342,7 @@ static bool attack_name_known(const SgValidation *v, const char *name, const SgA
   if (technique_form(name)) {
     char up[16];
     snprintf(up, sizeof up, "T%s", name + 1);
-    if ((*tech = find_technique(v, up))) return true;
+    if ((*tech = sg_vtechnique(v, up))) return true;
     /* newer than the data: its highest technique id */
     return v->ntech && sg_ascii_ncasecmp(up, v->tech[v->ntech - 1].id, 5) > 0;
   }
@@ -351,16 +353,7 @@ static bool attack_name_known(const SgValidation *v, const char *name, const SgA
 
 /* ---- the validators ---------------------------------------------------------------- */
 
-typedef struct V {
-  const SgValidation *cfg;
-  const SgUnit *u;
-  const SgRule *r;
-  SgDiags *d;
-} V;
-
-static void finding(V *x, SgValidatorId id, SgLoc loc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void finding(V *x, SgValidatorId id, SgLoc loc, const char *fmt, ...) {
+void sg_vfinding(V *x, SgValidatorId id, SgLoc loc, const char *fmt, ...) {
   if (x->cfg->off[id]) return;
   size_t mark = x->d->n;
   va_list ap;
@@ -370,7 +363,7 @@ static void finding(V *x, SgValidatorId id, SgLoc loc, const char *fmt, ...) {
   sg_diags_name(x->d, mark, sg_validator_info[id].id);
 }
 
-static SgLoc key_loc(const SgRule *r, const char *key) {
+SgLoc sg_vkey_loc(const SgRule *r, const char *key) {
   const SgYNode *n = r->yaml ? sg_ymap_get(r->yaml, key) : NULL;
   if (!n || !r->yaml) return r->loc;
   for (size_t i = 0; i < r->yaml->n; i++)
@@ -394,47 +387,48 @@ static void check_tags(V *x) {
     for (size_t k = 0; k < sizeof namespaces / sizeof *namespaces; k++)
       known_ns = known_ns || (strlen(namespaces[k]) == nl && !strncmp(tag, namespaces[k], nl));
     if (!known_ns)
-      finding(x, SG_V_NAMESPACE_TAG, loc, "tag namespace '%.*s' is not a Sigma one", (int)nl, tag);
+      sg_vfinding(x, SG_V_NAMESPACE_TAG, loc, "tag namespace '%.*s' is not a Sigma one", (int)nl, tag);
     if (nl == 6 && !strncmp(tag, "attack", 6)) {
       const SgAttackTechnique *tech;
       if (!attack_name_known(x->cfg, name, &tech))
-        finding(x, SG_V_ATTACK_TAG, loc,
-                "'%s' is no ATT&CK tactic, technique, group, software, mitigation or data source (ATT&CK %s "
-                "data)",
-                tag, sg_attack_data_version(x->cfg));
+        sg_vfinding(
+            x, SG_V_ATTACK_TAG, loc,
+            "'%s' is no ATT&CK tactic, technique, group, software, mitigation or data source (ATT&CK %s "
+            "data)",
+            tag, sg_attack_data_version(x->cfg));
       else if (tech && tech->status != SG_ATTACK_ACTIVE)
-        finding(x, SG_V_ATTACK_DEPRECATED, loc, "ATT&CK %s marks technique %s %s",
-                sg_attack_data_version(x->cfg), tech->id,
-                tech->status == SG_ATTACK_DEPRECATED ? "deprecated" : "revoked");
+        sg_vfinding(x, SG_V_ATTACK_DEPRECATED, loc, "ATT&CK %s marks technique %s %s",
+                    sg_attack_data_version(x->cfg), tech->id,
+                    tech->status == SG_ATTACK_DEPRECATED ? "deprecated" : "revoked");
     } else if (nl == 3 && !strncmp(tag, "tlp", 3)) {
       bool v1 = false, v2 = false;
       for (size_t k = 0; k < 4; k++)
         v1 = v1 || !strcmp(name, tlp1[k]);
       for (size_t k = 0; k < 5; k++)
         v2 = v2 || !strcmp(name, tlp2[k]);
-      if (!v1) finding(x, SG_V_TLPV1_TAG, loc, "'%s' is not a TLP 1.0 label", tag);
-      if (!v2) finding(x, SG_V_TLPV2_TAG, loc, "'%s' is not a TLP 2.0 label", tag);
-      if (!v1 && !v2) finding(x, SG_V_TLP_TAG, loc, "'%s' is not a TLP label", tag);
+      if (!v1) sg_vfinding(x, SG_V_TLPV1_TAG, loc, "'%s' is not a TLP 1.0 label", tag);
+      if (!v2) sg_vfinding(x, SG_V_TLPV2_TAG, loc, "'%s' is not a TLP 2.0 label", tag);
+      if (!v1 && !v2) sg_vfinding(x, SG_V_TLP_TAG, loc, "'%s' is not a TLP label", tag);
     } else if (nl == 3 && !strncmp(tag, "car", 3)) {
       size_t n = strlen(name); /* \d{4}-\d{2}-\d{3}$ */
       if (!(n == 11 && digits(name, 4) && name[4] == '-' && digits(name + 5, 2) && name[7] == '-' &&
             digits(name + 8, 3)))
-        finding(x, SG_V_CAR_TAG, loc, "'%s' is not car.YYYY-MM-NNN", tag);
+        sg_vfinding(x, SG_V_CAR_TAG, loc, "'%s' is not car.YYYY-MM-NNN", tag);
     } else if (nl == 3 && !strncmp(tag, "cve", 3)) {
       const char *dash = strchr(name, '-'); /* ^\d+-\d+$ */
       bool ok = dash && dash > name && dash[1] && digits(name, (size_t)(dash - name));
       for (const char *p = dash ? dash + 1 : ""; ok && *p; p++)
         ok = isdigit((unsigned char)*p);
-      if (!ok) finding(x, SG_V_CVE_TAG, loc, "'%s' is not cve.YYYY-NNNN", tag);
+      if (!ok) sg_vfinding(x, SG_V_CVE_TAG, loc, "'%s' is not cve.YYYY-NNNN", tag);
     } else if (nl == 9 && !strncmp(tag, "detection", 9)) {
       if (strncmp(name, "dfir", 4) && strncmp(name, "emerging-threats", 16) &&
           strncmp(name, "threat-hunting", 14))
-        finding(x, SG_V_DETECTION_TAG, loc, "'%s' is not detection.dfir, emerging-threats or threat-hunting",
-                tag);
+        sg_vfinding(x, SG_V_DETECTION_TAG, loc,
+                    "'%s' is not detection.dfir, emerging-threats or threat-hunting", tag);
     } else if (nl == 3 && !strncmp(tag, "stp", 3)) {
       size_t n = strlen(name);
       if (!(n >= 1 && n <= 2 && name[0] >= '1' && name[0] <= '5' && (n == 1 || strchr("auk", name[1]))))
-        finding(x, SG_V_STP_TAG, loc, "'%s' is not stp.1 to stp.5 with an optional a, u or k", tag);
+        sg_vfinding(x, SG_V_STP_TAG, loc, "'%s' is not stp.1 to stp.5 with an optional a, u or k", tag);
     } else if (nl == 6 && !strncmp(tag, "d3fend", 6)) {
       size_t n = strlen(name); /* D3FEND ids (d3-xxx) and tactics (model, harden, ...) */
       static const char *const d3tactics[] = {"model",   "harden", "detect", "isolate",
@@ -442,23 +436,12 @@ static void check_tags(V *x) {
       bool ok = n > 3 && !strncmp(name, "d3-", 3);
       for (size_t k = 0; !ok && k < sizeof d3tactics / sizeof *d3tactics; k++)
         ok = !strcmp(name, d3tactics[k]);
-      if (!ok) finding(x, SG_V_D3FEND_TAG, loc, "'%s' is no D3FEND identifier (d3-xxx) or tactic", tag);
+      if (!ok) sg_vfinding(x, SG_V_D3FEND_TAG, loc, "'%s' is no D3FEND identifier (d3-xxx) or tactic", tag);
     }
   }
 }
 
 /* ---- values, as written ---- */
-
-enum {
-  M_CONTAINS = 1,
-  M_STARTSWITH = 2,
-  M_ENDSWITH = 4,
-  M_ALL = 8,
-  M_B64OFFSET = 16,
-  M_WINDASH = 32,
-  M_RAW = 64,
-  M_RE = 128
-};
 
 /* The modifiers of a detection key "field|m1|m2", as flags; M_RAW for
  * those whose values are not Sigma strings (re, cidr, comparisons, ...). */
@@ -485,17 +468,21 @@ static unsigned key_mods(V *x, const SgYNode *key) {
       m |= M_WINDASH;
     else if (!strcmp(mod, "re"))
       m |= M_RE | M_RAW;
-    else if (strcmp(mod, "cased") && strcmp(mod, "base64") && strcmp(mod, "wide") && strcmp(mod, "utf16") &&
-             strcmp(mod, "utf16le") && strcmp(mod, "utf16be"))
+    else if (!strcmp(mod, "base64"))
+      m |= M_B64;
+    else if (!strcmp(mod, "cased"))
+      m |= M_CASED;
+    else if (strcmp(mod, "wide") && strcmp(mod, "utf16") && strcmp(mod, "utf16le") && strcmp(mod, "utf16be"))
       m |= M_RAW; /* re, cidr, gt..., exists, fieldref, expand, timestamp parts */
   }
   bool field = key->text[0] != '|';
   if (field && (m & M_ALL) && !(m & M_CONTAINS))
-    finding(x, SG_V_MODIFIER_COMBINATIONS, key->loc, "'all' without 'contains' in '%s'", key->text);
+    sg_vfinding(x, SG_V_MODIFIER_COMBINATIONS, key->loc, "'all' without 'contains' in '%s'", key->text);
   if ((m & M_B64OFFSET) && !(m & M_CONTAINS))
-    finding(x, SG_V_MODIFIER_COMBINATIONS, key->loc, "'base64offset' without 'contains' in '%s'", key->text);
+    sg_vfinding(x, SG_V_MODIFIER_COMBINATIONS, key->loc, "'base64offset' without 'contains' in '%s'",
+                key->text);
   if ((m & M_WINDASH) && (m & M_ALL))
-    finding(x, SG_V_MODIFIER_COMBINATIONS, key->loc, "'windash' with 'all' in '%s'", key->text);
+    sg_vfinding(x, SG_V_MODIFIER_COMBINATIONS, key->loc, "'windash' with 'all' in '%s'", key->text);
   return m;
 }
 
@@ -548,17 +535,19 @@ static void check_value(V *x, const SgYNode *val, unsigned mods) {
   if (val->kind != SG_Y_SCALAR || val->type != SG_YT_STR || (mods & M_RAW)) return;
   Str s = scan(val->text, val->len);
   if (s.control)
-    finding(x, SG_V_CONTROL_CHARACTER, val->loc,
-            "the value holds a control character (a single backslash before t, n or r in double quotes?)");
+    sg_vfinding(
+        x, SG_V_CONTROL_CHARACTER, val->loc,
+        "the value holds a control character (a single backslash before t, n or r in double quotes?)");
   if (s.escaped_wildcard)
-    finding(x, SG_V_ESCAPED_WILDCARD, val->loc,
-            "the value has an escaped wildcard: make sure it is meant literally");
+    sg_vfinding(x, SG_V_ESCAPED_WILDCARD, val->loc,
+                "the value has an escaped wildcard: make sure it is meant literally");
   /* contains, startswith and endswith add no * where one is (pySigma's modifiers neither) */
-  if (s.double_star) finding(x, SG_V_DOUBLE_WILDCARD, val->loc, "the value has ** (one * means the same)");
+  if (s.double_star)
+    sg_vfinding(x, SG_V_DOUBLE_WILDCARD, val->loc, "the value has ** (one * means the same)");
   if (val->quoted && !(mods & ~(unsigned)M_ALL) && val->len && !strchr(val->text, ' ')) {
     const char *p = val->text + (val->text[0] == '-' || val->text[0] == '+');
     if (*p && digits(p, strlen(p)))
-      finding(x, SG_V_NUMBER_AS_STRING, val->loc, "'%s' is a number written as a string", val->text);
+      sg_vfinding(x, SG_V_NUMBER_AS_STRING, val->loc, "'%s' is a number written as a string", val->text);
   }
 }
 
@@ -580,14 +569,14 @@ static void check_item_wildcards(V *x, const SgYNode *key, const SgYNode *vals, 
   SgLoc loc = key ? key->loc : vals->loc;
   const char *what = key ? key->text : "keywords";
   if (all_contains && !(mods & M_CONTAINS))
-    finding(x, SG_V_WILDCARDS_INSTEAD_OF_MODIFIERS, loc,
-            "'%s': '*value*' where the contains modifier belongs", what);
+    sg_vfinding(x, SG_V_WILDCARDS_INSTEAD_OF_MODIFIERS, loc,
+                "'%s': '*value*' where the contains modifier belongs", what);
   else if (all_ends && !all_contains && !(mods & M_ENDSWITH))
-    finding(x, SG_V_WILDCARDS_INSTEAD_OF_MODIFIERS, loc, "'%s': '*value' where the endswith modifier belongs",
-            what);
+    sg_vfinding(x, SG_V_WILDCARDS_INSTEAD_OF_MODIFIERS, loc,
+                "'%s': '*value' where the endswith modifier belongs", what);
   else if (all_starts && !all_contains && !(mods & M_STARTSWITH))
-    finding(x, SG_V_WILDCARDS_INSTEAD_OF_MODIFIERS, loc,
-            "'%s': 'value*' where the startswith modifier belongs", what);
+    sg_vfinding(x, SG_V_WILDCARDS_INSTEAD_OF_MODIFIERS, loc,
+                "'%s': 'value*' where the startswith modifier belongs", what);
 }
 
 /* specific_instead_of_generic_logsource: the Sysmon / Security EventIDs of a generic category. */
@@ -662,12 +651,14 @@ static void check_regex(V *x, const SgYNode *val) {
     }
   }
   if (flags)
-    finding(x, SG_V_RE_INLINE_FLAGS, val->loc,
-            "the regex sets flags inline ((?i), (?m), (?s)): Sigma 2.2 deprecates them for re|i, re|m, re|s");
+    sg_vfinding(
+        x, SG_V_RE_INLINE_FLAGS, val->loc,
+        "the regex sets flags inline ((?i), (?m), (?s)): Sigma 2.2 deprecates them for re|i, re|m, re|s");
   if (group)
-    finding(x, SG_V_RE_GROUP_CONSTRUCT, val->loc,
-            "the regex has a lookaround or atomic group, outside Sigma's regex subset: not every target has "
-            "them");
+    sg_vfinding(
+        x, SG_V_RE_GROUP_CONSTRUCT, val->loc,
+        "the regex has a lookaround or atomic group, outside Sigma's regex subset: not every target has "
+        "them");
 }
 
 static void check_item(V *x, const SgYNode *key, const SgYNode *vals) {
@@ -680,12 +671,13 @@ static void check_item(V *x, const SgYNode *key, const SgYNode *vals) {
     if (key && !mods && !strcmp(key->text, "EventID") && v->kind == SG_Y_SCALAR && v->type == SG_YT_INT) {
       const char *cat = generic_category(&x->r->logsource, strtol(v->text, NULL, 10));
       if (cat)
-        finding(x, SG_V_SPECIFIC_LOGSOURCE, v->loc,
-                "EventID %s of service %s is category %s (a generic log source)", v->text,
-                x->r->logsource.service, cat);
+        sg_vfinding(x, SG_V_SPECIFIC_LOGSOURCE, v->loc,
+                    "EventID %s of service %s is category %s (a generic log source)", v->text,
+                    x->r->logsource.service, cat);
     }
   }
   if (vals->kind == SG_Y_SCALAR || vals->kind == SG_Y_SEQ) check_item_wildcards(x, key, vals, mods);
+  sg_hq_item(x, key, vals, mods);
 }
 
 static void check_search(V *x, const SgYNode *s, int depth) {
@@ -736,44 +728,48 @@ static void check_conditions(V *x, const SgYNode *det) {
       p += 4;
     }
     if (them && nsearch == 1)
-      finding(x, SG_V_THEM_SINGLE, cond->loc, "the condition says 'them' but the detection has one search");
+      sg_vfinding(x, SG_V_THEM_SINGLE, cond->loc,
+                  "the condition says 'them' but the detection has one search");
     if (all_them)
-      finding(x, SG_V_ALL_OF_THEM, cond->loc,
-              "'all of them': use 'all of selection*' (or name the searches)");
+      sg_vfinding(x, SG_V_ALL_OF_THEM, cond->loc,
+                  "'all of them': use 'all of selection*' (or name the searches)");
   }
 }
 
 static void validate_rule(V *x) {
   const SgRule *r = x->r;
   if (r->kind == SG_DOC_FILTER) return;
-  if (!r->id) finding(x, SG_V_ID_EXISTENCE, key_loc(r, "title"), "the rule has no id");
+  if (!r->id) sg_vfinding(x, SG_V_ID_EXISTENCE, sg_vkey_loc(r, "title"), "the rule has no id");
   static const char *const misspelt[] = {"realted", "relatde", "relted", "rlated", "reference"};
   for (size_t i = 0; i < r->ncustom; i++)
     for (size_t k = 0; k < sizeof misspelt / sizeof *misspelt; k++)
       if (!strcmp(r->custom[i].key, misspelt[k]))
-        finding(x, SG_V_CUSTOM_ATTRIBUTES, key_loc(r, r->custom[i].key),
-                "'%s' looks like a misspelt standard key", r->custom[i].key);
+        sg_vfinding(x, SG_V_CUSTOM_ATTRIBUTES, sg_vkey_loc(r, r->custom[i].key),
+                    "'%s' looks like a misspelt standard key", r->custom[i].key);
   for (size_t i = 0; i < r->logsource.ncustom; i++)
-    finding(x, SG_V_FIELDNAME_LOGSOURCE,
-            r->logsource.custom[i].val ? r->logsource.custom[i].val->loc : r->logsource.loc,
-            "logsource key '%s' is none of category, product, service, definition",
-            r->logsource.custom[i].key);
+    sg_vfinding(x, SG_V_FIELDNAME_LOGSOURCE,
+                r->logsource.custom[i].val ? r->logsource.custom[i].val->loc : r->logsource.loc,
+                "logsource key '%s' is none of category, product, service, definition",
+                r->logsource.custom[i].key);
   const char *slash = strrchr(x->u->path, '/');
   const char *base = slash ? slash + 1 : x->u->path;
   size_t bl = strlen(base);
   if (strcmp(x->u->path, "-") && (bl < x->cfg->filename_min || bl > x->cfg->filename_max) &&
       r == x->u->rules[0])
-    finding(x, SG_V_FILENAME_LENGTH, (SgLoc){x->u->path, 0, 0},
-            "file name '%s' has %zu characters (not %zu to %zu)", base, bl, x->cfg->filename_min,
-            x->cfg->filename_max);
+    sg_vfinding(x, SG_V_FILENAME_LENGTH, (SgLoc){x->u->path, 0, 0},
+                "file name '%s' has %zu characters (not %zu to %zu)", base, bl, x->cfg->filename_min,
+                x->cfg->filename_max);
   check_tags(x);
   const SgYNode *det = r->yaml && r->kind == SG_DOC_RULE ? sg_ymap_get(r->yaml, "detection") : NULL;
-  if (!det || det->kind != SG_Y_MAP) return;
-  for (size_t i = 0; i < det->n; i++) {
-    const char *k = det->keys[i]->text;
-    if (strcmp(k, "condition") && strcmp(k, "timeframe")) check_search(x, det->items[i], 0);
+  if (det && det->kind == SG_Y_MAP) {
+    x->tax = sg_hq_taxon(x->cfg, &r->logsource);
+    for (size_t i = 0; i < det->n; i++) {
+      const char *k = det->keys[i]->text;
+      if (strcmp(k, "condition") && strcmp(k, "timeframe")) check_search(x, det->items[i], 0);
+    }
+    check_conditions(x, det);
   }
-  check_conditions(x, det);
+  sg_hq_rule(x);
 }
 
 /* The rule of `u` a diagnostic at `line` is in: the last one starting at or before it. */
@@ -792,7 +788,7 @@ static const Exclusion *exclusion(const SgValidation *v, const char *id) {
 
 void sg_validate_unit(const SgValidation *v, const SgUnit *u, SgDiags *d, size_t from) {
   for (size_t i = 0; i < u->nrules; i++) {
-    V x = {v, u, u->rules[i], d};
+    V x = {v, u, u->rules[i], d, NULL, false};
     validate_rule(&x);
   }
   for (size_t i = d->n; i-- > from;) {
@@ -817,8 +813,8 @@ bool sg_rule_keys(const SgUnit *u, SgRuleKey **keys, size_t *n, size_t *cap) {
                    r->title ? strdup(r->title) : NULL,
                    strdup(u->path),
                    r->loc,
-                   key_loc(r, "id"),
-                   key_loc(r, "title")};
+                   sg_vkey_loc(r, "id"),
+                   sg_vkey_loc(r, "title")};
     if ((r->id && !k.id) || (r->title && !k.title) || !k.path) {
       free(k.id), free(k.title), free(k.path);
       return false;

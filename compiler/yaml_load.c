@@ -31,6 +31,7 @@ typedef struct Loader {
   SgYDoc *docs;
   size_t ndocs, doccap;
   bool failed;
+  bool dups_kept; /* duplicate keys: a warning, every entry kept (sg_yaml_load_config) */
 } Loader;
 
 static SgLoc mark_loc(const Loader *L, yaml_mark_t m) {
@@ -145,8 +146,14 @@ static bool check_duplicates(Loader *L, SgYNode *map) {
   qsort(refs, map->n, sizeof *refs, keyref_cmp);
   for (size_t i = 1; i < map->n; i++)
     if (refs[i].key->len == refs[i - 1].key->len &&
-        !memcmp(refs[i].key->text, refs[i - 1].key->text, refs[i].key->len))
-      fail(L, SG_D_YAML_DUPKEY, refs[i].key->loc, "duplicate key '%s' in mapping", refs[i].key->text);
+        !memcmp(refs[i].key->text, refs[i - 1].key->text, refs[i].key->len)) {
+      if (L->dups_kept)
+        sg_diag(L->d, SG_D_YAML_DUPKEY_KEPT, refs[i].key->loc,
+                "duplicate key '%s': both entries apply (PyYAML would keep only the last)",
+                refs[i].key->text);
+      else
+        fail(L, SG_D_YAML_DUPKEY, refs[i].key->loc, "duplicate key '%s' in mapping", refs[i].key->text);
+    }
   free(refs);
   return true;
 }
@@ -318,9 +325,22 @@ static void report_parser_error(Loader *L, yaml_parser_t *p) {
   L->failed = true;
 }
 
+static SgStatus load(Loader L, SgYDoc **docs, size_t *ndocs);
+
 SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len, SgYDoc **docs, size_t *ndocs,
                       SgDiags *d) {
-  Loader L = {.a = a, .d = d, .path = path, .src = src, .srclen = len};
+  return load((Loader){.a = a, .d = d, .path = path, .src = src, .srclen = len}, docs, ndocs);
+}
+
+SgStatus sg_yaml_load_config(SgArena *a, const char *path, const char *src, size_t len, SgYDoc **docs,
+                             size_t *ndocs, SgDiags *d) {
+  return load((Loader){.a = a, .d = d, .path = path, .src = src, .srclen = len, .dups_kept = true}, docs,
+              ndocs);
+}
+
+static SgStatus load(Loader L, SgYDoc **docs, size_t *ndocs) {
+  const char *src = L.src;
+  size_t len = L.srclen;
   yaml_parser_t p;
   *docs = NULL;
   *ndocs = 0;
@@ -376,7 +396,7 @@ SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len,
   }
   free(L.stack);
   if (L.ndocs) {
-    *docs = sg_arena_alloc(a, L.ndocs * sizeof **docs);
+    *docs = sg_arena_alloc(L.a, L.ndocs * sizeof **docs);
     if (*docs) {
       memcpy(*docs, L.docs, L.ndocs * sizeof **docs);
       *ndocs = L.ndocs;
@@ -386,7 +406,7 @@ SgStatus sg_yaml_load(SgArena *a, const char *path, const char *src, size_t len,
   }
   free(L.docs);
   if (oom) {
-    sg_diag(d, SG_D_NOMEM, (SgLoc){path, 0, 0}, "out of memory while loading YAML");
+    sg_diag(L.d, SG_D_NOMEM, (SgLoc){L.path, 0, 0}, "out of memory while loading YAML");
     return SG_ERR_NOMEM;
   }
   return L.failed ? SG_ERR_PARSE : SG_OK;

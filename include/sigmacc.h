@@ -354,17 +354,21 @@ SgStatus sg_pipeline_validate(SgArena *a, const SgPipelineSet *set, SgDiags *d);
 
 /* ---- Validators (compiler/validate.c) ------------------------------------------
  * `check` runs pySigma's validators (same identifiers, sigmacc_validators.def)
- * over each rule; a finding is warning W100 naming its validator. Which run,
- * and for which rules not, follows sigma-cli's validation configuration. */
+ * over each rule, and on request SigmaHQ's (pySigma-validators-sigmaHQ); a
+ * finding is warning W100 naming its validator. Which run, and for which rules
+ * not, follows sigma-cli's validation configuration. */
 typedef enum SgValidatorId {
-#define SG_VALIDATOR(name, id, severity, text) SG_V_##name,
+#define SG_VALIDATOR(name, id, severity, set, text) SG_V_##name,
 #include "sigmacc_validators.def"
 #undef SG_VALIDATOR
   SG_V__COUNT
 } SgValidatorId;
 
+typedef enum SgValidatorSet { SG_VSET_PYSIGMA, SG_VSET_SIGMACC, SG_VSET_SIGMAHQ } SgValidatorSet;
 typedef struct SgValidatorInfo {
-  const char *id, *severity, *description;
+  const char *id, *severity;
+  SgValidatorSet set;
+  const char *description;
 } SgValidatorInfo;
 extern const SgValidatorInfo sg_validator_info[SG_V__COUNT];
 /* The validator with this identifier (case-insensitive), or SG_V__COUNT. */
@@ -540,9 +544,12 @@ typedef struct SgCheckJob {
   const char *validation_config; /* sigma-cli's YAML (sg_validation_config), or NULL */
   const char *const *exclude;    /* -x: validators left out */
   size_t nexclude;
-  const char *attack_data; /* --attack-data: a techniques.tsv, or NULL */
-  bool fail_on_warning;    /* --fail-on warning: a warning fails the check too (exit 1) */
-  bool reports;            /* res->report too, for sg_check_sarif and sg_check_junit */
+  const char *attack_data;  /* --attack-data: a techniques.tsv, or NULL */
+  bool sigmahq;             /* --sigmahq: SigmaHQ's validators too */
+  const char *sigmahq_data; /* --sigmahq-data: the folder of SigmaHQ's data files, or NULL */
+  long long today;          /* days since 1970-01-01 for sigmahq_status_to_high; 0: the clock's */
+  bool fail_on_warning;     /* --fail-on warning: a warning fails the check too (exit 1) */
+  bool reports;             /* res->report too, for sg_check_sarif and sg_check_junit */
 } SgCheckJob;
 void sg_check_run(const SgCheckJob *job, SgCheckResult *res);
 void sg_check_result_free(SgCheckResult *res);

@@ -78,6 +78,8 @@ static void check_file(void *arg, size_t i) {
 /* The validation the job asks for; false (reported in d) when it cannot be set up. */
 static bool setup_validation(const SgCheckJob *job, SgValidation *v, SgDiags *d) {
   bool ok = true;
+  if (job->sigmahq) sg_validation_sigmahq(v);
+  if (job->today) sg_validation_today(v, job->today);
   if (job->validation_config && sg_validation_config(v, job->validation_config, d) != SG_OK) ok = false;
   for (size_t i = 0; i < job->nexclude; i++)
     if (!sg_validation_exclude(v, job->exclude[i])) {
@@ -91,6 +93,8 @@ static bool setup_validation(const SgCheckJob *job, SgValidation *v, SgDiags *d)
       ok = false;
     }
   if (job->attack_data && sg_attack_load(v, job->attack_data, d) != SG_OK) ok = false;
+  if (job->sigmahq_data && sg_hq_data_load(v, job->sigmahq_data, d) != SG_OK) ok = false;
+  if (ok) sg_hq_unready(v, d);
   return ok;
 }
 

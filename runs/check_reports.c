@@ -17,19 +17,11 @@ static const struct {
 #undef SG_DIAG
 };
 
-static const struct {
-  const char *id, *severity, *text;
-} validator_help[] = {
-#define SG_VALIDATOR(name, id, severity, text) {id, severity, text},
-#include "sigmacc_validators.def"
-#undef SG_VALIDATOR
-};
-
 static const char *help_of(const char *rule) {
   for (size_t i = 0; i < sizeof diag_help / sizeof *diag_help; i++)
     if (!strcmp(diag_help[i].code, rule)) return diag_help[i].text;
-  for (size_t i = 0; i < sizeof validator_help / sizeof *validator_help; i++)
-    if (!strcmp(validator_help[i].id, rule)) return validator_help[i].text;
+  SgValidatorId v = sg_validator_find(rule);
+  if (v != SG_V__COUNT) return sg_validator_info[v].description;
   return "a sigmacc diagnostic";
 }
 

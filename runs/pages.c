@@ -255,46 +255,24 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
 }
 
 /* SigmaHQ's regression tests: the rule's `regression_tests_path`
- * (regression_data/.../info.yml, found under --regression-data DIR), each
- * test's events through the evaluator against its match_count. */
+ * (regression_data/.../info.yml, found under --regression-data DIR or above
+ * the rule), each test with a match_count through the evaluator. */
 static void regression(Pages *ps, Page *p, const char *fields) {
-  const char *root = ps->job->regression_data, *rel = sg_rule_attr(p->rule, "regression_tests_path");
-  static const char prefix[] = "regression_data/";
-  if (!root || !rel || strncmp(rel, prefix, sizeof prefix - 1) || strstr(rel, "..")) return;
   SgArena a;
   sg_arena_init(&a);
-  SgDiags d = {0};
-  const char *info = sg_arena_printf(&a, "%s/%s", root, rel + sizeof prefix - 1);
-  char *src;
-  size_t len;
-  SgYDoc *docs;
-  size_t ndocs = 0;
-  bool read = info && sg_read_file(info, &src, &len, &d) == SG_OK;
-  if (read) {
-    char *kept = sg_arena_strndup(&a, src, len);
-    free(src);
-    if (kept) sg_yaml_load(&a, info, kept, len, &docs, &ndocs, &d);
-  }
-  const SgYNode *tests = ndocs && docs[0].root ? sg_ymap_get(docs[0].root, "regression_tests_info") : NULL;
-  if (!tests || tests->kind != SG_Y_SEQ) {
+  SgRegInfo ri;
+  char *root = sg_regression_root(ps->job->regression_data, p->path);
+  if (sg_regression_read(&a, root, p->rule, &ri) && ri.why) {
     sg_buf_cat(&p->evidence, "<p>Regression tests: <strong>not checked</strong>, ");
-    sg_html_str(&p->evidence, info ? info : rel);
-    sg_buf_cat(&p->evidence, read ? " is not SigmaHQ's info.yml.</p>\n" : " is not there.</p>\n");
+    sg_html_str(&p->evidence, ri.why);
+    sg_buf_cat(&p->evidence, ".</p>\n");
   }
-  for (size_t i = 0; tests && tests->kind == SG_Y_SEQ && i < tests->n; i++) {
-    const SgYNode *t = tests->items[i];
-    const SgYNode *name = sg_ymap_get(t, "name"), *path = sg_ymap_get(t, "path"),
-                  *count = sg_ymap_get(t, "match_count");
-    if (!path || path->kind != SG_Y_SCALAR || strncmp(path->text, prefix, sizeof prefix - 1) ||
-        strstr(path->text, "..") || !count || count->type != SG_YT_INT)
-      continue;
-    const char *file = sg_arena_printf(&a, "%s/%s", root, path->text + sizeof prefix - 1);
-    if (file)
-      verdict(ps, p, file, true, fields, strtol(count->text, NULL, 10),
-              name && name->kind == SG_Y_SCALAR ? name->text : "Regression test");
-  }
-  sg_diags_free(&d);
+  for (size_t i = 0; !ri.why && i < ri.n; i++)
+    if (!ri.tests[i].why && ri.tests[i].match_count >= 0)
+      verdict(ps, p, ri.tests[i].file, true, fields, ri.tests[i].match_count,
+              ri.tests[i].name ? ri.tests[i].name : "Regression test");
   sg_arena_free(&a);
+  free(root);
 }
 
 /* The rule file's queries on every platform, in words, and its evidence. */

@@ -39,6 +39,26 @@ void sg_converter_free(SgConverter *c);
  * (.events.jsonl, .nomatch.jsonl), heap-allocated, when that file exists. */
 char *sg_sample_events(const char *rule, const char *suffix);
 
+/* ---- regression.c: a rule's SigmaHQ regression tests (test, pages) ------------------------ */
+typedef struct SgRegTest {
+  const char *name;          /* NULL when unnamed */
+  const char *file;          /* the data file under the root */
+  long match_count;          /* -1: not given (at least one match) */
+  uint32_t line, count_line; /* in info.yml: the test's, its match_count's */
+  const char *why;           /* set when the test cannot run (a bad path, a missing file) */
+} SgRegTest;
+typedef struct SgRegInfo {
+  const char *info;      /* the info.yml read (or the rule's regression_tests_path) */
+  const char *key, *why; /* why: no test could be read; key: what it is about */
+  SgRegTest *tests;
+  size_t n;
+} SgRegInfo;
+/* The regression_data/ folder: `given` (--regression-data), or the first found
+ * upward from the rule file's folder; heap-allocated, NULL when none. */
+char *sg_regression_root(const char *given, const char *rule_path);
+/* The rule's tests, strings in `a`; false when the rule has no regression_tests_path. */
+bool sg_regression_read(SgArena *a, const char *root, const SgRule *rule, SgRegInfo *ri);
+
 /* ---- eval_stream.c: the events of a run on every core, in input order --------------------- */
 typedef struct SgEvCounts {
   size_t events, matches, bytes;

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "runs.h"
 
@@ -79,110 +78,30 @@ static long matches(Run *r, const char *rule_path, const SgRule *rule, const cha
   return n;
 }
 
-/* The folder regression_data/ of the repository the rule file is in: --regression-data, or the
- * first found upward from the rule's folder. */
-static char *regression_root(const SgTestJob *job, const char *rule_path) {
-  if (job->regression_data) return strdup(job->regression_data);
-  char *dir = strdup(rule_path);
-  for (char *slash; dir && (slash = strrchr(dir, '/'));) {
-    *slash = '\0';
-    size_t n = strlen(dir) + sizeof "/regression_data";
-    char *cand = malloc(n);
-    struct stat st;
-    if (cand) snprintf(cand, n, "%s/regression_data", dir);
-    if (cand && stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
-      free(dir);
-      return cand;
-    }
-    free(cand);
-  }
-  free(dir);
-  return NULL;
-}
-
-static const char prefix[] = "regression_data/";
-
 /* A rule's SigmaHQ regression tests. */
 static void regression(Run *r, const char *rule_path, const SgRule *rule) {
-  const char *rel = sg_rule_attr(rule, "regression_tests_path");
-  if (!rel) return;
-  if (strncmp(rel, prefix, sizeof prefix - 1) || strstr(rel, "..")) {
-    verdict(r, rule_path, "regression_tests_path", "it is not a path under regression_data/");
-    return;
-  }
-  char *root = regression_root(r->job, rule_path);
-  if (!root) {
-    verdict(r, rule_path, "regression_tests_path",
-            "no regression_data/ folder above the rule (give --regression-data DIR)");
-    return;
-  }
   SgArena a;
   sg_arena_init(&a);
-  SgDiags d = {0};
-  SgBuf why = {0};
-  const char *info = sg_arena_printf(&a, "%s/%s", root, rel + sizeof prefix - 1);
-  char *src;
-  size_t len;
-  SgYDoc *docs = NULL;
-  size_t ndocs = 0;
-  if (!info || sg_read_file(info, &src, &len, &d) != SG_OK) {
-    sg_buf_catf(&why, "%s is not there", info ? info : rel);
-    verdict(r, rule_path, "info.yml", sg_buf_cstr(&why));
-    goto done;
-  }
-  char *kept = sg_arena_strndup(&a, src, len);
-  free(src);
-  if (kept) sg_yaml_load(&a, info, kept, len, &docs, &ndocs, &d);
-  const SgYNode *root_map = ndocs ? docs[0].root : NULL;
-  const SgYNode *meta = root_map ? sg_ymap_get(root_map, "rule_metadata") : NULL;
-  const SgYNode *tests = root_map ? sg_ymap_get(root_map, "regression_tests_info") : NULL;
-  if (!tests || tests->kind != SG_Y_SEQ) {
-    sg_buf_catf(&why, "%s has no regression_tests_info list", info);
-    verdict(r, rule_path, "info.yml", sg_buf_cstr(&why));
-    goto done;
-  }
-  bool named = false;
-  for (size_t i = 0; meta && meta->kind == SG_Y_SEQ && i < meta->n && !named; i++) {
-    const SgYNode *id = sg_ymap_get(meta->items[i], "id");
-    named = id && id->kind == SG_Y_SCALAR && rule->id && !sg_ascii_casecmp(id->text, rule->id);
-  }
-  if (!named) {
-    sg_buf_catf(&why, "%s names another rule, not %s", info, rule->id ? rule->id : "(a rule without an id)");
-    verdict(r, rule_path, "info.yml", sg_buf_cstr(&why));
-    goto done;
-  }
-  for (size_t i = 0; i < tests->n; i++) {
-    const SgYNode *t = tests->items[i];
-    const SgYNode *name = sg_ymap_get(t, "name"), *path = sg_ymap_get(t, "path"),
-                  *count = sg_ymap_get(t, "match_count");
-    const char *label = name && name->kind == SG_Y_SCALAR ? name->text : "regression test";
-    char *test = sg_arena_printf(&a, "%s (%s:%u)", label, info, t->loc.line);
-    sg_buf_reset(&why);
-    if (!path || path->kind != SG_Y_SCALAR || strncmp(path->text, prefix, sizeof prefix - 1) ||
-        strstr(path->text, "..")) {
-      verdict(r, rule_path, test, "its path is not a file under regression_data/");
+  SgRegInfo ri;
+  char *root = sg_regression_root(r->job->regression_data, rule_path);
+  if (sg_regression_read(&a, root, rule, &ri) && ri.why) verdict(r, rule_path, ri.key, ri.why);
+  for (size_t i = 0; !ri.why && i < ri.n; i++) {
+    const SgRegTest *t = &ri.tests[i];
+    char *test = sg_arena_printf(&a, "%s (%s:%u)", t->name ? t->name : "regression test", ri.info, t->line);
+    if (t->why) {
+      verdict(r, rule_path, test, t->why);
       continue;
     }
-    const char *file = sg_arena_printf(&a, "%s/%s", root, path->text + sizeof prefix - 1);
-    struct stat st;
-    if (!file || stat(file, &st) != 0) {
-      sg_buf_catf(&why, "the data file %s is missing", file ? file : path->text);
-      verdict(r, rule_path, test, sg_buf_cstr(&why));
-      continue;
-    }
-    long want =
-        count && count->kind == SG_Y_SCALAR && count->type == SG_YT_INT ? strtol(count->text, NULL, 10) : -1;
-    long got = matches(r, rule_path, rule, file, &why);
-    if (got >= 0 && want >= 0 && got != want)
-      sg_buf_catf(&why, "%s: match_count %ld (%s:%u), the rule matched %ld", file, want, info,
-                  count->loc.line, got);
-    else if (got >= 0 && want < 0 && !got)
-      sg_buf_catf(&why, "%s: the rule matched nothing (no match_count: at least one)", file);
+    SgBuf why = {0};
+    long got = matches(r, rule_path, rule, t->file, &why);
+    if (got >= 0 && t->match_count >= 0 && got != t->match_count)
+      sg_buf_catf(&why, "%s: match_count %ld (%s:%u), the rule matched %ld", t->file, t->match_count, ri.info,
+                  t->count_line, got);
+    else if (got >= 0 && t->match_count < 0 && !got)
+      sg_buf_catf(&why, "%s: the rule matched nothing (no match_count: at least one)", t->file);
     verdict(r, rule_path, test, why.len ? sg_buf_cstr(&why) : NULL);
+    sg_buf_free(&why);
   }
-done:
-  sg_buf_free(&why);
-  sg_diags_free(&d);
   sg_arena_free(&a);
   free(root);
 }

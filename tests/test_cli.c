@@ -65,6 +65,7 @@ static void test_error_catalogue(void **state) {
 static void test_validator_catalogue(void **state) {
   (void)state;
   const char *dir = SIGMACC_SOURCE_DIR "/golden/validators";
+  setenv("SOURCE_DATE_EPOCH", "1796601600", 1); /* 2026-12-07: sigmahq_status_to_high counts from it */
   int count = 0;
   for (int v = 0; v <= SG_V__COUNT; v++) {
     const char *name = v < SG_V__COUNT ? sg_validator_info[v].id : "config_applied";
@@ -94,10 +95,14 @@ static void test_validator_catalogue(void **state) {
     free(args);
     count++;
   }
+  unsetenv("SOURCE_DATE_EPOCH");
   assert_int_equal(count, SG_V__COUNT + 1);
 }
 
-/* -x, --fail-on, a bad configuration, --attack-data. */
+/* The id of golden/validators/sigmahq_modified_without_date.yml */
+#define HQ_ID "10000000-0000-4000-8000-000000000107"
+
+/* -x, --fail-on, a bad configuration, --attack-data, SigmaHQ's set and data. */
 static void test_validation_options(void **state) {
   (void)state;
   char cmd[2048];
@@ -107,8 +112,15 @@ static void test_validation_options(void **state) {
            "printf 'validators: [all, -attacktga]\\n' > typo.yml && "
            "printf 'validators: [-cartag]\\nexclusions: {x: [nothere]}\\nconfig: {cartag: {a: 1}}\\n' > "
            "bad.yml && "
-           "printf 'config: [filename_length]\\n' > list.yml",
-           tmpdir);
+           "printf 'config: [filename_length]\\n' > list.yml && "
+           "printf 'validators: [all]\\n' > all.yml && "
+           "printf 'validators: [all]\\nexclusions:\\n  %s: sigmahq_date_existence\\n"
+           "  %s: [sigmahq_modified_without_date]\\n' > dup.yml && "
+           "mkdir hq && printf '{\"taxonomy\": []}' > hq/sigmahq_taxonomy.json && "
+           "printf '{\"pattern\": {}}' > hq/sigmahq_filename.json && "
+           "printf '{\"category_no_eventid\": [], \"category_provider_name\": {\"x\": 3}}' > "
+           "hq/sigmahq_windows_validator.json",
+           tmpdir, HQ_ID, HQ_ID);
   int rc;
   free(run(cmd, &rc));
   assert_int_equal(rc, 0);
@@ -138,6 +150,28 @@ static void test_validation_options(void **state) {
        "'attack.t1059.001' is no ATT&CK", "'attack.t9999'"},
       {"--attack-data TMP/typo.yml golden/validators/attacktag.yml", 2,
        "an ATT&CK technique line is id, name", NULL},
+      /* SigmaHQ's set: off by default, on with --sigmahq (W101 names the validators that lack their data)
+         or with `all`, which leaves sigmacc's own out; a repeated id in exclusions adds to it */
+      {"golden/validators/sigmahq_author_existence.yml", 0, "0 errors, 0 warnings", "sigmahq_"},
+      {"--sigmahq golden/validators/sigmahq_author_existence.yml", 0,
+       "warning[W101]: sigmahq_category_event_id, sigmahq_category_windows_provider_name, "
+       "sigmahq_fieldname_cast, "
+       "sigmahq_invalid_fieldname, sigmahq_redundant_field, sigmahq_filename_prefix, "
+       "sigmahq_logsource_unknown "
+       "need SigmaHQ's data",
+       NULL},
+      {"--sigmahq golden/validators/sigmahq_author_existence.yml", 0,
+       "W100 sigmahq_author_existence]: the rule has no author", NULL},
+      {"--validation-config TMP/all.yml golden/validators/attack_deprecated.yml", 0,
+       "W100 sigmahq_author_existence]", "attack_deprecated]"},
+      {"--validation-config TMP/dup.yml golden/validators/sigmahq_modified_without_date.yml", 0,
+       "dup.yml:4:3: warning[W017]: duplicate key '" HQ_ID "': both entries apply", "W100"},
+      {"--sigmahq --sigmahq-data TMP/hq golden/validators/cartag.yml", 2,
+       "sigmahq_taxonomy.json:1:14: error[E010]: SigmaHQ data: the file has no 'taxonomy' mapping", NULL},
+      {"--sigmahq --sigmahq-data TMP/hq golden/validators/cartag.yml", 2,
+       "sigmahq_windows_validator.json:1:61: error[E010]: SigmaHQ data: expected a list of names", NULL},
+      {"--sigmahq --sigmahq-data TMP/nothere golden/validators/cartag.yml", 2,
+       "nothere/sigmahq_taxonomy.json: error[E001]", NULL},
       {"--json golden/validators/cartag.yml 2>/dev/null", 0,
        "\"severity\":\"warning\",\"code\":\"W100\",\"validator\":\"cartag\",\"message\":", NULL},
   };
@@ -424,7 +458,7 @@ static void test_option_forms(void **state) {
       {"convert -t splunk -W no-W071 " CORR, 0, "sigmacc convert: 1 warning switched off by -W"},
       {"convert -t splunk --warn=error " CORR, 1, "error[W071]"},
       {"convert -t splunk -W error -W no-error " CORR, 0, "warning[W071]"},
-      {"convert -t splunk -W W07 " CORR, 2, "-W 'W07' names no warning (did you mean 'W071'?)"},
+      {"convert -t splunk -W W0711 " CORR, 2, "-W 'W0711' names no warning (did you mean 'W071'?)"},
       {"convert -t splunk -W no-E012 " CORR, 2, "names no warning"},
       {"check t.yml; printf 'title: t\\ntags: [Attack.X]\\nlogsource: {product: w}\\ndetection:\\n  s: {A: "
        "1}\\n"

@@ -28,7 +28,7 @@ _sigmacc() {
   local opts
   case $cmd in
   convert) opts="-t --target -p --pipeline --without-pipeline -f --format -O --option --filter -s --skip-unsupported -o --output --check --update --json-diagnostics --header -W --warn --junit --help" ;;
-  check) opts="--json -W --warn --validation-config -x --exclude --fail-on --attack-data --sarif --junit --help" ;;
+  check) opts="--json -W --warn --validation-config -x --exclude --fail-on --attack-data --sigmahq --sigmahq-data --sarif --junit --help" ;;
   eval) opts="-r --rules -p --pipeline --without-pipeline --filter -s --skip-unsupported --fields --stats --logsource -f --format --csv-exact --summary --min-level --status --tag --from --to -j --jobs --check --update -W --warn --include-deprecated --include-unsupported --exclude-status --exclude-tag --exclude-rules --input-order -o --output --dedup --timezone --utc --html --help" ;;
   dump) opts="-j --jobs --stats --help" ;;
   metrics) opts="-j --jobs --json --help" ;;

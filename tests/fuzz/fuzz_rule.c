@@ -1,7 +1,8 @@
 /* fuzz_rule.c - fuzz target: arbitrary bytes through the whole front end
  * (YAML, rule model, detection, conditions, resolution, AST dump), `check`'s
  * validators (they read the rule's YAML too) and every target in every
- * format (no pipeline), written out as a run writes them. Properties: every
+ * format (no pipeline), written out as a run writes them. The validators are
+ * all of them, SigmaHQ's with small data files. Properties: every
  * line of a json format is strict JSON; the rendered diagnostics hold nothing
  * a terminal acts on. */
 #include <stdint.h>
@@ -22,7 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   SgDiags d = {0};
   sg_compile_source(&u, "fuzz.yml", src, size, &d);
   static SgValidation *val;
-  if (!val && !(val = sg_validation_new())) abort();
+  if (!val) { /* every validator, SigmaHQ's with the catalogue's data files */
+    SgDiags vd = {0};
+    if (!(val = sg_validation_new())) abort();
+    sg_validation_sigmahq(val);
+    if (sg_hq_data_load(val, SIGMACC_SOURCE_DIR "/golden/validators/sigmahq_data", &vd) != SG_OK) abort();
+    sg_diags_free(&vd);
+  }
   sg_validate_unit(val, &u, &d, 0);
   SgRuleKey *keys = NULL; /* the checks across files, over this file's rules */
   size_t nkeys = 0, capkeys = 0;
