@@ -24,7 +24,8 @@ typedef struct SgConvCtx {
    * order of its `rules` (set by sg_convert_rule; NULL when not found). */
   const SgRule *const *refs;
   size_t nrefs;
-  bool header; /* --header: a comment line naming each rule before its queries (text formats) */
+  const SgRuleIndex *batch; /* the run's files, for references across them (NULL: one file) */
+  bool header;              /* --header: a comment line naming each rule before its queries (text formats) */
 } SgConvCtx;
 
 /* The last value given for `key`, or `def`. */

@@ -180,14 +180,15 @@ static SgStatus process(const SgPipelineSet *set, SgUnit *u, const SgRule *rule,
 /* The referenced rules of a correlation, each processed as it would be alone. */
 static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *corr, SgConvCtx *ctx,
                            SgDiags *d) {
-  size_t n = corr->corr->rules.n, *idx;
+  size_t n = corr->corr->rules.n;
+  SgRuleRef *found;
   const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
   if (!refs) return SG_ERR_NOMEM;
-  SgStatus st = sg_corr_resolve(u, corr, &idx, d);
+  SgStatus st = sg_corr_resolve(u, corr, ctx->batch, &found, d);
   for (size_t i = 0; st == SG_OK && i < n; i++) {
-    if (u->rules[idx[i]]->failed) return SG_ERR_UNSUPPORTED; /* its errors are reported with it */
+    if (found[i].rule->failed) return SG_ERR_UNSUPPORTED; /* its errors are reported with it */
     SgPipelineState state = {0};
-    st = process(set, u, u->rules[idx[i]], &refs[i], &state, d);
+    st = process(set, u, found[i].rule, &refs[i], &state, d);
   }
   ctx->refs = refs;
   ctx->nrefs = n;

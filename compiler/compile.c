@@ -109,28 +109,112 @@ static SgStatus compile_unit(SgUnit *u, const char *path, char *src, size_t len,
   return worst ? worst : sg_collection_finish(&coll, u->nrules, d);
 }
 
-SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, size_t **idx, SgDiags *d) {
+/* ---- references across the files of a run ---- */
+
+typedef struct SgIndexEntry {
+  const char *key; /* an id or a name */
+  size_t unit, rule;
+} SgIndexEntry;
+
+static int cmp_entry(const void *a, const void *b) {
+  const SgIndexEntry *x = a, *y = b;
+  int c = strcmp(x->key, y->key);
+  return c ? c : x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+SgStatus sg_rule_index_build(SgRuleIndex *ix, SgUnit *units, size_t n) {
+  *ix = (SgRuleIndex){.units = units, .nunits = n};
+  size_t cap = 0;
+  for (size_t i = 0; i < n; i++)
+    cap += 2 * units[i].nrules;
+  ix->v = malloc((cap + 1) * sizeof *ix->v);
+  if (!ix->v) return SG_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < units[i].nrules; k++) {
+      const SgRule *r = units[i].rules[k];
+      if (r->kind == SG_DOC_FILTER) continue;
+      if (r->id) ix->v[ix->n++] = (SgIndexEntry){r->id, i, k};
+      if (r->name && (!r->id || strcmp(r->name, r->id))) ix->v[ix->n++] = (SgIndexEntry){r->name, i, k};
+    }
+  qsort(ix->v, ix->n, sizeof *ix->v, cmp_entry);
+  return SG_OK;
+}
+
+void sg_rule_index_free(SgRuleIndex *ix) {
+  free(ix->v);
+  memset(ix, 0, sizeof *ix);
+}
+
+/* The first entry for key (the lowest unit), or NULL; *others: entries of other units for it. */
+static const SgIndexEntry *index_find(const SgRuleIndex *ix, const char *key, size_t *others) {
+  size_t lo = 0, hi = ix->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(ix->v[mid].key, key) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == ix->n || strcmp(ix->v[lo].key, key)) return NULL;
+  *others = 0;
+  for (size_t k = lo + 1; k < ix->n && !strcmp(ix->v[k].key, key); k++)
+    *others += ix->v[k].unit != ix->v[lo].unit;
+  return &ix->v[lo];
+}
+
+/* Rule `name` of u itself: by id, else by name; its index or u->nrules. */
+static size_t in_unit(const SgUnit *u, const char *name) {
+  size_t at = 0;
+  while (at < u->nrules && !(u->rules[at]->id && !strcmp(u->rules[at]->id, name)))
+    at++;
+  if (at == u->nrules)
+    for (at = 0; at < u->nrules && !(u->rules[at]->name && !strcmp(u->rules[at]->name, name));)
+      at++;
+  return at;
+}
+
+void sg_rule_index_mark(const SgRuleIndex *ix) {
+  for (size_t i = 0; i < ix->nunits; i++)
+    for (size_t k = 0; k < ix->units[i].nrules; k++) {
+      const SgCorrelation *c = ix->units[i].rules[k]->corr;
+      for (size_t j = 0; c && !c->generate && j < c->rules.n; j++) {
+        size_t others;
+        const SgIndexEntry *e = in_unit(&ix->units[i], c->rules.v[j]) == ix->units[i].nrules
+                                    ? index_find(ix, c->rules.v[j], &others)
+                                    : NULL;
+        if (e && !others) ix->units[e->unit].rules[e->rule]->correlated = true;
+      }
+    }
+}
+
+SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, const SgRuleIndex *batch, SgRuleRef **refs,
+                         SgDiags *d) {
   const SgStrList *names = &corr->corr->rules;
-  size_t *v = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *v);
+  SgRuleRef *v = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *v);
   if (!v) return SG_ERR_NOMEM;
   for (size_t i = 0; i < names->n; i++) {
-    size_t at = 0;
-    while (at < u->nrules && !(u->rules[at]->id && !strcmp(u->rules[at]->id, names->v[i])))
-      at++;
-    if (at == u->nrules)
-      for (at = 0; at < u->nrules && !(u->rules[at]->name && !strcmp(u->rules[at]->name, names->v[i]));)
-        at++;
-    if (at == u->nrules) {
-      sg_diag(
-          d, SG_D_UNSUPPORTED, names->locs ? names->locs[i] : corr->loc,
-          "rule '%s' is not in this file: a correlation is converted or evaluated together with the rules "
-          "it references (one multi-document file)",
-          names->v[i]);
+    SgLoc loc = names->locs ? names->locs[i] : corr->loc;
+    size_t at = in_unit(u, names->v[i]), others = 0;
+    if (at < u->nrules) {
+      v[i] = (SgRuleRef){u->rules[at], u, at};
+      continue;
+    }
+    const SgIndexEntry *e = batch ? index_find(batch, names->v[i], &others) : NULL;
+    if (!e) {
+      sg_diag(d, SG_D_REF_UNKNOWN, loc, "no rule has the id or name '%s' %s", names->v[i],
+              batch ? "in the files of this run"
+                    : "in this file (give the files of the rules it references too)");
       return SG_ERR_UNSUPPORTED;
     }
-    v[i] = at;
+    SgUnit *o = &batch->units[e->unit];
+    if (others) {
+      sg_diag(d, SG_D_REF_UNKNOWN, loc, "'%s' names rules in %zu files (%s:%u first): which one is meant?",
+              names->v[i], others + 1, o->path, o->rules[e->rule]->loc.line);
+      return SG_ERR_UNSUPPORTED;
+    }
+    v[i] = (SgRuleRef){o->rules[e->rule], o, e->rule};
   }
-  *idx = v;
+  *refs = v;
   return SG_OK;
 }
 

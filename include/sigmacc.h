@@ -301,11 +301,34 @@ SgStatus sg_read_file(const char *path, char **data, size_t *len, SgDiags *d);
  * are kept with failed=true; the unit is always valid to free. */
 SgStatus sg_compile_source(SgUnit *u, const char *path, char *src, size_t len, SgDiags *d);
 void sg_unit_free(SgUnit *u);
-/* The rules correlation `corr` of `u` names (by id, else by name), as
- * indexes into u->rules in the order of its `rules` (in u's arena).
- * SG_ERR_UNSUPPORTED with a located error for a name no rule of `u` has:
- * a correlation is used together with its rules, in one file. */
-SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, size_t **idx, SgDiags *d);
+/* The rules of a run's files by id and name: a correlation references rules
+ * of the whole collection, as the specification and pySigma resolve them
+ * (SigmaHQ keeps correlations in files of their own). */
+typedef struct SgIndexEntry SgIndexEntry;
+typedef struct SgRuleIndex {
+  SgIndexEntry *v;
+  size_t n;
+  SgUnit *units; /* the run's files, in path order */
+  size_t nunits;
+} SgRuleIndex;
+SgStatus sg_rule_index_build(SgRuleIndex *ix, SgUnit *units, size_t n);
+/* Mark `correlated` the rules that correlations of other files use without `generate`
+ * (a file's own are marked when it is compiled). */
+void sg_rule_index_mark(const SgRuleIndex *ix);
+void sg_rule_index_free(SgRuleIndex *ix);
+
+/* A rule a correlation references: the rule, its file and its index there. */
+typedef struct SgRuleRef {
+  const SgRule *rule;
+  SgUnit *unit;
+  size_t index;
+} SgRuleRef;
+/* The rules correlation `corr` of `u` names (by id, else by name), in the
+ * order of its `rules` (in u's arena): u's own first, then the run's files
+ * through `batch` (NULL: u alone). A name no rule has, or rules of several
+ * files have, is error E052 and SG_ERR_UNSUPPORTED. */
+SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, const SgRuleIndex *batch, SgRuleRef **refs,
+                         SgDiags *d);
 
 /* "Did you mean": offer candidates one by one; the closest (edit distance,
  * ASCII case ignored, a swap of neighbours counts one) is the suggestion

@@ -83,6 +83,7 @@ typedef struct FileResult {
   bool golden; /* `file` is meant for the golden directory (not a pipeline file) */
   bool io_error;
   size_t failed, skipped, errors, suppressed;
+  SgDiags d; /* its diagnostics, from compiling to converting */
 } FileResult;
 
 typedef struct Work {
@@ -94,6 +95,8 @@ typedef struct Work {
   const SgFilters *filters;
   FileResult *res; /* one per path */
   size_t n;        /* paths to convert */
+  SgUnit *units;   /* each file compiled, kept until every file is converted (correlations
+                      read the rules of other files) */
 } Work;
 
 static void read_file(void *arg, size_t i) {
@@ -170,17 +173,25 @@ static SgStatus rule_fields(const Work *w, SgUnit *u, const SgRule *rule, SgBuf 
   return SG_OK;
 }
 
+/* A file compiled, its batch filters applied. */
+static void compile_file(void *arg, size_t i) {
+  const Work *w = arg;
+  FileResult *r = &w->res[i];
+  r->d = (SgDiags){.policy = w->args->warnings};
+  if (!r->src) return; /* not read: reported */
+  sg_compile_source(&w->units[i], w->paths->v[i], r->src, r->len, &r->d);
+  r->src = NULL;
+  if (sg_filters_apply(w->filters, &w->units[i]) != SG_OK) r->io_error = true;
+}
+
 static void convert_file(void *arg, size_t i) {
   const Work *w = arg;
   FileResult *r = &w->res[i];
   const SgConvertJob *args = w->args;
   SgConvCtx ctx = *w->ctx; /* sg_convert_rule sets ctx.state */
-  SgDiags d = {.policy = args->warnings};
-  if (!r->src) return; /* not read: reported */
-  SgUnit unit, *u = &unit;
-  sg_compile_source(u, w->paths->v[i], r->src, r->len, &d);
-  r->src = NULL;
-  if (sg_filters_apply(w->filters, u) != SG_OK) r->io_error = true;
+  SgUnit *u = &w->units[i];
+  if (!u->path) return; /* not read: reported */
+  SgDiags d = r->d;
   for (size_t k = 0; k < u->nrules; k++) {
     const SgRule *rule = u->rules[k];
     if (rule->failed) {
@@ -219,7 +230,6 @@ static void convert_file(void *arg, size_t i) {
     r->errors = 0; /* recorded and reviewed, not a failure of the check */
     r->failed = 0;
   }
-  sg_unit_free(u);
   sg_diags_free(&d);
 }
 
@@ -365,8 +375,16 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   SgPaths paths = {0};
   bool io_error = !sg_expand_paths((int)argc, (char **)argv, &paths, &d);
   SgFilters filters = {0};
-  Work w = {job, t, &ctx, &set, &paths, &filters, calloc(paths.n + 1, sizeof *w.res), paths.n};
-  if (!w.res) {
+  Work w = {job,
+            t,
+            &ctx,
+            &set,
+            &paths,
+            &filters,
+            calloc(paths.n + 1, sizeof *w.res),
+            paths.n,
+            calloc(paths.n + 1, sizeof *w.units)};
+  if (!w.res || !w.units) {
     sg_diag(&d, SG_D_NOMEM, (SgLoc){"convert", 0, 0}, "out of memory");
     io_error = true;
     w.n = 0;
@@ -377,7 +395,20 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     if (w.res[i].src && !sg_filters_add(&filters, paths.v[i], w.res[i].src, w.res[i].len, true, &d))
       filters_ok = false;
   sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
-  if (filters_ok) sg_parallel_for(w.n, convert_file, &w); /* a --filter that does not load: convert nothing */
+  SgRuleIndex index = {0};
+  if (filters_ok) { /* a --filter that does not load: convert nothing */
+    sg_parallel_for(w.n, compile_file, &w);
+    if (sg_rule_index_build(&index, w.units, w.n) != SG_OK) {
+      sg_diag(&d, SG_D_NOMEM, (SgLoc){"convert", 0, 0},
+              "out of memory indexing the rules; nothing converted");
+      sg_render_diags(&res->diags, &d, d.n - 1, NULL, NULL, 0, job->json_diagnostics);
+      io_error = true;
+    } else {
+      sg_rule_index_mark(&index);
+      ctx.batch = &index;
+      sg_parallel_for(w.n, convert_file, &w);
+    }
+  }
   /* in path order: diagnostics, queries (rule serials continue), golden files */
   SgQueries q = {0};
   size_t suppressed = d.nsuppressed;
@@ -406,6 +437,10 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     free(r->src); /* not converted */
   }
   free(w.res);
+  for (size_t i = 0; w.units && i < w.n; i++)
+    if (w.units[i].path) sg_unit_free(&w.units[i]);
+  free(w.units);
+  sg_rule_index_free(&index);
   if (filters_ok) {
     size_t mark = d.n;
     sg_filters_report_unused(&filters, &d);

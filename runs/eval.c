@@ -91,26 +91,62 @@ typedef struct Source {
   SgBuf error;
 } Source;
 
-/* A correlation of `u`, over the rules of `u` it names as `added` them
- * (their processed forms, NULL for a rule that was not added). */
-static SgStatus add_correlation(SgCorrelator *co, SgUnit *u, const SgRule *corr, const SgRule **added,
-                                SgDiags *d) {
-  size_t n = corr->corr->rules.n, *idx;
-  const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
-  if (!refs) return SG_ERR_NOMEM;
-  SgStatus st = sg_corr_resolve(u, corr, &idx, d);
-  for (size_t i = 0; st == SG_OK && i < n; i++)
-    if (!(refs[i] = added[idx[i]])) {
-      sg_diag(d, SG_D_UNSUPPORTED, corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc,
-              "rule '%s' is not evaluated, so neither is the correlation", corr->corr->rules.v[i]);
-      st = SG_ERR_UNSUPPORTED;
-    }
-  return st == SG_OK ? sg_corr_add(co, corr, refs, d) : st;
+/* Where rules are added: the evaluator and correlator, the pipelines, and
+ * each file's rules as they were added (a correlation reads them by file and
+ * index, its own file's or another's). A --check run over one file's samples
+ * (`alone`) adds another file's rule a correlation names when it names it. */
+typedef struct Loader {
+  SgEvaluator *ev;
+  SgCorrelator *co;
+  const SgPipelineSet *set;
+  const SgRuleIndex *batch;
+  const SgRule ***added; /* per file of batch->units: its processed rules (NULL: not added) */
+  bool skip, alone;
+  size_t *skipped;
+  struct Selection *sel;
+  SgDiags *d;
+} Loader;
+
+/* File u's table of added rules, made on first use. */
+static const SgRule **added_of(Loader *L, SgUnit *u) {
+  size_t i = (size_t)(u - L->batch->units);
+  if (!L->added[i]) L->added[i] = sg_arena_alloc(&u->arena, (u->nrules + 1) * sizeof *L->added[i]);
+  return L->added[i];
 }
 
-/* Add the rules of `u` to `ev` through the pipelines, then its correlations
- * to `co`. True when a rule had an error; with `skip`, what cannot be
- * evaluated is only counted in *skipped. */
+/* Rule `index` of file u through the pipelines into the evaluator. */
+static SgStatus add_rule(Loader *L, SgUnit *u, size_t index) {
+  const SgRule **added = added_of(L, u);
+  if (!added) return SG_ERR_NOMEM;
+  SgPipelineState ps = {0};
+  SgRule *processed;
+  SgStatus st = sg_pipeline_apply(&u->arena, L->set, u->rules[index], &processed, &ps, L->d);
+  if (st == SG_OK) st = sg_eval_add(L->ev, processed, L->d);
+  if (st == SG_OK) added[index] = processed;
+  return st;
+}
+
+static SgStatus add_correlation(Loader *L, SgUnit *u, const SgRule *corr) {
+  size_t n = corr->corr->rules.n;
+  SgRuleRef *found;
+  const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
+  if (!refs) return SG_ERR_NOMEM;
+  SgStatus st = sg_corr_resolve(u, corr, L->batch, &found, L->d);
+  for (size_t i = 0; st == SG_OK && i < n; i++) {
+    const SgRule **added = added_of(L, found[i].unit);
+    if (!added) return SG_ERR_NOMEM;
+    if (!added[found[i].index] && L->alone && found[i].unit != u && !found[i].rule->failed)
+      st = add_rule(L, found[i].unit, found[i].index);
+    if (st == SG_OK && !(refs[i] = added[found[i].index])) {
+      sg_diag(L->d, SG_D_UNSUPPORTED, corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc,
+              "rule '%s' (%s:%u) is not evaluated, so neither is the correlation", corr->corr->rules.v[i],
+              found[i].unit->path, found[i].rule->loc.line);
+      st = SG_ERR_UNSUPPORTED;
+    }
+  }
+  return st == SG_OK ? sg_corr_add(L->co, corr, refs, L->d) : st;
+}
+
 /* Which rules a run leaves out, and how many for each reason. */
 typedef enum Why { OUT_DEPRECATED, OUT_UNSUPPORTED, OUT_STATUS, OUT_TAG, OUT_LISTED, OUT_REASONS } Why;
 
@@ -160,40 +196,27 @@ static bool left_out(Selection *sel, const SgRule *rule, const char *path) {
   return true;
 }
 
-static bool load_unit(SgEvaluator *ev, SgCorrelator *co, SgUnit *u, const SgPipelineSet *set, bool skip,
-                      size_t *skipped, Selection *sel, SgDiags *d) {
+/* The rules of file u (pass 0), or its correlations (pass 1), added. True
+ * when a rule had an error; with `skip`, what cannot be evaluated is only
+ * counted in *skipped. */
+static bool load_unit(Loader *L, SgUnit *u, int pass) {
   bool errors = false;
-  const SgRule **added = sg_arena_alloc(&u->arena, (u->nrules + 1) * sizeof *added);
-  if (!added) {
-    sg_diag(d, SG_D_NOMEM, (SgLoc){u->path, 0, 0}, "out of memory loading the rules; they are not evaluated");
-    return true;
-  }
-  for (int pass = 0; pass < 2; pass++) /* rules, then the correlations over them */
-    for (size_t i = 0; i < u->nrules; i++) {
-      const SgRule *rule = u->rules[i];
-      if (rule->kind == SG_DOC_FILTER || (rule->kind == SG_DOC_CORRELATION) != (pass == 1)) continue;
-      if (left_out(sel, rule, u->path)) continue;
-      if (rule->failed) {
-        errors = true;
-        continue;
-      }
-      SgStatus st;
-      if (pass == 0) {
-        SgPipelineState ps = {0};
-        SgRule *processed;
-        st = sg_pipeline_apply(&u->arena, set, rule, &processed, &ps, d);
-        if (st == SG_OK) st = sg_eval_add(ev, processed, d);
-        if (st == SG_OK) added[i] = processed;
-      } else {
-        st = add_correlation(co, u, rule, added, d);
-      }
-      if (st == SG_ERR_NOMEM) /* never a rule silently left out */
-        sg_diag(d, SG_D_NOMEM, rule->loc, "out of memory loading the rule; it is not evaluated");
-      if (st == SG_ERR_UNSUPPORTED && skip)
-        (*skipped)++;
-      else if (st != SG_OK)
-        errors = true;
+  for (size_t i = 0; i < u->nrules; i++) {
+    const SgRule *rule = u->rules[i];
+    if (rule->kind == SG_DOC_FILTER || (rule->kind == SG_DOC_CORRELATION) != (pass == 1)) continue;
+    if (left_out(L->sel, rule, u->path)) continue;
+    if (rule->failed) {
+      errors = true;
+      continue;
     }
+    SgStatus st = pass == 0 ? add_rule(L, u, i) : add_correlation(L, u, rule);
+    if (st == SG_ERR_NOMEM) /* never a rule silently left out */
+      sg_diag(L->d, SG_D_NOMEM, rule->loc, "out of memory loading the rule; it is not evaluated");
+    if (st == SG_ERR_UNSUPPORTED && L->skip)
+      (*L->skipped)++;
+    else if (st != SG_OK)
+      errors = true;
+  }
   return errors;
 }
 
@@ -237,6 +260,8 @@ typedef struct Run {
   Source *srcs;
   SgFilters filters;
   SgUnit *units;
+  SgRuleIndex index;     /* the rules of every file, for correlations across files */
+  const SgRule ***added; /* per file: its rules as the run's evaluator has them */
   SgEvaluator *ev;
   SgCorrelator *co;
   size_t skipped;
@@ -354,8 +379,12 @@ static void run_golden_unit(Run *r, size_t i) {
     SgCorrelator *tco = sg_corr_new();
     if (!target || !tco) r->setup_failed = r->nomem = true;
     if (target) sg_eval_set_logsources(target, &r->set, job->declared);
-    if (target && tco && load_unit(target, tco, u, &r->set, false, &r->skipped, NULL, &r->d))
-      r->rule_errors = true;
+    const SgRule ***added = calloc(r->paths.n + 1, sizeof *added); /* this target's */
+    Loader L = {target, tco, &r->set, &r->index, added, false, true, &r->skipped, NULL, &r->d};
+    if (!added) r->setup_failed = r->nomem = true;
+    for (int k = 0; target && tco && added && k < 2; k++) /* rules, then the correlations */
+      if (load_unit(&L, u, k)) r->rule_errors = true;
+    free(added);
     if (target && tco && sg_eval_prepare(target) == SG_OK) {
       GoldenSink gsink = {.parent = sink};
       SgEvalSink gs = {to_buf, to_parent_err, &gsink, NULL};
@@ -403,23 +432,46 @@ static void run_load(Run *r) {
   if (job->golden) sg_golden_init(&r->golden, job->golden, ".jsonl", job->update);
   if (!r->units || (!job->golden && (!r->ev || !r->co))) r->setup_failed = r->nomem = true;
   if (r->ev) sg_eval_set_logsources(r->ev, &r->set, job->declared);
+  r->added = calloc(r->paths.n + 1, sizeof *r->added);
+  SgDiags *cd = calloc(r->paths.n + 1, sizeof *cd); /* each file's, said in path order */
+  if (!r->added || !cd) r->setup_failed = r->nomem = true;
+  /* every file compiled first (a correlation may name the rules of any), then each file's
+   * rules, then the correlations */
   for (size_t i = 0; !r->setup_failed && i < r->paths.n; i++) {
-    size_t mark = r->d.n;
-    if (!r->srcs[i].text) { /* not read: say so, in path order */
-      r->io_error = true;
-      say(r->sink, "%s", sg_buf_cstr(&r->srcs[i].error));
-      continue;
-    }
+    cd[i] = (SgDiags){.policy = job->warnings};
+    if (!r->srcs[i].text) continue; /* not read: said below */
     SgUnit *u = &r->units[i];
-    sg_compile_source(u, r->paths.v[i], r->srcs[i].text, r->srcs[i].len, &r->d);
+    sg_compile_source(u, r->paths.v[i], r->srcs[i].text, r->srcs[i].len, &cd[i]);
     r->srcs[i].text = NULL; /* the unit owns it */
     if (sg_filters_apply(&r->filters, u) != SG_OK) r->setup_failed = r->nomem = true;
-    if (job->golden)
-      run_golden_unit(r, i);
-    else if (load_unit(r->ev, r->co, u, &r->set, job->skip_unsupported, &r->skipped, &r->sel, &r->d))
-      r->rule_errors = true;
-    say_diags(r->sink, &r->d, mark, u, false);
   }
+  if (!r->setup_failed && sg_rule_index_build(&r->index, r->units, r->paths.n) != SG_OK)
+    r->setup_failed = r->nomem = true;
+  Loader L = {r->ev, r->co,       &r->set, &r->index, r->added, job->skip_unsupported,
+              false, &r->skipped, &r->sel, &r->d};
+  for (int pass = 0; pass < 2 && !r->setup_failed; pass++)
+    for (size_t i = 0; i < r->paths.n; i++) {
+      SgUnit *u = &r->units[i];
+      if (!u->path) { /* not read: say so, in path order */
+        if (!pass) r->io_error = true, say(r->sink, "%s", sg_buf_cstr(&r->srcs[i].error));
+        continue;
+      }
+      SgDiags *d = pass ? &r->d : &cd[i];
+      size_t mark = d->n;
+      L.d = d;
+      if (job->golden) {
+        if (pass) run_golden_unit(r, i);
+      } else if (load_unit(&L, u, pass)) {
+        r->rule_errors = true;
+      }
+      say_diags(r->sink, d, pass ? mark : 0, u, false);
+    }
+  for (size_t i = 0; cd && i < r->paths.n; i++) {
+    r->d.nsuppressed += cd[i].nsuppressed;
+    r->rule_errors = r->rule_errors || cd[i].nerrors;
+    sg_diags_free(&cd[i]);
+  }
+  free(cd);
   if (r->ev && !r->setup_failed && sg_eval_prepare(r->ev) != SG_OK) r->setup_failed = r->nomem = true;
   if (!r->setup_failed) {
     size_t mark = r->d.n;

@@ -564,6 +564,83 @@ static void test_golden_diff_marks(void **state) {
 
 /* eval --check: sample events that match nothing, no-match events that
  * match, rules without samples are said; EVENTS with --check are a usage error. */
+static void put_file(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A correlation references rules of other files (by name or id), as the
+ * specification and pySigma resolve them: convert and eval find them among
+ * the run's files, leave the referenced rules out on their own (no
+ * `generate`), and say where a name is missing or in two files. */
+static void test_correlation_files(void **state) {
+  (void)state;
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && rm -rf cf && mkdir -p cf/rules cf/corr cf/dup", tmpdir);
+  int rc;
+  free(run(cmd, &rc));
+  assert_int_equal(rc, 0);
+  static const char failed[] =
+      "title: Failed Logon\nid: 5b1c6a2e-0000-4000-8000-000000000001\nname: failed_logon\n"
+      "logsource: {product: windows, service: security}\n"
+      "detection:\n  s: {EventID: 4625}\n  condition: s\nlevel: low\n";
+  put_file("cf/rules/failed_logon.yml", failed);
+  put_file("cf/rules/ok_logon.yml",
+           "title: Logon\nname: ok_logon\nlogsource: {product: windows, service: security}\n"
+           "detection:\n  s: {EventID: 4624}\n  condition: s\nlevel: low\n");
+  put_file("cf/corr/correlation_burst.yml",
+           "title: Burst\nid: 5b1c6a2e-0000-4000-8000-000000000003\ncorrelation:\n  type: event_count\n"
+           "  rules: [failed_logon]\n  group-by: [IpAddress]\n  timespan: 5m\n  condition: {gte: 3}\nlevel: "
+           "high\n");
+  put_file("cf/corr/correlation_by_id.yml",
+           "title: Burst By Id\ncorrelation:\n  type: event_count\n"
+           "  rules: [5b1c6a2e-0000-4000-8000-000000000001]\n  group-by: [IpAddress]\n  timespan: 5m\n"
+           "  condition: {gte: 4}\nlevel: high\n");
+  put_file("cf/dup/failed_logon_copy.yml", failed);
+  char events[1024] = "";
+  for (int i = 0; i < 3; i++)
+    snprintf(events + strlen(events), sizeof events - strlen(events),
+             "{\"EventID\":4625,\"Channel\":\"Security\",\"IpAddress\":\"203.0.113.7\",\"@timestamp\":\"2026-"
+             "11-28T03:1%d:00Z\"}\n",
+             i);
+  put_file("cf/events.jsonl", events);
+  put_file("cf/corr/correlation_burst.events.jsonl", events); /* its samples, for --update and --check */
+  static const CliCase cases[] = {
+      /* the correlation's query has its rule; the rule has no query of its own; ok_logon has */
+      {"convert -t splunk --without-pipeline cf/rules cf/corr", 0,
+       "EventID=4625\n| bin _time span=5m\n| stats count as event_count by _time IpAddress\n"
+       "| search event_count >= 3\n\nEventID=4625\n| bin _time span=5m",
+       "EventID=4625\n\n"},
+      {"convert -t splunk --without-pipeline cf/rules cf/corr", 0, "\nEventID=4624\n", NULL},
+      {"convert -t splunk --without-pipeline cf/corr", 1,
+       "correlation_burst.yml:5:11: error[E052]: no rule has the id or name 'failed_logon' in the files of "
+       "this run",
+       NULL},
+      {"convert -t splunk --without-pipeline cf/rules cf/dup cf/corr", 1,
+       "correlation_burst.yml:5:11: error[E052]: 'failed_logon' names rules in 2 files "
+       "(cf/rules/failed_logon.yml:1 "
+       "first)",
+       NULL},
+      {"eval -f jsonl -r cf/rules -r cf/corr/correlation_burst.yml cf/events.jsonl", 0,
+       "\"correlation\":{\"id\":\"5b1c6a2e-0000-4000-8000-000000000003\",\"title\":\"Burst\"",
+       "\"title\":\"Failed Logon\""},
+      {"eval -r cf/rules -r cf/corr/correlation_burst.yml --update cf/g && cat cf/g/correlation_burst.jsonl",
+       0, "\"group\":{\"IpAddress\":\"203.0.113.7\"},\"value\":3", NULL},
+      {"eval -f jsonl -r cf/corr/correlation_burst.yml cf/events.jsonl", 1,
+       "error[E052]: no rule has the id or name "
+       "'failed_logon'",
+       NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", tmpdir, SIGMACC_BIN, cases[i].args);
+    run_case(cmd, &cases[i]);
+  }
+}
+
 static void test_eval_check(void **state) {
   (void)state;
   char cmd[2048];
@@ -857,7 +934,7 @@ int main(void) {
       cmocka_unit_test(test_generated_inputs),   cmocka_unit_test(test_batch_keeps_going),
       cmocka_unit_test(test_golden_mutations),   cmocka_unit_test(test_option_forms),
       cmocka_unit_test(test_golden_diff_marks),  cmocka_unit_test(test_eval_check),
-      cmocka_unit_test(test_event_inputs),
+      cmocka_unit_test(test_correlation_files),  cmocka_unit_test(test_event_inputs),
 
       cmocka_unit_test(test_check_reports),      cmocka_unit_test(test_golden_junit),
       cmocka_unit_test(test_declared_logsource), cmocka_unit_test(test_write_errors),

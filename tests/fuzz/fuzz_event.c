@@ -57,12 +57,12 @@ static void setup(void) {
   }
   for (size_t i = 0; i < unit.nrules; i++) {
     SgRule *r = unit.rules[i];
-    size_t *idx;
+    SgRuleRef *found;
     const SgRule **refs = sg_arena_alloc(&unit.arena, 4 * sizeof *refs);
     if (r->kind != SG_DOC_CORRELATION) continue;
-    if (!refs || sg_corr_resolve(&unit, r, &idx, &d) != SG_OK) abort();
+    if (!refs || sg_corr_resolve(&unit, r, NULL, &found, &d) != SG_OK) abort();
     for (size_t k = 0; k < r->corr->rules.n; k++)
-      refs[k] = added[idx[k]];
+      refs[k] = added[found[k].index];
     if (sg_corr_add(co, r, refs, &d) != SG_OK) abort();
   }
   if (sg_eval_prepare(ev) != SG_OK) abort();
