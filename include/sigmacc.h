@@ -525,7 +525,8 @@ typedef struct SgCorrHit {
 SgCorrelator *sg_corr_new(void);
 void sg_corr_free(SgCorrelator *c);
 /* Track `corr`; refs[i] is the rule its rules.v[i] names, as given to
- * sg_eval_add (all must outlive `c`). SG_ERR_UNSUPPORTED with a located
+ * sg_eval_add, or the correlation it names, as given to sg_corr_add (a
+ * chain: that one firing is a match of this one); all must outlive `c`. SG_ERR_UNSUPPORTED with a located
  * diagnostic for what cannot be decided match by match. */
 SgStatus sg_corr_add(SgCorrelator *c, const SgRule *corr, const SgRule *const *refs, SgDiags *d);
 /* True when `r` is used by a correlation that does not `generate` it: its
@@ -536,6 +537,10 @@ bool sg_corr_hides(const SgCorrelator *c, const SgRule *r);
  * of the correlations is then incomplete (*out holds what fired before). */
 SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
                        const SgCorrHit **out, size_t *nout);
+/* After every correlation was added: drop (with a located error each) those
+ * naming a correlation that was not added, as a chain of them would never
+ * fire; how many were dropped. */
+size_t sg_corr_check(SgCorrelator *c, SgDiags *d);
 /* Matches of correlated rules that could not be used: the event had no time. */
 size_t sg_corr_untimed(const SgCorrelator *c);
 size_t sg_corr_count(const SgCorrelator *c); /* correlations added */

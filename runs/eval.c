@@ -126,7 +126,10 @@ static SgStatus add_rule(Loader *L, SgUnit *u, size_t index) {
   return st;
 }
 
-static SgStatus add_correlation(Loader *L, SgUnit *u, const SgRule *corr) {
+/* Correlation `corr` of u: its rules as the evaluator has them, and a
+ * correlation it names (a chain) as the correlator has it; sg_corr_check
+ * says later when that one was not added. */
+static SgStatus add_correlation(Loader *L, SgUnit *u, const SgRule *corr, int depth) {
   size_t n = corr->corr->rules.n;
   SgRuleRef *found;
   const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
@@ -135,16 +138,26 @@ static SgStatus add_correlation(Loader *L, SgUnit *u, const SgRule *corr) {
   for (size_t i = 0; st == SG_OK && i < n; i++) {
     const SgRule **added = added_of(L, found[i].unit);
     if (!added) return SG_ERR_NOMEM;
-    if (!added[found[i].index] && L->alone && found[i].unit != u && !found[i].rule->failed)
-      st = add_rule(L, found[i].unit, found[i].index);
-    if (st == SG_OK && !(refs[i] = added[found[i].index])) {
+    bool chained = found[i].rule->kind == SG_DOC_CORRELATION;
+    if (!added[found[i].index] && L->alone && found[i].unit != u && !found[i].rule->failed && depth < 16)
+      st = chained ? add_correlation(L, found[i].unit, found[i].rule, depth + 1)
+                   : add_rule(L, found[i].unit, found[i].index);
+    if (chained && !found[i].rule->failed) {
+      refs[i] = found[i].rule;
+    } else if (st == SG_OK && !(refs[i] = added[found[i].index])) {
       sg_diag(L->d, SG_D_UNSUPPORTED, corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc,
               "rule '%s' (%s:%u) is not evaluated, so neither is the correlation", corr->corr->rules.v[i],
               found[i].unit->path, found[i].rule->loc.line);
       st = SG_ERR_UNSUPPORTED;
     }
   }
-  return st == SG_OK ? sg_corr_add(L->co, corr, refs, L->d) : st;
+  if (st == SG_OK) st = sg_corr_add(L->co, corr, refs, L->d);
+  if (st == SG_OK) {
+    const SgRule **mine = added_of(L, u);
+    for (size_t i = 0; mine && i < u->nrules; i++)
+      if (u->rules[i] == corr) mine[i] = corr;
+  }
+  return st;
 }
 
 /* Which rules a run leaves out, and how many for each reason. */
@@ -209,7 +222,7 @@ static bool load_unit(Loader *L, SgUnit *u, int pass) {
       errors = true;
       continue;
     }
-    SgStatus st = pass == 0 ? add_rule(L, u, i) : add_correlation(L, u, rule);
+    SgStatus st = pass == 0 ? add_rule(L, u, i) : add_correlation(L, u, rule, 0);
     if (st == SG_ERR_NOMEM) /* never a rule silently left out */
       sg_diag(L->d, SG_D_NOMEM, rule->loc, "out of memory loading the rule; it is not evaluated");
     if (st == SG_ERR_UNSUPPORTED && L->skip)
@@ -384,6 +397,7 @@ static void run_golden_unit(Run *r, size_t i) {
     if (!added) r->setup_failed = r->nomem = true;
     for (int k = 0; target && tco && added && k < 2; k++) /* rules, then the correlations */
       if (load_unit(&L, u, k)) r->rule_errors = true;
+    if (tco && sg_corr_check(tco, &r->d)) r->rule_errors = true;
     free(added);
     if (target && tco && sg_eval_prepare(target) == SG_OK) {
       GoldenSink gsink = {.parent = sink};
@@ -466,6 +480,14 @@ static void run_load(Run *r) {
       }
       say_diags(r->sink, d, pass ? mark : 0, u, false);
     }
+  if (r->co && !r->setup_failed) { /* a chain whose inner correlation was not added never fires: said */
+    size_t mark = r->d.n, dropped = sg_corr_check(r->co, &r->d);
+    if (dropped && job->skip_unsupported)
+      r->skipped += dropped;
+    else if (dropped)
+      r->rule_errors = true;
+    say_diags(r->sink, &r->d, mark, NULL, false);
+  }
   for (size_t i = 0; cd && i < r->paths.n; i++) {
     r->d.nsuppressed += cd[i].nsuppressed;
     r->rule_errors = r->rule_errors || cd[i].nerrors;

@@ -607,7 +607,8 @@ static void emit(SgEvStream *s, Block *b) {
     }
     SgReportWhere where = {b->shown, b->evtx ? "record" : "line", r->line, false, 0};
     for (size_t h = 0; h < nc; h++) {
-      if (!sg_report_shows(o, ch[h].rule)) continue;
+      if (sg_corr_hides(s->co, ch[h].rule) || !sg_report_shows(o, ch[h].rule))
+        continue; /* a chain's inner one */
       b->n.matches++;
       if ((o->summary || o->summary_after) && !sg_summary_add(s->sum, ch[h].rule, NULL, 0))
         b->n.lost_output = true;

@@ -609,6 +609,35 @@ static void test_correlation_files(void **state) {
              i);
   put_file("cf/events.jsonl", events);
   put_file("cf/corr/correlation_burst.events.jsonl", events); /* its samples, for --update and --check */
+  /* the specification's own example: a temporal_ordered correlation over an event_count one (a
+   * chain), the rules in the same file; its failed logons, then the success (and the reverse) */
+  put_file(
+      "cf/chain.yml",
+      "title: Failed Logins Followed by Successful Login\nid: 5b1c6a2e-0000-4000-8000-000000000010\n"
+      "correlation:\n  type: temporal_ordered\n  rules: [multiple_failed_login, successful_login]\n"
+      "  group-by: [User]\n  timespan: 10m\nlevel: high\n---\n"
+      "title: Multiple failed logons\nname: multiple_failed_login\ncorrelation:\n  type: event_count\n"
+      "  rules: [failed_login2]\n  group-by: [User]\n  timespan: 10m\n  condition: {gte: 3}\n---\n"
+      "title: Single failed login\nname: failed_login2\nlogsource: {product: windows, service: security}\n"
+      "detection:\n  s: {EventID: 4625}\n  condition: s\n---\n"
+      "title: Successful login\nname: successful_login\nlogsource: {product: windows, service: security}\n"
+      "detection:\n  s: {EventID: 4624}\n  condition: s\n");
+  char chain[2048] = "", reverse[2048] = "";
+  for (int i = 0; i < 4; i++) {
+    char line[256];
+    snprintf(line, sizeof line,
+             "{\"EventID\":%d,\"Channel\":\"Security\",\"User\":\"bob\",\"@timestamp\":\"2026-11-28T03:0%d:"
+             "00Z\"}\n",
+             i < 3 ? 4625 : 4624, i);
+    strcat(chain, line);
+    snprintf(line, sizeof line,
+             "{\"EventID\":%d,\"Channel\":\"Security\",\"User\":\"bob\",\"@timestamp\":\"2026-11-28T03:0%d:"
+             "00Z\"}\n",
+             i ? 4625 : 4624, i);
+    strcat(reverse, line);
+  }
+  put_file("cf/chain.jsonl", chain);
+  put_file("cf/reverse.jsonl", reverse);
   static const CliCase cases[] = {
       /* the correlation's query has its rule; the rule has no query of its own; ok_logon has */
       {"convert -t splunk --without-pipeline cf/rules cf/corr", 0,
@@ -630,6 +659,13 @@ static void test_correlation_files(void **state) {
        "\"title\":\"Failed Logon\""},
       {"eval -r cf/rules -r cf/corr/correlation_burst.yml --update cf/g && cat cf/g/correlation_burst.jsonl",
        0, "\"group\":{\"IpAddress\":\"203.0.113.7\"},\"value\":3", NULL},
+      {"eval -f jsonl -r cf/chain.yml cf/chain.jsonl", 0,
+       "{\"correlation\":{\"id\":\"5b1c6a2e-0000-4000-8000-000000000010\",\"title\":\"Failed Logins Followed "
+       "by "
+       "Successful "
+       "Login\",\"level\":\"high\",\"type\":\"temporal_ordered\"},\"group\":{\"User\":\"bob\"},\"value\":2,",
+       "Multiple failed logons"},
+      {"eval -f jsonl -r cf/chain.yml cf/reverse.jsonl", 0, "", "correlation"},
       {"eval -f jsonl -r cf/corr/correlation_burst.yml cf/events.jsonl", 1,
        "error[E052]: no rule has the id or name "
        "'failed_logon'",

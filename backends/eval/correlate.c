@@ -691,6 +691,26 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
   return true;
 }
 
+/* Feed a match of `rule` at this event to every correlation that names it. */
+static bool feed_all(SgCorrelator *c, const SgRule *rule, const SgJDoc *doc, bool *timed, bool *have_time,
+                     double *t) {
+  for (size_t ci = 0; ci < c->ncorrs; ci++)
+    for (uint32_t r = 0; r < c->corrs[ci].nrefs; r++) {
+      if (c->corrs[ci].refs[r] != rule) continue;
+      if (!*timed) {
+        *timed = true;
+        *have_time = sg_event_time(doc, t);
+      }
+      if (!*have_time) {
+        c->untimed++;
+        continue;
+      }
+      if (*t > c->now) c->now = *t;
+      if (!feed(c, ci, r, doc, *t, &c->keys)) return false;
+    }
+  return true;
+}
+
 SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
                        const SgCorrHit **out, size_t *nout) {
   c->nhits = 0;
@@ -698,28 +718,43 @@ SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits
     sweep(c);
     c->sweep_at = 2 * c->ngroups > SG_CORR_SWEEP_MIN ? 2 * c->ngroups : SG_CORR_SWEEP_MIN;
   }
-  bool timed = false, have_time = false;
+  bool timed = false, have_time = false, ok = true;
   double t = 0;
-  for (size_t h = 0; h < nhits; h++)
-    for (size_t ci = 0; ci < c->ncorrs; ci++)
-      for (uint32_t r = 0; r < c->corrs[ci].nrefs; r++) {
-        if (c->corrs[ci].refs[r] != hits[h].rule) continue;
-        if (!timed) {
-          timed = true;
-          have_time = sg_event_time(doc, &t);
-        }
-        if (!have_time) {
-          c->untimed++;
-          continue;
-        }
-        if (t > c->now) c->now = t;
-        if (!feed(c, ci, r, doc, t, &c->keys)) { /* out of memory: what fired so far, and the error */
-          *out = c->hits;
-          *nout = c->nhits;
-          return SG_ERR_NOMEM;
-        }
-      }
-  *out = c->hits;
+  for (size_t h = 0; ok && h < nhits; h++)
+    ok = feed_all(c, hits[h].rule, doc, &timed, &have_time, &t);
+  /* a correlation that fired is a match of the correlations over it (chained), at this event;
+   * each round is one level of the chain, so a cycle ends after as many rounds as correlations */
+  for (size_t from = 0, round = 0; ok && from < c->nhits && round < c->ncorrs; round++) {
+    size_t to = c->nhits;
+    for (size_t h = from; ok && h < to; h++)
+      ok = feed_all(c, c->hits[h].rule, doc, &timed, &have_time, &t);
+    from = to;
+  }
+  *out = c->hits; /* out of memory: what fired so far, and the error */
   *nout = c->nhits;
-  return SG_OK;
+  return ok ? SG_OK : SG_ERR_NOMEM;
+}
+
+size_t sg_corr_check(SgCorrelator *c, SgDiags *d) {
+  size_t dropped = 0;
+  for (bool again = true; again;) {
+    again = false;
+    for (size_t ci = 0; ci < c->ncorrs; ci++)
+      for (size_t r = 0; r < c->corrs[ci].nrefs; r++) {
+        const SgRule *ref = c->corrs[ci].refs[r];
+        bool added = ref->kind != SG_DOC_CORRELATION;
+        for (size_t k = 0; !added && k < c->ncorrs; k++)
+          added = c->corrs[k].rule == ref;
+        if (added) continue;
+        const SgRule *corr = c->corrs[ci].rule;
+        sg_diag(d, SG_D_UNSUPPORTED, corr->corr->rules.locs ? corr->corr->rules.locs[r] : corr->loc,
+                "correlation '%s' is not evaluated, so neither is this one", corr->corr->rules.v[r]);
+        free(c->corrs[ci].seen);
+        c->corrs[ci] = c->corrs[--c->ncorrs];
+        dropped++;
+        again = true;
+        break;
+      }
+  }
+  return dropped;
 }
