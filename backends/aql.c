@@ -780,7 +780,9 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
     const SgRule *ref = a->c->refs[i];
     if (ref->kind != SG_DOC_RULE)
       return sg_buf_free(&all), corr_unsupported(a, "a correlation of correlations");
-    Aql ra = {a->c, ref, a->d, SG_OK};
+    SgConvCtx rc = *a->c; /* the rule's own pipeline state: its log source types */
+    rc.state = a->c->ref_states ? &a->c->ref_states[i] : NULL;
+    Aql ra = {&rc, ref, a->d, SG_OK};
     if (sg_tq_check_names(ref, "QRadar AQL", a->d)) return sg_buf_free(&all), SG_ERR_UNSUPPORTED;
     for (size_t c = 0; c < ref->nconds; c++) {
       if (!ref->conds[c].root) continue;

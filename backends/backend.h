@@ -23,6 +23,7 @@ typedef struct SgConvCtx {
   /* A correlation's referenced rules, processed by the pipelines, in the
    * order of its `rules` (set by sg_convert_rule; NULL when not found). */
   const SgRule *const *refs;
+  const struct SgPipelineState *ref_states; /* each referenced rule's pipeline state */
   size_t nrefs;
   const SgRuleIndex *batch; /* the run's files, for references across them (NULL: one file) */
   bool header;              /* --header: a comment line naming each rule before its queries (text formats) */

@@ -183,14 +183,20 @@ static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *co
   size_t n = corr->corr->rules.n;
   SgRuleRef *found;
   const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
-  if (!refs) return SG_ERR_NOMEM;
+  SgPipelineState *states = sg_arena_alloc(&u->arena, (n + 1) * sizeof *states);
+  if (!refs || !states) return SG_ERR_NOMEM;
   SgStatus st = sg_corr_resolve(u, corr, ctx->batch, &found, d);
   for (size_t i = 0; st == SG_OK && i < n; i++) {
-    if (found[i].rule->failed) return SG_ERR_UNSUPPORTED; /* its errors are reported with it */
-    SgPipelineState state = {0};
-    st = process(set, u, found[i].rule, &refs[i], &state, d);
+    if (found[i].rule->failed) { /* its errors are reported with it; the correlation's is said here */
+      sg_diag(d, SG_D_UNSUPPORTED, corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc,
+              "rule '%s' (%s:%u) did not load, so the correlation is not converted", corr->corr->rules.v[i],
+              found[i].unit->path, found[i].rule->loc.line);
+      return SG_ERR_UNSUPPORTED;
+    }
+    st = process(set, u, found[i].rule, &refs[i], &states[i], d);
   }
   ctx->refs = refs;
+  ctx->ref_states = states;
   ctx->nrefs = n;
   return st;
 }
@@ -220,6 +226,7 @@ static SgStatus convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipeline
   st = t->convert(ctx, r, q, d);
   ctx->state = NULL;
   ctx->refs = NULL;
+  ctx->ref_states = NULL;
   ctx->nrefs = 0;
   for (size_t i = first; st == SG_OK && i < q->n; i++) {
     if (!t->dump) st = framed(q->v[i].text, r, d);

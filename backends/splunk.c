@@ -524,7 +524,9 @@ static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out
       st = corr_unsupported(s->d, s->r, "a correlation of correlations");
       break;
     }
-    Spl rs = spl_for(s->c, ref, s->d);
+    SgConvCtx rc = *s->c; /* the rule's own pipeline state */
+    rc.state = s->c->ref_states ? &s->c->ref_states[i] : NULL;
+    Spl rs = spl_for(&rc, ref, s->d);
     if (sg_tq_check_names(ref, "Splunk", s->d)) {
       st = SG_ERR_UNSUPPORTED;
       break;
@@ -586,6 +588,56 @@ static void corr_expr(SgBuf *b, const SgCondExpr *e, int parent) {
   if (paren) sg_buf_catc(b, ')');
 }
 
+/* " by _time GROUP-BY..." */
+static void by_groups(SgBuf *q, const SgCorrelation *k) {
+  sg_buf_cat(q, " by _time");
+  for (size_t i = 0; i < k->group_by.n; i++) {
+    sg_buf_catc(q, ' ');
+    search_field(q, k->group_by.v[i]);
+  }
+}
+
+/* temporal_ordered: with each event's own time kept in sigma_time before `bin`, step i is
+ * the earliest time of rule i's events after step i-1 in the bucket and group (one
+ * eventstats each); the rules occurred in order when every step has a time, and the
+ * aggregate is how many steps have one (the order's prefix, as eval counts it). */
+static void ordered_steps(SgBuf *q, const SgCorrelation *k) {
+  for (size_t i = 0; i < k->rules.n; i++) {
+    sg_buf_cat(q, "\n| eventstats min(eval(if(event_type=\"");
+    sg_tq_escaped(q, k->rules.v[i], strlen(k->rules.v[i]), "\"");
+    sg_buf_catc(q, '"');
+    if (i) sg_buf_catf(q, " AND sigma_time>sigma_step%zu", i);
+    sg_buf_catf(q, ", sigma_time, null()))) as sigma_step%zu", i + 1);
+    by_groups(q, k);
+  }
+  sg_buf_cat(q, "\n| stats max(eval(");
+  for (size_t i = 0; i < k->rules.n; i++)
+    sg_buf_catf(q, "%sif(isnotnull(sigma_step%zu), 1, 0)", i ? "+" : "", i + 1);
+  sg_buf_cat(q, ")) as event_type_count");
+}
+
+/* The value a value_* correlation aggregates: its field, or (several fields, Sigma 2.1) the
+ * tuple of their values as a JSON array, so two tuples are equal only when every value is. */
+static void corr_value(SgBuf *q, SgBuf *f, const SgCorrelation *k) {
+  if (k->fields.n == 1) {
+    search_field(f, k->fields.v[0]);
+    return;
+  }
+  sg_buf_cat(q, "\n| where");
+  for (size_t i = 0; i < k->fields.n; i++) {
+    sg_buf_cat(q, i ? " AND isnotnull(" : " isnotnull(");
+    eval_field(q, k->fields.v[i]);
+    sg_buf_catc(q, ')');
+  }
+  sg_buf_cat(q, "\n| eval sigma_value=json_array(");
+  for (size_t i = 0; i < k->fields.n; i++) {
+    if (i) sg_buf_cat(q, ", ");
+    eval_field(q, k->fields.v[i]);
+  }
+  sg_buf_catc(q, ')');
+  sg_buf_cat(f, "sigma_value");
+}
+
 static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   const SgRule *r = s->r;
   const SgCorrelation *k = r->corr;
@@ -594,33 +646,40 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   static const char *const aggs[] = {"count",   "dc(%s)", "dc(event_type)", NULL, "sum(%s)",
                                      "avg(%s)", NULL,     "median(%s)"};
   _Static_assert(sizeof aggs / sizeof *aggs == SG_CORR__COUNT, "one SPL aggregate per correlation type");
-  if (k->type == SG_CORR_TEMPORAL_ORDERED)
-    return corr_unsupported(s->d, r,
-                            "temporal_ordered correlations (stats cannot check the order of events)");
-  if (k->type == SG_CORR_VALUE_PERCENTILE)
-    return corr_unsupported(s->d, r, "value_percentile correlations (the rule cannot say which percentile)");
-  if (k->fields.n > 1) return corr_unsupported(s->d, r, "a correlation over several condition fields");
+  bool ordered = k->type == SG_CORR_TEMPORAL_ORDERED;
+  if (ordered && k->expr)
+    return corr_unsupported(s->d, r, "a temporal_ordered correlation with a condition expression");
+  if (k->fields.n > 1 && k->type != SG_CORR_VALUE_COUNT)
+    return corr_unsupported(s->d, r, "several condition fields outside value_count");
   SgBuf q = {0}, f = {0};
-  bool temporal = k->type == SG_CORR_TEMPORAL;
+  bool temporal = k->type == SG_CORR_TEMPORAL || ordered;
   SgStatus st = corr_search(s, k, temporal, &q);
   if (st) {
     sg_buf_free(&q);
     return st;
   }
+  if (k->fields.n) corr_value(&q, &f, k);
+  if (ordered) sg_buf_cat(&q, "\n| eval sigma_time=_time");
   sg_tq_bin_time(&q, r, "Splunk", s->d);
-  sg_buf_cat(&q, "\n| stats ");
-  if (k->fields.n) search_field(&f, k->fields.v[0]);
-  if (temporal && k->expr) {
-    sg_buf_cat(&q, "values(event_type) as event_types");
+  if (ordered) {
+    ordered_steps(&q, k);
+  } else if (temporal && k->expr) {
+    sg_buf_cat(&q, "\n| stats values(event_type) as event_types");
+  } else if (k->type == SG_CORR_VALUE_PERCENTILE) {
+    sg_buf_catf(&q, "\n| stats exactperc%d(%s) as %s", k->percentile, sg_buf_cstr(&f),
+                sg_corr_aggregate_name(k->type));
   } else {
+    sg_buf_cat(&q, "\n| stats ");
     sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
     sg_buf_catf(&q, " as %s", sg_corr_aggregate_name(k->type));
   }
-  sg_buf_cat(&q, " by _time");
-  for (size_t i = 0; i < k->group_by.n; i++) {
-    sg_buf_catc(&q, ' ');
-    search_field(&q, k->group_by.v[i]);
+  for (size_t i = 0; i < r->fields.n; i++) { /* the rule's fields, for whoever reads the result */
+    sg_buf_cat(&q, " values(");
+    search_field(&q, r->fields.v[i]);
+    sg_buf_cat(&q, ") as ");
+    search_field(&q, r->fields.v[i]);
   }
+  by_groups(&q, k);
   sg_buf_cat(&q, "\n| search ");
   if (temporal && k->expr) {
     corr_expr(&q, k->expr->expr, -1);

@@ -5,6 +5,7 @@
  * Unknown top-level keys are kept as custom attributes, in file order. Every
  * problem is reported (not only the first); r->failed is set by any error.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "front.h"
@@ -377,6 +378,12 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
       const SgYNode *x = cond->items[i];
       if (!strcmp(k, "field")) {
         want_list(b, x, k, &c->fields, true);
+      } else if (!strcmp(k, "percentile")) {
+        long p = x->kind == SG_Y_SCALAR && x->type == SG_YT_INT ? strtol(x->text, NULL, 10) : 0;
+        if (p < 1 || p > 100)
+          err(b, SG_D_CORR, x->loc, "'percentile' is a whole number from 1 to 100");
+        else
+          c->percentile = (int)p;
       } else if (one_of(k, ops, false)) {
         SgCorrCond *cc = &c->conds[c->nconds++];
         cc->op = k;
@@ -387,7 +394,7 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
           cc->value.text = x->text;
       } else {
         err(b, SG_D_CORR, cond->keys[i]->loc,
-            "unknown condition operator '%s' (gt, gte, lt, lte, eq, neq, field)", k);
+            "unknown condition operator '%s' (gt, gte, lt, lte, eq, neq, field, percentile)", k);
       }
     }
     if (!c->nconds)
@@ -401,6 +408,11 @@ static void parse_correlation(RB *b, const SgYNode *key, const SgYNode *v) {
   bool needs_field = t && (c->type == SG_CORR_VALUE_COUNT || c->type >= SG_CORR_VALUE_SUM);
   if (needs_field && !c->fields.n)
     err(b, SG_D_CORR, cond ? cond->loc : key->loc, "correlation type '%s' needs 'condition.field'", t);
+  if (t && c->type == SG_CORR_VALUE_PERCENTILE && !c->percentile && cond && cond->kind == SG_Y_MAP)
+    err(b, SG_D_CORR, cond->loc,
+        "value_percentile needs 'condition.percentile' (1 to 100): which percentile");
+  else if (c->percentile && t && c->type != SG_CORR_VALUE_PERCENTILE)
+    err(b, SG_D_CORR, cond->loc, "'percentile' belongs to value_percentile, not %s", t);
   if (!rules && !c->expression) err(b, SG_D_MISSING, key->loc, "correlation needs 'rules'");
   if (c->expression) corr_expression(b, cond, c);
 }

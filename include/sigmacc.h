@@ -241,6 +241,7 @@ typedef struct SgCorrelation {
   SgCondition *expr;      /* ... parsed; its identifiers are `rules` */
   SgCorrAlias *aliases;
   size_t naliases;
+  int percentile; /* value_percentile: condition.percentile, 1 to 100 (pySigma's form) */
   bool generate;
 } SgCorrelation;
 

@@ -616,6 +616,8 @@ static void run_free(Run *r) {
   for (size_t i = 0; r->units && i < r->paths.n; i++)
     sg_unit_free(&r->units[i]);
   free(r->units);
+  free(r->added);
+  sg_rule_index_free(&r->index);
   for (size_t i = 0; r->srcs && i < r->paths.n; i++) {
     free(r->srcs[i].text); /* not compiled */
     sg_buf_free(&r->srcs[i].error);

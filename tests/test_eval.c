@@ -675,6 +675,24 @@ static void test_corr_aggregates_scale(void **state) {
   assert_int_equal(corr_run(med4, med, 6, 1, &last), 1); /* medians 1, 5.5, 2, 5.5, then 8 of 1 2 8 9 10 */
   assert_true(last == 8);
   assert_int_equal(corr_run(median, evs, 5, 1, NULL), 0);
+  /* value_percentile (pySigma's condition.percentile), between the closest ranks: the 90th of
+   * 1 2 9 10 is at rank 0.9 * 3 = 2.7, 9 + 0.7 * (10 - 9) = 9.7 */
+  const char *p90 = "title: p\ncorrelation:\n  type: value_percentile\n  rules: [a]\n  group-by: [G]\n"
+                    "  timespan: 1h\n  condition: {gte: 9.5, field: V, percentile: 90}\n";
+  assert_int_equal(corr_run(p90, med, 6, 1, &last), 1); /* 90th: 1, 9.1, 9.1, 8.4 (1 2 10), 9.7; then 8 */
+  assert_true(last > 9.69 && last < 9.71);
+  /* value_count over two fields (Sigma 2.1): distinct pairs; an event lacking one is not counted */
+  const char *pairs = "title: v\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [G]\n"
+                      "  timespan: 1h\n  condition: {gte: 3, field: [V, W]}\n";
+  const char *pev[] = {
+      "{\"R\":\"a\",\"G\":\"g\",\"V\":\"1\",\"W\":\"x\",\"@timestamp\":\"2026-01-01T00:00:01Z\"}",
+      "{\"R\":\"a\",\"G\":\"g\",\"V\":\"1\",\"W\":\"y\",\"@timestamp\":\"2026-01-01T00:00:02Z\"}",
+      "{\"R\":\"a\",\"G\":\"g\",\"V\":\"1\",\"W\":\"x\",\"@timestamp\":\"2026-01-01T00:00:03Z\"}",
+      "{\"R\":\"a\",\"G\":\"g\",\"V\":\"2\",\"@timestamp\":\"2026-01-01T00:00:04Z\"}",
+      "{\"R\":\"a\",\"G\":\"g\",\"V\":\"1,\\\"y\",\"W\":\"\",\"@timestamp\":\"2026-01-01T00:00:05Z\"}"};
+  assert_int_equal(corr_run(pairs, pev, 4, 1, NULL), 0);  /* (1,x) (1,y) (1,x): 2; (2,-) not counted */
+  assert_int_equal(corr_run(pairs, pev, 5, 1, &last), 1); /* ("1,\"y", "") is a third pair, not (1, y) */
+  assert_true(last == 3);
   const char *sum = "title: s\ncorrelation:\n  type: value_sum\n  rules: [a]\n  group-by: [G]\n"
                     "  timespan: 1h\n  condition: {gte: 18, field: V}\n";
   assert_int_equal(corr_run(sum, evs, 5, 1, &last), 1);

@@ -285,10 +285,11 @@ static bool track(Group *g, SgCorrType type, size_t i, bool enter) {
   case SG_CORR_VALUE_SUM:
   case SG_CORR_VALUE_AVG:
   case SG_CORR_VALUE_MEDIAN:
+  case SG_CORR_VALUE_PERCENTILE:
     if (!as_number(e->val, &d)) return true;
     g->sum += enter ? d : -d;
     g->nums += enter ? 1 : (size_t)-1;
-    if (type != SG_CORR_VALUE_MEDIAN) return true;
+    if (type != SG_CORR_VALUE_MEDIAN && type != SG_CORR_VALUE_PERCENTILE) return true;
     if (enter) return treap_add(&g->med, d, seq);
     treap_remove(&g->med, d, seq);
     return true;
@@ -343,6 +344,11 @@ void sg_corr_free(SgCorrelator *c) {
 
 SgStatus sg_corr_add(SgCorrelator *c, const SgRule *corr, const SgRule *const *refs, SgDiags *d) {
   const SgCorrelation *k = corr->corr;
+  if (k->fields.n > 1 && k->type != SG_CORR_VALUE_COUNT) {
+    sg_diag(d, SG_D_UNSUPPORTED, corr->loc, "several condition fields are for value_count, not %s",
+            sg_corr_type_name(k->type));
+    return SG_ERR_UNSUPPORTED;
+  }
   for (size_t i = 0; i < k->nconds; i++)
     if (strcmp(k->conds[i].op, "gt") && strcmp(k->conds[i].op, "gte")) {
       sg_diag(
@@ -351,11 +357,6 @@ SgStatus sg_corr_add(SgCorrelator *c, const SgRule *corr, const SgRule *const *r
           k->conds[i].op);
       return SG_ERR_UNSUPPORTED;
     }
-  if (k->type == SG_CORR_VALUE_PERCENTILE) {
-    sg_diag(d, SG_D_UNSUPPORTED, corr->loc,
-            "the evaluator cannot tell which percentile value_percentile means");
-    return SG_ERR_UNSUPPORTED;
-  }
   Corr *v = realloc(c->corrs, (c->ncorrs + 1) * sizeof *v);
   if (!v) return SG_ERR_NOMEM;
   c->corrs = v;
@@ -621,10 +622,14 @@ static bool aggregate(const Group *g, const Corr *k, double *v) {
   case SG_CORR_TEMPORAL_ORDERED: *v = (double)occurring(g, k, true); return true;
   case SG_CORR_VALUE_SUM: *v = g->sum; return g->nums > 0;
   case SG_CORR_VALUE_AVG: *v = g->sum / (double)g->nums; return g->nums > 0;
-  case SG_CORR_VALUE_MEDIAN: {
+  case SG_CORR_VALUE_MEDIAN:
+  case SG_CORR_VALUE_PERCENTILE: { /* between the closest ranks, linearly (the median: of the middle two) */
     uint32_t n = (uint32_t)g->nums;
     if (!n) return false;
-    *v = n % 2 ? treap_kth(&g->med, n / 2) : (treap_kth(&g->med, n / 2 - 1) + treap_kth(&g->med, n / 2)) / 2;
+    double rank = (c->type == SG_CORR_VALUE_MEDIAN ? 50 : c->percentile) / 100.0 * (n - 1);
+    uint32_t lo = (uint32_t)rank, hi = lo + (lo + 1 < n);
+    double a = treap_kth(&g->med, lo), b = treap_kth(&g->med, hi);
+    *v = a + (b - a) * (rank - lo);
     return true;
   }
   default: return false;
@@ -651,10 +656,19 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
   if (key->oom) return false;
   const SgJLeaf *vf = NULL;
   if (cr->fields.n && !(vf = field(doc, group_field(cr, cr->fields.v[0], cr->rules.v[ref])))) return true;
+  SgBuf tuple = {0}; /* value_count over several fields (Sigma 2.1): their values as a JSON array */
+  for (size_t i = 0; cr->fields.n > 1 && i < cr->fields.n; i++) {
+    const SgJLeaf *l = field(doc, group_field(cr, cr->fields.v[i], cr->rules.v[ref]));
+    if (!l) return sg_buf_free(&tuple), true; /* a field missing: no value to count */
+    sg_buf_catc(&tuple, i ? ',' : '[');
+    sg_json_str(&tuple, doc->text + l->val, l->vallen);
+  }
+  if (tuple.len) sg_buf_catc(&tuple, ']');
+  if (tuple.oom) return false;
   Group *g = group(c, ci, sg_buf_cstr(key));
-  if (!g) return false;
   bool temporal = cr->type == SG_CORR_TEMPORAL || cr->type == SG_CORR_TEMPORAL_ORDERED;
-  if (temporal && !g->byref && !(g->byref = calloc(k->nrefs, sizeof *g->byref))) return false;
+  if (!g || (temporal && !g->byref && !(g->byref = calloc(k->nrefs, sizeof *g->byref))))
+    return sg_buf_free(&tuple), false;
   while (g->lo < g->n && g->e[g->lo].t < t - (double)cr->timespan_s) { /* older than the timespan: out */
     track(g, cr->type, g->lo, false);
     free(g->e[g->lo++].val);
@@ -668,12 +682,12 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
     } else {
       size_t cap = g->cap ? 2 * g->cap : 8;
       Entry *e = realloc(g->e, cap * sizeof *e);
-      if (!e) return false;
+      if (!e) return sg_buf_free(&tuple), false;
       g->e = e;
       g->cap = cap;
     }
   }
-  char *val = vf ? strndup(doc->text + vf->val, vf->vallen) : NULL;
+  char *val = tuple.len ? tuple.data : vf ? strndup(doc->text + vf->val, vf->vallen) : NULL;
   if (vf && !val) return false;
   g->e[g->n++] = (Entry){t, ref, val};
   if (!track(g, cr->type, g->n - 1, true)) return false;
