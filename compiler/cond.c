@@ -27,6 +27,7 @@ typedef struct Parser {
   size_t tstart, tlen;
   int depth;
   bool failed;
+  bool caseless; /* and, or, not in any case (a correlation's condition) */
 } Parser;
 
 static SgLoc loc_at(const Parser *p, size_t off) {
@@ -68,7 +69,9 @@ static void next(Parser *p) {
 }
 
 static bool is_kw(const Parser *p, const char *kw) {
-  return p->tok == T_WORD && strlen(kw) == p->tlen && !memcmp(p->s + p->tstart, kw, p->tlen);
+  return p->tok == T_WORD && strlen(kw) == p->tlen &&
+         (p->caseless ? !sg_ascii_ncasecmp(p->s + p->tstart, kw, p->tlen)
+                      : !memcmp(p->s + p->tstart, kw, p->tlen));
 }
 
 static void error_here(Parser *p, const char *what) {
@@ -233,8 +236,8 @@ static SgCondExpr *and_expr(Parser *p) { return binary(p, "and", SG_C_AND, not_e
 /* or_expr = and_expr ("or" and_expr)* */
 static SgCondExpr *or_expr(Parser *p) { return binary(p, "or", SG_C_OR, and_expr); }
 
-SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *d) {
-  Parser p = {.a = a, .d = d, .src = src, .s = src->text, .n = src->len};
+SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, bool caseless, SgDiags *d) {
+  Parser p = {.a = a, .d = d, .src = src, .s = src->text, .n = src->len, .caseless = caseless};
   c->text = src->text;
   c->loc = src->loc;
   /* a pipe anywhere is legacy syntax, even after an otherwise valid expression */

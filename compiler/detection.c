@@ -768,7 +768,7 @@ SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgY
     }
     SgCondition *c = SG_PUSH(a, r->conds, r->nconds, ccap);
     if (!c) return SG_ERR_NOMEM;
-    if (sg_cond_parse(a, c, cs[i], d) != SG_OK) failed = true;
+    if (sg_cond_parse(a, c, cs[i], false, d) != SG_OK) failed = true;
   }
   return failed ? SG_ERR_PARSE : SG_OK;
 }

@@ -28,7 +28,7 @@ SgStatus sg_rule_from_yaml(SgArena *a, const SgYNode *doc, SgLoc docloc, SgRule 
 SgStatus sg_detection_build(SgArena *a, SgRule *r, const SgYNode *key, const SgYNode *det, SgDiags *d);
 /* One search definition (map, list or keywords) as a boolean tree. */
 SgNode *sg_search_build(SgArena *a, const SgYNode *def, SgDiags *d, bool *failed);
-SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, SgDiags *d);
+SgStatus sg_cond_parse(SgArena *a, SgCondition *c, const SgYNode *src, bool caseless, SgDiags *d);
 SgStatus sg_resolve(SgArena *a, SgRule *r, SgDiags *d);
 
 typedef enum SgUtf16 { SG_UTF16LE, SG_UTF16BE, SG_UTF16BOM } SgUtf16;

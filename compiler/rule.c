@@ -271,7 +271,7 @@ static bool expr_names(RB *b, const SgCondExpr *e, SgStrList *out, size_t *cap) 
 static void corr_expression(RB *b, const SgYNode *cond, SgCorrelation *c) {
   SgCondition *e = sg_arena_alloc(b->a, sizeof *e);
   if (!e) return;
-  if (sg_cond_parse(b->a, e, cond, b->d) != SG_OK) {
+  if (sg_cond_parse(b->a, e, cond, true, b->d) != SG_OK) { /* AND, OR, NOT as the specification writes them */
     b->r->failed = true;
     return;
   }

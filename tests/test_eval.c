@@ -653,6 +653,12 @@ static void test_corr_ordered_condition(void **state) {
   const char *withc[] = {EV("c", "00", "x"), EV("a", "01", "x"), EV("b", "02", "x")};
   assert_int_equal(corr_run(nots, withc + 1, 2, 1, NULL), 1);
   assert_int_equal(corr_run(nots, withc, 3, 1, NULL), 0);
+  /* a correlation's condition takes AND, OR and NOT in capitals too, as the specification writes them */
+  const char *upper =
+      "title: o\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b, c]\n  group-by: [G]\n"
+      "  timespan: 1m\n  condition: a AND b AND NOT c\n";
+  assert_int_equal(corr_run(upper, withc + 1, 2, 1, NULL), 1);
+  assert_int_equal(corr_run(upper, withc, 3, 1, NULL), 0);
   /* b, a, b: the second b comes after a */
   const char *bab[] = {EV("b", "01", "x"), EV("a", "02", "x"), EV("b", "03", "x")};
   assert_int_equal(corr_run(ordered, bab, 3, 1, NULL), 1);

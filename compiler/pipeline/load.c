@@ -387,7 +387,7 @@ static void load_condset(Loader *L, const SgYNode *item, const char *prefix, uns
   }
   if (expr) {
     SgCondition c = {0};
-    if (expr->kind != SG_Y_SCALAR || sg_cond_parse(L->a, &c, expr, L->d) != SG_OK) {
+    if (expr->kind != SG_Y_SCALAR || sg_cond_parse(L->a, &c, expr, false, L->d) != SG_OK) {
       L->failed = true;
       if (expr->kind != SG_Y_SCALAR) lerr(L, expr->loc, "'%s' must be a string", k4);
     }

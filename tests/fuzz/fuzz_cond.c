@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   SgCondition c = {0};
   r.conds = &c;
   r.nconds = 1;
-  if (sg_cond_parse(&a, &c, &src, &d) == SG_OK) {
+  if (sg_cond_parse(&a, &c, &src, size && (data[0] & 1), &d) == SG_OK) { /* both keyword modes */
     sg_resolve(&a, &r, &d);
     SgBuf b = {0};
     if (c.root) sg_dump_node(&b, c.root, 0);
