@@ -369,17 +369,35 @@ static SgStatus correlation(Spl2 *s, SgBuf *q) {
                                 ? "value_percentile correlations (the rule cannot say which percentile)"
                                 : "temporal correlations (SPL2 has no multisearch to tell the rules' events "
                                   "apart; convert with -t splunk)");
-  if (s->c->nrefs != 1)
-    return corr_unsupported(s, "a correlation of several rules (SPL2 has no multisearch to count each rule's "
-                               "events; convert with -t splunk)");
-  const SgRule *ref = s->c->refs[0];
-  if (ref->kind != SG_DOC_RULE) return corr_unsupported(s, "a correlation of correlations");
-  if (ref->nconds != 1) return corr_unsupported(s, "a referenced rule with several conditions");
+  if (s->c->nrefs != 1 && k->naliases)
+    return corr_unsupported(s, "aliases over several rules (SPL2 has no multisearch to rename each rule's "
+                               "fields; convert with -t splunk)");
   if (k->fields.n > 1) return corr_unsupported(s, "a correlation over several condition fields");
-  if (sg_tq_check_names(ref, target, s->d)) return SG_ERR_UNSUPPORTED;
-  Spl2 rs = {s->c, ref, s->d, SG_OK};
-  SgStatus st = from_where(&rs, ref->conds[0].root, q);
-  if (st) return st;
+  /* the events of every condition of every rule: they are counted together, so an OR of them */
+  const char *ds = sg_conv_opt(s->c, "dataset", "main");
+  sg_buf_cat(q, "FROM ");
+  field(q, ds);
+  sg_buf_cat(q, " WHERE ");
+  size_t nc = 0;
+  for (size_t i = 0; i < s->c->nrefs; i++)
+    nc += s->c->refs[i]->nconds;
+  for (size_t i = 0, done = 0; i < s->c->nrefs; i++) {
+    const SgRule *ref = s->c->refs[i];
+    if (ref->kind != SG_DOC_RULE) return corr_unsupported(s, "a correlation of correlations");
+    if (sg_tq_check_names(ref, target, s->d)) return SG_ERR_UNSUPPORTED;
+    SgConvCtx rc = *s->c; /* the rule's own pipeline state */
+    rc.state = s->c->ref_states ? &s->c->ref_states[i] : NULL;
+    Spl2 rs = {&rc, ref, s->d, SG_OK};
+    for (size_t c = 0; c < ref->nconds; c++, done++) {
+      const SgNode *root = ref->conds[c].root;
+      if (!root || sg_tq_check_placeholders(s->d, root)) return SG_ERR_UNSUPPORTED;
+      if (done) sg_buf_cat(q, " OR ");
+      if (nc > 1) sg_buf_catc(q, '(');
+      expr(&rs, q, root, false);
+      if (nc > 1) sg_buf_catc(q, ')');
+      if (rs.st) return rs.st;
+    }
+  }
   for (size_t i = 0; i < k->naliases; i++) /* the referenced rule's field for each alias */
     for (size_t j = 0; j < k->aliases[i].n; j++) {
       sg_buf_cat(q, "\n| rename ");
