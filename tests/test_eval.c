@@ -634,6 +634,22 @@ static size_t corr_run(const char *corr, const char *const *events, size_t neven
 #define EV(r, sec, v)                                                                                        \
   "{\"R\":\"" r "\",\"G\":\"g\",\"V\":\"" v "\",\"@timestamp\":\"2026-01-01T00:00:" sec "Z\"}"
 
+/* eval's window slides; Splunk's `bin _time span=...` counts in fixed buckets
+ * (W071 says so at every SPL correlation): two matches a minute apart that
+ * straddle a 5-minute boundary are one window to eval, two buckets to SPL. */
+static void test_corr_window_slides(void **state) {
+  (void)state;
+  const char *two = "title: w\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [G]\n"
+                    "  timespan: 5m\n  condition: {gte: 2}\n";
+  const char *straddle[] = {"{\"R\":\"a\",\"G\":\"g\",\"@timestamp\":\"2026-01-01T00:04:30Z\"}",
+                            "{\"R\":\"a\",\"G\":\"g\",\"@timestamp\":\"2026-01-01T00:05:30Z\"}"};
+  assert_int_equal(corr_run(two, straddle, 2, 1, NULL), 1);
+  /* 5 minutes and a second apart: outside the window */
+  const char *apart[] = {"{\"R\":\"a\",\"G\":\"g\",\"@timestamp\":\"2026-01-01T00:00:00Z\"}",
+                         "{\"R\":\"a\",\"G\":\"g\",\"@timestamp\":\"2026-01-01T00:05:01Z\"}"};
+  assert_int_equal(corr_run(two, apart, 2, 1, NULL), 0);
+}
+
 /* temporal_ordered with a condition keeps the order (it fired on events in
  * reverse order); a rule under `not` must be absent. */
 static void test_corr_ordered_condition(void **state) {
@@ -921,6 +937,7 @@ int main(void) {
       cmocka_unit_test(test_glob_property_and_worst_cases),
       cmocka_unit_test(test_corr_memory_bound),
       cmocka_unit_test(test_corr_ordered_condition),
+      cmocka_unit_test(test_corr_window_slides),
       cmocka_unit_test(test_corr_aggregates_scale),
       cmocka_unit_test(test_cli_bad_lines),
       cmocka_unit_test(test_cli_filters),
