@@ -95,8 +95,14 @@ typedef struct Work {
   const SgFilters *filters;
   FileResult *res; /* one per path */
   size_t n;        /* paths to convert */
-  SgUnit *units;   /* each file compiled, kept until every file is converted (correlations
-                      read the rules of other files) */
+  SgUnit *units;   /* each file compiled; kept to the end when it has correlations or rules
+                      they name (another file's correlation reads them) */
+  size_t *corr;    /* the files with a top-level correlation: key, converted last */
+  size_t ncorr;
+  const char **named; /* the ids and names those correlations reference, sorted */
+  bool *hidden;       /* ... named[i] by one that does not `generate` it */
+  size_t nnamed;
+  const SgRuleIndex *index;
 } Work;
 
 static void read_file(void *arg, size_t i) {
@@ -184,13 +190,101 @@ static void compile_file(void *arg, size_t i) {
   if (sg_filters_apply(w->filters, &w->units[i]) != SG_OK) r->io_error = true;
 }
 
+static void compile_corr_file(void *arg, size_t j) {
+  const Work *w = arg;
+  compile_file(arg, w->corr[j]);
+}
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A rule of u itself has this id or name (a correlation's reference resolves to it). */
+static bool own_rule(const SgUnit *u, const char *name) {
+  for (size_t k = 0; k < u->nrules; k++)
+    if ((u->rules[k]->id && !strcmp(u->rules[k]->id, name)) ||
+        (u->rules[k]->name && !strcmp(u->rules[k]->name, name)))
+      return true;
+  return false;
+}
+
+/* What the files with correlations reference; false when memory ran out. */
+static bool collect_named(Work *w) {
+  size_t n = 0;
+  for (size_t j = 0; j < w->ncorr; j++)
+    for (size_t k = 0; k < w->units[w->corr[j]].nrules; k++) {
+      const SgCorrelation *c = w->units[w->corr[j]].rules[k]->corr;
+      n += c ? c->rules.n : 0;
+    }
+  w->named = malloc((n + 1) * sizeof *w->named);
+  w->hidden = calloc(n + 1, sizeof *w->hidden);
+  if (!w->named || !w->hidden) return false;
+  for (int pass = 0; pass < 2; pass++) { /* the names (sorted, once each), then which are hidden */
+    for (size_t j = 0; j < w->ncorr; j++)
+      for (size_t k = 0; k < w->units[w->corr[j]].nrules; k++) {
+        const SgCorrelation *c = w->units[w->corr[j]].rules[k]->corr;
+        for (size_t i = 0; c && i < c->rules.n; i++) {
+          const char **at =
+              pass ? bsearch(&c->rules.v[i], w->named, w->nnamed, sizeof *w->named, cmp_name) : NULL;
+          if (!pass)
+            w->named[w->nnamed++] = c->rules.v[i];
+          else if (at && !c->generate && !own_rule(&w->units[w->corr[j]], c->rules.v[i]))
+            w->hidden[at - w->named] = true;
+        }
+      }
+    if (pass) break;
+    qsort(w->named, w->nnamed, sizeof *w->named, cmp_name);
+    size_t u = 0;
+    for (size_t i = 0; i < w->nnamed; i++)
+      if (!u || strcmp(w->named[u - 1], w->named[i])) w->named[u++] = w->named[i];
+    w->nnamed = u;
+  }
+  return true;
+}
+
+/* Mark the rules of u a correlation names and hides as correlated; true when
+ * u has any rule a correlation names (it is kept for their conversion). */
+static bool mark_named(const Work *w, SgUnit *u) {
+  bool any = false;
+  for (size_t k = 0; k < u->nrules; k++) {
+    SgRule *r = u->rules[k];
+    const char *keys[2] = {r->id, r->name};
+    for (int x = 0; x < 2; x++) {
+      const char **at = keys[x] ? bsearch(&keys[x], w->named, w->nnamed, sizeof *w->named, cmp_name) : NULL;
+      any = any || at;
+      if (at && w->hidden[at - w->named]) r->correlated = true;
+    }
+  }
+  return any;
+}
+
+static void convert_unit(const Work *w, size_t i);
+
+/* A file without correlations: compiled, converted, and freed unless a
+ * correlation names one of its rules (the few files with correlations wait:
+ * they read the rules of any file, so they are converted last). */
 static void convert_file(void *arg, size_t i) {
   const Work *w = arg;
+  if (w->units[i].path) return; /* has correlations: converted last */
+  compile_file(arg, i);
+  SgUnit *u = &w->units[i];
+  if (!u->path) return; /* not read: reported */
+  bool keep = mark_named(w, u);
+  convert_unit(w, i);
+  if (!keep) sg_unit_free(u);
+}
+
+static void convert_corr_file(void *arg, size_t j) {
+  const Work *w = arg;
+  if (w->units[w->corr[j]].path) convert_unit(w, w->corr[j]);
+}
+
+static void convert_unit(const Work *w, size_t i) {
   FileResult *r = &w->res[i];
   const SgConvertJob *args = w->args;
   SgConvCtx ctx = *w->ctx; /* sg_convert_rule sets ctx.state */
+  ctx.batch = w->index;
   SgUnit *u = &w->units[i];
-  if (!u->path) return; /* not read: reported */
   SgDiags d = r->d;
   for (size_t k = 0; k < u->nrules; k++) {
     const SgRule *rule = u->rules[k];
@@ -375,15 +469,15 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   SgPaths paths = {0};
   bool io_error = !sg_expand_paths((int)argc, (char **)argv, &paths, &d);
   SgFilters filters = {0};
-  Work w = {job,
-            t,
-            &ctx,
-            &set,
-            &paths,
-            &filters,
-            calloc(paths.n + 1, sizeof *w.res),
-            paths.n,
-            calloc(paths.n + 1, sizeof *w.units)};
+  Work w = {.args = job,
+            .t = t,
+            .ctx = &ctx,
+            .set = &set,
+            .paths = &paths,
+            .filters = &filters,
+            .res = calloc(paths.n + 1, sizeof *w.res),
+            .n = paths.n,
+            .units = calloc(paths.n + 1, sizeof *w.units)};
   if (!w.res || !w.units) {
     sg_diag(&d, SG_D_NOMEM, (SgLoc){"convert", 0, 0}, "out of memory");
     io_error = true;
@@ -395,19 +489,29 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     if (w.res[i].src && !sg_filters_add(&filters, paths.v[i], w.res[i].src, w.res[i].len, true, &d))
       filters_ok = false;
   sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, job->json_diagnostics);
+  /* the files with correlations first (they name rules of any file), then every other file
+   * (converted and freed, but those with named rules), then the correlations over the index
+   * of what was kept */
   SgRuleIndex index = {0};
-  if (filters_ok) { /* a --filter that does not load: convert nothing */
-    sg_parallel_for(w.n, compile_file, &w);
-    if (sg_rule_index_build(&index, w.units, w.n) != SG_OK) {
-      sg_diag(&d, SG_D_NOMEM, (SgLoc){"convert", 0, 0},
-              "out of memory indexing the rules; nothing converted");
-      sg_render_diags(&res->diags, &d, d.n - 1, NULL, NULL, 0, job->json_diagnostics);
-      io_error = true;
-    } else {
+  w.corr = calloc(w.n + 1, sizeof *w.corr);
+  for (size_t i = 0; w.corr && i < w.n; i++)
+    if (w.res[i].src && sg_has_top_key(w.res[i].src, w.res[i].len, "correlation:")) w.corr[w.ncorr++] = i;
+  bool ready = w.corr != NULL;
+  if (filters_ok && ready) { /* a --filter that does not load: convert nothing */
+    sg_parallel_for(w.ncorr, compile_corr_file, &w);
+    ready = collect_named(&w);
+    if (ready) sg_parallel_for(w.n, convert_file, &w);
+    ready = ready && sg_rule_index_build(&index, w.units, w.n) == SG_OK;
+    if (ready) {
       sg_rule_index_mark(&index);
-      ctx.batch = &index;
-      sg_parallel_for(w.n, convert_file, &w);
+      w.index = &index;
+      sg_parallel_for(w.ncorr, convert_corr_file, &w);
     }
+  }
+  if (filters_ok && !ready) {
+    sg_diag(&d, SG_D_NOMEM, (SgLoc){"convert", 0, 0}, "out of memory indexing the rules; not all converted");
+    sg_render_diags(&res->diags, &d, d.n - 1, NULL, NULL, 0, job->json_diagnostics);
+    io_error = true;
   }
   /* in path order: diagnostics, queries (rule serials continue), golden files */
   SgQueries q = {0};
@@ -440,6 +544,9 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   for (size_t i = 0; w.units && i < w.n; i++)
     if (w.units[i].path) sg_unit_free(&w.units[i]);
   free(w.units);
+  free(w.corr);
+  free(w.named);
+  free(w.hidden);
   sg_rule_index_free(&index);
   if (filters_ok) {
     size_t mark = d.n;
