@@ -38,6 +38,8 @@ void sg_list_validators(SgBuf *out) {
 
 /* ---- configuration ------------------------------------------------------------------ */
 
+static bool knows_tactic(const SgValidation *v, const char *name);
+
 SgValidation *sg_validation_new(void) {
   SgValidation *v = calloc(1, sizeof *v);
   if (!v) return NULL;
@@ -50,6 +52,7 @@ SgValidation *sg_validation_new(void) {
   v->filename_max = 90;
   v->tech = sg_attack_techniques;
   v->ntech = sg_attack_ntechniques;
+  v->presplit = !knows_tactic(v, "stealth");
   return v;
 }
 
@@ -265,6 +268,7 @@ SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d) {
   qsort(t, n, sizeof *t, cmp_tech);
   v->tech = t;
   v->ntech = n;
+  v->presplit = !knows_tactic(v, "stealth");
   v->version = sg_arena_strdup(&v->arena, path);
   return SG_OK;
 }
@@ -299,7 +303,8 @@ bool sg_attack_in_tactics(const char *tactics, const char *shortname) {
  * already used by the SigmaHQ corpus. */
 static const char *const newer_tactics[] = {"stealth", "defense-impairment"};
 
-bool sg_attack_knows_tactic(const SgValidation *v, const char *name) {
+/* Some technique of the run's ATT&CK data belongs to tactic `name` (a shortname). */
+static bool knows_tactic(const SgValidation *v, const char *name) {
   for (size_t i = 0; i < v->ntech; i++)
     if (sg_attack_in_tactics(v->tech[i].tactics, name)) return true;
   return false;
@@ -677,7 +682,7 @@ static void check_item(V *x, const SgYNode *key, const SgYNode *vals) {
     }
   }
   if (vals->kind == SG_Y_SCALAR || vals->kind == SG_Y_SEQ) check_item_wildcards(x, key, vals, mods);
-  sg_hq_item(x, key, vals, mods);
+  if (x->hq) sg_hq_item(x, key, vals, mods);
 }
 
 static void check_search(V *x, const SgYNode *s, int depth) {
@@ -762,14 +767,14 @@ static void validate_rule(V *x) {
   check_tags(x);
   const SgYNode *det = r->yaml && r->kind == SG_DOC_RULE ? sg_ymap_get(r->yaml, "detection") : NULL;
   if (det && det->kind == SG_Y_MAP) {
-    x->tax = sg_hq_taxon(x->cfg, &r->logsource);
+    x->tax = x->hq ? sg_hq_taxon(x->cfg, &r->logsource) : NULL;
     for (size_t i = 0; i < det->n; i++) {
       const char *k = det->keys[i]->text;
       if (strcmp(k, "condition") && strcmp(k, "timeframe")) check_search(x, det->items[i], 0);
     }
     check_conditions(x, det);
   }
-  sg_hq_rule(x);
+  if (x->hq) sg_hq_rule(x);
 }
 
 /* The rule of `u` a diagnostic at `line` is in: the last one starting at or before it. */
@@ -787,8 +792,11 @@ static const Exclusion *exclusion(const SgValidation *v, const char *id) {
 }
 
 void sg_validate_unit(const SgValidation *v, const SgUnit *u, SgDiags *d, size_t from) {
+  bool hq = false;
+  for (int k = 0; k < SG_V__COUNT && !hq; k++)
+    hq = sg_validator_info[k].set == SG_VSET_SIGMAHQ && !v->off[k] && k != SG_V_RE_GROUP_CONSTRUCT;
   for (size_t i = 0; i < u->nrules; i++) {
-    V x = {v, u, u->rules[i], d, NULL, false};
+    V x = {v, u, u->rules[i], d, NULL, false, hq};
     validate_rule(&x);
   }
   for (size_t i = d->n; i-- > from;) {

@@ -60,6 +60,7 @@ struct SgValidation {
   size_t ntech;
   char *version;
   SgHqData hq;
+  bool presplit;   /* the ATT&CK data predates v19's split of defense-evasion (no stealth tactic) */
   long long today; /* days since 1970-01-01, for sigmahq_status_to_high */
   SgArena arena;   /* a loaded file's strings */
 };
@@ -73,6 +74,7 @@ typedef struct V {
   SgDiags *d;
   const SgHqTaxon *tax; /* the rule's log source in SigmaHQ's taxonomy, or NULL */
   bool eventid;         /* a detection item on field EventID */
+  bool hq;              /* some validator of SigmaHQ's set is on */
 } V;
 
 /* The modifiers of a detection key, as flags (validate.c key_mods). */
@@ -96,8 +98,6 @@ SgLoc sg_vkey_loc(const SgRule *r, const char *key);
 
 /* A technique in the run's ATT&CK data (compiled-in or --attack-data), or NULL. */
 const SgAttackTechnique *sg_vtechnique(const SgValidation *v, const char *id);
-/* Some technique of the run's ATT&CK data belongs to tactic `name` (a shortname). */
-bool sg_attack_knows_tactic(const SgValidation *v, const char *name);
 
 /* SigmaHQ's set: the rule as a whole (after its detection items), and each detection item
  * (key NULL: keywords). */

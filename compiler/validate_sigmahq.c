@@ -488,7 +488,7 @@ static const SgAttackTechnique *technique_of(V *x, const char *tag) {
  * its only tactic, and for nothing otherwise (its v19 tactics are unknown);
  * --attack-data with v19 data checks it exactly. */
 static bool presplit(V *x, const SgAttackTechnique *tech) {
-  return sg_attack_in_tactics(tech->tactics, "defense-evasion") && !sg_attack_knows_tactic(x->cfg, "stealth");
+  return x->cfg->presplit && sg_attack_in_tactics(tech->tactics, "defense-evasion");
 }
 
 static bool split_successor(const char *tag) {
