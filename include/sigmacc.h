@@ -538,6 +538,11 @@ bool sg_corr_hides(const SgCorrelator *c, const SgRule *r);
  * of the correlations is then incomplete (*out holds what fired before). */
 SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits, size_t nhits,
                        const SgCorrHit **out, size_t *nout);
+/* The end of the input: the windows still open of correlations decided when
+ * their window ends (a condition with lt, lte, eq or neq; the window runs the
+ * timespan from a group's first match and ends at the group's next match after
+ * it, or here), in the order they began. */
+SgStatus sg_corr_finish(SgCorrelator *c, const SgCorrHit **out, size_t *nout);
 /* After every correlation was added: drop (with a located error each) those
  * naming a correlation that was not added, as a chain of them would never
  * fire; how many were dropped. */

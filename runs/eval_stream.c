@@ -535,6 +535,24 @@ static void out_match(SgEvStream *s, const char *text, size_t len, bool has_time
   }
 }
 
+/* Correlation hits, found at `where` (the event that completed them; none at the end of the input). */
+static void report_corr(SgEvStream *s, const SgCorrHit *ch, size_t nc, const SgReportWhere *where,
+                        SgEvCounts *n, SgBuf *corr) {
+  const SgEvReport *o = s->o;
+  for (size_t h = 0; h < nc; h++) {
+    if (sg_corr_hides(s->co, ch[h].rule) || !sg_report_shows(o, ch[h].rule))
+      continue; /* a chain's inner one */
+    n->matches++;
+    if ((o->summary || o->summary_after) && !sg_summary_add(s->sum, ch[h].rule, NULL, 0))
+      n->lost_output = true;
+    if (o->summary) continue;
+    sg_report_correlation(o, corr, &ch[h], where);
+    if (corr->oom) n->lost_output = true;
+    out_match(s, corr->data, corr->len, true, where->has_time ? where->time : ch[h].last);
+    sg_buf_reset(corr);
+  }
+}
+
 /* Events with a time first, by it; then those without; input order within. */
 static int cmp_sorted(const void *a, const void *b) {
   const Sorted *x = a, *y = b;
@@ -605,19 +623,8 @@ static void emit(SgEvStream *s, Block *b) {
       say_err(s, &corr);
       sg_buf_reset(&corr);
     }
-    SgReportWhere where = {b->shown, b->evtx ? "record" : "line", r->line, false, 0};
-    for (size_t h = 0; h < nc; h++) {
-      if (sg_corr_hides(s->co, ch[h].rule) || !sg_report_shows(o, ch[h].rule))
-        continue; /* a chain's inner one */
-      b->n.matches++;
-      if ((o->summary || o->summary_after) && !sg_summary_add(s->sum, ch[h].rule, NULL, 0))
-        b->n.lost_output = true;
-      if (o->summary) continue;
-      sg_report_correlation(o, &corr, &ch[h], &where);
-      if (corr.oom) b->n.lost_output = true;
-      out_match(s, corr.data, corr.len, r->has_time, r->time);
-      sg_buf_reset(&corr);
-    }
+    SgReportWhere where = {b->shown, b->evtx ? "record" : "line", r->line, r->has_time, r->time};
+    report_corr(s, ch, nc, &where, &b->n, &corr);
   }
   sg_buf_free(&corr);
   write_part(k->out, k->ctx, &b->out, written, b->out.len);
@@ -911,6 +918,22 @@ size_t sg_evs_workers(const SgEvStream *s) { return s->nworkers + 1; }
 
 void sg_evs_finish(SgEvStream *s, SgEvCounts *n) {
   drain(s, true);
+  const SgCorrHit *ch; /* windows still open at the end: the correlations decided when they end */
+  size_t nc;
+  if (s->co && sg_corr_count(s->co)) {
+    SgBuf corr = {0};
+    if (sg_corr_finish(s->co, &ch, &nc) != SG_OK) {
+      sg_buf_cat(
+          &corr,
+          "sigmacc eval: error[E090]: out of memory deciding the correlations at the end of the input\n");
+      s->n.unknown++;
+      say_err(s, &corr);
+      sg_buf_reset(&corr);
+    }
+    SgReportWhere where = {NULL, "line", 0, false, 0};
+    report_corr(s, ch, nc, &where, &s->n, &corr);
+    sg_buf_free(&corr);
+  }
   if (s->progress_line) s->sink->err(s->sink->ctx, "\r\x1b[K", 4); /* the line goes: the results follow */
   pthread_mutex_lock(&s->mu);
   s->stop = true;

@@ -34,6 +34,17 @@
 #define SHARED SIGMACC_SOURCE_DIR "/../shared"
 #define SAMPLES SHARED "/reference/evtx-attack-samples"
 
+/* The files this test writes, in a folder of its own (runs of two builds at once must not share them). */
+static char tmpdir[] = "/tmp/sigmacc-evtx-XXXXXX";
+
+static const char *P(const char *name) {
+  static char ring[8][128];
+  static unsigned next;
+  char *b = ring[next++ % 8];
+  snprintf(b, sizeof ring[0], "%s/%s", tmpdir, name);
+  return b;
+}
+
 static bool have_shared(void) {
   struct stat st;
   return stat(SAMPLES, &st) == 0;
@@ -355,8 +366,8 @@ static void test_damaged_files(void **state) {
   size_t n;
   char *data = slurp(BITS, &n), *err, args[256];
   int rc;
-  spit("/tmp/sigmacc-cut.evtx", data, 600000);
-  char *out = dump("/tmp/sigmacc-cut.evtx", &err, &rc);
+  spit(P("sigmacc-cut.evtx"), data, 600000);
+  char *out = dump(P("sigmacc-cut.evtx"), &err, &rc);
   assert_int_equal(rc, 3);
   assert_int_equal(lines(out), 862);
   want_in("cut", err,
@@ -368,8 +379,8 @@ static void test_damaged_files(void **state) {
   free(out);
   free(err);
   memset(data + 70232, 0xff, 16);
-  spit("/tmp/sigmacc-bad.evtx", data, n);
-  out = dump("/tmp/sigmacc-bad.evtx", &err, &rc);
+  spit(P("sigmacc-bad.evtx"), data, n);
+  out = dump(P("sigmacc-bad.evtx"), &err, &rc);
   assert_int_equal(rc, 3);
   want_in("bad", err,
           "sigmacc-bad.evtx: error: the records checksum of the chunk at offset 69632 does not match");
@@ -402,8 +413,8 @@ static void test_damaged_files(void **state) {
     }
   }
   fix_chunk(c);
-  spit("/tmp/sigmacc-sizes.evtx", data, n);
-  out = dump("/tmp/sigmacc-sizes.evtx", &err, &rc);
+  spit(P("sigmacc-sizes.evtx"), data, n);
+  out = dump(P("sigmacc-sizes.evtx"), &err, &rc);
   printf("%zu size fields changed: %zu records read (%zu unchanged), %zu warnings\n", changed, lines(out),
          lines(whole), lines(err) - 1);
   assert_true(changed > 40);
@@ -421,11 +432,11 @@ static void test_damaged_files(void **state) {
   char *small = slurp(SMALL, &n2);
   data = realloc(data, n + n2);
   memcpy(data + n, small, n2);
-  spit("/tmp/sigmacc-joined.evtx", data, n + n2);
+  spit(P("sigmacc-joined.evtx"), data, n + n2);
   snprintf(args, sizeof args, "'%s'", SMALL);
   char *second = dump(args, &err, &rc);
   free(err);
-  out = dump("/tmp/sigmacc-joined.evtx", &err, &rc);
+  out = dump(P("sigmacc-joined.evtx"), &err, &rc);
   assert_int_equal(rc, 0);
   size_t nw = strlen(whole);
   assert_int_equal(strlen(out), nw + strlen(second));
@@ -449,8 +460,8 @@ static void test_damaged_files(void **state) {
   memcpy(at, "\x3d\xd8\x00\xde", 4); /* U+1F600 */
   memcpy(at + 8, "\x00\xd8", 2);     /* a lone high surrogate */
   fix_chunk(s + 4096);
-  spit("/tmp/sigmacc-utf16.evtx", s, n2);
-  out = dump("/tmp/sigmacc-utf16.evtx", &err, &rc);
+  spit(P("sigmacc-utf16.evtx"), s, n2);
+  out = dump(P("sigmacc-utf16.evtx"), &err, &rc);
   assert_int_equal(rc, 0);
   want_in("utf16", out,
           "\"Computer\":\"\xF0\x9F\x98\x80WI\xEF\xBF\xBD"
@@ -459,11 +470,11 @@ static void test_damaged_files(void **state) {
   free(err);
   free(small);
   free(data);
-  unlink("/tmp/sigmacc-cut.evtx");
-  unlink("/tmp/sigmacc-bad.evtx");
-  unlink("/tmp/sigmacc-sizes.evtx");
-  unlink("/tmp/sigmacc-joined.evtx");
-  unlink("/tmp/sigmacc-utf16.evtx");
+  unlink(P("sigmacc-cut.evtx"));
+  unlink(P("sigmacc-bad.evtx"));
+  unlink(P("sigmacc-sizes.evtx"));
+  unlink(P("sigmacc-joined.evtx"));
+  unlink(P("sigmacc-utf16.evtx"));
 }
 
 /* The peak memory of `sigmacc dump path` (KiB), its exit code in *rc. */
@@ -497,19 +508,19 @@ static void test_gzip(void **state) {
   free(err);
   char cmd[2048];
   snprintf(cmd, sizeof cmd,
-           "gzip -c '%s' > /tmp/sigmacc-e.gz && head -c 60000 /tmp/sigmacc-e.gz > /tmp/sigmacc-cut.gz && "
-           "{ cat /tmp/sigmacc-e.gz; printf 'trailing bytes'; } > /tmp/sigmacc-trail.gz && "
-           "{ head -c 4096 '%s'; head -c 268435456 /dev/zero; } | gzip -1 > /tmp/sigmacc-bomb.gz && echo ok",
-           BITS, BITS);
+           "cd '%s' && gzip -c '%s' > sigmacc-e.gz && head -c 60000 sigmacc-e.gz > sigmacc-cut.gz && "
+           "{ cat sigmacc-e.gz; printf 'trailing bytes'; } > sigmacc-trail.gz && "
+           "{ head -c 4096 '%s'; head -c 268435456 /dev/zero; } | gzip -1 > sigmacc-bomb.gz && echo ok",
+           tmpdir, BITS, BITS);
   char *o = run(cmd, &rc);
   assert_string_equal(o, "ok\n");
   free(o);
-  char *out = dump("/tmp/sigmacc-e.gz", &err, &rc);
+  char *out = dump(P("sigmacc-e.gz"), &err, &rc);
   assert_int_equal(rc, 0);
   assert_string_equal(out, plain);
   free(out);
   free(err);
-  out = dump("/tmp/sigmacc-cut.gz", &err, &rc);
+  out = dump(P("sigmacc-cut.gz"), &err, &rc);
   assert_int_equal(rc, 2);
   want_in("cut gzip", err, "sigmacc-cut.gz: error[E001]: the gzip input is truncated after offset ");
   printf("gzip cut at 60000 bytes: %zu records read\n", lines(out));
@@ -517,15 +528,15 @@ static void test_gzip(void **state) {
   assert_memory_equal(out, plain, strlen(out));
   free(out);
   free(err);
-  out = dump("/tmp/sigmacc-trail.gz", &err, &rc);
+  out = dump(P("sigmacc-trail.gz"), &err, &rc);
   assert_int_equal(rc, 2);
   assert_string_equal(out, plain);
   want_in("trailing", err, "sigmacc-trail.gz: error[E001]: the gzip input is corrupt after offset ");
   free(out);
   free(err);
   struct stat st;
-  assert_int_equal(stat("/tmp/sigmacc-bomb.gz", &st), 0);
-  long kib = peak_kib("/tmp/sigmacc-bomb.gz", &rc);
+  assert_int_equal(stat(P("sigmacc-bomb.gz"), &st), 0);
+  long kib = peak_kib(P("sigmacc-bomb.gz"), &rc);
   printf("gzip bomb: %lld bytes inflate to 256 MiB; peak memory %ld KiB, exit %d\n", (long long)st.st_size,
          kib, rc);
   assert_int_equal(rc, 3); /* no event was read */
@@ -539,10 +550,10 @@ static void test_gzip(void **state) {
   assert_true(kib < 128 * 1024);
 #endif
   free(plain);
-  unlink("/tmp/sigmacc-e.gz");
-  unlink("/tmp/sigmacc-cut.gz");
-  unlink("/tmp/sigmacc-trail.gz");
-  unlink("/tmp/sigmacc-bomb.gz");
+  unlink(P("sigmacc-e.gz"));
+  unlink(P("sigmacc-cut.gz"));
+  unlink(P("sigmacc-trail.gz"));
+  unlink(P("sigmacc-bomb.gz"));
 }
 
 /* Every regression .evtx fires the rule its info.yml names, read as EVTX. */
@@ -673,6 +684,16 @@ static void test_same_matches(void **state) {
   free(out);
 }
 
+static int setup(void **state) {
+  (void)state;
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  return rmdir(tmpdir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dom_to_json),     cmocka_unit_test(test_reference_events),
@@ -684,5 +705,5 @@ int main(void) {
       cmocka_unit_test(test_regression_evtx), cmocka_unit_test(test_regression_runner),
       cmocka_unit_test(test_same_matches),
   };
-  return cmocka_run_group_tests_name("evtx", tests, NULL, NULL);
+  return cmocka_run_group_tests_name("evtx", tests, setup, teardown);
 }

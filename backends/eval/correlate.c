@@ -349,14 +349,6 @@ SgStatus sg_corr_add(SgCorrelator *c, const SgRule *corr, const SgRule *const *r
             sg_corr_type_name(k->type));
     return SG_ERR_UNSUPPORTED;
   }
-  for (size_t i = 0; i < k->nconds; i++)
-    if (strcmp(k->conds[i].op, "gt") && strcmp(k->conds[i].op, "gte")) {
-      sg_diag(
-          d, SG_D_UNSUPPORTED, corr->loc,
-          "the evaluator decides a correlation as matches arrive: only 'gt' and 'gte' thresholds, not '%s'",
-          k->conds[i].op);
-      return SG_ERR_UNSUPPORTED;
-    }
   Corr *v = realloc(c->corrs, (c->ncorrs + 1) * sizeof *v);
   if (!v) return SG_ERR_NOMEM;
   c->corrs = v;
@@ -510,14 +502,19 @@ static Group *group(SgCorrelator *c, size_t corr, const char *key) {
  * and hold none), and rehash the rest: the table then holds the groups alive
  * at the newest event time. Run between events (hits point at group keys),
  * when the table has doubled since the last sweep: amortised O(1) per group. */
+static bool closing(const SgCorrelation *c);
+
+/* A group that must stay: its window holds recent matches, or is undecided (a
+ * correlation decided when its window ends keeps it until then). */
+static bool live_group(const SgCorrelator *c, const Group *g) {
+  const SgCorrelation *k = c->corrs[g->corr].rule->corr;
+  return g->n > g->lo && (g->e[g->n - 1].t >= c->now - (double)k->timespan_s || closing(k));
+}
+
 static void sweep(SgCorrelator *c) {
   size_t live = 0;
-  for (size_t i = 0; i < c->nslots; i++) {
-    Group *g = &c->groups[i];
-    if (g->key && g->n > g->lo &&
-        g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s)
-      live++;
-  }
+  for (size_t i = 0; i < c->nslots; i++)
+    live += c->groups[i].key && live_group(c, &c->groups[i]);
   size_t ns = 64;
   while (ns < 4 * live)
     ns *= 2;
@@ -526,7 +523,7 @@ static void sweep(SgCorrelator *c) {
   for (size_t i = 0; i < c->nslots; i++) {
     Group *g = &c->groups[i];
     if (!g->key) continue;
-    if (g->n > g->lo && g->e[g->n - 1].t >= c->now - (double)c->corrs[g->corr].rule->corr->timespan_s) {
+    if (live_group(c, g)) {
       size_t s = hash(g->corr, g->key) & (ns - 1);
       while (t[s].key)
         s = (s + 1) & (ns - 1);
@@ -642,8 +639,44 @@ static bool holds(const Group *g, const Corr *k, double *v) {
   if (!aggregate(g, k, v)) return false;
   if (temporal && c->expr) return expr_holds(c->expr->expr, k, k->seen); /* seen: set by aggregate */
   if (!c->nconds) return *v >= (double)k->nrefs;                         /* temporal: every rule */
+  for (size_t i = 0; i < c->nconds; i++) {
+    const char *op = c->conds[i].op;
+    double x = c->conds[i].value.d;
+    bool ok = !strcmp(op, "gt")    ? *v > x
+              : !strcmp(op, "gte") ? *v >= x
+              : !strcmp(op, "lt")  ? *v < x
+              : !strcmp(op, "lte") ? *v <= x
+              : !strcmp(op, "eq")  ? *v == x
+                                   : *v != x;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/* A condition with lt, lte, eq or neq is decided when the window ends, not as
+ * matches arrive (a count below 5 holds after the first match already). */
+static bool closing(const SgCorrelation *c) {
   for (size_t i = 0; i < c->nconds; i++)
-    if (!(strcmp(c->conds[i].op, "gt") ? *v >= c->conds[i].value.d : *v > c->conds[i].value.d)) return false;
+    if (strcmp(c->conds[i].op, "gt") && strcmp(c->conds[i].op, "gte")) return true;
+  return false;
+}
+
+/* Decide group g's window (it ended); a hit when the condition holds. */
+static bool close_window(SgCorrelator *c, Group *g) {
+  const Corr *k = &c->corrs[g->corr];
+  double v = 0;
+  bool fired = g->n > g->lo && holds(g, k, &v);
+  if (fired) {
+    if (c->nhits == c->caphits) {
+      size_t cap = c->caphits ? 2 * c->caphits : 8;
+      SgCorrHit *h = realloc(c->hits, cap * sizeof *h);
+      if (!h) return false;
+      c->hits = h;
+      c->caphits = cap;
+    }
+    c->hits[c->nhits++] = (SgCorrHit){k->rule, g->key, v, g->e[g->lo].t, g->e[g->n - 1].t, g->n - g->lo};
+  }
+  clear(g, k->nrefs);
   return true;
 }
 
@@ -669,7 +702,10 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
   bool temporal = cr->type == SG_CORR_TEMPORAL || cr->type == SG_CORR_TEMPORAL_ORDERED;
   if (!g || (temporal && !g->byref && !(g->byref = calloc(k->nrefs, sizeof *g->byref))))
     return sg_buf_free(&tuple), false;
-  while (g->lo < g->n && g->e[g->lo].t < t - (double)cr->timespan_s) { /* older than the timespan: out */
+  bool at_end = closing(cr);
+  if (at_end && g->lo < g->n && g->e[g->lo].t < t - (double)cr->timespan_s && !close_window(c, g))
+    return sg_buf_free(&tuple), false; /* the window from its first match ended: decided, then a new one */
+  while (!at_end && g->lo < g->n && g->e[g->lo].t < t - (double)cr->timespan_s) { /* older: out */
     track(g, cr->type, g->lo, false);
     free(g->e[g->lo++].val);
   }
@@ -692,7 +728,7 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
   g->e[g->n++] = (Entry){t, ref, val};
   if (!track(g, cr->type, g->n - 1, true)) return false;
   double v = 0;
-  if (!holds(g, k, &v)) return true;
+  if (at_end || !holds(g, k, &v)) return true;
   if (c->nhits == c->caphits) {
     size_t cap = c->caphits ? 2 * c->caphits : 8;
     SgCorrHit *h = realloc(c->hits, cap * sizeof *h);
@@ -745,6 +781,32 @@ SgStatus sg_corr_event(SgCorrelator *c, const SgJDoc *doc, const SgEvalHit *hits
     from = to;
   }
   *out = c->hits; /* out of memory: what fired so far, and the error */
+  *nout = c->nhits;
+  return ok ? SG_OK : SG_ERR_NOMEM;
+}
+
+static int cmp_window(const void *a, const void *b) {
+  const Group *x = *(const Group *const *)a, *y = *(const Group *const *)b;
+  double tx = x->e[x->lo].t, ty = y->e[y->lo].t;
+  if (tx != ty) return tx < ty ? -1 : 1;
+  if (x->corr != y->corr) return x->corr < y->corr ? -1 : 1;
+  return strcmp(x->key, y->key);
+}
+
+SgStatus sg_corr_finish(SgCorrelator *c, const SgCorrHit **out, size_t *nout) {
+  c->nhits = 0;
+  size_t n = 0;
+  Group **open = malloc((c->ngroups + 1) * sizeof *open);
+  for (size_t i = 0; open && i < c->nslots; i++) {
+    Group *g = &c->groups[i];
+    if (g->key && g->n > g->lo && closing(c->corrs[g->corr].rule->corr)) open[n++] = g;
+  }
+  bool ok = open != NULL;
+  if (ok) qsort(open, n, sizeof *open, cmp_window); /* in the order the windows began */
+  for (size_t i = 0; ok && i < n; i++)
+    ok = close_window(c, open[i]);
+  free(open);
+  *out = c->hits;
   *nout = c->nhits;
   return ok ? SG_OK : SG_ERR_NOMEM;
 }
