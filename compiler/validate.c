@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "validate.h"
+#include "validators.h"
 
 const SgValidatorInfo sg_validator_info[SG_V__COUNT] = {
 #define SG_VALIDATOR(name, id, severity, set, text) {id, severity, SG_VSET_##set, text},
@@ -38,8 +38,6 @@ void sg_list_validators(SgBuf *out) {
 
 /* ---- configuration ------------------------------------------------------------------ */
 
-static bool knows_tactic(const SgValidation *v, const char *name);
-
 SgValidation *sg_validation_new(void) {
   SgValidation *v = calloc(1, sizeof *v);
   if (!v) return NULL;
@@ -52,7 +50,7 @@ SgValidation *sg_validation_new(void) {
   v->filename_max = 90;
   v->tech = sg_attack_techniques;
   v->ntech = sg_attack_ntechniques;
-  v->presplit = !knows_tactic(v, "stealth");
+  v->presplit = sg_attack_presplit(v);
   return v;
 }
 
@@ -77,10 +75,6 @@ bool sg_validation_exclude(SgValidation *v, const char *name) {
   if (id == SG_V__COUNT) return false;
   v->off[id] = true;
   return true;
-}
-
-const char *sg_attack_data_version(const SgValidation *v) {
-  return v->version ? v->version : sg_attack_version;
 }
 
 static const Exclusion *exclusion(const SgValidation *v, const char *id);
@@ -213,168 +207,7 @@ SgStatus sg_validation_config(SgValidation *v, const char *path, SgDiags *d) {
   return d->nerrors > errors ? SG_ERR_PARSE : st;
 }
 
-/* ---- ATT&CK ------------------------------------------------------------------------ */
-
-static int cmp_tech(const void *a, const void *b) {
-  return sg_ascii_casecmp(((const SgAttackTechnique *)a)->id, ((const SgAttackTechnique *)b)->id);
-}
-
-SgStatus sg_attack_load(SgValidation *v, const char *path, SgDiags *d) {
-  char *src;
-  size_t len;
-  if (sg_read_file(path, &src, &len, d) != SG_OK) return SG_ERR_IO;
-  SgAttackTechnique *t = NULL;
-  size_t n = 0, cap = 0, line = 0;
-  SgStatus st = SG_OK;
-  for (char *p = src, *end = src + len; p < end && st == SG_OK;) {
-    char *nl = memchr(p, '\n', (size_t)(end - p));
-    char *e = nl ? nl : end;
-    line++;
-    if (e > p && e[-1] == '\r') e[-1] = '\0';
-    *e = '\0';
-    char *cols[4] = {p, NULL, NULL, NULL};
-    for (int c = 1; c < 4 && cols[c - 1]; c++) {
-      char *tab = strchr(cols[c - 1], '\t');
-      if (tab) *tab = '\0', cols[c] = tab + 1;
-    }
-    p = nl ? nl + 1 : end;
-    if (line == 1 && !strcmp(cols[0], "id")) continue; /* the header */
-    if (!*cols[0]) continue;
-    if (!cols[3] || (cols[0][0] != 'T' && cols[0][0] != 't')) {
-      sg_diag(d, SG_D_BAD_VALUE, (SgLoc){path, (uint32_t)line, 1},
-              "an ATT&CK technique line is id, name, tactics, status (tab-separated)");
-      st = SG_ERR_PARSE;
-      break;
-    }
-    SgAttackTechnique *slot = SG_PUSH(&v->arena, t, n, cap);
-    const char *id = sg_arena_strdup(&v->arena, cols[0]), *name = sg_arena_strdup(&v->arena, cols[1]),
-               *tactics = sg_arena_strdup(&v->arena, cols[2]);
-    if (!slot || !id || !name || !tactics) {
-      st = SG_ERR_NOMEM;
-      sg_diag(d, SG_D_NOMEM, (SgLoc){path, 0, 0}, "out of memory reading the ATT&CK data");
-      break;
-    }
-    *slot = (SgAttackTechnique){id, name, tactics,
-                                !strcmp(cols[3], "active")       ? SG_ATTACK_ACTIVE
-                                : !strcmp(cols[3], "deprecated") ? SG_ATTACK_DEPRECATED
-                                                                 : SG_ATTACK_REVOKED};
-  }
-  free(src);
-  if (st != SG_OK) return st;
-  if (!n) {
-    sg_diag(d, SG_D_BAD_VALUE, (SgLoc){path, 0, 0}, "no ATT&CK technique in the file");
-    return SG_ERR_PARSE;
-  }
-  qsort(t, n, sizeof *t, cmp_tech);
-  v->tech = t;
-  v->ntech = n;
-  v->presplit = !knows_tactic(v, "stealth");
-  v->version = sg_arena_strdup(&v->arena, path);
-  return SG_OK;
-}
-
-static const SgAttackTechnique *lookup(const SgAttackTechnique *tech, size_t n, const char *id) {
-  SgAttackTechnique key = {id, NULL, NULL, SG_ATTACK_ACTIVE};
-  return n ? bsearch(&key, tech, n, sizeof key, cmp_tech) : NULL;
-}
-
-const SgAttackTechnique *sg_vtechnique(const SgValidation *v, const char *id) {
-  return lookup(v->tech, v->ntech, id);
-}
-
-const SgAttackTechnique *sg_attack_technique(const char *id) {
-  return lookup(sg_attack_techniques, sg_attack_ntechniques, id);
-}
-
-const SgAttackTactic *sg_attack_tactic(const char *shortname) {
-  for (size_t i = 0; i < sg_attack_ntactics; i++)
-    if (!strcmp(sg_attack_tactics[i].shortname, shortname)) return &sg_attack_tactics[i];
-  return NULL;
-}
-
-bool sg_attack_in_tactics(const char *tactics, const char *shortname) {
-  size_t n = strlen(shortname);
-  for (const char *p = tactics; (p = strstr(p, shortname)); p += n)
-    if ((p == tactics || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',')) return true;
-  return false;
-}
-
-/* ATT&CK v19 (April 2026) tactics, newer than the compiled-in v18.1 data and
- * already used by the SigmaHQ corpus. */
-static const char *const newer_tactics[] = {"stealth", "defense-impairment"};
-
-/* Some technique of the run's ATT&CK data belongs to tactic `name` (a shortname). */
-static bool knows_tactic(const SgValidation *v, const char *name) {
-  for (size_t i = 0; i < v->ntech; i++)
-    if (sg_attack_in_tactics(v->tech[i].tactics, name)) return true;
-  return false;
-}
-
-static bool is_tactic(const SgValidation *v, const char *name) {
-  if (sg_attack_tactic(name)) return true;
-  for (size_t i = 0; i < sizeof newer_tactics / sizeof *newer_tactics; i++)
-    if (!strcmp(newer_tactics[i], name)) return true;
-  for (size_t i = 0; v->version && i < v->ntech; i++) /* a loaded file: the tactics its techniques name */
-    if (sg_attack_in_tactics(v->tech[i].tactics, name)) return true;
-  return false;
-}
-
-/* s[0..n) are all digits. */
-static bool digits(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!isdigit((unsigned char)s[i])) return false;
-  return true;
-}
-
-/* tNNNN or tNNNN.NNN */
-static bool technique_form(const char *s) {
-  size_t n = strlen(s);
-  return (n == 5 || n == 9) && s[0] == 't' && digits(s + 1, 4) &&
-         (n == 5 || (s[5] == '.' && digits(s + 6, 3)));
-}
-
-bool sg_attack_technique_tag(const char *tag, char id[16]) {
-  if (strncmp(tag, "attack.", 7) || !technique_form(tag + 7)) return false;
-  snprintf(id, 16, "T%s", tag + 8);
-  return true;
-}
-
-/* An attack.* tag name pySigma accepts: a tactic, a technique of the data (or
- * one newer than all of it), a group, software, mitigation or data source id. */
-static bool attack_name_known(const SgValidation *v, const char *name, const SgAttackTechnique **tech) {
-  *tech = NULL;
-  if (is_tactic(v, name)) return true;
-  if (technique_form(name)) {
-    char up[16];
-    snprintf(up, sizeof up, "T%s", name + 1);
-    if ((*tech = sg_vtechnique(v, up))) return true;
-    /* newer than the data: its highest technique id */
-    return v->ntech && sg_ascii_ncasecmp(up, v->tech[v->ntech - 1].id, 5) > 0;
-  }
-  size_t n = strlen(name);
-  if (n == 5 && (name[0] == 'g' || name[0] == 's' || name[0] == 'm') && digits(name + 1, 4)) return true;
-  return n == 6 && name[0] == 'd' && name[1] == 's' && digits(name + 2, 4);
-}
-
 /* ---- the validators ---------------------------------------------------------------- */
-
-void sg_vfinding(V *x, SgValidatorId id, SgLoc loc, const char *fmt, ...) {
-  if (x->cfg->off[id]) return;
-  size_t mark = x->d->n;
-  va_list ap;
-  va_start(ap, fmt);
-  sg_vdiag(x->d, SG_D_VALIDATOR, loc, fmt, ap);
-  va_end(ap);
-  sg_diags_name(x->d, mark, sg_validator_info[id].id);
-}
-
-SgLoc sg_vkey_loc(const SgRule *r, const char *key) {
-  const SgYNode *n = r->yaml ? sg_ymap_get(r->yaml, key) : NULL;
-  if (!n || !r->yaml) return r->loc;
-  for (size_t i = 0; i < r->yaml->n; i++)
-    if (r->yaml->items[i] == n) return r->yaml->keys[i]->loc;
-  return n->loc;
-}
 
 static void check_tags(V *x) {
   static const char *const namespaces[] = {"attack", "car", "cve", "d3fend", "detection", "stp", "tlp"};
@@ -395,7 +228,7 @@ static void check_tags(V *x) {
       sg_vfinding(x, SG_V_NAMESPACE_TAG, loc, "tag namespace '%.*s' is not a Sigma one", (int)nl, tag);
     if (nl == 6 && !strncmp(tag, "attack", 6)) {
       const SgAttackTechnique *tech;
-      if (!attack_name_known(x->cfg, name, &tech))
+      if (!sg_attack_name_known(x->cfg, name, &tech))
         sg_vfinding(
             x, SG_V_ATTACK_TAG, loc,
             "'%s' is no ATT&CK tactic, technique, group, software, mitigation or data source (ATT&CK %s "
@@ -416,12 +249,12 @@ static void check_tags(V *x) {
       if (!v1 && !v2) sg_vfinding(x, SG_V_TLP_TAG, loc, "'%s' is not a TLP label", tag);
     } else if (nl == 3 && !strncmp(tag, "car", 3)) {
       size_t n = strlen(name); /* \d{4}-\d{2}-\d{3}$ */
-      if (!(n == 11 && digits(name, 4) && name[4] == '-' && digits(name + 5, 2) && name[7] == '-' &&
-            digits(name + 8, 3)))
+      if (!(n == 11 && sg_digits(name, 4) && name[4] == '-' && sg_digits(name + 5, 2) && name[7] == '-' &&
+            sg_digits(name + 8, 3)))
         sg_vfinding(x, SG_V_CAR_TAG, loc, "'%s' is not car.YYYY-MM-NNN", tag);
     } else if (nl == 3 && !strncmp(tag, "cve", 3)) {
       const char *dash = strchr(name, '-'); /* ^\d+-\d+$ */
-      bool ok = dash && dash > name && dash[1] && digits(name, (size_t)(dash - name));
+      bool ok = dash && dash > name && dash[1] && sg_digits(name, (size_t)(dash - name));
       for (const char *p = dash ? dash + 1 : ""; ok && *p; p++)
         ok = isdigit((unsigned char)*p);
       if (!ok) sg_vfinding(x, SG_V_CVE_TAG, loc, "'%s' is not cve.YYYY-NNNN", tag);
@@ -551,7 +384,7 @@ static void check_value(V *x, const SgYNode *val, unsigned mods) {
     sg_vfinding(x, SG_V_DOUBLE_WILDCARD, val->loc, "the value has ** (one * means the same)");
   if (val->quoted && !(mods & ~(unsigned)M_ALL) && val->len && !strchr(val->text, ' ')) {
     const char *p = val->text + (val->text[0] == '-' || val->text[0] == '+');
-    if (*p && digits(p, strlen(p)))
+    if (*p && sg_digits(p, strlen(p)))
       sg_vfinding(x, SG_V_NUMBER_AS_STRING, val->loc, "'%s' is a number written as a string", val->text);
   }
 }

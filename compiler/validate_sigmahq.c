@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "validate.h"
+#include "validators.h"
 
 /* ---- the data files ------------------------------------------------------------------ */
 
@@ -55,7 +55,7 @@ static SgHqSource source(Load *l, const SgYNode *entry) {
 }
 
 /* Append the strings of list n to out. */
-static void names(Load *l, const SgYNode *n, SgHqNames *out) {
+static void read_names(Load *l, const SgYNode *n, SgHqNames *out) {
   if (!n || n->kind != SG_Y_SEQ) {
     if (n) bad(l, n, "expected a list of names");
     return;
@@ -108,9 +108,9 @@ static void load_taxonomy(Load *l, SgHqData *hq, const SgYNode *tax) {
       bad(l, e, "a taxonomy entry has a field mapping (native, custom, redundant)");
       continue;
     }
-    names(l, sg_ymap_get(f, "native"), &t->fields);
-    names(l, sg_ymap_get(f, "custom"), &t->fields);
-    names(l, sg_ymap_get(f, "redundant"), &t->redundant);
+    read_names(l, sg_ymap_get(f, "native"), &t->fields);
+    read_names(l, sg_ymap_get(f, "custom"), &t->fields);
+    read_names(l, sg_ymap_get(f, "redundant"), &t->redundant);
   }
 }
 
@@ -131,7 +131,7 @@ static void load_filename(Load *l, SgHqData *hq, const SgYNode *pat) {
 }
 
 static void load_windows(Load *l, SgHqData *hq, const SgYNode *noid, const SgYNode *prov) {
-  names(l, noid, &hq->no_eventid);
+  read_names(l, noid, &hq->no_eventid);
   hq->prov = sg_arena_alloc(l->a, (prov->n + 1) * sizeof *hq->prov);
   if (!hq->prov) {
     l->ok = false;
@@ -140,7 +140,7 @@ static void load_windows(Load *l, SgHqData *hq, const SgYNode *noid, const SgYNo
   for (size_t i = 0; i < prov->n; i++) {
     SgHqProviders *p = &hq->prov[hq->nprov++];
     p->category = prov->keys[i]->text;
-    names(l, prov->items[i], &p->names);
+    read_names(l, prov->items[i], &p->names);
   }
 }
 
@@ -487,7 +487,7 @@ static const SgAttackTechnique *technique_of(V *x, const char *tag) {
  * that had defense-evasion is asked for one of the three tactics when that was
  * its only tactic, and for nothing otherwise (its v19 tactics are unknown);
  * --attack-data with v19 data checks it exactly. */
-static bool presplit(V *x, const SgAttackTechnique *tech) {
+static bool technique_presplit(V *x, const SgAttackTechnique *tech) {
   return x->cfg->presplit && sg_attack_in_tactics(tech->tactics, "defense-evasion");
 }
 
@@ -529,7 +529,7 @@ static void check_hq_tags(V *x) {
       size_t n = strcspn(p, ",");
       char tactic[64];
       snprintf(tactic, sizeof tactic, "attack.%.*s", (int)(n < 48 ? n : 48), p);
-      bool split = presplit(x, tech), tagged = split && strchr(tech->tactics, ','), said = false;
+      bool split = technique_presplit(x, tech), tagged = split && strchr(tech->tactics, ','), said = false;
       for (size_t k = 0; k < t->n; k++)
         tagged = tagged || !strcmp(t->v[k], tactic) || (split && split_successor(t->v[k]));
       for (size_t k = 0; k < i && !tagged && !said;

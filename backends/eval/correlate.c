@@ -661,22 +661,26 @@ static bool closing(const SgCorrelation *c) {
   return false;
 }
 
-/* Decide group g's window (it ended); a hit when the condition holds. */
-static bool close_window(SgCorrelator *c, Group *g) {
+/* Group g's window fired with aggregate v: a hit, and the group starts over. */
+static bool fire(SgCorrelator *c, Group *g, double v) {
   const Corr *k = &c->corrs[g->corr];
-  double v = 0;
-  bool fired = g->n > g->lo && holds(g, k, &v);
-  if (fired) {
-    if (c->nhits == c->caphits) {
-      size_t cap = c->caphits ? 2 * c->caphits : 8;
-      SgCorrHit *h = realloc(c->hits, cap * sizeof *h);
-      if (!h) return false;
-      c->hits = h;
-      c->caphits = cap;
-    }
-    c->hits[c->nhits++] = (SgCorrHit){k->rule, g->key, v, g->e[g->lo].t, g->e[g->n - 1].t, g->n - g->lo};
+  if (c->nhits == c->caphits) {
+    size_t cap = c->caphits ? 2 * c->caphits : 8;
+    SgCorrHit *h = realloc(c->hits, cap * sizeof *h);
+    if (!h) return false;
+    c->hits = h;
+    c->caphits = cap;
   }
+  c->hits[c->nhits++] = (SgCorrHit){k->rule, g->key, v, g->e[g->lo].t, g->e[g->n - 1].t, g->n - g->lo};
   clear(g, k->nrefs);
+  return true;
+}
+
+/* Decide group g's window (it ended): a hit when the condition holds; the group starts over. */
+static bool close_window(SgCorrelator *c, Group *g) {
+  double v = 0;
+  if (g->n > g->lo && holds(g, &c->corrs[g->corr], &v)) return fire(c, g, v);
+  clear(g, c->corrs[g->corr].nrefs);
   return true;
 }
 
@@ -728,17 +732,7 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
   g->e[g->n++] = (Entry){t, ref, val};
   if (!track(g, cr->type, g->n - 1, true)) return false;
   double v = 0;
-  if (at_end || !holds(g, k, &v)) return true;
-  if (c->nhits == c->caphits) {
-    size_t cap = c->caphits ? 2 * c->caphits : 8;
-    SgCorrHit *h = realloc(c->hits, cap * sizeof *h);
-    if (!h) return false;
-    c->hits = h;
-    c->caphits = cap;
-  }
-  c->hits[c->nhits++] = (SgCorrHit){k->rule, g->key, v, g->e[g->lo].t, t, g->n - g->lo};
-  clear(g, k->nrefs); /* fired: the group starts over */
-  return true;
+  return at_end || !holds(g, k, &v) || fire(c, g, v);
 }
 
 /* Feed a match of `rule` at this event to every correlation that names it. */

@@ -1,9 +1,11 @@
-/* validate.h - what the validators share: the configuration a run sets up
+/* validators.h - what the validators share: the configuration a run sets up
  * (validate.c), SigmaHQ's data files and set (validate_sigmahq.c), and the
  * state of one rule's walk with the finding it reports.
  */
-#ifndef SIGMACC_VALIDATE_H
-#define SIGMACC_VALIDATE_H
+#ifndef SIGMACC_VALIDATORS_H
+#define SIGMACC_VALIDATORS_H
+
+#include <stdarg.h>
 
 #include "front.h"
 
@@ -91,13 +93,44 @@ enum {
   M_CASED = 512
 };
 
-void sg_vfinding(V *x, SgValidatorId id, SgLoc loc, const char *fmt, ...)
+/* A finding of validator `id` (nothing when it is off), named with it. */
+static inline void sg_vfinding(V *x, SgValidatorId id, SgLoc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Where top-level key `key` of the rule is written (the rule's start when absent). */
-SgLoc sg_vkey_loc(const SgRule *r, const char *key);
+static inline void sg_vfinding(V *x, SgValidatorId id, SgLoc loc, const char *fmt, ...) {
+  if (x->cfg->off[id]) return;
+  size_t mark = x->d->n;
+  va_list ap;
+  va_start(ap, fmt);
+  sg_vdiag(x->d, SG_D_VALIDATOR, loc, fmt, ap);
+  va_end(ap);
+  sg_diags_name(x->d, mark, sg_validator_info[id].id);
+}
 
-/* A technique in the run's ATT&CK data (compiled-in or --attack-data), or NULL. */
+/* Where top-level key `key` of the rule is written (the rule's start when absent). */
+static inline SgLoc sg_vkey_loc(const SgRule *r, const char *key) {
+  const SgYNode *n = r->yaml ? sg_ymap_get(r->yaml, key) : NULL;
+  if (!n || !r->yaml) return r->loc;
+  for (size_t i = 0; i < r->yaml->n; i++)
+    if (r->yaml->items[i] == n) return r->yaml->keys[i]->loc;
+  return n->loc;
+}
+
+/* s[0..n) are all ASCII digits. */
+static inline bool sg_digits(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
+/* ---- attack.c: the run's ATT&CK data (compiled-in or --attack-data) ---- */
+/* A technique by id, or NULL. */
 const SgAttackTechnique *sg_vtechnique(const SgValidation *v, const char *id);
+/* An attack.* tag name pySigma accepts: a tactic, a technique of the data (or one
+ * newer than all of it), a group, software, mitigation or data source id; *tech
+ * the technique when it is one of the data. */
+bool sg_attack_name_known(const SgValidation *v, const char *name, const SgAttackTechnique **tech);
+/* The data predates ATT&CK v19's split of defense-evasion (it has no stealth tactic). */
+bool sg_attack_presplit(const SgValidation *v);
 
 /* SigmaHQ's set: the rule as a whole (after its detection items), and each detection item
  * (key NULL: keywords). */
