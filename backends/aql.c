@@ -772,8 +772,8 @@ static SgStatus corr_unsupported(Aql *a, const char *what) {
   return SG_ERR_UNSUPPORTED;
 }
 
-/* The WHERE of every condition of every referenced rule, ORed. */
-static SgStatus corr_where(Aql *a, SgBuf *w) {
+/* The WHERE of every condition of every referenced rule, ORed (*nq of them). */
+static SgStatus corr_where(Aql *a, SgBuf *w, size_t *nqp) {
   size_t nq = 0;
   SgBuf all = {0};
   for (size_t i = 0; i < a->c->nrefs; i++) {
@@ -799,6 +799,7 @@ static SgStatus corr_where(Aql *a, SgBuf *w) {
   }
   sg_buf_catc(&all, ')');
   if (all.oom) return sg_buf_free(&all), SG_ERR_NOMEM;
+  *nqp = nq;
   /* one condition needs no parentheses of its own */
   if (nq == 0)
     sg_buf_cat(w, "1 = 1");
@@ -845,7 +846,19 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
   sg_buf_catf(&q, "SELECT %s, ", sg_buf_cstr(&g));
   sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
   sg_buf_catf(&q, " AS %s FROM %s WHERE ", sg_corr_aggregate_name(k->type), table(a));
-  SgStatus st = corr_where(a, &q);
+  /* GROUP BY makes a group of the events without a group-by field (NULL); a correlation's group
+   * is of events that have its fields, as eval and Splunk's stats ... by count them */
+  SgBuf w = {0};
+  size_t nq = 0;
+  SgStatus st = corr_where(a, &w, &nq);
+  sg_buf_catf(&q, nq > 1 ? "(%s)" : "%s", sg_buf_cstr(&w));
+  sg_buf_taint(&q, &w);
+  sg_buf_free(&w);
+  for (size_t i = 0; i < k->group_by.n; i++) {
+    sg_buf_cat(&q, " AND ");
+    field(a, &q, k->group_by.v[i]);
+    sg_buf_cat(&q, " IS NOT NULL");
+  }
   sg_buf_catf(&q, " GROUP BY %s HAVING ", sg_buf_cstr(&g));
   sg_tq_corr_conds(&q, k, "<>", " AND ");
   sg_buf_catf(&q, " LAST %llu %s", (unsigned long long)n, unit);
