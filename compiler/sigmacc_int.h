@@ -359,9 +359,6 @@ bool sg_filters_load(const char *const *files, size_t nfiles, SgFilters *out, Sg
  * once, before the run), compiled only when it has a top-level `filter:`
  * key, its problems reported when it is converted or evaluated. */
 bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d);
-/* The text has a line starting with `key` (e.g. "filter:"): a cheap test for
- * a top-level key, before any file is compiled; a false hit costs only time. */
-bool sg_has_top_key(const char *src, size_t len, const char *key);
 /* Apply every filter that applies to a rule of u (see sg_filter_applies). */
 SgStatus sg_filters_apply(const SgFilters *f, SgUnit *u);
 /* W072 for each filter that was applied to no rule of the run. */

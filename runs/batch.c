@@ -14,16 +14,16 @@
 
 /* ---- Sigma filters -------------------------------------------------------------------------- */
 
-bool sg_has_top_key(const char *src, size_t len, const char *key) {
-  size_t k = strlen(key);
-  if (len >= k && !memcmp(src, key, k)) return true;
-  for (const char *p = src; (p = memchr(p, '\n', len - (size_t)(p - src))) && p + 1 + k <= src + len; p++)
-    if (!memcmp(p + 1, key, k)) return true;
+/* A top-level `filter:` key: only such files are compiled ahead of the run. */
+static bool has_filter_key(const char *src, size_t len) {
+  if (len >= 7 && !memcmp(src, "filter:", 7)) return true;
+  for (const char *p = src; (p = memchr(p, '\n', len - (size_t)(p - src))) && p + 8 <= src + len; p++)
+    if (!memcmp(p + 1, "filter:", 7)) return true;
   return false;
 }
 
 bool sg_filters_add(SgFilters *out, const char *path, const char *text, size_t len, bool quiet, SgDiags *d) {
-  if (quiet && !sg_has_top_key(text, len, "filter:")) return true; /* only such files are compiled ahead */
+  if (quiet && !has_filter_key(text, len)) return true;
   SgDiags mine = {0};
   char *src = malloc(len + 1); /* the unit owns its copy */
   SgUnit **units = realloc(out->units, (out->nunits + 1) * sizeof *units);

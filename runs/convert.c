@@ -81,6 +81,7 @@ typedef struct FileResult {
   SgBuf diags; /* its diagnostics, rendered */
   SgBuf file;  /* --check/--update: its golden file */
   bool golden; /* `file` is meant for the golden directory (not a pipeline file) */
+  bool late;   /* a correlation the text scan missed (a key written with escapes): converted last */
   bool io_error;
   size_t failed, skipped, errors, suppressed;
   SgDiags d; /* its diagnostics, from compiling to converting */
@@ -97,7 +98,7 @@ typedef struct Work {
   size_t n;        /* paths to convert */
   SgUnit *units;   /* each file compiled; kept to the end when it has correlations or rules
                       they name (another file's correlation reads them) */
-  size_t *corr;    /* the files with a top-level correlation: key, converted last */
+  size_t *corr;    /* the files that mention "correlation" (any with one), converted last */
   size_t ncorr;
   const char **named; /* the ids and names those correlations reference, sorted */
   bool *hidden;       /* ... named[i] by one that does not `generate` it */
@@ -269,9 +270,19 @@ static void convert_file(void *arg, size_t i) {
   compile_file(arg, i);
   SgUnit *u = &w->units[i];
   if (!u->path) return; /* not read: reported */
+  for (size_t k = 0; k < u->nrules; k++)
+    if (u->rules[k]->kind == SG_DOC_CORRELATION) { /* the scan missed it: later, over what was kept */
+      w->res[i].late = true;
+      return;
+    }
   bool keep = mark_named(w, u);
   convert_unit(w, i);
   if (!keep) sg_unit_free(u);
+}
+
+static void convert_late_file(void *arg, size_t i) {
+  const Work *w = arg;
+  if (w->res[i].late) convert_unit(w, i);
 }
 
 static void convert_corr_file(void *arg, size_t j) {
@@ -495,7 +506,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   SgRuleIndex index = {0};
   w.corr = calloc(w.n + 1, sizeof *w.corr);
   for (size_t i = 0; w.corr && i < w.n; i++)
-    if (w.res[i].src && sg_has_top_key(w.res[i].src, w.res[i].len, "correlation:")) w.corr[w.ncorr++] = i;
+    if (w.res[i].src && strstr(w.res[i].src, "correlation")) w.corr[w.ncorr++] = i; /* any mention: cheap */
   bool ready = w.corr != NULL;
   if (filters_ok && ready) { /* a --filter that does not load: convert nothing */
     sg_parallel_for(w.ncorr, compile_corr_file, &w);
@@ -506,6 +517,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
       sg_rule_index_mark(&index);
       w.index = &index;
       sg_parallel_for(w.ncorr, convert_corr_file, &w);
+      sg_parallel_for(w.n, convert_late_file, &w);
     }
   }
   if (filters_ok && !ready) {

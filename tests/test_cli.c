@@ -580,7 +580,7 @@ static void put_file(const char *name, const char *text) {
 static void test_correlation_files(void **state) {
   (void)state;
   char cmd[2048];
-  snprintf(cmd, sizeof cmd, "cd '%s' && rm -rf cf && mkdir -p cf/rules cf/corr cf/dup", tmpdir);
+  snprintf(cmd, sizeof cmd, "cd '%s' && rm -rf cf && mkdir -p cf/rules cf/corr cf/dup cf/flow", tmpdir);
   int rc;
   free(run(cmd, &rc));
   assert_int_equal(rc, 0);
@@ -601,6 +601,9 @@ static void test_correlation_files(void **state) {
            "  rules: [5b1c6a2e-0000-4000-8000-000000000001]\n  group-by: [IpAddress]\n  timespan: 5m\n"
            "  condition: {gte: 4}\nlevel: high\n");
   put_file("cf/dup/failed_logon_copy.yml", failed);
+  put_file("cf/flow/correlation_flow.yml", /* no `correlation:` at a line's start: found once compiled */
+           "{title: Flow, correlation: {type: event_count, rules: [failed_logon], group-by: [IpAddress], "
+           "timespan: 5m, condition: {gte: 5}}}\n");
   char events[1024] = "";
   for (int i = 0; i < 3; i++)
     snprintf(events + strlen(events), sizeof events - strlen(events),
@@ -645,6 +648,7 @@ static void test_correlation_files(void **state) {
        "| search event_count >= 3\n\nEventID=4625\n| bin _time span=5m",
        "EventID=4625\n\n"},
       {"convert -t splunk --without-pipeline cf/rules cf/corr", 0, "\nEventID=4624\n", NULL},
+      {"convert -t splunk --without-pipeline cf/rules cf/flow", 0, "| search event_count >= 5", NULL},
       {"convert -t splunk --without-pipeline cf/corr", 1,
        "correlation_burst.yml:5:11: error[E052]: no rule has the id or name 'failed_logon' in the files of "
        "this run",

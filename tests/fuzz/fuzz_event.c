@@ -1,6 +1,7 @@
 /* fuzz_event.c - fuzz target: arbitrary bytes as an events input (reader,
  * JSON parser) matched by rules that use every operator, through the evtx
- * pipeline, with correlations of every type the evaluator decides. Each
+ * pipeline, with correlations of every type the evaluator decides (a chain, a
+ * threshold decided when its window ends, at the end of each input). Each
  * event is also written as a match in every format: a JSON line must be
  * strict JSON, a table row must hold nothing a terminal acts on. */
 #define _POSIX_C_SOURCE 200809L /* fmemopen */
@@ -26,7 +27,13 @@ static const char rules[] =
     "  condition: {gte: 2}\n"
     "---\ntitle: c2\ncorrelation:\n  type: value_count\n  rules: [a, b]\n  group-by: [Host]\n  timespan: 1h\n"
     "  condition: {gt: 1, field: Ip}\n"
-    "---\ntitle: c3\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  group-by: [Host]\n  timespan: 1h\n";
+    "---\ntitle: c3\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  group-by: [Host]\n  timespan: 1h\n"
+    "---\ntitle: c4\nname: c4\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [User]\n"
+    "  timespan: 10m\n  condition: {lt: 3, field: [Ip, Host]}\n"
+    "---\ntitle: c5\ncorrelation:\n  type: temporal_ordered\n  rules: [c4, b]\n  group-by: [User]\n"
+    "  timespan: 1h\n"
+    "---\ntitle: c6\ncorrelation:\n  type: value_percentile\n  rules: [a, b]\n  group-by: [Host]\n"
+    "  timespan: 1h\n  condition: {gte: 3, field: Count, percentile: 75}\n";
 
 static SgUnit unit;
 static SgArena pa;
@@ -44,8 +51,8 @@ static void setup(void) {
   ev = sg_eval_new();
   co = sg_corr_new();
   if (sg_pipeline_add(&pa, &set, "evtx", &d) != SG_OK || !ev || !co) abort();
-  const SgRule *added[8] = {0};
-  for (size_t i = 0; i < unit.nrules && i < 8; i++) {
+  const SgRule *added[16] = {0};
+  for (size_t i = 0; i < unit.nrules && i < 16; i++) {
     SgRule *r = unit.rules[i];
     if (r->failed) abort(); /* the rules above must compile */
     if (r->kind != SG_DOC_RULE) continue;
@@ -61,10 +68,11 @@ static void setup(void) {
     const SgRule **refs = sg_arena_alloc(&unit.arena, 4 * sizeof *refs);
     if (r->kind != SG_DOC_CORRELATION) continue;
     if (!refs || sg_corr_resolve(&unit, r, NULL, &found, &d) != SG_OK) abort();
-    for (size_t k = 0; k < r->corr->rules.n; k++)
-      refs[k] = added[found[k].index];
+    for (size_t k = 0; k < r->corr->rules.n; k++) /* a rule as the evaluator has it; a correlation itself */
+      refs[k] = found[k].rule->kind == SG_DOC_CORRELATION ? found[k].rule : added[found[k].index];
     if (sg_corr_add(co, r, refs, &d) != SG_OK) abort();
   }
+  if (sg_corr_check(co, &d)) abort();
   if (sg_eval_prepare(ev) != SG_OK) abort();
   sg_diags_free(&d);
 }
@@ -104,6 +112,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       sg_buf_reset(&out);
     }
   }
+  const SgCorrHit *ch; /* the end of the input: windows decided when they end */
+  size_t nc;
+  if (sg_corr_finish(co, &ch, &nc) == SG_OK)
+    for (size_t i = 0; i < nc; i++)
+      if (!oc_json_valid(ch[i].group, strlen(ch[i].group))) abort();
   sg_buf_free(&out);
   sg_events_free(&in);
   fclose(f);
