@@ -162,8 +162,7 @@ static const SgIndexEntry *index_find(const SgRuleIndex *ix, const char *key, si
   return &ix->v[lo];
 }
 
-/* Rule `name` of u itself: by id, else by name; its index or u->nrules. */
-static size_t in_unit(const SgUnit *u, const char *name) {
+size_t sg_unit_rule(const SgUnit *u, const char *name) {
   size_t at = 0;
   while (at < u->nrules && !(u->rules[at]->id && !strcmp(u->rules[at]->id, name)))
     at++;
@@ -179,7 +178,7 @@ void sg_rule_index_mark(const SgRuleIndex *ix) {
       const SgCorrelation *c = ix->units[i].rules[k]->corr;
       for (size_t j = 0; c && !c->generate && j < c->rules.n; j++) {
         size_t others;
-        const SgIndexEntry *e = in_unit(&ix->units[i], c->rules.v[j]) == ix->units[i].nrules
+        const SgIndexEntry *e = sg_unit_rule(&ix->units[i], c->rules.v[j]) == ix->units[i].nrules
                                     ? index_find(ix, c->rules.v[j], &others)
                                     : NULL;
         if (e && !others) ix->units[e->unit].rules[e->rule]->correlated = true;
@@ -194,7 +193,7 @@ SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, const SgRuleIndex *batch
   if (!v) return SG_ERR_NOMEM;
   for (size_t i = 0; i < names->n; i++) {
     SgLoc loc = names->locs ? names->locs[i] : corr->loc;
-    size_t at = in_unit(u, names->v[i]), others = 0;
+    size_t at = sg_unit_rule(u, names->v[i]), others = 0;
     if (at < u->nrules) {
       v[i] = (SgRuleRef){u->rules[at], u, at};
       continue;

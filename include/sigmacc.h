@@ -318,6 +318,8 @@ SgStatus sg_rule_index_build(SgRuleIndex *ix, SgUnit *units, size_t n);
 void sg_rule_index_mark(const SgRuleIndex *ix);
 void sg_rule_index_free(SgRuleIndex *ix);
 
+/* The rule of u with this id, else with this name: its index, or u->nrules. */
+size_t sg_unit_rule(const SgUnit *u, const char *name);
 /* A rule a correlation references: the rule, its file and its index there. */
 typedef struct SgRuleRef {
   const SgRule *rule;

@@ -200,15 +200,6 @@ static int cmp_name(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* A rule of u itself has this id or name (a correlation's reference resolves to it). */
-static bool own_rule(const SgUnit *u, const char *name) {
-  for (size_t k = 0; k < u->nrules; k++)
-    if ((u->rules[k]->id && !strcmp(u->rules[k]->id, name)) ||
-        (u->rules[k]->name && !strcmp(u->rules[k]->name, name)))
-      return true;
-  return false;
-}
-
 /* What the files with correlations reference; false when memory ran out. */
 static bool collect_named(Work *w) {
   size_t n = 0;
@@ -229,7 +220,8 @@ static bool collect_named(Work *w) {
               pass ? bsearch(&c->rules.v[i], w->named, w->nnamed, sizeof *w->named, cmp_name) : NULL;
           if (!pass)
             w->named[w->nnamed++] = c->rules.v[i];
-          else if (at && !c->generate && !own_rule(&w->units[w->corr[j]], c->rules.v[i]))
+          else if (at && !c->generate &&
+                   sg_unit_rule(&w->units[w->corr[j]], c->rules.v[i]) == w->units[w->corr[j]].nrules)
             w->hidden[at - w->named] = true;
         }
       }

@@ -129,7 +129,8 @@ static SgStatus add_rule(Loader *L, SgUnit *u, size_t index) {
 /* Correlation `corr` of u: its rules as the evaluator has them, and a
  * correlation it names (a chain) as the correlator has it; sg_corr_check
  * says later when that one was not added. */
-static SgStatus add_correlation(Loader *L, SgUnit *u, const SgRule *corr, int depth) {
+static SgStatus add_correlation(Loader *L, SgUnit *u, size_t index, int depth) {
+  const SgRule *corr = u->rules[index];
   size_t n = corr->corr->rules.n;
   SgRuleRef *found;
   const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
@@ -140,7 +141,7 @@ static SgStatus add_correlation(Loader *L, SgUnit *u, const SgRule *corr, int de
     if (!added) return SG_ERR_NOMEM;
     bool chained = found[i].rule->kind == SG_DOC_CORRELATION;
     if (!added[found[i].index] && L->alone && found[i].unit != u && !found[i].rule->failed && depth < 16)
-      st = chained ? add_correlation(L, found[i].unit, found[i].rule, depth + 1)
+      st = chained ? add_correlation(L, found[i].unit, found[i].index, depth + 1)
                    : add_rule(L, found[i].unit, found[i].index);
     if (chained && !found[i].rule->failed) {
       refs[i] = found[i].rule;
@@ -152,11 +153,8 @@ static SgStatus add_correlation(Loader *L, SgUnit *u, const SgRule *corr, int de
     }
   }
   if (st == SG_OK) st = sg_corr_add(L->co, corr, refs, L->d);
-  if (st == SG_OK) {
-    const SgRule **mine = added_of(L, u);
-    for (size_t i = 0; mine && i < u->nrules; i++)
-      if (u->rules[i] == corr) mine[i] = corr;
-  }
+  const SgRule **mine = st == SG_OK ? added_of(L, u) : NULL;
+  if (mine) mine[index] = corr;
   return st;
 }
 
@@ -222,7 +220,7 @@ static bool load_unit(Loader *L, SgUnit *u, int pass) {
       errors = true;
       continue;
     }
-    SgStatus st = pass == 0 ? add_rule(L, u, i) : add_correlation(L, u, rule, 0);
+    SgStatus st = pass == 0 ? add_rule(L, u, i) : add_correlation(L, u, i, 0);
     if (st == SG_ERR_NOMEM) /* never a rule silently left out */
       sg_diag(L->d, SG_D_NOMEM, rule->loc, "out of memory loading the rule; it is not evaluated");
     if (st == SG_ERR_UNSUPPORTED && L->skip)
