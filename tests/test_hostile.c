@@ -45,8 +45,12 @@ typedef enum Slot {
   S_FIELDS,
   S_CORR_NAME,
   S_CORR_GROUP,
+  S_CORR_ORDERED, /* the rule's name in temporal_ordered's eventstats steps */
+  S_CORR_VALUES,  /* value_count over two fields (json_array) and the correlation's fields (values) */
   S_COUNT
 } Slot;
+
+static bool is_corr(Slot s) { return s >= S_CORR_NAME && s <= S_CORR_VALUES; }
 
 static const char *const mods[] = {"",
                                    "|contains",
@@ -72,9 +76,9 @@ static void rule_yaml(SgBuf *b, Slot slot, const char *mod, const char *h) {
     marked(b, h);
   else
     sg_buf_cat(b, "t");
-  if (slot == S_CORR_NAME || slot == S_CORR_GROUP) {
+  if (is_corr(slot)) {
     sg_buf_cat(b, "\nname: ");
-    if (slot == S_CORR_NAME)
+    if (slot == S_CORR_NAME || slot == S_CORR_ORDERED)
       marked(b, h);
     else
       sg_buf_cat(b, "base");
@@ -114,9 +118,12 @@ static void rule_yaml(SgBuf *b, Slot slot, const char *mod, const char *h) {
     marked(b, h);
     sg_buf_catc(b, '\n');
   }
-  if (slot == S_CORR_NAME || slot == S_CORR_GROUP) {
-    sg_buf_cat(b, "---\ntitle: c\ncorrelation:\n  type: event_count\n  rules:\n    - ");
-    if (slot == S_CORR_NAME)
+  if (is_corr(slot)) {
+    sg_buf_catf(b, "---\ntitle: c\ncorrelation:\n  type: %s\n  rules:\n    - ",
+                slot == S_CORR_ORDERED  ? "temporal_ordered"
+                : slot == S_CORR_VALUES ? "value_count"
+                                        : "event_count");
+    if (slot == S_CORR_NAME || slot == S_CORR_ORDERED)
       marked(b, h);
     else
       sg_buf_cat(b, "base");
@@ -125,7 +132,16 @@ static void rule_yaml(SgBuf *b, Slot slot, const char *mod, const char *h) {
       marked(b, h);
     else
       sg_buf_cat(b, "Host");
-    sg_buf_cat(b, "\n  timespan: 5m\n  condition: {gte: 3}\n");
+    sg_buf_cat(b, "\n  timespan: 5m\n");
+    if (slot == S_CORR_VALUES) {
+      sg_buf_cat(b, "  condition:\n    gte: 3\n    field:\n      - ");
+      marked(b, h);
+      sg_buf_cat(b, "\n      - Host\nfields:\n  - ");
+      marked(b, h);
+      sg_buf_catc(b, '\n');
+    } else if (slot != S_CORR_ORDERED) {
+      sg_buf_cat(b, "  condition: {gte: 3}\n");
+    }
   }
 }
 
@@ -232,9 +248,10 @@ static bool plain_name(const char *h) {
 
 /* Every `|` starts one of the commands the SPL (SPL2) backend writes. */
 static const char *spl_commands(const char *outside, bool spl2) {
-  static const char *const cmds[] = {"table ",  "bin ",    "stats ",   "where ",
-                                     "rename ", "search ", "regex ",   "multisearch",
-                                     "eval ",   "tstats ", "convert ", "`drop_dm_object_name("};
+  static const char *const cmds[] = {"table ",     "bin ",    "stats ",   "where ",
+                                     "rename ",    "search ", "regex ",   "multisearch",
+                                     "eval ",      "tstats ", "convert ", "`drop_dm_object_name(",
+                                     "eventstats "};
   size_t ncmds = spl2 ? 5 : sizeof cmds / sizeof *cmds;
   if (spl2 && (strncmp(outside, "FROM ", 5) || strchr(outside, ';') || strchr(outside, '`')))
     return "an SPL2 query that is not one FROM ... WHERE";
@@ -452,7 +469,7 @@ static void run_slots(const char *h) {
     for (size_t m = 0; m < nm; m++) {
       SgBuf y = {0};
       rule_yaml(&y, (Slot)slot, mods[m], h);
-      check_rule(sg_buf_cstr(&y), h, slot == S_CORR_NAME || slot == S_CORR_GROUP);
+      check_rule(sg_buf_cstr(&y), h, is_corr((Slot)slot));
       sg_buf_free(&y);
     }
   }
