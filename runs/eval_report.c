@@ -556,13 +556,17 @@ void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t co
   sg_buf_cat(out, "}\n");
 }
 
+void sg_report_corr_details(const SgEvReport *o, SgBuf *d, const SgCorrHit *h) {
+  sg_buf_catf(d, "%s: group %s, value %.17g, %zu matches from ", sg_corr_type_name(h->rule->corr->type),
+              h->group, h->value, h->matches);
+  sg_report_time(o, d, h->first);
+}
+
 void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, const SgReportWhere *w) {
   const SgRule *r = h->rule;
   if (o->format != SG_EVAL_JSONL) {
     SgBuf d = {0};
-    sg_buf_catf(&d, "%s: group %s, value %.17g, %zu matches from ", sg_corr_type_name(r->corr->type),
-                h->group, h->value, h->matches);
-    sg_report_time(o, &d, h->first);
+    sg_report_corr_details(o, &d, h);
     row(o, out, r, NULL, true, h->last, NULL, d.data ? d.data : "", d.len);
     sg_buf_taint(out, &d);
     sg_buf_free(&d);

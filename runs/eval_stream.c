@@ -545,6 +545,18 @@ static void report_corr(SgEvStream *s, const SgCorrHit *ch, size_t nc, const SgR
     n->matches++;
     if ((o->summary || o->summary_after) && !sg_summary_add(s->sum, ch[h].rule, NULL, 0))
       n->lost_output = true;
+    if (s->html) { /* on the page too: a row of its own, its source where it was decided */
+      SgBuf d = {0}, notes = {0};
+      char src[512] = "the end of the input";
+      if (where->shown) snprintf(src, sizeof src, "%s:%zu", where->shown, where->line);
+      sg_report_corr_details(o, &d, &ch[h]);
+      sg_html_note(&notes, ch[h].rule, true, ch[h].last, NULL, 0, NULL, 0, NULL, 0, src, d.data ? d.data : "",
+                   d.len);
+      sg_html_add(s->html, notes.data ? notes.data : "", notes.len);
+      if (d.oom || notes.oom) n->lost_output = true;
+      sg_buf_free(&d);
+      sg_buf_free(&notes);
+    }
     if (o->summary) continue;
     sg_report_correlation(o, corr, &ch[h], where);
     if (corr->oom) n->lost_output = true;

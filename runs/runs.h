@@ -150,6 +150,8 @@ void sg_report_match(const SgEvReport *o, SgBuf *out, const SgRule *r, size_t co
 void sg_report_found(const SgEvReport *o, SgBuf *out, const SgJDoc *doc, const uint32_t *leaves, size_t n,
                      const char *text, size_t len, const SgReportWhere *w);
 void sg_report_correlation(const SgEvReport *o, SgBuf *out, const SgCorrHit *h, const SgReportWhere *w);
+/* "TYPE: group {...}, value V, N matches from FIRST": a correlation hit in words. */
+void sg_report_corr_details(const SgEvReport *o, SgBuf *d, const SgCorrHit *h);
 
 typedef struct SgSummary SgSummary;
 

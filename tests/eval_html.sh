@@ -33,8 +33,11 @@ grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot; &#39;s&#39; &amp;am
 for a in $(grep -o 'href="#[^"]*"' "$page" | sed 's/href="#\(.*\)"/\1/' | sort -u); do
   grep -q "id=\"$a\"" "$page" || { echo "eval_html: the link #$a lands nowhere"; fail=1; }
 done
-matches=$(grep -c "^{\"rule\":" "$tmp/out.jsonl") # the rules' matches (correlations are not in the page)
+matches=$(grep -c '^{"rule":\|^{"correlation":' "$tmp/out.jsonl") # the rules' and the correlations'
 grep -q "; $matches match" "$page" || { echo "eval_html: the page does not count the $matches matches"; fail=1; }
+corr=$(grep -c '^{"correlation":' "$tmp/out.jsonl")
+[ "$corr" -gt 0 ] && [ "$(grep -c 'event_count: group {&quot;IpAddress&quot;' "$page")" -ge "$corr" ] ||
+  { echo "eval_html: the $corr correlation results are not rows of the page"; fail=1; }
 chrome() { chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 --window-size=1200,1600 "$@"; }
 for theme in light dark; do
   flag=(); [ $theme = dark ] && flag=(--force-dark-mode)
