@@ -210,6 +210,8 @@ SgStatus sg_str_wrap(SgArena *a, const SgStr *in, bool lead, bool trail, SgStr *
 /* ASCII case-insensitive comparison (locale-independent). */
 int sg_ascii_casecmp(const char *a, const char *b);
 int sg_ascii_ncasecmp(const char *a, const char *b, size_t n);
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+long sg_days_from_civil(long y, unsigned m, unsigned d);
 /* Unicode-aware case folding: ASCII, Latin-1, Latin Extended-A, Greek and
  * Cyrillic letters to lower case; `out` holds `n` bytes (folding never
  * changes the length; out may be s). */

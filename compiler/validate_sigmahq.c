@@ -240,10 +240,7 @@ static long long days_of(const char *s) {
   if (*e != '-' && *e != '/') return -1;
   d = strtol(e + 1, &e, 10);
   if (*e || m < 1 || m > 12 || d < 1 || d > 31) return -1;
-  y -= m <= 2; /* days from the civil date: March-based years */
-  long long era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
-  long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  return sg_days_from_civil(y, (unsigned)m, (unsigned)d);
 }
 
 /* A code point that Python's str.upper() changes: a lowercase letter. ASCII,

@@ -372,16 +372,6 @@ size_t sg_corr_groups(const SgCorrelator *c) { return c->ngroups; }
 
 /* ---- The event: its time and fields -------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static long days_from_civil(long y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  long era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (long)doe - 719468;
-}
-
 static bool digits(const char *s, size_t n, long *out) {
   long v = 0;
   for (size_t i = 0; i < n; i++) {
@@ -411,7 +401,8 @@ bool sg_parse_time(const char *s, size_t n, double *t) {
     if (!digits(s + i + 1, 2, &oh) || !digits(s + i + 4, 2, &om)) return false;
     off = (s[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
   }
-  *t = (double)(days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off) + frac;
+  *t = (double)(sg_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off) +
+       frac;
   return true;
 }
 
