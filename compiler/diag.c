@@ -153,14 +153,19 @@ void sg_diag_render(SgBuf *out, const SgDiag *dg, const char *src, size_t srclen
     } else {
       i += sg_term_char(out, ls + i, ln - i);
     }
-    if (at + 1 < dg->loc.col)
-      for (size_t j = before; j < out->len; j++) /* characters, not bytes */
-        caret += ((unsigned char)out->data[j] & 0xC0) != 0x80;
+    if (at + 1 < dg->loc.col) caret += sg_utf8_chars(out->data + before, out->len - before); /* not bytes */
   }
   sg_buf_cat(out, "\n    ");
   for (size_t i = 0; i < caret; i++)
     sg_buf_catc(out, ' ');
   sg_buf_cat(out, "^\n");
+}
+
+size_t sg_utf8_chars(const char *s, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++)
+    c += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return c;
 }
 
 size_t sg_utf8_len(const char *s, size_t n) {

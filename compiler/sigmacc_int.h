@@ -170,6 +170,8 @@ void sg_xml_cstr(SgBuf *out, const char *s); /* s, or nothing when NULL */
 void sg_json_str_or_null(SgBuf *out, const char *s);
 /* The length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */
 size_t sg_utf8_len(const char *s, size_t n);
+/* The characters of s[0..n): bytes that do not continue a UTF-8 sequence (a broken byte is one). */
+size_t sg_utf8_chars(const char *s, size_t n);
 /* Text from files and events for a terminal: C0 controls and DEL as \xNN
  * (\n, \r, \t as such), C1 controls, bidirectional controls and the line
  * and paragraph separators as \u{XXXX}, invalid UTF-8 bytes as \xNN; the

@@ -279,14 +279,6 @@ static unsigned next_cp(const char **p, const char *end) {
   return c;
 }
 
-/* Python's len(): code points (a broken byte counting one). */
-static size_t code_points(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    n += ((unsigned char)*s & 0xC0) != 0x80;
-  return n;
-}
-
 /* Python's str.islower() of s[0..n): a lowercase letter and no uppercase one. */
 static bool is_lower_word(const char *s, size_t n) {
   bool lower = false;
@@ -380,7 +372,7 @@ static void check_text(V *x) {
     sg_vfinding(x, SG_V_HQ_DESCRIPTION, title, "the rule has no description");
   } else {
     SgLoc loc = sg_vkey_loc(r, "description");
-    if (code_points(r->description) < 16)
+    if (sg_utf8_chars(r->description, strlen(r->description)) < 16)
       sg_vfinding(x, SG_V_HQ_DESCRIPTION_LENGTH, loc, "the description has fewer than 16 characters");
     static const char *const links[] = {"http://", "https://", "internal research"};
     for (size_t i = 0; !r->references.n && i < 3; i++)
@@ -398,7 +390,7 @@ static void check_text(V *x) {
                   "'%s' is neither a Sigma key nor regression_tests_path or simulation", r->custom[i].key);
   if (!r->title) return;
   size_t tl = strlen(r->title);
-  if (code_points(r->title) > 120)
+  if (sg_utf8_chars(r->title, tl) > 120)
     sg_vfinding(x, SG_V_HQ_TITLE_LENGTH, title, "the title is longer than 120 characters");
   if (!strncmp(r->title, "Detect ", 7) || !strncmp(r->title, "Detects ", 8))
     sg_vfinding(x, SG_V_HQ_TITLE_START, title, "the title starts with 'Detect': say what happens");

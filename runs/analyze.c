@@ -102,11 +102,9 @@ static void add_source(void *ctx, const SgRule *rule) {
 /* A rule's text in a column of the text table, through sg_term_str, padded
  * to `width` characters (none for the last column). */
 static void term_cell(SgBuf *out, const char *s, size_t width) {
-  size_t at = out->len, chars = 0;
+  size_t at = out->len;
   sg_term_str(out, s ? s : "-", strlen(s ? s : "-"));
-  for (size_t i = at; i < out->len; i++)
-    chars += ((unsigned char)out->data[i] & 0xC0) != 0x80;
-  for (; chars < width; chars++)
+  for (size_t chars = sg_utf8_chars(out->data + at, out->len - at); chars < width; chars++)
     sg_buf_catc(out, ' ');
   sg_buf_cat(out, width ? " " : "\n");
 }
