@@ -340,13 +340,17 @@ static void expr(Spl2 *s, SgBuf *b, const SgNode *n, bool negated) {
   }
 }
 
+/* `FROM dataset WHERE ` (-O dataset). */
+static void from(const Spl2 *s, SgBuf *q) {
+  sg_buf_cat(q, "FROM ");
+  field(q, sg_conv_opt(s->c, "dataset", "main"));
+  sg_buf_cat(q, " WHERE ");
+}
+
 /* `FROM dataset WHERE expr` of one condition tree. */
 static SgStatus from_where(Spl2 *s, const SgNode *root, SgBuf *q) {
   if (!root || sg_tq_check_placeholders(s->d, root)) return SG_ERR_UNSUPPORTED;
-  const char *ds = sg_conv_opt(s->c, "dataset", "main");
-  sg_buf_cat(q, "FROM ");
-  field(q, ds);
-  sg_buf_cat(q, " WHERE ");
+  from(s, q);
   expr(s, q, root, false);
   return s->st;
 }
@@ -374,10 +378,7 @@ static SgStatus correlation(Spl2 *s, SgBuf *q) {
                                "fields; convert with -t splunk)");
   if (k->fields.n > 1) return corr_unsupported(s, "a correlation over several condition fields");
   /* the events of every condition of every rule: they are counted together, so an OR of them */
-  const char *ds = sg_conv_opt(s->c, "dataset", "main");
-  sg_buf_cat(q, "FROM ");
-  field(q, ds);
-  sg_buf_cat(q, " WHERE ");
+  from(s, q);
   size_t nc = 0;
   for (size_t i = 0; i < s->c->nrefs; i++)
     nc += s->c->refs[i]->nconds;

@@ -200,7 +200,9 @@ static int cmp_name(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* What the files with correlations reference; false when memory ran out. */
+/* What the files with correlations reference (named, sorted, once each) and which of
+ * those names a correlation of another file hides (it does not `generate` them);
+ * false when memory ran out. */
 static bool collect_named(Work *w) {
   size_t n = 0;
   for (size_t j = 0; j < w->ncorr; j++)
@@ -211,26 +213,25 @@ static bool collect_named(Work *w) {
   w->named = malloc((n + 1) * sizeof *w->named);
   w->hidden = calloc(n + 1, sizeof *w->hidden);
   if (!w->named || !w->hidden) return false;
-  for (int pass = 0; pass < 2; pass++) { /* the names (sorted, once each), then which are hidden */
-    for (size_t j = 0; j < w->ncorr; j++)
-      for (size_t k = 0; k < w->units[w->corr[j]].nrules; k++) {
-        const SgCorrelation *c = w->units[w->corr[j]].rules[k]->corr;
-        for (size_t i = 0; c && i < c->rules.n; i++) {
-          const char **at =
-              pass ? bsearch(&c->rules.v[i], w->named, w->nnamed, sizeof *w->named, cmp_name) : NULL;
-          if (!pass)
-            w->named[w->nnamed++] = c->rules.v[i];
-          else if (at && !c->generate &&
-                   sg_unit_rule(&w->units[w->corr[j]], c->rules.v[i]) == w->units[w->corr[j]].nrules)
-            w->hidden[at - w->named] = true;
-        }
+  n = 0;
+  for (size_t j = 0; j < w->ncorr; j++)
+    for (size_t k = 0; k < w->units[w->corr[j]].nrules; k++) {
+      const SgCorrelation *c = w->units[w->corr[j]].rules[k]->corr;
+      for (size_t i = 0; c && i < c->rules.n; i++)
+        w->named[n++] = c->rules.v[i];
+    }
+  qsort(w->named, n, sizeof *w->named, cmp_name);
+  for (size_t i = 0; i < n; i++)
+    if (!w->nnamed || strcmp(w->named[w->nnamed - 1], w->named[i])) w->named[w->nnamed++] = w->named[i];
+  for (size_t j = 0; j < w->ncorr; j++) {
+    const SgUnit *u = &w->units[w->corr[j]];
+    for (size_t k = 0; k < u->nrules; k++) {
+      const SgCorrelation *c = u->rules[k]->corr;
+      for (size_t i = 0; c && !c->generate && i < c->rules.n; i++) {
+        const char **at = bsearch(&c->rules.v[i], w->named, w->nnamed, sizeof *w->named, cmp_name);
+        if (at && sg_unit_rule(u, c->rules.v[i]) == u->nrules) w->hidden[at - w->named] = true;
       }
-    if (pass) break;
-    qsort(w->named, w->nnamed, sizeof *w->named, cmp_name);
-    size_t u = 0;
-    for (size_t i = 0; i < w->nnamed; i++)
-      if (!u || strcmp(w->named[u - 1], w->named[i])) w->named[u++] = w->named[i];
-    w->nnamed = u;
+    }
   }
   return true;
 }
