@@ -769,6 +769,52 @@ static void test_corr_aggregates_scale(void **state) {
   assert_int_equal(corr_run(tmp, bign, 1, 100000, NULL), 0);
 }
 
+/* value_count against a direct count over the same sliding window, on a long
+ * run of one group whose values come and go: the distinct table deletes
+ * and reuses slots all the time (a reused slot once kept its old count, and
+ * a value that had left the window was still counted). */
+static void test_corr_value_count_slides(void **state) {
+  (void)state;
+  enum { N = 3000, SPAN = 60 };
+  static char text[N][128];
+  const char *evs[N];
+  int t = 0, val[N], at[N];
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < N; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    t += (int)(x % 20);
+    at[i] = t;
+    val[i] = (int)((x >> 20) % 12);
+    snprintf(text[i], sizeof text[i],
+             "{\"R\":\"a\",\"G\":\"g\",\"V\":\"v%d\",\"@timestamp\":\"2026-01-01T%02d:%02d:%02dZ\"}", val[i],
+             t / 3600, t / 60 % 60, t % 60);
+    evs[i] = text[i];
+  }
+  for (int need = 3; need <= 7; need += 2) {
+    size_t want = 0; /* the window since the last hit, back to the newest time minus the timespan */
+    double want_last = 0;
+    for (int i = 0, lo = 0; i < N; i++) {
+      while (at[lo] < at[i] - SPAN)
+        lo++;
+      bool seen[12] = {0};
+      int dc = 0;
+      for (int j = lo; j <= i; j++)
+        dc += !seen[val[j]], seen[val[j]] = true;
+      if (dc >= need) want++, want_last = dc, lo = i + 1;
+    }
+    char corr[256];
+    snprintf(corr, sizeof corr,
+             "title: v\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [G]\n  timespan: 1m\n"
+             "  condition: {gte: %d, field: V}\n",
+             need);
+    double last = 0;
+    size_t fired = corr_run(corr, evs, N, 1, &last);
+    if (fired != want || last != want_last)
+      fail_msg("gte %d: eval fired %zu times (last %g), the direct count %zu (last %g)", need, fired, last,
+               want, want_last);
+  }
+}
+
 /* The CLI on a file with malformed lines: reported with file:line, skipped. */
 static void test_cli_bad_lines(void **state) {
   (void)state;
@@ -972,6 +1018,7 @@ int main(void) {
       cmocka_unit_test(test_corr_window_slides),
       cmocka_unit_test(test_corr_window_end),
       cmocka_unit_test(test_corr_aggregates_scale),
+      cmocka_unit_test(test_corr_value_count_slides),
       cmocka_unit_test(test_cli_bad_lines),
       cmocka_unit_test(test_cli_filters),
       cmocka_unit_test(test_cli_correlations),

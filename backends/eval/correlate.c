@@ -141,6 +141,7 @@ static bool distinct_add(Distinct *d, const char *key) {
   size_t s = distinct_slot(d, key);
   if (!d->key[s]) {
     if (!(d->key[s] = strdup(key))) return false;
+    d->count[s] = 0; /* a slot emptied by a removal keeps the count it had */
     d->n++;
   }
   d->count[s]++;
