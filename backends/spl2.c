@@ -17,9 +17,10 @@
  * Deviations from the reference backend are listed in the README
  * ("Splunk SPL2: where sigmacc differs").
  *
- * Correlations over one rule become `| bin _time`, `| stats ... BY` and a
- * `| where` on the aggregate; SPL2 has no multisearch to tell several rules'
- * events apart, so a correlation of several rules is a located error.
+ * Correlations become `| bin _time`, `| stats ... BY` and a `| where` on the
+ * aggregate, over the rules' events: an OR of their conditions where the rules
+ * are counted together, a `| union` of one search per rule where they must be
+ * told apart (temporal, aliases).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -362,63 +363,147 @@ static SgStatus corr_unsupported(Spl2 *s, const char *what) {
   return SG_ERR_UNSUPPORTED;
 }
 
+/* `lower(...)`-free condition expression of rule i of the correlation (its own pipeline state):
+ * each of its conditions, ORed. */
+static SgStatus rule_conds(Spl2 *s, size_t i, bool paren, SgBuf *q) {
+  const SgRule *ref = s->c->refs[i];
+  if (ref->kind != SG_DOC_RULE)
+    return corr_unsupported(s,
+                            "a correlation of correlations (a query cannot hold one aggregate over another)");
+  if (sg_tq_check_names(ref, target, s->d)) return SG_ERR_UNSUPPORTED;
+  SgConvCtx rc = *s->c; /* the rule's own pipeline state */
+  rc.state = s->c->ref_states ? &s->c->ref_states[i] : NULL;
+  Spl2 rs = {&rc, ref, s->d, SG_OK};
+  for (size_t c = 0; c < ref->nconds; c++) {
+    const SgNode *root = ref->conds[c].root;
+    if (!root || sg_tq_check_placeholders(s->d, root)) return SG_ERR_UNSUPPORTED;
+    if (c) sg_buf_cat(q, " OR ");
+    if (paren) sg_buf_catc(q, '(');
+    expr(&rs, q, root, false);
+    if (paren) sg_buf_catc(q, ')');
+    if (rs.st) return rs.st;
+  }
+  return SG_OK;
+}
+
+/* `| rename FIELD AS ALIAS` for each alias the rule named `name` takes part in. */
+static void renames(SgBuf *q, const SgCorrelation *k, const char *name) {
+  for (size_t i = 0; i < k->naliases; i++)
+    for (size_t j = 0; j < k->aliases[i].n; j++)
+      if (!strcmp(k->aliases[i].map[j].key, name)) {
+        sg_buf_cat(q, " | rename ");
+        field(q, k->aliases[i].map[j].val->text);
+        sg_buf_cat(q, " AS ");
+        field(q, k->aliases[i].name);
+      }
+}
+
+/* The rules' events told apart: `| union [FROM ds WHERE c | eval event_type="NAME",
+ * sigma_rI=1 | rename ...], ...` (an event two rules match is a row of each, as in
+ * Splunk's multisearch); one rule's search as it is, tagged the same way. */
+static SgStatus union_of_rules(Spl2 *s, const SgCorrelation *k, SgBuf *q) {
+  bool one = s->c->nrefs == 1; /* the search itself, no union */
+  if (!one) sg_buf_cat(q, "| union ");
+  for (size_t i = 0; i < s->c->nrefs; i++) {
+    if (!one) sg_buf_cat(q, i ? ",\n  [" : "[");
+    from(s, q);
+    SgStatus st = rule_conds(s, i, s->c->refs[i]->nconds > 1, q);
+    if (st) return st;
+    sg_buf_cat(q, " | eval event_type=");
+    quoted(q, '"', k->rules.v[i], strlen(k->rules.v[i]));
+    sg_buf_catf(q, ", sigma_r%zu=1", i + 1);
+    renames(q, k, k->rules.v[i]);
+    if (!one) sg_buf_catc(q, ']');
+  }
+  return SG_OK;
+}
+
+/* An extended temporal condition over which rules occurred (sigma_rI, set by each rule's
+ * part of the union), with SPL2's precedence: NOT, AND, OR. */
+static void temporal_expr(SgBuf *q, const SgCorrelation *k, const SgCondExpr *e, int parent) {
+  if (e->kind == SG_C_ID) {
+    for (size_t i = 0; i < k->rules.n; i++)
+      if (!strcmp(k->rules.v[i], e->name)) sg_buf_catf(q, "isnotnull(sigma_r%zu)", i + 1);
+    return;
+  }
+  if (e->kind == SG_C_NOT) {
+    sg_buf_cat(q, "NOT ");
+    temporal_expr(q, k, e->kids[0], SG_C_NOT);
+    return;
+  }
+  bool paren = parent >= 0 && parent != (int)e->kind;
+  if (paren) sg_buf_catc(q, '(');
+  for (uint32_t i = 0; i < e->n; i++) {
+    if (i) sg_buf_cat(q, e->kind == SG_C_OR ? " OR " : " AND ");
+    temporal_expr(q, k, e->kids[i], (int)e->kind);
+  }
+  if (paren) sg_buf_catc(q, ')');
+}
+
 static SgStatus correlation(Spl2 *s, SgBuf *q) {
   const SgCorrelation *k = s->r->corr;
-  static const char *const aggs[] = {"count()", "dc(%s)",  NULL, NULL,
-                                     "sum(%s)", "avg(%s)", NULL, "median(%s)"};
+  static const char *const aggs[] = {"count()", "dc(%s)", "dc(event_type)", NULL, "sum(%s)",
+                                     "avg(%s)", NULL,     "median(%s)"};
   _Static_assert(sizeof aggs / sizeof *aggs == SG_CORR__COUNT, "one SPL2 aggregate per correlation type");
   if (!aggs[k->type])
-    return corr_unsupported(s,
-                            k->type == SG_CORR_VALUE_PERCENTILE
-                                ? "value_percentile correlations (the rule cannot say which percentile)"
-                                : "temporal correlations (SPL2 has no multisearch to tell the rules' events "
-                                  "apart; convert with -t splunk)");
-  if (s->c->nrefs != 1 && k->naliases)
-    return corr_unsupported(s, "aliases over several rules (SPL2 has no multisearch to rename each rule's "
-                               "fields; convert with -t splunk)");
+    return corr_unsupported(s, k->type == SG_CORR_VALUE_PERCENTILE
+                                   ? "value_percentile correlations (SPL2 documents no exact percentile "
+                                     "function; convert with -t splunk)"
+                                   : "temporal_ordered correlations (the order check needs eventstats over "
+                                     "eval expressions; convert with -t splunk)");
   if (k->fields.n > 1) return corr_unsupported(s, "a correlation over several condition fields");
-  /* the events of every condition of every rule: they are counted together, so an OR of them */
-  from(s, q);
-  size_t nc = 0;
-  for (size_t i = 0; i < s->c->nrefs; i++)
-    nc += s->c->refs[i]->nconds;
-  for (size_t i = 0, done = 0; i < s->c->nrefs; i++) {
-    const SgRule *ref = s->c->refs[i];
-    if (ref->kind != SG_DOC_RULE) return corr_unsupported(s, "a correlation of correlations");
-    if (sg_tq_check_names(ref, target, s->d)) return SG_ERR_UNSUPPORTED;
-    SgConvCtx rc = *s->c; /* the rule's own pipeline state */
-    rc.state = s->c->ref_states ? &s->c->ref_states[i] : NULL;
-    Spl2 rs = {&rc, ref, s->d, SG_OK};
-    for (size_t c = 0; c < ref->nconds; c++, done++) {
-      const SgNode *root = ref->conds[c].root;
-      if (!root || sg_tq_check_placeholders(s->d, root)) return SG_ERR_UNSUPPORTED;
-      if (done) sg_buf_cat(q, " OR ");
-      if (nc > 1) sg_buf_catc(q, '(');
-      expr(&rs, q, root, false);
-      if (nc > 1) sg_buf_catc(q, ')');
-      if (rs.st) return rs.st;
+  bool temporal = k->type == SG_CORR_TEMPORAL;
+  SgStatus st = SG_OK;
+  if (temporal || (s->c->nrefs > 1 && k->naliases)) { /* each rule's events told apart */
+    st = union_of_rules(s, k, q);
+  } else { /* the events of every rule, counted together: an OR of their conditions */
+    from(s, q);
+    size_t nc = 0;
+    for (size_t i = 0; i < s->c->nrefs; i++)
+      nc += s->c->refs[i]->nconds;
+    for (size_t i = 0; i < s->c->nrefs && !st; i++) {
+      if (i) sg_buf_cat(q, " OR ");
+      st = rule_conds(s, i, nc > 1, q);
     }
+    for (size_t i = 0; !st && s->c->nrefs == 1 && i < k->naliases; i++) /* the one rule's own field */
+      for (size_t j = 0; j < k->aliases[i].n; j++) {
+        sg_buf_cat(q, "\n| rename ");
+        field(q, k->aliases[i].map[j].val->text);
+        sg_buf_cat(q, " AS ");
+        field(q, k->aliases[i].name);
+      }
   }
-  for (size_t i = 0; i < k->naliases; i++) /* the referenced rule's field for each alias */
-    for (size_t j = 0; j < k->aliases[i].n; j++) {
-      sg_buf_cat(q, "\n| rename ");
-      field(q, k->aliases[i].map[j].val->text);
-      sg_buf_cat(q, " AS ");
-      field(q, k->aliases[i].name);
-    }
+  if (st) return st;
   SgBuf f = {0};
   sg_tq_bin_time(q, s->r, target, s->d);
   sg_buf_cat(q, "\n| stats ");
-  if (k->fields.n) field(&f, k->fields.v[0]);
-  sg_buf_taint(q, &f);
-  sg_buf_catf(q, aggs[k->type], sg_buf_cstr(&f));
-  sg_buf_catf(q, " AS %s BY _time", sg_corr_aggregate_name(k->type));
+  if (temporal && k->expr) {
+    for (size_t i = 0; i < k->rules.n; i++)
+      sg_buf_catf(q, "%smax(sigma_r%zu) AS sigma_r%zu", i ? ", " : "", i + 1, i + 1);
+  } else {
+    if (k->fields.n) field(&f, k->fields.v[0]);
+    sg_buf_taint(q, &f);
+    sg_buf_catf(q, aggs[k->type], sg_buf_cstr(&f));
+    sg_buf_catf(q, " AS %s", sg_corr_aggregate_name(k->type));
+  }
+  for (size_t i = 0; i < s->r->fields.n; i++) { /* the rule's fields, for whoever reads the result */
+    sg_buf_cat(q, ", values(");
+    field(q, s->r->fields.v[i]);
+    sg_buf_cat(q, ") AS ");
+    field(q, s->r->fields.v[i]);
+  }
+  sg_buf_cat(q, " BY _time");
   for (size_t i = 0; i < k->group_by.n; i++) {
     sg_buf_cat(q, ", ");
     field(q, k->group_by.v[i]);
   }
   sg_buf_cat(q, "\n| where ");
-  sg_tq_corr_conds(q, k, "!=", " AND ");
+  if (temporal && k->expr)
+    temporal_expr(q, k, k->expr->expr, -1);
+  else if (!k->nconds) /* temporal: every rule */
+    sg_buf_catf(q, "%s >= %zu", sg_corr_aggregate_name(k->type), k->rules.n);
+  else
+    sg_tq_corr_conds(q, k, "!=", " AND ");
   sg_buf_free(&f);
   return SG_OK;
 }
@@ -437,7 +522,8 @@ static SgStatus spl2_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out
   for (size_t i = 0; i < (r->kind == SG_DOC_CORRELATION ? 1 : r->nconds); i++) {
     SgBuf q = {0};
     SgStatus st = r->kind == SG_DOC_CORRELATION ? correlation(&s, &q) : from_where(&s, r->conds[i].root, &q);
-    if (st == SG_OK && r->fields.n) {
+    if (st == SG_OK && r->fields.n &&
+        r->kind != SG_DOC_CORRELATION) { /* a correlation: its stats keeps them */
       sg_buf_cat(&q, " | table ");
       for (size_t k = 0; k < r->fields.n; k++) {
         if (k) sg_buf_cat(&q, ", ");

@@ -588,9 +588,9 @@ static void corr_expr(SgBuf *b, const SgCondExpr *e, int parent) {
   if (paren) sg_buf_catc(b, ')');
 }
 
-/* " by _time GROUP-BY..." */
-static void by_groups(SgBuf *q, const SgCorrelation *k) {
-  sg_buf_cat(q, " by _time");
+/* " by [_time ]GROUP-BY..." (_time: the bucket; a sliding window has none) */
+static void by_groups(SgBuf *q, const SgCorrelation *k, bool bucket) {
+  sg_buf_cat(q, bucket ? " by _time" : " by");
   for (size_t i = 0; i < k->group_by.n; i++) {
     sg_buf_catc(q, ' ');
     search_field(q, k->group_by.v[i]);
@@ -608,7 +608,7 @@ static void ordered_steps(SgBuf *q, const SgCorrelation *k) {
     sg_buf_catc(q, '"');
     if (i) sg_buf_catf(q, " AND sigma_time>sigma_step%zu", i);
     sg_buf_catf(q, ", sigma_time, null()))) as sigma_step%zu", i + 1);
-    by_groups(q, k);
+    by_groups(q, k, true);
   }
   sg_buf_cat(q, "\n| stats max(eval(");
   for (size_t i = 0; i < k->rules.n; i++)
@@ -638,6 +638,18 @@ static void corr_value(SgBuf *q, SgBuf *f, const SgCorrelation *k) {
   sg_buf_cat(f, "sigma_value");
 }
 
+/* -O correlation_window=sliding: why the correlation cannot be written so, or NULL. */
+static const char *sliding_refusal(const SgCorrelation *k) {
+  if (k->type == SG_CORR_TEMPORAL_ORDERED)
+    return "temporal_ordered with -O correlation_window=sliding (its order is checked per bucket; convert "
+           "without the option)";
+  for (size_t i = 0; i < k->nconds; i++)
+    if (strcmp(k->conds[i].op, "gt") && strcmp(k->conds[i].op, "gte"))
+      return "a lt, lte, eq or neq condition with -O correlation_window=sliding (it is decided when a window "
+             "ends, and streamstats marks no end; convert without the option)";
+  return NULL;
+}
+
 static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   const SgRule *r = s->r;
   const SgCorrelation *k = r->corr;
@@ -647,6 +659,9 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
                                      "avg(%s)", NULL,     "median(%s)"};
   _Static_assert(sizeof aggs / sizeof *aggs == SG_CORR__COUNT, "one SPL aggregate per correlation type");
   bool ordered = k->type == SG_CORR_TEMPORAL_ORDERED;
+  bool sliding = !strcmp(sg_conv_opt(s->c, "correlation_window", "buckets"), "sliding");
+  const char *refusal = sliding ? sliding_refusal(k) : NULL;
+  if (refusal) return corr_unsupported(s->d, r, refusal);
   if (ordered && k->expr)
     return corr_unsupported(s->d, r, "a temporal_ordered correlation with a condition expression");
   if (k->fields.n > 1 && k->type != SG_CORR_VALUE_COUNT)
@@ -659,18 +674,32 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
     return st;
   }
   if (k->fields.n) corr_value(&q, &f, k);
-  if (ordered) sg_buf_cat(&q, "\n| eval sigma_time=_time");
-  sg_tq_bin_time(&q, r, "Splunk", s->d);
+  if (sliding) { /* each event: the window of the timespan that ends at it, in its group */
+    sg_buf_cat(&q, "\n| sort 0 _time\n| streamstats time_window=");
+    size_t at = q.len;
+    sg_tq_span(&q, r);
+    sg_diag(
+        s->d, SG_D_LOSSY, r->loc,
+        "Splunk target: `| streamstats time_window=%s` gives a result at every event at which the window "
+        "ending there meets the condition (eval reports a group once and starts it over), and holds at most "
+        "max_stream_window events (limits.conf, 10,000 by default)",
+        q.oom ? "" : q.data + at);
+    sg_buf_catc(&q, ' ');
+  } else {
+    if (ordered) sg_buf_cat(&q, "\n| eval sigma_time=_time");
+    sg_tq_bin_time(&q, r, "Splunk", s->d);
+    if (!ordered) sg_buf_cat(&q, "\n| ");
+  }
   if (ordered) {
     ordered_steps(&q, k);
   } else if (temporal && k->expr) {
-    sg_buf_cat(&q, "\n| stats values(event_type) as event_types");
-  } else if (k->type == SG_CORR_VALUE_PERCENTILE) {
-    sg_buf_catf(&q, "\n| stats exactperc%d(%s) as %s", k->percentile, sg_buf_cstr(&f),
-                sg_corr_aggregate_name(k->type));
+    sg_buf_cat(&q, sliding ? "values(event_type) as event_types" : "stats values(event_type) as event_types");
   } else {
-    sg_buf_cat(&q, "\n| stats ");
-    sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
+    if (!sliding) sg_buf_cat(&q, "stats ");
+    if (k->type == SG_CORR_VALUE_PERCENTILE)
+      sg_buf_catf(&q, "exactperc%d(%s)", k->percentile, sg_buf_cstr(&f));
+    else
+      sg_buf_catf(&q, aggs[k->type], sg_buf_cstr(&f));
     sg_buf_catf(&q, " as %s", sg_corr_aggregate_name(k->type));
   }
   for (size_t i = 0; i < r->fields.n; i++) { /* the rule's fields, for whoever reads the result */
@@ -679,7 +708,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
     sg_buf_cat(&q, ") as ");
     search_field(&q, r->fields.v[i]);
   }
-  by_groups(&q, k);
+  by_groups(&q, k, !sliding);
   sg_buf_cat(&q, "\n| search ");
   if (temporal && k->expr) {
     corr_expr(&q, k->expr->expr, -1);
@@ -695,10 +724,16 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
 }
 
 static SgStatus spl_check_options(const SgConvCtx *c, SgDiags *d) {
-  const char *kw = sg_conv_opt(c, "keywords", "term");
-  if (!strcmp(kw, "term") || !strcmp(kw, "substring")) return SG_OK;
-  sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-O: keywords must be term or substring, not '%s'", kw);
-  return SG_ERR_USAGE;
+  const char *kw = sg_conv_opt(c, "keywords", "term"), *win = sg_conv_opt(c, "correlation_window", "buckets");
+  if (strcmp(kw, "term") && strcmp(kw, "substring")) {
+    sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-O: keywords must be term or substring, not '%s'", kw);
+    return SG_ERR_USAGE;
+  }
+  if (strcmp(win, "buckets") && strcmp(win, "sliding")) {
+    sg_diag(d, SG_D_USAGE, (SgLoc){0}, "-O: correlation_window must be buckets or sliding, not '%s'", win);
+    return SG_ERR_USAGE;
+  }
+  return SG_OK;
 }
 
 static SgStatus spl_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
@@ -880,14 +915,14 @@ static void spl_finish(const SgConvCtx *c, const SgQueries *q, SgBuf *out) {
 
 static const SgFormat formats[] = {
     {"default", "plain SPL, one query per condition; keywords match terms (-O keywords=substring: \"*kw*\")",
-     "keywords", ".spl", NULL, NULL},
+     "keywords correlation_window", ".spl", NULL, NULL},
     {"savedsearches",
      "savedsearches.conf stanzas (-O min_time, max_time, default.KEY, stanza.KEY=...{rule.ATTR}...)",
-     "keywords min_time max_time default. stanza.", ".conf", NULL, NULL},
+     "keywords correlation_window min_time max_time default. stanza.", ".conf", NULL, NULL},
     {"data_model", "tstats over a CIM data model (needs -p splunk_cim)", "keywords", ".spl", "data_model_set",
      "splunk_cim"},
     {"json", "one JSON object per query: id, title, level, path, tags, logsource, condition, query",
-     "keywords", ".jsonl", NULL, NULL},
+     "keywords correlation_window", ".jsonl", NULL, NULL},
     {0},
 };
 

@@ -116,7 +116,7 @@ void sg_tq_escaped(SgBuf *b, const char *s, size_t n, const char *esc) {
   }
 }
 
-void sg_tq_bin_time(SgBuf *q, const SgRule *r, const char *target, SgDiags *d) {
+void sg_tq_span(SgBuf *out, const SgRule *r) {
   const char *t = r->corr->timespan;
   size_t tl = strlen(t);
   SgBuf span = {0};
@@ -124,13 +124,19 @@ void sg_tq_bin_time(SgBuf *q, const SgRule *r, const char *target, SgDiags *d) {
     sg_buf_catf(&span, "%.*smon", (int)(tl - 1), t);
   else
     sg_buf_cat(&span, t);
-  sg_buf_taint(q, &span);
-  sg_buf_catf(q, "\n| bin _time span=%s", sg_buf_cstr(&span));
+  sg_buf_taint(out, &span);
+  sg_buf_cat(out, sg_buf_cstr(&span));
+  sg_buf_free(&span);
+}
+
+void sg_tq_bin_time(SgBuf *q, const SgRule *r, const char *target, SgDiags *d) {
+  sg_buf_cat(q, "\n| bin _time span=");
+  size_t at = q->len;
+  sg_tq_span(q, r);
   sg_diag(d, SG_D_LOSSY, r->loc,
           "%s target: `| bin _time span=%s` counts in fixed time buckets, not a sliding window: events that "
           "straddle a bucket boundary are not correlated",
-          target, sg_buf_cstr(&span));
-  sg_buf_free(&span);
+          target, q->oom ? "" : q->data + at);
 }
 
 const char *sg_tq_re_flags(unsigned f, char buf[4]) {

@@ -40,8 +40,10 @@ bool sg_tq_plain_name(const char *f);
  * (Splunk's quoted strings and names). */
 void sg_tq_escaped(SgBuf *b, const char *s, size_t n, const char *esc);
 
-/* Splunk correlations (SPL, SPL2): "\n| bin _time span=TIMESPAN" (a month as
- * "mon"), and the warning that fixed buckets are not a sliding window. */
+/* Splunk correlations (SPL, SPL2): the correlation's timespan as Splunk writes a
+ * span (a month as "mon"); "\n| bin _time span=TIMESPAN" and the warning that
+ * fixed buckets are not a sliding window. */
+void sg_tq_span(SgBuf *out, const SgRule *r);
 void sg_tq_bin_time(SgBuf *q, const SgRule *r, const char *target, SgDiags *d);
 
 /* A regex's SG_RE_* flags as PCRE inline flag letters ("ims") in buf. */

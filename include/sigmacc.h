@@ -506,9 +506,9 @@ size_t sg_eval_undecided(const SgEvaluator *e, const SgEvalHit **v);
  * groups alive in their window: a group whose newest match is older than the
  * newest event time minus the timespan (or that fired and is empty) is
  * dropped when the table has doubled since the last sweep, so at most about
- * twice the live groups (and at least 1,024) are kept. Thresholds are
- * decided as matches arrive, so only `gt`/`gte` conditions are accepted (a
- * "fewer than" condition would need the end of each window). temporal_ordered
+ * twice the live groups (and at least 1,024) are kept. `gt`/`gte` thresholds
+ * are decided as matches arrive; `lt`, `lte`, `eq` and `neq` when a group's
+ * window ends (see sg_corr_finish). temporal_ordered
  * with a condition expression: the rules it names outside `not` count when
  * they matched in the order `rules` lists them (each after the last such rule
  * before it that counts), those under `not` when they matched at all. Each

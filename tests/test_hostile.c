@@ -45,12 +45,13 @@ typedef enum Slot {
   S_FIELDS,
   S_CORR_NAME,
   S_CORR_GROUP,
-  S_CORR_ORDERED, /* the rule's name in temporal_ordered's eventstats steps */
-  S_CORR_VALUES,  /* value_count over two fields (json_array) and the correlation's fields (values) */
+  S_CORR_ORDERED,  /* the rule's name in temporal_ordered's eventstats steps */
+  S_CORR_VALUES,   /* value_count over two fields (json_array) and the correlation's fields (values) */
+  S_CORR_TEMPORAL, /* the rule's name as the event_type its search tags (SPL2's union) */
   S_COUNT
 } Slot;
 
-static bool is_corr(Slot s) { return s >= S_CORR_NAME && s <= S_CORR_VALUES; }
+static bool is_corr(Slot s) { return s >= S_CORR_NAME && s <= S_CORR_TEMPORAL; }
 
 static const char *const mods[] = {"",
                                    "|contains",
@@ -78,7 +79,7 @@ static void rule_yaml(SgBuf *b, Slot slot, const char *mod, const char *h) {
     sg_buf_cat(b, "t");
   if (is_corr(slot)) {
     sg_buf_cat(b, "\nname: ");
-    if (slot == S_CORR_NAME || slot == S_CORR_ORDERED)
+    if (slot == S_CORR_NAME || slot == S_CORR_ORDERED || slot == S_CORR_TEMPORAL)
       marked(b, h);
     else
       sg_buf_cat(b, "base");
@@ -120,10 +121,11 @@ static void rule_yaml(SgBuf *b, Slot slot, const char *mod, const char *h) {
   }
   if (is_corr(slot)) {
     sg_buf_catf(b, "---\ntitle: c\ncorrelation:\n  type: %s\n  rules:\n    - ",
-                slot == S_CORR_ORDERED  ? "temporal_ordered"
-                : slot == S_CORR_VALUES ? "value_count"
-                                        : "event_count");
-    if (slot == S_CORR_NAME || slot == S_CORR_ORDERED)
+                slot == S_CORR_ORDERED    ? "temporal_ordered"
+                : slot == S_CORR_VALUES   ? "value_count"
+                : slot == S_CORR_TEMPORAL ? "temporal"
+                                          : "event_count");
+    if (slot == S_CORR_NAME || slot == S_CORR_ORDERED || slot == S_CORR_TEMPORAL)
       marked(b, h);
     else
       sg_buf_cat(b, "base");
@@ -139,7 +141,7 @@ static void rule_yaml(SgBuf *b, Slot slot, const char *mod, const char *h) {
       sg_buf_cat(b, "\n      - Host\nfields:\n  - ");
       marked(b, h);
       sg_buf_catc(b, '\n');
-    } else if (slot != S_CORR_ORDERED) {
+    } else if (slot != S_CORR_ORDERED && slot != S_CORR_TEMPORAL) {
       sg_buf_cat(b, "  condition: {gte: 3}\n");
     }
   }
@@ -246,15 +248,31 @@ static bool plain_name(const char *h) {
   return true;
 }
 
-/* Every `|` starts one of the commands the SPL (SPL2) backend writes. */
+/* Every `|` starts one of the commands the SPL (SPL2) backend writes; an SPL2 query is one
+ * FROM ... WHERE, or a union of them, each in its brackets. */
 static const char *spl_commands(const char *outside, bool spl2) {
-  static const char *const cmds[] = {"table ",     "bin ",    "stats ",   "where ",
-                                     "rename ",    "search ", "regex ",   "multisearch",
-                                     "eval ",      "tstats ", "convert ", "`drop_dm_object_name(",
-                                     "eventstats "};
-  size_t ncmds = spl2 ? 5 : sizeof cmds / sizeof *cmds;
-  if (spl2 && (strncmp(outside, "FROM ", 5) || strchr(outside, ';') || strchr(outside, '`')))
-    return "an SPL2 query that is not one FROM ... WHERE";
+  static const char *const spl[] = {"table ",      "bin ",         "stats ",
+                                    "where ",      "rename ",      "search ",
+                                    "regex ",      "multisearch",  "eval ",
+                                    "tstats ",     "convert ",     "`drop_dm_object_name(",
+                                    "eventstats ", "sort 0 _time", "streamstats time_window="},
+                           *const spl2_cmds[] = {"table ",  "bin ",  "stats ", "where ",
+                                                 "rename ", "eval ", "union "};
+  const char *const *cmds = spl2 ? spl2_cmds : spl;
+  size_t ncmds = spl2 ? sizeof spl2_cmds / sizeof *spl2_cmds : sizeof spl / sizeof *spl;
+  if (spl2) {
+    if (strchr(outside, ';') || strchr(outside, '`')) return "a ';' or '`' in SPL2";
+    if (!strncmp(outside, "| union [", 9)) {
+      int depth = 0;
+      for (const char *p = outside; *p; p++) {
+        if (*p == '[' && (depth++ || strncmp(p + 1, "FROM ", 5))) return "a union part that is not one FROM";
+        if (*p == ']' && --depth < 0) return "a ']' that closes nothing";
+      }
+      if (depth) return "a union part that does not close";
+    } else if (strncmp(outside, "FROM ", 5) || strchr(outside, '[')) {
+      return "an SPL2 query that is not one FROM ... WHERE";
+    }
+  }
   for (const char *p = strchr(outside, '|'); p; p = strchr(p + 1, '|')) {
     const char *c = p + 1;
     while (*c == ' ')
