@@ -779,7 +779,8 @@ static SgStatus corr_where(Aql *a, SgBuf *w, size_t *nqp) {
   for (size_t i = 0; i < a->c->nrefs; i++) {
     const SgRule *ref = a->c->refs[i];
     if (ref->kind != SG_DOC_RULE)
-      return sg_buf_free(&all), corr_unsupported(a, "a correlation of correlations");
+      return sg_buf_free(&all), corr_unsupported(a, "a correlation of correlations (one AQL aggregate cannot "
+                                                    "count the results of another)");
     SgConvCtx rc = *a->c; /* the rule's own pipeline state: its log source types */
     rc.state = a->c->ref_states ? &a->c->ref_states[i] : NULL;
     Aql ra = {&rc, ref, a->d, SG_OK};
@@ -820,8 +821,12 @@ static SgStatus aql_correlation(Aql *a, SgQueries *out) {
                                      "SUM(%s)",  "AVG(%s)",         NULL, NULL};
   _Static_assert(sizeof aggs / sizeof *aggs == SG_CORR__COUNT, "one AQL aggregate per correlation type");
   if (!aggs[k->type])
-    return corr_unsupported(a, "temporal, value_percentile and value_median correlations (an AQL aggregate "
-                               "cannot tell which rule an event matched, or compute them)");
+    return corr_unsupported(a,
+                            k->type == SG_CORR_TEMPORAL || k->type == SG_CORR_TEMPORAL_ORDERED
+                                ? "temporal correlations (an AQL aggregate cannot tell which rule an event "
+                                  "matched)"
+                                : "value_median and value_percentile correlations (AQL documents no median "
+                                  "or percentile aggregate)");
   if (k->naliases)
     return corr_unsupported(a, "correlation aliases (AQL groups all events by the same columns)");
   if (!k->group_by.n) return corr_unsupported(a, "a correlation without group-by (HAVING needs GROUP BY)");

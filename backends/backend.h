@@ -25,6 +25,8 @@ typedef struct SgConvCtx {
   const SgRule *const *refs;
   const struct SgPipelineState *ref_states; /* each referenced rule's pipeline state */
   size_t nrefs;
+  /* A referenced correlation's own references (a chain), NULL for a rule. */
+  const struct SgConvCtx *const *ref_ctx;
   const SgRuleIndex *batch; /* the run's files, for references across them (NULL: one file) */
   bool header;              /* --header: a comment line naming each rule before its queries (text formats) */
 } SgConvCtx;

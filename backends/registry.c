@@ -177,26 +177,49 @@ static SgStatus process(const SgPipelineSet *set, SgUnit *u, const SgRule *rule,
   return st;
 }
 
-/* The referenced rules of a correlation, each processed as it would be alone. */
-static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, const SgRule *corr, SgConvCtx *ctx,
-                           SgDiags *d) {
+/* The referenced rules of correlation `corr` (of unit `home`, whose file is searched first),
+ * each processed as it would be alone; a referenced correlation's own, likewise, in its
+ * ref_ctx (a chain). `chain` holds the correlations being expanded, to refuse a cycle. */
+static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, SgUnit *home, const SgRule *corr,
+                           SgConvCtx *ctx, const SgRule **chain, size_t depth, SgDiags *d) {
+  enum { MAX_CHAIN = 16 };
   size_t n = corr->corr->rules.n;
   SgRuleRef *found;
   const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
   SgPipelineState *states = sg_arena_alloc(&u->arena, (n + 1) * sizeof *states);
-  if (!refs || !states) return SG_ERR_NOMEM;
-  SgStatus st = sg_corr_resolve(u, corr, ctx->batch, &found, d);
+  const SgConvCtx **subs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *subs);
+  if (!refs || !states || !subs) return SG_ERR_NOMEM;
+  chain[depth] = corr;
+  SgStatus st = sg_corr_resolve(home, corr, ctx->batch, &found, d);
   for (size_t i = 0; st == SG_OK && i < n; i++) {
+    SgLoc at = corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc;
     if (found[i].rule->failed) { /* its errors are reported with it; the correlation's is said here */
-      sg_diag(d, SG_D_UNSUPPORTED, corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc,
-              "rule '%s' (%s:%u) did not load, so the correlation is not converted", corr->corr->rules.v[i],
-              found[i].unit->path, found[i].rule->loc.line);
+      sg_diag(d, SG_D_UNSUPPORTED, at, "rule '%s' (%s:%u) did not load, so the correlation is not converted",
+              corr->corr->rules.v[i], found[i].unit->path, found[i].rule->loc.line);
       return SG_ERR_UNSUPPORTED;
     }
     st = process(set, u, found[i].rule, &refs[i], &states[i], d);
+    subs[i] = NULL;
+    if (st || found[i].rule->kind != SG_DOC_CORRELATION || !found[i].rule->corr) continue;
+    for (size_t k = 0; k <= depth; k++)
+      if (chain[k] == found[i].rule) {
+        sg_diag(d, SG_D_CORR, at, "correlation '%s' comes back to itself through this chain",
+                corr->corr->rules.v[i]);
+        return SG_ERR_UNSUPPORTED;
+      }
+    if (depth + 1 == MAX_CHAIN) {
+      sg_diag(d, SG_D_UNSUPPORTED, at, "a chain of more than %d correlations", MAX_CHAIN);
+      return SG_ERR_UNSUPPORTED;
+    }
+    SgConvCtx *sub = sg_arena_alloc(&u->arena, sizeof *sub);
+    if (!sub) return SG_ERR_NOMEM;
+    *sub = (SgConvCtx){.format = ctx->format, .opts = ctx->opts, .nopts = ctx->nopts, .batch = ctx->batch};
+    st = correlated(set, u, found[i].unit, found[i].rule, sub, chain, depth + 1, d);
+    subs[i] = sub;
   }
   ctx->refs = refs;
   ctx->ref_states = states;
+  ctx->ref_ctx = subs;
   ctx->nrefs = n;
   return st;
 }
@@ -219,7 +242,9 @@ static SgStatus convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipeline
   SgPipelineState state = {0};
   const SgRule *r;
   SgStatus st = process(set, u, rule, &r, &state, d);
-  if (st == SG_OK && rule->kind == SG_DOC_CORRELATION && rule->corr) st = correlated(set, u, rule, ctx, d);
+  const SgRule *chain[16];
+  if (st == SG_OK && rule->kind == SG_DOC_CORRELATION && rule->corr)
+    st = correlated(set, u, u, rule, ctx, chain, 0, d);
   if (st) return st;
   ctx->state = &state;
   size_t first = q->n;
@@ -227,6 +252,7 @@ static SgStatus convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipeline
   ctx->state = NULL;
   ctx->refs = NULL;
   ctx->ref_states = NULL;
+  ctx->ref_ctx = NULL;
   ctx->nrefs = 0;
   for (size_t i = first; st == SG_OK && i < q->n; i++) {
     if (!t->dump) st = framed(q->v[i].text, r, d);

@@ -512,57 +512,158 @@ static void renames(SgBuf *b, const SgCorrelation *k, const char *name) {
       }
 }
 
-/* The searches of the referenced rules: one query as it is, else a
- * multisearch in which each query tags its events with the rule's name. */
-static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out) {
-  SgBuf one = {0};
-  size_t nq = 0;
-  SgStatus st = SG_OK;
-  for (size_t i = 0; i < s->c->nrefs && st == SG_OK; i++) {
-    const SgRule *ref = s->c->refs[i];
-    if (ref->kind != SG_DOC_RULE) {
-      st = corr_unsupported(s->d, s->r, "a correlation of correlations");
-      break;
+/* The searches of the rules under correlation context `c` (whose correlation is `k`), each
+ * tagged with the name `k` gives it and renamed by `k`'s aliases; a referenced correlation's
+ * own rules (a chain) likewise, under it. */
+static SgStatus leaf_searches(Spl *s, const SgConvCtx *c, const SgCorrelation *k, SgBuf *out, SgBuf *one,
+                              size_t *nq, const char **first) {
+  for (size_t i = 0; i < c->nrefs; i++) {
+    const SgRule *ref = c->refs[i];
+    if (c->ref_ctx && c->ref_ctx[i]) {
+      SgStatus st = leaf_searches(s, c->ref_ctx[i], ref->corr, out, one, nq, first);
+      if (st) return st;
+      continue;
     }
-    SgConvCtx rc = *s->c; /* the rule's own pipeline state */
-    rc.state = s->c->ref_states ? &s->c->ref_states[i] : NULL;
+    if (ref->kind != SG_DOC_RULE) return corr_unsupported(s->d, s->r, "a correlation of correlations");
+    SgConvCtx rc = *c; /* the rule's own pipeline state */
+    rc.state = c->ref_states ? &c->ref_states[i] : NULL;
     Spl rs = spl_for(&rc, ref, s->d);
-    if (sg_tq_check_names(ref, "Splunk", s->d)) {
-      st = SG_ERR_UNSUPPORTED;
-      break;
-    }
-    for (size_t c = 0; c < ref->nconds && st == SG_OK; c++) {
-      if (!ref->conds[c].root || sg_tq_check_placeholders(rs.d, ref->conds[c].root)) {
-        st = SG_ERR_UNSUPPORTED;
-        break;
-      }
+    if (sg_tq_check_names(ref, "Splunk", s->d)) return SG_ERR_UNSUPPORTED;
+    for (size_t q = 0; q < ref->nconds; q++) {
+      if (!ref->conds[q].root || sg_tq_check_placeholders(rs.d, ref->conds[q].root))
+        return SG_ERR_UNSUPPORTED;
       SgBuf base = {0}, deferred = {0};
-      render_query(&rs, ref->conds[c].root, &base, &deferred);
-      st = rs.st;
-      sg_buf_cat(out, nq++ ? "\n[ search " : "| multisearch\n[ search ");
-      one.len = 0;
-      sg_buf_cat(&one, base.len ? base.data : "*");
+      render_query(&rs, ref->conds[q].root, &base, &deferred);
+      sg_buf_cat(out, (*nq)++ ? "\n[ search " : "| multisearch\n[ search ");
+      one->len = 0;
+      sg_buf_cat(one, base.len ? base.data : "*");
       for (const char *p = deferred.data; p && *p; p++)
-        sg_buf_catc(&one, *p == '\n' ? ' ' : *p);
-      sg_buf_taint(&one, &base);
-      sg_buf_taint(&one, &deferred);
-      sg_buf_taint(out, &one);
-      sg_buf_cat(out, sg_buf_cstr(&one));
+        sg_buf_catc(one, *p == '\n' ? ' ' : *p);
+      sg_buf_taint(one, &base);
+      sg_buf_taint(one, &deferred);
+      sg_buf_taint(out, one);
+      sg_buf_cat(out, sg_buf_cstr(one));
       tag_event(out, k->rules.v[i]);
       renames(out, k, k->rules.v[i]);
       sg_buf_cat(out, " ]");
       sg_buf_free(&base);
       sg_buf_free(&deferred);
+      *first = k->rules.v[i];
+      if (rs.st) return rs.st;
     }
   }
+  return SG_OK;
+}
+
+/* The searches of the referenced rules: one query as it is, else a
+ * multisearch in which each query tags its events with the rule's name. */
+static SgStatus corr_search(Spl *s, const SgCorrelation *k, bool tag, SgBuf *out) {
+  SgBuf one = {0};
+  size_t nq = 0;
+  const char *name = NULL;
+  SgStatus st = leaf_searches(s, s->c, k, out, &one, &nq, &name);
   if (st == SG_OK && nq == 1) { /* a single search needs no multisearch */
     out->len = 0;
     sg_buf_cat(out, sg_buf_cstr(&one));
-    if (tag) tag_event(out, k->rules.v[0]);
-    renames(out, k, k->rules.v[0]);
+    if (tag) tag_event(out, name);
+    renames(out, k, name);
   }
   sg_buf_free(&one);
   return st;
+}
+
+/* ---- Chains: a correlation over correlations ---------------------------------------------- */
+
+/* Why the chain under `c` (correlation `k`) cannot be written, or NULL; `names` collects every
+ * name the chain references, which must be distinct (an event is one row: it cannot count for
+ * two references). */
+static const char *chain_refusal(const SgConvCtx *c, const SgCorrelation *k, bool inner, SgStrList *names,
+                                 size_t *cap) {
+  if (inner) {
+    if (k->type != SG_CORR_EVENT_COUNT && k->type != SG_CORR_VALUE_COUNT && k->type != SG_CORR_TEMPORAL &&
+        k->type != SG_CORR_VALUE_SUM && k->type != SG_CORR_VALUE_AVG)
+      return "a temporal_ordered, value_median or value_percentile correlation inside a chain (its running "
+             "value at each event is not written)";
+    if (k->expr || k->fields.n > 1) return "a condition expression or several fields inside a chain";
+    for (size_t i = 0; i < k->nconds; i++)
+      if (strcmp(k->conds[i].op, "gt") && strcmp(k->conds[i].op, "gte"))
+        return "a lt, lte, eq or neq condition inside a chain (it is decided when a window ends, and the "
+               "correlation over it needs the event at which it held)";
+  }
+  if (k->naliases) return "aliases in a chain of correlations";
+  for (size_t i = 0; i < c->nrefs; i++) {
+    for (size_t j = 0; j < names->n; j++)
+      if (!strcmp(names->v[j], k->rules.v[i]))
+        return "a chain that references one rule or correlation twice (an event would have to count for "
+               "both)";
+    if (names->n == *cap) {
+      *cap = *cap ? 2 * *cap : 8;
+      const char **v = realloc((void *)names->v, *cap * sizeof *v);
+      if (!v) return "out of memory";
+      names->v = v;
+    }
+    names->v[names->n++] = k->rules.v[i];
+    const char *why =
+        c->ref_ctx && c->ref_ctx[i] ? chain_refusal(c->ref_ctx[i], c->refs[i]->corr, true, names, cap) : NULL;
+    if (why) return why;
+  }
+  return NULL;
+}
+
+/* ` OR `-joined `event_type="NAME"` for every name correlation `k` references. */
+static void is_ref(SgBuf *q, const SgCorrelation *k) {
+  for (size_t i = 0; i < k->rules.n; i++) {
+    sg_buf_cat(q, i ? " OR event_type=\"" : "event_type=\"");
+    sg_tq_escaped(q, k->rules.v[i], strlen(k->rules.v[i]), "\"");
+    sg_buf_catc(q, '"');
+  }
+}
+
+/* The inner correlations under `c`, deepest first: each, in its bucket and group, finds the
+ * event at which its running aggregate first meets its condition (events in time order), and
+ * that event becomes a match of it (event_type its name) for the correlation above. */
+static void chain_levels(SgBuf *q, const SgConvCtx *c, const SgCorrelation *k, size_t *level) {
+  for (size_t i = 0; i < c->nrefs; i++) {
+    if (!c->ref_ctx || !c->ref_ctx[i]) continue;
+    const SgCorrelation *in = c->refs[i]->corr;
+    chain_levels(q, c->ref_ctx[i], in, level);
+    size_t l = ++*level;
+    sg_buf_catf(q, "\n| eval sigma_x%zu=if(", l);
+    is_ref(q, in);
+    sg_buf_cat(q, ", ");
+    if (in->type == SG_CORR_EVENT_COUNT)
+      sg_buf_cat(q, "1");
+    else if (in->type == SG_CORR_TEMPORAL)
+      sg_buf_cat(q, "event_type");
+    else
+      eval_field(q, in->fields.v[0]);
+    sg_buf_cat(q, ", null())");
+    sg_buf_cat(q, "\n| bin span=");
+    sg_tq_span(q, c->refs[i]);
+    sg_buf_catf(q, " _time as sigma_b%zu\n| streamstats %s(sigma_x%zu) as sigma_v%zu by sigma_b%zu", l,
+                in->type == SG_CORR_EVENT_COUNT                                   ? "count"
+                : in->type == SG_CORR_VALUE_COUNT || in->type == SG_CORR_TEMPORAL ? "dc"
+                : in->type == SG_CORR_VALUE_SUM                                   ? "sum"
+                                                                                  : "avg",
+                l, l, l);
+    for (size_t g = 0; g < in->group_by.n; g++) {
+      sg_buf_catc(q, ' ');
+      search_field(q, in->group_by.v[g]);
+    }
+    sg_buf_catf(q, "\n| eval sigma_h%zu=if(isnotnull(sigma_x%zu)", l, l);
+    if (!in->nconds) sg_buf_catf(q, " AND sigma_v%zu>=%zu", l, in->rules.n); /* temporal: every rule */
+    for (size_t j = 0; j < in->nconds; j++)
+      sg_buf_catf(q, " AND sigma_v%zu%s%s", l, strcmp(in->conds[j].op, "gt") ? ">=" : ">",
+                  in->conds[j].value.text);
+    sg_buf_catf(q, ", 1, 0)\n| streamstats sum(sigma_h%zu) as sigma_n%zu by sigma_b%zu", l, l, l);
+    for (size_t g = 0; g < in->group_by.n; g++) {
+      sg_buf_catc(q, ' ');
+      search_field(q, in->group_by.v[g]);
+    }
+    sg_buf_catf(q, "\n| eval event_type=if(sigma_h%zu=1 AND sigma_n%zu=1, \"", l, l);
+    sg_tq_escaped(q, k->rules.v[i], strlen(k->rules.v[i]), "\"");
+    sg_buf_cat(q, "\", event_type)");
+  }
 }
 
 /* An extended temporal condition over the `event_types` values, with the
@@ -664,14 +765,37 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   if (refusal) return corr_unsupported(s->d, r, refusal);
   if (ordered && k->expr)
     return corr_unsupported(s->d, r, "a temporal_ordered correlation with a condition expression");
+  bool chain = false;
+  for (size_t i = 0; s->c->ref_ctx && i < s->c->nrefs; i++)
+    chain |= s->c->ref_ctx[i] != NULL;
+  if (chain) {
+    SgStrList names = {0};
+    size_t cap = 0;
+    const char *why = sliding ? "a chain of correlations with -O correlation_window=sliding"
+                              : chain_refusal(s->c, k, false, &names, &cap);
+    free((void *)names.v);
+    if (why) return corr_unsupported(s->d, r, why);
+  }
   if (k->fields.n > 1 && k->type != SG_CORR_VALUE_COUNT)
     return corr_unsupported(s->d, r, "several condition fields outside value_count");
   SgBuf q = {0}, f = {0};
   bool temporal = k->type == SG_CORR_TEMPORAL || ordered;
-  SgStatus st = corr_search(s, k, temporal, &q);
+  SgStatus st = corr_search(s, k, temporal || chain, &q);
   if (st) {
     sg_buf_free(&q);
     return st;
+  }
+  if (chain) { /* the inner correlations' matches, then only what this one references */
+    sg_diag(
+        s->d, SG_D_LOSSY, r->loc,
+        "Splunk target: the correlations inside the chain are met in fixed time buckets too (`bin span=... "
+        "_time as sigma_bN`, once each per bucket and group), and streamstats counts at most "
+        "max_stream_window events of a group (limits.conf, 10,000 by default)");
+    size_t level = 0;
+    sg_buf_cat(&q, "\n| sort 0 _time");
+    chain_levels(&q, s->c, k, &level);
+    sg_buf_cat(&q, "\n| where ");
+    is_ref(&q, k);
   }
   if (k->fields.n) corr_value(&q, &f, k);
   if (sliding) { /* each event: the window of the timespan that ends at it, in its group */

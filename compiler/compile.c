@@ -217,6 +217,120 @@ SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, const SgRuleIndex *batch
   return SG_OK;
 }
 
+/* The rule `name` names from a correlation of unit u: u's own first, then the one unit of the
+ * index that has it (NULL: none, or several). */
+static SgRule *referenced(const SgRuleIndex *ix, const SgUnit *u, const char *name, const SgUnit **in) {
+  size_t at = sg_unit_rule(u, name), others = 0;
+  if (at < u->nrules) return *in = u, u->rules[at];
+  const SgIndexEntry *e = index_find(ix, name, &others);
+  if (!e || others) return NULL;
+  *in = &ix->units[e->unit];
+  return ix->units[e->unit].rules[e->rule];
+}
+
+/* Does correlation `from` (of unit u) reach `target` through references? Depth first, each
+ * correlation visited once (seen: the visited, nseen of cap). */
+static bool reaches(const SgRuleIndex *ix, const SgUnit *u, const SgRule *from, const SgRule *target,
+                    const SgRule **seen, size_t *nseen, size_t cap) {
+  for (size_t i = 0; i < from->corr->rules.n; i++) {
+    const SgUnit *in;
+    const SgRule *r = referenced(ix, u, from->corr->rules.v[i], &in);
+    if (!r || r->kind != SG_DOC_CORRELATION || !r->corr) continue;
+    if (r == target) return true;
+    bool visited = false;
+    for (size_t k = 0; k < *nseen && !visited; k++)
+      visited = seen[k] == r;
+    if (visited || *nseen == cap) continue;
+    seen[(*nseen)++] = r;
+    if (reaches(ix, in, r, target, seen, nseen, cap)) return true;
+  }
+  return false;
+}
+
+bool sg_corr_cycle(const SgRuleIndex *ix, const SgUnit *u, SgRule *c, SgDiags *d) {
+  size_t ncorr = 0, nseen = 0;
+  for (size_t i = 0; i < ix->nunits; i++)
+    for (size_t k = 0; k < ix->units[i].nrules; k++)
+      ncorr += ix->units[i].rules[k]->corr != NULL;
+  const SgRule **seen = malloc((ncorr + 1) * sizeof *seen);
+  bool cycle = seen && c->corr && !c->failed && reaches(ix, u, c, c, seen, &nseen, ncorr);
+  free(seen);
+  if (!cycle) return false;
+  sg_diag(d, SG_D_CORR, c->loc,
+          "correlation '%s' references itself through a chain of correlations: it can never be met",
+          c->name    ? c->name
+          : c->title ? c->title
+                     : "");
+  c->failed = true;
+  return true;
+}
+
+size_t sg_corr_cycles(const SgRuleIndex *ix, SgDiags *d) {
+  size_t found = 0;
+  for (size_t i = 0; i < ix->nunits; i++)
+    for (size_t k = 0; k < ix->units[i].nrules; k++)
+      found += sg_corr_cycle(ix, &ix->units[i], ix->units[i].rules[k], d);
+  return found;
+}
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool sg_corr_names(SgCorrNames *out, const SgUnit *units, const size_t *which, size_t nwhich) {
+  memset(out, 0, sizeof *out);
+  size_t n = 0;
+  for (size_t j = 0; j < nwhich; j++)
+    for (size_t k = 0; k < units[which[j]].nrules; k++) {
+      const SgCorrelation *c = units[which[j]].rules[k]->corr;
+      n += c ? c->rules.n : 0;
+    }
+  out->v = malloc((n + 1) * sizeof *out->v);
+  out->hidden = calloc(n + 1, sizeof *out->hidden);
+  if (!out->v || !out->hidden) return false;
+  n = 0;
+  for (size_t j = 0; j < nwhich; j++)
+    for (size_t k = 0; k < units[which[j]].nrules; k++) {
+      const SgCorrelation *c = units[which[j]].rules[k]->corr;
+      for (size_t i = 0; c && i < c->rules.n; i++)
+        out->v[n++] = c->rules.v[i];
+    }
+  qsort(out->v, n, sizeof *out->v, cmp_name);
+  for (size_t i = 0; i < n; i++)
+    if (!out->n || strcmp(out->v[out->n - 1], out->v[i])) out->v[out->n++] = out->v[i];
+  for (size_t j = 0; j < nwhich; j++) {
+    const SgUnit *u = &units[which[j]];
+    for (size_t k = 0; k < u->nrules; k++) {
+      const SgCorrelation *c = u->rules[k]->corr;
+      for (size_t i = 0; c && !c->generate && i < c->rules.n; i++) {
+        const char **at = bsearch(&c->rules.v[i], out->v, out->n, sizeof *out->v, cmp_name);
+        if (at && sg_unit_rule(u, c->rules.v[i]) == u->nrules) out->hidden[at - out->v] = true;
+      }
+    }
+  }
+  return true;
+}
+
+bool sg_corr_names_mark(const SgCorrNames *c, SgUnit *u) {
+  bool any = false;
+  for (size_t k = 0; k < u->nrules; k++) {
+    SgRule *r = u->rules[k];
+    const char *keys[2] = {r->id, r->name};
+    for (int x = 0; x < 2; x++) {
+      const char **at = keys[x] ? bsearch(&keys[x], c->v, c->n, sizeof *c->v, cmp_name) : NULL;
+      any = any || at;
+      if (at && c->hidden[at - c->v]) r->correlated = true;
+    }
+  }
+  return any;
+}
+
+void sg_corr_names_free(SgCorrNames *c) {
+  free(c->v);
+  free(c->hidden);
+  memset(c, 0, sizeof *c);
+}
+
 void sg_unit_free(SgUnit *u) {
   sg_arena_free(&u->arena);
   free(u->src);

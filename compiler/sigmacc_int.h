@@ -311,6 +311,19 @@ void sg_hq_unready(const SgValidation *v, SgDiags *d);
  * that are off, or excluded for the rule they are in. */
 void sg_validate_unit(const SgValidation *v, const SgUnit *u, SgDiags *d, size_t from);
 /* What the checks across files need of one rule (strings owned by the caller). */
+/* The ids and names the correlations of units[which[..]] reference (sorted, once each), and
+ * which of them they hide (a rule of another file, named without `generate`): what a run over
+ * many files keeps of its other files. */
+typedef struct SgCorrNames {
+  const char **v;
+  bool *hidden;
+  size_t n;
+} SgCorrNames;
+bool sg_corr_names(SgCorrNames *out, const SgUnit *units, const size_t *which, size_t nwhich);
+/* Mark `correlated` the rules of u that the correlations hide; true when u has a rule they name. */
+bool sg_corr_names_mark(const SgCorrNames *c, SgUnit *u);
+void sg_corr_names_free(SgCorrNames *c);
+
 typedef struct SgRuleKey {
   char *id, *title, *path;
   SgLoc loc, id_loc, title_loc;

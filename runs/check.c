@@ -1,7 +1,8 @@
 /* check.c - `sigmacc check` as a run: every file under the paths loaded (in
  * parallel; rules, and pipeline files among them), the validators per file
- * and across the batch (ids, titles, file names), every diagnostic rendered
- * in path order with the count per validator. */
+ * and across the batch (ids, titles, file names), the correlations'
+ * references over every file (as convert resolves them), every diagnostic
+ * rendered in path order with the count per validator. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,14 @@ typedef struct Check {
   const SgValidation *val;
   CheckResult *res;
   bool reports;
+  /* a correlation references rules of any file: the files with correlations are compiled first,
+   * and each file is kept to the end when it has correlations or rules they name */
+  SgUnit *units;
+  char **srcs; /* each file's text, read first (NULL: not read, said in its result) */
+  size_t *lens;
+  SgDiags *unit_diags; /* the diagnostics of a file compiled first */
+  size_t *corr, ncorr;
+  SgCorrNames named;
 } Check;
 
 static void count_findings(size_t *findings, const SgDiags *d, size_t from) {
@@ -36,42 +45,82 @@ static void count_findings(size_t *findings, const SgDiags *d, size_t from) {
     }
 }
 
-static void check_file(void *arg, size_t i) {
+static void read_one(void *arg, size_t i) {
   Check *c = arg;
   CheckResult *r = &c->res[i];
   SgDiags d = {.policy = c->warnings};
-  char *src;
-  size_t len;
-  if (sg_read_file(c->paths->v[i], &src, &len, &d) != SG_OK) {
+  if (sg_read_file(c->paths->v[i], &c->srcs[i], &c->lens[i], &d) != SG_OK) {
+    c->srcs[i] = NULL;
     r->io_error = true;
     r->errors = d.nerrors;
     sg_render_diags(&r->out, &d, 0, NULL, NULL, 0, c->json);
     if (c->reports) sg_render_diags(&r->report, &d, 0, NULL, NULL, 0, true);
-    sg_diags_free(&d);
-    return;
   }
-  SgUnit u;
-  SgStatus st = sg_compile_source(&u, c->paths->v[i], src, len, &d);
-  if (u.pipeline) { /* a pipeline file beside the rules: validate it as one */
+  sg_diags_free(&d);
+}
+
+/* A file compiled (its diagnostics wait in d for check_file). */
+static void compile_one(Check *c, size_t i, SgDiags *d) {
+  SgStatus st = sg_compile_source(&c->units[i], c->paths->v[i], c->srcs[i], c->lens[i], d);
+  c->srcs[i] = NULL; /* the unit owns it */
+  c->res[i].io_error = st == SG_ERR_NOMEM;
+}
+
+static void check_file(void *arg, size_t i) {
+  Check *c = arg;
+  CheckResult *r = &c->res[i];
+  SgUnit *u = &c->units[i];
+  if (!c->srcs[i] && !u->path) return; /* not read: said */
+  SgDiags d = u->path ? c->unit_diags[i] : (SgDiags){.policy = c->warnings};
+  if (!u->path) compile_one(c, i, &d);
+  if (u->pipeline) { /* a pipeline file beside the rules: validate it as one */
     SgPipeline *p;
-    char *copy = sg_arena_strndup(&u.arena, u.src, u.srclen);
-    if (copy) sg_pipeline_load(&u.arena, c->paths->v[i], copy, u.srclen, &p, &d);
+    char *copy = sg_arena_strndup(&u->arena, u->src, u->srclen);
+    if (copy) sg_pipeline_load(&u->arena, c->paths->v[i], copy, u->srclen, &p, &d);
     r->pipeline = true;
   } else {
-    sg_validate_unit(c->val, &u, &d, 0);
-    if (!sg_rule_keys(&u, &r->keys, &r->nkeys, &r->capkeys))
+    sg_validate_unit(c->val, u, &d, 0);
+    if (!sg_rule_keys(u, &r->keys, &r->nkeys, &r->capkeys))
       sg_diag(&d, SG_D_NOMEM, (SgLoc){c->paths->v[i], 0, 0},
               "out of memory keeping ids and titles to compare");
   }
   count_findings(r->findings, &d, 0);
-  r->io_error = st == SG_ERR_NOMEM;
-  r->rules = u.nrules;
+  r->rules = u->nrules;
   r->errors = d.nerrors;
   r->warnings = d.nwarnings;
   r->suppressed = d.nsuppressed;
-  sg_render_diags(&r->out, &d, 0, u.path, u.src, u.srclen, c->json);
+  sg_render_diags(&r->out, &d, 0, u->path, u->src, u->srclen, c->json);
   if (c->reports) sg_render_diags(&r->report, &d, 0, NULL, NULL, 0, true);
-  sg_unit_free(&u);
+  bool corr = false;
+  for (size_t k = 0; k < u->nrules; k++)
+    corr |= u->rules[k]->corr != NULL;
+  if (!corr && !sg_corr_names_mark(&c->named, u)) sg_unit_free(u);
+  sg_diags_free(&d);
+}
+
+static void compile_corr(void *arg, size_t j) {
+  Check *c = arg;
+  c->unit_diags[c->corr[j]] = (SgDiags){.policy = c->warnings};
+  compile_one(c, c->corr[j], &c->unit_diags[c->corr[j]]);
+}
+
+/* The references of file i's correlations over the whole batch (E052 for a name no file has or
+ * several have, E050 for a chain that comes back), rendered into its result. */
+static void check_references(Check *c, const SgRuleIndex *ix, size_t i) {
+  SgUnit *u = &c->units[i];
+  CheckResult *r = &c->res[i];
+  SgDiags d = {.policy = c->warnings};
+  for (size_t k = 0; k < u->nrules; k++) {
+    SgRule *rule = u->rules[k];
+    SgRuleRef *refs;
+    if (!rule->corr || rule->failed) continue;
+    if (sg_corr_resolve(u, rule, ix, &refs, &d) == SG_OK) sg_corr_cycle(ix, u, rule, &d);
+  }
+  r->errors += d.nerrors;
+  r->warnings += d.nwarnings;
+  r->suppressed += d.nsuppressed;
+  sg_render_diags(&r->out, &d, 0, u->path, u->src, u->srclen, c->json);
+  if (c->reports) sg_render_diags(&r->report, &d, 0, NULL, NULL, 0, true);
   sg_diags_free(&d);
 }
 
@@ -109,14 +158,33 @@ void sg_check_run(const SgCheckJob *job, SgCheckResult *res) {
   bool io_ok = setup_ok && sg_expand_paths((int)job->npaths, (char **)job->paths, &paths, &d);
   sg_render_diags(&res->out, &d, 0, NULL, NULL, 0, json);
   if (job->reports) sg_render_diags(&res->report, &d, 0, NULL, NULL, 0, true);
-  Check c = {&paths, json, job->warnings, val, calloc(paths.n + 1, sizeof *c.res), job->reports};
+  Check c = {.paths = &paths,
+             .json = json,
+             .warnings = job->warnings,
+             .val = val,
+             .res = calloc(paths.n + 1, sizeof *c.res),
+             .reports = job->reports,
+             .units = calloc(paths.n + 1, sizeof *c.units),
+             .srcs = calloc(paths.n + 1, sizeof *c.srcs),
+             .lens = calloc(paths.n + 1, sizeof *c.lens),
+             .unit_diags = calloc(paths.n + 1, sizeof *c.unit_diags),
+             .corr = calloc(paths.n + 1, sizeof *c.corr)};
   size_t nerrors = d.nerrors, nwarnings = d.nwarnings, suppressed = d.nsuppressed;
-  bool io_error = !io_ok || !c.res;
-  sg_parallel_for(c.res && setup_ok ? paths.n : 0, check_file, &c);
+  bool io_error = !io_ok || !c.res || !c.units || !c.srcs || !c.lens || !c.unit_diags || !c.corr;
+  bool run = !io_error && setup_ok;
+  sg_parallel_for(run ? paths.n : 0, read_one, &c);
+  for (size_t i = 0; run && i < paths.n; i++)
+    if (c.srcs[i] && strstr(c.srcs[i], "correlation")) c.corr[c.ncorr++] = i; /* any mention: cheap */
+  sg_parallel_for(run ? c.ncorr : 0, compile_corr, &c);
+  if (run && !sg_corr_names(&c.named, c.units, c.corr, c.ncorr)) run = false, io_error = true;
+  sg_parallel_for(run ? paths.n : 0, check_file, &c);
+  SgRuleIndex index = {0};
+  if (run && sg_rule_index_build(&index, c.units, paths.n) != SG_OK) run = false, io_error = true;
   SgRuleKey *keys = NULL;
   size_t nkeys = 0, capkeys = 0;
   for (size_t i = 0; c.res && i < paths.n; i++) { /* in path order */
     CheckResult *r = &c.res[i];
+    if (run && c.units[i].path) check_references(&c, &index, i);
     sg_buf_catn(&res->out, r->out.data ? r->out.data : "", r->out.len);
     if (job->reports) { /* the file checked, then its diagnostics: a testcase each */
       sg_buf_cat(&res->report, "{\"checked\":");
@@ -157,6 +225,17 @@ void sg_check_run(const SgCheckJob *job, SgCheckResult *res) {
     sg_diags_free(&bd);
   }
   sg_rule_keys_free(keys, nkeys);
+  sg_rule_index_free(&index);
+  for (size_t i = 0; c.units && i < paths.n; i++) {
+    sg_unit_free(&c.units[i]);
+    if (c.srcs) free(c.srcs[i]);
+  }
+  free(c.units);
+  free(c.srcs);
+  free(c.lens);
+  free(c.unit_diags);
+  free(c.corr);
+  sg_corr_names_free(&c.named);
   free(c.res);
   res->files = paths.n;
   res->errors = nerrors;

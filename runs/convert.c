@@ -100,9 +100,7 @@ typedef struct Work {
                       they name (another file's correlation reads them) */
   size_t *corr;    /* the files that mention "correlation" (any with one), converted last */
   size_t ncorr;
-  const char **named; /* the ids and names those correlations reference, sorted */
-  bool *hidden;       /* ... named[i] by one that does not `generate` it */
-  size_t nnamed;
+  SgCorrNames named; /* the ids and names those correlations reference */
   const SgRuleIndex *index;
 } Work;
 
@@ -196,62 +194,6 @@ static void compile_corr_file(void *arg, size_t j) {
   compile_file(arg, w->corr[j]);
 }
 
-static int cmp_name(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* What the files with correlations reference (named, sorted, once each) and which of
- * those names a correlation of another file hides (it does not `generate` them);
- * false when memory ran out. */
-static bool collect_named(Work *w) {
-  size_t n = 0;
-  for (size_t j = 0; j < w->ncorr; j++)
-    for (size_t k = 0; k < w->units[w->corr[j]].nrules; k++) {
-      const SgCorrelation *c = w->units[w->corr[j]].rules[k]->corr;
-      n += c ? c->rules.n : 0;
-    }
-  w->named = malloc((n + 1) * sizeof *w->named);
-  w->hidden = calloc(n + 1, sizeof *w->hidden);
-  if (!w->named || !w->hidden) return false;
-  n = 0;
-  for (size_t j = 0; j < w->ncorr; j++)
-    for (size_t k = 0; k < w->units[w->corr[j]].nrules; k++) {
-      const SgCorrelation *c = w->units[w->corr[j]].rules[k]->corr;
-      for (size_t i = 0; c && i < c->rules.n; i++)
-        w->named[n++] = c->rules.v[i];
-    }
-  qsort(w->named, n, sizeof *w->named, cmp_name);
-  for (size_t i = 0; i < n; i++)
-    if (!w->nnamed || strcmp(w->named[w->nnamed - 1], w->named[i])) w->named[w->nnamed++] = w->named[i];
-  for (size_t j = 0; j < w->ncorr; j++) {
-    const SgUnit *u = &w->units[w->corr[j]];
-    for (size_t k = 0; k < u->nrules; k++) {
-      const SgCorrelation *c = u->rules[k]->corr;
-      for (size_t i = 0; c && !c->generate && i < c->rules.n; i++) {
-        const char **at = bsearch(&c->rules.v[i], w->named, w->nnamed, sizeof *w->named, cmp_name);
-        if (at && sg_unit_rule(u, c->rules.v[i]) == u->nrules) w->hidden[at - w->named] = true;
-      }
-    }
-  }
-  return true;
-}
-
-/* Mark the rules of u a correlation names and hides as correlated; true when
- * u has any rule a correlation names (it is kept for their conversion). */
-static bool mark_named(const Work *w, SgUnit *u) {
-  bool any = false;
-  for (size_t k = 0; k < u->nrules; k++) {
-    SgRule *r = u->rules[k];
-    const char *keys[2] = {r->id, r->name};
-    for (int x = 0; x < 2; x++) {
-      const char **at = keys[x] ? bsearch(&keys[x], w->named, w->nnamed, sizeof *w->named, cmp_name) : NULL;
-      any = any || at;
-      if (at && w->hidden[at - w->named]) r->correlated = true;
-    }
-  }
-  return any;
-}
-
 static void convert_unit(const Work *w, size_t i);
 
 /* A file without correlations: compiled, converted, and freed unless a
@@ -268,7 +210,7 @@ static void convert_file(void *arg, size_t i) {
       w->res[i].late = true;
       return;
     }
-  bool keep = mark_named(w, u);
+  bool keep = sg_corr_names_mark(&w->named, u);
   convert_unit(w, i);
   if (!keep) sg_unit_free(u);
 }
@@ -503,10 +445,13 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
   bool ready = w.corr != NULL;
   if (filters_ok && ready) { /* a --filter that does not load: convert nothing */
     sg_parallel_for(w.ncorr, compile_corr_file, &w);
-    ready = collect_named(&w);
+    ready = sg_corr_names(&w.named, w.units, w.corr, w.ncorr);
     if (ready) sg_parallel_for(w.n, convert_file, &w);
     ready = ready && sg_rule_index_build(&index, w.units, w.n) == SG_OK;
     if (ready) {
+      size_t mark = d.n;
+      if (sg_corr_cycles(&index, &d))
+        sg_render_diags(&res->diags, &d, mark, NULL, NULL, 0, job->json_diagnostics);
       sg_rule_index_mark(&index);
       w.index = &index;
       sg_parallel_for(w.ncorr, convert_corr_file, &w);
@@ -550,8 +495,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     if (w.units[i].path) sg_unit_free(&w.units[i]);
   free(w.units);
   free(w.corr);
-  free(w.named);
-  free(w.hidden);
+  sg_corr_names_free(&w.named);
   sg_rule_index_free(&index);
   if (filters_ok) {
     size_t mark = d.n;

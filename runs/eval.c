@@ -459,6 +459,10 @@ static void run_load(Run *r) {
   }
   if (!r->setup_failed && sg_rule_index_build(&r->index, r->units, r->paths.n) != SG_OK)
     r->setup_failed = r->nomem = true;
+  if (!r->setup_failed && sg_corr_cycles(&r->index, &r->d)) { /* marked failed: not added */
+    r->rule_errors = true;
+    say_diags(r->sink, &r->d, 0, NULL, false);
+  }
   Loader L = {r->ev, r->co,       &r->set, &r->index, r->added, job->skip_unsupported,
               false, &r->skipped, &r->sel, &r->d};
   for (int pass = 0; pass < 2 && !r->setup_failed; pass++)

@@ -580,7 +580,8 @@ static void put_file(const char *name, const char *text) {
 static void test_correlation_files(void **state) {
   (void)state;
   char cmd[2048];
-  snprintf(cmd, sizeof cmd, "cd '%s' && rm -rf cf && mkdir -p cf/rules cf/corr cf/dup cf/flow", tmpdir);
+  snprintf(cmd, sizeof cmd, "cd '%s' && rm -rf cf && mkdir -p cf/rules cf/corr cf/dup cf/flow cf/cycle",
+           tmpdir);
   int rc;
   free(run(cmd, &rc));
   assert_int_equal(rc, 0);
@@ -641,6 +642,12 @@ static void test_correlation_files(void **state) {
   }
   put_file("cf/chain.jsonl", chain);
   put_file("cf/reverse.jsonl", reverse);
+  /* two correlations naming each other: never met, and each would hide the other */
+  put_file("cf/cycle/correlation_cycle.yml",
+           "title: X\nname: x\ncorrelation:\n  type: event_count\n  rules: [y, failed_logon]\n"
+           "  group-by: [U]\n  timespan: 1h\n  condition: {gte: 2}\n---\n"
+           "title: Y\nname: y\ncorrelation:\n  type: event_count\n  rules: [x]\n  group-by: [U]\n"
+           "  timespan: 1h\n  condition: {gte: 2}\n");
   static const CliCase cases[] = {
       /* the correlation's query has its rule; the rule has no query of its own; ok_logon has */
       {"convert -t splunk --without-pipeline cf/rules cf/corr", 0,
@@ -673,6 +680,32 @@ static void test_correlation_files(void **state) {
       {"eval -f jsonl -r cf/corr/correlation_burst.yml cf/events.jsonl", 1,
        "error[E052]: no rule has the id or name "
        "'failed_logon'",
+       NULL},
+      /* check resolves the references over every file it checks, as convert and eval do */
+      {"check cf/corr", 1,
+       "cf/corr/correlation_burst.yml:5:11: error[E052]: no rule has the id or name 'failed_logon' in the "
+       "files of this run\n      rules: [failed_logon]\n              ^",
+       NULL},
+      {"check cf/rules cf/corr", 0, "0 errors", "E052"},
+      {"check cf/rules cf/dup cf/corr", 1, "error[E052]: 'failed_logon' names rules in 2 files", NULL},
+      /* a cycle of correlations: located, in every command */
+      {"check cf/rules cf/cycle", 1,
+       "cf/cycle/correlation_cycle.yml:1:1: error[E050]: correlation 'x' references itself through a chain "
+       "of correlations: it can never be met",
+       NULL},
+      {"convert -t splunk --without-pipeline cf/rules cf/cycle", 1,
+       "correlation_cycle.yml:10:1: error[E050]: correlation 'y' references itself", NULL},
+      {"eval -r cf/rules -r cf/cycle cf/events.jsonl", 1, "error[E050]: correlation 'x' references itself",
+       NULL},
+      /* the chain in SPL: the inner correlation's matches by streamstats, then the outer's */
+      {"convert -t splunk --without-pipeline cf/chain.yml", 0,
+       "| eval event_type=if(sigma_h1=1 AND sigma_n1=1, \"multiple_failed_login\", event_type)\n"
+       "| where event_type=\"multiple_failed_login\" OR event_type=\"successful_login\"",
+       NULL},
+      {"convert -t aql --without-pipeline cf/chain.yml", 1,
+       "error[E070]: QRadar AQL target: temporal correlations (an AQL aggregate cannot tell which rule an "
+       "event "
+       "matched)",
        NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

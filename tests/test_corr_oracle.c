@@ -63,6 +63,11 @@ static const char *leaf(const SgJDoc *d, const char *f, size_t *n) {
   return d->text + l->val;
 }
 
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -158,7 +163,8 @@ static int cmp_row(const void *a, const void *b) {
   if (x->bucket != y->bucket) return x->bucket < y->bucket ? -1 : 1;
   int c = strcmp(x->group, y->group);
   if (c) return c;
-  return (x->t > y->t) - (x->t < y->t);
+  if (x->t != y->t) return (x->t > y->t) - (x->t < y->t);
+  return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /* The verdicts of rows (sorted by bucket and group) under `decide`. */
@@ -233,11 +239,48 @@ typedef struct Spl {
   const char *cond; /* the | search line */
   bool sorted;      /* | sort 0 _time */
   bool sliding;     /* | streamstats time_window=: each row's window ends at it */
+  /* a chain: each inner correlation's stages, in the order written */
+  struct Level {
+    char refs[4][32]; /* the event_types it takes (eval sigma_xL=if(...)) */
+    size_t nrefs;
+    char value[32]; /* 1, event_type or a field */
+    double span;    /* bin span=S _time as sigma_bL */
+    char fn[8];     /* streamstats FN(sigma_xL) */
+    char by[2][32]; /* ... by sigma_bL BY... */
+    size_t nby;
+    char op[3][3]; /* eval sigma_hL=if(isnotnull(sigma_xL) AND sigma_vL OP X..., 1, 0) */
+    double x[3];
+    size_t nconds;
+    char label[32]; /* eval event_type=if(sigma_hL=1 AND sigma_nL=1, "LABEL", event_type) */
+  } lv[3];
+  size_t nlv;
+  char outer[4][32]; /* | where event_type="..." OR ...: the names the outer correlation takes */
+  size_t nouter;
 } Spl;
+
+/* The names rows are told apart by: what the outer correlation takes after a chain, else the
+ * searches' event_types. */
+static const char (*row_names(const Spl *m, size_t *n))[32] {
+  *n = m->nouter ? m->nouter : m->nsearch;
+  return m->nouter ? m->outer : m->etype;
+}
 
 static void unquote(const char *s, size_t n, char *out, size_t cap) {
   if (n >= 2 && (s[0] == '\'' || s[0] == '"')) s++, n -= 2;
   snprintf(out, cap, "%.*s", (int)n, s);
+}
+
+/* The quoted names of `event_type="a" OR event_type="b"` at p, into out. */
+static size_t quoted_names(const char *p, char (*out)[32], size_t cap) {
+  size_t n = 0;
+  for (const char *q = p; (q = strstr(q, "event_type=\"")) && n < cap;) {
+    q += 11;
+    size_t l = strcspn(q + 1, "\"");
+    unquote(q, l + 2, out[n++], 32);
+    q += l + 2;
+    if (strncmp(q, " OR ", 4)) break;
+  }
+  return n;
 }
 
 /* Parse the query's lines (the model knows the forms sigmacc writes; anything else fails). */
@@ -249,7 +292,8 @@ static void spl_parse(char *text, Spl *m) {
       char *end;
       m->span = strtod(line + 17, &end);
       m->span *= *end == 'm' ? 60 : *end == 'h' ? 3600 : 1;
-    } else if (!strncmp(line, "| where", 7) || !strcmp(line, "| eval sigma_time=_time")) {
+    } else if ((!strncmp(line, "| where", 7) && strncmp(line, "| where event_type=", 19)) ||
+               !strcmp(line, "| eval sigma_time=_time")) {
       /* isnotnull of the tuple's fields (json_array below drops the same rows) */
     } else if (!strncmp(line, "| eval sigma_value=json_array(", 30)) {
       for (char *p = line + 30; *p && *p != ')';) {
@@ -271,6 +315,44 @@ static void spl_parse(char *text, Spl *m) {
       m->nsteps++;
     } else if (!strcmp(line, "| sort 0 _time")) {
       m->sorted = true;
+    } else if (!strncmp(line, "| eval sigma_x", 14)) { /* a chain's level: which events, what value */
+      struct Level *L = &m->lv[m->nlv++];
+      L->nrefs = quoted_names(strstr(line, "=if(") + 4, L->refs, 4);
+      const char *v = strstr(line, ", null())"), *b = v - 1;
+      while (b > line && strncmp(b, ", ", 2))
+        b--;
+      unquote(b + 2, (size_t)(v - b - 2), L->value, sizeof L->value);
+    } else if (!strncmp(line, "| bin span=", 11)) {
+      char *end;
+      m->lv[m->nlv - 1].span = strtod(line + 11, &end) * (*end == 'm' ? 60 : *end == 'h' ? 3600 : 1);
+    } else if (!strncmp(line, "| streamstats sum(sigma_h", 25)) {
+      /* the crossings counted per bucket and group: the model counts them itself */
+    } else if (!strncmp(line, "| streamstats ", 14) && strncmp(line, "| streamstats time_window=", 26)) {
+      struct Level *L = &m->lv[m->nlv - 1];
+      snprintf(L->fn, sizeof L->fn, "%.*s", (int)strcspn(line + 14, "("), line + 14);
+      const char *g = strstr(line, " by sigma_b");
+      for (g = g ? strchr(g + 11, ' ') : NULL; g && *g == ' ';) {
+        g++;
+        size_t n = strcspn(g, " ");
+        unquote(g, n, L->by[L->nby++], sizeof L->by[0]);
+        g += n;
+      }
+    } else if (!strncmp(line, "| eval sigma_h", 14)) {
+      struct Level *L = &m->lv[m->nlv - 1];
+      for (const char *c = strstr(line, " AND sigma_v"); c; c = strstr(c + 1, " AND sigma_v")) {
+        const char *o = c + 12 + strspn(c + 12, "0123456789");
+        size_t ol = strspn(o, "<>=");
+        snprintf(L->op[L->nconds], sizeof L->op[0], "%.*s", (int)ol, o);
+        L->x[L->nconds++] = strtod(o + ol, NULL);
+      }
+    } else if (!strncmp(line, "| eval event_type=if(", 21)) { /* the first row where it held, only */
+      char form[64];
+      snprintf(form, sizeof form, "| eval event_type=if(sigma_h%zu=1 AND sigma_n%zu=1, \"", m->nlv, m->nlv);
+      if (strncmp(line, form, strlen(form))) fail_msg("the SPL model cannot read '%s'", line);
+      const char *q = strchr(line, '"');
+      unquote(q, strcspn(q + 1, "\"") + 2, m->lv[m->nlv - 1].label, sizeof m->lv[0].label);
+    } else if (!strncmp(line, "| where event_type=", 19)) {
+      m->nouter = quoted_names(line + 8, m->outer, 4);
     } else if (!strncmp(line, "| stats ", 8) || !strncmp(line, "| streamstats time_window=", 26)) {
       char *p = line + 8, *by = strstr(p, " by _time"), *groups = by ? by + 9 : NULL;
       if (!strncmp(line, "| streamstats", 13)) { /* its window instead of a bucket */
@@ -325,11 +407,12 @@ static bool types_term(const char **p, const Row *rows, size_t n, const Spl *m) 
     return v;
   }
   if (strncmp(*p, "event_types=\"", 13)) fail_msg("the SPL model cannot read '%s'", *p);
+  size_t nn;
   *p += 13;
   size_t l = strcspn(*p, "\"");
   bool seen = false;
   for (size_t i = 0; i < n && !seen; i++)
-    seen = strlen(m->etype[rows[i].rule]) == l && !strncmp(m->etype[rows[i].rule], *p, l);
+    seen = strlen(row_names(m, &nn)[rows[i].rule]) == l && !strncmp(row_names(m, &nn)[rows[i].rule], *p, l);
   *p += l + 1;
   return seen;
 }
@@ -392,9 +475,11 @@ static bool spl_decide(void *ctx, const Row *rows, size_t n, double *v) {
     fail_msg("the SPL model does not know the aggregate '%s'", m->agg);
   }
   const char *rule_names[4];
-  for (size_t i = 0; i < m->nsearch; i++)
-    rule_names[i] = m->etype[i];
-  k.rules = (SgStrList){.v = rule_names, .n = m->nsearch};
+  size_t nn;
+  const char(*names)[32] = row_names(m, &nn);
+  for (size_t i = 0; i < nn; i++)
+    rule_names[i] = names[i];
+  k.rules = (SgStrList){.v = rule_names, .n = nn};
   if (strcmp(m->agg, "steps") && !aggregate(&k, rows, n, v)) return false;
   /* `NAME OP N NAME OP N`: all hold */
   for (const char *p = m->cond; *p;) {
@@ -419,44 +504,138 @@ static bool spl_decide(void *ctx, const Row *rows, size_t n, double *v) {
   return true;
 }
 
-/* The rows of the SPL model: each search's events (an event in several searches is several
- * rows, as multisearch gives), with their event_type, bucket, group and value. */
-static size_t spl_rows(const Spl *m, Ev *evs, size_t nev, Row *rows) {
-  size_t n = 0;
-  for (size_t e = 0; e < nev; e++)
-    for (size_t s = 0; s < m->nsearch; s++) {
-      if (!om_matches(m->search[s], &evs[e].doc)) continue;
-      Row row = {.bucket = m->sliding ? 0 : floor(evs[e].t / m->span) * m->span,
-                 .t = evs[e].t,
-                 .seq = e * 4 + s,
-                 .rule = (int)s};
-      bool keep = true;
-      for (size_t g = 0; g < m->nby && keep; g++) {
-        size_t l;
-        const char *v = leaf(&evs[e].doc, m->by[g], &l);
-        if (!v)
-          keep = false; /* stats by drops a row without a by-field */
-        else
-          snprintf(row.group + strlen(row.group), sizeof row.group - strlen(row.group), "%.*s|", (int)l, v);
+typedef struct SRow {
+  size_t e, seq;
+  char name[32];
+  bool h; /* the level's condition held at this row */
+} SRow;
+
+/* A value of row r for level L: "1", its event_type or the field (NULL: none). */
+static const char *level_value(const struct Level *L, const SRow *r, Ev *evs, size_t *n) {
+  if (!strcmp(L->value, "1")) return *n = 1, "1";
+  if (!strcmp(L->value, "event_type")) return *n = strlen(r->name), r->name;
+  return leaf(&evs[r->e].doc, L->value, n);
+}
+
+/* Row r's bucket and group for level L, or false when it has no value or no group. */
+static bool level_key(const struct Level *L, const SRow *r, Ev *evs, char *key, size_t cap) {
+  bool in = false;
+  for (size_t i = 0; i < L->nrefs; i++)
+    in |= !strcmp(L->refs[i], r->name);
+  size_t n;
+  if (!in || !level_value(L, r, evs, &n)) return false;
+  snprintf(key, cap, "%.0f|", floor(evs[r->e].t / L->span));
+  for (size_t g = 0; g < L->nby; g++) {
+    const char *v = leaf(&evs[r->e].doc, L->by[g], &n);
+    if (!v) return false;
+    snprintf(key + strlen(key), cap - strlen(key), "%.*s|", (int)n, v);
+  }
+  return true;
+}
+
+/* One level of a chain over the stream (time order), as its stages say: each row's running
+ * aggregate in its bucket and group (streamstats FN), whether the condition holds there, and the
+ * first row of the bucket and group where it held takes the level's label. */
+static void run_level(const struct Level *L, SRow *sr, size_t n, Ev *evs) {
+  char ki[96], kj[96];
+  for (size_t i = 0; i < n; i++) {
+    sr[i].h = false;
+    if (!level_key(L, &sr[i], evs, ki, sizeof ki)) continue;
+    double v = 0, cnt = 0;
+    char seen[64][32];
+    size_t nseen = 0;
+    for (size_t j = 0; j <= i; j++) {
+      if (!level_key(L, &sr[j], evs, kj, sizeof kj) || strcmp(ki, kj)) continue;
+      size_t l;
+      const char *x = level_value(L, &sr[j], evs, &l);
+      char *end, buf[32];
+      snprintf(buf, sizeof buf, "%.*s", (int)l, x);
+      if (!strcmp(L->fn, "count")) {
+        v++;
+      } else if (!strcmp(L->fn, "dc")) {
+        bool dup = false;
+        for (size_t k = 0; k < nseen && !dup; k++)
+          dup = !strcmp(seen[k], buf);
+        if (!dup && nseen < 64) snprintf(seen[nseen++], 32, "%s", buf), v++;
+      } else { /* sum, avg: the numbers */
+        double d = strtod(buf, &end);
+        if (end != buf && !*end) v += d, cnt++;
       }
-      for (size_t f = 0; f < m->nfields && keep; f++) { /* | where isnotnull(...) */
-        size_t l;
-        const char *v = leaf(&evs[e].doc, m->fields[f], &l);
-        if (!v)
-          keep = false;
-        else
-          snprintf(row.val + strlen(row.val), sizeof row.val - strlen(row.val), "\x1f%.*s", (int)l, v);
-      }
-      if (!m->nfields && m->field[0] && strcmp(m->field, "event_type")) {
-        size_t l;
-        const char *v = leaf(&evs[e].doc, m->field, &l);
-        if (v) snprintf(row.val, sizeof row.val, "%.*s", (int)l, v);
-      }
-      if (m->nsteps) /* eventstats steps by rule name: the rows of step s are those of its search */
-        for (size_t st = 0; st < m->nsteps; st++)
-          if (!strcmp(m->steps[st], m->etype[s])) row.rule = (int)st;
-      if (keep) rows[n++] = row;
     }
+    if (!strcmp(L->fn, "avg")) v = cnt ? v / cnt : NAN;
+    if ((!strcmp(L->fn, "sum") || !strcmp(L->fn, "avg")) && !cnt) continue; /* null: no comparison holds */
+    bool h = true;
+    for (size_t c = 0; c < L->nconds; c++)
+      h &= !strcmp(L->op[c], ">=") ? v >= L->x[c] : !strcmp(L->op[c], ">") ? v > L->x[c] : false;
+    sr[i].h = h;
+  }
+  bool *first = calloc(n + 1, sizeof *first); /* streamstats sum(sigma_h): the first where it held */
+  for (size_t i = 0; i < n; i++) {
+    if (!sr[i].h || !level_key(L, &sr[i], evs, ki, sizeof ki)) continue;
+    first[i] = true;
+    for (size_t j = 0; j < i && first[i]; j++)
+      first[i] = !(sr[j].h && level_key(L, &sr[j], evs, kj, sizeof kj) && !strcmp(ki, kj));
+  }
+  for (size_t i = 0; i < n; i++) /* then eval event_type=if(sigma_h=1 AND sigma_n=1, ...) */
+    if (first[i]) snprintf(sr[i].name, sizeof sr[i].name, "%s", L->label);
+  free(first);
+}
+
+/* The rows of the SPL model: each search's events (an event in several searches is several
+ * rows, as multisearch gives), through the chain's levels and the outer `where` when there are
+ * some, with their event_type, bucket, group and value. */
+static size_t spl_rows(const Spl *m, Ev *evs, size_t nev, Row *rows) {
+  SRow *sr = malloc(4 * nev * sizeof *sr);
+  size_t ns = 0, nn;
+  for (size_t e = 0; e < nev; e++)
+    for (size_t s = 0; s < m->nsearch; s++)
+      if (om_matches(m->search[s], &evs[e].doc)) {
+        sr[ns] = (SRow){.e = e, .seq = e * 4 + s};
+        snprintf(sr[ns++].name, sizeof sr[0].name, "%s", m->etype[s]);
+      }
+  for (size_t l = 0; l < m->nlv; l++)
+    run_level(&m->lv[l], sr, ns, evs);
+  const char(*names)[32] = row_names(m, &nn);
+  size_t n = 0;
+  for (size_t i = 0; i < ns; i++) {
+    size_t e = sr[i].e;
+    int rule = -1;
+    for (size_t k = 0; k < nn; k++)
+      if (!strcmp(names[k], sr[i].name)) rule = (int)k;
+    if (rule < 0 && m->nouter) continue; /* | where event_type=...: not the outer's */
+    if (rule < 0) rule = (int)(sr[i].seq % 4);
+    Row row = {.bucket = m->sliding ? 0 : floor(evs[e].t / m->span) * m->span,
+               .t = evs[e].t,
+               .seq = sr[i].seq,
+               .rule = rule};
+    bool keep = true;
+    for (size_t g = 0; g < m->nby && keep; g++) {
+      size_t l;
+      const char *v = leaf(&evs[e].doc, m->by[g], &l);
+      if (!v)
+        keep = false; /* stats by drops a row without a by-field */
+      else
+        snprintf(row.group + strlen(row.group), sizeof row.group - strlen(row.group), "%.*s|", (int)l, v);
+    }
+    for (size_t f = 0; f < m->nfields && keep; f++) { /* | where isnotnull(...) */
+      size_t l;
+      const char *v = leaf(&evs[e].doc, m->fields[f], &l);
+      if (!v)
+        keep = false;
+      else
+        snprintf(row.val + strlen(row.val), sizeof row.val - strlen(row.val), "\x1f%.*s", (int)l, v);
+    }
+    if (!m->nfields && m->field[0] && strcmp(m->field, "event_type")) {
+      size_t l;
+      const char *v = leaf(&evs[e].doc, m->field, &l);
+      if (v) snprintf(row.val, sizeof row.val, "%.*s", (int)l, v);
+    }
+    if (m->nsteps) /* eventstats steps by rule name: the rows of step s are those named so */
+      for (size_t st = 0; st < m->nsteps; st++)
+        if (!strcmp(m->steps[st], sr[i].name)) row.rule = (int)st;
+    if (keep) rows[n++] = row;
+  }
+  free(sr);
   return n;
 }
 
@@ -831,7 +1010,177 @@ static void test_correlation_oracle(void **state) {
   free(got);
 }
 
+/* ---- chains: a correlation over correlations ------------------------------------------------- */
+
+/* The matches of the reference `name` in the bucket reading (event indexes, in stream order): a
+ * rule's are its events (hit[e][r]); a correlation's, in each of its buckets and groups, the
+ * event at which its aggregate over the matches so far first meets its condition. */
+static size_t ref_matches(const SgUnit *u, const char *name, const bool (*hit)[3], Ev *evs, size_t *out) {
+  size_t n = 0;
+  if (strlen(name) == 1 && name[0] >= 'a' && name[0] <= 'c') {
+    for (size_t e = 0; e < NEV; e++)
+      if (hit[e][name[0] - 'a']) out[n++] = e;
+    return n;
+  }
+  const SgRule *r = NULL;
+  for (size_t i = 0; i < u->nrules; i++)
+    if (u->rules[i]->name && !strcmp(u->rules[i]->name, name)) r = u->rules[i];
+  if (!r || !r->corr) fail_msg("no correlation '%s'", name);
+  const SgCorrelation *k = r->corr;
+  Row *rows = malloc(4 * NEV * sizeof *rows);
+  size_t *sub = malloc(NEV * sizeof *sub), nr = 0;
+  for (size_t j = 0; j < k->rules.n; j++) {
+    size_t ns = ref_matches(u, k->rules.v[j], hit, evs, sub);
+    for (size_t i = 0; i < ns; i++)
+      if (ref_row(k, &evs[sub[i]], (int)j, &rows[nr])) rows[nr++].seq = sub[i] * 4 + j;
+  }
+  qsort(rows, nr, sizeof *rows, cmp_row);
+  for (size_t lo = 0; lo < nr;) {
+    size_t hi = lo + 1;
+    while (hi < nr && rows[hi].bucket == rows[lo].bucket && !strcmp(rows[hi].group, rows[lo].group))
+      hi++;
+    for (size_t i = lo; i < hi; i++) {
+      double v;
+      if (aggregate(k, rows + lo, i - lo + 1, &v) && holds(k, NULL, rows + lo, i - lo + 1, v)) {
+        out[n++] = rows[i].seq / 4;
+        break;
+      }
+    }
+    lo = hi;
+  }
+  free(rows);
+  free(sub);
+  qsort(out, n, sizeof *out, cmp_size);
+  return n;
+}
+
+static const struct {
+  const char *inner; /* the correlations under the outer one, each a document body */
+  const char *outer;
+} chains[] = {
+    {"name: i1\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [G, H]\n  condition: {gte: 3}",
+     "type: temporal_ordered\n  rules: [i1, b]\n  group-by: [G]"},
+    {"name: i1\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [G]\n  condition: {field: V, "
+     "gte: 3}",
+     "type: event_count\n  rules: [i1, c]\n  group-by: [G]\n  condition: {gte: 2}"},
+    {"name: i1\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  group-by: [G]",
+     "type: temporal\n  rules: [i1, c]\n  group-by: [G]"},
+    {"name: i1\ncorrelation:\n  type: value_sum\n  rules: [c]\n  group-by: [G]\n  condition: {field: V, gte: "
+     "10}",
+     "type: event_count\n  rules: [i1]\n  group-by: [G]\n  condition: {gte: 1}"},
+    {"name: i1\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [G]\n  condition: {gte: 2}\n"
+     "  timespan: 10m\n---\ntitle: i2\n"
+     "name: i2\ncorrelation:\n  type: event_count\n  rules: [i1, b]\n  group-by: [G]\n  condition: {gt: 1}",
+     "type: temporal\n  rules: [i2, c]\n  group-by: [G]"},
+    {"name: i1\ncorrelation:\n  type: value_avg\n  rules: [b]\n  group-by: [G]\n  condition: {field: V, gt: "
+     "3}",
+     "type: temporal_ordered\n  rules: [c, i1]\n  group-by: [G]"},
+};
+
+/* A chain's SPL (each inner correlation's crossing event by streamstats, relabelled, then the
+ * outer's stages) on the SPL model, against the reference's bucket reading of the chain: each
+ * correlation, in its bucket and group, is matched at the event where its condition first holds. */
+static void test_chain_oracle(void **state) {
+  (void)state;
+  Ev *evs = calloc(NEV, sizeof *evs);
+  bool(*hit)[3] = calloc(NEV, sizeof *hit);
+  Row *rows = malloc(4 * NEV * sizeof *rows);
+  Verdict *want = malloc(4 * NEV * sizeof *want), *got = malloc(4 * NEV * sizeof *got);
+  size_t *m1 = malloc(NEV * sizeof *m1);
+  assert_true(evs && hit && rows && want && got && m1);
+  make_events(evs, NEV);
+  size_t fired = 0, inner_hits = 0;
+  for (size_t sc = 0; sc < sizeof chains / sizeof *chains; sc++) {
+    SgBuf src = {0};
+    static const char *const names[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++)
+      sg_buf_catf(
+          &src,
+          "title: %s\nname: %s\nlogsource: {product: x}\ndetection:\n  s: {R: %s}\n  condition: s\n---\n",
+          names[i], names[i], names[i]);
+    sg_buf_catf(&src, "title: i\n%s\n  timespan: 10m\n---\ntitle: k\ncorrelation:\n  %s\n  timespan: 10m\n",
+                chains[sc].inner, chains[sc].outer);
+    SgConvertJob job = {.target = "splunk", .without_pipeline = true};
+    SgBuf spl = {0};
+    SgDiags d = {0};
+    if (sg_convert_text(&job, "k.yml", src.data, src.len, &spl, &d) != SG_OK)
+      fail_msg("chain %zu does not convert:\n%s", sc, src.data);
+    char *text = strdup(sg_buf_cstr(&spl));
+    char *last = text;
+    for (char *p = text; (p = strstr(p, "\n\n")); p += 2)
+      last = p + 2;
+    Spl m = {0};
+    spl_parse(last, &m);
+    if (m.span != SPAN || !m.nlv || !m.nouter || !m.sorted)
+      fail_msg("chain %zu: not read as a chain:\n%s", sc, spl.data);
+    SgUnit u;
+    SgDiags cd = {0};
+    char *owned = strdup(src.data);
+    if (sg_compile_source(&u, "k.yml", owned, src.len, &cd) != SG_OK || cd.nerrors) fail_msg("chain %zu", sc);
+    SgEvaluator *e = sg_eval_new();
+    for (int i = 0; i < 3; i++)
+      assert_int_equal(sg_eval_add(e, u.rules[i], &cd), SG_OK);
+    assert_int_equal(sg_eval_prepare(e), SG_OK);
+    for (size_t i = 0; i < NEV; i++) {
+      const SgEvalHit *hits;
+      size_t nh;
+      assert_int_equal(sg_eval_event(e, &evs[i].doc, &hits, &nh), SG_OK);
+      memset(hit[i], 0, sizeof hit[i]);
+      for (size_t h = 0; h < nh; h++)
+        hit[i][hits[h].rule->name[0] - 'a'] = true;
+    }
+    const SgRule *outer = u.rules[u.nrules - 1];
+    const SgCorrelation *k = outer->corr;
+    size_t nr = 0;
+    for (size_t j = 0; j < k->rules.n; j++) {
+      size_t nm = ref_matches(&u, k->rules.v[j], (const bool(*)[3])hit, evs, m1);
+      if (k->rules.v[j][0] == 'i') inner_hits += nm;
+      for (size_t i = 0; i < nm; i++)
+        if (ref_row(k, &evs[m1[i]], (int)j, &rows[nr])) rows[nr++].seq = m1[i] * 4 + j;
+    }
+    Ref ref = {outer};
+    size_t nwant = verdicts(rows, nr, want, ref_decide, &ref);
+    size_t ngot = verdicts(rows, spl_rows(&m, evs, NEV, rows), got, spl_decide, &m);
+    bool same = nwant == ngot;
+    for (size_t i = 0; same && i < nwant; i++)
+      same = want[i].bucket == got[i].bucket && !strcmp(want[i].group, got[i].group) &&
+             fabs(want[i].value - got[i].value) < 1e-9;
+    if (!same) {
+      for (size_t i = 0; i < nwant || i < ngot; i++)
+        fprintf(stderr, "  reference %.0f %s %g | SPL %.0f %s %g\n", i < nwant ? want[i].bucket : 0,
+                i < nwant ? want[i].group : "-", i < nwant ? want[i].value : 0, i < ngot ? got[i].bucket : 0,
+                i < ngot ? got[i].group : "-", i < ngot ? got[i].value : 0);
+      fail_msg("chain %zu: the reference fires %zu (bucket, group), the SPL model %zu:\n%s", sc, nwant, ngot,
+               spl.data);
+    }
+    fired += nwant;
+    for (size_t i = 0; i < m.nsearch; i++)
+      om_free(m.search[i]);
+    free(text);
+    sg_eval_free(e);
+    sg_unit_free(&u);
+    sg_diags_free(&cd);
+    sg_diags_free(&d);
+    sg_buf_free(&spl);
+    sg_buf_free(&src);
+  }
+  printf("correlation oracle, chains: %zu chains, %zu inner matches, %zu (bucket, group) verdicts fired; SPL "
+         "and "
+         "the reference agree on all\n",
+         sizeof chains / sizeof *chains, inner_hits, fired);
+  assert_true(fired > 5 && inner_hits > 20);
+  for (size_t i = 0; i < NEV; i++)
+    sg_jdoc_free(&evs[i].doc);
+  free(evs);
+  free(hit);
+  free(rows);
+  free(want);
+  free(got);
+  free(m1);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_correlation_oracle)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_correlation_oracle),
+                                     cmocka_unit_test(test_chain_oracle)};
   return cmocka_run_group_tests_name("corr_oracle", tests, NULL, NULL);
 }

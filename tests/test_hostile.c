@@ -48,10 +48,11 @@ typedef enum Slot {
   S_CORR_ORDERED,  /* the rule's name in temporal_ordered's eventstats steps */
   S_CORR_VALUES,   /* value_count over two fields (json_array) and the correlation's fields (values) */
   S_CORR_TEMPORAL, /* the rule's name as the event_type its search tags (SPL2's union) */
+  S_CORR_CHAIN,    /* an inner correlation's name, as SPL relabels its matches and selects them */
   S_COUNT
 } Slot;
 
-static bool is_corr(Slot s) { return s >= S_CORR_NAME && s <= S_CORR_TEMPORAL; }
+static bool is_corr(Slot s) { return s >= S_CORR_NAME && s <= S_CORR_CHAIN; }
 
 static const char *const mods[] = {"",
                                    "|contains",
@@ -119,13 +120,19 @@ static void rule_yaml(SgBuf *b, Slot slot, const char *mod, const char *h) {
     marked(b, h);
     sg_buf_catc(b, '\n');
   }
+  if (slot == S_CORR_CHAIN) { /* an inner correlation named h, over the rule */
+    sg_buf_cat(b, "---\ntitle: i\nname: ");
+    marked(b, h);
+    sg_buf_cat(b, "\ncorrelation:\n  type: event_count\n  rules: [base]\n  group-by: [Host]\n  timespan: 5m\n"
+                  "  condition: {gte: 3}\n");
+  }
   if (is_corr(slot)) {
     sg_buf_catf(b, "---\ntitle: c\ncorrelation:\n  type: %s\n  rules:\n    - ",
                 slot == S_CORR_ORDERED    ? "temporal_ordered"
                 : slot == S_CORR_VALUES   ? "value_count"
                 : slot == S_CORR_TEMPORAL ? "temporal"
                                           : "event_count");
-    if (slot == S_CORR_NAME || slot == S_CORR_ORDERED || slot == S_CORR_TEMPORAL)
+    if (slot == S_CORR_NAME || slot == S_CORR_ORDERED || slot == S_CORR_TEMPORAL || slot == S_CORR_CHAIN)
       marked(b, h);
     else
       sg_buf_cat(b, "base");
@@ -251,11 +258,10 @@ static bool plain_name(const char *h) {
 /* Every `|` starts one of the commands the SPL (SPL2) backend writes; an SPL2 query is one
  * FROM ... WHERE, or a union of them, each in its brackets. */
 static const char *spl_commands(const char *outside, bool spl2) {
-  static const char *const spl[] = {"table ",      "bin ",         "stats ",
-                                    "where ",      "rename ",      "search ",
-                                    "regex ",      "multisearch",  "eval ",
-                                    "tstats ",     "convert ",     "`drop_dm_object_name(",
-                                    "eventstats ", "sort 0 _time", "streamstats time_window="},
+  static const char *const spl[] = {"table ",      "bin ",         "stats ",      "where ",
+                                    "rename ",     "search ",      "regex ",      "multisearch",
+                                    "eval ",       "tstats ",      "convert ",    "`drop_dm_object_name(",
+                                    "eventstats ", "sort 0 _time", "streamstats "},
                            *const spl2_cmds[] = {"table ",  "bin ",  "stats ", "where ",
                                                  "rename ", "eval ", "union "};
   const char *const *cmds = spl2 ? spl2_cmds : spl;
