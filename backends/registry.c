@@ -190,7 +190,7 @@ static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, SgUnit *home, co
   const SgConvCtx **subs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *subs);
   if (!refs || !states || !subs) return SG_ERR_NOMEM;
   chain[depth] = corr;
-  SgStatus st = sg_corr_resolve(home, corr, ctx->batch, &found, d);
+  SgStatus st = sg_corr_resolve(&u->arena, home, corr, ctx->batch, &found, d);
   for (size_t i = 0; st == SG_OK && i < n; i++) {
     SgLoc at = corr->corr->rules.locs ? corr->corr->rules.locs[i] : corr->loc;
     if (found[i].rule->failed) { /* its errors are reported with it; the correlation's is said here */

@@ -186,10 +186,10 @@ void sg_rule_index_mark(const SgRuleIndex *ix) {
     }
 }
 
-SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, const SgRuleIndex *batch, SgRuleRef **refs,
-                         SgDiags *d) {
+SgStatus sg_corr_resolve(SgArena *a, SgUnit *u, const SgRule *corr, const SgRuleIndex *batch,
+                         SgRuleRef **refs, SgDiags *d) {
   const SgStrList *names = &corr->corr->rules;
-  SgRuleRef *v = sg_arena_alloc(&u->arena, (names->n + 1) * sizeof *v);
+  SgRuleRef *v = sg_arena_alloc(a, (names->n + 1) * sizeof *v);
   if (!v) return SG_ERR_NOMEM;
   for (size_t i = 0; i < names->n; i++) {
     SgLoc loc = names->locs ? names->locs[i] : corr->loc;

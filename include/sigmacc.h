@@ -333,11 +333,12 @@ typedef struct SgRuleRef {
   size_t index;
 } SgRuleRef;
 /* The rules correlation `corr` of `u` names (by id, else by name), in the
- * order of its `rules` (in u's arena): u's own first, then the run's files
- * through `batch` (NULL: u alone). A name no rule has, or rules of several
- * files have, is error E052 and SG_ERR_UNSUPPORTED. */
-SgStatus sg_corr_resolve(SgUnit *u, const SgRule *corr, const SgRuleIndex *batch, SgRuleRef **refs,
-                         SgDiags *d);
+ * order of its `rules` (allocated in `a`, the caller's: u may be another
+ * thread's): u's own first, then the run's files through `batch` (NULL: u
+ * alone). A name no rule has, or rules of several files have, is error E052
+ * and SG_ERR_UNSUPPORTED. */
+SgStatus sg_corr_resolve(SgArena *a, SgUnit *u, const SgRule *corr, const SgRuleIndex *batch,
+                         SgRuleRef **refs, SgDiags *d);
 
 /* "Did you mean": offer candidates one by one; the closest (edit distance,
  * ASCII case ignored, a swap of neighbours counts one) is the suggestion

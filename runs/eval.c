@@ -135,7 +135,7 @@ static SgStatus add_correlation(Loader *L, SgUnit *u, size_t index, int depth) {
   SgRuleRef *found;
   const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
   if (!refs) return SG_ERR_NOMEM;
-  SgStatus st = sg_corr_resolve(u, corr, L->batch, &found, L->d);
+  SgStatus st = sg_corr_resolve(&u->arena, u, corr, L->batch, &found, L->d);
   for (size_t i = 0; st == SG_OK && i < n; i++) {
     const SgRule **added = added_of(L, found[i].unit);
     if (!added) return SG_ERR_NOMEM;

@@ -282,15 +282,15 @@ static void build_page(void *arg, size_t i) {
   for (size_t k = 0; k < ps->site->nplatforms; k++) {
     Query *q = &p->queries[k];
     SgDiags d = {0};
-    if (sg_converter_text(&ps->conv[2 * k], p->path, p->unit.src, p->unit.srclen, &q->text, &d) != SG_OK) {
+    if (sg_converter_text(&ps->conv[2 * k], p->path, p->unit->src, p->unit->srclen, &q->text, &d) != SG_OK) {
       q->failed = true;
       q->text.len = 0;
-      sg_render_diags(&q->text, &d, 0, p->path, p->unit.src, p->unit.srclen, false);
+      sg_render_diags(&q->text, &d, 0, p->path, p->unit->src, p->unit->srclen, false);
     }
     sg_diags_free(&d);
     SgDiags dw = {0};
-    if (!q->failed && sg_converter_text(&ps->conv[2 * k + 1], p->path, p->unit.src, p->unit.srclen, &q->words,
-                                        &dw) != SG_OK)
+    if (!q->failed && sg_converter_text(&ps->conv[2 * k + 1], p->path, p->unit->src, p->unit->srclen,
+                                        &q->words, &dw) != SG_OK)
       q->words.len = 0;
     sg_diags_free(&dw);
   }
@@ -383,7 +383,8 @@ static bool load_pages(Pages *ps, char *const *paths, size_t npaths, SgPaths *fi
   bool ok = sg_expand_paths((int)npaths, (char **)paths, files, d);
   sg_render_diags(&res->diags, d, 0, NULL, NULL, 0, false);
   ps->v = calloc(files->n + 1, sizeof *ps->v);
-  if (!ps->v) return false;
+  ps->units = calloc(files->n + 1, sizeof *ps->units);
+  if (!ps->v || !ps->units) return false;
   for (size_t i = 0; i < files->n; i++) {
     char *src;
     size_t len, mark = d->n;
@@ -393,17 +394,18 @@ static bool load_pages(Pages *ps, char *const *paths, size_t npaths, SgPaths *fi
       continue;
     }
     Page *p = &ps->v[ps->n];
-    sg_compile_source(&p->unit, files->v[i], src, len, d);
-    sg_render_diags(&res->diags, d, mark, p->unit.path, p->unit.src, p->unit.srclen, false);
+    p->unit = &ps->units[i];
+    sg_compile_source(p->unit, files->v[i], src, len, d);
+    sg_render_diags(&res->diags, d, mark, p->unit->path, p->unit->src, p->unit->srclen, false);
     bool failed = false;
-    for (size_t r = 0; r < p->unit.nrules; r++) {
-      const SgRule *rule = p->unit.rules[r];
+    for (size_t r = 0; r < p->unit->nrules; r++) {
+      const SgRule *rule = p->unit->rules[r];
       failed = failed || rule->failed;
       if (!p->rule && (rule->kind == SG_DOC_RULE || rule->kind == SG_DOC_CORRELATION)) p->rule = rule;
     }
     if (failed) res->failed++;
-    if (failed || !p->rule || p->unit.pipeline) {
-      sg_unit_free(&p->unit);
+    if (failed || !p->rule || p->unit->pipeline) {
+      sg_unit_free(p->unit);
       memset(p, 0, sizeof *p);
       continue;
     }
@@ -456,6 +458,24 @@ void sg_pages_run(const SgPagesJob *job, char *const *paths, size_t npaths, SgPa
   }
   bool io_ok = load_pages(&ps, paths, npaths, &files, res, &d);
   size_t mark = d.n;
+  if (ps.units && sg_rule_index_build(&ps.index, ps.units, files.n) != SG_OK) {
+    sg_diag(&d, SG_D_NOMEM, (SgLoc){0}, "out of memory indexing the rules");
+    res->exit_code = 1;
+  }
+  for (size_t i = 0; i < ps.nconv; i++) /* a correlation's rules: in any file of the site */
+    ps.conv[i].ctx.batch = &ps.index;
+  for (size_t i = 0; i < ps.n; i++) { /* each page's references, said once (each platform says it too) */
+    SgUnit *u = ps.v[i].unit;
+    size_t from = d.n;
+    for (size_t k = 0; k < u->nrules; k++) {
+      SgRuleRef *refs;
+      if (u->rules[k]->corr && (sg_corr_resolve(&u->arena, u, u->rules[k], &ps.index, &refs, &d) ||
+                                sg_corr_cycle(&ps.index, u, u->rules[k], &d)))
+        res->exit_code = 1; /* its page says so on every platform */
+    }
+    sg_render_diags(&res->diags, &d, from, u->path, u->src, u->srclen, false);
+  }
+  mark = d.n;
   if (!index_techniques(&ps, &techs)) {
     sg_diag(&d, SG_D_NOMEM, (SgLoc){0}, "out of memory indexing the pages");
     res->exit_code = 1;
@@ -478,7 +498,7 @@ void sg_pages_run(const SgPagesJob *job, char *const *paths, size_t npaths, SgPa
     rel.len = 0;
     sg_buf_catf(&rel, "rules/%s.html", ps.v[i].slug);
     put(&g, sg_buf_cstr(&rel), &b, &io);
-    sg_buf_catn(&b, ps.v[i].unit.src, ps.v[i].unit.srclen);
+    sg_buf_catn(&b, ps.v[i].unit->src, ps.v[i].unit->srclen);
     rel.len = 0;
     sg_buf_catf(&rel, "rules/%s.yml", ps.v[i].slug);
     put(&g, sg_buf_cstr(&rel), &b, &io);
@@ -515,8 +535,11 @@ out:
     free(p->queries);
     free(p->slug);
     sg_buf_free(&p->evidence);
-    sg_unit_free(&p->unit);
   }
+  for (size_t i = 0; ps.units && i < files.n; i++)
+    sg_unit_free(&ps.units[i]);
+  free(ps.units);
+  sg_rule_index_free(&ps.index);
   free(ps.v);
   for (size_t i = 0; i < ps.nconv; i++)
     sg_converter_free(&ps.conv[i]);

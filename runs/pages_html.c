@@ -464,7 +464,7 @@ void sg_pages_rule(const Pages *ps, const Techs *techs, size_t i, SgBuf *b) {
   sg_buf_catf(b, "<p><a href=\"%s.yml\" download>Download %s.yml</a> (the rule file as written)</p>\n",
               p->slug, p->slug);
   sg_buf_cat(b, "<pre><code>");
-  sg_html(b, p->unit.src, p->unit.srclen);
+  sg_html(b, p->unit->src, p->unit->srclen);
   sg_buf_cat(b, "</code></pre>\n</section>\n");
   /* other rules of its techniques */
   SgBuf rel = {0};

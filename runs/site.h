@@ -33,7 +33,7 @@ typedef struct Query {
 typedef struct Page {
   const char *path, *rel; /* the file, and as relative to its argument */
   char *slug;
-  SgUnit unit;
+  SgUnit *unit;       /* in Pages.units */
   const SgRule *rule; /* the page's rule: the file's first rule or correlation */
   Query *queries;     /* one per platform */
   SgBuf evidence;     /* the sample events' verdicts, HTML */
@@ -53,6 +53,8 @@ typedef struct Pages {
   size_t nconv;
   Page *v;
   size_t n;
+  SgUnit *units; /* every file's, by path (the failed freed): correlations name rules of any */
+  SgRuleIndex index;
 } Pages;
 
 typedef struct Tech {

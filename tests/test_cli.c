@@ -688,6 +688,11 @@ static void test_correlation_files(void **state) {
        NULL},
       {"check cf/rules cf/corr", 0, "0 errors", "E052"},
       {"check cf/rules cf/dup cf/corr", 1, "error[E052]: 'failed_logon' names rules in 2 files", NULL},
+      /* pages: one site over every file, so a correlation's page has its query */
+      {"pages -o cf/site cf/rules cf/corr && cat cf/site/rules/correlation_burst.html", 0,
+       "| stats count as event_count by _time IpAddress", "cannot run"},
+      {"pages -o cf/site2 cf/corr", 1,
+       "correlation_burst.yml:5:11: error[E052]: no rule has the id or name 'failed_logon'", NULL},
       /* a cycle of correlations: located, in every command */
       {"check cf/rules cf/cycle", 1,
        "cf/cycle/correlation_cycle.yml:1:1: error[E050]: correlation 'x' references itself through a chain "

@@ -67,7 +67,7 @@ static void setup(void) {
     SgRuleRef *found;
     const SgRule **refs = sg_arena_alloc(&unit.arena, 4 * sizeof *refs);
     if (r->kind != SG_DOC_CORRELATION) continue;
-    if (!refs || sg_corr_resolve(&unit, r, NULL, &found, &d) != SG_OK) abort();
+    if (!refs || sg_corr_resolve(&unit.arena, &unit, r, NULL, &found, &d) != SG_OK) abort();
     for (size_t k = 0; k < r->corr->rules.n; k++) /* a rule as the evaluator has it; a correlation itself */
       refs[k] = found[k].rule->kind == SG_DOC_CORRELATION ? found[k].rule : added[found[k].index];
     if (sg_corr_add(co, r, refs, &d) != SG_OK) abort();
