@@ -386,12 +386,13 @@ static SgStatus rule_conds(Spl2 *s, size_t i, bool paren, SgBuf *q) {
   return SG_OK;
 }
 
-/* `| rename FIELD AS ALIAS` for each alias the rule named `name` takes part in. */
-static void renames(SgBuf *q, const SgCorrelation *k, const char *name) {
+/* `SEP| rename FIELD AS ALIAS` for each alias the rule named `name` takes part in. */
+static void renames(SgBuf *q, const SgCorrelation *k, const char *name, const char *sep) {
   for (size_t i = 0; i < k->naliases; i++)
     for (size_t j = 0; j < k->aliases[i].n; j++)
       if (!strcmp(k->aliases[i].map[j].key, name)) {
-        sg_buf_cat(q, " | rename ");
+        sg_buf_cat(q, sep);
+        sg_buf_cat(q, "| rename ");
         field(q, k->aliases[i].map[j].val->text);
         sg_buf_cat(q, " AS ");
         field(q, k->aliases[i].name);
@@ -412,7 +413,7 @@ static SgStatus union_of_rules(Spl2 *s, const SgCorrelation *k, SgBuf *q) {
     sg_buf_cat(q, " | eval event_type=");
     quoted(q, '"', k->rules.v[i], strlen(k->rules.v[i]));
     sg_buf_catf(q, ", sigma_r%zu=1", i + 1);
-    renames(q, k, k->rules.v[i]);
+    renames(q, k, k->rules.v[i], " ");
     if (!one) sg_buf_catc(q, ']');
   }
   return SG_OK;
@@ -465,13 +466,7 @@ static SgStatus correlation(Spl2 *s, SgBuf *q) {
       if (i) sg_buf_cat(q, " OR ");
       st = rule_conds(s, i, nc > 1, q);
     }
-    for (size_t i = 0; !st && s->c->nrefs == 1 && i < k->naliases; i++) /* the one rule's own field */
-      for (size_t j = 0; j < k->aliases[i].n; j++) {
-        sg_buf_cat(q, "\n| rename ");
-        field(q, k->aliases[i].map[j].val->text);
-        sg_buf_cat(q, " AS ");
-        field(q, k->aliases[i].name);
-      }
+    if (!st && s->c->nrefs == 1) renames(q, k, k->rules.v[0], "\n"); /* the one rule's own field */
   }
   if (st) return st;
   SgBuf f = {0};

@@ -811,6 +811,47 @@ static void make_events(Ev *evs, size_t n) {
   }
 }
 
+/* ---- what every run shares ---------------------------------------------------------------- */
+
+/* Rules a, b and c (R is their name), then `corr`, a correlation's documents. */
+static void scenario_source(SgBuf *src, const char *corr) {
+  static const char *const names[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; i++)
+    sg_buf_catf(
+        src, "title: %s\nname: %s\nlogsource: {product: x}\ndetection:\n  s: {R: %s}\n  condition: s\n---\n",
+        names[i], names[i], names[i]);
+  sg_buf_cat(src, corr);
+}
+
+/* The SPL of `src` (with opts), or NULL when it is refused (*d says why); *last is the
+ * correlation's query in the returned copy: the last (the rules it does not name have their own). */
+static char *spl_of(const SgBuf *src, const SgOption *opts, size_t nopts, SgBuf *spl, SgDiags *d,
+                    char **last) {
+  SgConvertJob job = {.target = "splunk", .without_pipeline = true, .opts = opts, .nopts = nopts};
+  if (sg_convert_text(&job, "k.yml", src->data, src->len, spl, d) != SG_OK) return NULL;
+  char *text = strdup(sg_buf_cstr(spl));
+  *last = text;
+  for (char *p = text; (p = strstr(p, "\n\n")); p += 2)
+    *last = p + 2;
+  return text;
+}
+
+/* The two sides' verdicts agree (values too, unless `values`), or the test fails saying how. */
+static void agree(const char *what, size_t sc, const Verdict *want, size_t nwant, const Verdict *got,
+                  size_t ngot, bool values, const char *query) {
+  bool same = nwant == ngot;
+  for (size_t i = 0; same && i < nwant; i++)
+    same = want[i].bucket == got[i].bucket && !strcmp(want[i].group, got[i].group) &&
+           (!values || fabs(want[i].value - got[i].value) < 1e-9);
+  if (same) return;
+  for (size_t i = 0; i < nwant || i < ngot; i++)
+    fprintf(stderr, "  reference %.0f %s %g | SPL %.0f %s %g\n", i < nwant ? want[i].bucket : 0,
+            i < nwant ? want[i].group : "-", i < nwant ? want[i].value : 0, i < ngot ? got[i].bucket : 0,
+            i < ngot ? got[i].group : "-", i < ngot ? got[i].value : 0);
+  fail_msg("%s %zu: the reference fires %zu (bucket, group), the SPL model %zu:\n%s", what, sc, nwant, ngot,
+           query);
+}
+
 static void test_correlation_oracle(void **state) {
   (void)state;
   Ev *evs = calloc(NEV, sizeof *evs);
@@ -824,42 +865,26 @@ static void test_correlation_oracle(void **state) {
   Verdict *evh = malloc(NEV * sizeof *evh);
   assert_non_null(evh);
   for (size_t sc = 0; sc < sizeof scenarios / sizeof *scenarios; sc++) {
-    SgBuf src = {0};
-    static const char *const names[] = {"a", "b", "c"};
-    for (int i = 0; i < 3; i++)
-      sg_buf_catf(
-          &src,
-          "title: %s\nname: %s\nlogsource: {product: x}\ndetection:\n  s: {R: %s}\n  condition: s\n---\n",
-          names[i], names[i], names[i]);
-    sg_buf_catf(&src, "title: k\ncorrelation:\n  %s\n  timespan: 10m\n", scenarios[sc]);
+    SgBuf src = {0}, body = {0};
+    sg_buf_catf(&body, "title: k\ncorrelation:\n  %s\n  timespan: 10m\n", scenarios[sc]);
+    scenario_source(&src, body.data);
+    sg_buf_free(&body);
     /* the SPL */
-    SgConvertJob job = {.target = "splunk", .without_pipeline = true};
     SgBuf spl = {0};
     SgDiags d = {0};
-    if (sg_convert_text(&job, "k.yml", src.data, src.len, &spl, &d) != SG_OK)
-      fail_msg("scenario %zu does not convert:\n%s", sc, src.data);
+    char *last, *text = spl_of(&src, NULL, 0, &spl, &d, &last);
+    if (!text) fail_msg("scenario %zu does not convert:\n%s", sc, src.data);
     sg_diags_free(&d);
     Spl m = {0};
-    char *text = strdup(sg_buf_cstr(&spl));
-    char *last = text; /* the correlation's query: the last (the rules it does not name have their own) */
-    for (char *p = text; (p = strstr(p, "\n\n")); p += 2)
-      last = p + 2;
     spl_parse(last, &m);
     if (m.span != SPAN || m.sliding) fail_msg("scenario %zu: bin span %g", sc, m.span);
     /* the SPL with -O correlation_window=sliding, where it has one */
-    SgConvertJob sjob = job;
-    sjob.opts = &(SgOption){"correlation_window", "sliding"};
-    sjob.nopts = 1;
     SgBuf sspl = {0};
     SgDiags sd = {0};
     Spl ms = {0};
-    char *stext = NULL;
-    bool sliding = sg_convert_text(&sjob, "k.yml", src.data, src.len, &sspl, &sd) == SG_OK;
+    char *slast, *stext = spl_of(&src, &(SgOption){"correlation_window", "sliding"}, 1, &sspl, &sd, &slast);
+    bool sliding = stext != NULL;
     if (sliding) {
-      stext = strdup(sg_buf_cstr(&sspl));
-      char *slast = stext;
-      for (char *p = stext; (p = strstr(p, "\n\n")); p += 2)
-        slast = p + 2;
       spl_parse(slast, &ms);
       if (!ms.sliding || !ms.sorted || ms.span != SPAN)
         fail_msg("scenario %zu: not a sliding window:\n%s", sc, slast);
@@ -912,20 +937,8 @@ static void test_correlation_oracle(void **state) {
     Ref ref = {corr};
     memcpy(ref_rows, rows, nr * sizeof *rows);
     size_t nwant = verdicts(rows, nr, want, ref_decide, &ref);
-    size_t ns = spl_rows(&m, evs, NEV, rows);
-    size_t ngot = verdicts(rows, ns, got, spl_decide, &m);
-    bool same = nwant == ngot;
-    for (size_t i = 0; same && i < nwant; i++)
-      same = want[i].bucket == got[i].bucket && !strcmp(want[i].group, got[i].group) &&
-             (strstr(m.agg, "values") || fabs(want[i].value - got[i].value) < 1e-9);
-    if (!same) {
-      fprintf(stderr, "scenario %zu:\n%s\nSPL:\n%s\n", sc, src.data, spl.data);
-      for (size_t i = 0; i < nwant || i < ngot; i++)
-        fprintf(stderr, "  reference %.0f %s %g | SPL %.0f %s %g\n", i < nwant ? want[i].bucket : 0,
-                i < nwant ? want[i].group : "-", i < nwant ? want[i].value : 0, i < ngot ? got[i].bucket : 0,
-                i < ngot ? got[i].group : "-", i < ngot ? got[i].value : 0);
-      fail_msg("scenario %zu: the reference fires %zu (bucket, group), the SPL model %zu", sc, nwant, ngot);
-    }
+    size_t ngot = verdicts(rows, spl_rows(&m, evs, NEV, rows), got, spl_decide, &m);
+    agree("scenario", sc, want, nwant, got, ngot, !strstr(m.agg, "values"), spl.data);
     fired += nwant;
     buckets += nr;
     /* sliding: each group's first result is at eval's first hit; where the aggregate only grows
@@ -956,7 +969,7 @@ static void test_correlation_oracle(void **state) {
     sg_diags_free(&sd);
     sg_corr_free(cr);
     /* AQL, where the target has the type: the newest window */
-    job.target = "aql";
+    SgConvertJob job = {.target = "aql", .without_pipeline = true};
     SgBuf aql = {0};
     SgDiags ad = {0};
     if (sg_convert_text(&job, "k.yml", src.data, src.len, &aql, &ad) == SG_OK) {
@@ -1091,24 +1104,15 @@ static void test_chain_oracle(void **state) {
   make_events(evs, NEV);
   size_t fired = 0, inner_hits = 0;
   for (size_t sc = 0; sc < sizeof chains / sizeof *chains; sc++) {
-    SgBuf src = {0};
-    static const char *const names[] = {"a", "b", "c"};
-    for (int i = 0; i < 3; i++)
-      sg_buf_catf(
-          &src,
-          "title: %s\nname: %s\nlogsource: {product: x}\ndetection:\n  s: {R: %s}\n  condition: s\n---\n",
-          names[i], names[i], names[i]);
-    sg_buf_catf(&src, "title: i\n%s\n  timespan: 10m\n---\ntitle: k\ncorrelation:\n  %s\n  timespan: 10m\n",
+    SgBuf src = {0}, body = {0};
+    sg_buf_catf(&body, "title: i\n%s\n  timespan: 10m\n---\ntitle: k\ncorrelation:\n  %s\n  timespan: 10m\n",
                 chains[sc].inner, chains[sc].outer);
-    SgConvertJob job = {.target = "splunk", .without_pipeline = true};
+    scenario_source(&src, body.data);
+    sg_buf_free(&body);
     SgBuf spl = {0};
     SgDiags d = {0};
-    if (sg_convert_text(&job, "k.yml", src.data, src.len, &spl, &d) != SG_OK)
-      fail_msg("chain %zu does not convert:\n%s", sc, src.data);
-    char *text = strdup(sg_buf_cstr(&spl));
-    char *last = text;
-    for (char *p = text; (p = strstr(p, "\n\n")); p += 2)
-      last = p + 2;
+    char *last, *text = spl_of(&src, NULL, 0, &spl, &d, &last);
+    if (!text) fail_msg("chain %zu does not convert:\n%s", sc, src.data);
     Spl m = {0};
     spl_parse(last, &m);
     if (m.span != SPAN || !m.nlv || !m.nouter || !m.sorted)
@@ -1141,18 +1145,7 @@ static void test_chain_oracle(void **state) {
     Ref ref = {outer};
     size_t nwant = verdicts(rows, nr, want, ref_decide, &ref);
     size_t ngot = verdicts(rows, spl_rows(&m, evs, NEV, rows), got, spl_decide, &m);
-    bool same = nwant == ngot;
-    for (size_t i = 0; same && i < nwant; i++)
-      same = want[i].bucket == got[i].bucket && !strcmp(want[i].group, got[i].group) &&
-             fabs(want[i].value - got[i].value) < 1e-9;
-    if (!same) {
-      for (size_t i = 0; i < nwant || i < ngot; i++)
-        fprintf(stderr, "  reference %.0f %s %g | SPL %.0f %s %g\n", i < nwant ? want[i].bucket : 0,
-                i < nwant ? want[i].group : "-", i < nwant ? want[i].value : 0, i < ngot ? got[i].bucket : 0,
-                i < ngot ? got[i].group : "-", i < ngot ? got[i].value : 0);
-      fail_msg("chain %zu: the reference fires %zu (bucket, group), the SPL model %zu:\n%s", sc, nwant, ngot,
-               spl.data);
-    }
+    agree("chain", sc, want, nwant, got, ngot, true, spl.data);
     fired += nwant;
     for (size_t i = 0; i < m.nsearch; i++)
       om_free(m.search[i]);
