@@ -248,12 +248,13 @@ static bool reaches(const SgRuleIndex *ix, const SgUnit *u, const SgRule *from, 
 }
 
 bool sg_corr_cycle(const SgRuleIndex *ix, const SgUnit *u, SgRule *c, SgDiags *d) {
+  if (!c->corr || c->failed) return false;
   size_t ncorr = 0, nseen = 0;
   for (size_t i = 0; i < ix->nunits; i++)
     for (size_t k = 0; k < ix->units[i].nrules; k++)
       ncorr += ix->units[i].rules[k]->corr != NULL;
   const SgRule **seen = malloc((ncorr + 1) * sizeof *seen);
-  bool cycle = seen && c->corr && !c->failed && reaches(ix, u, c, c, seen, &nseen, ncorr);
+  bool cycle = seen && reaches(ix, u, c, c, seen, &nseen, ncorr);
   free(seen);
   if (!cycle) return false;
   sg_diag(d, SG_D_CORR, c->loc,
