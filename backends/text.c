@@ -294,7 +294,7 @@ static const char *corr_what(SgCorrType t) {
   }
 }
 
-static SgStatus correlation(const SgRule *r, SgQueries *out) {
+static SgStatus correlation(const SgConvCtx *c, const SgRule *r, SgQueries *out) {
   const SgCorrelation *k = r->corr;
   SgBuf b = {0};
   sg_buf_cat(&b, "within ");
@@ -311,6 +311,7 @@ static SgStatus correlation(const SgRule *r, SgQueries *out) {
   for (size_t i = 0; i < k->rules.n; i++) {
     if (i) sg_buf_cat(&b, i + 1 == k->rules.n ? " and " : ", ");
     quoted(&b, k->rules.v[i], strlen(k->rules.v[i]));
+    if (i < c->nrefs && c->refs[i]->kind == SG_DOC_CORRELATION) sg_buf_cat(&b, " (a correlation)");
   }
   sg_buf_catf(&b, ": %s", corr_what(k->type));
   if (k->fields.n) sg_buf_catc(&b, ' '), name(&b, k->fields.v[0]);
@@ -333,9 +334,8 @@ static SgStatus correlation(const SgRule *r, SgQueries *out) {
 }
 
 static SgStatus text_convert(const SgConvCtx *c, const SgRule *r, SgQueries *out, SgDiags *d) {
-  (void)c;
   (void)d;
-  if (r->kind == SG_DOC_CORRELATION && r->corr) return correlation(r, out);
+  if (r->kind == SG_DOC_CORRELATION && r->corr) return correlation(c, r, out);
   for (size_t i = 0; i < r->nconds; i++) {
     if (!r->conds[i].root) continue;
     SgBuf b = {0};
