@@ -678,6 +678,11 @@ bool sg_parse_time(const char *s, size_t n, double *t);
 typedef struct SgEvalJob {
   char *const *rules; /* rule files or directories */
   size_t nrules;
+  /* Rule files whose rules only a correlation of `rules` may name (a rule
+   * repository's other files): read and indexed, not evaluated on their own,
+   * their diagnostics not said (a file also among `rules` is one of those). */
+  char *const *context;
+  size_t ncontext;
   char *const *events; /* event files; none: stdin */
   size_t nevents;
   const char *const *pipelines;

@@ -267,7 +267,8 @@ typedef struct Run {
   SgDiags d;
   SgArena pa;
   SgPipelineSet set;
-  SgPaths paths;
+  SgPaths paths; /* the rule files, then the context files (from nmain) */
+  size_t nmain;
   Source *srcs;
   SgFilters filters;
   SgUnit *units;
@@ -353,6 +354,15 @@ static void run_setup(Run *r) {
   size_t mark = r->d.n;
   if (!r->setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &r->paths, &r->d))
     r->io_error = true;
+  r->nmain = r->paths.n;
+  for (size_t i = 0; !r->setup_failed && i < job->ncontext; i++) {
+    bool dup = false;
+    for (size_t j = 0; j < r->nmain && !dup; j++)
+      dup = !strcmp(r->paths.v[j], job->context[i]);
+    SgDiags cd = {0}; /* a context file that cannot be read: its rules are not there, as if absent */
+    if (!dup) sg_expand_paths(1, (char **)&job->context[i], &r->paths, &cd);
+    sg_diags_free(&cd);
+  }
   r->srcs = calloc(r->paths.n + 1, sizeof *r->srcs);
   if (!r->srcs) r->setup_failed = r->nomem = true;
   for (size_t i = 0; !r->setup_failed && i < r->paths.n; i++) {
@@ -365,7 +375,7 @@ static void run_setup(Run *r) {
   }
   if (!r->setup_failed && !sg_filters_load(job->filters, job->nfilters, &r->filters, &r->d))
     r->setup_failed = true;
-  for (size_t i = 0; !r->setup_failed && i < r->paths.n; i++)
+  for (size_t i = 0; !r->setup_failed && i < r->nmain; i++)
     if (r->srcs[i].text &&
         !sg_filters_add(&r->filters, r->paths.v[i], r->srcs[i].text, r->srcs[i].len, true, &r->d))
       r->setup_failed = true;
@@ -459,14 +469,18 @@ static void run_load(Run *r) {
   }
   if (!r->setup_failed && sg_rule_index_build(&r->index, r->units, r->paths.n) != SG_OK)
     r->setup_failed = r->nomem = true;
-  if (!r->setup_failed && sg_corr_cycles(&r->index, &r->d)) { /* marked failed: not added */
+  size_t cycles = 0; /* the run's own correlations that come back to themselves: marked failed, not added */
+  for (size_t i = 0; !r->setup_failed && i < r->nmain; i++)
+    for (size_t k = 0; k < r->units[i].nrules; k++)
+      cycles += sg_corr_cycle(&r->index, &r->units[i], r->units[i].rules[k], &r->d);
+  if (cycles) {
     r->rule_errors = true;
     say_diags(r->sink, &r->d, 0, NULL, false);
   }
-  Loader L = {r->ev, r->co,       &r->set, &r->index, r->added, job->skip_unsupported,
-              false, &r->skipped, &r->sel, &r->d};
+  Loader L = {r->ev,         r->co,       &r->set, &r->index, r->added, job->skip_unsupported,
+              job->ncontext, &r->skipped, &r->sel, &r->d}; /* context: a correlation adds what it names */
   for (int pass = 0; pass < 2 && !r->setup_failed; pass++)
-    for (size_t i = 0; i < r->paths.n; i++) {
+    for (size_t i = 0; i < r->nmain; i++) {
       SgUnit *u = &r->units[i];
       if (!u->path) { /* not read: say so, in path order */
         if (!pass) r->io_error = true, say(r->sink, "%s", sg_buf_cstr(&r->srcs[i].error));
@@ -491,8 +505,8 @@ static void run_load(Run *r) {
     say_diags(r->sink, &r->d, mark, NULL, false);
   }
   for (size_t i = 0; cd && i < r->paths.n; i++) {
-    r->d.nsuppressed += cd[i].nsuppressed;
-    r->rule_errors = r->rule_errors || cd[i].nerrors;
+    if (i < r->nmain) r->d.nsuppressed += cd[i].nsuppressed;
+    r->rule_errors = r->rule_errors || (i < r->nmain && cd[i].nerrors);
     sg_diags_free(&cd[i]);
   }
   free(cd);
@@ -509,7 +523,7 @@ static void run_load(Run *r) {
     say(r->sink,
         "sigmacc eval: %zu of %zu rule files have no sample events (R.events.jsonl or R.nomatch.jsonl), "
         "so --check does not check them:\n%s",
-        r->nunsampled, r->paths.n, sg_buf_cstr(&r->unsampled));
+        r->nunsampled, r->nmain, sg_buf_cstr(&r->unsampled));
   if (r->setup_failed) {
     sg_eval_free(r->ev);
     r->ev = NULL; /* no events are read: the rules were not all loaded */
@@ -723,3 +737,22 @@ static void capture_out(void *ctx, const char *s, size_t n) { sg_buf_catn(&((SgC
 static void capture_err(void *ctx, const char *s, size_t n) { sg_buf_catn(&((SgCapture *)ctx)->err, s, n); }
 
 SgEvalSink sg_capture_sink(SgCapture *c) { return (SgEvalSink){capture_out, capture_err, c, NULL}; }
+
+int sg_eval_sample(const char *rule_path, const SgPaths *context, const char *events,
+                   const char *const *pipelines, size_t npipelines, const char *fields, SgCapture *c) {
+  char *rules[] = {(char *)rule_path}, *evs[] = {(char *)events};
+  SgEvalJob job = {.rules = rules,
+                   .nrules = 1,
+                   .context = context ? context->v : NULL,
+                   .ncontext = context ? context->n : 0,
+                   .events = evs,
+                   .nevents = 1,
+                   .pipelines = pipelines,
+                   .npipelines = npipelines,
+                   .include_deprecated = true,
+                   .include_unsupported = true,
+                   .fields = fields,
+                   .jobs = 1};
+  SgEvalSink sink = sg_capture_sink(c);
+  return sg_eval_run(&job, &sink);
+}

@@ -179,17 +179,11 @@ static size_t count_events(const char *path) {
 static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const char *fields, long expect,
                     const char *label) {
   SgCapture c = {0};
-  char *rules[] = {(char *)p->path}, *events[] = {(char *)file};
-  SgEvalJob job = {.rules = rules,
-                   .nrules = 1,
-                   .events = events,
-                   .nevents = 1,
-                   .pipelines = ps->job->pipelines,
-                   .npipelines = ps->job->npipelines,
-                   .fields = fields,
-                   .jobs = 1};
-  SgEvalSink sink = sg_capture_sink(&c);
-  int rc = sg_eval_run(&job, &sink);
+  bool corr = false; /* the other files are read only for a correlation's rules */
+  for (size_t k = 0; k < p->unit->nrules; k++)
+    corr |= p->unit->rules[k]->kind == SG_DOC_CORRELATION;
+  int rc = sg_eval_sample(p->path, corr ? ps->files : NULL, file, ps->job->pipelines, ps->job->npipelines,
+                          fields, &c);
   SgBuf out = c.out;
   size_t total = expect < 0 ? count_events(file) : 0, matched = 0;
   SgBuf rows = {0};
@@ -457,6 +451,7 @@ void sg_pages_run(const SgPagesJob *job, char *const *paths, size_t npaths, SgPa
     goto out;
   }
   bool io_ok = load_pages(&ps, paths, npaths, &files, res, &d);
+  ps.files = &files;
   size_t mark = d.n;
   if (ps.units && sg_rule_index_build(&ps.index, ps.units, files.n) != SG_OK) {
     sg_diag(&d, SG_D_NOMEM, (SgLoc){0}, "out of memory indexing the rules");

@@ -55,6 +55,7 @@ typedef struct Pages {
   size_t n;
   SgUnit *units; /* every file's, by path (the failed freed): correlations name rules of any */
   SgRuleIndex index;
+  const SgPaths *files; /* the site's rule files */
 } Pages;
 
 typedef struct Tech {

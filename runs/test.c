@@ -19,6 +19,8 @@
 typedef struct Run {
   const SgTestJob *job;
   SgTestResult *res;
+  const SgPaths *files; /* the run's rule files: a correlation names rules of any */
+  bool corr;            /* the file tested has a correlation: its evaluation reads the others */
 } Run;
 
 /* One test's verdict: the report's line, the JUnit testcase. */
@@ -49,24 +51,20 @@ static void verdict(Run *r, const char *rule_path, const char *name, const char 
  * *why says so). */
 static long matches(Run *r, const char *rule_path, const SgRule *rule, const char *file, SgBuf *why) {
   SgCapture c = {0};
-  char *rules[] = {(char *)rule_path}, *events[] = {(char *)file};
-  SgEvalJob job = {.rules = rules,
-                   .nrules = 1,
-                   .events = events,
-                   .nevents = 1,
-                   .pipelines = r->job->pipelines,
-                   .npipelines = r->job->npipelines,
-                   .include_deprecated = true,
-                   .include_unsupported = true,
-                   .fields = "EventRecordID",
-                   .jobs = 1};
-  SgEvalSink sink = sg_capture_sink(&c);
-  int rc = sg_eval_run(&job, &sink);
+  int rc = sg_eval_sample(rule_path, r->corr ? r->files : NULL, file, r->job->pipelines, r->job->npipelines,
+                          "EventRecordID", &c);
+  SgBuf key = {0}; /* its output lines: {"rule":{"id":ID, or {"correlation":..., by title when no id */
+  sg_buf_cat(&key, rule->kind == SG_DOC_CORRELATION ? "{\"correlation\":{\"id\":" : "{\"rule\":{\"id\":");
+  if (rule->id) {
+    sg_json_str(&key, rule->id, strlen(rule->id));
+  } else {
+    sg_buf_cat(&key, "null,\"title\":");
+    sg_json_str_or_null(&key, rule->title);
+  }
   long n = 0;
-  char key[128];
-  snprintf(key, sizeof key, "{\"rule\":{\"id\":\"%s\"", rule->id ? rule->id : "");
-  for (const char *l = sg_buf_cstr(&c.out); (l = strstr(l, key)); l++)
+  for (const char *l = sg_buf_cstr(&c.out); (l = strstr(l, sg_buf_cstr(&key))); l++)
     n++;
+  sg_buf_free(&key);
   if (rc != 0 && rc != 3) {
     sg_buf_catf(why, "the evaluator stopped (exit %d): %s", rc, sg_buf_cstr(&c.err));
     while (why->len && why->data[why->len - 1] == '\n')
@@ -126,8 +124,8 @@ static void samples(Run *r, const char *rule_path, const SgRule *rule) {
 
 void sg_test_run(const SgTestJob *job, char *const *paths, size_t npaths, SgTestResult *res) {
   *res = (SgTestResult){0};
-  Run r = {job, res};
   SgPaths files = {0};
+  Run r = {job, res, &files, false};
   SgDiags d = {0};
   if (!sg_expand_paths((int)npaths, (char **)paths, &files, &d)) res->exit_code = 2;
   sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, false);
@@ -144,9 +142,12 @@ void sg_test_run(const SgTestJob *job, char *const *paths, size_t npaths, SgTest
     }
     SgUnit u = {0};
     sg_compile_source(&u, files.v[i], src, len, &fd); /* the unit owns src */
+    r.corr = false;
+    for (size_t k = 0; k < u.nrules; k++)
+      r.corr |= u.rules[k]->kind == SG_DOC_CORRELATION;
     for (size_t k = 0; k < u.nrules; k++) {
       const SgRule *rule = u.rules[k];
-      if (rule->kind != SG_DOC_RULE) continue;
+      if (rule->kind != SG_DOC_RULE && rule->kind != SG_DOC_CORRELATION) continue;
       size_t before = res->tests;
       regression(&r, files.v[i], rule);
       if (k == 0) samples(&r, files.v[i], rule);

@@ -688,9 +688,15 @@ static void test_correlation_files(void **state) {
        NULL},
       {"check cf/rules cf/corr", 0, "0 errors", "E052"},
       {"check cf/rules cf/dup cf/corr", 1, "error[E052]: 'failed_logon' names rules in 2 files", NULL},
+      /* test: a correlation's samples, its rules read from the other files of the run */
+      {"test cf/rules cf/corr", 0, "PASS cf/corr/correlation_burst.yml: correlation_burst.events.jsonl",
+       "FAIL"},
       /* pages: one site over every file, so a correlation's page has its query */
       {"pages -o cf/site cf/rules cf/corr && cat cf/site/rules/correlation_burst.html", 0,
        "| stats count as event_count by _time IpAddress", "cannot run"},
+      {"list targets >/dev/null && cat cf/site/rules/correlation_burst.html", 0,
+       "<code>correlation_burst.events.jsonl</code>: the rule fires on <strong>1 of 3</strong> sample events",
+       "not checked"},
       {"pages -o cf/site2 cf/corr", 1,
        "correlation_burst.yml:5:11: error[E052]: no rule has the id or name 'failed_logon'", NULL},
       /* a cycle of correlations: located, in every command */
