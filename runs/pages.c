@@ -231,8 +231,13 @@ static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const
     sg_html(b, c.err.data ? c.err.data : "", c.err.len);
     sg_buf_cat(b, "</pre>\n");
   } else if (expect >= 0) {
-    sg_buf_catf(b, "expected %ld match%s, the evaluator found %zu: %s</p>\n", expect, expect == 1 ? "" : "es",
-                matched, (size_t)expect == matched ? "passes" : "<strong class=\"bad\">fails</strong>");
+    sg_buf_catf(
+        b, "expected %ld match%s, the evaluator found %zu: %s</p>\n", expect, expect == 1 ? "" : "es",
+        matched,
+        (size_t)expect == matched ? "passes"
+        : (size_t)expect < matched
+            ? "passes, with more matches than its match_count (SigmaHQ's runner warns: consider updating it)"
+            : "<strong class=\"bad\">fails</strong>");
     if (rows.len) sg_buf_catf(b, "<ul>\n%s</ul>\n", sg_buf_cstr(&rows));
   } else if (must_match) {
     sg_buf_catf(b, "the rule fires on <strong>%zu of %zu</strong> sample events.</p>\n", matched, total);
