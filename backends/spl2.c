@@ -441,19 +441,45 @@ static void temporal_expr(SgBuf *q, const SgCorrelation *k, const SgCondExpr *e,
   if (paren) sg_buf_catc(q, ')');
 }
 
+/* " BY _time, GROUP-BY..." */
+static void by_groups(SgBuf *q, const SgCorrelation *k) {
+  sg_buf_cat(q, " BY _time");
+  for (size_t i = 0; i < k->group_by.n; i++) {
+    sg_buf_cat(q, ", ");
+    field(q, k->group_by.v[i]);
+  }
+}
+
+/* temporal_ordered, as SPL writes it with its eval expressions made fields first (SPL2's
+ * statistical functions take fields): with each event's own time kept in sigma_time before
+ * `bin`, step i is the earliest time of rule i's events after step i-1 in the bucket and group
+ * (one eventstats each); sigma_steps is how many steps have a time. */
+static void ordered_steps(SgBuf *q, const SgCorrelation *k) {
+  for (size_t i = 0; i < k->rules.n; i++) {
+    sg_buf_catf(q, "\n| eval sigma_t%zu=if(event_type=", i + 1);
+    quoted(q, '"', k->rules.v[i], strlen(k->rules.v[i]));
+    if (i) sg_buf_catf(q, " AND sigma_time>sigma_step%zu", i);
+    sg_buf_catf(q, ", sigma_time, null())\n| eventstats min(sigma_t%zu) AS sigma_step%zu", i + 1, i + 1);
+    by_groups(q, k);
+  }
+  sg_buf_cat(q, "\n| eval sigma_steps=");
+  for (size_t i = 0; i < k->rules.n; i++)
+    sg_buf_catf(q, "%sif(isnotnull(sigma_step%zu), 1, 0)", i ? "+" : "", i + 1);
+}
+
 static SgStatus correlation(Spl2 *s, SgBuf *q) {
   const SgCorrelation *k = s->r->corr;
-  static const char *const aggs[] = {"count()", "dc(%s)", "dc(event_type)", NULL, "sum(%s)",
+  static const char *const aggs[] = {"count()", "dc(%s)", "dc(event_type)", "max(sigma_steps)", "sum(%s)",
                                      "avg(%s)", NULL,     "median(%s)"};
   _Static_assert(sizeof aggs / sizeof *aggs == SG_CORR__COUNT, "one SPL2 aggregate per correlation type");
   if (!aggs[k->type])
-    return corr_unsupported(s, k->type == SG_CORR_VALUE_PERCENTILE
-                                   ? "value_percentile correlations (SPL2 documents no exact percentile "
-                                     "function; convert with -t splunk)"
-                                   : "temporal_ordered correlations (the order check needs eventstats over "
-                                     "eval expressions; convert with -t splunk)");
+    return corr_unsupported(s, "value_percentile correlations (SPL2 documents no exact percentile function; "
+                               "convert with -t splunk)");
+  bool ordered = k->type == SG_CORR_TEMPORAL_ORDERED;
+  if (ordered && k->expr)
+    return corr_unsupported(s, "a temporal_ordered correlation with a condition expression");
   if (k->fields.n > 1) return corr_unsupported(s, "a correlation over several condition fields");
-  bool temporal = k->type == SG_CORR_TEMPORAL;
+  bool temporal = k->type == SG_CORR_TEMPORAL || ordered;
   SgStatus st = SG_OK;
   if (temporal || (s->c->nrefs > 1 && k->naliases)) { /* each rule's events told apart */
     st = union_of_rules(s, k, q);
@@ -470,7 +496,9 @@ static SgStatus correlation(Spl2 *s, SgBuf *q) {
   }
   if (st) return st;
   SgBuf f = {0};
+  if (ordered) sg_buf_cat(q, "\n| eval sigma_time=_time");
   sg_tq_bin_time(q, s->r, target, s->d);
+  if (ordered) ordered_steps(q, k);
   sg_buf_cat(q, "\n| stats ");
   if (temporal && k->expr) {
     for (size_t i = 0; i < k->rules.n; i++)
@@ -487,11 +515,7 @@ static SgStatus correlation(Spl2 *s, SgBuf *q) {
     sg_buf_cat(q, ") AS ");
     field(q, s->r->fields.v[i]);
   }
-  sg_buf_cat(q, " BY _time");
-  for (size_t i = 0; i < k->group_by.n; i++) {
-    sg_buf_cat(q, ", ");
-    field(q, k->group_by.v[i]);
-  }
+  by_groups(q, k);
   sg_buf_cat(q, "\n| where ");
   if (temporal && k->expr)
     temporal_expr(q, k, k->expr->expr, -1);

@@ -263,7 +263,7 @@ static const char *spl_commands(const char *outside, bool spl2) {
                                     "eval ",       "tstats ",      "convert ",    "`drop_dm_object_name(",
                                     "eventstats ", "sort 0 _time", "streamstats "},
                            *const spl2_cmds[] = {"table ",  "bin ",  "stats ", "where ",
-                                                 "rename ", "eval ", "union "};
+                                                 "rename ", "eval ", "union ", "eventstats "};
   const char *const *cmds = spl2 ? spl2_cmds : spl;
   size_t ncmds = spl2 ? sizeof spl2_cmds / sizeof *spl2_cmds : sizeof spl / sizeof *spl;
   if (spl2) {
