@@ -217,60 +217,115 @@ SgStatus sg_corr_resolve(SgArena *a, SgUnit *u, const SgRule *corr, const SgRule
   return SG_OK;
 }
 
-/* The rule `name` names from a correlation of unit u: u's own first, then the one unit of the
- * index that has it (NULL: none, or several). */
-static SgRule *referenced(const SgRuleIndex *ix, const SgUnit *u, const char *name, const SgUnit **in) {
-  size_t at = sg_unit_rule(u, name), others = 0;
-  if (at < u->nrules) return *in = u, u->rules[at];
+/* The rule `name` names from a correlation of file u (one of the index's), as sg_corr_resolve
+ * finds it: u's own first, then the one file of the index that has it. *in: its file; *at: its
+ * number among all the index's rules (base: each file's first). NULL: none, or several. */
+static SgRule *referenced(const SgRuleIndex *ix, const size_t *base, const SgUnit *u, const char *name,
+                          const SgUnit **in, size_t *at) {
+  size_t k = sg_unit_rule(u, name), others = 0;
+  if (k < u->nrules) return *in = u, *at = base[u - ix->units] + k, u->rules[k];
   const SgIndexEntry *e = index_find(ix, name, &others);
   if (!e || others) return NULL;
   *in = &ix->units[e->unit];
+  *at = base[e->unit] + e->rule;
   return ix->units[e->unit].rules[e->rule];
 }
 
-/* Does correlation `from` (of unit u) reach `target` through references? Depth first, each
- * correlation visited once (seen: the visited, nseen of cap). */
-static bool reaches(const SgRuleIndex *ix, const SgUnit *u, const SgRule *from, const SgRule *target,
-                    const SgRule **seen, size_t *nseen, size_t cap) {
-  for (size_t i = 0; i < from->corr->rules.n; i++) {
-    const SgUnit *in;
-    const SgRule *r = referenced(ix, u, from->corr->rules.v[i], &in);
-    if (!r || r->kind != SG_DOC_CORRELATION || !r->corr) continue;
-    if (r == target) return true;
-    bool visited = false;
-    for (size_t k = 0; k < *nseen && !visited; k++)
-      visited = seen[k] == r;
-    if (visited || *nseen == cap) continue;
-    seen[(*nseen)++] = r;
-    if (reaches(ix, in, r, target, seen, nseen, cap)) return true;
+/* The correlations of the index on a cycle of references (Tarjan's strongly connected
+ * components, iterative: a chain may be long): on[i] for the i-th rule of the index (base: each
+ * file's first). False when memory ran out. */
+static bool on_cycles(const SgRuleIndex *ix, const size_t *base, size_t nrules, bool *on) {
+  size_t *first = calloc(nrules + 2, sizeof *first), nedges = 0;
+  if (!first) return false;
+  for (int pass = 0; pass < 2; pass++) /* count the edges, then write them */
+    for (size_t i = 0, e = 0; i < ix->nunits; i++)
+      for (size_t k = 0; k < ix->units[i].nrules; k++) {
+        const SgRule *c = ix->units[i].rules[k];
+        first[base[i] + k] = e;
+        for (size_t j = 0; c->corr && j < c->corr->rules.n; j++) {
+          const SgUnit *w;
+          size_t at;
+          const SgRule *r = referenced(ix, base, &ix->units[i], c->corr->rules.v[j], &w, &at);
+          if (r && r->corr) e++;
+        }
+        nedges = e;
+      }
+  first[nrules] = nedges;
+  size_t *to = malloc((nedges + 1) * sizeof *to);
+  for (size_t i = 0, e = 0; to && i < ix->nunits; i++)
+    for (size_t k = 0; k < ix->units[i].nrules; k++) {
+      const SgRule *c = ix->units[i].rules[k];
+      for (size_t j = 0; c->corr && j < c->corr->rules.n; j++) {
+        const SgUnit *w;
+        size_t at;
+        const SgRule *r = referenced(ix, base, &ix->units[i], c->corr->rules.v[j], &w, &at);
+        if (r && r->corr) to[e++] = at;
+      }
+    }
+  size_t *index = malloc((nrules + 1) * sizeof *index), *low = malloc((nrules + 1) * sizeof *low);
+  size_t *stack = malloc((nrules + 1) * sizeof *stack), *calls = malloc((nrules + 1) * sizeof *calls);
+  size_t *next = malloc((nrules + 1) * sizeof *next);
+  bool *held = calloc(nrules + 1, 1), ok = to && index && low && stack && calls && next && held;
+  size_t counter = 0, ns = 0;
+  for (size_t v = 0; ok && v < nrules; v++)
+    index[v] = SIZE_MAX;
+  for (size_t root = 0; ok && root < nrules; root++) {
+    if (index[root] != SIZE_MAX || first[root] == first[root + 1]) continue;
+    size_t nc = 0;
+    calls[nc++] = root, next[root] = first[root];
+    index[root] = low[root] = counter++, stack[ns++] = root, held[root] = true;
+    while (nc) {
+      size_t v = calls[nc - 1];
+      if (next[v] < first[v + 1]) { /* v's next reference */
+        size_t w = to[next[v]++];
+        if (index[w] == SIZE_MAX) {
+          index[w] = low[w] = counter++, stack[ns++] = w, held[w] = true;
+          calls[nc++] = w, next[w] = first[w];
+        } else if (held[w] && index[w] < low[v]) {
+          low[v] = index[w];
+        }
+        continue;
+      }
+      if (--nc && low[v] < low[calls[nc - 1]]) low[calls[nc - 1]] = low[v];
+      if (low[v] != index[v]) continue;
+      size_t from = ns; /* v's component: the stack down to v */
+      while (stack[--from] != v)
+        ;
+      bool self = false;
+      for (size_t e = first[v]; e < first[v + 1]; e++)
+        self |= to[e] == v;
+      for (size_t m = from; m < ns; m++) {
+        held[stack[m]] = false;
+        on[stack[m]] = ns - from > 1 || self;
+      }
+      ns = from;
+    }
   }
-  return false;
+  free(index), free(low), free(stack), free(calls), free(next), free(held), free(to), free(first);
+  return ok;
 }
 
-bool sg_corr_cycle(const SgRuleIndex *ix, const SgUnit *u, SgRule *c, SgDiags *d) {
-  if (!c->corr || c->failed) return false;
-  size_t ncorr = 0, nseen = 0;
-  for (size_t i = 0; i < ix->nunits; i++)
-    for (size_t k = 0; k < ix->units[i].nrules; k++)
-      ncorr += ix->units[i].rules[k]->corr != NULL;
-  const SgRule **seen = malloc((ncorr + 1) * sizeof *seen);
-  bool cycle = seen && reaches(ix, u, c, c, seen, &nseen, ncorr);
-  free(seen);
-  if (!cycle) return false;
-  sg_diag(d, SG_D_CORR, c->loc,
-          "correlation '%s' references itself through a chain of correlations: it can never be met",
-          c->name    ? c->name
-          : c->title ? c->title
-                     : "");
-  c->failed = true;
-  return true;
-}
-
-size_t sg_corr_cycles(const SgRuleIndex *ix, SgDiags *d) {
-  size_t found = 0;
-  for (size_t i = 0; i < ix->nunits; i++)
-    for (size_t k = 0; k < ix->units[i].nrules; k++)
-      found += sg_corr_cycle(ix, &ix->units[i], ix->units[i].rules[k], d);
+size_t sg_corr_cycles(const SgRuleIndex *ix, const SgUnit *only, SgDiags *d) {
+  size_t nrules = 0, found = 0;
+  size_t *base = malloc((ix->nunits + 1) * sizeof *base);
+  for (size_t i = 0; base && i < ix->nunits; i++)
+    base[i] = nrules, nrules += ix->units[i].nrules;
+  bool *on = base ? calloc(nrules + 1, 1) : NULL;
+  if (on && on_cycles(ix, base, nrules, on))
+    for (size_t i = 0; i < ix->nunits; i++)
+      for (size_t k = 0; k < ix->units[i].nrules; k++) {
+        SgRule *c = ix->units[i].rules[k];
+        if (!on[base[i] + k] || c->failed || (only && only != &ix->units[i])) continue;
+        sg_diag(d, SG_D_CORR, c->loc,
+                "correlation '%s' references itself through a chain of correlations: it can never be met",
+                c->name    ? c->name
+                : c->title ? c->title
+                           : "");
+        c->failed = true;
+        found++;
+      }
+  free(base);
+  free(on);
   return found;
 }
 

@@ -316,12 +316,11 @@ SgStatus sg_rule_index_build(SgRuleIndex *ix, SgUnit *units, size_t n);
 /* Mark `correlated` the rules that correlations of other files use without `generate`
  * (a file's own are marked when it is compiled). */
 void sg_rule_index_mark(const SgRuleIndex *ix);
-/* A correlation that reaches itself through the correlations it references (a cycle can never
- * be met, and would hide itself): error E050 at it, marked failed; true when so. `c` is a
- * rule of `u`, whose file is searched first. sg_corr_cycles: every correlation of the index;
- * how many. */
-bool sg_corr_cycle(const SgRuleIndex *ix, const SgUnit *u, SgRule *c, SgDiags *d);
-size_t sg_corr_cycles(const SgRuleIndex *ix, SgDiags *d);
+/* The correlations of the index that reach themselves through the correlations they
+ * reference (a cycle can never be met, and would hide itself): error E050 at each, marked
+ * failed; those of file `only` (one of the index's), or of every file (NULL); how many.
+ * O(references) for the whole index. */
+size_t sg_corr_cycles(const SgRuleIndex *ix, const SgUnit *only, SgDiags *d);
 void sg_rule_index_free(SgRuleIndex *ix);
 
 /* The rule of u with this id, else with this name: its index, or u->nrules. */

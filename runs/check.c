@@ -114,8 +114,9 @@ static void check_references(Check *c, const SgRuleIndex *ix, size_t i) {
     SgRule *rule = u->rules[k];
     SgRuleRef *refs;
     if (!rule->corr || rule->failed) continue;
-    if (sg_corr_resolve(&u->arena, u, rule, ix, &refs, &d) == SG_OK) sg_corr_cycle(ix, u, rule, &d);
+    sg_corr_resolve(&u->arena, u, rule, ix, &refs, &d);
   }
+  sg_corr_cycles(ix, u, &d);
   r->errors += d.nerrors;
   r->warnings += d.nwarnings;
   r->suppressed += d.nsuppressed;

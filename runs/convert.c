@@ -450,7 +450,7 @@ void sg_convert_run(const SgConvertJob *job, char *const *argv, size_t argc, SgC
     ready = ready && sg_rule_index_build(&index, w.units, w.n) == SG_OK;
     if (ready) {
       size_t mark = d.n;
-      if (sg_corr_cycles(&index, &d))
+      if (sg_corr_cycles(&index, NULL, &d))
         sg_render_diags(&res->diags, &d, mark, NULL, NULL, 0, job->json_diagnostics);
       sg_rule_index_mark(&index);
       w.index = &index;

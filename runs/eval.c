@@ -469,13 +469,12 @@ static void run_load(Run *r) {
   }
   if (!r->setup_failed && sg_rule_index_build(&r->index, r->units, r->paths.n) != SG_OK)
     r->setup_failed = r->nomem = true;
-  size_t cycles = 0; /* the run's own correlations that come back to themselves: marked failed, not added */
-  for (size_t i = 0; !r->setup_failed && i < r->nmain; i++)
-    for (size_t k = 0; k < r->units[i].nrules; k++)
-      cycles += sg_corr_cycle(&r->index, &r->units[i], r->units[i].rules[k], &r->d);
+  size_t cycles = 0, said = r->d.n; /* the run's own correlations that come back to themselves: */
+  for (size_t i = 0; !r->setup_failed && i < r->nmain; i++) /* marked failed, not added */
+    cycles += sg_corr_cycles(&r->index, &r->units[i], &r->d);
   if (cycles) {
     r->rule_errors = true;
-    say_diags(r->sink, &r->d, 0, NULL, false);
+    say_diags(r->sink, &r->d, said, NULL, false);
   }
   Loader L = {r->ev,         r->co,       &r->set, &r->index, r->added, job->skip_unsupported,
               job->ncontext, &r->skipped, &r->sel, &r->d}; /* context: a correlation adds what it names */

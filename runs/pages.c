@@ -469,10 +469,10 @@ void sg_pages_run(const SgPagesJob *job, char *const *paths, size_t npaths, SgPa
     size_t from = d.n;
     for (size_t k = 0; k < u->nrules; k++) {
       SgRuleRef *refs;
-      if (u->rules[k]->corr && (sg_corr_resolve(&u->arena, u, u->rules[k], &ps.index, &refs, &d) ||
-                                sg_corr_cycle(&ps.index, u, u->rules[k], &d)))
+      if (u->rules[k]->corr && sg_corr_resolve(&u->arena, u, u->rules[k], &ps.index, &refs, &d))
         res->exit_code = 1; /* its page says so on every platform */
     }
+    if (sg_corr_cycles(&ps.index, u, &d)) res->exit_code = 1;
     sg_render_diags(&res->diags, &d, from, u->path, u->src, u->srclen, false);
   }
   mark = d.n;

@@ -725,6 +725,49 @@ static void test_correlation_files(void **state) {
   }
 }
 
+/* Long chains of correlations: 1,500 naming each other in a ring are each an E050 (found in
+ * one pass over the references, not one search per correlation: a search each took minutes);
+ * the same chain ending at a rule is no cycle. */
+static void test_correlation_cycles(void **state) {
+  (void)state;
+  enum { N = 1500 };
+  SgBuf ring = {0}, line = {0};
+  for (int i = 0; i < N; i++) {
+    sg_buf_catf(&ring,
+                "%stitle: C%d\nname: c%d\ncorrelation:\n  type: event_count\n  rules: [c%d]\n"
+                "  group-by: [U]\n  timespan: 1h\n  condition: {gte: 1}\n",
+                i ? "---\n" : "", i, i, (i + 1) % N);
+    sg_buf_catf(&line,
+                "%stitle: C%d\nname: c%d\ncorrelation:\n  type: event_count\n  rules: [%s%d]\n"
+                "  group-by: [U]\n  timespan: 1h\n  condition: {gte: 1}\n",
+                i ? "---\n" : "", i, i, i + 1 < N ? "c" : "r", i + 1 < N ? i + 1 : 0);
+  }
+  sg_buf_cat(&line,
+             "---\ntitle: R\nname: r0\nlogsource: {product: x}\ndetection:\n  s: {A: 1}\n  condition: s\n");
+  put_file("ring.yml", ring.data);
+  put_file("line.yml", line.data);
+  static const char *const cmds[] = {"check ring.yml", "convert -t splunk --without-pipeline ring.yml",
+                                     "eval -r ring.yml /dev/null"};
+  for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1 | grep -c 'error\\[E050\\]'", tmpdir, SIGMACC_BIN,
+             cmds[c]);
+    int rc;
+    char *out = run(cmd, &rc);
+    if (atoi(out) != N) fail_msg("%s: %s E050 (want %d)", cmds[c], out, N);
+    free(out);
+  }
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' check line.yml 2>&1", tmpdir, SIGMACC_BIN);
+  int rc;
+  char *out = run(cmd, &rc);
+  assert_null(strstr(out, "E050"));
+  assert_non_null(strstr(out, " 0 errors"));
+  free(out);
+  sg_buf_free(&ring);
+  sg_buf_free(&line);
+}
+
 static void test_eval_check(void **state) {
   (void)state;
   char cmd[2048];
@@ -1018,7 +1061,8 @@ int main(void) {
       cmocka_unit_test(test_generated_inputs),   cmocka_unit_test(test_batch_keeps_going),
       cmocka_unit_test(test_golden_mutations),   cmocka_unit_test(test_option_forms),
       cmocka_unit_test(test_golden_diff_marks),  cmocka_unit_test(test_eval_check),
-      cmocka_unit_test(test_correlation_files),  cmocka_unit_test(test_event_inputs),
+      cmocka_unit_test(test_correlation_files),  cmocka_unit_test(test_correlation_cycles),
+      cmocka_unit_test(test_event_inputs),
 
       cmocka_unit_test(test_check_reports),      cmocka_unit_test(test_golden_junit),
       cmocka_unit_test(test_declared_logsource), cmocka_unit_test(test_write_errors),
