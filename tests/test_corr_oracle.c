@@ -236,9 +236,10 @@ typedef struct Spl {
   char steps[4][32];  /* temporal_ordered: the rules of its eventstats, in order, */
   char step_op[4][3]; /* ... each with its comparison to the step before ("" for the first) */
   size_t nsteps;
-  const char *cond; /* the | search line */
-  bool sorted;      /* | sort 0 _time */
-  bool sliding;     /* | streamstats time_window=: each row's window ends at it */
+  const char *cond; /* the | search line (SPL2's | where, its ANDs dropped, in condbuf) */
+  char condbuf[256];
+  bool sorted;  /* | sort 0 _time */
+  bool sliding; /* | streamstats time_window=: each row's window ends at it */
   /* a chain: each inner correlation's stages, in the order written */
   struct Level {
     char refs[4][32]; /* the event_types it takes (eval sigma_xL=if(...)) */
@@ -434,6 +435,122 @@ static bool types_expr(const char **p, const Row *rows, size_t n, const Spl *m, 
   return v;
 }
 
+/* SPL2's extended temporal condition over the per-rule flags: `isnotnull(sigma_rN)` (rule N's
+ * events are in the bucket), NOT, AND and OR with SPL2's precedence (NOT, then AND, then OR). */
+static bool flags_or(const char **p, const Row *rows, size_t n);
+
+static bool flags_not(const char **p, const Row *rows, size_t n) {
+  if (!strncmp(*p, "NOT ", 4)) {
+    *p += 4;
+    return !flags_not(p, rows, n);
+  }
+  if (**p == '(') {
+    (*p)++;
+    bool v = flags_or(p, rows, n);
+    if (**p != ')') fail_msg("the SPL2 model cannot read '%s'", *p);
+    (*p)++;
+    return v;
+  }
+  int rule;
+  int used = 0;
+  if (sscanf(*p, "isnotnull(sigma_r%d)%n", &rule, &used) != 1 || !used)
+    fail_msg("the SPL2 model cannot read '%s'", *p);
+  *p += used;
+  for (size_t i = 0; i < n; i++)
+    if (rows[i].rule == rule - 1) return true;
+  return false;
+}
+
+static bool flags_and(const char **p, const Row *rows, size_t n) {
+  bool v = flags_not(p, rows, n);
+  while (!strncmp(*p, " AND ", 5)) {
+    *p += 5;
+    bool w = flags_not(p, rows, n);
+    v = v && w;
+  }
+  return v;
+}
+
+static bool flags_or(const char **p, const Row *rows, size_t n) {
+  bool v = flags_and(p, rows, n);
+  while (!strncmp(*p, " OR ", 4)) {
+    *p += 4;
+    bool w = flags_and(p, rows, n);
+    v = v || w;
+  }
+  return v;
+}
+
+/* SPL2's correlation (the forms sigmacc writes; anything else fails) read into the SPL model's
+ * terms: each part of a union is a search whose events carry its event_type, as multisearch's;
+ * one FROM ... WHERE is one search; bin, the eventstats steps of temporal_ordered, stats, where. */
+static void spl2_parse(char *text, Spl *m) {
+  char why[256];
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    if (!strncmp(line, "FROM ", 5) || !strncmp(line, "| union [", 9) || !strncmp(line, "  [", 3)) {
+      char q[512], *from = strstr(line, "FROM "), *tag = strstr(line, " | eval event_type=\"");
+      size_t n = tag ? (size_t)(tag - from) : strlen(from);
+      snprintf(q, sizeof q, "%.*s", (int)n, from);
+      if (tag) unquote(tag + 19, strcspn(tag + 20, "\"") + 2, m->etype[m->nsearch], sizeof m->etype[0]);
+      if (!(m->search[m->nsearch++] = om_parse(q, OM_SPL2, why, sizeof why)))
+        fail_msg("the SPL2 model cannot read '%s': %s", q, why);
+    } else if (!strcmp(line, "| eval sigma_time=_time") || !strncmp(line, "| eval sigma_steps=", 19) ||
+               !strncmp(line, "| eventstats min(sigma_t", 24)) {
+      /* the steps' times, their count: as the SPL model computes them from the step lines */
+    } else if (!strncmp(line, "| bin _time span=", 17)) {
+      char *end;
+      m->span = strtod(line + 17, &end);
+      m->span *= *end == 'm' ? 60 : *end == 'h' ? 3600 : 1;
+    } else if (!strncmp(line, "| eval sigma_t", 14)) { /* a step: its rule, after the step before */
+      const char *q = strstr(line, "event_type=\"");
+      if (!q) fail_msg("the SPL2 model cannot read '%s'", line);
+      size_t l = strcspn(q + 12, "\"");
+      unquote(q + 11, l + 2, m->steps[m->nsteps], sizeof m->steps[0]);
+      const char *cmp = q + 12 + l + 1;
+      if (!strncmp(cmp, " AND sigma_time", 15)) {
+        size_t ol = strspn(cmp + 15, "<>=!");
+        snprintf(m->step_op[m->nsteps], sizeof m->step_op[0], "%.*s", (int)(ol < 2 ? ol : 2), cmp + 15);
+      }
+      m->nsteps++;
+    } else if (!strncmp(line, "| stats ", 8)) {
+      char *p = line + 8, *as = strstr(p, " AS "), *by = strstr(p, " BY _time");
+      if (!strncmp(p, "max(sigma_steps)", 16)) {
+        snprintf(m->agg, sizeof m->agg, "steps");
+      } else if (!strncmp(p, "max(sigma_r", 11)) {
+        snprintf(m->agg, sizeof m->agg, "flags");
+      } else {
+        size_t a = strcspn(p, "(");
+        snprintf(m->agg, sizeof m->agg, "%.*s", (int)a, p);
+        unquote(p + a + 1, strcspn(p + a + 1, ")"), m->field, sizeof m->field);
+      }
+      if (as) snprintf(m->name, sizeof m->name, "%.*s", (int)strcspn(as + 4, ", "), as + 4);
+      for (char *g = by ? by + 9 : NULL; g && !strncmp(g, ", ", 2);) {
+        g += 2;
+        size_t n = strcspn(g, ",");
+        unquote(g, n, m->by[m->nby++], sizeof m->by[0]);
+        g += n;
+      }
+    } else if (!strncmp(line, "| where ", 8)) { /* `NAME OP N AND ...` as the SPL model reads it */
+      const char *w = line + 8;
+      if (!strcmp(m->agg, "flags")) {
+        m->cond = w;
+      } else {
+        m->condbuf[0] = '\0';
+        for (const char *p = w; *p;) {
+          const char *and = strstr(p, " AND ");
+          size_t n = and? (size_t)(and-p) : strlen(p);
+          snprintf(m->condbuf + strlen(m->condbuf), sizeof m->condbuf - strlen(m->condbuf), "%s%.*s",
+                   m->condbuf[0] ? " " : "", (int)n, p);
+          p += n + (and? 5 : 0);
+        }
+        m->cond = m->condbuf;
+      }
+    } else {
+      fail_msg("the SPL2 model cannot read '%s'", line);
+    }
+  }
+}
+
 static bool spl_decide(void *ctx, const Row *rows, size_t n, double *v) {
   const Spl *m = ctx;
   SgCorrelation k = {0};
@@ -441,6 +558,13 @@ static bool spl_decide(void *ctx, const Row *rows, size_t n, double *v) {
     const char *p = m->cond;
     *v = 0;
     return types_expr(&p, rows, n, m, 0);
+  }
+  if (!strcmp(m->agg, "flags")) {
+    const char *p = m->cond;
+    *v = 0;
+    bool held = flags_or(&p, rows, n);
+    if (*p) fail_msg("the SPL2 model cannot read '%s'", p);
+    return held;
   }
   /* the aggregate as Splunk defines its functions */
   if (!strcmp(m->agg, "count")) {
@@ -823,11 +947,11 @@ static void scenario_source(SgBuf *src, const char *corr) {
   sg_buf_cat(src, corr);
 }
 
-/* The SPL of `src` (with opts), or NULL when it is refused (*d says why); *last is the
+/* The query of `src` in `target` (with opts), or NULL when it is refused (*d says why); *last is the
  * correlation's query in the returned copy: the last (the rules it does not name have their own). */
-static char *spl_of(const SgBuf *src, const SgOption *opts, size_t nopts, SgBuf *spl, SgDiags *d,
-                    char **last) {
-  SgConvertJob job = {.target = "splunk", .without_pipeline = true, .opts = opts, .nopts = nopts};
+static char *query_of(const char *target, const SgBuf *src, const SgOption *opts, size_t nopts, SgBuf *spl,
+                      SgDiags *d, char **last) {
+  SgConvertJob job = {.target = target, .without_pipeline = true, .opts = opts, .nopts = nopts};
   if (sg_convert_text(&job, "k.yml", src->data, src->len, spl, d) != SG_OK) return NULL;
   char *text = strdup(sg_buf_cstr(spl));
   *last = text;
@@ -861,7 +985,7 @@ static void test_correlation_oracle(void **state) {
   size_t aql_fired = 0, aql_checked = 0;
   Verdict *want = malloc(4 * NEV * sizeof *want), *got = malloc(4 * NEV * sizeof *got);
   assert_true(rows && ref_rows && want && got);
-  size_t fired = 0, buckets = 0, slid_scenarios = 0, slid_hits = 0, slid_rows = 0;
+  size_t fired = 0, buckets = 0, slid_scenarios = 0, slid_hits = 0, slid_rows = 0, spl2_checked = 0;
   Verdict *evh = malloc(NEV * sizeof *evh);
   assert_non_null(evh);
   for (size_t sc = 0; sc < sizeof scenarios / sizeof *scenarios; sc++) {
@@ -872,7 +996,7 @@ static void test_correlation_oracle(void **state) {
     /* the SPL */
     SgBuf spl = {0};
     SgDiags d = {0};
-    char *last, *text = spl_of(&src, NULL, 0, &spl, &d, &last);
+    char *last, *text = query_of("splunk", &src, NULL, 0, &spl, &d, &last);
     if (!text) fail_msg("scenario %zu does not convert:\n%s", sc, src.data);
     sg_diags_free(&d);
     Spl m = {0};
@@ -882,7 +1006,8 @@ static void test_correlation_oracle(void **state) {
     SgBuf sspl = {0};
     SgDiags sd = {0};
     Spl ms = {0};
-    char *slast, *stext = spl_of(&src, &(SgOption){"correlation_window", "sliding"}, 1, &sspl, &sd, &slast);
+    char *slast, *stext = query_of("splunk", &src, &(SgOption){"correlation_window", "sliding"}, 1, &sspl,
+                                   &sd, &slast);
     bool sliding = stext != NULL;
     if (sliding) {
       spl_parse(slast, &ms);
@@ -941,6 +1066,28 @@ static void test_correlation_oracle(void **state) {
     agree("scenario", sc, want, nwant, got, ngot, !strstr(m.agg, "values"), spl.data);
     fired += nwant;
     buckets += nr;
+    /* SPL2, where it has the type: the same buckets, on the SPL model read from SPL2's forms */
+    SgBuf s2 = {0};
+    SgDiags s2d = {0};
+    char *s2last, *s2text = query_of("splunk_spl2", &src, NULL, 0, &s2, &s2d, &s2last);
+    if (s2text) {
+      Spl m2 = {0};
+      spl2_parse(s2last, &m2);
+      if (m2.span != SPAN) fail_msg("scenario %zu: SPL2 bin span %g", sc, m2.span);
+      memcpy(rows, ref_rows, nr * sizeof *rows);
+      size_t nw2 = verdicts(rows, nr, want, ref_decide, &ref);
+      size_t ng2 = verdicts(rows, spl_rows(&m2, evs, NEV, rows), got, spl_decide, &m2);
+      agree("scenario (SPL2)", sc, want, nw2, got, ng2, strcmp(m2.agg, "flags"), s2.data);
+      spl2_checked++;
+      for (size_t i = 0; i < m2.nsearch; i++)
+        om_free(m2.search[i]);
+      free(s2text);
+    } else if (corr->corr->type != SG_CORR_VALUE_PERCENTILE &&
+               corr->corr->fields.n < 2) { /* refused, located */
+      fail_msg("scenario %zu: SPL2 refuses it:\n%s", sc, s2d.n ? s2d.items[0].msg : "");
+    }
+    sg_buf_free(&s2);
+    sg_diags_free(&s2d);
     /* sliding: each group's first result is at eval's first hit; where the aggregate only grows
      * with the window (count, distinct count, a sum of values >= 0), every eval hit is a result */
     if (sliding) {
@@ -1008,11 +1155,14 @@ static void test_correlation_oracle(void **state) {
       "correlation oracle, AQL: %zu scenarios of its types, the newest window: %zu groups fire; AQL and the "
       "reference agree on all\n",
       aql_checked, aql_fired);
+  printf("correlation oracle, SPL2: %zu scenarios of its types, the same (bucket, group) verdicts\n",
+         spl2_checked);
   printf("correlation oracle, sliding: %zu scenarios, eval fires %zu times, the SPL model gives %zu results; "
          "each "
          "group's first agrees\n",
          slid_scenarios, slid_hits, slid_rows);
-  assert_true(fired > 10 && aql_checked >= 7 && aql_fired > 3 && slid_scenarios >= 9 && slid_hits > 10);
+  assert_true(fired > 10 && aql_checked >= 7 && aql_fired > 3 && slid_scenarios >= 9 && slid_hits > 10 &&
+              spl2_checked >= 15);
   free(evh);
   free(ref_rows);
   for (size_t i = 0; i < NEV; i++)
@@ -1111,7 +1261,7 @@ static void test_chain_oracle(void **state) {
     sg_buf_free(&body);
     SgBuf spl = {0};
     SgDiags d = {0};
-    char *last, *text = spl_of(&src, NULL, 0, &spl, &d, &last);
+    char *last, *text = query_of("splunk", &src, NULL, 0, &spl, &d, &last);
     if (!text) fail_msg("chain %zu does not convert:\n%s", sc, src.data);
     Spl m = {0};
     spl_parse(last, &m);
