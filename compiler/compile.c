@@ -122,29 +122,6 @@ static int cmp_entry(const void *a, const void *b) {
   return c ? c : x->unit < y->unit ? -1 : x->unit > y->unit;
 }
 
-SgStatus sg_rule_index_build(SgRuleIndex *ix, SgUnit *units, size_t n) {
-  *ix = (SgRuleIndex){.units = units, .nunits = n};
-  size_t cap = 0;
-  for (size_t i = 0; i < n; i++)
-    cap += 2 * units[i].nrules;
-  ix->v = malloc((cap + 1) * sizeof *ix->v);
-  if (!ix->v) return SG_ERR_NOMEM;
-  for (size_t i = 0; i < n; i++)
-    for (size_t k = 0; k < units[i].nrules; k++) {
-      const SgRule *r = units[i].rules[k];
-      if (r->kind == SG_DOC_FILTER) continue;
-      if (r->id) ix->v[ix->n++] = (SgIndexEntry){r->id, i, k};
-      if (r->name && (!r->id || strcmp(r->name, r->id))) ix->v[ix->n++] = (SgIndexEntry){r->name, i, k};
-    }
-  qsort(ix->v, ix->n, sizeof *ix->v, cmp_entry);
-  return SG_OK;
-}
-
-void sg_rule_index_free(SgRuleIndex *ix) {
-  free(ix->v);
-  memset(ix, 0, sizeof *ix);
-}
-
 /* The first entry for key (the lowest unit), or NULL; *others: entries of other units for it. */
 static const SgIndexEntry *index_find(const SgRuleIndex *ix, const char *key, size_t *others) {
   size_t lo = 0, hi = ix->n;
@@ -172,16 +149,130 @@ size_t sg_unit_rule(const SgUnit *u, const char *name) {
   return at;
 }
 
+/* The rule `name` names from a correlation of file u (one of the index's), as sg_corr_resolve
+ * finds it: u's own first, then the one file of the index that has it. *in: its file; *at: its
+ * number among all the index's rules (ix->base). NULL: none, or several. */
+static SgRule *referenced(const SgRuleIndex *ix, const SgUnit *u, const char *name, const SgUnit **in,
+                          size_t *at) {
+  size_t k = sg_unit_rule(u, name), others = 0;
+  if (k < u->nrules) return *in = u, *at = ix->base[u - ix->units] + k, u->rules[k];
+  const SgIndexEntry *e = index_find(ix, name, &others);
+  if (!e || others) return NULL;
+  *in = &ix->units[e->unit];
+  *at = ix->base[e->unit] + e->rule;
+  return ix->units[e->unit].rules[e->rule];
+}
+
+/* ix->cycle: the correlations on a cycle of references (Tarjan's strongly connected
+ * components, iterative: a chain may be long), each reference resolved once. False when memory
+ * ran out. */
+static bool on_cycles(const SgRuleIndex *ix, size_t nrules) {
+  size_t *first = malloc((nrules + 1) * sizeof *first), *to = NULL, nedges = 0, cap = 0;
+  bool ok = first != NULL;
+  for (size_t i = 0; ok && i < ix->nunits; i++)
+    for (size_t k = 0; ok && k < ix->units[i].nrules; k++) {
+      const SgRule *c = ix->units[i].rules[k];
+      first[ix->base[i] + k] = nedges;
+      for (size_t j = 0; ok && c->corr && j < c->corr->rules.n; j++) {
+        const SgUnit *w;
+        size_t at;
+        const SgRule *r = referenced(ix, &ix->units[i], c->corr->rules.v[j], &w, &at);
+        if (!r || !r->corr) continue;
+        size_t *slot = SG_PUSH_HEAP(to, nedges, cap);
+        if (slot)
+          *slot = at;
+        else
+          ok = false;
+      }
+    }
+  if (ok) first[nrules] = nedges;
+  size_t *index = malloc((nrules + 1) * sizeof *index), *low = malloc((nrules + 1) * sizeof *low);
+  size_t *stack = malloc((nrules + 1) * sizeof *stack), *calls = malloc((nrules + 1) * sizeof *calls);
+  size_t *next = malloc((nrules + 1) * sizeof *next);
+  bool *held = calloc(nrules + 1, 1);
+  ok = ok && index && low && stack && calls && next && held;
+  size_t counter = 0, ns = 0;
+  for (size_t v = 0; ok && v < nrules; v++)
+    index[v] = SIZE_MAX;
+  for (size_t root = 0; ok && root < nrules; root++) {
+    if (index[root] != SIZE_MAX || first[root] == first[root + 1]) continue;
+    size_t nc = 0;
+    calls[nc++] = root, next[root] = first[root];
+    index[root] = low[root] = counter++, stack[ns++] = root, held[root] = true;
+    while (nc) {
+      size_t v = calls[nc - 1];
+      if (next[v] < first[v + 1]) { /* v's next reference */
+        size_t w = to[next[v]++];
+        if (index[w] == SIZE_MAX) {
+          index[w] = low[w] = counter++, stack[ns++] = w, held[w] = true;
+          calls[nc++] = w, next[w] = first[w];
+        } else if (held[w] && index[w] < low[v]) {
+          low[v] = index[w];
+        }
+        continue;
+      }
+      if (--nc && low[v] < low[calls[nc - 1]]) low[calls[nc - 1]] = low[v];
+      if (low[v] != index[v]) continue;
+      size_t from = ns; /* v's component: the stack down to v */
+      while (stack[--from] != v)
+        ;
+      bool self = false;
+      for (size_t e = first[v]; e < first[v + 1]; e++)
+        self |= to[e] == v;
+      for (size_t m = from; m < ns; m++) {
+        held[stack[m]] = false;
+        ix->cycle[stack[m]] = ns - from > 1 || self;
+      }
+      ns = from;
+    }
+  }
+  free(index), free(low), free(stack), free(calls), free(next), free(held), free(to), free(first);
+  return ok;
+}
+
+SgStatus sg_rule_index_build(SgRuleIndex *ix, SgUnit *units, size_t n) {
+  *ix = (SgRuleIndex){.units = units, .nunits = n};
+  size_t cap = 0;
+  for (size_t i = 0; i < n; i++)
+    cap += 2 * units[i].nrules;
+  ix->v = malloc((cap + 1) * sizeof *ix->v);
+  if (!ix->v) return SG_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < units[i].nrules; k++) {
+      const SgRule *r = units[i].rules[k];
+      if (r->kind == SG_DOC_FILTER) continue;
+      if (r->id) ix->v[ix->n++] = (SgIndexEntry){r->id, i, k};
+      if (r->name && (!r->id || strcmp(r->name, r->id))) ix->v[ix->n++] = (SgIndexEntry){r->name, i, k};
+    }
+  qsort(ix->v, ix->n, sizeof *ix->v, cmp_entry);
+  size_t nrules = 0;
+  ix->base = malloc((n + 1) * sizeof *ix->base);
+  for (size_t i = 0; ix->base && i < n; i++)
+    ix->base[i] = nrules, nrules += units[i].nrules;
+  ix->cycle = ix->base ? calloc(nrules + 1, 1) : NULL;
+  if (!ix->cycle || !on_cycles(ix, nrules)) {
+    sg_rule_index_free(ix);
+    return SG_ERR_NOMEM;
+  }
+  return SG_OK;
+}
+
+void sg_rule_index_free(SgRuleIndex *ix) {
+  free(ix->v);
+  free(ix->base);
+  free(ix->cycle);
+  memset(ix, 0, sizeof *ix);
+}
+
 void sg_rule_index_mark(const SgRuleIndex *ix) {
   for (size_t i = 0; i < ix->nunits; i++)
     for (size_t k = 0; k < ix->units[i].nrules; k++) {
       const SgCorrelation *c = ix->units[i].rules[k]->corr;
       for (size_t j = 0; c && !c->generate && j < c->rules.n; j++) {
-        size_t others;
-        const SgIndexEntry *e = sg_unit_rule(&ix->units[i], c->rules.v[j]) == ix->units[i].nrules
-                                    ? index_find(ix, c->rules.v[j], &others)
-                                    : NULL;
-        if (e && !others) ix->units[e->unit].rules[e->rule]->correlated = true;
+        const SgUnit *in;
+        size_t at;
+        SgRule *r = referenced(ix, &ix->units[i], c->rules.v[j], &in, &at);
+        if (r && in != &ix->units[i]) r->correlated = true; /* a file's own: marked when compiled */
       }
     }
 }
@@ -217,115 +308,21 @@ SgStatus sg_corr_resolve(SgArena *a, SgUnit *u, const SgRule *corr, const SgRule
   return SG_OK;
 }
 
-/* The rule `name` names from a correlation of file u (one of the index's), as sg_corr_resolve
- * finds it: u's own first, then the one file of the index that has it. *in: its file; *at: its
- * number among all the index's rules (base: each file's first). NULL: none, or several. */
-static SgRule *referenced(const SgRuleIndex *ix, const size_t *base, const SgUnit *u, const char *name,
-                          const SgUnit **in, size_t *at) {
-  size_t k = sg_unit_rule(u, name), others = 0;
-  if (k < u->nrules) return *in = u, *at = base[u - ix->units] + k, u->rules[k];
-  const SgIndexEntry *e = index_find(ix, name, &others);
-  if (!e || others) return NULL;
-  *in = &ix->units[e->unit];
-  *at = base[e->unit] + e->rule;
-  return ix->units[e->unit].rules[e->rule];
-}
-
-/* The correlations of the index on a cycle of references (Tarjan's strongly connected
- * components, iterative: a chain may be long): on[i] for the i-th rule of the index (base: each
- * file's first). False when memory ran out. */
-static bool on_cycles(const SgRuleIndex *ix, const size_t *base, size_t nrules, bool *on) {
-  size_t *first = calloc(nrules + 2, sizeof *first), nedges = 0;
-  if (!first) return false;
-  for (int pass = 0; pass < 2; pass++) /* count the edges, then write them */
-    for (size_t i = 0, e = 0; i < ix->nunits; i++)
-      for (size_t k = 0; k < ix->units[i].nrules; k++) {
-        const SgRule *c = ix->units[i].rules[k];
-        first[base[i] + k] = e;
-        for (size_t j = 0; c->corr && j < c->corr->rules.n; j++) {
-          const SgUnit *w;
-          size_t at;
-          const SgRule *r = referenced(ix, base, &ix->units[i], c->corr->rules.v[j], &w, &at);
-          if (r && r->corr) e++;
-        }
-        nedges = e;
-      }
-  first[nrules] = nedges;
-  size_t *to = malloc((nedges + 1) * sizeof *to);
-  for (size_t i = 0, e = 0; to && i < ix->nunits; i++)
-    for (size_t k = 0; k < ix->units[i].nrules; k++) {
-      const SgRule *c = ix->units[i].rules[k];
-      for (size_t j = 0; c->corr && j < c->corr->rules.n; j++) {
-        const SgUnit *w;
-        size_t at;
-        const SgRule *r = referenced(ix, base, &ix->units[i], c->corr->rules.v[j], &w, &at);
-        if (r && r->corr) to[e++] = at;
-      }
-    }
-  size_t *index = malloc((nrules + 1) * sizeof *index), *low = malloc((nrules + 1) * sizeof *low);
-  size_t *stack = malloc((nrules + 1) * sizeof *stack), *calls = malloc((nrules + 1) * sizeof *calls);
-  size_t *next = malloc((nrules + 1) * sizeof *next);
-  bool *held = calloc(nrules + 1, 1), ok = to && index && low && stack && calls && next && held;
-  size_t counter = 0, ns = 0;
-  for (size_t v = 0; ok && v < nrules; v++)
-    index[v] = SIZE_MAX;
-  for (size_t root = 0; ok && root < nrules; root++) {
-    if (index[root] != SIZE_MAX || first[root] == first[root + 1]) continue;
-    size_t nc = 0;
-    calls[nc++] = root, next[root] = first[root];
-    index[root] = low[root] = counter++, stack[ns++] = root, held[root] = true;
-    while (nc) {
-      size_t v = calls[nc - 1];
-      if (next[v] < first[v + 1]) { /* v's next reference */
-        size_t w = to[next[v]++];
-        if (index[w] == SIZE_MAX) {
-          index[w] = low[w] = counter++, stack[ns++] = w, held[w] = true;
-          calls[nc++] = w, next[w] = first[w];
-        } else if (held[w] && index[w] < low[v]) {
-          low[v] = index[w];
-        }
-        continue;
-      }
-      if (--nc && low[v] < low[calls[nc - 1]]) low[calls[nc - 1]] = low[v];
-      if (low[v] != index[v]) continue;
-      size_t from = ns; /* v's component: the stack down to v */
-      while (stack[--from] != v)
-        ;
-      bool self = false;
-      for (size_t e = first[v]; e < first[v + 1]; e++)
-        self |= to[e] == v;
-      for (size_t m = from; m < ns; m++) {
-        held[stack[m]] = false;
-        on[stack[m]] = ns - from > 1 || self;
-      }
-      ns = from;
-    }
-  }
-  free(index), free(low), free(stack), free(calls), free(next), free(held), free(to), free(first);
-  return ok;
-}
-
 size_t sg_corr_cycles(const SgRuleIndex *ix, const SgUnit *only, SgDiags *d) {
-  size_t nrules = 0, found = 0;
-  size_t *base = malloc((ix->nunits + 1) * sizeof *base);
-  for (size_t i = 0; base && i < ix->nunits; i++)
-    base[i] = nrules, nrules += ix->units[i].nrules;
-  bool *on = base ? calloc(nrules + 1, 1) : NULL;
-  if (on && on_cycles(ix, base, nrules, on))
-    for (size_t i = 0; i < ix->nunits; i++)
-      for (size_t k = 0; k < ix->units[i].nrules; k++) {
-        SgRule *c = ix->units[i].rules[k];
-        if (!on[base[i] + k] || c->failed || (only && only != &ix->units[i])) continue;
-        sg_diag(d, SG_D_CORR, c->loc,
-                "correlation '%s' references itself through a chain of correlations: it can never be met",
-                c->name    ? c->name
-                : c->title ? c->title
-                           : "");
-        c->failed = true;
-        found++;
-      }
-  free(base);
-  free(on);
+  size_t found = 0, from = only ? (size_t)(only - ix->units) : 0, to = only ? from + 1 : ix->nunits;
+  if (!ix->cycle) return 0; /* the index was not built */
+  for (size_t i = from; i < to; i++)
+    for (size_t k = 0; k < ix->units[i].nrules; k++) {
+      SgRule *c = ix->units[i].rules[k];
+      if (!ix->cycle[ix->base[i] + k] || c->failed) continue;
+      sg_diag(d, SG_D_CORR, c->loc,
+              "correlation '%s' references itself through a chain of correlations: it can never be met",
+              c->name    ? c->name
+              : c->title ? c->title
+                         : "");
+      c->failed = true;
+      found++;
+    }
   return found;
 }
 

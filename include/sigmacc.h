@@ -311,6 +311,8 @@ typedef struct SgRuleIndex {
   size_t n;
   SgUnit *units; /* the run's files, in path order */
   size_t nunits;
+  size_t *base; /* each file's first rule, numbering the rules of all files */
+  bool *cycle;  /* by that number: a correlation on a cycle of references (found once, at build) */
 } SgRuleIndex;
 SgStatus sg_rule_index_build(SgRuleIndex *ix, SgUnit *units, size_t n);
 /* Mark `correlated` the rules that correlations of other files use without `generate`
@@ -318,8 +320,7 @@ SgStatus sg_rule_index_build(SgRuleIndex *ix, SgUnit *units, size_t n);
 void sg_rule_index_mark(const SgRuleIndex *ix);
 /* The correlations of the index that reach themselves through the correlations they
  * reference (a cycle can never be met, and would hide itself): error E050 at each, marked
- * failed; those of file `only` (one of the index's), or of every file (NULL); how many.
- * O(references) for the whole index. */
+ * failed; those of file `only` (one of the index's), or of every file (NULL); how many. */
 size_t sg_corr_cycles(const SgRuleIndex *ix, const SgUnit *only, SgDiags *d);
 void sg_rule_index_free(SgRuleIndex *ix);
 
