@@ -781,8 +781,7 @@ static SgStatus corr_where(Aql *a, SgBuf *w, size_t *nqp) {
     if (ref->kind != SG_DOC_RULE)
       return sg_buf_free(&all), corr_unsupported(a, "a correlation of correlations (one AQL aggregate cannot "
                                                     "count the results of another)");
-    SgConvCtx rc = *a->c; /* the rule's own pipeline state: its log source types */
-    rc.state = a->c->ref_states ? &a->c->ref_states[i] : NULL;
+    SgConvCtx rc = sg_conv_ref(a->c, i);
     Aql ra = {&rc, ref, a->d, SG_OK};
     if (sg_tq_check_names(ref, "QRadar AQL", a->d)) return sg_buf_free(&all), SG_ERR_UNSUPPORTED;
     for (size_t c = 0; c < ref->nconds; c++) {

@@ -33,6 +33,13 @@ typedef struct SgConvCtx {
 
 /* The last value given for `key`, or `def`. */
 const char *sg_conv_opt(const SgConvCtx *c, const char *key, const char *def);
+/* The context for referenced rule i of a correlation: the run's, with that rule's own pipeline
+ * state (its log source types, its field mapping's state). */
+static inline SgConvCtx sg_conv_ref(const SgConvCtx *c, size_t i) {
+  SgConvCtx rc = *c;
+  rc.state = c->ref_states ? &c->ref_states[i] : NULL;
+  return rc;
+}
 
 /* One query, with the rule metadata output formats need (copied, so the
  * rule's unit can be freed once its file is converted). */

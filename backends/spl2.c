@@ -363,16 +363,15 @@ static SgStatus corr_unsupported(Spl2 *s, const char *what) {
   return SG_ERR_UNSUPPORTED;
 }
 
-/* `lower(...)`-free condition expression of rule i of the correlation (its own pipeline state):
- * each of its conditions, ORed. */
+/* The condition of the correlation's rule i (with its own pipeline state): each of its
+ * conditions, ORed (each in parentheses when `paren`). */
 static SgStatus rule_conds(Spl2 *s, size_t i, bool paren, SgBuf *q) {
   const SgRule *ref = s->c->refs[i];
   if (ref->kind != SG_DOC_RULE)
     return corr_unsupported(s,
                             "a correlation of correlations (a query cannot hold one aggregate over another)");
   if (sg_tq_check_names(ref, target, s->d)) return SG_ERR_UNSUPPORTED;
-  SgConvCtx rc = *s->c; /* the rule's own pipeline state */
-  rc.state = s->c->ref_states ? &s->c->ref_states[i] : NULL;
+  SgConvCtx rc = sg_conv_ref(s->c, i);
   Spl2 rs = {&rc, ref, s->d, SG_OK};
   for (size_t c = 0; c < ref->nconds; c++) {
     const SgNode *root = ref->conds[c].root;

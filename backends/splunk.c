@@ -516,17 +516,16 @@ static void renames(SgBuf *b, const SgCorrelation *k, const char *name) {
  * tagged with the name `k` gives it and renamed by `k`'s aliases; a referenced correlation's
  * own rules (a chain) likewise, under it. */
 static SgStatus leaf_searches(Spl *s, const SgConvCtx *c, const SgCorrelation *k, SgBuf *out, SgBuf *one,
-                              size_t *nq, const char **first) {
+                              size_t *nq, const char **name) {
   for (size_t i = 0; i < c->nrefs; i++) {
     const SgRule *ref = c->refs[i];
     if (c->ref_ctx && c->ref_ctx[i]) {
-      SgStatus st = leaf_searches(s, c->ref_ctx[i], ref->corr, out, one, nq, first);
+      SgStatus st = leaf_searches(s, c->ref_ctx[i], ref->corr, out, one, nq, name);
       if (st) return st;
       continue;
     }
     if (ref->kind != SG_DOC_RULE) return corr_unsupported(s->d, s->r, "a correlation of correlations");
-    SgConvCtx rc = *c; /* the rule's own pipeline state */
-    rc.state = c->ref_states ? &c->ref_states[i] : NULL;
+    SgConvCtx rc = sg_conv_ref(c, i);
     Spl rs = spl_for(&rc, ref, s->d);
     if (sg_tq_check_names(ref, "Splunk", s->d)) return SG_ERR_UNSUPPORTED;
     for (size_t q = 0; q < ref->nconds; q++) {
@@ -548,7 +547,7 @@ static SgStatus leaf_searches(Spl *s, const SgConvCtx *c, const SgCorrelation *k
       sg_buf_cat(out, " ]");
       sg_buf_free(&base);
       sg_buf_free(&deferred);
-      *first = k->rules.v[i];
+      *name = k->rules.v[i]; /* the search's name, for one search alone */
       if (rs.st) return rs.st;
     }
   }
@@ -585,10 +584,9 @@ static const char *chain_refusal(const SgConvCtx *c, const SgCorrelation *k, boo
       return "a temporal_ordered, value_median or value_percentile correlation inside a chain (its running "
              "value at each event is not written)";
     if (k->expr || k->fields.n > 1) return "a condition expression or several fields inside a chain";
-    for (size_t i = 0; i < k->nconds; i++)
-      if (strcmp(k->conds[i].op, "gt") && strcmp(k->conds[i].op, "gte"))
-        return "a lt, lte, eq or neq condition inside a chain (it is decided when a window ends, and the "
-               "correlation over it needs the event at which it held)";
+    if (sg_corr_at_window_end(k))
+      return "a lt, lte, eq or neq condition inside a chain (it is decided when a window ends, and the "
+             "correlation over it needs the event at which it held)";
   }
   if (k->naliases) return "aliases in a chain of correlations";
   for (size_t i = 0; i < c->nrefs; i++) {
@@ -619,6 +617,17 @@ static void is_ref(SgBuf *q, const SgCorrelation *k) {
   }
 }
 
+/* " by [BUCKET ]GROUP-BY..." (BUCKET: _time after bin, a chain level's sigma_bN; NULL: a
+ * sliding window has none) */
+static void by_groups(SgBuf *q, const SgCorrelation *k, const char *bucket) {
+  sg_buf_cat(q, " by");
+  if (bucket) sg_buf_catf(q, " %s", bucket);
+  for (size_t i = 0; i < k->group_by.n; i++) {
+    sg_buf_catc(q, ' ');
+    search_field(q, k->group_by.v[i]);
+  }
+}
+
 /* The inner correlations under `c`, deepest first: each, in its bucket and group, finds the
  * event at which its running aggregate first meets its condition (events in time order), and
  * that event becomes a match of it (event_type its name) for the correlation above. */
@@ -638,28 +647,24 @@ static void chain_levels(SgBuf *q, const SgConvCtx *c, const SgCorrelation *k, s
     else
       eval_field(q, in->fields.v[0]);
     sg_buf_cat(q, ", null())");
+    char bucket[32];
+    snprintf(bucket, sizeof bucket, "sigma_b%zu", l);
     sg_buf_cat(q, "\n| bin span=");
     sg_tq_span(q, c->refs[i]);
-    sg_buf_catf(q, " _time as sigma_b%zu\n| streamstats %s(sigma_x%zu) as sigma_v%zu by sigma_b%zu", l,
+    sg_buf_catf(q, " _time as %s\n| streamstats %s(sigma_x%zu) as sigma_v%zu", bucket,
                 in->type == SG_CORR_EVENT_COUNT                                   ? "count"
                 : in->type == SG_CORR_VALUE_COUNT || in->type == SG_CORR_TEMPORAL ? "dc"
                 : in->type == SG_CORR_VALUE_SUM                                   ? "sum"
                                                                                   : "avg",
-                l, l, l);
-    for (size_t g = 0; g < in->group_by.n; g++) {
-      sg_buf_catc(q, ' ');
-      search_field(q, in->group_by.v[g]);
-    }
+                l, l);
+    by_groups(q, in, bucket);
     sg_buf_catf(q, "\n| eval sigma_h%zu=if(isnotnull(sigma_x%zu)", l, l);
     if (!in->nconds) sg_buf_catf(q, " AND sigma_v%zu>=%zu", l, in->rules.n); /* temporal: every rule */
     for (size_t j = 0; j < in->nconds; j++)
       sg_buf_catf(q, " AND sigma_v%zu%s%s", l, strcmp(in->conds[j].op, "gt") ? ">=" : ">",
                   in->conds[j].value.text);
-    sg_buf_catf(q, ", 1, 0)\n| streamstats sum(sigma_h%zu) as sigma_n%zu by sigma_b%zu", l, l, l);
-    for (size_t g = 0; g < in->group_by.n; g++) {
-      sg_buf_catc(q, ' ');
-      search_field(q, in->group_by.v[g]);
-    }
+    sg_buf_catf(q, ", 1, 0)\n| streamstats sum(sigma_h%zu) as sigma_n%zu", l, l);
+    by_groups(q, in, bucket);
     sg_buf_catf(q, "\n| eval event_type=if(sigma_h%zu=1 AND sigma_n%zu=1, \"", l, l);
     sg_tq_escaped(q, k->rules.v[i], strlen(k->rules.v[i]), "\"");
     sg_buf_cat(q, "\", event_type)");
@@ -689,15 +694,6 @@ static void corr_expr(SgBuf *b, const SgCondExpr *e, int parent) {
   if (paren) sg_buf_catc(b, ')');
 }
 
-/* " by [_time ]GROUP-BY..." (_time: the bucket; a sliding window has none) */
-static void by_groups(SgBuf *q, const SgCorrelation *k, bool bucket) {
-  sg_buf_cat(q, bucket ? " by _time" : " by");
-  for (size_t i = 0; i < k->group_by.n; i++) {
-    sg_buf_catc(q, ' ');
-    search_field(q, k->group_by.v[i]);
-  }
-}
-
 /* temporal_ordered: with each event's own time kept in sigma_time before `bin`, step i is
  * the earliest time of rule i's events after step i-1 in the bucket and group (one
  * eventstats each); the rules occurred in order when every step has a time, and the
@@ -709,7 +705,7 @@ static void ordered_steps(SgBuf *q, const SgCorrelation *k) {
     sg_buf_catc(q, '"');
     if (i) sg_buf_catf(q, " AND sigma_time>sigma_step%zu", i);
     sg_buf_catf(q, ", sigma_time, null()))) as sigma_step%zu", i + 1);
-    by_groups(q, k, true);
+    by_groups(q, k, "_time");
   }
   sg_buf_cat(q, "\n| stats max(eval(");
   for (size_t i = 0; i < k->rules.n; i++)
@@ -744,10 +740,9 @@ static const char *sliding_refusal(const SgCorrelation *k) {
   if (k->type == SG_CORR_TEMPORAL_ORDERED)
     return "temporal_ordered with -O correlation_window=sliding (its order is checked per bucket; convert "
            "without the option)";
-  for (size_t i = 0; i < k->nconds; i++)
-    if (strcmp(k->conds[i].op, "gt") && strcmp(k->conds[i].op, "gte"))
-      return "a lt, lte, eq or neq condition with -O correlation_window=sliding (it is decided when a window "
-             "ends, and streamstats marks no end; convert without the option)";
+  if (sg_corr_at_window_end(k))
+    return "a lt, lte, eq or neq condition with -O correlation_window=sliding (it is decided when a window "
+           "ends, and streamstats marks no end; convert without the option)";
   return NULL;
 }
 
@@ -812,14 +807,13 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
   } else {
     if (ordered) sg_buf_cat(&q, "\n| eval sigma_time=_time");
     sg_tq_bin_time(&q, r, "Splunk", s->d);
-    if (!ordered) sg_buf_cat(&q, "\n| ");
+    if (!ordered) sg_buf_cat(&q, "\n| stats "); /* temporal_ordered's steps end in their own stats */
   }
   if (ordered) {
     ordered_steps(&q, k);
   } else if (temporal && k->expr) {
-    sg_buf_cat(&q, sliding ? "values(event_type) as event_types" : "stats values(event_type) as event_types");
+    sg_buf_cat(&q, "values(event_type) as event_types");
   } else {
-    if (!sliding) sg_buf_cat(&q, "stats ");
     if (k->type == SG_CORR_VALUE_PERCENTILE)
       sg_buf_catf(&q, "exactperc%d(%s)", k->percentile, sg_buf_cstr(&f));
     else
@@ -832,7 +826,7 @@ static SgStatus spl_correlation(Spl *s, SgQueries *out) {
     sg_buf_cat(&q, ") as ");
     search_field(&q, r->fields.v[i]);
   }
-  by_groups(&q, k, !sliding);
+  by_groups(&q, k, sliding ? NULL : "_time");
   sg_buf_cat(&q, "\n| search ");
   if (temporal && k->expr) {
     corr_expr(&q, k->expr->expr, -1);

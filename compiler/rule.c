@@ -207,6 +207,12 @@ const char *sg_corr_aggregate_name(SgCorrType t) {
   return (size_t)t < SG_CORR__COUNT ? names[t] : "";
 }
 
+bool sg_corr_at_window_end(const SgCorrelation *c) {
+  for (size_t i = 0; i < c->nconds; i++)
+    if (strcmp(c->conds[i].op, "gt") && strcmp(c->conds[i].op, "gte")) return true;
+  return false;
+}
+
 /* "event_count, value_count, ..." */
 static const char *corr_type_names(void) {
   static const char names[] =

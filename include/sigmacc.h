@@ -244,6 +244,9 @@ typedef struct SgCorrelation {
   int percentile; /* value_percentile: condition.percentile, 1 to 100 (pySigma's form) */
   bool generate;
 } SgCorrelation;
+/* A condition with lt, lte, eq or neq: decided when a window ends (a count below 5 holds after
+ * the first match already), where gt and gte are decided as matches arrive. */
+bool sg_corr_at_window_end(const SgCorrelation *c);
 
 typedef struct SgFilterDef {
   SgStrList rules; /* empty: any rule with a matching log source */

@@ -494,13 +494,12 @@ static Group *group(SgCorrelator *c, size_t corr, const char *key) {
  * and hold none), and rehash the rest: the table then holds the groups alive
  * at the newest event time. Run between events (hits point at group keys),
  * when the table has doubled since the last sweep: amortised O(1) per group. */
-static bool closing(const SgCorrelation *c);
 
 /* A group that must stay: its window holds recent matches, or is undecided (a
  * correlation decided when its window ends keeps it until then). */
 static bool live_group(const SgCorrelator *c, const Group *g) {
   const SgCorrelation *k = c->corrs[g->corr].rule->corr;
-  return g->n > g->lo && (g->e[g->n - 1].t >= c->now - (double)k->timespan_s || closing(k));
+  return g->n > g->lo && (g->e[g->n - 1].t >= c->now - (double)k->timespan_s || sg_corr_at_window_end(k));
 }
 
 static void sweep(SgCorrelator *c) {
@@ -645,14 +644,6 @@ static bool holds(const Group *g, const Corr *k, double *v) {
   return true;
 }
 
-/* A condition with lt, lte, eq or neq is decided when the window ends, not as
- * matches arrive (a count below 5 holds after the first match already). */
-static bool closing(const SgCorrelation *c) {
-  for (size_t i = 0; i < c->nconds; i++)
-    if (strcmp(c->conds[i].op, "gt") && strcmp(c->conds[i].op, "gte")) return true;
-  return false;
-}
-
 /* Group g's window fired with aggregate v: a hit, and the group starts over. */
 static bool fire(SgCorrelator *c, Group *g, double v) {
   const Corr *k = &c->corrs[g->corr];
@@ -698,7 +689,7 @@ static bool feed(SgCorrelator *c, size_t ci, uint32_t ref, const SgJDoc *doc, do
   bool temporal = cr->type == SG_CORR_TEMPORAL || cr->type == SG_CORR_TEMPORAL_ORDERED;
   if (!g || (temporal && !g->byref && !(g->byref = calloc(k->nrefs, sizeof *g->byref))))
     return sg_buf_free(&tuple), false;
-  bool at_end = closing(cr);
+  bool at_end = sg_corr_at_window_end(cr);
   if (at_end && g->lo < g->n && g->e[g->lo].t < t - (double)cr->timespan_s && !close_window(c, g))
     return sg_buf_free(&tuple), false; /* the window from its first match ended: decided, then a new one */
   while (!at_end && g->lo < g->n && g->e[g->lo].t < t - (double)cr->timespan_s) { /* older: out */
@@ -785,7 +776,7 @@ SgStatus sg_corr_finish(SgCorrelator *c, const SgCorrHit **out, size_t *nout) {
   Group **open = malloc((c->ngroups + 1) * sizeof *open);
   for (size_t i = 0; open && i < c->nslots; i++) {
     Group *g = &c->groups[i];
-    if (g->key && g->n > g->lo && closing(c->corrs[g->corr].rule->corr)) open[n++] = g;
+    if (g->key && g->n > g->lo && sg_corr_at_window_end(c->corrs[g->corr].rule->corr)) open[n++] = g;
   }
   bool ok = open != NULL;
   if (ok) qsort(open, n, sizeof *open, cmp_window); /* in the order the windows began */
