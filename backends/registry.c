@@ -180,9 +180,10 @@ static SgStatus process(const SgPipelineSet *set, SgUnit *u, const SgRule *rule,
 /* The referenced rules of correlation `corr` (of unit `home`, whose file is searched first),
  * each processed as it would be alone; a referenced correlation's own, likewise, in its
  * ref_ctx (a chain). `chain` holds the correlations being expanded, to refuse a cycle. */
+enum { MAX_CHAIN = 16 }; /* correlations in a chain a query is written for */
+
 static SgStatus correlated(const SgPipelineSet *set, SgUnit *u, SgUnit *home, const SgRule *corr,
                            SgConvCtx *ctx, const SgRule **chain, size_t depth, SgDiags *d) {
-  enum { MAX_CHAIN = 16 };
   size_t n = corr->corr->rules.n;
   SgRuleRef *found;
   const SgRule **refs = sg_arena_alloc(&u->arena, (n + 1) * sizeof *refs);
@@ -242,7 +243,7 @@ static SgStatus convert_rule(const SgTarget *t, SgConvCtx *ctx, const SgPipeline
   SgPipelineState state = {0};
   const SgRule *r;
   SgStatus st = process(set, u, rule, &r, &state, d);
-  const SgRule *chain[16];
+  const SgRule *chain[MAX_CHAIN];
   if (st == SG_OK && rule->kind == SG_DOC_CORRELATION && rule->corr)
     st = correlated(set, u, u, rule, ctx, chain, 0, d);
   if (st) return st;

@@ -149,6 +149,12 @@ size_t sg_unit_rule(const SgUnit *u, const char *name) {
   return at;
 }
 
+bool sg_unit_correlates(const SgUnit *u) {
+  for (size_t k = 0; k < u->nrules; k++)
+    if (u->rules[k]->kind == SG_DOC_CORRELATION) return true;
+  return false;
+}
+
 /* The rule `name` names from a correlation of file u (one of the index's), as sg_corr_resolve
  * finds it: u's own first, then the one file of the index that has it. *in: its file; *at: its
  * number among all the index's rules (ix->base). NULL: none, or several. */

@@ -329,6 +329,8 @@ void sg_rule_index_free(SgRuleIndex *ix);
 
 /* The rule of u with this id, else with this name: its index, or u->nrules. */
 size_t sg_unit_rule(const SgUnit *u, const char *name);
+/* Whether one of u's documents is a correlation. */
+bool sg_unit_correlates(const SgUnit *u);
 /* A rule a correlation references: the rule, its file and its index there. */
 typedef struct SgRuleRef {
   const SgRule *rule;
@@ -683,7 +685,8 @@ typedef struct SgEvalJob {
   size_t nrules;
   /* Rule files whose rules only a correlation of `rules` may name (a rule
    * repository's other files): read and indexed, not evaluated on their own,
-   * their diagnostics not said (a file also among `rules` is one of those). */
+   * their diagnostics not said (a file also among `rules` is one of those);
+   * read only when a file of `rules` mentions a correlation. */
   char *const *context;
   size_t ncontext;
   char *const *events; /* event files; none: stdin */

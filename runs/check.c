@@ -91,10 +91,7 @@ static void check_file(void *arg, size_t i) {
   r->suppressed = d.nsuppressed;
   sg_render_diags(&r->out, &d, 0, u->path, u->src, u->srclen, c->json);
   if (c->reports) sg_render_diags(&r->report, &d, 0, NULL, NULL, 0, true);
-  bool corr = false;
-  for (size_t k = 0; k < u->nrules; k++)
-    corr |= u->rules[k]->corr != NULL;
-  if (!corr && !sg_corr_names_mark(&c->named, u)) sg_unit_free(u);
+  if (!sg_unit_correlates(u) && !sg_corr_names_mark(&c->named, u)) sg_unit_free(u);
   sg_diags_free(&d);
 }
 

@@ -204,12 +204,11 @@ static void convert_file(void *arg, size_t i) {
   if (w->units[i].path) return; /* has correlations: converted last */
   compile_file(arg, i);
   SgUnit *u = &w->units[i];
-  if (!u->path) return; /* not read: reported */
-  for (size_t k = 0; k < u->nrules; k++)
-    if (u->rules[k]->kind == SG_DOC_CORRELATION) { /* the scan missed it: later, over what was kept */
-      w->res[i].late = true;
-      return;
-    }
+  if (!u->path) return;        /* not read: reported */
+  if (sg_unit_correlates(u)) { /* the scan missed it: later, over what was kept */
+    w->res[i].late = true;
+    return;
+  }
   bool keep = sg_corr_names_mark(&w->named, u);
   convert_unit(w, i);
   if (!keep) sg_unit_free(u);

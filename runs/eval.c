@@ -341,6 +341,18 @@ static void say_left_out(const Run *r) {
 
 /* The run's pipelines, its rule files read once before any is compiled (the
  * filter documents among them apply to all), and its filters. */
+/* The text of each rule file from `from` on (a file that cannot be read: its error, said later). */
+static void read_sources(Run *r, size_t from) {
+  for (size_t i = from; !r->setup_failed && i < r->paths.n; i++) {
+    SgDiags rd = {0};
+    if (sg_read_file(r->paths.v[i], &r->srcs[i].text, &r->srcs[i].len, &rd) != SG_OK) {
+      r->srcs[i].text = NULL;
+      sg_render_diags(&r->srcs[i].error, &rd, 0, NULL, NULL, 0, false);
+    }
+    sg_diags_free(&rd);
+  }
+}
+
 static void run_setup(Run *r) {
   const SgEvalJob *job = r->job;
   bool usage = false; /* a -p naming nothing: exit 2, as convert */
@@ -355,7 +367,13 @@ static void run_setup(Run *r) {
   if (!r->setup_failed && !sg_expand_paths((int)job->nrules, (char **)job->rules, &r->paths, &r->d))
     r->io_error = true;
   r->nmain = r->paths.n;
-  for (size_t i = 0; !r->setup_failed && i < job->ncontext; i++) {
+  r->srcs = calloc(r->nmain + 1, sizeof *r->srcs);
+  if (!r->srcs) r->setup_failed = r->nomem = true;
+  read_sources(r, 0);
+  bool correlates = false; /* the context is read for a correlation's rules only (any mention: cheap) */
+  for (size_t i = 0; !r->setup_failed && i < r->nmain; i++)
+    correlates |= r->srcs[i].text && strstr(r->srcs[i].text, "correlation");
+  for (size_t i = 0; correlates && !r->setup_failed && i < job->ncontext; i++) {
     bool dup = false;
     for (size_t j = 0; j < r->nmain && !dup; j++)
       dup = !strcmp(r->paths.v[j], job->context[i]);
@@ -363,15 +381,17 @@ static void run_setup(Run *r) {
     if (!dup) sg_expand_paths(1, (char **)&job->context[i], &r->paths, &cd);
     sg_diags_free(&cd);
   }
-  r->srcs = calloc(r->paths.n + 1, sizeof *r->srcs);
-  if (!r->srcs) r->setup_failed = r->nomem = true;
-  for (size_t i = 0; !r->setup_failed && i < r->paths.n; i++) {
-    SgDiags rd = {0};
-    if (sg_read_file(r->paths.v[i], &r->srcs[i].text, &r->srcs[i].len, &rd) != SG_OK) {
-      r->srcs[i].text = NULL;
-      sg_render_diags(&r->srcs[i].error, &rd, 0, NULL, NULL, 0, false);
+  if (r->paths.n > r->nmain && !r->setup_failed) {
+    Source *more = realloc(r->srcs, (r->paths.n + 1) * sizeof *more);
+    if (!more) { /* the context paths go: every array stays the rule files' size */
+      while (r->paths.n > r->nmain)
+        free(r->paths.v[--r->paths.n]);
+      r->setup_failed = r->nomem = true;
+    } else {
+      r->srcs = more;
+      memset(more + r->nmain, 0, (r->paths.n + 1 - r->nmain) * sizeof *more);
+      read_sources(r, r->nmain);
     }
-    sg_diags_free(&rd);
   }
   if (!r->setup_failed && !sg_filters_load(job->filters, job->nfilters, &r->filters, &r->d))
     r->setup_failed = true;

@@ -179,11 +179,7 @@ static size_t count_events(const char *path) {
 static void verdict(Pages *ps, Page *p, const char *file, bool must_match, const char *fields, long expect,
                     const char *label) {
   SgCapture c = {0};
-  bool corr = false; /* the other files are read only for a correlation's rules */
-  for (size_t k = 0; k < p->unit->nrules; k++)
-    corr |= p->unit->rules[k]->kind == SG_DOC_CORRELATION;
-  int rc = sg_eval_sample(p->path, corr ? ps->files : NULL, file, ps->job->pipelines, ps->job->npipelines,
-                          fields, &c);
+  int rc = sg_eval_sample(p->path, ps->files, file, ps->job->pipelines, ps->job->npipelines, fields, &c);
   SgBuf out = c.out;
   size_t total = expect < 0 ? count_events(file) : 0, matched = 0;
   SgBuf rows = {0};

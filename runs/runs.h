@@ -171,8 +171,8 @@ typedef struct SgCapture {
 SgEvalSink sg_capture_sink(SgCapture *c);
 /* One rule file against one file of events, as `sigmacc eval -r RULE EVENTS --fields F` runs
  * it (its deprecated and unsupported rules too: its samples are evidence whatever its status),
- * the other files of `context` read for the rules a correlation names (NULL: none, as for a
- * file without correlations); the output in *c; the exit code. */
+ * the other files of `context` read for the rules a correlation names (SgEvalJob.context;
+ * NULL: none); the output in *c; the exit code. */
 int sg_eval_sample(const char *rule_path, const SgPaths *context, const char *events,
                    const char *const *pipelines, size_t npipelines, const char *fields, SgCapture *c);
 

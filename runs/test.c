@@ -20,7 +20,6 @@ typedef struct Run {
   const SgTestJob *job;
   SgTestResult *res;
   const SgPaths *files; /* the run's rule files: a correlation names rules of any */
-  bool corr;            /* the file tested has a correlation: its evaluation reads the others */
 } Run;
 
 /* One test's verdict: the report's line, the JUnit testcase. `note`: what a passing test says
@@ -59,8 +58,8 @@ static void verdict(Run *r, const char *rule_path, const char *name, const char 
  * *why says so). */
 static long matches(Run *r, const char *rule_path, const SgRule *rule, const char *file, SgBuf *why) {
   SgCapture c = {0};
-  int rc = sg_eval_sample(rule_path, r->corr ? r->files : NULL, file, r->job->pipelines, r->job->npipelines,
-                          "EventRecordID", &c);
+  int rc =
+      sg_eval_sample(rule_path, r->files, file, r->job->pipelines, r->job->npipelines, "EventRecordID", &c);
   SgBuf key = {0}; /* its output lines: {"rule":{"id":ID, or {"correlation":..., by title when no id */
   sg_buf_cat(&key, rule->kind == SG_DOC_CORRELATION ? "{\"correlation\":{\"id\":" : "{\"rule\":{\"id\":");
   if (rule->id) {
@@ -138,7 +137,7 @@ static void samples(Run *r, const char *rule_path, const SgRule *rule) {
 void sg_test_run(const SgTestJob *job, char *const *paths, size_t npaths, SgTestResult *res) {
   *res = (SgTestResult){0};
   SgPaths files = {0};
-  Run r = {job, res, &files, false};
+  Run r = {job, res, &files};
   SgDiags d = {0};
   if (!sg_expand_paths((int)npaths, (char **)paths, &files, &d)) res->exit_code = 2;
   sg_render_diags(&res->diags, &d, 0, NULL, NULL, 0, false);
@@ -155,9 +154,6 @@ void sg_test_run(const SgTestJob *job, char *const *paths, size_t npaths, SgTest
     }
     SgUnit u = {0};
     sg_compile_source(&u, files.v[i], src, len, &fd); /* the unit owns src */
-    r.corr = false;
-    for (size_t k = 0; k < u.nrules; k++)
-      r.corr |= u.rules[k]->kind == SG_DOC_CORRELATION;
     for (size_t k = 0; k < u.nrules; k++) {
       const SgRule *rule = u.rules[k];
       if (rule->kind != SG_DOC_RULE && rule->kind != SG_DOC_CORRELATION) continue;
