@@ -119,14 +119,10 @@ void sg_tq_escaped(SgBuf *b, const char *s, size_t n, const char *esc) {
 void sg_tq_span(SgBuf *out, const SgRule *r) {
   const char *t = r->corr->timespan;
   size_t tl = strlen(t);
-  SgBuf span = {0};
   if (tl && t[tl - 1] == 'M') /* Splunk's month is "mon"; "M" is not a unit */
-    sg_buf_catf(&span, "%.*smon", (int)(tl - 1), t);
+    sg_buf_catf(out, "%.*smon", (int)(tl - 1), t);
   else
-    sg_buf_cat(&span, t);
-  sg_buf_taint(out, &span);
-  sg_buf_cat(out, sg_buf_cstr(&span));
-  sg_buf_free(&span);
+    sg_buf_cat(out, t);
 }
 
 void sg_tq_bin_time(SgBuf *q, const SgRule *r, const char *target, SgDiags *d) {
