@@ -766,6 +766,54 @@ static void test_correlation_cycles(void **state) {
   free(out);
   sg_buf_free(&ring);
   sg_buf_free(&line);
+  /* random graphs of up to 12 correlations, 1 to 3 references each (to each other or to a rule):
+   * check says E050 at exactly those that reach themselves (a direct search says which) */
+  uint64_t x = 0x2545f4914f6cdd1dull;
+  for (int trial = 0; trial < 60; trial++) {
+    int n = 0, deg[12], to[12][3];
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    n = 1 + (int)(x % 12);
+    SgBuf g = {0};
+    for (int i = 0; i < n; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      deg[i] = 1 + (int)(x % 3);
+      sg_buf_catf(&g, "title: C%d\nname: c%d\ncorrelation:\n  type: event_count\n  rules: [", i, i);
+      for (int j = 0; j < deg[i]; j++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        to[i][j] = (int)(x % (uint64_t)(n + 1)); /* n: the rule */
+        if (to[i][j] == n)
+          sg_buf_catf(&g, "%sr", j ? ", " : "");
+        else
+          sg_buf_catf(&g, "%sc%d", j ? ", " : "", to[i][j]);
+      }
+      sg_buf_cat(&g, "]\n  group-by: [U]\n  timespan: 1h\n  condition: {gte: 1}\n---\n");
+    }
+    sg_buf_cat(&g, "title: R\nname: r\nlogsource: {product: x}\ndetection:\n  s: {A: 1}\n  condition: s\n");
+    put_file("graph.yml", g.data);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' check graph.yml 2>&1", tmpdir, SIGMACC_BIN);
+    out = run(cmd, &rc);
+    for (int s = 0; s < n; s++) {
+      bool seen[12] = {0}, cycle = false;
+      int stack[64], ns = 0;
+      for (int j = 0; j < deg[s]; j++)
+        if (to[s][j] < n) stack[ns++] = to[s][j];
+      while (ns && !cycle) {
+        int v = stack[--ns];
+        cycle = v == s;
+        if (cycle || seen[v]) continue;
+        seen[v] = true;
+        for (int j = 0; j < deg[v]; j++)
+          if (to[v][j] < n && ns < 64) stack[ns++] = to[v][j];
+      }
+      char said[64];
+      snprintf(said, sizeof said, "correlation 'c%d' references itself", s);
+      if (cycle != (strstr(out, said) != NULL))
+        fail_msg("graph %d: c%d is %son a cycle, check says:\n%s\n%s", trial, s, cycle ? "" : "not ", out,
+                 g.data);
+    }
+    free(out);
+    sg_buf_free(&g);
+  }
 }
 
 static void test_eval_check(void **state) {
